@@ -1,0 +1,62 @@
+/**
+ * The CDK app: loads and validates the fleet configuration, builds every stack, runs the
+ * compliance gate and writes the reviewer report to `<outdir>/compliance/`.
+ *
+ *   npx cdk synth                         the example fleet in config/
+ *   npx cdk synth -c config=<dir>         another fleet
+ *   npx cdk synth -c customer=<slug>      one customer's stacks (`platform` for the vendor's)
+ */
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { ConfigValidationError, formatIssue, loadFleet } from '../lib/config';
+import { buildComplianceReport, writeComplianceReport } from '../lib/compliance/report';
+import { enableComplianceGate } from '../lib/compliance/packs';
+import { buildFleet } from '../lib/fleet';
+import { PLATFORM_OWNER } from '../lib/config/model';
+
+function fail(lines: string[]): never {
+  process.stderr.write(`${lines.join('\n')}\n`);
+  process.exit(1);
+}
+
+const app = new App();
+const configDir = path.resolve(String(app.node.tryGetContext('config') ?? 'config'));
+const only = app.node.tryGetContext('customer') as string | undefined;
+
+let fleet;
+try {
+  fleet = loadFleet(configDir);
+} catch (e) {
+  if (!(e instanceof ConfigValidationError)) throw e;
+  fail([`clinspark: configuration in ${configDir} has ${e.issues.length} problem(s); nothing was synthesised:`, ...e.issues.map(formatIssue)]);
+}
+if (only !== undefined) {
+  const known = [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];
+  if (!known.includes(only)) fail([`clinspark: -c customer=${only}: no such customer in ${configDir}; known: ${known.join(', ')}`]);
+  fleet = {
+    ...fleet,
+    customers: fleet.customers.filter((c) => c.slug === only),
+    platform: only === PLATFORM_OWNER ? fleet.platform : undefined,
+  };
+}
+
+buildFleet(app, fleet);
+const recorder = enableComplianceGate(app);
+
+let synthError: Error | undefined;
+try {
+  app.synth();
+} catch (e) {
+  synthError = e as Error;
+}
+const report = buildComplianceReport(recorder, app);
+const written = writeComplianceReport(report, app.outdir);
+if (synthError || !report.passed) {
+  const failures = recorder.failures();
+  fail([
+    ...(failures.length > 0
+      ? [`clinspark: compliance gate failed: ${failures.length} unacknowledged finding(s):`, ...failures.slice(0, 50).map((f) => `  ${f.id} on ${f.path}`), ...(failures.length > 50 ? [`  ... and ${failures.length - 50} more`] : [])]
+      : [`clinspark: synthesis failed: ${synthError?.message.split('\n')[0]}`]),
+    `clinspark: see ${path.relative(process.cwd(), written.markdown)} (and nag-report.json) for every rule, outcome and acknowledgement`,
+  ]);
+}

@@ -1,0 +1,239 @@
+/**
+ * The environment catalog: one row per environment kind, holding every default that the kind
+ * implies. This table is the only place where environment kinds are told apart; stacks and
+ * constructs receive the values through typed props and never test the kind themselves.
+ *
+ * A change to this table changes the policy of every customer of that kind: it is reviewed like
+ * a change to a validated system (the README's catalog table is generated from it by a test).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { EnvironmentKind } from './config/model';
+
+export type InstanceRole = 'main' | 'test';
+
+export type DatabaseCapacity =
+  | {
+      readonly mode: 'serverless';
+      /** Aurora Serverless v2 bounds; minAcu 0 means scale to zero (auto-pause). */
+      readonly minAcu: number;
+      readonly maxAcu: number;
+      /** Idle time before a minAcu-0 cluster pauses; ignored when minAcu > 0. */
+      readonly autoPause: Duration;
+    }
+  | {
+      readonly mode: 'provisioned';
+      readonly instanceClass: string;
+      /** Readers in other availability zones (standby for failover). */
+      readonly readers: number;
+    };
+
+export interface AppCapacity {
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  /** The lowest `minTasks` an override may set for this kind. */
+  readonly minTasksFloor: number;
+}
+
+export interface EnvironmentPolicy {
+  readonly kind: EnvironmentKind;
+  readonly title: string;
+  readonly owner: 'customer' | 'platform';
+  /** Main only, or Main and Test. */
+  readonly instances: readonly InstanceRole[];
+  readonly longevity: 'ephemeral' | 'persistent';
+  /** Qualified at creation (IQ); every later change is an Environment Change Record. */
+  readonly changeControlled: boolean;
+  /** Holds real volunteer PII (drives the data classification tag and reports). */
+  readonly holdsRealPii: boolean;
+  readonly stack: {
+    readonly terminationProtection: boolean;
+  };
+  /** Stateful resources: what a stack deletion or replacement does to them. */
+  readonly stateful: {
+    /** Database clusters: DESTROY, SNAPSHOT (final snapshot) or RETAIN. */
+    readonly database: RemovalPolicy;
+    readonly deletionProtection: boolean;
+    /**
+     * KMS keys, secrets and evidence buckets. Never DESTROY where the database keeps a final
+     * snapshot or is retained: the snapshot is encrypted with the key and useless without it.
+     */
+    readonly keysAndSecrets: RemovalPolicy;
+    /** Log groups (database audit logs, application logs, flow logs). */
+    readonly logs: RemovalPolicy;
+  };
+  readonly backup: {
+    /** Aurora automated backup retention. */
+    readonly retentionDays: number;
+    /** AWS Backup plan with an encrypted vault; undefined = no plan. */
+    readonly plan?: { readonly dailyRetentionDays: number; readonly monthlyRetentionDays?: number };
+  };
+  readonly logRetention: RetentionDays;
+  readonly network: {
+    /** How many of the configured availability zones the VPC spans. */
+    readonly maxAzs: number;
+    readonly natGateways: 'single' | 'perAz';
+  };
+  readonly database: DatabaseCapacity;
+  readonly app: AppCapacity;
+  readonly monitoring: {
+    /** Enhanced monitoring interval in seconds. */
+    readonly enhancedMonitoringSeconds: 1 | 5 | 10 | 15 | 30 | 60;
+    readonly databaseInsights: 'standard' | 'advanced';
+  };
+  /** Load balancer deletion protection. */
+  readonly loadBalancerDeletionProtection: boolean;
+  readonly windows: {
+    /** Weekly, UTC. */
+    readonly maintenance: string;
+    /** Daily, UTC. */
+    readonly backup: string;
+  };
+}
+
+const PAIR: readonly InstanceRole[] = ['main', 'test'];
+const SINGLE: readonly InstanceRole[] = ['main'];
+
+const serverless = (minAcu: number, maxAcu: number): DatabaseCapacity => ({ mode: 'serverless', minAcu, maxAcu, autoPause: Duration.hours(1) });
+
+export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
+  sandbox: {
+    kind: 'sandbox',
+    title: 'Sandbox',
+    owner: 'customer',
+    instances: PAIR,
+    longevity: 'ephemeral',
+    changeControlled: false,
+    holdsRealPii: false,
+    stack: { terminationProtection: false },
+    stateful: { database: RemovalPolicy.DESTROY, deletionProtection: false, keysAndSecrets: RemovalPolicy.DESTROY, logs: RemovalPolicy.DESTROY },
+    backup: { retentionDays: 1 },
+    logRetention: RetentionDays.ONE_MONTH,
+    network: { maxAzs: 2, natGateways: 'single' },
+    database: serverless(0, 4),
+    app: { cpu: 512, memoryMiB: 2048, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    loadBalancerDeletionProtection: false,
+    windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+  },
+  migration: {
+    kind: 'migration',
+    title: 'Migration',
+    owner: 'customer',
+    instances: SINGLE,
+    longevity: 'ephemeral',
+    changeControlled: false,
+    holdsRealPii: true,
+    stack: { terminationProtection: false },
+    stateful: { database: RemovalPolicy.DESTROY, deletionProtection: false, keysAndSecrets: RemovalPolicy.DESTROY, logs: RemovalPolicy.DESTROY },
+    backup: { retentionDays: 7 },
+    logRetention: RetentionDays.THREE_MONTHS,
+    network: { maxAzs: 2, natGateways: 'single' },
+    database: serverless(0, 8),
+    app: { cpu: 512, memoryMiB: 2048, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    loadBalancerDeletionProtection: false,
+    windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+  },
+  preprod: {
+    kind: 'preprod',
+    title: 'Pre-PROD',
+    owner: 'customer',
+    instances: SINGLE,
+    longevity: 'ephemeral',
+    changeControlled: true,
+    holdsRealPii: true,
+    stack: { terminationProtection: true },
+    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
+    backup: { retentionDays: 14, plan: { dailyRetentionDays: 35 } },
+    logRetention: RetentionDays.ONE_YEAR,
+    network: { maxAzs: 2, natGateways: 'single' },
+    database: serverless(0, 8),
+    app: { cpu: 1024, memoryMiB: 4096, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    loadBalancerDeletionProtection: false,
+    windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+  },
+  val: {
+    kind: 'val',
+    title: 'VAL',
+    owner: 'customer',
+    instances: PAIR,
+    longevity: 'ephemeral',
+    changeControlled: true,
+    holdsRealPii: false,
+    stack: { terminationProtection: true },
+    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
+    backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
+    logRetention: RetentionDays.ONE_YEAR,
+    network: { maxAzs: 2, natGateways: 'single' },
+    database: serverless(0, 8),
+    app: { cpu: 1024, memoryMiB: 4096, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    loadBalancerDeletionProtection: false,
+    windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+  },
+  prod: {
+    kind: 'prod',
+    title: 'PROD',
+    owner: 'customer',
+    instances: PAIR,
+    longevity: 'persistent',
+    changeControlled: true,
+    holdsRealPii: true,
+    stack: { terminationProtection: true },
+    stateful: { database: RemovalPolicy.RETAIN, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
+    backup: { retentionDays: 35, plan: { dailyRetentionDays: 35, monthlyRetentionDays: 365 } },
+    logRetention: RetentionDays.SIX_YEARS,
+    network: { maxAzs: 3, natGateways: 'perAz' },
+    database: { mode: 'provisioned', instanceClass: 'db.r7g.large', readers: 1 },
+    app: { cpu: 2048, memoryMiB: 8192, minTasks: 2, maxTasks: 6, minTasksFloor: 2 },
+    monitoring: { enhancedMonitoringSeconds: 15, databaseInsights: 'advanced' },
+    loadBalancerDeletionProtection: true,
+    windows: { maintenance: 'sun:06:00-sun:07:00', backup: '02:00-02:30' },
+  },
+  demo: {
+    kind: 'demo',
+    title: 'Demo',
+    owner: 'platform',
+    instances: SINGLE,
+    longevity: 'persistent',
+    changeControlled: false,
+    holdsRealPii: false,
+    stack: { terminationProtection: true },
+    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.DESTROY },
+    backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
+    logRetention: RetentionDays.THREE_MONTHS,
+    network: { maxAzs: 2, natGateways: 'single' },
+    database: serverless(0, 4),
+    app: { cpu: 1024, memoryMiB: 4096, minTasks: 1, maxTasks: 2, minTasksFloor: 0 },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    loadBalancerDeletionProtection: false,
+    windows: { maintenance: 'sat:05:00-sat:06:00', backup: '03:00-03:30' },
+  },
+  community: {
+    kind: 'community',
+    title: 'Community',
+    owner: 'platform',
+    instances: SINGLE,
+    longevity: 'persistent',
+    changeControlled: false,
+    holdsRealPii: false,
+    stack: { terminationProtection: true },
+    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.DESTROY },
+    backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
+    logRetention: RetentionDays.THREE_MONTHS,
+    network: { maxAzs: 2, natGateways: 'single' },
+    database: { mode: 'serverless', minAcu: 0.5, maxAcu: 8, autoPause: Duration.hours(1) },
+    app: { cpu: 1024, memoryMiB: 4096, minTasks: 1, maxTasks: 4, minTasksFloor: 1 },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    loadBalancerDeletionProtection: true,
+    windows: { maintenance: 'sat:05:00-sat:06:00', backup: '03:00-03:30' },
+  },
+};
+
+export function policyOf(kind: EnvironmentKind): EnvironmentPolicy {
+  return CATALOG[kind];
+}

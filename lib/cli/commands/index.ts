@@ -1,0 +1,5 @@
+import { Command } from '../command';
+import { validateCommand } from './validate';
+
+/** Every command of `npx clinspark`, in the order `--help` lists them. */
+export const commands: readonly Command[] = [validateCommand];

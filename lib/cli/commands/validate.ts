@@ -1,0 +1,37 @@
+import * as path from 'path';
+import { ConfigValidationError, formatIssue, loadFleet } from '../../config';
+import { fleetEnvironments } from '../../environments';
+import { Command, stringOption } from '../command';
+
+export const DEFAULT_CONFIG_DIR = 'config';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'Check a fleet configuration (shape and semantic rules) without synthesising; print every problem.',
+  options: {
+    config: { type: 'string', valueName: '<dir>', description: `Fleet directory holding customers/*.yaml and optionally platform.yaml (default: ${DEFAULT_CONFIG_DIR}).` },
+    quiet: { type: 'boolean', short: 'q', description: 'Print problems only, no summary of a valid fleet.' },
+  },
+  details: `
+Exit codes: 0 valid, 1 invalid (every problem is printed as "<file>: <path>: <problem>"), 2 usage error.
+The same validation runs before every \`cdk synth\`; a fleet that fails it is never synthesised.`,
+  async run(args, io) {
+    const dir = stringOption(args, 'config') ?? DEFAULT_CONFIG_DIR;
+    try {
+      const fleet = loadFleet(path.resolve(dir));
+      if (!args.values.quiet) {
+        const envs = fleetEnvironments(fleet);
+        io.out(`${dir}: valid: ${fleet.customers.length} customer(s), ${fleet.platform ? 'platform' : 'no platform'}, ${envs.length} environment(s)`);
+        for (const env of envs) {
+          io.out(`  ${env.id.padEnd(32)} ${env.policy.title.padEnd(10)} ${env.release.imageTag.padEnd(16)} ${env.stackNames.data}, ${env.stackNames.app}`);
+        }
+      }
+      return 0;
+    } catch (e) {
+      if (!(e instanceof ConfigValidationError)) throw e;
+      io.err(`${dir}: ${e.issues.length} problem${e.issues.length === 1 ? '' : 's'} found`);
+      for (const issue of e.issues) io.err(formatIssue(issue));
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,100 @@
+/**
+ * The compliance gate: cdk-nag 3 packs (AWS Solutions, HIPAA Security, NIST 800-53 rev 5) plus
+ * this project's own rules, registered as CDK policy-validation plugins so that every synth runs
+ * them and fails on any finding that is not acknowledged at finding level.
+ *
+ * Why cdk-nag 3 (and not 2.38): acknowledgements use CDK's own `Validations.of(scope).acknowledge`
+ * and are recorded in the cloud assembly; each finding must be acknowledged individually (there
+ * is no prefix or bulk suppression to misuse); the packs run once on the final construct tree as
+ * a validation plugin instead of as aspects whose order matters. What 3.x lacks, a log of every
+ * rule evaluated, is added by ComplianceRecorder.
+ */
+import { App, CfnResource, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks, IApplyRule, NagMessageLevel, NagPack, NagPackProps, NIST80053R5Checks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { ComplianceRecorder } from './recorder';
+import { noOpenAdminPorts } from './rules/no-open-admin-ports';
+import { statefulProtected } from './rules/stateful-protected';
+
+/** This project's own rules, written like cdk-nag rules (one pure function per file). */
+export class ClinSparkChecks extends NagPack {
+  readonly name = 'ClinSpark';
+  constructor(scope?: IConstruct, props?: NagPackProps) {
+    super(scope, props);
+    this.packName = 'ClinSpark';
+  }
+
+  protected checkResource(node: CfnResource): void {
+    this.applyRule({
+      ruleSuffixOverride: 'NoOpenAdminPorts',
+      info: 'A security group rule opens SSH (22), MySQL (3306) or all ports to 0.0.0.0/0 or ::/0.',
+      explanation: 'Administrative and database ports are reachable only from named ranges (customer CIDRs, the jump host, the application).',
+      level: NagMessageLevel.ERROR,
+      rule: noOpenAdminPorts,
+      node,
+    });
+    this.applyRule({
+      ruleSuffixOverride: 'StatefulProtected',
+      info: 'A stateful resource would be deleted with its stack, or a database lacks deletion protection, although the environment catalog keeps its data.',
+      explanation: 'Persistent and change-controlled data is never destroyed by a stack update or deletion (DESIGN.md, security and safety defaults).',
+      level: NagMessageLevel.ERROR,
+      rule: statefulProtected,
+      node,
+    });
+  }
+}
+
+class RecordedAwsSolutions extends AwsSolutionsChecks {
+  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
+    super(scope);
+  }
+  protected applyRule(params: IApplyRule): void {
+    super.applyRule(this.recorder.wrap(this.readPackName, params));
+  }
+}
+class RecordedHipaa extends HIPAASecurityChecks {
+  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
+    super(scope);
+  }
+  protected applyRule(params: IApplyRule): void {
+    super.applyRule(this.recorder.wrap(this.readPackName, params));
+  }
+}
+class RecordedNist extends NIST80053R5Checks {
+  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
+    super(scope);
+  }
+  protected applyRule(params: IApplyRule): void {
+    super.applyRule(this.recorder.wrap(this.readPackName, params));
+  }
+}
+class RecordedClinSpark extends ClinSparkChecks {
+  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
+    super(scope);
+  }
+  protected applyRule(params: IApplyRule): void {
+    super.applyRule(this.recorder.wrap(this.readPackName, params));
+  }
+}
+
+/** The packs of the gate, each recording into `recorder`. */
+export function compliancePacks(recorder: ComplianceRecorder, scope?: IConstruct): NagPack[] {
+  return [new RecordedAwsSolutions(recorder, scope), new RecordedHipaa(recorder, scope), new RecordedNist(recorder, scope), new RecordedClinSpark(recorder, scope)];
+}
+
+/** Registers the gate on an app; returns the recorder that the report is written from. */
+export function enableComplianceGate(app: App): ComplianceRecorder {
+  const recorder = new ComplianceRecorder();
+  Validations.of(app).addPlugins(...compliancePacks(recorder, app));
+  return recorder;
+}
+
+/**
+ * Runs the packs directly on a scope (tests): returns the recorder, whose `failures()` are the
+ * findings that would fail the synth.
+ */
+export function evaluateCompliance(scope: IConstruct): ComplianceRecorder {
+  const recorder = new ComplianceRecorder();
+  for (const pack of compliancePacks(recorder)) pack.validateScope(scope);
+  return recorder;
+}

@@ -1,0 +1,304 @@
+/**
+ * The typed model of the fleet configuration: the single source of the validator (shape checks
+ * and per-field rules here, cross-field rules in rules.ts) and of the JSON Schemas in `schema/`
+ * (written by `npm run schema`, checked for staleness by a test).
+ *
+ * Every object is strict: an unknown key is an error, so a typo never passes silently.
+ */
+import { z } from 'zod';
+import { parseCidr } from './cidr';
+import { parseBackupWindow, parseMaintenanceWindow } from './windows';
+
+/** The seven environment kinds of DESIGN.md. */
+export const ENVIRONMENT_KINDS = ['sandbox', 'migration', 'preprod', 'val', 'prod', 'demo', 'community'] as const;
+export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
+
+/** Kinds a customer file may declare; demo and community belong to the vendor platform. */
+export const CUSTOMER_ENVIRONMENT_KINDS = ['sandbox', 'migration', 'preprod', 'val', 'prod'] as const;
+export type CustomerEnvironmentKind = (typeof CUSTOMER_ENVIRONMENT_KINDS)[number];
+export const PLATFORM_ENVIRONMENT_KINDS = ['demo', 'community'] as const;
+
+/** The owner value of vendor stacks (tag `clinspark:customer`); no customer may use it. */
+export const PLATFORM_OWNER = 'platform';
+
+const SLUG_RE = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,22}[a-z0-9]$/;
+export const slugSchema = z
+  .string()
+  .regex(SLUG_RE, {
+    error:
+      'must be DNS-safe: 3-24 characters, lowercase letters, digits and single hyphens, starting with a letter and ending with a letter or digit (e.g. "acme-clinical")',
+  })
+  .describe('DNS-safe identifier: used in stack names, tags and host names.');
+
+export const accountSchema = z
+  .string({ error: 'must be a quoted 12-digit string, e.g. account: "012345678901" (an unquoted number loses leading zeros)' })
+  .regex(/^\d{12}$/, { error: 'must be exactly 12 digits, e.g. "012345678901"' })
+  .describe('AWS account id (12 digits, quoted).');
+
+export const regionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, { error: 'must be an AWS region code such as "us-east-1" or "eu-west-1"' })
+  .describe('AWS region code.');
+
+export const awsSchema = z
+  .strictObject({
+    account: accountSchema,
+    region: regionSchema,
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/, { error: 'must be an availability zone name such as "us-east-1a"' }))
+      .min(2, { error: 'list at least 2 availability zones: Aurora needs subnets in two zones' })
+      .max(6, { error: 'list at most 6 availability zones' })
+      .describe('Availability zones of the region, in order of preference. Environments use the first 2 (3 for PROD); no AWS look-up is made.'),
+  })
+  .describe('Where the environments are deployed.');
+
+export const VERSION_RE = /^(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+export const BUILD_RE = /^[1-9]\d{0,7}$/;
+
+export const releaseSchema = z
+  .strictObject({
+    version: z
+      .string({ error: 'must be a quoted version string "MAJOR.MINOR.PATCH", e.g. version: "2025.2.0" (unquoted, YAML reads 2025.2 as a number)' })
+      .regex(VERSION_RE, { error: 'must be "MAJOR.MINOR.PATCH" with numbers only, e.g. "2025.2.0"' })
+      .describe('Release version, "MAJOR.MINOR.PATCH".'),
+    build: z
+      .union([z.string(), z.number()], { error: 'must be a build number such as 1234' })
+      .transform((v) => String(v))
+      .pipe(z.string().regex(BUILD_RE, { error: 'must be a positive whole build number without leading zeros (1 to 8 digits), e.g. 1234' }))
+      .describe('Build number of the release (hotfix builds increase it). The container image tag is "<version>-b<build>".'),
+  })
+  .describe('A ClinSpark release: version plus build.');
+
+const ECR_RE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)$/;
+export function parseEcrRepository(uri: string): { account: string; region: string; name: string } | undefined {
+  const m = ECR_RE.exec(uri);
+  return m ? { account: m[1], region: m[2], name: m[3] } : undefined;
+}
+
+export const imageSchema = z
+  .strictObject({
+    repository: z
+      .string()
+      .regex(ECR_RE, { error: 'must be an ECR repository URI without a tag, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/clinspark/app"' })
+      .describe('ECR repository of the ClinSpark container image (the tag comes from the release).'),
+  })
+  .describe('The application container image.');
+
+export const certificateArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, {
+    error: 'must be an ACM certificate ARN, e.g. "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"',
+  })
+  .describe('ACM certificate for the load balancer; must cover "*.<zoneName>".');
+
+const DOMAIN_RE = /^(?=.{4,200}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+export const dnsSchema = z
+  .strictObject({
+    zoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]{1,31}$/, { error: 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ"' })
+      .describe('Route 53 hosted zone id (no look-up is made).'),
+    zoneName: z
+      .string()
+      .regex(DOMAIN_RE, { error: 'must be a lowercase domain name without a trailing dot, e.g. "acme.clinspark.cloud"' })
+      .describe('Name of the hosted zone; instances are "<instance>-<environment>.<zoneName>" (see README).'),
+    certificateArn: certificateArnSchema,
+  })
+  .describe('DNS zone and TLS certificate of the web application.');
+
+export const cidrSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parsed = parseCidr(value);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+    }
+  })
+  .describe('IPv4 CIDR block, e.g. "203.0.113.0/24"; no /0 and nothing broader than /16.');
+
+export const cidrListSchema = z
+  .array(cidrSchema)
+  .min(1, { error: 'list at least one CIDR block (remove the key to use the default)' })
+  .max(50, { error: 'list at most 50 CIDR blocks (security group rule limits)' });
+
+export const maintenanceWindowSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parsed = parseMaintenanceWindow(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  })
+  .describe('Weekly maintenance window in UTC, "ddd:hh:mm-ddd:hh:mm" (e.g. "sun:04:00-sun:05:00"), at least 30 minutes.');
+
+export const backupWindowSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parsed = parseBackupWindow(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  })
+  .describe('Daily backup window in UTC, "hh:mm-hh:mm" (e.g. "01:00-01:30"), at least 30 minutes; must not overlap the maintenance window.');
+
+const httpsUrl = z
+  .string()
+  .regex(/^https:\/\/[^\s/$.?#][^\s]*$/, { error: 'must be an https:// URL' });
+
+export const ssoSchema = z
+  .strictObject({
+    issuer: httpsUrl.describe('OIDC issuer URL.'),
+    authorizationEndpoint: httpsUrl.describe('OIDC authorization endpoint.'),
+    tokenEndpoint: httpsUrl.describe('OIDC token endpoint.'),
+    userInfoEndpoint: httpsUrl.describe('OIDC user info endpoint.'),
+    clientId: z.string().min(1).max(256).describe('OIDC client id (not secret).'),
+    clientSecretArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, {
+        error: 'must be the ARN of a Secrets Manager secret holding the OIDC client secret (never the secret itself)',
+      })
+      .describe('Secrets Manager secret that holds the OIDC client secret; the value never enters a template.'),
+    scope: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/).optional().describe('OIDC scopes. @default "openid"'),
+  })
+  .describe('Single sign-on in front of the application (ALB authenticate-oidc action).');
+
+/** Fargate CPU units and the memory sizes (MiB) each allows. */
+export const FARGATE_SIZES: Record<number, { min: number; max: number; step: number }> = {
+  256: { min: 512, max: 2048, step: 512 },
+  512: { min: 1024, max: 4096, step: 1024 },
+  1024: { min: 2048, max: 8192, step: 1024 },
+  2048: { min: 4096, max: 16384, step: 1024 },
+  4096: { min: 8192, max: 30720, step: 1024 },
+};
+
+export const sizingSchema = z
+  .strictObject({
+    app: z
+      .strictObject({
+        cpu: z
+          .number()
+          .refine((v) => v in FARGATE_SIZES, { error: `must be one of the Fargate CPU sizes ${Object.keys(FARGATE_SIZES).join(', ')}` })
+          .optional()
+          .describe('Fargate CPU units per task.'),
+        memoryMiB: z.number().int().positive().optional().describe('Memory per task in MiB (must be valid for the CPU size).'),
+        minTasks: z.number().int().min(0).max(50).optional().describe('Autoscaling lower bound.'),
+        maxTasks: z.number().int().min(1).max(50).optional().describe('Autoscaling upper bound.'),
+      })
+      .optional(),
+    database: z
+      .strictObject({
+        instanceClass: z
+          .string()
+          .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as "db.r7g.large"' })
+          .optional()
+          .describe('Instance class (provisioned kinds only: prod).'),
+        minAcu: z.number().min(0).max(256).multipleOf(0.5).optional().describe('Serverless v2 minimum ACUs (serverless kinds only).'),
+        maxAcu: z.number().min(1).max(256).multipleOf(0.5).optional().describe('Serverless v2 maximum ACUs (serverless kinds only).'),
+      })
+      .optional(),
+  })
+  .describe('Capacity overrides; defaults come from the environment catalog.');
+
+/** Overrides every environment (customer or platform) may set. */
+const environmentOverrides = {
+  release: releaseSchema.optional().describe('Release of this environment. @default the owner\'s default release'),
+  sizing: sizingSchema.optional(),
+  maintenanceWindow: maintenanceWindowSchema.optional(),
+  backupWindow: backupWindowSchema.optional(),
+  sso: ssoSchema.optional(),
+  ingress: z
+    .strictObject({
+      allowedCidrs: cidrListSchema.describe('Client ranges allowed to reach the web application (HTTPS); default: the internet.'),
+    })
+    .optional()
+    .describe('Restricts who may reach the web application.'),
+  certificateArn: certificateArnSchema.optional().describe('Overrides dns.certificateArn for this environment.'),
+};
+
+export const readReplicaSchema = z
+  .strictObject({
+    allowedCidrs: cidrListSchema.describe('Customer ranges allowed to reach the SSH jump host.'),
+  })
+  .describe('Customer read replica (PROD only).');
+
+export const VAL_SOURCES = ['prod', 'preprod'] as const;
+
+export const environmentSchemas = {
+  sandbox: z.strictObject({ ...environmentOverrides }).describe('Sandbox pair: base configuration and dummy volunteers; destroyed at go-live.'),
+  migration: z.strictObject({ ...environmentOverrides }).describe('Migration instance: receives the legacy volunteer database (real PII).'),
+  preprod: z.strictObject({ ...environmentOverrides }).describe('Pre-PROD instance: staging, becomes PROD Main at go-live.'),
+  val: z
+    .strictObject({
+      ...environmentOverrides,
+      source: z
+        .enum(VAL_SOURCES, { error: 'must be "prod" or "preprod": the environment VAL is cloned from' })
+        .describe('Environment VAL is cloned from (must exist for the customer).'),
+    })
+    .describe('VAL pair: clone of PROD or Pre-PROD with the new release and volunteer PII scrambled.'),
+  prod: z
+    .strictObject({
+      ...environmentOverrides,
+      readReplica: readReplicaSchema.optional(),
+    })
+    .describe('PROD pair: the live system.'),
+};
+
+export const customerEnvironmentsSchema = z
+  .strictObject({
+    sandbox: environmentSchemas.sandbox.optional(),
+    migration: environmentSchemas.migration.optional(),
+    preprod: environmentSchemas.preprod.optional(),
+    val: environmentSchemas.val.optional(),
+    prod: environmentSchemas.prod.optional(),
+  })
+  .describe('The environments this customer has now, keyed by kind.');
+
+export const customerSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path of this JSON Schema, for editors.'),
+    slug: slugSchema,
+    displayName: z.string().min(2).max(100).describe('Customer name as shown in reports.'),
+    aws: awsSchema,
+    release: releaseSchema.describe('Default release of the customer\'s environments.'),
+    image: imageSchema,
+    dns: dnsSchema,
+    usesCommunity: z.boolean().optional().describe('The customer\'s users also use the shared Community instance. @default false'),
+    environments: customerEnvironmentsSchema,
+  })
+  .meta({ title: 'ClinSpark customer', description: 'One customer of the ClinSpark hosting fleet: config/customers/<slug>.yaml' });
+
+export const demoSchema = z
+  .strictObject({
+    name: slugSchema.describe('Name of this Demo instance, e.g. "r2025-2" (unique).'),
+    ...environmentOverrides,
+  })
+  .describe('A vendor Demo instance, usually one per release.');
+
+export const platformSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path of this JSON Schema, for editors.'),
+    displayName: z.string().min(2).max(100).optional().describe('Name of the vendor platform in reports. @default "ClinSpark platform"'),
+    aws: awsSchema,
+    release: releaseSchema.describe('Default release of the platform instances.'),
+    image: imageSchema,
+    dns: dnsSchema,
+    demos: z.array(demoSchema).max(20).optional().describe('Demo instances, each on its own release.'),
+    community: z.strictObject({ ...environmentOverrides }).optional().describe('The shared Community instance (obfuscated data only; may be wiped).'),
+  })
+  .meta({ title: 'ClinSpark platform', description: 'Vendor-owned instances (Demo, Community): config/platform.yaml' });
+
+export type Release = z.output<typeof releaseSchema>;
+export type Sizing = z.output<typeof sizingSchema>;
+export type SsoConfig = z.output<typeof ssoSchema>;
+export type AwsPlacement = z.output<typeof awsSchema>;
+export type DnsConfig = z.output<typeof dnsSchema>;
+export type CustomerConfig = z.output<typeof customerSchema>;
+export type PlatformConfig = z.output<typeof platformSchema>;
+export type DemoConfig = z.output<typeof demoSchema>;
+export type ReadReplicaConfig = z.output<typeof readReplicaSchema>;
+export type CustomerEnvironments = CustomerConfig['environments'];
+/** The overrides common to every environment (platform ones included). */
+export type EnvironmentOverrides = z.output<z.ZodObject<typeof environmentOverrides>>;
+
+/** A loaded, validated fleet. `source` maps each owner to the file it came from. */
+export interface Fleet {
+  readonly configDir: string;
+  readonly customers: readonly CustomerConfig[];
+  readonly platform?: PlatformConfig;
+}

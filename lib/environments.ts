@@ -1,0 +1,157 @@
+/**
+ * Resolves the validated configuration into one EnvironmentSpec per environment: every default
+ * from the catalog and the owner is applied here, once, so stacks and constructs only read
+ * resolved values.
+ */
+import { AppCapacity, DatabaseCapacity, EnvironmentPolicy, InstanceRole, policyOf } from './catalog';
+import {
+  CustomerConfig,
+  DemoConfig,
+  EnvironmentKind,
+  EnvironmentOverrides,
+  Fleet,
+  PLATFORM_OWNER,
+  PlatformConfig,
+  ReadReplicaConfig,
+  Release,
+  SsoConfig,
+  parseEcrRepository,
+} from './config/model';
+import { hostName, imageTag, stackName } from './naming';
+
+export interface InstanceSpec {
+  readonly role: InstanceRole;
+  /** Fully qualified host name. */
+  readonly hostName: string;
+}
+
+export interface EnvironmentSpec {
+  /** `<owner>/<environment>`, e.g. `acme/prod`, `platform/demo-r2025-2`. */
+  readonly id: string;
+  /** Customer slug, or `platform`. */
+  readonly owner: string;
+  readonly ownerDisplayName: string;
+  /** Configuration file the environment comes from (relative to the config directory). */
+  readonly sourceFile: string;
+  readonly kind: EnvironmentKind;
+  /** `prod`, `val`, ... for customers; `demo-<name>` or `community` for the platform. */
+  readonly name: string;
+  readonly policy: EnvironmentPolicy;
+  readonly account: string;
+  readonly region: string;
+  /** The configured zones, cut to the catalog's maxAzs. */
+  readonly availabilityZones: readonly string[];
+  readonly natGateways: number;
+  readonly release: Release & { readonly imageTag: string };
+  readonly image: { readonly repositoryUri: string; readonly repositoryName: string; readonly repositoryAccount: string; readonly repositoryRegion: string };
+  readonly dns: { readonly zoneId: string; readonly zoneName: string; readonly certificateArn: string };
+  readonly instances: readonly InstanceSpec[];
+  readonly maintenanceWindow: string;
+  readonly backupWindow: string;
+  readonly database: DatabaseCapacity;
+  readonly app: AppCapacity;
+  readonly sso?: SsoConfig;
+  /** Client ranges allowed to reach the application; undefined = the internet. */
+  readonly ingressCidrs?: readonly string[];
+  readonly readReplica?: ReadReplicaConfig;
+  readonly val?: { readonly source: 'prod' | 'preprod' };
+  readonly stackNames: { readonly data: string; readonly app: string };
+  /** The `clinspark:*` tags of every stack of this environment. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+interface Owner {
+  readonly slug: string;
+  readonly displayName: string;
+  readonly file: string;
+  readonly aws: CustomerConfig['aws'];
+  readonly release: Release;
+  readonly image: CustomerConfig['image'];
+  readonly dns: CustomerConfig['dns'];
+}
+
+export const TAG_CUSTOMER = 'clinspark:customer';
+export const TAG_ENVIRONMENT = 'clinspark:environment';
+export const TAG_CHANGE_CONTROLLED = 'clinspark:change-controlled';
+
+function resolveDatabase(policy: EnvironmentPolicy, overrides: EnvironmentOverrides): DatabaseCapacity {
+  const db = overrides.sizing?.database;
+  const base = policy.database;
+  if (base.mode === 'provisioned') return { ...base, instanceClass: db?.instanceClass ?? base.instanceClass };
+  return { ...base, minAcu: db?.minAcu ?? base.minAcu, maxAcu: db?.maxAcu ?? base.maxAcu };
+}
+
+function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: { source: 'prod' | 'preprod' } } = {}): EnvironmentSpec {
+  const policy = policyOf(kind);
+  const paired = policy.instances.length > 1;
+  const release = overrides.release ?? owner.release;
+  const repo = parseEcrRepository(owner.image.repository);
+  if (!repo) throw new Error(`unvalidated image repository ${owner.image.repository}`);
+  const azs = owner.aws.availabilityZones.slice(0, policy.network.maxAzs);
+  const app = overrides.sizing?.app;
+  return {
+    id: `${owner.slug}/${name}`,
+    owner: owner.slug,
+    ownerDisplayName: owner.displayName,
+    sourceFile: owner.file,
+    kind,
+    name,
+    policy,
+    account: owner.aws.account,
+    region: owner.aws.region,
+    availabilityZones: azs,
+    natGateways: policy.network.natGateways === 'perAz' ? azs.length : 1,
+    release: { ...release, imageTag: imageTag(release) },
+    image: { repositoryUri: owner.image.repository, repositoryName: repo.name, repositoryAccount: repo.account, repositoryRegion: repo.region },
+    dns: { zoneId: owner.dns.zoneId, zoneName: owner.dns.zoneName, certificateArn: overrides.certificateArn ?? owner.dns.certificateArn },
+    instances: policy.instances.map((role) => ({ role, hostName: hostName({ environment: name, role, paired, zoneName: owner.dns.zoneName }) })),
+    maintenanceWindow: overrides.maintenanceWindow ?? policy.windows.maintenance,
+    backupWindow: overrides.backupWindow ?? policy.windows.backup,
+    database: resolveDatabase(policy, overrides),
+    app: {
+      ...policy.app,
+      cpu: app?.cpu ?? policy.app.cpu,
+      memoryMiB: app?.memoryMiB ?? policy.app.memoryMiB,
+      minTasks: app?.minTasks ?? policy.app.minTasks,
+      maxTasks: app?.maxTasks ?? policy.app.maxTasks,
+    },
+    sso: overrides.sso,
+    ingressCidrs: overrides.ingress?.allowedCidrs,
+    readReplica: extra.readReplica,
+    val: extra.val,
+    stackNames: { data: stackName(owner.slug, name, 'data'), app: stackName(owner.slug, name, 'app') },
+    tags: {
+      [TAG_CUSTOMER]: owner.slug,
+      [TAG_ENVIRONMENT]: kind,
+      [TAG_CHANGE_CONTROLLED]: String(policy.changeControlled),
+    },
+  };
+}
+
+export function customerEnvironments(customer: CustomerConfig, file = `customers/${customer.slug}.yaml`): EnvironmentSpec[] {
+  const owner: Owner = { ...customer, file };
+  const envs = customer.environments;
+  const out: EnvironmentSpec[] = [];
+  // Lifecycle order: the order in which a customer acquires them.
+  if (envs.sandbox) out.push(resolve(owner, 'sandbox', 'sandbox', envs.sandbox));
+  if (envs.migration) out.push(resolve(owner, 'migration', 'migration', envs.migration));
+  if (envs.preprod) out.push(resolve(owner, 'preprod', 'preprod', envs.preprod));
+  if (envs.prod) out.push(resolve(owner, 'prod', 'prod', envs.prod, { readReplica: envs.prod.readReplica }));
+  if (envs.val) out.push(resolve(owner, 'val', 'val', envs.val, { val: { source: envs.val.source } }));
+  return out;
+}
+
+export function platformEnvironments(platform: PlatformConfig, file = 'platform.yaml'): EnvironmentSpec[] {
+  const owner: Owner = { ...platform, slug: PLATFORM_OWNER, displayName: platform.displayName ?? 'ClinSpark platform', file };
+  const out: EnvironmentSpec[] = (platform.demos ?? []).map((demo: DemoConfig) => {
+    const { name, ...overrides } = demo;
+    return resolve(owner, 'demo', `demo-${name}`, overrides);
+  });
+  if (platform.community) out.push(resolve(owner, 'community', 'community', platform.community));
+  return out;
+}
+
+/** Every environment of a fleet: customers in file order, then the platform. */
+export function fleetEnvironments(fleet: Fleet): EnvironmentSpec[] {
+  return [...fleet.customers.flatMap((c) => customerEnvironments(c)), ...(fleet.platform ? platformEnvironments(fleet.platform) : [])];
+}
