@@ -57,6 +57,9 @@ function levenshtein(a: string, b: string): number {
 }
 
 export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
+  const lower = input.toLowerCase();
+  const prefixed = candidates.find((c) => c.length >= 3 && (lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower)));
+  if (prefixed && lower.length >= 3) return prefixed;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

@@ -70,16 +70,18 @@ export function translateZodIssues(file: string, schema: z.ZodType, raw: unknown
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
     const p = issue.path as PathSegment[];
+    if (issue.code !== 'unrecognized_keys' && valueAt(raw, p) === undefined) {
+      const description = schemaAt(schema, p)?.description;
+      out.push({ file, path: p, message: `is required${description ? `: ${description}` : ''}` });
+      continue;
+    }
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) out.push({ file, path: [...p, key], message: unknownKeyMessage(schema, p, key), code: 'unknown-key' });
         break;
       case 'invalid_type': {
         const value = valueAt(raw, p);
-        const description = schemaAt(schema, p)?.description;
-        if (value === undefined) {
-          out.push({ file, path: p, message: `is required${description ? `: ${description}` : ''}` });
-        } else if (issue.message && !issue.message.startsWith('Invalid input')) {
+        if (issue.message && !issue.message.startsWith('Invalid input')) {
           out.push({ file, path: p, message: issue.message });
         } else {
           out.push({ file, path: p, message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeType(value)}` });

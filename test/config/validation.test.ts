@@ -1,0 +1,83 @@
+/**
+ * One fixture fleet per validation case: test/fixtures/validation/<rule>/<case>/ holds the YAML
+ * files and expected.yaml, the exact list of problems (file, path, message pattern) that
+ * validation must report: nothing missing and nothing extra.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { ConfigValidationError, formatPath, loadFleet, readFleet } from '../../lib/config';
+
+const ROOT = path.join(__dirname, '..', 'fixtures', 'validation');
+
+interface Expected {
+  errors: Array<{ file: string; path: string; message: string }>;
+}
+
+const cases = fs
+  .readdirSync(ROOT)
+  .flatMap((rule) => fs.readdirSync(path.join(ROOT, rule)).map((c) => `${rule}/${c}`))
+  .sort();
+
+describe('fleet validation fixtures', () => {
+  test('there is a good and a bad fixture for every rule family', () => {
+    const families = new Set(cases.map((c) => c.split('/')[0]));
+    for (const required of ['slug', 'account', 'azs', 'environments', 'val-source', 'cidr', 'release', 'windows', 'files', 'collected', 'good']) {
+      expect(families).toContain(required);
+    }
+  });
+
+  test.each(cases)('%s', (name) => {
+    const dir = path.join(ROOT, name);
+    const expected = parse(fs.readFileSync(path.join(dir, 'expected.yaml'), 'utf8')) as Expected;
+    const { issues } = readFleet(dir);
+    const actual = issues.map((i) => ({ file: i.file, path: formatPath(i.path), message: i.message }));
+
+    const unmatched = [...actual];
+    for (const want of expected.errors) {
+      const index = unmatched.findIndex((a) => a.file === want.file && a.path === want.path && new RegExp(want.message).test(a.message));
+      if (index < 0) throw new Error(`expected problem not reported: ${want.file}: ${want.path}: /${want.message}/\nreported:\n${actual.map((a) => `  ${a.file}: ${a.path}: ${a.message}`).join('\n')}`);
+      unmatched.splice(index, 1);
+    }
+    expect(unmatched).toEqual([]);
+  });
+});
+
+describe('loadFleet', () => {
+  test('throws one error carrying every problem, formatted <file>: <path>: <problem> (line)', () => {
+    const dir = path.join(ROOT, 'collected', 'many-problems-in-many-files');
+    let error: unknown;
+    try {
+      loadFleet(dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    const e = error as ConfigValidationError;
+    expect(e.issues.length).toBe(6);
+    expect(e.message).toMatch(/customers\/acme\.yaml: environments\.preprod\.ingress\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet .* \(line \d+\)/);
+    expect(e.message).toMatch(/platform\.yaml: demos\[0\]\.name: must be DNS-safe/);
+  });
+
+  test('returns the typed fleet with defaults applied and builds coerced to strings', () => {
+    const fleet = loadFleet(path.join(ROOT, 'good', 'full-lifecycle-with-platform'));
+    expect(fleet.customers.map((c) => c.slug)).toEqual(['acme']);
+    expect(fleet.customers[0].release).toEqual({ version: '2025.4.0', build: '2231' });
+    expect(fleet.customers[0].environments.val?.release?.build).toBe('2410');
+    expect(fleet.platform?.demos?.map((d) => d.name)).toEqual(['r2025-4']);
+  });
+
+  test('a missing directory is reported, not thrown as a crash', () => {
+    expect(() => loadFleet('/nonexistent/fleet')).toThrow(/configuration directory not found/);
+  });
+
+  test('the shipped example fleet is valid and exercises all seven environment kinds', () => {
+    const fleet = loadFleet(path.join(__dirname, '..', '..', 'config'));
+    const kinds = new Set<string>();
+    for (const c of fleet.customers) for (const k of Object.keys(c.environments)) kinds.add(k);
+    if (fleet.platform?.demos?.length) kinds.add('demo');
+    if (fleet.platform?.community) kinds.add('community');
+    expect([...kinds].sort()).toEqual(['community', 'demo', 'migration', 'preprod', 'prod', 'sandbox', 'val']);
+    expect(fleet.platform?.demos?.map((d) => d.release?.version ?? fleet.platform?.release.version)).toEqual(['2025.4.0', '2026.1.0']);
+  });
+});
