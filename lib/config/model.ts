@@ -211,11 +211,52 @@ const environmentOverrides = {
   certificateArn: certificateArnSchema.optional().describe('Overrides dns.certificateArn for this environment.'),
 };
 
+const SSH_KEY_RE = /^(ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+={0,2}|ecdsa-sha2-nistp(256|384|521) AAAA[A-Za-z0-9+/]+={0,2}|ssh-rsa AAAA[A-Za-z0-9+/]{500,}={0,2})( [^\s"]{1,100})?$/;
+
 export const readReplicaSchema = z
   .strictObject({
-    allowedCidrs: cidrListSchema.describe('Customer ranges allowed to reach the SSH jump host.'),
+    allowedCidrs: cidrListSchema.describe('Customer ranges allowed to reach the SSH jump host (port 22); nothing else reaches it.'),
+    instanceClass: z
+      .string()
+      .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as "db.r7g.large"' })
+      .optional()
+      .describe('Instance class of the replica cluster. @default "db.r7g.large"'),
+    sshPublicKeys: z
+      .array(
+        z.string().regex(SSH_KEY_RE, {
+          error: 'must be one OpenSSH public key line: "ssh-ed25519 AAAA... comment", "ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, no line breaks',
+        }),
+      )
+      .min(1, { error: 'list at least one SSH public key of the customer (the jump host accepts no passwords)' })
+      .max(20)
+      .describe('Public keys authorised to open the SSH tunnel (port forwarding to the replica only, no shell).'),
+    jumpHostAmi: z
+      .string()
+      .regex(/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'must be an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64, of the customer\'s region)' })
+      .describe('Pinned Amazon Linux 2023 arm64 AMI of the jump host; changing it replaces the host (a planned patch).'),
+    schemas: z
+      .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, { error: 'must be a schema name (letters, digits, _ and $)' }))
+      .min(1)
+      .optional()
+      .describe('Application schemas the read-only account may read. @default every schema except the system ones'),
+    credentials: z
+      .strictObject({
+        recipientArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[A-Za-z0-9+=,.@_/-]+$/, {
+            error: 'must be the ARN of the IAM user or role of the named person who collects the password, e.g. "arn:aws:iam::123456789012:user/jane.doe"',
+          })
+          .describe('IAM principal of the named person allowed to read the read-only account\'s password.'),
+        issueDate: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
+          .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), { error: 'is not a real calendar date' })
+          .describe('Day the password is issued; changing it re-issues (rotates) the password.'),
+        collectionDays: z.number().int().min(1).max(30).optional().describe('Days the recipient may collect the password, from the issue date. @default 14'),
+      })
+      .describe('Delivery of the read-only account (RO_USER) password to a named person.'),
   })
-  .describe('Customer read replica (PROD only).');
+  .describe('Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, reachable only through an SSH jump host from the customer\'s ranges.');
 
 export const VAL_SOURCES = ['prod', 'preprod'] as const;
 
