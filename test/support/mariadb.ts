@@ -126,14 +126,16 @@ export function stopMariaDb(server: Pick<TestDatabaseServer, 'pid' | 'baseDir'>,
   } catch {
     // already gone
   }
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  // Gone, or a zombie waiting to be reaped by this (blocked) process: either way it has exited.
+  const running = () => {
     try {
-      process.kill(server.pid, 0);
+      const stat = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8');
+      return !/^\d+ \(.*\) Z/.test(stat);
     } catch {
-      break;
+      return false;
     }
-    execFileSync('sleep', ['0.1']);
-  }
+  };
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && running()) execFileSync('sleep', ['0.05']);
   if (!options.keepFiles) fs.rmSync(server.baseDir, { recursive: true, force: true });
 }

@@ -1,0 +1,121 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IConstruct } from 'constructs';
+import { acknowledge } from './acknowledge';
+import { ClinSparkFunction } from './clinspark-function';
+import { ClinSparkRole } from './clinspark-role';
+
+export interface ClinSparkProviderProps {
+  readonly onEvent: ClinSparkFunction;
+  /** @default - none: the resource completes when onEvent returns */
+  readonly isComplete?: ClinSparkFunction;
+  /** @default Duration.seconds(30) */
+  readonly queryInterval?: Duration;
+  /** @default Duration.minutes(55) (CloudFormation waits at most one hour for a custom resource) */
+  readonly totalTimeout?: Duration;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly logKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  readonly description: string;
+}
+
+/**
+ * The CDK custom-resource provider framework around this project's handlers, hardened: the
+ * framework functions run in the VPC with a customer-managed-policy role, log to an encrypted
+ * log group, have capped concurrency and X-Ray tracing; the waiter state machine (when there is
+ * an isComplete handler) logs everything to the same encrypted group.
+ */
+export class ClinSparkProvider extends Construct {
+  readonly provider: cr.Provider;
+  readonly serviceToken: string;
+
+  constructor(scope: Construct, id: string, props: ClinSparkProviderProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.logKey,
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const role = new ClinSparkRole(this, 'FrameworkRole', {
+      assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('lambda.amazonaws.com')),
+      description: `Custom resource framework: ${props.description}`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
+      }),
+    );
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `Custom resource framework: ${props.description}`.slice(0, 255),
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Lambda, Step Functions and CloudFormation response URLs');
+
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: props.onEvent.function,
+      isCompleteHandler: props.isComplete?.function,
+      queryInterval: props.isComplete ? (props.queryInterval ?? Duration.seconds(30)) : undefined,
+      totalTimeout: props.isComplete ? (props.totalTimeout ?? Duration.minutes(55)) : undefined,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [securityGroup],
+      role,
+      logGroup,
+      frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
+      ...(props.isComplete
+        ? { disableWaiterStateMachineLogging: false, waiterStateMachineLogOptions: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false } }
+        : {}),
+    });
+    this.serviceToken = this.provider.serviceToken;
+
+    for (const child of this.provider.node.findAll()) {
+      if (child instanceof lambda.CfnFunction) {
+        child.reservedConcurrentExecutions = 5;
+        child.tracingConfig = { mode: 'Active' };
+      }
+    }
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    this.acknowledgeFindings(role, logGroup);
+  }
+
+  private acknowledgeFindings(role: ClinSparkRole, logGroup: logs.LogGroup): void {
+    const stack = Stack.of(this);
+    const logGroupId = stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
+    acknowledge(role.permissions, [
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 network-interface actions of the VPC framework functions and X-Ray trace uploads support no resource-level permissions.' },
+      { id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`, reason: 'Log streams of the framework\'s own log group are created per execution environment; the wildcard covers that group only.' },
+    ]);
+    const frameworkFunctions: IConstruct[] = this.provider.node.findAll().filter((c) => c instanceof lambda.Function);
+    for (const fn of frameworkFunctions) {
+      acknowledge(fn, [
+        {
+          id: 'HIPAA.Security-LambdaDLQ',
+          reason: 'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
+        },
+        {
+          id: 'NIST.800.53.R5-LambdaDLQ',
+          reason: 'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
+        },
+      ]);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+export interface ClinSparkRoleProps extends Omit<iam.RoleProps, 'inlinePolicies'> {}
+
+/**
+ * An IAM role whose permissions all live in one customer-managed policy of its own: statements
+ * added by CDK grants (`secret.grantRead(role)`, `key.grantDecrypt(role)`, ...) land there
+ * instead of in an inline policy (HIPAA/NIST IAMNoInlinePolicy) and no AWS managed policy is
+ * attached unless the caller says so (AwsSolutions-IAM4).
+ */
+export class ClinSparkRole extends iam.Role {
+  /** The customer-managed policy that holds every statement of this role. */
+  readonly permissions: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: ClinSparkRoleProps) {
+    super(scope, id, props);
+    this.permissions = new iam.ManagedPolicy(this, 'Permissions', {
+      description: props.description ? `Permissions of: ${props.description}`.slice(0, 1000) : undefined,
+    });
+    this.addManagedPolicy(this.permissions);
+  }
+
+  addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.permissions.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.permissions };
+  }
+}

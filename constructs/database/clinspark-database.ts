@@ -1,0 +1,356 @@
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge, sameReason } from '../core/acknowledge';
+import { ClinSparkPropsError } from '../core/errors';
+import { databaseParameters } from './parameters';
+
+/** Capacity of a cluster: Aurora Serverless v2 (may scale to zero) or provisioned instances. */
+export type DatabaseCapacitySpec =
+  | {
+      readonly mode: 'serverless';
+      /** 0 = scale to zero: the cluster pauses after `autoPause` without connections. */
+      readonly minAcu: number;
+      readonly maxAcu: number;
+      readonly autoPause: Duration;
+    }
+  | {
+      readonly mode: 'provisioned';
+      /** E.g. `db.r7g.large`. */
+      readonly instanceClass: string;
+      /** Readers in other availability zones (failover standbys). */
+      readonly readers: number;
+    };
+
+/** Where the data comes from. */
+export type DatabaseSource =
+  | { readonly kind: 'empty' }
+  /** Restore of a cluster snapshot (VAL); changing the identifier replaces the cluster. */
+  | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string };
+
+/** Application account handling, done by the account custom resource. */
+export interface ApplicationAccountOptions {
+  /** Provider (service token) of the account custom resource (constructs/database/handler/app-account.ts). */
+  readonly serviceToken: string;
+  /** Security-group holder of the handler (gets MySQL access to this cluster). */
+  readonly handler: ec2.IConnectable & iam.IGrantable;
+  /**
+   * Lock every other non-system account (VAL: no account of the source database may work).
+   * @default false
+   */
+  readonly lockOtherAccounts?: boolean;
+}
+
+export interface ClinSparkDatabaseProps {
+  readonly vpc: ec2.IVpc;
+  /** Isolated database subnets in at least two availability zones. */
+  readonly subnets: ec2.SubnetSelection;
+  /**
+   * Physical cluster identifier. Fixed on purpose: the audit, error and slow-query log groups are
+   * named after it (created here, encrypted, before RDS writes to them), and CloudFormation
+   * cannot replace a resource with a fixed name, so a change that would replace the data fails
+   * instead of happening.
+   */
+  readonly clusterIdentifier: string;
+  /** @default 'clinspark' */
+  readonly databaseName?: string;
+  readonly capacity: DatabaseCapacitySpec;
+  /** @default rds.AuroraMysqlEngineVersion.VER_3_12_0 */
+  readonly engineVersion?: rds.AuroraMysqlEngineVersion;
+  /**
+   * Binary logging in ROW format with GTID, so that a replica can replicate from this cluster.
+   * @default false
+   */
+  readonly replicationSource?: boolean;
+  readonly backupRetention: Duration;
+  /** Daily, UTC, "hh:mm-hh:mm". */
+  readonly backupWindow: string;
+  /** Weekly, UTC, "ddd:hh:mm-ddd:hh:mm". */
+  readonly maintenanceWindow: string;
+  /** DESTROY, SNAPSHOT or RETAIN; applies to the cluster and its instances. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  /** What happens to this database's KMS key and secrets when they leave the stack. */
+  readonly keyRemovalPolicy: RemovalPolicy;
+  readonly logKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** Enhanced monitoring interval. */
+  readonly monitoringInterval: Duration;
+  /** @default 'standard' */
+  readonly databaseInsights?: 'standard' | 'advanced';
+  /** @default 'clinspark_admin' */
+  readonly masterUsername?: string;
+  /** @default 'clinspark_app' */
+  readonly applicationUsername?: string;
+  /** Rotation period of the master and application secrets. @default Duration.days(30) */
+  readonly rotationPeriod?: Duration;
+  /** Subnets of the hosted rotation functions (need Secrets Manager access). */
+  readonly rotationSubnets: ec2.SubnetSelection;
+  /** @default { kind: 'empty' } */
+  readonly source?: DatabaseSource;
+  /** Creates and maintains the application account. */
+  readonly applicationAccount: ApplicationAccountOptions;
+  /** Short description for resource descriptions, e.g. "acme/prod main". */
+  readonly description: string;
+}
+
+/** Characters never used in generated database passwords (they break URLs, shells or JDBC). */
+export const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\,=^';
+
+export const DATABASE_PORT = 3306;
+
+/**
+ * An Aurora MySQL 3 cluster for one ClinSpark instance: storage and secrets encrypted with a
+ * key of its own (rotation on), TLS required, audit/error/slow-query logs exported to encrypted
+ * log groups with the environment's retention, master and application credentials in Secrets
+ * Manager with automatic rotation (the application never gets the master secret), backups,
+ * deletion protection and removal policy as the environment catalog says.
+ */
+export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
+  readonly cluster: rds.DatabaseCluster;
+  readonly key: kms.Key;
+  readonly masterSecret: secretsmanager.ISecret;
+  readonly applicationSecret: secretsmanager.Secret;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly databaseName: string;
+  readonly logGroups: Record<'audit' | 'error' | 'slowquery', logs.LogGroup>;
+  readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: ClinSparkDatabaseProps) {
+    super(scope, id);
+    validate(this, props);
+    this.databaseName = props.databaseName ?? 'clinspark';
+    const masterUsername = props.masterUsername ?? 'clinspark_admin';
+    const applicationUsername = props.applicationUsername ?? 'clinspark_app';
+    const engine = rds.DatabaseClusterEngine.auroraMysql({ version: props.engineVersion ?? rds.AuroraMysqlEngineVersion.VER_3_12_0 });
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `ClinSpark ${props.description}: database storage, snapshots and secrets`,
+      enableKeyRotation: true,
+      removalPolicy: props.keyRemovalPolicy,
+      pendingWindow: Duration.days(30),
+    });
+
+    // Log groups first, named as RDS names them, so that exported logs are encrypted from the start.
+    const logGroup = (type: 'audit' | 'error' | 'slowquery', id: string) =>
+      new logs.LogGroup(this, id, {
+        logGroupName: `/aws/rds/cluster/${props.clusterIdentifier}/${type}`,
+        encryptionKey: props.logKey,
+        retention: props.logRetention,
+        removalPolicy: props.logRemovalPolicy,
+      });
+    this.logGroups = { audit: logGroup('audit', 'AuditLog'), error: logGroup('error', 'ErrorLog'), slowquery: logGroup('slowquery', 'SlowQueryLog') };
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `ClinSpark ${props.description} database: MySQL from named peers only`,
+      allowAllOutbound: false,
+    });
+
+    const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
+      engine,
+      description: `ClinSpark ${props.description}: TLS required, audit logging${props.replicationSource ? ', ROW binlog with GTID' : ''}`,
+      parameters: databaseParameters({ replicationSource: props.replicationSource ?? false }),
+    });
+
+    const insightsAdvanced = (props.databaseInsights ?? 'standard') === 'advanced';
+    const instanceDefaults = {
+      enablePerformanceInsights: true,
+      performanceInsightEncryptionKey: this.key,
+      performanceInsightRetention: insightsAdvanced ? rds.PerformanceInsightRetention.MONTHS_15 : rds.PerformanceInsightRetention.DEFAULT,
+      autoMinorVersionUpgrade: false,
+      caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+      publiclyAccessible: false,
+    };
+    const capacity = props.capacity;
+    const writer =
+      capacity.mode === 'serverless'
+        ? rds.ClusterInstance.serverlessV2('Writer', instanceDefaults)
+        : rds.ClusterInstance.provisioned('Writer', { ...instanceDefaults, instanceType: instanceType(capacity.instanceClass) });
+    const readers =
+      capacity.mode === 'provisioned'
+        ? Array.from({ length: capacity.readers }, (_, i) =>
+            rds.ClusterInstance.provisioned(`Reader${i + 1}`, { ...instanceDefaults, instanceType: instanceType(capacity.instanceClass), promotionTier: 1 }),
+          )
+        : [];
+
+    const common = {
+      engine,
+      clusterIdentifier: props.clusterIdentifier,
+      writer,
+      readers,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      port: DATABASE_PORT,
+      parameterGroup,
+      storageEncryptionKey: this.key,
+      storageEncrypted: true,
+      cloudwatchLogsExports: ['audit', 'error', 'slowquery'],
+      backup: { retention: props.backupRetention, preferredWindow: props.backupWindow },
+      preferredMaintenanceWindow: props.maintenanceWindow,
+      copyTagsToSnapshot: true,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.removalPolicy,
+      iamAuthentication: true,
+      monitoringInterval: props.monitoringInterval,
+      databaseInsightsMode: insightsAdvanced ? rds.DatabaseInsightsMode.ADVANCED : rds.DatabaseInsightsMode.STANDARD,
+      performanceInsightEncryptionKey: this.key,
+      performanceInsightRetention: insightsAdvanced ? rds.PerformanceInsightRetention.MONTHS_15 : undefined,
+      enablePerformanceInsights: true,
+      ...(capacity.mode === 'serverless'
+        ? {
+            serverlessV2MinCapacity: capacity.minAcu,
+            serverlessV2MaxCapacity: capacity.maxAcu,
+            serverlessV2AutoPauseDuration: capacity.minAcu === 0 ? capacity.autoPause : undefined,
+          }
+        : {}),
+    };
+    const source = props.source ?? { kind: 'empty' };
+    if (source.kind === 'snapshot') {
+      const restored = new rds.DatabaseClusterFromSnapshot(this, 'Cluster', {
+        ...common,
+        snapshotIdentifier: source.snapshotIdentifier,
+        snapshotCredentials: rds.SnapshotCredentials.fromGeneratedSecret(masterUsername, {
+          encryptionKey: this.key,
+          excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        }),
+      });
+      this.cluster = restored as unknown as rds.DatabaseCluster;
+    } else {
+      this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+        ...common,
+        defaultDatabaseName: this.databaseName,
+        credentials: rds.Credentials.fromGeneratedSecret(masterUsername, {
+          encryptionKey: this.key,
+          excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        }),
+      });
+    }
+    for (const group of Object.values(this.logGroups)) this.cluster.node.addDependency(group);
+    if (!this.cluster.secret) throw new ClinSparkPropsError(this, 'the cluster has no generated master secret');
+    this.masterSecret = this.cluster.secret;
+    this.connections = this.cluster.connections;
+
+    // The application's own account: a secret of its own, never the master one.
+    this.applicationSecret = new secretsmanager.Secret(this, 'ApplicationSecret', {
+      description: `ClinSpark ${props.description}: application database account`,
+      encryptionKey: this.key,
+      removalPolicy: props.keyRemovalPolicy,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: applicationUsername, dbname: this.databaseName, engine: 'mysql' }),
+        generateStringKey: 'password',
+        passwordLength: 40,
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+      },
+    });
+    const applicationAttached = this.applicationSecret.attach(this.cluster);
+
+    // Hosted rotation (functions created by Secrets Manager in the VPC, each with a security
+    // group of its own that is the only other way into the cluster).
+    const rotationPeriod = props.rotationPeriod ?? Duration.days(30);
+    const masterRotationFunction = secretsmanager.HostedRotation.mysqlSingleUser({
+      vpc: props.vpc,
+      vpcSubnets: props.rotationSubnets,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+    this.cluster.secret.addRotationSchedule('Rotation', { hostedRotation: masterRotationFunction, automaticallyAfter: rotationPeriod });
+    const appRotationFunction = secretsmanager.HostedRotation.mysqlMultiUser({
+      masterSecret: this.cluster.secret,
+      vpc: props.vpc,
+      vpcSubnets: props.rotationSubnets,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+    const appRotation = applicationAttached.addRotationSchedule('Rotation', { hostedRotation: appRotationFunction, automaticallyAfter: rotationPeriod });
+    this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
+    this.allowMySqlFrom(appRotationFunction, 'application secret rotation');
+
+    // The application account exists before anyone rotates it.
+    const account = new CustomResource(this, 'ApplicationAccount', {
+      serviceToken: props.applicationAccount.serviceToken,
+      resourceType: 'Custom::ClinSparkApplicationAccount',
+      properties: {
+        MasterSecretArn: this.cluster.secret.secretArn,
+        AccountSecretArn: applicationAttached.secretArn,
+        DatabaseName: this.databaseName,
+        LockOtherAccounts: String(props.applicationAccount.lockOtherAccounts ?? false),
+      },
+    });
+    account.node.addDependency(this.cluster);
+    appRotation.node.addDependency(account);
+    this.cluster.secret.grantRead(props.applicationAccount.handler);
+    this.applicationSecret.grantRead(props.applicationAccount.handler);
+    this.allowMySqlFrom(props.applicationAccount.handler, 'application account custom resource');
+
+    this.acknowledgeFindings(props);
+  }
+
+  /** Opens MySQL on this cluster to a peer (the only way in: the security group has no other rule). */
+  allowMySqlFrom(peer: ec2.IConnectable, description: string): void {
+    this.connections.allowFrom(peer, ec2.Port.tcp(DATABASE_PORT), description);
+  }
+
+  /** Lets a principal read the application secret (and decrypt it), nothing else. */
+  grantApplicationSecretRead(grantee: iam.IGrantable): iam.Grant {
+    return this.applicationSecret.grantRead(grantee);
+  }
+
+  private acknowledgeFindings(props: ClinSparkDatabaseProps): void {
+    const cluster = this.cluster.node.defaultChild as rds.CfnDBCluster;
+    acknowledge(cluster, [
+      {
+        id: 'AwsSolutions-RDS11',
+        reason: 'Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only named peers (the instance\'s tasks, the account function, rotation); a non-default port would be obscurity, not control, and breaks customer BI defaults.',
+      },
+      {
+        id: 'AwsSolutions-RDS14',
+        reason: 'Backtrack is off on purpose: it rewinds the live database in place, which in a GxP system would silently remove audit-trail records and breaks binlog replicas; recovery uses point-in-time restore to a new cluster and AWS Backup.',
+      },
+    ]);
+    for (const instance of this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance)) {
+      acknowledge(instance, sameReason(
+        ['HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled', 'NIST.800.53.R5-RDSAutomaticMinorVersionUpgradeEnabled'],
+        'Engine upgrades are change-controlled: minor versions are applied in the planned maintenance window through an Environment Change Record (engineVersion in code), never automatically.',
+      ));
+      if (props.capacity.mode === 'serverless') {
+        acknowledge(instance, sameReason(
+          ['HIPAA.Security-RDSMultiAZSupport', 'NIST.800.53.R5-RDSMultiAZSupport'],
+          `${props.description}: non-production Aurora Serverless v2 writer; Aurora storage is replicated across three availability zones and the catalog accepts instance recovery time for this environment kind.`,
+        ));
+      }
+    }
+  }
+}
+
+function instanceType(instanceClass: string): ec2.InstanceType {
+  return new ec2.InstanceType(instanceClass.replace(/^db\./, ''));
+}
+
+function validate(scope: Construct, props: ClinSparkDatabaseProps): void {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.clusterIdentifier) || props.clusterIdentifier.endsWith('-') || props.clusterIdentifier.includes('--')) {
+    throw new ClinSparkPropsError(scope, `'clusterIdentifier' is '${props.clusterIdentifier}'; use 1-63 lowercase letters, digits and single hyphens, starting with a letter`);
+  }
+  const c = props.capacity;
+  if (c.mode === 'serverless') {
+    if (c.minAcu < 0 || c.maxAcu > 256 || c.minAcu > c.maxAcu || c.maxAcu < 1) {
+      throw new ClinSparkPropsError(scope, `'capacity' is ${c.minAcu}-${c.maxAcu} ACU; use 0 <= minAcu <= maxAcu <= 256 with maxAcu >= 1`);
+    }
+    const seconds = c.autoPause.toSeconds();
+    if (c.minAcu === 0 && (seconds < 300 || seconds > 86400)) {
+      throw new ClinSparkPropsError(scope, `'capacity.autoPause' is ${seconds} s; Aurora accepts 300 to 86400 seconds`);
+    }
+  } else if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(c.instanceClass)) {
+    throw new ClinSparkPropsError(scope, `'capacity.instanceClass' is '${c.instanceClass}'; use an RDS class such as db.r7g.large`);
+  }
+  const days = props.backupRetention.toDays();
+  if (days < 1 || days > 35) throw new ClinSparkPropsError(scope, `'backupRetention' is ${days} days; Aurora keeps 1 to 35 days`);
+  if (props.removalPolicy === RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE) {
+    throw new ClinSparkPropsError(scope, `'removalPolicy' RETAIN_ON_UPDATE_OR_DELETE is not supported; use RETAIN, SNAPSHOT or DESTROY`);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Custom resource: the application's own database account.
+ *
+ * Create/Update: connects as the master user (TLS, RDS CA), creates the application schema if
+ * missing, creates or updates the account `<username>`@'%' with the password of the account
+ * secret and `REQUIRE SSL`, grants it every privilege on the application schema only (no global
+ * privilege, no GRANT OPTION). With LockOtherAccounts=true (VAL, restored from another
+ * environment's data) every other non-system account is locked, so that no credential of the
+ * source database works on the copy.
+ * Delete: nothing. The database keeps its accounts (a retained PROD database must keep working);
+ * a deleted database takes them with it.
+ *
+ * Never logs or returns a password.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type * as mysql from 'mysql2/promise';
+import { connectTls, quoteIdentifier, readDatabaseSecret } from '../../core/runtime/database';
+
+export interface AccountProperties {
+  readonly MasterSecretArn: string;
+  readonly AccountSecretArn: string;
+  readonly DatabaseName: string;
+  readonly LockOtherAccounts?: string;
+}
+
+interface Event {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceProperties: AccountProperties & { ServiceToken?: string };
+  readonly PhysicalResourceId?: string;
+}
+
+/** Accounts that belong to Aurora/MySQL itself (never touched). */
+export function isSystemAccount(user: string): boolean {
+  return /^(rdsadmin|rdsrepladmin|rdsproxyadmin|rds_.*|AWS_.*|mysql\..*|mariadb\.sys|root|PUBLIC)$/i.test(user);
+}
+
+const secrets = new SecretsManagerClient({});
+
+function log(message: string, fields: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ message, ...fields }));
+}
+
+async function accountExists(conn: mysql.Connection, user: string, host: string): Promise<boolean> {
+  const [rows] = await conn.query('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ? AND Host = ?', [user, host]);
+  return Number((rows as Array<{ n: number }>)[0].n) > 0;
+}
+
+export async function applyAccount(conn: mysql.Connection, options: { username: string; password: string; database: string; masterUsername: string; lockOthers: boolean }): Promise<{ locked: string[] }> {
+  const user = `${conn.escape(options.username)}@'%'`;
+  await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  if (await accountExists(conn, options.username, '%')) {
+    await conn.query(`ALTER USER ${user} IDENTIFIED BY ${conn.escape(options.password)} REQUIRE SSL`);
+  } else {
+    await conn.query(`CREATE USER ${user} IDENTIFIED BY ${conn.escape(options.password)} REQUIRE SSL`);
+  }
+  await conn.query(`GRANT ALL PRIVILEGES ON ${quoteIdentifier(options.database)}.* TO ${user}`);
+
+  const locked: string[] = [];
+  if (options.lockOthers) {
+    const [rows] = await conn.query('SELECT User AS user, Host AS host FROM mysql.user');
+    for (const row of rows as Array<{ user: string; host: string }>) {
+      const keep = [options.username, `${options.username}_clone`, options.masterUsername];
+      if (keep.includes(row.user) || isSystemAccount(row.user) || row.user === '') continue;
+      if (await isRole(conn, row.user, row.host)) continue;
+      await conn.query(`ALTER USER ${conn.escape(row.user)}@${conn.escape(row.host)} ACCOUNT LOCK`);
+      locked.push(`${row.user}@${row.host}`);
+    }
+  }
+  return { locked };
+}
+
+async function isRole(conn: mysql.Connection, user: string, host: string): Promise<boolean> {
+  // MariaDB marks roles with is_role; MySQL 8 roles are accounts without a password that are
+  // locked already, so locking them again is harmless.
+  try {
+    const [rows] = await conn.query('SELECT is_role FROM mysql.user WHERE User = ? AND Host = ?', [user, host]);
+    return (rows as Array<{ is_role: string }>)[0]?.is_role === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+export async function handler(event: Event): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
+  const props = event.ResourceProperties;
+  const physicalId = event.PhysicalResourceId ?? `clinspark-account-${props.DatabaseName}`;
+  if (event.RequestType === 'Delete') {
+    log('delete: accounts are kept with the database', { database: props.DatabaseName });
+    return { PhysicalResourceId: physicalId };
+  }
+  const master = await readDatabaseSecret(secrets, props.MasterSecretArn);
+  const account = await readDatabaseSecret(secrets, props.AccountSecretArn).catch(async () => {
+    throw new Error(`account secret ${props.AccountSecretArn} is not a database secret with username and password`);
+  });
+  const conn = await connectTls({ ...master, dbname: undefined });
+  try {
+    const result = await applyAccount(conn, {
+      username: account.username,
+      password: account.password,
+      database: props.DatabaseName,
+      masterUsername: master.username,
+      lockOthers: props.LockOtherAccounts === 'true',
+    });
+    log('application account ready', { user: account.username, database: props.DatabaseName, lockedAccounts: result.locked });
+    return { PhysicalResourceId: physicalId, Data: { Username: account.username, LockedAccounts: result.locked.join(',') } };
+  } finally {
+    await conn.end();
+  }
+}

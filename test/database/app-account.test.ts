@@ -1,0 +1,136 @@
+/**
+ * The application-account custom resource against a real MariaDB (TLS): the account exists with
+ * the secret's password, requires TLS, has privileges on its schema only, re-runs change
+ * nothing, and on a VAL copy every other account of the source is locked.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import * as fs from 'fs';
+import * as mysql from 'mysql2/promise';
+import { applyAccount, handler, isSystemAccount } from '../../constructs/database/handler/app-account';
+import { adminConnection, dropDatabase, scratchDatabase, testServer, tlsOptions } from '../support/db';
+import { startMariaDb, stopMariaDb } from '../support/mariadb';
+
+const sm = mockClient(SecretsManagerClient);
+const unique = () => Math.random().toString(36).slice(2, 8);
+
+async function connectAs(user: string, password: string, database?: string, ssl = true): Promise<mysql.Connection> {
+  const s = testServer();
+  return mysql.createConnection({ host: s.host, port: s.port, user, password, database, ssl: ssl ? tlsOptions(s) : undefined });
+}
+
+async function grantsOf(conn: mysql.Connection, user: string): Promise<string[]> {
+  const [rows] = await conn.query(`SHOW GRANTS FOR ${conn.escape(user)}@'%'`);
+  return (rows as Array<Record<string, string>>).map((r) => Object.values(r)[0]).sort();
+}
+
+describe('application account handler', () => {
+  let admin: mysql.Connection;
+  let schema: string;
+  let other: string;
+  beforeAll(async () => {
+    admin = await adminConnection();
+    schema = await scratchDatabase('appacct');
+    other = await scratchDatabase('appacct_other');
+    await admin.query(`CREATE TABLE \`${schema}\`.visits (id INT PRIMARY KEY)`);
+    await admin.query(`CREATE TABLE \`${other}\`.secrets (id INT PRIMARY KEY)`);
+    process.env.DB_CA_BUNDLE_FILE = testServer().caPath;
+  });
+  afterAll(async () => {
+    await dropDatabase(schema);
+    await dropDatabase(other);
+    await admin.end();
+  });
+
+  test('creates the account with the secret password, TLS required, privileges on its schema only', async () => {
+    const user = `app_${unique()}`;
+    await applyAccount(admin, { username: user, password: 'First-Password-0123456789abcdef', database: schema, masterUsername: 'clinspark_admin', lockOthers: false });
+
+    const app = await connectAs(user, 'First-Password-0123456789abcdef', schema);
+    await app.query('INSERT INTO visits VALUES (1)');
+    await app.query('CREATE TABLE migrations (v INT)');
+    await expect(app.query(`SELECT * FROM \`${other}\`.secrets`)).rejects.toThrow(/denied/i);
+    await expect(app.query('SELECT * FROM mysql.user')).rejects.toThrow(/denied/i);
+    await expect(app.query(`GRANT SELECT ON \`${schema}\`.* TO ${admin.escape(user)}@'%'`)).rejects.toThrow(/denied/i);
+    await app.end();
+
+    await expect(connectAs(user, 'First-Password-0123456789abcdef', schema, false)).rejects.toThrow(/denied/i);
+    const grants = await grantsOf(admin, user);
+    expect(grants.some((g) => /GRANT USAGE ON \*\.\*/.test(g) && /REQUIRE SSL/.test(g))).toBe(true);
+    expect(grants.filter((g) => !/GRANT USAGE ON \*\.\*/.test(g))).toEqual([`GRANT ALL PRIVILEGES ON \`${schema}\`.* TO \`${user}\`@\`%\``]);
+  });
+
+  test('re-running is idempotent and a new secret value replaces the password', async () => {
+    const user = `app_${unique()}`;
+    const opts = { username: user, database: schema, masterUsername: 'clinspark_admin', lockOthers: false };
+    await applyAccount(admin, { ...opts, password: 'Old-Password-0123456789abcdefgh' });
+    const before = await grantsOf(admin, user);
+    await applyAccount(admin, { ...opts, password: 'Old-Password-0123456789abcdefgh' });
+    expect(await grantsOf(admin, user)).toEqual(before);
+
+    await applyAccount(admin, { ...opts, password: 'New-Password-0123456789abcdefgh' });
+    await expect(connectAs(user, 'Old-Password-0123456789abcdefgh')).rejects.toThrow(/denied/i);
+    const conn = await connectAs(user, 'New-Password-0123456789abcdefgh');
+    await conn.end();
+  });
+
+  test('on a VAL copy, every other non-system account of the source is locked', async () => {
+    // Locking touches every account of the server: a server of its own, not the shared one.
+    const own = await startMariaDb();
+    const ownConn = () => mysql.createConnection({ host: own.host, port: own.port, user: own.adminUser, password: own.adminPassword, ssl: { ca: fs.readFileSync(own.caPath, 'utf8') } });
+    const admin = await ownConn();
+    const connectAs = (user: string, password: string, database?: string) =>
+      mysql.createConnection({ host: own.host, port: own.port, user, password, database, ssl: { ca: fs.readFileSync(own.caPath, 'utf8') } });
+    try {
+    await admin.query(`CREATE DATABASE \`${schema}\``);
+    const tag = unique();
+    const sourceApp = `app_${tag}`;
+    const sourceRepl = `repl_${tag}`;
+    for (const u of [sourceApp, sourceRepl]) await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
+    const valApp = `valapp_${tag}`;
+    const { locked } = await applyAccount(admin, { username: valApp, password: 'Val-Password-0123456789abcdefg', database: schema, masterUsername: own.adminUser, lockOthers: true });
+
+    expect(locked.sort()).toEqual([`${sourceApp}@%`, `${sourceRepl}@%`].sort());
+    await expect(connectAs(sourceApp, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+    await expect(connectAs(sourceRepl, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+    const conn = await connectAs(valApp, 'Val-Password-0123456789abcdefg', schema);
+    await conn.end();
+    const master = await ownConn();
+    await master.end();
+    } finally {
+      await admin.end();
+      stopMariaDb(own);
+    }
+  });
+
+  test('system accounts are recognised and never locked', () => {
+    expect(['rdsadmin', 'rdsrepladmin', 'mysql.sys', 'mysql.session', 'AWS_LAMBDA_ACCESS', 'rds_superuser_role', 'mariadb.sys'].every(isSystemAccount)).toBe(true);
+    expect(['clinspark_app', 'RO_USER', 'clinspark_repl'].some(isSystemAccount)).toBe(false);
+  });
+
+  test('the Lambda handler reads both secrets, never returns or logs the password, and deletes as a no-op', async () => {
+    const s = testServer();
+    const user = `app_${unique()}`;
+    const password = 'Handler-Password-0123456789abcd';
+    sm.reset();
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }) });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: user, password, dbname: schema }) });
+    const logs: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((m: string) => void logs.push(m));
+    try {
+      const out = await handler({ RequestType: 'Create', ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema } });
+      expect(out.Data?.Username).toBe(user);
+      expect(JSON.stringify(out)).not.toContain(password);
+      expect(logs.join('\n')).not.toContain(password);
+      expect(logs.join('\n')).not.toContain(s.adminPassword);
+      const conn = await connectAs(user, password, schema);
+      await conn.end();
+
+      sm.reset(); // a delete must not even need the secrets
+      const deleted = await handler({ RequestType: 'Delete', PhysicalResourceId: out.PhysicalResourceId, ResourceProperties: { MasterSecretArn: 'arn:gone', AccountSecretArn: 'arn:gone', DatabaseName: schema } });
+      expect(deleted.PhysicalResourceId).toBe(out.PhysicalResourceId);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
