@@ -56,7 +56,7 @@ if (synthError || !report.passed) {
   fail([
     ...(failures.length > 0
       ? [`clinspark: compliance gate failed: ${failures.length} unacknowledged finding(s):`, ...failures.slice(0, 50).map((f) => `  ${f.id} on ${f.path}`), ...(failures.length > 50 ? [`  ... and ${failures.length - 50} more`] : [])]
-      : [`clinspark: synthesis failed: ${synthError?.message.split('\n')[0]}`]),
+      : [`clinspark: synthesis failed: ${synthError?.message.split('\n').slice(0, 20).join('\n')}`]),
     `clinspark: see ${path.relative(process.cwd(), written.markdown)} (and nag-report.json) for every rule, outcome and acknowledgement`,
   ]);
 }

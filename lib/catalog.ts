@@ -77,6 +77,11 @@ export interface EnvironmentPolicy {
     readonly natGateways: 'single' | 'perAz';
   };
   readonly database: DatabaseCapacity;
+  /**
+   * ROW binary logs with GTID on the databases, so that a customer read replica can replicate
+   * from them (PROD only; the read replica is only allowed where this is true).
+   */
+  readonly binlogReplicationSource: boolean;
   readonly app: AppCapacity;
   readonly monitoring: {
     /** Enhanced monitoring interval in seconds. */
@@ -113,6 +118,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.ONE_MONTH,
     network: { maxAzs: 2, natGateways: 'single' },
     database: serverless(0, 4),
+    binlogReplicationSource: false,
     app: { cpu: 512, memoryMiB: 2048, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
     loadBalancerDeletionProtection: false,
@@ -132,6 +138,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.THREE_MONTHS,
     network: { maxAzs: 2, natGateways: 'single' },
     database: serverless(0, 8),
+    binlogReplicationSource: false,
     app: { cpu: 512, memoryMiB: 2048, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
     loadBalancerDeletionProtection: false,
@@ -151,6 +158,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.ONE_YEAR,
     network: { maxAzs: 2, natGateways: 'single' },
     database: serverless(0, 8),
+    binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
     loadBalancerDeletionProtection: false,
@@ -170,6 +178,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.ONE_YEAR,
     network: { maxAzs: 2, natGateways: 'single' },
     database: serverless(0, 8),
+    binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
     loadBalancerDeletionProtection: false,
@@ -189,6 +198,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.SIX_YEARS,
     network: { maxAzs: 3, natGateways: 'perAz' },
     database: { mode: 'provisioned', instanceClass: 'db.r7g.large', readers: 1 },
+    binlogReplicationSource: true,
     app: { cpu: 2048, memoryMiB: 8192, minTasks: 2, maxTasks: 6, minTasksFloor: 2 },
     monitoring: { enhancedMonitoringSeconds: 15, databaseInsights: 'advanced' },
     loadBalancerDeletionProtection: true,
@@ -208,6 +218,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.THREE_MONTHS,
     network: { maxAzs: 2, natGateways: 'single' },
     database: serverless(0, 4),
+    binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 1, maxTasks: 2, minTasksFloor: 0 },
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
     loadBalancerDeletionProtection: false,
@@ -227,6 +238,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     logRetention: RetentionDays.THREE_MONTHS,
     network: { maxAzs: 2, natGateways: 'single' },
     database: { mode: 'serverless', minAcu: 0.5, maxAcu: 8, autoPause: Duration.hours(1) },
+    binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 1, maxTasks: 4, minTasksFloor: 1 },
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
     loadBalancerDeletionProtection: true,

@@ -78,7 +78,8 @@ export class ClinSparkProvider extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       securityGroups: [securityGroup],
-      role,
+      frameworkOnEventRole: role,
+      frameworkCompleteAndTimeoutRole: props.isComplete ? role : undefined,
       logGroup,
       frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
       ...(props.isComplete
@@ -94,13 +95,17 @@ export class ClinSparkProvider extends Construct {
       }
     }
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
-    this.acknowledgeFindings(role, logGroup);
+    this.acknowledgeFindings(role, logGroup, [props.onEvent, ...(props.isComplete ? [props.isComplete] : [])]);
   }
 
-  private acknowledgeFindings(role: ClinSparkRole, logGroup: logs.LogGroup): void {
+  private acknowledgeFindings(role: ClinSparkRole, logGroup: logs.LogGroup, handlers: ClinSparkFunction[]): void {
     const stack = Stack.of(this);
     const logGroupId = stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup);
     acknowledge(role.permissions, [
+      ...handlers.map((h) => ({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(h.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'The framework invokes its own handler function; the :* suffix covers that function\'s versions and aliases only.',
+      })),
       { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 network-interface actions of the VPC framework functions and X-Ray trace uploads support no resource-level permissions.' },
       { id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`, reason: 'Log streams of the framework\'s own log group are created per execution environment; the wildcard covers that group only.' },
     ]);

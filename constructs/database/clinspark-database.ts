@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
 import { ClinSparkPropsError } from '../core/errors';
+import { grantSecretRead } from '../core/grants';
 import { databaseParameters } from './parameters';
 
 /** Capacity of a cluster: Aurora Serverless v2 (may scale to zero) or provisioned instances. */
@@ -96,8 +97,18 @@ export interface ClinSparkDatabaseProps {
   readonly source?: DatabaseSource;
   /** Creates and maintains the application account. */
   readonly applicationAccount: ApplicationAccountOptions;
+  /**
+   * AWS Backup plan the cluster joins (recovery independent of the cluster's own backups).
+   * @default - none: Aurora automated backups only
+   */
+  readonly backupPlan?: DatabaseBackupPlan;
   /** Short description for resource descriptions, e.g. "acme/prod main". */
   readonly description: string;
+}
+
+/** What the database needs of a backup plan (ClinSparkBackup implements it). */
+export interface DatabaseBackupPlan {
+  addDatabase(id: string, cluster: rds.IDatabaseCluster): void;
 }
 
 /** Characters never used in generated database passwords (they break URLs, shells or JDBC). */
@@ -212,30 +223,33 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
           }
         : {}),
     };
+    // The master secret is created here (not by the cluster) so that it follows the catalog's
+    // removal policy like the key that encrypts it.
+    const masterSecret = new rds.DatabaseSecret(this, 'MasterSecret', {
+      username: masterUsername,
+      encryptionKey: this.key,
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+    masterSecret.applyRemovalPolicy(props.keyRemovalPolicy);
     const source = props.source ?? { kind: 'empty' };
     if (source.kind === 'snapshot') {
       const restored = new rds.DatabaseClusterFromSnapshot(this, 'Cluster', {
         ...common,
         snapshotIdentifier: source.snapshotIdentifier,
-        snapshotCredentials: rds.SnapshotCredentials.fromGeneratedSecret(masterUsername, {
-          encryptionKey: this.key,
-          excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        }),
+        snapshotCredentials: rds.SnapshotCredentials.fromSecret(masterSecret),
       });
       this.cluster = restored as unknown as rds.DatabaseCluster;
     } else {
       this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
         ...common,
         defaultDatabaseName: this.databaseName,
-        credentials: rds.Credentials.fromGeneratedSecret(masterUsername, {
-          encryptionKey: this.key,
-          excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        }),
+        credentials: rds.Credentials.fromSecret(masterSecret),
       });
     }
     for (const group of Object.values(this.logGroups)) this.cluster.node.addDependency(group);
     if (!this.cluster.secret) throw new ClinSparkPropsError(this, 'the cluster has no generated master secret');
     this.masterSecret = this.cluster.secret;
+    props.backupPlan?.addDatabase(id, this.cluster);
     this.connections = this.cluster.connections;
 
     // The application's own account: a secret of its own, never the master one.
@@ -284,8 +298,8 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     });
     account.node.addDependency(this.cluster);
     appRotation.node.addDependency(account);
-    this.cluster.secret.grantRead(props.applicationAccount.handler);
-    this.applicationSecret.grantRead(props.applicationAccount.handler);
+    grantSecretRead(this.cluster.secret, this.key, props.applicationAccount.handler);
+    grantSecretRead(this.applicationSecret, this.key, props.applicationAccount.handler);
     this.allowMySqlFrom(props.applicationAccount.handler, 'application account custom resource');
 
     this.acknowledgeFindings(props);
@@ -296,9 +310,14 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     this.connections.allowFrom(peer, ec2.Port.tcp(DATABASE_PORT), description);
   }
 
-  /** Lets a principal read the application secret (and decrypt it), nothing else. */
-  grantApplicationSecretRead(grantee: iam.IGrantable): iam.Grant {
-    return this.applicationSecret.grantRead(grantee);
+  /** Lets a principal read the application secret (and decrypt it through Secrets Manager), nothing else. */
+  grantApplicationSecretRead(grantee: iam.IGrantable): void {
+    grantSecretRead(this.applicationSecret, this.key, grantee);
+  }
+
+  /** Lets a principal read the master secret (setup functions only; never the application). */
+  grantMasterSecretRead(grantee: iam.IGrantable): void {
+    grantSecretRead(this.masterSecret, this.key, grantee);
   }
 
   private acknowledgeFindings(props: ClinSparkDatabaseProps): void {
@@ -312,18 +331,39 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         id: 'AwsSolutions-RDS14',
         reason: 'Backtrack is off on purpose: it rewinds the live database in place, which in a GxP system would silently remove audit-trail records and breaks binlog replicas; recovery uses point-in-time restore to a new cluster and AWS Backup.',
       },
+      ...sameReason(
+        ['HIPAA.Security-RDSLoggingEnabled[LogExport::general]', 'NIST.800.53.R5-RDSLoggingEnabled[LogExport::general]'],
+        'The general query log is not exported: it would copy every statement, including volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, DCL), error and slow-query logs are exported and encrypted.',
+      ),
     ]);
-    for (const instance of this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance)) {
-      acknowledge(instance, sameReason(
-        ['HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled', 'NIST.800.53.R5-RDSAutomaticMinorVersionUpgradeEnabled'],
-        'Engine upgrades are change-controlled: minor versions are applied in the planned maintenance window through an Environment Change Record (engineVersion in code), never automatically.',
+    if (!props.deletionProtection) {
+      acknowledge(cluster, sameReason(
+        ['AwsSolutions-RDS10', 'HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
+        `${props.description}: the environment catalog leaves deletion protection off for this kind (removal policy ${props.removalPolicy}): the environment is decommissioned by deleting its stack, and its termination protection or final snapshot guards the data where the catalog requires it.`,
       ));
-      if (props.capacity.mode === 'serverless') {
-        acknowledge(instance, sameReason(
-          ['HIPAA.Security-RDSMultiAZSupport', 'NIST.800.53.R5-RDSMultiAZSupport'],
-          `${props.description}: non-production Aurora Serverless v2 writer; Aurora storage is replicated across three availability zones and the catalog accepts instance recovery time for this environment kind.`,
-        ));
-      }
+    }
+    const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');
+    if (monitoringRole) {
+      acknowledge(monitoringRole, [
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+          reason: 'Enhanced monitoring role: the AWS-maintained service policy only lets monitoring.rds.amazonaws.com write OS metrics to the RDSOSMetrics log group; no other principal can assume the role.',
+        },
+      ]);
+    }
+    for (const instance of this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance)) {
+      acknowledge(instance, [
+        {
+          id: 'HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled',
+          reason: 'Engine upgrades are change-controlled: minor versions are applied in the planned maintenance window through an Environment Change Record (engineVersion in code), never automatically.',
+        },
+        ...sameReason(
+          ['HIPAA.Security-RDSInBackupPlan', 'NIST.800.53.R5-RDSInBackupPlan'],
+          props.backupPlan
+            ? `${props.description}: Aurora is backed up per cluster, and this instance's cluster is selected in the environment's AWS Backup plan; instances hold no data of their own.`
+            : `${props.description}: the catalog gives this environment kind no AWS Backup plan; Aurora automated backups (${props.backupRetention.toDays()} days) cover the cluster, and instances hold no data of their own.`,
+        ),
+      ]);
     }
   }
 }

@@ -1,34 +1,155 @@
+import * as path from 'path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { ClinSparkBackup } from '../../constructs/backup/clinspark-backup';
+import { acknowledge, sameReason } from '../../constructs/core/acknowledge';
+import { ClinSparkFunction } from '../../constructs/core/clinspark-function';
+import { ClinSparkProvider } from '../../constructs/core/clinspark-provider';
+import { ClinSparkDatabase } from '../../constructs/database/clinspark-database';
 import { LogEncryptionKey } from '../../constructs/encryption/log-encryption-key';
 import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
+import { InstanceRole } from '../catalog';
 import { EnvironmentSpec } from '../environments';
 import { ClinSparkStack } from './clinspark-stack';
 
+/** Everything stateful of one instance (Main or Test), created in the data stack. */
+export interface InstanceData {
+  readonly role: InstanceRole;
+  readonly database: ClinSparkDatabase;
+  readonly appLogGroup: logs.LogGroup;
+}
+
+const ROLE_ID: Record<InstanceRole, string> = { main: 'Main', test: 'Test' };
+
 /**
- * The stateful layer of one environment: network, encryption keys, databases, secrets and logs.
- * It changes rarely and only on purpose; the app stack (load balancer, ECS) can be replaced or
- * redeployed at will without any path to this data. Construct ids in this stack are frozen: they
- * decide the logical ids of stateful resources (see test/stateful-lock).
+ * The stateful layer of one environment: network, encryption keys, databases, secrets, logs,
+ * access-log bucket and backups. It changes rarely and only on purpose; the app stack (load
+ * balancer, ECS) can be replaced or redeployed at will without any path to this data.
+ * Construct ids in this stack are frozen: they decide the logical ids of stateful resources
+ * (test/stateful-lock.test.ts fails when one would change).
  */
 export class EnvironmentDataStack extends ClinSparkStack {
   readonly logKey: LogEncryptionKey;
   readonly network: ClinSparkNetwork;
+  readonly instances: InstanceData[];
+  readonly accessLogBucket: s3.Bucket;
+  readonly wafLogGroup: logs.LogGroup;
+  readonly accountProvider: ClinSparkProvider;
+  readonly backup?: ClinSparkBackup;
 
   constructor(scope: Construct, spec: EnvironmentSpec) {
     super(scope, { spec, layer: 'data', stackName: spec.stackNames.data });
     const policy = spec.policy;
+    const keep = policy.stateful.keysAndSecrets;
 
     this.logKey = new LogEncryptionKey(this, 'LogKey', {
       description: `ClinSpark ${spec.id}: CloudWatch Logs encryption`,
-      removalPolicy: policy.stateful.keysAndSecrets,
+      removalPolicy: keep,
     });
+    const logKey = this.logKey.key;
 
     this.network = new ClinSparkNetwork(this, 'Network', {
       availabilityZones: spec.availabilityZones,
       natGateways: spec.natGateways,
-      logKey: this.logKey.key,
+      logKey,
       flowLogRetention: policy.logRetention,
       logRemovalPolicy: policy.stateful.logs,
+    });
+
+    const accountFunction = new ClinSparkFunction(this, 'AccountFunction', {
+      entry: path.join(__dirname, '..', '..', 'constructs', 'database', 'handler', 'app-account.ts'),
+      description: `ClinSpark ${spec.id}: application database accounts`,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.applicationSubnets,
+      logKey,
+      logRetention: policy.logRetention,
+      logRemovalPolicy: policy.stateful.logs,
+      timeout: Duration.minutes(2),
+    });
+    this.accountProvider = new ClinSparkProvider(this, 'AccountProvider', {
+      onEvent: accountFunction,
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.applicationSubnets,
+      logKey,
+      logRetention: policy.logRetention,
+      logRemovalPolicy: policy.stateful.logs,
+      description: `${spec.id} application database accounts`,
+    });
+
+    if (policy.backup.plan) {
+      this.backup = new ClinSparkBackup(this, 'Backup', {
+        dailyRetention: Duration.days(policy.backup.plan.dailyRetentionDays),
+        monthlyRetention: policy.backup.plan.monthlyRetentionDays ? Duration.days(policy.backup.plan.monthlyRetentionDays) : undefined,
+        removalPolicy: RemovalPolicy.RETAIN,
+        description: spec.id,
+      });
+    }
+
+    this.instances = spec.instances.map(({ role }) => {
+      const id = ROLE_ID[role];
+      const database = new ClinSparkDatabase(this, `${id}Database`, {
+        vpc: this.network.vpc,
+        subnets: this.network.databaseSubnets,
+        rotationSubnets: this.network.applicationSubnets,
+        clusterIdentifier: `clinspark-${spec.owner}-${spec.name}-${role}`,
+        capacity: spec.database,
+        replicationSource: policy.binlogReplicationSource,
+        backupRetention: Duration.days(policy.backup.retentionDays),
+        backupWindow: spec.backupWindow,
+        maintenanceWindow: spec.maintenanceWindow,
+        removalPolicy: policy.stateful.database,
+        deletionProtection: policy.stateful.deletionProtection,
+        keyRemovalPolicy: keep,
+        logKey,
+        logRetention: policy.logRetention,
+        logRemovalPolicy: policy.stateful.logs,
+        monitoringInterval: Duration.seconds(policy.monitoring.enhancedMonitoringSeconds),
+        databaseInsights: policy.monitoring.databaseInsights,
+        applicationAccount: { serviceToken: this.accountProvider.serviceToken, handler: accountFunction },
+        backupPlan: this.backup,
+        description: `${spec.id} ${role}`,
+      });
+      const appLogGroup = new logs.LogGroup(this, `${id}AppLogs`, {
+        encryptionKey: logKey,
+        retention: policy.logRetention,
+        removalPolicy: policy.stateful.logs,
+      });
+      return { role, database, appLogGroup };
+    });
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: keep,
+      autoDeleteObjects: false,
+      lifecycleRules: [{ expiration: Duration.days(policy.logRetention), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    acknowledge(this.accessLogBucket, [
+      ...sameReason(
+        ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS'],
+        'Load balancer access logs can only be delivered to buckets encrypted with S3-managed keys (SSE-S3); the bucket is private, TLS-only and versioned.',
+      ),
+      ...sameReason(
+        ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketLoggingEnabled'],
+        'This bucket is itself the access-log destination of the load balancer; logging its own reads to another bucket would only move the question one bucket further.',
+      ),
+      ...sameReason(
+        ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled'],
+        'Access logs are operational evidence kept for the catalog retention in this region; cross-region replication of request logs is not required by the retention policy.',
+      ),
+    ]);
+
+    this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: `aws-waf-logs-clinspark-${spec.owner}-${spec.name}`,
+      encryptionKey: logKey,
+      retention: policy.logRetention,
+      removalPolicy: policy.stateful.logs,
     });
   }
 }

@@ -181,6 +181,7 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
     }
 
     let passwordChanged = false;
+    let sslRepaired = false;
     if (!(await canLogin(source, user, password, redactor))) {
       await query(conn, `source: ALTER USER ${account} (password)`, 'ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [user, ACCOUNT_HOST, password], redactor);
       log.info(`source ${source.host}: password of ${account} set to the value of the replication secret`);
@@ -188,6 +189,7 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
     } else if (str(existing[0].ssl_type).toUpperCase() !== 'ANY') {
       await query(conn, `source: ALTER USER ${account} REQUIRE SSL`, 'ALTER USER ?@? REQUIRE SSL', [user, ACCOUNT_HOST], redactor);
       log.info(`source ${source.host}: ${account} now REQUIRE SSL`);
+      sslRepaired = true;
     }
 
     // Exactly one global privilege, nothing at schema, table or column level, no GRANT OPTION.
@@ -206,7 +208,7 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
       await query(conn, `source: GRANT ${REPLICATION_PRIVILEGE} to ${account}`, `GRANT ${REPLICATION_PRIVILEGE} ON *.* TO ?@?`, [user, ACCOUNT_HOST], redactor);
       log.info(`source ${source.host}: privileges of ${account} reset to ${REPLICATION_PRIVILEGE} ON *.* (found: ${names.join(', ') || 'none'}${Number(otherGrants[0]?.n ?? 0) > 0 ? ' plus schema/table/column grants' : ''})`);
     }
-    if (!passwordChanged && exact) log.info(`source ${source.host}: ${account} unchanged`);
+    if (!passwordChanged && !sslRepaired && exact) log.info(`source ${source.host}: ${account} unchanged`);
     return { created: false, passwordChanged };
   }
 

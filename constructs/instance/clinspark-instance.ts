@@ -1,0 +1,210 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from '../core/acknowledge';
+import { ClinSparkRole } from '../core/clinspark-role';
+import { ClinSparkPropsError } from '../core/errors';
+import { EnvironmentIngress, OidcSettings } from '../ingress/environment-ingress';
+
+/** The database an instance talks to: its own, and only through these handles. */
+export interface InstanceDatabase extends ec2.IConnectable {
+  /** The application account's secret (host, port, dbname, username, password). */
+  readonly applicationSecret: secretsmanager.ISecret;
+  /** The key that encrypts that secret. */
+  readonly secretKey: kms.IKey;
+  readonly port: number;
+}
+
+export interface ClinSparkInstanceProps {
+  /** `main` or `test`: used in names and in the container's environment. */
+  readonly role: string;
+  readonly cluster: ecs.ICluster;
+  /** Private application subnets of the tasks. */
+  readonly subnets: ec2.SubnetSelection;
+  readonly repository: ecr.IRepository;
+  /** Image tag of the release, `<version>-b<build>`. */
+  readonly imageTag: string;
+  readonly database: InstanceDatabase;
+  readonly logGroup: logs.ILogGroup;
+  readonly ingress: EnvironmentIngress;
+  readonly hostName: string;
+  /** Listener rule priority, unique in the environment. */
+  readonly priority: number;
+  /** @default - no single sign-on */
+  readonly sso?: OidcSettings;
+  /** Fargate CPU units. */
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  /** Autoscaling bounds; 0 allows an ephemeral environment to be scaled to zero tasks. */
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  /** @default 8080 */
+  readonly containerPort?: number;
+  /** Path answering 200 when the application is healthy. @default '/health' */
+  readonly healthCheckPath?: string;
+  /** Non-secret settings for the container (environment name, release...). @default - none */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * One ClinSpark instance's application tier: a Fargate service running the release's image in
+ * private subnets, its database credentials injected from Secrets Manager as ECS secrets, a
+ * deployment circuit breaker with rollback, container and load-balancer health checks, logs to
+ * an encrypted log group, CPU autoscaling within the catalog's bounds, and a host-based route on
+ * the environment's load balancer (optionally behind OIDC single sign-on).
+ */
+export class ClinSparkInstance extends Construct implements ec2.IConnectable {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly taskRole: ClinSparkRole;
+  readonly executionRole: ClinSparkRole;
+  readonly listenerRule: elbv2.ApplicationListenerRule;
+
+  constructor(scope: Construct, id: string, props: ClinSparkInstanceProps) {
+    super(scope, id);
+    validate(this, props);
+    const port = props.containerPort ?? 8080;
+    const healthPath = props.healthCheckPath ?? '/health';
+
+    this.taskRole = new ClinSparkRole(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `ClinSpark ${props.role} application tasks (no AWS permissions)`,
+    });
+    this.executionRole = new ClinSparkRole(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `ClinSpark ${props.role} task execution: image pull, own database secret, own log group`,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      taskRole: this.taskRole,
+      executionRole: this.executionRole,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    // The database (and its key) live in the data stack. Granting through the secret object would
+    // also write this role into the key policy there, a reference from the data stack back to this
+    // one; instead the role alone gets read on the secret and decrypt through Secrets Manager.
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', props.database.applicationSecret.secretArn);
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptOwnDatabaseSecret',
+        actions: ['kms:Decrypt'],
+        resources: [props.database.secretKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    this.taskDefinition.addContainer('App', {
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
+      essential: true,
+      portMappings: [{ containerPort: port, protocol: ecs.Protocol.TCP }],
+      environment: {
+        CLINSPARK_INSTANCE: props.role,
+        CLINSPARK_BASE_URL: `https://${props.hostName}`,
+        ...props.environment,
+      },
+      secrets: {
+        DB_HOST: ecs.Secret.fromSecretsManager(secret, 'host'),
+        DB_PORT: ecs.Secret.fromSecretsManager(secret, 'port'),
+        DB_NAME: ecs.Secret.fromSecretsManager(secret, 'dbname'),
+        DB_USERNAME: ecs.Secret.fromSecretsManager(secret, 'username'),
+        DB_PASSWORD: ecs.Secret.fromSecretsManager(secret, 'password'),
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: props.role, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+      healthCheck: {
+        command: ['CMD-SHELL', `curl -fsS http://localhost:${port}${healthPath} || exit 1`],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(180),
+      },
+      stopTimeout: Duration.seconds(60),
+    });
+
+    // Outbound: HTTPS (image pull, Secrets Manager, logs through NAT and the S3 endpoint) and
+    // MySQL to its own database only.
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: `ClinSpark ${props.role} tasks: from the load balancer; to its own database and AWS APIs`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to ECR, Secrets Manager, CloudWatch Logs and the identity provider');
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      securityGroups: [securityGroup],
+      taskDefinition: this.taskDefinition,
+      vpcSubnets: props.subnets,
+      assignPublicIp: false,
+      desiredCount: Math.max(1, props.minTasks),
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(300),
+      enableExecuteCommand: false,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      platformVersion: ecs.FargatePlatformVersion.LATEST,
+    });
+    // Only its own database: the cluster's security group admits this service by name.
+    this.service.connections.allowTo(props.database, ec2.Port.tcp(props.database.port), `ClinSpark ${props.role} to its own database`);
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
+      vpc: props.cluster.vpc,
+      port,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      targets: [this.service],
+      deregistrationDelay: Duration.seconds(30),
+      stickinessCookieDuration: Duration.hours(8),
+      healthCheck: { path: healthPath, healthyHttpCodes: '200', interval: Duration.seconds(30), healthyThresholdCount: 2, unhealthyThresholdCount: 3 },
+    });
+    props.ingress.allowTo(this.service, ec2.Port.tcp(port));
+    this.listenerRule = props.ingress.addInstance(id, { hostName: props.hostName, targetGroup: this.targetGroup, priority: props.priority, sso: props.sso });
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });
+    scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60, scaleInCooldown: Duration.minutes(5), scaleOutCooldown: Duration.minutes(2) });
+
+    this.acknowledgeFindings();
+  }
+
+  get connections(): ec2.Connections {
+    return this.service.connections;
+  }
+
+  private acknowledgeFindings(): void {
+    acknowledge(this.taskDefinition, [
+      {
+        id: 'AwsSolutions-ECS2',
+        reason: 'Only non-secret settings (instance role, base URL, release) are plain environment variables; every credential is injected from Secrets Manager as an ECS secret.',
+      },
+    ]);
+    acknowledge(this.executionRole.permissions, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ecr:GetAuthorizationToken has no resource-level permission; image layers are pulled from the one release repository named in the other statement.',
+      },
+    ]);
+  }
+}
+
+function validate(scope: Construct, props: ClinSparkInstanceProps): void {
+  if (props.minTasks < 0 || props.maxTasks < 1 || props.minTasks > props.maxTasks) {
+    throw new ClinSparkPropsError(scope, `'minTasks'/'maxTasks' are ${props.minTasks}/${props.maxTasks}; use 0 <= minTasks <= maxTasks and maxTasks >= 1`);
+  }
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(props.imageTag)) {
+    throw new ClinSparkPropsError(scope, `'imageTag' is '${props.imageTag}'; a container tag has letters, digits, '_', '.', '-' (max 128)`);
+  }
+  if (!props.healthCheckPath?.startsWith('/') && props.healthCheckPath !== undefined) {
+    throw new ClinSparkPropsError(scope, `'healthCheckPath' is '${props.healthCheckPath}'; it must start with '/'`);
+  }
+  if (!/^[a-z0-9.-]+$/.test(props.hostName)) {
+    throw new ClinSparkPropsError(scope, `'hostName' is '${props.hostName}'; use a lowercase DNS name`);
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * The replication handler. The source side (replication user, grants, REQUIRE SSL) runs for real
+ * on the test MariaDB; the replica side runs against stand-ins of Aurora's mysql.rds_* procedures
+ * in a scratch schema (see aurora-stand-ins.ts), one per test.
+ */
+import * as mysql from 'mysql2/promise';
+import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/read-replica/handler/common';
+import { createReplicationHandler } from '../../constructs/read-replica/handler/replication';
+import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
+import { createAuroraStandIns, recordedCalls, setBehaviour, setReplicaStatus } from './aurora-stand-ins';
+import { closedPort, connectAs, ConsoleCapture, errnoOf, expectNoSecretIn, FakeSecretsManager, SqlCapture, uniqueName } from './support';
+
+const SOURCE_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-main-master-AbCdEf';
+const REPLICA_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-replica-master-GhIjKl';
+const REPLICATION_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-replication-MnOpQr';
+const SOURCE_HOST = 'acme-prod-main.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com';
+const START_TIMEOUT_MS = 600;
+
+let secrets: FakeSecretsManager;
+const consoleCapture = new ConsoleCapture();
+const sqlCapture = new SqlCapture();
+let admin: mysql.Connection;
+let appSchema: string;
+let standIns: string;
+const schemas: string[] = [];
+const users: string[] = [];
+const replicationPasswords: string[] = [];
+const errorsSeen: string[] = [];
+const dataSeen: string[] = [];
+
+function handler() {
+  return createReplicationHandler({
+    procedureSchema: standIns,
+    replicaStatusStatement: `CALL \`${standIns}\`.rds_show_replica_status()`,
+    startTimeoutMs: START_TIMEOUT_MS,
+    pollIntervalMs: 20,
+    connectTimeoutMs: 3000,
+    deleteConnectTimeoutMs: 2000,
+  });
+}
+
+async function run(e: CustomResourceEvent): Promise<CustomResourceResponse> {
+  try {
+    const out = await handler()(e);
+    dataSeen.push(JSON.stringify(out));
+    return out;
+  } catch (error) {
+    errorsSeen.push(`${(error as Error).message}\n${(error as Error).stack}`);
+    throw error;
+  }
+}
+
+function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, string>, extra: Partial<CustomResourceEvent> = {}): CustomResourceEvent {
+  return {
+    RequestType: requestType, RequestId: uniqueName('req-'), LogicalResourceId: 'Replication',
+    ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:provider', ...props },
+    ...extra,
+  };
+}
+
+function props(user: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    SourceSecretArn: SOURCE_SECRET, ReplicaSecretArn: REPLICA_SECRET, ReplicationUser: user, ReplicationSecretArn: REPLICATION_SECRET,
+    SourceHost: SOURCE_HOST, SourcePort: '3306', ...overrides,
+  };
+}
+
+/** A new replication user and its secret (CDK-style JSON, 32 characters: the CHANGE REPLICATION SOURCE limit). */
+function newReplicationUser(): { user: string; password: string } {
+  const user = uniqueName('clinspark_repl_');
+  users.push(user);
+  return { user, password: setReplicationPassword(user) };
+}
+
+function setReplicationPassword(user: string): string {
+  const password = `Rp-${uniqueName('')}${uniqueName('')}-x9`.slice(0, 32);
+  replicationPasswords.push(password);
+  secrets.values.set(REPLICATION_SECRET, JSON.stringify({ username: user, password }));
+  return password;
+}
+
+async function globalPrivileges(user: string): Promise<Array<{ p: string; g: string }>> {
+  const [rows] = await admin.query('SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? ORDER BY 1', [`'${user}'@'%'`]);
+  return rows as Array<{ p: string; g: string }>;
+}
+
+async function otherPrivilegeCount(user: string): Promise<number> {
+  const grantee = `'${user}'@'%'`;
+  const [rows] = await admin.query([
+    'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?)',
+    ' + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?)',
+    ' + (SELECT COUNT(*) FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?) AS n',
+  ].join(''), [grantee, grantee, grantee]);
+  return Number((rows as Array<{ n: number }>)[0].n);
+}
+
+async function sslType(user: string): Promise<string | undefined> {
+  const [rows] = await admin.query('SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [user, '%']);
+  return (rows as Array<{ ssl_type: string }>)[0]?.ssl_type;
+}
+
+const names = (calls: Array<{ name: string }>) => calls.map((c) => c.name);
+
+beforeAll(async () => {
+  process.env.DB_CA_BUNDLE_FILE = testServer().caPath;
+  process.env.AWS_REGION = 'eu-west-1';
+  secrets = new FakeSecretsManager();
+  admin = await adminConnection();
+  appSchema = await scratchDatabase('repl_app');
+  schemas.push(appSchema);
+  await admin.query(`CREATE TABLE \`${appSchema}\`.volunteer (id INT PRIMARY KEY, initials VARCHAR(8))`);
+  await admin.query(`INSERT INTO \`${appSchema}\`.volunteer VALUES (1, 'ABC')`);
+});
+
+afterAll(async () => {
+  for (const user of users) await admin.query(`DROP USER IF EXISTS ?@'%'`, [user]);
+  await Promise.all(schemas.map((s) => dropDatabase(s)));
+  await admin.end();
+  secrets.restore();
+});
+
+beforeEach(async () => {
+  secrets.reset();
+  secrets.putMasterSecret(SOURCE_SECRET);
+  secrets.putMasterSecret(REPLICA_SECRET);
+  standIns = await scratchDatabase('aurora_rds');
+  schemas.push(standIns);
+  await createAuroraStandIns(standIns);
+  errorsSeen.length = 0;
+  dataSeen.length = 0;
+  consoleCapture.start();
+});
+
+afterEach(() => {
+  consoleCapture.stop();
+  sqlCapture.stop();
+  expectNoSecretIn(
+    { 'the handler log': consoleCapture.text, 'the returned Data': dataSeen.join('\n'), 'a thrown error': errorsSeen.join('\n') },
+    [...replicationPasswords, testServer().adminPassword],
+  );
+});
+
+describe('replication custom resource', () => {
+  test('GIVEN a fresh pair WHEN created THEN the source has a least-privilege TLS-only replication user and the replica replicates over TLS', async () => {
+    const { user, password } = newReplicationUser();
+    await setBehaviour(admin, standIns, { seconds_behind: 3 });
+
+    const out = await run(event('Create', props(user)));
+
+    expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '3' });
+    expect(out.PhysicalResourceId).toBe(`replication/${user}@${SOURCE_HOST}:3306`);
+    // Replica: configured with GTID auto-position, TLS switched on, then started; in that order.
+    expect(await recordedCalls(admin, standIns)).toEqual([
+      { name: 'rds_set_external_source_with_auto_position', args: [SOURCE_HOST, 3306, user, password, 0] },
+      { name: 'rds_set_binlog_source_ssl', args: [1] },
+      { name: 'rds_start_replication', args: [] },
+    ]);
+    // Source: exactly REPLICATION SLAVE on *.*, no GRANT OPTION, nothing else anywhere, REQUIRE SSL.
+    expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+    expect(await otherPrivilegeCount(user)).toBe(0);
+    expect(await sslType(user)).toBe('ANY');
+  });
+
+  test('GIVEN the replication user WHEN it logs in THEN TLS is required and application data is out of reach', async () => {
+    const { user, password } = newReplicationUser();
+    await run(event('Create', props(user)));
+
+    expect(await errnoOf(connectAs(user, password, { tls: false }))).toBe(1045);
+    const repl = await connectAs(user, password);
+    try {
+      expect(await errnoOf(repl.query(`SELECT * FROM \`${appSchema}\`.volunteer`))).toBe(1142);
+      expect(await errnoOf(repl.query('SELECT * FROM mysql.user'))).toBe(1142);
+      expect(await errnoOf(repl.query(`CREATE TABLE \`${appSchema}\`.x (id INT)`))).toBe(1142);
+      const [dbs] = await repl.query('SHOW DATABASES');
+      expect((dbs as Array<{ Database: string }>).map((r) => r.Database)).toEqual(['information_schema']);
+    } finally {
+      await repl.end();
+    }
+  });
+
+  test('GIVEN replication already running as configured WHEN created again THEN nothing changes', async () => {
+    const { user } = newReplicationUser();
+    await run(event('Create', props(user)));
+    const callsBefore = await recordedCalls(admin, standIns);
+    const [hashBefore] = await admin.query('SELECT Password FROM mysql.user WHERE User = ?', [user]);
+
+    sqlCapture.start();
+    const out = await run(event('Create', props(user)));
+    sqlCapture.stop();
+
+    expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '0' });
+    expect(sqlCapture.statements.length).toBeGreaterThan(0);
+    expect(sqlCapture.writes()).toEqual([]);
+    expect(await recordedCalls(admin, standIns)).toEqual(callsBefore);
+    expect((await admin.query('SELECT Password FROM mysql.user WHERE User = ?', [user]))[0]).toEqual(hashBefore);
+    expect(consoleCapture.text).toMatch(/unchanged/);
+  });
+
+  test('the password is only ever sent as a placeholder value, never inside SQL text', async () => {
+    const { user, password } = newReplicationUser();
+    sqlCapture.start();
+    await run(event('Create', props(user)));
+    sqlCapture.stop();
+    const withPassword = sqlCapture.statements.filter((s) => Array.isArray(s.values) && s.values.includes(password));
+    expect(withPassword.map((s) => s.sql)).toEqual([
+      'CREATE USER ?@? IDENTIFIED BY ? REQUIRE SSL',
+      `CALL \`${standIns}\`.\`rds_set_external_source_with_auto_position\`(?, ?, ?, ?, ?)`,
+    ]);
+    expect(sqlCapture.statements.filter((s) => s.sql.includes(password))).toEqual([]);
+    // Typed values: the port and ssl_encryption go to the procedure as integers.
+    expect(withPassword[1].values).toEqual([SOURCE_HOST, 3306, user, password, 0]);
+  });
+
+  test('GIVEN a rotated replication password WHEN updated THEN the source user gets it and the replica is reset and restarted with it', async () => {
+    const { user, password: oldPassword } = newReplicationUser();
+    const created = await run(event('Create', props(user)));
+    const newPassword = setReplicationPassword(user);
+
+    const out = await run(event('Update', props(user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(user) }));
+
+    expect(out).toEqual({ PhysicalResourceId: created.PhysicalResourceId, Data: { ReplicationRunning: 'true', SecondsBehindSource: '0' } });
+    expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
+    const repl = await connectAs(user, newPassword);
+    await repl.end();
+    const calls = await recordedCalls(admin, standIns);
+    expect(names(calls.slice(3))).toEqual([
+      'rds_stop_replication', 'rds_reset_external_source', 'rds_set_external_source_with_auto_position', 'rds_set_binlog_source_ssl', 'rds_start_replication',
+    ]);
+    expect(calls[5].args).toEqual([SOURCE_HOST, 3306, user, newPassword, 0]);
+    expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+    expect(await sslType(user)).toBe('ANY');
+  });
+
+  test('GIVEN the password was rotated but no property changed WHEN the Create is re-run THEN the change is detected and applied too', async () => {
+    const { user } = newReplicationUser();
+    await run(event('Create', props(user)));
+    const newPassword = setReplicationPassword(user);
+
+    await run(event('Create', props(user)));
+
+    const calls = await recordedCalls(admin, standIns);
+    expect(calls.filter((c) => c.name === 'rds_set_external_source_with_auto_position').map((c) => c.args[3])).toEqual([expect.any(String), newPassword]);
+    const repl = await connectAs(user, newPassword);
+    await repl.end();
+  });
+
+  test('GIVEN privileges or REQUIRE SSL changed by hand on the source WHEN re-run THEN the user is restored to REPLICATION SLAVE + REQUIRE SSL', async () => {
+    const { user } = newReplicationUser();
+    await run(event('Create', props(user)));
+    await admin.query(`GRANT SELECT ON \`${appSchema}\`.* TO ?@'%'`, [user]);
+    await admin.query(`GRANT REPLICATION CLIENT, PROCESS ON *.* TO ?@'%' WITH GRANT OPTION`, [user]);
+    await admin.query(`ALTER USER ?@'%' REQUIRE NONE`, [user]);
+
+    await run(event('Create', props(user)));
+
+    expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+    expect(await otherPrivilegeCount(user)).toBe(0);
+    expect(await sslType(user)).toBe('ANY');
+  });
+
+  test('GIVEN the I/O thread cannot connect WHEN created THEN the error carries Last_IO_Error, no password, and the Create is undone', async () => {
+    const { user, password } = newReplicationUser();
+    await setBehaviour(admin, standIns, {
+      final_io: 'Connecting', io_errno: 2061,
+      io_error: `error connecting to source '${user}@${SOURCE_HOST}:3306' - retry-time: 60 retries: 1 message: Access denied for user '${user}'@'10.0.12.34' (using password: YES) {password}`,
+      connecting_polls: 1,
+    });
+    const started = Date.now();
+
+    const failure = run(event('Create', props(user)));
+
+    await expect(failure).rejects.toThrow(/replication did not start within 1 s: Replica_IO_Running=Connecting, Replica_SQL_Running=Yes/);
+    await expect(failure).rejects.toThrow(/Last_IO_Errno=2061, Last_IO_Error=.*Access denied for user/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(START_TIMEOUT_MS);
+    expect(errorsSeen.join('\n')).not.toContain(password);
+    expect(errorsSeen.join('\n')).toContain('*****');
+    // Undone: the replica's configuration is reset and the user created by this Create is dropped.
+    expect(names(await recordedCalls(admin, standIns)).slice(-2)).toEqual(['rds_stop_replication', 'rds_reset_external_source']);
+    expect(await globalPrivileges(user)).toEqual([]);
+  });
+
+  test('GIVEN the SQL thread stops with an error THEN the handler fails at once with Last_SQL_Error', async () => {
+    const { user } = newReplicationUser();
+    await setBehaviour(admin, standIns, { final_sql: 'No', sql_errno: 1146, sql_error: "Error executing row event: 'Table 'clinspark.visit' doesn't exist'" });
+
+    await expect(run(event('Create', props(user)))).rejects.toThrow(/a replication thread stopped with an error.*Last_SQL_Errno=1146, Last_SQL_Error=.*Table 'clinspark.visit' doesn't exist/);
+  });
+
+  test('GIVEN replication would run without TLS THEN the handler refuses it', async () => {
+    const { user } = newReplicationUser();
+    await setBehaviour(admin, standIns, { ssl_effective: 0 });
+
+    await expect(run(event('Create', props(user)))).rejects.toThrow(/replication runs without TLS \(Source_SSL_Allowed=No\); refusing/);
+  });
+
+  test('GIVEN a replication password longer than 32 characters THEN the handler refuses before changing anything', async () => {
+    const { user } = newReplicationUser();
+    const long = 'L0ng-Password-That-Does-Not-Fit-In-Change-Replication-Source';
+    replicationPasswords.push(long);
+    secrets.values.set(REPLICATION_SECRET, JSON.stringify({ username: user, password: long }));
+
+    await expect(run(event('Create', props(user)))).rejects.toThrow(new RegExp(`the password has ${long.length} characters; CHANGE REPLICATION SOURCE TO accepts at most 32`));
+    expect(await globalPrivileges(user)).toEqual([]);
+    expect(await recordedCalls(admin, standIns)).toEqual([]);
+  });
+
+  test('GIVEN a replication secret for another user THEN the handler says so', async () => {
+    const { user } = newReplicationUser();
+    secrets.values.set(REPLICATION_SECRET, JSON.stringify({ username: 'someone_else', password: 'Abc-123' }));
+    await expect(run(event('Create', props(user)))).rejects.toThrow(/is for user "someone_else", but ReplicationUser is/);
+  });
+
+  test('GIVEN a new ReplicationUser WHEN updated THEN the new user replicates and the old one is dropped', async () => {
+    const first = newReplicationUser();
+    const created = await run(event('Create', props(first.user)));
+    const second = newReplicationUser();
+
+    const out = await run(event('Update', props(second.user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(first.user) }));
+
+    expect(out.PhysicalResourceId).toBe(created.PhysicalResourceId);
+    expect(await globalPrivileges(second.user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+    expect(await globalPrivileges(first.user)).toEqual([]);
+    const calls = await recordedCalls(admin, standIns);
+    expect(calls.filter((c) => c.name === 'rds_set_external_source_with_auto_position').pop()!.args[2]).toBe(second.user);
+  });
+
+  test('GIVEN running replication WHEN deleted THEN the replica is stopped and reset and the user dropped', async () => {
+    const { user, password } = newReplicationUser();
+    const created = await run(event('Create', props(user)));
+
+    const out = await run(event('Delete', props(user), { PhysicalResourceId: created.PhysicalResourceId }));
+
+    expect(out).toEqual({ PhysicalResourceId: created.PhysicalResourceId });
+    expect(names(await recordedCalls(admin, standIns)).slice(3)).toEqual(['rds_stop_replication', 'rds_reset_external_source']);
+    expect(await globalPrivileges(user)).toEqual([]);
+    expect(await errnoOf(connectAs(user, password))).toBe(1045);
+  });
+
+  test('GIVEN the replica replicates from another source WHEN deleted THEN the replica is left alone', async () => {
+    const { user } = newReplicationUser();
+    await setReplicaStatus(admin, standIns, { host: 'other-source.example.internal', port: 3306, user: 'other', running: true });
+
+    await run(event('Delete', props(user), { PhysicalResourceId: 'replication/x' }));
+
+    expect(await recordedCalls(admin, standIns)).toEqual([]);
+    expect(consoleCapture.text).toMatch(/replicates from other-source\.example\.internal:3306, not from .*; left unchanged/);
+  });
+
+  test('GIVEN the replica is unreachable and the source secret is gone WHEN deleted THEN the delete succeeds with warnings', async () => {
+    const { user } = newReplicationUser();
+    await run(event('Create', props(user)));
+    secrets.putMasterSecret(REPLICA_SECRET, { port: await closedPort() });
+    secrets.values.delete(SOURCE_SECRET);
+
+    await expect(run(event('Delete', props(user), { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({ PhysicalResourceId: 'replication/x' });
+    expect(consoleCapture.text).toMatch(/replica: could not stop\/reset replication \(ignored.*ECONNREFUSED/);
+    expect(consoleCapture.text).toMatch(/source: could not drop the replication user \(ignored.*ResourceNotFoundException/);
+  });
+
+  test('GIVEN a Delete with unreadable properties THEN it succeeds without touching anything', async () => {
+    await expect(run(event('Delete', { SourceHost: 'not a host!' }, { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({ PhysicalResourceId: 'replication/x' });
+  });
+
+  test.each([
+    ['SourcePort', '0', /'SourcePort' must be an integer between 1 and 65535/],
+    ['SourceHost', 'host; DROP', /'SourceHost' must be a host name or IP address/],
+    ['ReplicationUser', 'repl@%', /'ReplicationUser' must be 1-32 characters/],
+  ])('GIVEN %s=%j THEN the handler refuses with a message naming the property', async (name, value, message) => {
+    const { user } = newReplicationUser();
+    await expect(run(event('Create', props(user, { [name]: value })))).rejects.toThrow(message);
+  });
+});
