@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentSpec } from '../environments';
 import { StackLayer } from '../naming';
@@ -29,6 +29,9 @@ export class ClinSparkStack extends Stack {
       analyticsReporting: false,
     });
     this.spec = spec;
+    // Stack tags reach resources only at deploy time (CloudFormation propagates them); tagging
+    // the constructs as well puts them in the templates, where reviewers and tests can see them.
+    for (const [key, value] of Object.entries(spec.tags)) Tags.of(this).add(key, value);
   }
 
   /** The configured zones: overriding this is what keeps `ec2.Vpc` from a context look-up. */

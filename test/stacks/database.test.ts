@@ -1,0 +1,162 @@
+/**
+ * The databases of the example fleet, per environment kind: encryption with their own key,
+ * TLS required, audit/error/slow-query logs exported to encrypted log groups, deletion and
+ * removal policies from the catalog, scale-to-zero for ephemeral kinds, binlog for PROD, and
+ * separate, rotated master and application secrets.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildTestFleet } from '../support/fleet';
+
+const fleet = buildTestFleet();
+const data = (env: string) => fleet.template(`clinspark-${env}-data`);
+
+function clusters(t: Template) {
+  return Object.entries(t.findResources('AWS::RDS::DBCluster'));
+}
+
+describe('ClinSpark databases in the example fleet', () => {
+  test.each([
+    ['acme-sandbox', 2], ['acme-migration', 1], ['acme-preprod', 1], ['northwind-prod', 2], ['northwind-val', 2],
+    ['platform-demo-r2025-4', 1], ['platform-community', 1],
+  ])('%s has %i database cluster(s), one per instance', (env, count) => {
+    expect(clusters(data(env))).toHaveLength(count);
+  });
+
+  test.each(['acme-sandbox', 'northwind-prod', 'platform-community'])('%s: storage encrypted with a rotating key of its own per cluster', (env) => {
+    const t = data(env);
+    const keys = new Set<string>();
+    for (const [, c] of clusters(t)) {
+      expect(c.Properties.StorageEncrypted).toBe(true);
+      const keyRef = c.Properties.KmsKeyId['Fn::GetAtt'][0] as string;
+      keys.add(keyRef);
+      expect(t.toJSON().Resources[keyRef].Properties.EnableKeyRotation).toBe(true);
+    }
+    expect(keys.size).toBe(clusters(t).length);
+  });
+
+  test('TLS is required and connections, DDL and DCL are audited on every cluster parameter group', () => {
+    for (const env of ['acme-sandbox', 'acme-migration', 'northwind-prod', 'northwind-val', 'platform-demo-r2025-4']) {
+      const groups = Object.values(data(env).findResources('AWS::RDS::DBClusterParameterGroup'));
+      expect(groups.length).toBeGreaterThan(0);
+      for (const g of groups) {
+        expect(g.Properties.Family).toBe('aurora-mysql8.0');
+        expect(g.Properties.Parameters).toMatchObject({
+          require_secure_transport: 'ON',
+          server_audit_logging: '1',
+          server_audit_events: 'CONNECT,QUERY_DDL,QUERY_DCL',
+          tls_version: 'TLSv1.2,TLSv1.3',
+        });
+      }
+    }
+  });
+
+  test('binary logging in ROW format with GTID on PROD only', () => {
+    for (const g of Object.values(data('northwind-prod').findResources('AWS::RDS::DBClusterParameterGroup'))) {
+      expect(g.Properties.Parameters).toMatchObject({ binlog_format: 'ROW', gtid_mode: 'ON', enforce_gtid_consistency: 'ON' });
+    }
+    for (const g of Object.values(data('acme-preprod').findResources('AWS::RDS::DBClusterParameterGroup'))) {
+      expect(g.Properties.Parameters.binlog_format).toBeUndefined();
+    }
+  });
+
+  test.each(['acme-sandbox', 'northwind-prod'])('%s: audit, error and slow-query logs exported to KMS-encrypted log groups with the catalog retention', (env) => {
+    const t = data(env);
+    const retention = env === 'northwind-prod' ? 2192 : 30;
+    for (const [, c] of clusters(t)) {
+      expect(c.Properties.EnableCloudwatchLogsExports).toEqual(['audit', 'error', 'slowquery']);
+      const id = c.Properties.DBClusterIdentifier as string;
+      for (const type of ['audit', 'error', 'slowquery']) {
+        t.hasResourceProperties('AWS::Logs::LogGroup', {
+          LogGroupName: `/aws/rds/cluster/${id}/${type}`,
+          KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^LogKey')]) }),
+          RetentionInDays: retention,
+        });
+      }
+    }
+  });
+
+  test.each([
+    ['acme-sandbox', 'Delete', false],
+    ['acme-migration', 'Delete', false],
+    ['acme-preprod', 'Snapshot', false],
+    ['northwind-val', 'Snapshot', false],
+    ['northwind-prod', 'Retain', true],
+    ['platform-community', 'Snapshot', true],
+  ])('%s: clusters have DeletionPolicy %s and deletion protection %s', (env, policy, protectedCluster) => {
+    for (const [, c] of clusters(data(env))) {
+      expect(c.DeletionPolicy).toBe(policy);
+      expect(c.UpdateReplacePolicy).toBe(policy);
+      expect(c.Properties.DeletionProtection).toBe(protectedCluster);
+    }
+  });
+
+  test.each([
+    ['acme-sandbox', 'Delete'],
+    ['acme-preprod', 'Retain'],
+    ['northwind-prod', 'Retain'],
+  ])('%s: keys and secrets have DeletionPolicy %s', (env, policy) => {
+    const t = data(env);
+    for (const type of ['AWS::KMS::Key', 'AWS::SecretsManager::Secret']) {
+      for (const r of Object.values(t.findResources(type))) expect(r.DeletionPolicy).toBe(policy);
+    }
+  });
+
+  test.each(['acme-sandbox', 'acme-migration', 'acme-preprod', 'northwind-val'])('%s: Aurora Serverless v2 that scales to zero and pauses when idle', (env) => {
+    for (const [, c] of clusters(data(env))) {
+      expect(c.Properties.ServerlessV2ScalingConfiguration).toMatchObject({ MinCapacity: 0, SecondsUntilAutoPause: 3600 });
+    }
+    for (const i of Object.values(data(env).findResources('AWS::RDS::DBInstance'))) expect(i.Properties.DBInstanceClass).toBe('db.serverless');
+  });
+
+  test('PROD runs a provisioned writer and a standby reader per cluster', () => {
+    const instances = Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'));
+    expect(instances).toHaveLength(4);
+    expect(instances.every((i) => i.Properties.DBInstanceClass === 'db.r7g.large')).toBe(true);
+    expect(instances.filter((i) => i.Properties.PromotionTier === 1)).toHaveLength(2);
+  });
+
+  test('master and application secrets are separate, KMS-encrypted and rotated', () => {
+    const t = data('northwind-prod');
+    const secrets = t.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toHaveLength(4); // master + application, Main and Test
+    for (const s of Object.values(secrets)) expect(s.Properties.KmsKeyId).toBeDefined();
+    const schedules = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'));
+    expect(schedules).toHaveLength(4);
+    expect(schedules.map((s) => s.Properties.HostedRotationLambda.RotationType).sort()).toEqual(['MySQLMultiUser', 'MySQLMultiUser', 'MySQLSingleUser', 'MySQLSingleUser']);
+  });
+
+  test('no secret value appears in any template', () => {
+    for (const name of fleet.stacks.keys()) {
+      const json = JSON.stringify(fleet.template(name).toJSON());
+      expect(json).not.toMatch(/"MasterUserPassword":"[^{]/);
+      expect(json).not.toMatch(/"(Password|password)":"[^"{]+"/);
+    }
+  });
+
+  test('backups: catalog retention and window, tags copied to snapshots, AWS Backup plan with an encrypted vault for PROD', () => {
+    for (const [, c] of clusters(data('northwind-prod'))) {
+      expect(c.Properties).toMatchObject({ BackupRetentionPeriod: 35, PreferredBackupWindow: '00:30-01:00', PreferredMaintenanceWindow: 'sun:02:00-sun:03:00', CopyTagsToSnapshot: true });
+    }
+    const t = data('northwind-prod');
+    t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: Match.anyValue() });
+    t.resourceCountIs('AWS::Backup::BackupSelection', 2);
+    expect(Object.keys(data('acme-sandbox').findResources('AWS::Backup::BackupPlan'))).toHaveLength(0);
+  });
+
+  test('enhanced monitoring and Database Insights per catalog', () => {
+    for (const i of Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'))) expect(i.Properties.MonitoringInterval).toBe(15);
+    for (const [, c] of clusters(data('northwind-prod'))) expect(c.Properties.DatabaseInsightsMode).toBe('advanced');
+    for (const [, c] of clusters(data('acme-sandbox'))) expect(c.Properties.DatabaseInsightsMode).toBe('standard');
+  });
+
+  test('the database security groups admit MySQL from named security groups only, never from a CIDR', () => {
+    for (const name of fleet.stacks.keys()) {
+      for (const rule of Object.values(fleet.template(name).findResources('AWS::EC2::SecurityGroupIngress'))) {
+        if (rule.Properties.FromPort === 3306) {
+          expect(rule.Properties.CidrIp).toBeUndefined();
+          expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+        }
+      }
+    }
+  });
+});
