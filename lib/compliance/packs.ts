@@ -13,6 +13,7 @@ import { App, CfnResource, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, IApplyRule, NagMessageLevel, NagPack, NagPackProps, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { ComplianceRecorder } from './recorder';
+import { imdsv2Required } from './rules/imdsv2-required';
 import { noOpenAdminPorts } from './rules/no-open-admin-ports';
 import { statefulProtected } from './rules/stateful-protected';
 
@@ -31,6 +32,14 @@ export class ClinSparkChecks extends NagPack {
       explanation: 'Administrative and database ports are reachable only from named ranges (customer CIDRs, the jump host, the application).',
       level: NagMessageLevel.ERROR,
       rule: noOpenAdminPorts,
+      node,
+    });
+    this.applyRule({
+      ruleSuffixOverride: 'Imdsv2Required',
+      info: 'An EC2 instance, launch template or launch configuration does not require IMDSv2 session tokens.',
+      explanation: 'Instance metadata and the role credentials in it are reachable only with a session token, so a request forgery on the host cannot read them.',
+      level: NagMessageLevel.ERROR,
+      rule: imdsv2Required,
       node,
     });
     this.applyRule({

@@ -1,5 +1,6 @@
 import { Command } from '../command';
+import { scrubCommand } from './scrub';
 import { validateCommand } from './validate';
 
 /** Every command of `npx clinspark`, in the order `--help` lists them. */
-export const commands: readonly Command[] = [validateCommand];
+export const commands: readonly Command[] = [validateCommand, scrubCommand];

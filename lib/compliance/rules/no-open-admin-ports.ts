@@ -13,14 +13,20 @@ interface IngressRule {
   ToPort?: unknown;
 }
 
-function opensAdminPort(rule: IngressRule): boolean {
-  const open = OPEN_RANGES.includes(String(rule.CidrIp)) || OPEN_RANGES.includes(String(rule.CidrIpv6));
+/** Inline rules resolve in the L1's camelCase form, standalone ones are read from their props. */
+function field(rule: Record<string, unknown>, name: string): unknown {
+  return rule[name] ?? rule[name.charAt(0).toLowerCase() + name.slice(1)];
+}
+
+function opensAdminPort(raw: IngressRule): boolean {
+  const rule = raw as Record<string, unknown>;
+  const open = OPEN_RANGES.includes(String(field(rule, 'CidrIp'))) || OPEN_RANGES.includes(String(field(rule, 'CidrIpv6')));
   if (!open) return false;
-  const protocol = String(rule.IpProtocol);
+  const protocol = String(field(rule, 'IpProtocol'));
   if (protocol === '-1' || protocol === 'all') return true;
   if (protocol !== 'tcp' && protocol !== '6') return false;
-  const from = Number(rule.FromPort);
-  const to = Number(rule.ToPort);
+  const from = Number(field(rule, 'FromPort'));
+  const to = Number(field(rule, 'ToPort'));
   return ADMIN_PORTS.some((port) => from <= port && port <= to);
 }
 

@@ -1,0 +1,3 @@
+export * from './jump-host';
+export * from './host-config';
+export * from './ssh-keys';
