@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -32,7 +32,14 @@ export type DatabaseCapacitySpec =
 export type DatabaseSource =
   | { readonly kind: 'empty' }
   /** Restore of a cluster snapshot (VAL); changing the identifier replaces the cluster. */
-  | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string };
+  | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string }
+  /**
+   * Point-in-time restore of another cluster of the same account and region at its latest
+   * restorable time: an Aurora clone (copy-on-write) when the key allows, a full copy otherwise.
+   * The copy is encrypted with this database's own key, and its master password (inherited from
+   * the source) is replaced by this database's own secret before anything else connects.
+   */
+  | { readonly kind: 'pointInTime'; readonly sourceClusterIdentifier: string };
 
 /** Application account handling, done by the account custom resource. */
 export interface ApplicationAccountOptions {
@@ -95,8 +102,17 @@ export interface ClinSparkDatabaseProps {
   readonly rotationSubnets: ec2.SubnetSelection;
   /** @default { kind: 'empty' } */
   readonly source?: DatabaseSource;
-  /** Creates and maintains the application account. */
-  readonly applicationAccount: ApplicationAccountOptions;
+  /**
+   * Creates and maintains the application account (and resets the master password of restored
+   * copies).
+   * @default - no application account (e.g. a read replica, which serves no application)
+   */
+  readonly applicationAccount?: ApplicationAccountOptions;
+  /**
+   * Extra cluster parameters (e.g. read_only for a replica). Cannot weaken TLS or auditing.
+   * @default - none
+   */
+  readonly extraParameters?: Record<string, string>;
   /**
    * AWS Backup plan the cluster joins (recovery independent of the cluster's own backups).
    * @default - none: Aurora automated backups only
@@ -127,11 +143,14 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
   readonly cluster: rds.DatabaseCluster;
   readonly key: kms.Key;
   readonly masterSecret: secretsmanager.ISecret;
-  readonly applicationSecret: secretsmanager.Secret;
+  /** The application account's secret; undefined when the database has no application account. */
+  readonly applicationSecret?: secretsmanager.Secret;
   readonly securityGroup: ec2.SecurityGroup;
   readonly databaseName: string;
   readonly logGroups: Record<'audit' | 'error' | 'slowquery', logs.LogGroup>;
   readonly connections: ec2.Connections;
+  /** The account custom resource (restored copies: master password reset and source accounts locked). */
+  accountResource?: CustomResource;
 
   constructor(scope: Construct, id: string, props: ClinSparkDatabaseProps) {
     super(scope, id);
@@ -167,7 +186,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
       engine,
       description: `ClinSpark ${props.description}: TLS required, audit logging${props.replicationSource ? ', ROW binlog with GTID' : ''}`,
-      parameters: databaseParameters({ replicationSource: props.replicationSource ?? false }),
+      parameters: { ...databaseParameters({ replicationSource: props.replicationSource ?? false }), ...props.extraParameters },
     });
 
     const insightsAdvanced = (props.databaseInsights ?? 'standard') === 'advanced';
@@ -242,9 +261,19 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     } else {
       this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
         ...common,
-        defaultDatabaseName: this.databaseName,
+        defaultDatabaseName: source.kind === 'empty' ? this.databaseName : undefined,
         credentials: rds.Credentials.fromSecret(masterSecret),
       });
+      if (source.kind === 'pointInTime') {
+        const cfn = this.cluster.node.defaultChild as rds.CfnDBCluster;
+        cfn.addPropertyOverride('SourceDBClusterIdentifier', source.sourceClusterIdentifier);
+        cfn.addPropertyOverride('RestoreType', 'copy-on-write');
+        cfn.addPropertyOverride('UseLatestRestorableTime', true);
+        // A restore inherits the source's master user: name and password are not accepted here;
+        // the application-account resource sets this cluster's own password right after.
+        cfn.addPropertyDeletionOverride('MasterUsername');
+        cfn.addPropertyDeletionOverride('MasterUserPassword');
+      }
     }
     for (const group of Object.values(this.logGroups)) this.cluster.node.addDependency(group);
     if (!this.cluster.secret) throw new ClinSparkPropsError(this, 'the cluster has no generated master secret');
@@ -252,22 +281,8 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     props.backupPlan?.addDatabase(id, this.cluster);
     this.connections = this.cluster.connections;
 
-    // The application's own account: a secret of its own, never the master one.
-    this.applicationSecret = new secretsmanager.Secret(this, 'ApplicationSecret', {
-      description: `ClinSpark ${props.description}: application database account`,
-      encryptionKey: this.key,
-      removalPolicy: props.keyRemovalPolicy,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: applicationUsername, dbname: this.databaseName, engine: 'mysql' }),
-        generateStringKey: 'password',
-        passwordLength: 40,
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-      },
-    });
-    const applicationAttached = this.applicationSecret.attach(this.cluster);
-
-    // Hosted rotation (functions created by Secrets Manager in the VPC, each with a security
-    // group of its own that is the only other way into the cluster).
+    // Hosted rotation of the master secret (a function created by Secrets Manager in the VPC,
+    // with a security group of its own that is the only other way into the cluster).
     const rotationPeriod = props.rotationPeriod ?? Duration.days(30);
     const masterRotationFunction = secretsmanager.HostedRotation.mysqlSingleUser({
       vpc: props.vpc,
@@ -275,34 +290,73 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
     this.cluster.secret.addRotationSchedule('Rotation', { hostedRotation: masterRotationFunction, automaticallyAfter: rotationPeriod });
-    const appRotationFunction = secretsmanager.HostedRotation.mysqlMultiUser({
-      masterSecret: this.cluster.secret,
+    this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
+
+    if (props.applicationAccount) {
+      this.applicationSecret = this.createApplicationAccount(props, props.applicationAccount, applicationUsername, source.kind === 'pointInTime', rotationPeriod);
+    }
+
+    this.acknowledgeFindings(props);
+  }
+
+  /**
+   * The application's own account: a secret of its own (never the master one), created in the
+   * database by the account custom resource, rotated with the multi-user strategy.
+   */
+  private createApplicationAccount(
+    props: ClinSparkDatabaseProps,
+    options: ApplicationAccountOptions,
+    username: string,
+    restored: boolean,
+    rotationPeriod: Duration,
+  ): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'ApplicationSecret', {
+      description: `ClinSpark ${props.description}: application database account`,
+      encryptionKey: this.key,
+      removalPolicy: props.keyRemovalPolicy,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username, dbname: this.databaseName, engine: 'mysql' }),
+        generateStringKey: 'password',
+        passwordLength: 40,
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+      },
+    });
+    const attached = secret.attach(this.cluster);
+    const account = new CustomResource(this, 'ApplicationAccount', {
+      serviceToken: options.serviceToken,
+      resourceType: 'Custom::ClinSparkApplicationAccount',
+      properties: {
+        MasterSecretArn: this.masterSecret.secretArn,
+        AccountSecretArn: attached.secretArn,
+        DatabaseName: this.databaseName,
+        LockOtherAccounts: String(options.lockOtherAccounts ?? false),
+        ResetMasterPassword: String(restored),
+        ClusterIdentifier: props.clusterIdentifier,
+      },
+    });
+    account.node.addDependency(this.cluster);
+    this.accountResource = account;
+    const rotationFunction = secretsmanager.HostedRotation.mysqlMultiUser({
+      masterSecret: this.masterSecret,
       vpc: props.vpc,
       vpcSubnets: props.rotationSubnets,
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
-    const appRotation = applicationAttached.addRotationSchedule('Rotation', { hostedRotation: appRotationFunction, automaticallyAfter: rotationPeriod });
-    this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
-    this.allowMySqlFrom(appRotationFunction, 'application secret rotation');
-
-    // The application account exists before anyone rotates it.
-    const account = new CustomResource(this, 'ApplicationAccount', {
-      serviceToken: props.applicationAccount.serviceToken,
-      resourceType: 'Custom::ClinSparkApplicationAccount',
-      properties: {
-        MasterSecretArn: this.cluster.secret.secretArn,
-        AccountSecretArn: applicationAttached.secretArn,
-        DatabaseName: this.databaseName,
-        LockOtherAccounts: String(props.applicationAccount.lockOtherAccounts ?? false),
-      },
-    });
-    account.node.addDependency(this.cluster);
-    appRotation.node.addDependency(account);
-    grantSecretRead(this.cluster.secret, this.key, props.applicationAccount.handler);
-    grantSecretRead(this.applicationSecret, this.key, props.applicationAccount.handler);
-    this.allowMySqlFrom(props.applicationAccount.handler, 'application account custom resource');
-
-    this.acknowledgeFindings(props);
+    const rotation = attached.addRotationSchedule('Rotation', { hostedRotation: rotationFunction, automaticallyAfter: rotationPeriod });
+    rotation.node.addDependency(account);
+    this.allowMySqlFrom(rotationFunction, 'application secret rotation');
+    grantSecretRead(this.masterSecret, this.key, options.handler);
+    grantSecretRead(secret, this.key, options.handler);
+    if (restored) {
+      options.handler.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
+          resources: [Stack.of(this).formatArn({ service: 'rds', resource: 'cluster', resourceName: props.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      );
+    }
+    this.allowMySqlFrom(options.handler, 'application account custom resource');
+    return secret;
   }
 
   /** Opens MySQL on this cluster to a peer (the only way in: the security group has no other rule). */
@@ -310,8 +364,15 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     this.connections.allowFrom(peer, ec2.Port.tcp(DATABASE_PORT), description);
   }
 
+  /** The application account's secret; an error for a database without one. */
+  requireApplicationSecret(): secretsmanager.ISecret {
+    if (!this.applicationSecret) throw new ClinSparkPropsError(this, 'this database has no application account (set applicationAccount)');
+    return this.applicationSecret;
+  }
+
   /** Lets a principal read the application secret (and decrypt it through Secrets Manager), nothing else. */
   grantApplicationSecretRead(grantee: iam.IGrantable): void {
+    if (!this.applicationSecret) throw new ClinSparkPropsError(this, 'this database has no application account');
     grantSecretRead(this.applicationSecret, this.key, grantee);
   }
 

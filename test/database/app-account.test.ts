@@ -3,15 +3,18 @@
  * the secret's password, requires TLS, has privileges on its schema only, re-runs change
  * nothing, and on a VAL copy every other account of the source is locked.
  */
+import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as fs from 'fs';
 import * as mysql from 'mysql2/promise';
-import { applyAccount, handler, isSystemAccount } from '../../constructs/database/handler/app-account';
+import { applyAccount, handler, isSystemAccount, resetTiming } from '../../constructs/database/handler/app-account';
 import { adminConnection, dropDatabase, scratchDatabase, testServer, tlsOptions } from '../support/db';
 import { startMariaDb, stopMariaDb } from '../support/mariadb';
 
 const sm = mockClient(SecretsManagerClient);
+const rdsMock = mockClient(RDSClient);
+resetTiming.pollMs = 5;
 const unique = () => Math.random().toString(36).slice(2, 8);
 
 async function connectAs(user: string, password: string, database?: string, ssl = true): Promise<mysql.Connection> {
@@ -132,5 +135,39 @@ describe('application account handler', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  test('a restored copy first gets its own master password through the RDS API, then the account', async () => {
+    const s = testServer();
+    const user = `app_${unique()}`;
+    sm.reset();
+    rdsMock.reset();
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }) });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: user, password: 'Copy-Password-0123456789abcdefg', dbname: schema }) });
+    rdsMock.on(ModifyDBClusterCommand).resolves({});
+    rdsMock
+      .on(DescribeDBClustersCommand)
+      .resolvesOnce({ DBClusters: [{ Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } as never }] })
+      .resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: {} }] });
+
+    await handler({
+      RequestType: 'Create',
+      ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema, ResetMasterPassword: 'true', ClusterIdentifier: 'clinspark-acme-val-main-1a2b3c' },
+    });
+    const modify = rdsMock.commandCalls(ModifyDBClusterCommand);
+    expect(modify).toHaveLength(1);
+    expect(modify[0].args[0].input).toEqual({ DBClusterIdentifier: 'clinspark-acme-val-main-1a2b3c', MasterUserPassword: s.adminPassword, ApplyImmediately: true });
+    expect(rdsMock.commandCalls(DescribeDBClustersCommand).length).toBeGreaterThanOrEqual(2);
+    const conn = await connectAs(user, 'Copy-Password-0123456789abcdefg', schema);
+    await conn.end();
+  });
+
+  test('a restore without a cluster identifier is refused before anything changes', async () => {
+    sm.reset();
+    rdsMock.reset();
+    const s = testServer();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: 'u', password: 'p' }) });
+    await expect(handler({ RequestType: 'Update', ResourceProperties: { MasterSecretArn: 'a', AccountSecretArn: 'b', DatabaseName: schema, ResetMasterPassword: 'true' } })).rejects.toThrow(/needs ClusterIdentifier/);
+    expect(rdsMock.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
   });
 });

@@ -7,11 +7,16 @@
  * privilege, no GRANT OPTION). With LockOtherAccounts=true (VAL, restored from another
  * environment's data) every other non-system account is locked, so that no credential of the
  * source database works on the copy.
+ * With ResetMasterPassword=true (a cluster restored point-in-time from another cluster, which
+ * keeps the source's master password), the master password is first set to the value of this
+ * cluster's own master secret through the RDS API, so the source's master credentials stop
+ * working on the copy.
  * Delete: nothing. The database keeps its accounts (a retained PROD database must keep working);
  * a deleted database takes them with it.
  *
  * Never logs or returns a password.
  */
+import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as mysql from 'mysql2/promise';
 import { connectTls, quoteIdentifier, readDatabaseSecret } from '../../core/runtime/database';
@@ -21,6 +26,10 @@ export interface AccountProperties {
   readonly AccountSecretArn: string;
   readonly DatabaseName: string;
   readonly LockOtherAccounts?: string;
+  /** 'true' to set the master password from MasterSecretArn first (restored copies). */
+  readonly ResetMasterPassword?: string;
+  /** Cluster identifier, required with ResetMasterPassword. */
+  readonly ClusterIdentifier?: string;
 }
 
 interface Event {
@@ -35,6 +44,40 @@ export function isSystemAccount(user: string): boolean {
 }
 
 const secrets = new SecretsManagerClient({});
+const rds = new RDSClient({});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Timing of the master password reset; shortened by tests. */
+export const resetTiming = { pollMs: 10_000, timeoutMs: 10 * 60_000 };
+
+/**
+ * Sets the master password of a restored cluster to its own secret and waits until the change
+ * is applied (status available, no pending password).
+ */
+export async function resetMasterPassword(clusterIdentifier: string, password: string): Promise<void> {
+  await rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));
+  const deadline = Date.now() + resetTiming.timeoutMs;
+  for (;;) {
+    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }));
+    const cluster = out.DBClusters?.[0];
+    const pending = (cluster?.PendingModifiedValues as { MasterUserPassword?: string } | undefined)?.MasterUserPassword;
+    if (cluster?.Status === 'available' && !pending) return;
+    if (Date.now() > deadline) throw new Error(`master password of ${clusterIdentifier} was not applied within ${resetTiming.timeoutMs / 60000} minutes (status ${cluster?.Status})`);
+    await sleep(resetTiming.pollMs);
+  }
+}
+
+async function connectWithRetry(secret: Parameters<typeof connectTls>[0], attempts: number): Promise<mysql.Connection> {
+  for (let i = 1; ; i++) {
+    try {
+      return await connectTls(secret);
+    } catch (e) {
+      if (i >= attempts) throw new Error(`cannot connect to ${secret.host} as ${secret.username}: ${(e as Error).message}`);
+      await sleep(resetTiming.pollMs);
+    }
+  }
+}
 
 function log(message: string, fields: Record<string, unknown> = {}): void {
   console.log(JSON.stringify({ message, ...fields }));
@@ -91,7 +134,14 @@ export async function handler(event: Event): Promise<{ PhysicalResourceId: strin
   const account = await readDatabaseSecret(secrets, props.AccountSecretArn).catch(async () => {
     throw new Error(`account secret ${props.AccountSecretArn} is not a database secret with username and password`);
   });
-  const conn = await connectTls({ ...master, dbname: undefined });
+  const restored = props.ResetMasterPassword === 'true';
+  if (restored) {
+    if (!props.ClusterIdentifier) throw new Error('ResetMasterPassword needs ClusterIdentifier');
+    await resetMasterPassword(props.ClusterIdentifier, master.password);
+    log('master password reset to this cluster\'s own secret', { cluster: props.ClusterIdentifier });
+  }
+  // A freshly applied password can take a moment to reach every node.
+  const conn = await connectWithRetry({ ...master, dbname: undefined }, restored ? 6 : 1);
   try {
     const result = await applyAccount(conn, {
       username: account.username,
