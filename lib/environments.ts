@@ -3,6 +3,8 @@
  * from the catalog and the owner is applied here, once, so stacks and constructs only read
  * resolved values.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { AppCapacity, DatabaseCapacity, EnvironmentPolicy, InstanceRole, policyOf } from './catalog';
 import {
   CustomerConfig,
@@ -15,6 +17,7 @@ import {
   ReadReplicaConfig,
   Release,
   SsoConfig,
+  ValConfig,
   parseEcrRepository,
 } from './config/model';
 import { hostName, imageTag, stackName } from './naming';
@@ -54,10 +57,23 @@ export interface EnvironmentSpec {
   /** Client ranges allowed to reach the application; undefined = the internet. */
   readonly ingressCidrs?: readonly string[];
   readonly readReplica?: ReadReplicaConfig;
-  readonly val?: { readonly source: 'prod' | 'preprod' };
+  readonly val?: ValSpec;
   readonly stackNames: { readonly data: string; readonly app: string };
   /** The `clinspark:*` tags of every stack of this environment. */
   readonly tags: Readonly<Record<string, string>>;
+}
+
+/** How a VAL environment gets its data, resolved. */
+export interface ValSpec {
+  readonly source: 'prod' | 'preprod';
+  readonly method: 'clone' | 'snapshot';
+  /** Per VAL instance role: the source cluster identifier (clone) or snapshot identifier. */
+  readonly copies: Readonly<Record<InstanceRole, { readonly sourceClusterIdentifier: string; readonly snapshotIdentifier?: string }>>;
+  /** Clone method: the refresh label. */
+  readonly refresh: string;
+  /** Rules file, relative to the configuration directory, and its text. */
+  readonly scrubRulesPath: string;
+  readonly scrubRulesText: string;
 }
 
 interface Owner {
@@ -81,7 +97,35 @@ function resolveDatabase(policy: EnvironmentPolicy, overrides: EnvironmentOverri
   return { ...base, minAcu: db?.minAcu ?? base.minAcu, maxAcu: db?.maxAcu ?? base.maxAcu };
 }
 
-function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: { source: 'prod' | 'preprod' } } = {}): EnvironmentSpec {
+/** Physical cluster identifier of an instance's database (fixed names: see ClinSparkDatabase). */
+export function clusterIdentifier(owner: string, environment: string, role: InstanceRole): string {
+  return `clinspark-${owner}-${environment}-${role}`;
+}
+
+function resolveVal(customer: CustomerConfig, config: ValConfig, configDir: string): ValSpec {
+  const sourcePolicy = policyOf(config.source);
+  const sourceRole = (role: InstanceRole): InstanceRole => (sourcePolicy.instances.includes(role) ? role : 'main');
+  const method = config.method ?? 'clone';
+  const copies = Object.fromEntries(
+    (['main', 'test'] as const).map((role) => [
+      role,
+      {
+        sourceClusterIdentifier: clusterIdentifier(customer.slug, config.source, sourceRole(role)),
+        snapshotIdentifier: method === 'snapshot' ? config.snapshots?.[role] : undefined,
+      },
+    ]),
+  ) as ValSpec['copies'];
+  return {
+    source: config.source,
+    method,
+    copies,
+    refresh: config.refresh ?? 'initial',
+    scrubRulesPath: config.scrubRules,
+    scrubRulesText: fs.readFileSync(path.join(configDir, config.scrubRules), 'utf8'),
+  };
+}
+
+function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: ValSpec } = {}): EnvironmentSpec {
   const policy = policyOf(kind);
   const paired = policy.instances.length > 1;
   const release = overrides.release ?? owner.release;
@@ -128,7 +172,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
   };
 }
 
-export function customerEnvironments(customer: CustomerConfig, file = `customers/${customer.slug}.yaml`): EnvironmentSpec[] {
+export function customerEnvironments(customer: CustomerConfig, configDir: string, file = `customers/${customer.slug}.yaml`): EnvironmentSpec[] {
   const owner: Owner = { ...customer, file };
   const envs = customer.environments;
   const out: EnvironmentSpec[] = [];
@@ -137,7 +181,7 @@ export function customerEnvironments(customer: CustomerConfig, file = `customers
   if (envs.migration) out.push(resolve(owner, 'migration', 'migration', envs.migration));
   if (envs.preprod) out.push(resolve(owner, 'preprod', 'preprod', envs.preprod));
   if (envs.prod) out.push(resolve(owner, 'prod', 'prod', envs.prod, { readReplica: envs.prod.readReplica }));
-  if (envs.val) out.push(resolve(owner, 'val', 'val', envs.val, { val: { source: envs.val.source } }));
+  if (envs.val) out.push(resolve(owner, 'val', 'val', envs.val, { val: resolveVal(customer, envs.val, configDir) }));
   return out;
 }
 
@@ -153,5 +197,5 @@ export function platformEnvironments(platform: PlatformConfig, file = 'platform.
 
 /** Every environment of a fleet: customers in file order, then the platform. */
 export function fleetEnvironments(fleet: Fleet): EnvironmentSpec[] {
-  return [...fleet.customers.flatMap((c) => customerEnvironments(c)), ...(fleet.platform ? platformEnvironments(fleet.platform) : [])];
+  return [...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir)), ...(fleet.platform ? platformEnvironments(fleet.platform) : [])];
 }

@@ -45,24 +45,11 @@ export class ClinSparkProvider extends Construct {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
-    const role = new ClinSparkRole(this, 'FrameworkRole', {
-      assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('lambda.amazonaws.com')),
-      description: `Custom resource framework: ${props.description}`,
-    });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'OwnLogGroup',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
-      }),
-    );
+    // Two roles: the entry function (which starts the waiter state machine) and the isComplete
+    // and timeout functions (which the state machine invokes); one role for both would make the
+    // state machine and the functions depend on each other.
+    const role = this.frameworkRole('FrameworkRole', `Custom resource framework: ${props.description}`, logGroup);
+    const completeRole = props.isComplete ? this.frameworkRole('FrameworkCompleteRole', `Custom resource framework (completion): ${props.description}`, logGroup) : undefined;
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `Custom resource framework: ${props.description}`.slice(0, 255),
@@ -79,7 +66,7 @@ export class ClinSparkProvider extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups: [securityGroup],
       frameworkOnEventRole: role,
-      frameworkCompleteAndTimeoutRole: props.isComplete ? role : undefined,
+      frameworkCompleteAndTimeoutRole: completeRole,
       logGroup,
       frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
       ...(props.isComplete
@@ -94,8 +81,31 @@ export class ClinSparkProvider extends Construct {
         child.tracingConfig = { mode: 'Active' };
       }
     }
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
     this.acknowledgeFindings(role, logGroup, [props.onEvent, ...(props.isComplete ? [props.isComplete] : [])]);
+    if (completeRole && props.isComplete) this.acknowledgeFindings(completeRole, logGroup, [props.onEvent, props.isComplete]);
+  }
+
+  private frameworkRole(id: string, description: string, logGroup: logs.LogGroup): ClinSparkRole {
+    const role = new ClinSparkRole(this, id, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'VpcNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
+      }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    return role;
   }
 
   private acknowledgeFindings(role: ClinSparkRole, logGroup: logs.LogGroup, handlers: ClinSparkFunction[]): void {

@@ -273,12 +273,15 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         // the application-account resource sets this cluster's own password right after.
         cfn.addPropertyDeletionOverride('MasterUsername');
         cfn.addPropertyDeletionOverride('MasterUserPassword');
+        // A restore is encrypted like its (encrypted) source, re-encrypted with KmsKeyId (this
+        // database's key); CloudFormation ignores StorageEncrypted for restores.
+        cfn.addPropertyDeletionOverride('StorageEncrypted');
       }
     }
     for (const group of Object.values(this.logGroups)) this.cluster.node.addDependency(group);
     if (!this.cluster.secret) throw new ClinSparkPropsError(this, 'the cluster has no generated master secret');
     this.masterSecret = this.cluster.secret;
-    props.backupPlan?.addDatabase(id, this.cluster);
+    props.backupPlan?.addDatabase(props.clusterIdentifier.replace(/[^A-Za-z0-9]/g, ''), this.cluster);
     this.connections = this.cluster.connections;
 
     // Hosted rotation of the master secret (a function created by Secrets Manager in the VPC,

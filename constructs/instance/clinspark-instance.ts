@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -51,6 +51,13 @@ export interface ClinSparkInstanceProps {
   readonly healthCheckPath?: string;
   /** Non-secret settings for the container (environment name, release...). @default - none */
   readonly environment?: Record<string, string>;
+  /**
+   * VAL: the S3 key of the PII scrub evidence of this instance's database (an attribute of the
+   * scrub custom resource). The task definition, target group and route reference it, so none of
+   * them can be created before the scrub has succeeded and been verified.
+   * @default - no scrub precondition
+   */
+  readonly scrubEvidence?: string;
 }
 
 /**
@@ -109,6 +116,7 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
       environment: {
         CLINSPARK_INSTANCE: props.role,
         CLINSPARK_BASE_URL: `https://${props.hostName}`,
+        ...(props.scrubEvidence ? { CLINSPARK_SCRUB_EVIDENCE: props.scrubEvidence } : {}),
         ...props.environment,
       },
       secrets: {
@@ -165,8 +173,14 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
       stickinessCookieDuration: Duration.hours(8),
       healthCheck: { path: healthPath, healthyHttpCodes: '200', interval: Duration.seconds(30), healthyThresholdCount: 2, unhealthyThresholdCount: 3 },
     });
+    if (props.scrubEvidence) {
+      Tags.of(this.targetGroup).add('clinspark:scrub-evidence', props.scrubEvidence);
+      Tags.of(this.service).add('clinspark:scrub-evidence', props.scrubEvidence);
+    }
     props.ingress.allowTo(this.service, ec2.Port.tcp(port));
     this.listenerRule = props.ingress.addInstance(id, { hostName: props.hostName, targetGroup: this.targetGroup, priority: props.priority, sso: props.sso });
+    // The route is created after the target group (and so after the scrub, where there is one).
+    this.listenerRule.node.addDependency(this.targetGroup);
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60, scaleInCooldown: Duration.minutes(5), scaleOutCooldown: Duration.minutes(2) });

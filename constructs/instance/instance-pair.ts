@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ClinSparkInstance, ClinSparkInstanceProps } from './clinspark-instance';
 
 /** What differs between Main and Test: everything that holds or reaches data. */
-export type PairMemberProps = Pick<ClinSparkInstanceProps, 'database' | 'logGroup' | 'hostName' | 'sso' | 'environment'>;
+export type PairMemberProps = Pick<ClinSparkInstanceProps, 'database' | 'logGroup' | 'hostName' | 'sso' | 'environment' | 'scrubEvidence'>;
 
 export interface InstancePairProps extends Omit<ClinSparkInstanceProps, 'role' | 'priority' | keyof PairMemberProps> {
   readonly main: PairMemberProps;

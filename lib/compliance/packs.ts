@@ -16,6 +16,7 @@ import { ComplianceRecorder } from './recorder';
 import { imdsv2Required } from './rules/imdsv2-required';
 import { noOpenAdminPorts } from './rules/no-open-admin-ports';
 import { statefulProtected } from './rules/stateful-protected';
+import { valScrubbed } from './rules/val-scrubbed';
 
 /** This project's own rules, written like cdk-nag rules (one pure function per file). */
 export class ClinSparkChecks extends NagPack {
@@ -40,6 +41,14 @@ export class ClinSparkChecks extends NagPack {
       explanation: 'Instance metadata and the role credentials in it are reachable only with a session token, so a request forgery on the host cannot read them.',
       level: NagMessageLevel.ERROR,
       rule: imdsv2Required,
+      node,
+    });
+    this.applyRule({
+      ruleSuffixOverride: 'ValScrubbed',
+      info: 'A database cluster of a VAL environment has no PII scrub run reading its secret.',
+      explanation: 'VAL is a copy of production data; volunteer PII is scrubbed and verified before any person or application can reach it (DESIGN.md).',
+      level: NagMessageLevel.ERROR,
+      rule: valScrubbed,
       node,
     });
     this.applyRule({

@@ -5,6 +5,7 @@
  * `npx clinspark validate` checks everything.
  */
 import { z } from 'zod';
+import { scrubRulesJsonSchema } from '../../constructs/pii-scrub/engine/rules';
 import { customerSchema, platformSchema } from './model';
 
 function toSchema(schema: z.ZodType, id: string): Record<string, unknown> {
@@ -17,6 +18,7 @@ export function configJsonSchemas(): Record<string, Record<string, unknown>> {
   return {
     'customer.schema.json': toSchema(customerSchema, 'https://clinspark.invalid/schema/customer.schema.json'),
     'platform.schema.json': toSchema(platformSchema, 'https://clinspark.invalid/schema/platform.schema.json'),
+    'scrub-rules.schema.json': scrubRulesJsonSchema(),
   };
 }
 

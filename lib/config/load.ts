@@ -180,7 +180,7 @@ export function readFleet(configDir: string): {
 
   const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : [])];
   for (const f of all) issues.push(...f.shapeIssues);
-  issues.push(...runSemanticRules({ customers, platform }));
+  issues.push(...runSemanticRules({ configDir, customers, platform }));
 
   const byFile = new Map(all.map((f) => [f.file, f]));
   const located = issues.map((i) => {

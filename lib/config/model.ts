@@ -259,6 +259,13 @@ export const readReplicaSchema = z
   .describe('Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, reachable only through an SSH jump host from the customer\'s ranges.');
 
 export const VAL_SOURCES = ['prod', 'preprod'] as const;
+export const VAL_METHODS = ['clone', 'snapshot'] as const;
+
+const snapshotIdSchema = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, {
+    error: 'must be a DB cluster snapshot identifier ("clinspark-acme-prod-main-2026-11-20", "rds:..." for automated snapshots) or its ARN',
+  });
 
 export const environmentSchemas = {
   sandbox: z.strictObject({ ...environmentOverrides }).describe('Sandbox pair: base configuration and dummy volunteers; destroyed at go-live.'),
@@ -270,6 +277,26 @@ export const environmentSchemas = {
       source: z
         .enum(VAL_SOURCES, { error: 'must be "prod" or "preprod": the environment VAL is cloned from' })
         .describe('Environment VAL is cloned from (must exist for the customer).'),
+      method: z
+        .enum(VAL_METHODS, { error: 'must be "clone" (Aurora clone of the source at its latest restorable time) or "snapshot" (restore of pinned cluster snapshots)' })
+        .optional()
+        .describe('How the source data is copied. @default "clone"'),
+      snapshots: z
+        .strictObject({
+          main: snapshotIdSchema.describe('Cluster snapshot VAL Main is restored from (a snapshot of the source\'s Main).'),
+          test: snapshotIdSchema.optional().describe('Cluster snapshot VAL Test is restored from (a snapshot of the source\'s Test, or Main when the source is single).'),
+        })
+        .optional()
+        .describe('Pinned cluster snapshots (method snapshot only). Changing one replaces that VAL database: the documented way to refresh VAL.'),
+      refresh: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, { error: 'must be a short label such as "2026-11-20" or "upgrade-2026.1" (letters, digits, . _ -)' })
+        .optional()
+        .describe('Label of the current refresh (method clone): changing it clones the source again into new VAL databases. @default "initial"'),
+      scrubRules: z
+        .string()
+        .regex(/^[A-Za-z0-9._/-]+\.ya?ml$/, { error: 'must be the path of a rules YAML file relative to the configuration directory, e.g. "scrub/volunteers.rules.yaml"' })
+        .describe('PII scrub rules applied to every VAL database before anyone can reach it (path relative to the configuration directory).'),
     })
     .describe('VAL pair: clone of PROD or Pre-PROD with the new release and volunteer PII scrambled.'),
   prod: z
@@ -333,6 +360,7 @@ export type CustomerConfig = z.output<typeof customerSchema>;
 export type PlatformConfig = z.output<typeof platformSchema>;
 export type DemoConfig = z.output<typeof demoSchema>;
 export type ReadReplicaConfig = z.output<typeof readReplicaSchema>;
+export type ValConfig = z.output<typeof environmentSchemas.val>;
 export type CustomerEnvironments = CustomerConfig['environments'];
 /** The overrides common to every environment (platform ones included). */
 export type EnvironmentOverrides = z.output<z.ZodObject<typeof environmentOverrides>>;

@@ -6,7 +6,11 @@
  * field when `fieldOk` says that field (and its parents) passed the shape check, so one typo
  * never hides the other problems and never crashes a rule.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { ScrubRulesError } from '../../constructs/pii-scrub/engine/issues';
+import { parseScrubRules } from '../../constructs/pii-scrub/engine/rules';
 import { CATALOG } from '../catalog';
 import { Cidr, cidrsOverlap, parseCidr } from './cidr';
 import { ConfigIssue, PathSegment } from './issues';
@@ -15,9 +19,11 @@ import { CUSTOMER_ENVIRONMENT_KINDS, EnvironmentKind, FARGATE_SIZES, PLATFORM_OW
 import { backupOverlapsMaintenance, parseBackupWindow, parseMaintenanceWindow } from './windows';
 
 type Raw = Record<string, unknown>;
-type Report = (file: string, path: PathSegment[], message: string) => void;
+type Report = (file: string, path: PathSegment[], message: string, line?: number) => void;
 
 interface RuleContext {
+  /** The configuration directory (rules that read referenced files, e.g. scrub rules). */
+  readonly configDir: string;
   readonly customers: readonly SourceFile<unknown>[];
   readonly platform?: SourceFile<unknown>;
 }
@@ -206,6 +212,55 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     },
   },
   {
+    id: 'val-copy',
+    description: 'A VAL environment says how its data is copied (clone, or pinned snapshots for Main and Test) and names a valid scrub rules file.',
+    check(ctx, report) {
+      for (const f of ctx.customers) {
+        const base = ['environments', 'val'];
+        const val = get(f.raw, base);
+        if (!val || typeof val !== 'object') continue;
+        const method = fieldOk(f, [...base, 'method']) ? (get(f.raw, [...base, 'method']) as string) : get(f.raw, [...base, 'method']) === undefined ? 'clone' : undefined;
+        const hasSnapshots = get(f.raw, [...base, 'snapshots']) !== undefined;
+        if (method === 'snapshot') {
+          if (!hasSnapshots) report(f.file, [...base, 'snapshots'], 'is required with method snapshot: name the cluster snapshot of Main and of Test, e.g. snapshots: { main: ..., test: ... }');
+          else if (fieldOk(f, [...base, 'snapshots']) && get(f.raw, [...base, 'snapshots', 'test']) === undefined) {
+            report(f.file, [...base, 'snapshots', 'test'], 'is required: VAL is a pair, Test is restored from its own snapshot (of the source\'s Test, or of Main when the source is single)');
+          }
+          if (get(f.raw, [...base, 'refresh']) !== undefined) report(f.file, [...base, 'refresh'], 'is only used with method clone; with snapshots, a new snapshot identifier is the refresh');
+        }
+        if (method === 'clone' && hasSnapshots) report(f.file, [...base, 'snapshots'], 'is only used with method snapshot; remove it, or set method: snapshot');
+        const region = str(f, ['aws', 'region']);
+        const account = str(f, ['aws', 'account']);
+        for (const role of ['main', 'test']) {
+          const id = str(f, [...base, 'snapshots', role]);
+          if (!id?.startsWith('arn:')) continue;
+          const parts = arnParts(id);
+          if ((region !== undefined && parts.region !== region) || (account !== undefined && parts.account !== account)) {
+            report(f.file, [...base, 'snapshots', role], `is in ${parts.account}/${parts.region}; restore from a snapshot in the customer's own account and region (${account}/${region}); copy shared snapshots first`);
+          }
+        }
+        const rulesPath = str(f, [...base, 'scrubRules']);
+        if (rulesPath === undefined) continue;
+        const absolute = path.resolve(ctx.configDir, rulesPath);
+        if (!absolute.startsWith(path.resolve(ctx.configDir) + path.sep)) {
+          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' points outside the configuration directory; keep rules files inside it (e.g. scrub/<name>.rules.yaml)`);
+          continue;
+        }
+        if (!fs.existsSync(absolute)) {
+          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' does not exist in the configuration directory; create it (see config/scrub/volunteers.rules.yaml and docs/scrub.md)`);
+          continue;
+        }
+        try {
+          parseScrubRules(fs.readFileSync(absolute, 'utf8'), rulesPath);
+        } catch (e) {
+          if (!(e instanceof ScrubRulesError)) throw e;
+          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' is not a valid ruleset (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}, listed under ${rulesPath})`);
+          for (const issue of e.issues) report(rulesPath, [...issue.path], issue.message, issue.line);
+        }
+      }
+    },
+  },
+  {
     id: 'cidr-lists',
     description: 'CIDR lists have no duplicate or overlapping entries (the shape check refuses /0, broader than /16 and malformed blocks).',
     check(ctx, report) {
@@ -322,7 +377,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
 
 export function runSemanticRules(ctx: RuleContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const report: Report = (file, path, message) => issues.push({ file, path, message });
+  const report: Report = (file, path, message, line) => issues.push({ file, path, message, line });
   for (const rule of SEMANTIC_RULES) rule.check(ctx, report);
   return issues;
 }

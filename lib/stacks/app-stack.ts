@@ -69,7 +69,7 @@ export class EnvironmentAppStack extends ClinSparkStack {
       const stateful = data.instances.find((i) => i.role === instance.role) as InstanceData;
       const database: InstanceDatabase = {
         connections: stateful.database.connections,
-        applicationSecret: stateful.database.applicationSecret,
+        applicationSecret: stateful.database.requireApplicationSecret(),
         secretKey: stateful.database.key,
         port: DATABASE_PORT,
       };
@@ -77,6 +77,7 @@ export class EnvironmentAppStack extends ClinSparkStack {
         database,
         logGroup: stateful.appLogGroup,
         hostName: instance.hostName,
+        scrubEvidence: stateful.scrub?.getAttString('EvidenceKey'),
         sso,
         environment: {
           CLINSPARK_ENVIRONMENT: spec.kind,

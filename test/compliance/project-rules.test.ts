@@ -1,11 +1,12 @@
 /** The project's own cdk-nag rules, each with a compliant and a non-compliant case. */
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagRuleCompliance } from 'cdk-nag';
 import { noOpenAdminPorts } from '../../lib/compliance/rules/no-open-admin-ports';
 import { statefulProtected } from '../../lib/compliance/rules/stateful-protected';
+import { valScrubbed } from '../../lib/compliance/rules/val-scrubbed';
 import { TAG_ENVIRONMENT } from '../../lib/environments';
 
 function testStack(kind?: string): Stack {
@@ -68,5 +69,31 @@ describe('ClinSpark-StatefulProtected', () => {
   test('not applicable outside a ClinSpark environment stack', () => {
     const key = new kms.Key(testStack(), 'Key', { removalPolicy: RemovalPolicy.DESTROY });
     expect(statefulProtected(key.node.defaultChild as kms.CfnKey)).toBe(NagRuleCompliance.NOT_APPLICABLE);
+  });
+});
+
+describe('ClinSpark-ValScrubbed', () => {
+  function valStack(withScrub: boolean): { stack: Stack; cluster: CfnResource } {
+    const stack = testStack('val');
+    const cluster = new CfnResource(stack, 'Cluster', { type: 'AWS::RDS::DBCluster', properties: { Engine: 'aurora-mysql' } });
+    const attachment = new CfnResource(stack, 'Attachment', {
+      type: 'AWS::SecretsManager::SecretTargetAttachment',
+      properties: { SecretId: 'arn:secret', TargetId: cluster.ref, TargetType: 'AWS::RDS::DBCluster' },
+    });
+    if (withScrub) new CfnResource(stack, 'Scrub', { type: 'Custom::ClinSparkPiiScrub', properties: { ServiceToken: 'arn:fn', DatabaseSecretArn: attachment.ref } });
+    return { stack, cluster };
+  }
+
+  test('a VAL cluster whose secret a scrub run reads is compliant', () => {
+    expect(valScrubbed(valStack(true).cluster)).toBe(NagRuleCompliance.COMPLIANT);
+  });
+
+  test('a VAL cluster without a scrub run is non-compliant', () => {
+    expect(valScrubbed(valStack(false).cluster)).toBe(NagRuleCompliance.NON_COMPLIANT);
+  });
+
+  test('clusters of other kinds are not concerned', () => {
+    const cluster = new CfnResource(testStack('prod'), 'Cluster', { type: 'AWS::RDS::DBCluster', properties: {} });
+    expect(valScrubbed(cluster)).toBe(NagRuleCompliance.NOT_APPLICABLE);
   });
 });

@@ -90,6 +90,9 @@ export async function startMariaDb(options: { baseDir?: string } = {}): Promise<
     '--bind-address=127.0.0.1', `--user=${user}`, '--skip-name-resolve',
     `--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`,
     `--pid-file=${path.join(baseDir, 'mariadbd.pid')}`,
+    // A server of its own for temporary files: a starting server deletes other servers' #sql*
+    // files in a shared tmpdir (seen as random "Error on delete of '/tmp/#sql-...'" failures).
+    `--tmpdir=${baseDir}`,
     '--innodb-buffer-pool-size=256M', '--innodb-flush-log-at-trx-commit=2',
     '--max-connections=300', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
     '--log-bin=mysql-bin', '--binlog-format=ROW', '--server-id=1',

@@ -53,10 +53,13 @@ export function parseDatabaseUrl(raw: string, env: NodeJS.ProcessEnv = process.e
   } catch {
     throw new CliError(`--database-url is not a valid URL; expected ${URL_FORMAT} (percent-encode special characters in the password)`);
   }
-  const display = `${url.protocol}//${url.username ? `${url.username}${url.password ? ':***' : ''}@` : ''}${url.host}${url.pathname}`;
   const problems: string[] = [];
-  if (url.protocol !== 'mysql:') problems.push(`the scheme must be mysql:, not ${url.protocol}`);
-  if (!url.hostname) problems.push('the host is missing');
+  if (url.protocol !== 'mysql:') {
+    // Nothing of the value is echoed: a mistyped URL may carry the password anywhere.
+    throw new CliError(`--database-url must start with mysql://; expected ${URL_FORMAT}`);
+  }
+  if (!url.hostname) throw new CliError(`--database-url has no host; expected ${URL_FORMAT}`);
+  const display = `mysql://${url.username ? `${url.username}${url.password ? ':***' : ''}@` : ''}${url.host}${url.pathname}`;
   if (!url.username) problems.push('the user is missing');
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!database || database.includes('/')) problems.push('the path must be the database name, e.g. /clinspark');
@@ -256,7 +259,7 @@ Exit codes: 0 success, 1 failure (bad rules, unreachable database, scrub or veri
           database: url.database,
           rules,
           runId,
-          onProgress: (p) => io.err(`scrub: verify ${p.table}: ${p.check} ${p.violations === 0 ? 'ok' : `FAILED (${p.violations})`}`),
+          onProgress: (p) => io.err(`scrub: verify ${p.table}${p.column ? `.${p.column}` : ''}: ${p.check} ${p.violations === 0 ? 'ok' : `FAILED (${p.violations})`}`),
         });
         emitEvidence(evidence, evidenceFile, io);
         io.err(evidence.status === 'succeeded' ? `scrub: ${url.database}: verification passed` : `scrub: ${url.database}: ${evidence.error}`);
