@@ -8,25 +8,13 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DatabaseCapacitySpec } from '../constructs/database/clinspark-database';
 import { EnvironmentKind } from './config/model';
 
 export type InstanceRole = 'main' | 'test';
 
-export type DatabaseCapacity =
-  | {
-      readonly mode: 'serverless';
-      /** Aurora Serverless v2 bounds; minAcu 0 means scale to zero (auto-pause). */
-      readonly minAcu: number;
-      readonly maxAcu: number;
-      /** Idle time before a minAcu-0 cluster pauses; ignored when minAcu > 0. */
-      readonly autoPause: Duration;
-    }
-  | {
-      readonly mode: 'provisioned';
-      readonly instanceClass: string;
-      /** Readers in other availability zones (standby for failover). */
-      readonly readers: number;
-    };
+/** Serverless v2 (minAcu 0 = scale to zero, pausing after `autoPause`) or provisioned instances. */
+export type DatabaseCapacity = DatabaseCapacitySpec;
 
 export interface AppCapacity {
   readonly cpu: number;

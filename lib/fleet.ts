@@ -1,23 +1,28 @@
 /**
  * Builds the CDK stacks of a validated fleet: for every environment a data stack and an app
- * stack (and later issues' stacks), named and tagged as lib/naming.ts documents.
+ * stack, plus a replica stack for a PROD environment with a read replica, named and tagged as
+ * lib/naming.ts documents.
  */
 import { App } from 'aws-cdk-lib';
 import { Fleet } from './config/model';
 import { EnvironmentSpec, fleetEnvironments } from './environments';
 import { EnvironmentAppStack } from './stacks/app-stack';
 import { EnvironmentDataStack } from './stacks/data-stack';
+import { EnvironmentReplicaStack } from './stacks/replica-stack';
 
 export interface EnvironmentStacks {
   readonly spec: EnvironmentSpec;
   readonly data: EnvironmentDataStack;
   readonly app: EnvironmentAppStack;
+  /** The customer's read replica (PROD with `readReplica` only); depends on the data stack only. */
+  readonly replica?: EnvironmentReplicaStack;
 }
 
 export function buildFleet(app: App, fleet: Fleet): EnvironmentStacks[] {
   return fleetEnvironments(fleet).map((spec) => {
     const data = new EnvironmentDataStack(app, spec);
     const appStack = new EnvironmentAppStack(app, spec, data);
-    return { spec, data, app: appStack };
+    const replica = spec.readReplica ? new EnvironmentReplicaStack(app, spec, data) : undefined;
+    return { spec, data, app: appStack, replica };
   });
 }

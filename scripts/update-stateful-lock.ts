@@ -4,19 +4,14 @@
  * migration), and have the diff of stateful-lock.json reviewed with the change.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
 import { loadFleet } from '../lib/config';
 import { buildFleet } from '../lib/fleet';
+import { offlineApp } from '../lib/offline-app';
 import { statefulResources } from '../lib/stateful-lock';
 
 const root = path.join(__dirname, '..');
-const app = new App({
-  outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-lock-')),
-  builtinCloudFormationValidation: false,
-  context: JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context,
-});
+const app = offlineApp();
 buildFleet(app, loadFleet(path.join(root, 'config')));
 const lock = statefulResources(app);
 fs.writeFileSync(path.join(root, 'stateful-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);

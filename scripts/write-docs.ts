@@ -4,21 +4,16 @@
  * stale.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
 import { CATALOG_END, CATALOG_START, INVENTORY_END, INVENTORY_START, renderCatalogTable, renderInventory, replaceBetweenMarkers } from '../lib/catalog-table';
 import { loadFleet } from '../lib/config';
 import { buildFleet } from '../lib/fleet';
+import { offlineApp } from '../lib/offline-app';
 
 export const INVENTORY_STACK_PREFIX = 'clinspark-northwind-prod-';
 
 const root = path.join(__dirname, '..');
-const app = new App({
-  outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-docs-')),
-  builtinCloudFormationValidation: false,
-  context: JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context,
-});
+const app = offlineApp();
 buildFleet(app, loadFleet(path.join(root, 'config')));
 const assembly = app.synth();
 const templates = assembly.stacks

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledge } from './acknowledge';
+import { acknowledge, sameReason } from './acknowledge';
 import { bundleHandler } from './bundle';
 import { ClinSparkRole } from './clinspark-role';
 
@@ -116,16 +116,10 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
         reason: 'Log streams of this function\'s own log group are created per execution environment; the wildcard covers that group\'s streams only.',
       },
     ]);
-    acknowledge(this.function, [
-      {
-        id: 'HIPAA.Security-LambdaDLQ',
-        reason: 'Invoked synchronously as a CloudFormation custom resource handler or job step: a failure fails the deployment and is kept in the encrypted log group, so there is no asynchronous event to dead-letter.',
-      },
-      {
-        id: 'NIST.800.53.R5-LambdaDLQ',
-        reason: 'Invoked synchronously as a CloudFormation custom resource handler or job step: a failure fails the deployment and is kept in the encrypted log group, so there is no asynchronous event to dead-letter.',
-      },
-    ]);
+    acknowledge(this.function, sameReason(
+      ['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ'],
+      'Called by the CDK provider framework (custom resources) or by Secrets Manager (rotation), which own the retry and record a failure: a failed deployment or a failed rotation of the secret; the invocation and its error are kept in this function\'s encrypted log group.',
+    ));
   }
 
   get connections(): ec2.Connections {

@@ -118,6 +118,11 @@ export interface ClinSparkDatabaseProps {
    * @default - none: Aurora automated backups only
    */
   readonly backupPlan?: DatabaseBackupPlan;
+  /**
+   * Why this database is not in an AWS Backup plan (shown to reviewers); only without backupPlan.
+   * @default 'the environment catalog gives this environment kind no AWS Backup plan'
+   */
+  readonly noBackupPlanReason?: string;
   /** Short description for resource descriptions, e.g. "acme/prod main". */
   readonly description: string;
 }
@@ -292,11 +297,13 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       vpcSubnets: props.rotationSubnets,
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
-    this.cluster.secret.addRotationSchedule('Rotation', { hostedRotation: masterRotationFunction, automaticallyAfter: rotationPeriod });
+    const masterRotation = this.cluster.secret.addRotationSchedule('Rotation', { hostedRotation: masterRotationFunction, automaticallyAfter: rotationPeriod });
     this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
 
     if (props.applicationAccount) {
       this.applicationSecret = this.createApplicationAccount(props, props.applicationAccount, applicationUsername, source.kind === 'pointInTime', rotationPeriod);
+      // A restored copy's master password is reset by the account resource: rotate only after it.
+      if (this.accountResource) masterRotation.node.addDependency(this.accountResource);
     }
 
     this.acknowledgeFindings(props);
@@ -389,7 +396,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     acknowledge(cluster, [
       {
         id: 'AwsSolutions-RDS11',
-        reason: 'Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only named peers (the instance\'s tasks, the account function, rotation); a non-default port would be obscurity, not control, and breaks customer BI defaults.',
+        reason: 'Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only named security groups (its application tasks or jump host, its setup functions, secret rotation); a non-default port would be obscurity, not control, and breaks customer BI defaults.',
       },
       {
         id: 'AwsSolutions-RDS14',
@@ -425,7 +432,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
           ['HIPAA.Security-RDSInBackupPlan', 'NIST.800.53.R5-RDSInBackupPlan'],
           props.backupPlan
             ? `${props.description}: Aurora is backed up per cluster, and this instance's cluster is selected in the environment's AWS Backup plan; instances hold no data of their own.`
-            : `${props.description}: the catalog gives this environment kind no AWS Backup plan; Aurora automated backups (${props.backupRetention.toDays()} days) cover the cluster, and instances hold no data of their own.`,
+            : `${props.description}: ${props.noBackupPlanReason ?? 'the environment catalog gives this environment kind no AWS Backup plan'}; Aurora automated backups (${props.backupRetention.toDays()} days) cover the cluster, and instances hold no data of their own.`,
         ),
       ]);
     }

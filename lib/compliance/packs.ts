@@ -62,42 +62,23 @@ export class ClinSparkChecks extends NagPack {
   }
 }
 
-class RecordedAwsSolutions extends AwsSolutionsChecks {
-  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
-    super(scope);
-  }
-  protected applyRule(params: IApplyRule): void {
-    super.applyRule(this.recorder.wrap(this.readPackName, params));
-  }
-}
-class RecordedHipaa extends HIPAASecurityChecks {
-  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
-    super(scope);
-  }
-  protected applyRule(params: IApplyRule): void {
-    super.applyRule(this.recorder.wrap(this.readPackName, params));
-  }
-}
-class RecordedNist extends NIST80053R5Checks {
-  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
-    super(scope);
-  }
-  protected applyRule(params: IApplyRule): void {
-    super.applyRule(this.recorder.wrap(this.readPackName, params));
-  }
-}
-class RecordedClinSpark extends ClinSparkChecks {
-  constructor(private readonly recorder: ComplianceRecorder, scope?: IConstruct) {
-    super(scope);
-  }
-  protected applyRule(params: IApplyRule): void {
-    super.applyRule(this.recorder.wrap(this.readPackName, params));
-  }
+type PackClass = new (scope?: IConstruct, props?: NagPackProps) => NagPack;
+
+/**
+ * An instance of a pack whose every rule records its outcome into `recorder`: the pack's
+ * (protected) applyRule is wrapped on the instance, so each pack stays the library's own class.
+ */
+function recorded(Pack: PackClass, recorder: ComplianceRecorder, scope?: IConstruct): NagPack {
+  const pack = new Pack(scope);
+  const open = pack as unknown as { applyRule(params: IApplyRule): void };
+  const applyRule = open.applyRule.bind(pack);
+  open.applyRule = (params) => applyRule(recorder.wrap(pack.readPackName, params));
+  return pack;
 }
 
 /** The packs of the gate, each recording into `recorder`. */
 export function compliancePacks(recorder: ComplianceRecorder, scope?: IConstruct): NagPack[] {
-  return [new RecordedAwsSolutions(recorder, scope), new RecordedHipaa(recorder, scope), new RecordedNist(recorder, scope), new RecordedClinSpark(recorder, scope)];
+  return [AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ClinSparkChecks].map((Pack) => recorded(Pack, recorder, scope));
 }
 
 /** Registers the gate on an app; returns the recorder that the report is written from. */

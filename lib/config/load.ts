@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Document, LineCounter, isMap, isScalar, parseDocument } from 'yaml';
+import { Document, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import {
   ConfigIssue,
@@ -13,6 +13,7 @@ import {
   PathSegment,
   describeType,
   didYouMean,
+  lineOf,
   objectKeysAt,
   schemaAt,
   sortIssues,
@@ -101,26 +102,6 @@ export function translateZodIssues(file: string, schema: z.ZodType, raw: unknown
     }
   }
   return out;
-}
-
-/** Finds the line of a path in a YAML document (for unknown keys, the key's own line). */
-function lineOf(doc: Document.Parsed | undefined, lines: LineCounter | undefined, p: readonly PathSegment[]): number | undefined {
-  if (!doc || !lines) return undefined;
-  for (let n = p.length; n >= 0; n--) {
-    const prefix = p.slice(0, n);
-    if (n > 0) {
-      const parent = n === 1 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === prefix[n - 1]);
-        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-        if (range) return lines.linePos(range[0]).line;
-      }
-    }
-    const node = n === 0 ? doc.contents : doc.getIn(prefix, true);
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (range) return lines.linePos(range[0]).line;
-  }
-  return undefined;
 }
 
 function readYaml<T>(configDir: string, relative: string, schema: z.ZodType<T>): SourceFile<T> {

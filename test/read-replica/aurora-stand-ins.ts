@@ -6,6 +6,10 @@
  * stands in for SHOW REPLICA STATUS and returns Aurora MySQL 3 column names (Replica_IO_Running,
  * Source_Host, Seconds_Behind_Source, ...), which MariaDB's own SHOW SLAVE STATUS does not.
  *
+ * The source-side procedures `rds_show_configuration()` and `rds_set_configuration(name, value)`
+ * (binlog retention) keep a `configuration` table and record their writes in `source_calls`, so
+ * that `calls` stays the replica's own record (on Aurora they run on two different clusters).
+ *
  * `behaviour` decides what starting replication leads to: after `connecting_polls` status reads
  * the I/O thread shows `final_io` with `io_errno`/`io_error` (`{password}` in io_error is replaced
  * by the password given to rds_set_external_source_with_auto_position, to prove redaction), the
@@ -19,13 +23,30 @@ import { adminConnection } from '../support/db';
 
 export const STAND_IN_PROCEDURES = [
   'rds_set_external_source_with_auto_position', 'rds_set_binlog_source_ssl', 'rds_start_replication', 'rds_stop_replication',
-  'rds_reset_external_source', 'rds_show_replica_status',
+  'rds_reset_external_source', 'rds_show_replica_status', 'rds_show_configuration', 'rds_set_configuration',
 ] as const;
 
 const RUNNING_ERROR = "SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'This operation cannot be performed with running replication threads; run STOP REPLICA first', MYSQL_ERRNO = 3081";
 
 const STATEMENTS = [
   'CREATE TABLE calls (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64) NOT NULL, args LONGTEXT NOT NULL)',
+  'CREATE TABLE source_calls (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64) NOT NULL, args LONGTEXT NOT NULL)',
+  'CREATE TABLE configuration (name VARCHAR(64) PRIMARY KEY, value VARCHAR(64) NULL, description VARCHAR(255) NOT NULL)',
+  `INSERT INTO configuration VALUES
+     ('binlog retention hours', NULL, 'binlog retention hours specifies the duration in hours before binary logs are automatically deleted.'),
+     ('source delay', '0', 'source delay specifies how many seconds the replica should wait before applying changes from the source.')`,
+  `CREATE PROCEDURE rds_show_configuration()
+   BEGIN
+     SELECT name, value, description FROM configuration ORDER BY name;
+   END`,
+  `CREATE PROCEDURE rds_set_configuration(IN name VARCHAR(64), IN value INT)
+   BEGIN
+     INSERT INTO source_calls (name, args) VALUES ('rds_set_configuration', JSON_ARRAY(name, value + 0));
+     IF NOT EXISTS (SELECT 1 FROM configuration c WHERE c.name = name) THEN
+       SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'Invalid configuration name', MYSQL_ERRNO = 1644;
+     END IF;
+     UPDATE configuration c SET c.value = value WHERE c.name = name;
+   END`,
   `CREATE TABLE behaviour (
      id TINYINT PRIMARY KEY, final_io VARCHAR(16) NOT NULL DEFAULT 'Yes', final_sql VARCHAR(16) NOT NULL DEFAULT 'Yes',
      io_errno INT NOT NULL DEFAULT 0, io_error TEXT NOT NULL DEFAULT '', sql_errno INT NOT NULL DEFAULT 0, sql_error TEXT NOT NULL DEFAULT '',
@@ -106,6 +127,22 @@ export interface RecordedCall {
 export async function recordedCalls(admin: mysql.Connection, schema: string): Promise<RecordedCall[]> {
   const [rows] = await admin.query(`SELECT name, args FROM \`${schema}\`.calls ORDER BY id`);
   return (rows as Array<{ name: string; args: string }>).map((r) => ({ name: r.name, args: JSON.parse(r.args) as unknown[] }));
+}
+
+/** The source-side procedure calls (binlog retention), in order. */
+export async function recordedSourceCalls(admin: mysql.Connection, schema: string): Promise<RecordedCall[]> {
+  const [rows] = await admin.query(`SELECT name, args FROM \`${schema}\`.source_calls ORDER BY id`);
+  return (rows as Array<{ name: string; args: string }>).map((r) => ({ name: r.name, args: JSON.parse(r.args) as unknown[] }));
+}
+
+/** The source's configuration as rds_show_configuration shows it. */
+export async function sourceConfiguration(admin: mysql.Connection, schema: string): Promise<Record<string, string | null>> {
+  const [rows] = await admin.query(`SELECT name, value FROM \`${schema}\`.configuration`);
+  return Object.fromEntries((rows as Array<{ name: string; value: string | null }>).map((r) => [r.name, r.value]));
+}
+
+export async function setSourceConfiguration(admin: mysql.Connection, schema: string, name: string, value: string | null): Promise<void> {
+  await admin.query(`UPDATE \`${schema}\`.configuration SET value = ? WHERE name = ?`, [value, name]);
 }
 
 export interface Behaviour {

@@ -3,11 +3,15 @@
  * on the test MariaDB; the replica side runs against stand-ins of Aurora's mysql.rds_* procedures
  * in a scratch schema (see aurora-stand-ins.ts), one per test.
  */
+import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
 import * as mysql from 'mysql2/promise';
 import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/read-replica/handler/common';
-import { createReplicationHandler } from '../../constructs/read-replica/handler/replication';
+import { createReplicationHandler, ReplicationHandlerOptions } from '../../constructs/read-replica/handler/replication';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
-import { createAuroraStandIns, recordedCalls, setBehaviour, setReplicaStatus } from './aurora-stand-ins';
+import {
+  createAuroraStandIns, recordedCalls, recordedSourceCalls, setBehaviour, setReplicaStatus, setSourceConfiguration, sourceConfiguration,
+} from './aurora-stand-ins';
 import { closedPort, connectAs, ConsoleCapture, errnoOf, expectNoSecretIn, FakeSecretsManager, SqlCapture, uniqueName } from './support';
 
 const SOURCE_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-main-master-AbCdEf';
@@ -28,7 +32,7 @@ const replicationPasswords: string[] = [];
 const errorsSeen: string[] = [];
 const dataSeen: string[] = [];
 
-function handler() {
+function handler(extra: ReplicationHandlerOptions = {}) {
   return createReplicationHandler({
     procedureSchema: standIns,
     replicaStatusStatement: `CALL \`${standIns}\`.rds_show_replica_status()`,
@@ -36,12 +40,13 @@ function handler() {
     pollIntervalMs: 20,
     connectTimeoutMs: 3000,
     deleteConnectTimeoutMs: 2000,
+    ...extra,
   });
 }
 
-async function run(e: CustomResourceEvent): Promise<CustomResourceResponse> {
+async function run(e: CustomResourceEvent, extra: ReplicationHandlerOptions = {}): Promise<CustomResourceResponse> {
   try {
-    const out = await handler()(e);
+    const out = await handler(extra)(e);
     dataSeen.push(JSON.stringify(out));
     return out;
   } catch (error) {
@@ -361,7 +366,137 @@ describe('replication custom resource', () => {
     await expect(run(event('Delete', { SourceHost: 'not a host!' }, { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({ PhysicalResourceId: 'replication/x' });
   });
 
+  describe('binlog retention on the source', () => {
+    test('GIVEN a source with the default retention (NULL) WHEN created THEN binlog retention hours is set to 72 before the replication user exists', async () => {
+      const { user } = newReplicationUser();
+      sqlCapture.start();
+      await run(event('Create', props(user)));
+      sqlCapture.stop();
+
+      expect(await recordedSourceCalls(admin, standIns)).toEqual([{ name: 'rds_set_configuration', args: ['binlog retention hours', 72] }]);
+      expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('72');
+      // On the source, before anything else is configured: retention, then the user, then the replica.
+      const sql = sqlCapture.statements.map((st) => st.sql);
+      const retention = sql.findIndex((q) => q.includes('rds_set_configuration'));
+      expect(retention).toBeGreaterThanOrEqual(0);
+      expect(retention).toBeLessThan(sql.findIndex((q) => q.startsWith('CREATE USER')));
+      expect(retention).toBeLessThan(sql.findIndex((q) => q.includes('rds_set_external_source_with_auto_position')));
+      // Nothing on the replica side records a configuration call.
+      expect(names(await recordedCalls(admin, standIns))).not.toContain('rds_set_configuration');
+    });
+
+    test('GIVEN BinlogRetentionHours WHEN created THEN that value is set; WHEN re-run with the same value THEN nothing is written', async () => {
+      const { user } = newReplicationUser();
+      await run(event('Create', props(user, { BinlogRetentionHours: '168' })));
+      expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('168');
+
+      sqlCapture.start();
+      await run(event('Create', props(user, { BinlogRetentionHours: '168' })));
+      sqlCapture.stop();
+      expect(sqlCapture.writes()).toEqual([]);
+      expect(await recordedSourceCalls(admin, standIns)).toHaveLength(1);
+      expect(consoleCapture.text).toMatch(/binlog retention hours already 168/);
+    });
+
+    test('GIVEN the retention was changed by hand WHEN updated THEN it is set back', async () => {
+      const { user } = newReplicationUser();
+      const created = await run(event('Create', props(user)));
+      await setSourceConfiguration(admin, standIns, 'binlog retention hours', '24');
+
+      await run(event('Update', props(user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(user) }));
+
+      expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('72');
+      expect(consoleCapture.text).toMatch(/binlog retention hours set to 72 \(was 24\)/);
+    });
+  });
+
+  describe('a replica restored as a clone (still has the source\'s master password)', () => {
+    const rdsMock = mockClient(RDSClient);
+    const CLUSTER = 'clinspark-acme-prod-replica';
+    let replicaAdmin: string;
+    let replicaPassword: string;
+    let modified: Array<{ DBClusterIdentifier?: string; MasterUserPassword?: string; ApplyImmediately?: boolean }>;
+
+    beforeEach(async () => {
+      replicaAdmin = uniqueName('replica_admin_');
+      users.push(replicaAdmin);
+      // The clone's master user still has the source's password; the replica secret holds its own.
+      const inherited = `Inherited-${uniqueName('')}`;
+      replicaPassword = `Own-${uniqueName('')}${uniqueName('')}`;
+      replicationPasswords.push(inherited, replicaPassword);
+      await admin.query('CREATE USER ?@\'%\' IDENTIFIED BY ? REQUIRE SSL', [replicaAdmin, inherited]);
+      await admin.query(`GRANT EXECUTE ON \`${standIns}\`.* TO ?@'%'`, [replicaAdmin]);
+      const s = testServer();
+      secrets.values.set(REPLICA_SECRET, JSON.stringify({ engine: 'mysql', host: s.host, port: s.port, username: replicaAdmin, password: replicaPassword }));
+      modified = [];
+      let describes = 0;
+      rdsMock.reset();
+      rdsMock.on(ModifyDBClusterCommand).callsFake(async (input: { DBClusterIdentifier?: string; MasterUserPassword?: string; ApplyImmediately?: boolean }) => {
+        modified.push(input);
+        await admin.query('ALTER USER ?@\'%\' IDENTIFIED BY ?', [replicaAdmin, input.MasterUserPassword]);
+        return { DBCluster: { DBClusterIdentifier: input.DBClusterIdentifier, Status: 'resetting-master-credentials' } };
+      });
+      rdsMock.on(DescribeDBClustersCommand).callsFake(() => {
+        describes += 1;
+        return describes < 2
+          ? { DBClusters: [{ DBClusterIdentifier: CLUSTER, Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }] }
+          : { DBClusters: [{ DBClusterIdentifier: CLUSTER, Status: 'available', PendingModifiedValues: {} }] };
+      });
+    });
+
+    afterAll(() => rdsMock.restore());
+
+    const options = (): ReplicationHandlerOptions => ({ rds: new RDSClient({ region: 'eu-west-1' }), masterResetPollMs: 10, masterResetTimeoutMs: 2000 });
+
+    test('GIVEN ReplicaClusterIdentifier WHEN created THEN the master password is set to the replica secret through the RDS API, then replication is configured', async () => {
+      const { user, password } = newReplicationUser();
+
+      const out = await run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), options());
+
+      expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '0' });
+      expect(modified).toEqual([{ DBClusterIdentifier: CLUSTER, MasterUserPassword: replicaPassword, ApplyImmediately: true }]);
+      expect(rdsMock.commandCalls(DescribeDBClustersCommand).length).toBeGreaterThanOrEqual(2);
+      const login = await connectAs(replicaAdmin, replicaPassword);
+      await login.end();
+      expect(await recordedCalls(admin, standIns)).toEqual([
+        { name: 'rds_set_external_source_with_auto_position', args: [SOURCE_HOST, 3306, user, password, 0] },
+        { name: 'rds_set_binlog_source_ssl', args: [1] },
+        { name: 'rds_start_replication', args: [] },
+      ]);
+      expect(consoleCapture.text).toMatch(/still has the source's master password/);
+    });
+
+    test('GIVEN the password was already reset WHEN re-run THEN the RDS API is not called again', async () => {
+      const { user } = newReplicationUser();
+      await run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), options());
+
+      await run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), options());
+
+      expect(modified).toHaveLength(1);
+    });
+
+    test('GIVEN no ReplicaClusterIdentifier THEN access denied fails the Create without any RDS call', async () => {
+      const { user } = newReplicationUser();
+
+      await expect(run(event('Create', props(user)), options())).rejects.toThrow(/replica: cannot connect to .* as 'replica_admin_\w+'.*Access denied/);
+      expect(modified).toEqual([]);
+      // Undone: the replication user this Create made on the source is gone again.
+      expect(await globalPrivileges(user)).toEqual([]);
+    });
+
+    test('GIVEN the reset is never applied THEN the Create fails within the timeout, naming the cluster', async () => {
+      const { user } = newReplicationUser();
+      rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: CLUSTER, Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }] });
+
+      await expect(run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), { ...options(), masterResetTimeoutMs: 100 }))
+        .rejects.toThrow(/replica clinspark-acme-prod-replica: the master password was not applied within 0 s \(status resetting-master-credentials\)/);
+    });
+  });
+
   test.each([
+    ['BinlogRetentionHours', '0', /'BinlogRetentionHours' must be an integer between 1 and 2160/],
+    ['BinlogRetentionHours', '2161', /'BinlogRetentionHours' must be an integer between 1 and 2160/],
+    ['ReplicaClusterIdentifier', 'Bad_Cluster', /'ReplicaClusterIdentifier' must be an Aurora cluster identifier/],
     ['SourcePort', '0', /'SourcePort' must be an integer between 1 and 65535/],
     ['SourceHost', 'host; DROP', /'SourceHost' must be a host name or IP address/],
     ['ReplicationUser', 'repl@%', /'ReplicationUser' must be 1-32 characters/],

@@ -2,13 +2,12 @@
  * Builds a fleet's stacks for template tests: once per test file (module cache), into a
  * temporary cloud assembly, with or without the compliance gate.
  */
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Fleet } from '../../lib/config/model';
 import { loadFleet } from '../../lib/config';
+import { offlineApp } from '../../lib/offline-app';
 import { EnvironmentStacks, buildFleet } from '../../lib/fleet';
 
 export const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'config');
@@ -38,8 +37,7 @@ export function buildTestFleet(options: TestFleetOptions = {}): BuiltFleet {
   const key = JSON.stringify([configDir, options.customers ?? null, options.platform ?? true]);
   const cached = cache.get(key);
   if (cached) return cached;
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-test-cdk-'));
-  const app = new App({ outdir, builtinCloudFormationValidation: false, context: JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context });
+  const app = offlineApp();
   const loaded = loadFleet(configDir);
   const fleet: Fleet = {
     ...loaded,

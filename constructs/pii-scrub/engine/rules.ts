@@ -20,8 +20,9 @@
  * ```
  */
 import { createHash } from 'crypto';
-import { Document, LineCounter, isMap, isScalar, parseDocument } from 'yaml';
+import { Document, LineCounter, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { lineOf } from '../../core/file-issues';
 import { RulesIssue, RulesPathSegment, ScrubRulesError, describeValue, didYouMean } from './issues';
 
 /** Every strategy a column rule may name. */
@@ -426,25 +427,6 @@ function parseTable(raw: unknown, table: string, report: Report): TableRules | u
     allowUpdateTriggers: raw.allowUpdateTriggers === true,
     columns,
   };
-}
-
-/** Finds the line of a path (for a missing key, the line of its nearest parent). */
-function lineOf(doc: Document.Parsed, lines: LineCounter, p: readonly RulesPathSegment[]): number | undefined {
-  for (let n = p.length; n >= 0; n--) {
-    const prefix = p.slice(0, n);
-    if (n > 0) {
-      const parent = n === 1 ? doc.contents : doc.getIn(prefix.slice(0, -1), true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === prefix[n - 1]);
-        const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-        if (range) return lines.linePos(range[0]).line;
-      }
-    }
-    const node = n === 0 ? doc.contents : doc.getIn(prefix, true);
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (range) return lines.linePos(range[0]).line;
-  }
-  return undefined;
 }
 
 /** A YAML key written without a value (`email:`) is a mistake, not the null strategy. */

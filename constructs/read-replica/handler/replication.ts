@@ -4,10 +4,17 @@
  * custom-resources Provider framework (`onEvent` only).
  *
  * Create/Update
- *   source:  the replication user exists with exactly `REPLICATION SLAVE ON *.*`, `REQUIRE SSL`
- *            and the password held in ReplicationSecretArn (created, or repaired with ALTER USER /
- *            REVOKE / GRANT only where it differs). Nothing else is touched on the source.
- *   replica: (re)configured with the Aurora MySQL 3 stored procedures
+ *   source:  binary logs are kept for BinlogRetentionHours (mysql.rds_set_configuration('binlog
+ *            retention hours', N), only when mysql.rds_show_configuration shows another value), so
+ *            that the replica can catch up after a pause; the replication user exists with exactly
+ *            `REPLICATION SLAVE ON *.*`, `REQUIRE SSL` and the password held in
+ *            ReplicationSecretArn (created, or repaired with ALTER USER / REVOKE / GRANT only where
+ *            it differs). Nothing else is touched on the source.
+ *   replica: when ReplicaClusterIdentifier is given and the replica refuses its own master secret
+ *            (access denied: a fresh clone still has the source's master password), the master
+ *            password is first set to the replica secret's value through the RDS API
+ *            (ModifyDBCluster) and the connection retried;
+ *            then (re)configured with the Aurora MySQL 3 stored procedures
  *              mysql.rds_stop_replication              (only if a configuration exists)
  *              mysql.rds_reset_external_source         (only if a configuration exists)
  *              mysql.rds_set_external_source_with_auto_position(host, port, user, password, 0)
@@ -21,7 +28,16 @@
  *            auto-position makes a reset safe: the replica resumes from its gtid_executed).
  * Delete
  *   replica: stop + reset, only when it still replicates from this resource's SourceHost:SourcePort;
- *   source:  DROP USER IF EXISTS. Every failure is logged and the delete succeeds.
+ *   source:  DROP USER IF EXISTS. Every failure is logged and the delete succeeds. The binlog
+ *            retention of the source is left as it is (other consumers may rely on it).
+ *
+ * Rotation (`onRotate`, a Secrets Manager rotation function for ReplicationSecretArn; the same
+ * properties come from the REPLICATION_PROPERTIES environment variable as JSON)
+ *   createSecret: a new 32-character password as the AWSPENDING version;
+ *   setSecret:    the source user gets it (ALTER USER), the replica is reset and restarted with it
+ *                 (GTID auto-position: it resumes where it stopped) and must run again;
+ *   testSecret:   a TLS login to the source with it, and the replica's threads running;
+ *   finishSecret: AWSCURRENT moves to the new version.
  *
  * Aurora MySQL 3 notes (AWS docs, "Configuring, starting, and stopping binary log (binlog)
  * replication", mysql-stored-proc-replicating.html): rds_set_external_source_with_auto_position
@@ -32,13 +48,17 @@
  *
  * Never logs, returns or throws a password.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  DescribeSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
   ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, DELETE_CONNECT_TIMEOUT_MS, describeError,
-  granteeString, HandlerError, integerProperty, Logger, query, readAdminSecret, readSecretString, Redactor, requiredString, sleep,
-  userNameProperty,
+  granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
+  sleep, userNameProperty, wrapError,
 } from './common';
 
 /** MySQL limits the password given to CHANGE REPLICATION SOURCE TO (SOURCE_PASSWORD) to 32 characters. */
@@ -46,6 +66,21 @@ export const MAX_REPLICATION_PASSWORD_LENGTH = 32;
 
 /** The one privilege the replica's I/O thread needs on the source. */
 const REPLICATION_PRIVILEGE = 'REPLICATION SLAVE';
+
+/** Binary log retention on the source when BinlogRetentionHours is not given. */
+export const DEFAULT_BINLOG_RETENTION_HOURS = 72;
+/** Aurora MySQL 3 keeps binary logs for at most 90 days. */
+export const MAX_BINLOG_RETENTION_HOURS = 2160;
+const BINLOG_RETENTION_SETTING = 'binlog retention hours';
+
+/**
+ * Characters never used in rotated replication passwords: the same set as the CDK-generated first
+ * value (constructs/database/clinspark-database.ts PASSWORD_EXCLUDED_CHARACTERS; a test keeps the
+ * two equal). They break URLs, shells or JDBC strings.
+ */
+export const REPLICATION_PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\,=^';
+
+const CLUSTER_IDENTIFIER = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Internal knobs. Production uses the defaults; tests point the procedures at MariaDB stand-ins. */
 export interface ReplicationHandlerOptions {
@@ -71,6 +106,12 @@ export interface ReplicationHandlerOptions {
   readonly deleteConnectTimeoutMs?: number;
   /** @default - a new client for the Lambda's region */
   readonly secretsManager?: SecretsManagerClient;
+  /** @default - a new client for the Lambda's region */
+  readonly rds?: RDSClient;
+  /** Interval between two DescribeDBClusters while a master password reset is applied. @default 10000 */
+  readonly masterResetPollMs?: number;
+  /** How long a master password reset may take to be applied. @default 600000 (10 minutes) */
+  readonly masterResetTimeoutMs?: number;
 }
 
 /** The ResourceProperties contract. */
@@ -81,6 +122,10 @@ export interface ReplicationProperties {
   readonly replicationSecretArn: string;
   readonly sourceHost: string;
   readonly sourcePort: number;
+  /** Hours the source keeps binary logs. */
+  readonly binlogRetentionHours: number;
+  /** The replica's cluster identifier: allows resetting its master password (restored clones). */
+  readonly replicaClusterIdentifier?: string;
 }
 
 export function parseReplicationProperties(props: Readonly<Record<string, unknown>>): ReplicationProperties {
@@ -93,7 +138,17 @@ export function parseReplicationProperties(props: Readonly<Record<string, unknow
     replicationSecretArn: requiredString(props, 'ReplicationSecretArn'),
     sourceHost,
     sourcePort: integerProperty(props, 'SourcePort', 3306, 1, 65535),
+    binlogRetentionHours: integerProperty(props, 'BinlogRetentionHours', DEFAULT_BINLOG_RETENTION_HOURS, 1, MAX_BINLOG_RETENTION_HOURS),
+    replicaClusterIdentifier: clusterIdentifierProperty(props, 'ReplicaClusterIdentifier'),
   };
+}
+
+function clusterIdentifierProperty(props: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = optionalString(props, name);
+  if (value !== undefined && (!CLUSTER_IDENTIFIER.test(value) || value.endsWith('-') || value.includes('--'))) {
+    throw new HandlerError(`property '${name}' must be an Aurora cluster identifier (1-63 lowercase letters, digits and single hyphens, starting with a letter; got ${JSON.stringify(value)})`);
+  }
+  return value;
 }
 
 /** The SHOW REPLICA STATUS fields the handler reads (Aurora MySQL 3 / MySQL 8.0.22+ names). */
@@ -115,16 +170,101 @@ interface ReplicaStatus {
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
-export function createReplicationHandler(options: ReplicationHandlerOptions = {}): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
+/** What Secrets Manager sends a rotation function. */
+export interface RotationEvent {
+  readonly Step: 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+}
+
+/** The custom-resource and rotation operations, sharing one set of options. */
+function createEngine(options: ReplicationHandlerOptions) {
   const procedureSchema = quoteIdentifier(options.procedureSchema ?? 'mysql');
   const statusStatement = options.replicaStatusStatement ?? 'SHOW REPLICA STATUS';
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const deleteConnectTimeoutMs = options.deleteConnectTimeoutMs ?? DELETE_CONNECT_TIMEOUT_MS;
+  const masterResetPollMs = options.masterResetPollMs ?? 10_000;
+  const masterResetTimeoutMs = options.masterResetTimeoutMs ?? 10 * 60_000;
+  let rdsClient = options.rds;
+  const rds = (): RDSClient => (rdsClient ??= new RDSClient({}));
 
-  const call = (conn: mysql.Connection, name: string, args: unknown[], redactor: Redactor) =>
-    query(conn, `replica: CALL ${name}`, `CALL ${procedureSchema}.${quoteIdentifier(name)}(${args.map(() => '?').join(', ')})`, args, redactor);
+  const call = (conn: mysql.Connection, name: string, args: unknown[], redactor: Redactor, side: 'replica' | 'source' = 'replica') =>
+    query(conn, `${side}: CALL ${name}`, `CALL ${procedureSchema}.${quoteIdentifier(name)}(${args.map(() => '?').join(', ')})`, args, redactor);
+
+  /**
+   * Source side: binary logs kept for `hours`, so that a replica that paused (maintenance,
+   * network, a stopped SQL thread) can resume by GTID auto-position instead of being re-seeded.
+   * Reads the current value first: a re-run with the same value writes nothing.
+   */
+  async function ensureBinlogRetention(conn: mysql.Connection, source: DatabaseSecret, hours: number, redactor: Redactor, log: Logger): Promise<void> {
+    const rows = await call(conn, 'rds_show_configuration', [], redactor, 'source');
+    const row = rows.find((r) => str(r.name ?? r.NAME).toLowerCase() === BINLOG_RETENTION_SETTING);
+    const current = row ? str(row.value ?? row.VALUE) : '';
+    if (current === String(hours)) {
+      log.info(`source ${source.host}: ${BINLOG_RETENTION_SETTING} already ${hours}`);
+      return;
+    }
+    await call(conn, 'rds_set_configuration', [BINLOG_RETENTION_SETTING, hours], redactor, 'source');
+    log.info(`source ${source.host}: ${BINLOG_RETENTION_SETTING} set to ${hours} (was ${current === '' ? 'NULL' : current})`);
+  }
+
+  /**
+   * Sets the replica cluster's master password to its own secret through the RDS API and waits
+   * until the change is applied (status available, no pending password). A clone restored from
+   * the source keeps the source's master password until this runs.
+   */
+  async function resetReplicaMasterPassword(clusterIdentifier: string, password: string, redactor: Redactor, log: Logger): Promise<void> {
+    try {
+      await rds().send(new ModifyDBClusterCommand({ DBClusterIdentifier: clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));
+    } catch (error) {
+      throw wrapError(`replica: ModifyDBCluster ${clusterIdentifier} (master password) failed`, error, redactor);
+    }
+    log.info(`replica ${clusterIdentifier}: master password set to the value of the replica master secret; waiting until it is applied`);
+    const deadline = Date.now() + masterResetTimeoutMs;
+    for (;;) {
+      let status: string | undefined;
+      let pending = false;
+      try {
+        const out = await rds().send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }));
+        const cluster = out.DBClusters?.[0];
+        status = cluster?.Status;
+        pending = Boolean((cluster?.PendingModifiedValues as { MasterUserPassword?: string } | undefined)?.MasterUserPassword);
+      } catch (error) {
+        throw wrapError(`replica: DescribeDBClusters ${clusterIdentifier} failed`, error, redactor);
+      }
+      if (status === 'available' && !pending) return;
+      if (Date.now() >= deadline) {
+        throw new HandlerError(`replica ${clusterIdentifier}: the master password was not applied within ${Math.round(masterResetTimeoutMs / 1000)} s (status ${status ?? 'unknown'})`);
+      }
+      await sleep(masterResetPollMs);
+    }
+  }
+
+  /**
+   * Connects to the replica as its master user. When that is refused (access denied) and the
+   * properties name the replica cluster, its master password is reset to the secret's value and
+   * the connection retried until the new password works (it can take a moment on every node).
+   */
+  async function connectReplica(replica: DatabaseSecret, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<mysql.Connection> {
+    try {
+      return await connect(replica, 'replica', redactor, connectTimeoutMs);
+    } catch (error) {
+      if ((error as HandlerError).errno !== 1045 || !props.replicaClusterIdentifier) throw error;
+      log.info(`replica ${replica.host}: the master secret is refused (access denied): a restored clone still has the source's master password`);
+    }
+    await resetReplicaMasterPassword(props.replicaClusterIdentifier, replica.password, redactor, log);
+    const deadline = Date.now() + masterResetTimeoutMs;
+    for (;;) {
+      try {
+        return await connect(replica, 'replica', redactor, connectTimeoutMs);
+      } catch (error) {
+        if ((error as HandlerError).errno !== 1045 || Date.now() >= deadline) throw error;
+        await sleep(masterResetPollMs);
+      }
+    }
+  }
 
   async function readStatus(conn: mysql.Connection, redactor: Redactor): Promise<ReplicaStatus | undefined> {
     const rows = await query(conn, 'replica: SHOW REPLICA STATUS', statusStatement, [], redactor);
@@ -321,25 +461,30 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
     }
   }
 
-  async function readReplicationPassword(client: SecretsManagerClient, props: ReplicationProperties, redactor: Redactor): Promise<string> {
-    const raw = await readSecretString(client, props.replicationSecretArn, 'replication secret', redactor);
-    if (!raw) throw new HandlerError(`replication secret ${props.replicationSecretArn} has no value`);
+  /** Checks a replication secret's JSON and returns its password (registered with the redactor). */
+  function parseReplicationSecret(raw: string | undefined, label: string, props: ReplicationProperties, redactor: Redactor): string {
+    if (!raw) throw new HandlerError(`${label} has no value`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
-      throw new HandlerError(`replication secret ${props.replicationSecretArn} is not JSON; expected {"username": "...", "password": "..."}`);
+      throw new HandlerError(`${label} is not JSON; expected {"username": "...", "password": "..."}`);
     }
     const { username, password } = (parsed ?? {}) as { username?: unknown; password?: unknown };
-    if (typeof password !== 'string' || password === '') throw new HandlerError(`replication secret ${props.replicationSecretArn} lacks 'password'`);
+    if (typeof password !== 'string' || password === '') throw new HandlerError(`${label} lacks 'password'`);
     redactor.add(password);
     if (username !== undefined && username !== props.replicationUser) {
-      throw new HandlerError(`replication secret ${props.replicationSecretArn} is for user ${JSON.stringify(username)}, but ReplicationUser is '${props.replicationUser}'`);
+      throw new HandlerError(`${label} is for user ${JSON.stringify(username)}, but ReplicationUser is '${props.replicationUser}'`);
     }
     if (password.length > MAX_REPLICATION_PASSWORD_LENGTH) {
-      throw new HandlerError(`replication secret ${props.replicationSecretArn}: the password has ${password.length} characters; CHANGE REPLICATION SOURCE TO accepts at most ${MAX_REPLICATION_PASSWORD_LENGTH}`);
+      throw new HandlerError(`${label}: the password has ${password.length} characters; CHANGE REPLICATION SOURCE TO accepts at most ${MAX_REPLICATION_PASSWORD_LENGTH}`);
     }
     return password;
+  }
+
+  async function readReplicationPassword(client: SecretsManagerClient, props: ReplicationProperties, redactor: Redactor): Promise<string> {
+    const raw = await readSecretString(client, props.replicationSecretArn, 'replication secret', redactor);
+    return parseReplicationSecret(raw, `replication secret ${props.replicationSecretArn}`, props, redactor);
   }
 
   async function apply(event: CustomResourceEvent, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<CustomResourceResponse> {
@@ -355,6 +500,7 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
       let passwordChanged: boolean;
       try {
         sourceConn = await connect(source, 'source', redactor, connectTimeoutMs);
+        await ensureBinlogRetention(sourceConn, source, props.binlogRetentionHours, redactor, log);
         ({ created: userCreated, passwordChanged } = await ensureReplicationUser(sourceConn, source, props, password, redactor, log));
       } finally {
         await closeQuietly(sourceConn);
@@ -362,7 +508,7 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
 
       let replicaConn: mysql.Connection | undefined;
       try {
-        replicaConn = await connect(replica, 'replica', redactor, connectTimeoutMs);
+        replicaConn = await connectReplica(replica, props, redactor, log);
         const status = await readStatus(replicaConn, redactor);
         if (event.RequestType === 'Update' || passwordChanged || !upToDate(status, props)) {
           replicaTouched = true;
@@ -431,6 +577,147 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
     return { PhysicalResourceId: physicalId };
   }
 
+  // ---- rotation of the replication secret (Secrets Manager rotation function) -------------------
+
+  async function secretVersionStages(client: SecretsManagerClient, secretId: string, redactor: Redactor): Promise<{ rotationEnabled: boolean; versions: Record<string, string[]> }> {
+    try {
+      const out = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+      return { rotationEnabled: out.RotationEnabled === true, versions: out.VersionIdsToStages ?? {} };
+    } catch (error) {
+      throw wrapError(`rotation: DescribeSecret ${secretId} failed`, error, redactor);
+    }
+  }
+
+  async function readVersion(client: SecretsManagerClient, secretId: string, stage: 'AWSCURRENT' | 'AWSPENDING', versionId: string | undefined, redactor: Redactor): Promise<string | undefined> {
+    try {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage, VersionId: versionId }));
+      return out.SecretString;
+    } catch (error) {
+      if ((error as { name?: string })?.name === 'ResourceNotFoundException') return undefined;
+      throw wrapError(`rotation: cannot read the ${stage} version of ${secretId}`, error, redactor);
+    }
+  }
+
+  async function pendingPassword(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor): Promise<string> {
+    const raw = await readVersion(client, event.SecretId, 'AWSPENDING', event.ClientRequestToken, redactor);
+    return parseReplicationSecret(raw, `the AWSPENDING version of ${event.SecretId}`, props, redactor);
+  }
+
+  async function createPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
+    const currentRaw = await readVersion(client, event.SecretId, 'AWSCURRENT', undefined, redactor);
+    parseReplicationSecret(currentRaw, `the AWSCURRENT version of ${event.SecretId}`, props, redactor);
+    if (await readVersion(client, event.SecretId, 'AWSPENDING', event.ClientRequestToken, redactor)) {
+      log.info(`createSecret: version ${event.ClientRequestToken} already exists`);
+      return;
+    }
+    let password: string | undefined;
+    try {
+      const out = await client.send(new GetRandomPasswordCommand({
+        PasswordLength: MAX_REPLICATION_PASSWORD_LENGTH,
+        ExcludeCharacters: REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
+        IncludeSpace: false,
+        RequireEachIncludedType: true,
+      }));
+      password = out.RandomPassword;
+    } catch (error) {
+      throw wrapError('rotation: GetRandomPassword failed', error, redactor);
+    }
+    if (!password) throw new HandlerError('rotation: GetRandomPassword returned no password');
+    redactor.add(password);
+    const next = { ...(JSON.parse(currentRaw as string) as Record<string, unknown>), username: props.replicationUser, password };
+    try {
+      await client.send(new PutSecretValueCommand({ SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken, SecretString: JSON.stringify(next), VersionStages: ['AWSPENDING'] }));
+    } catch (error) {
+      throw wrapError(`rotation: cannot store the AWSPENDING version of ${event.SecretId}`, error, redactor);
+    }
+    log.info(`createSecret: new password (${password.length} characters) stored as AWSPENDING version ${event.ClientRequestToken}`);
+  }
+
+  /** The pending password on the source user, then on the replica (always reconfigured: the old password is gone). */
+  async function setPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
+    const password = await pendingPassword(client, event, props, redactor);
+    const source = await readAdminSecret(client, props.sourceSecretArn, 'source', redactor);
+    const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
+    let sourceConn: mysql.Connection | undefined;
+    try {
+      sourceConn = await connect(source, 'source', redactor, connectTimeoutMs);
+      await ensureReplicationUser(sourceConn, source, props, password, redactor, log);
+    } finally {
+      await closeQuietly(sourceConn);
+    }
+    let replicaConn: mysql.Connection | undefined;
+    try {
+      replicaConn = await connectReplica(replica, props, redactor, log);
+      await configureReplica(replicaConn, await readStatus(replicaConn, redactor), props, password, redactor, log);
+      const running = await waitUntilRunning(replicaConn, redactor);
+      log.info(`setSecret: replica ${replica.host} replicates with the new password (Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'})`);
+    } finally {
+      await closeQuietly(replicaConn);
+    }
+  }
+
+  async function testPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
+    const password = await pendingPassword(client, event, props, redactor);
+    const source = await readAdminSecret(client, props.sourceSecretArn, 'source', redactor);
+    if (!(await canLogin(source, props.replicationUser, password, redactor))) {
+      throw new HandlerError(`testSecret: '${props.replicationUser}' cannot log in to the source ${source.host} with the AWSPENDING password`);
+    }
+    const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
+    let conn: mysql.Connection | undefined;
+    try {
+      conn = await connect(replica, 'replica', redactor, connectTimeoutMs);
+      const status = await readStatus(conn, redactor);
+      if (!upToDate(status, props)) {
+        throw new HandlerError(redactor.redact(`testSecret: the replica does not replicate from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS${status ? `: ${describeStatus(status)}` : ' (no replication configured)'}`));
+      }
+    } finally {
+      await closeQuietly(conn);
+    }
+    log.info(`testSecret: the AWSPENDING password logs in to the source over TLS and the replica replicates with it`);
+  }
+
+  async function finishPending(client: SecretsManagerClient, event: RotationEvent, redactor: Redactor, log: Logger): Promise<void> {
+    const { versions } = await secretVersionStages(client, event.SecretId, redactor);
+    const current = Object.entries(versions).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+    if (current === event.ClientRequestToken) {
+      log.info(`finishSecret: version ${event.ClientRequestToken} is already AWSCURRENT`);
+      return;
+    }
+    try {
+      await client.send(new UpdateSecretVersionStageCommand({ SecretId: event.SecretId, VersionStage: 'AWSCURRENT', MoveToVersionId: event.ClientRequestToken, RemoveFromVersionId: current }));
+    } catch (error) {
+      throw wrapError(`finishSecret: cannot move AWSCURRENT to version ${event.ClientRequestToken}`, error, redactor);
+    }
+    log.info(`finishSecret: version ${event.ClientRequestToken} is now AWSCURRENT (was ${current ?? 'none'})`);
+  }
+
+  async function rotate(event: RotationEvent, props: ReplicationProperties, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<void> {
+    if (event.SecretId !== props.replicationSecretArn) {
+      throw new HandlerError(`rotation: this function rotates ${props.replicationSecretArn} only, not ${event.SecretId}`);
+    }
+    const { rotationEnabled, versions } = await secretVersionStages(client, event.SecretId, redactor);
+    if (!rotationEnabled) throw new HandlerError(`rotation: rotation is not enabled on ${event.SecretId}`);
+    const stages = versions[event.ClientRequestToken];
+    if (!stages) throw new HandlerError(`rotation: version ${event.ClientRequestToken} of ${event.SecretId} does not exist`);
+    if (stages.includes('AWSCURRENT')) {
+      log.info(`${event.Step}: version ${event.ClientRequestToken} is already AWSCURRENT; nothing to do`);
+      return;
+    }
+    if (!stages.includes('AWSPENDING')) throw new HandlerError(`rotation: version ${event.ClientRequestToken} of ${event.SecretId} is not AWSPENDING`);
+    switch (event.Step) {
+      case 'createSecret': return createPending(client, event, props, redactor, log);
+      case 'setSecret': return setPending(client, event, props, redactor, log);
+      case 'testSecret': return testPending(client, event, props, redactor, log);
+      case 'finishSecret': return finishPending(client, event, redactor, log);
+      default: throw new HandlerError(`rotation: unknown step ${JSON.stringify((event as { Step?: unknown }).Step)}`);
+    }
+  }
+
+  return { apply, remove, rotate };
+}
+
+export function createReplicationHandler(options: ReplicationHandlerOptions = {}): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
+  const { apply, remove } = createEngine(options);
   return async (event: CustomResourceEvent): Promise<CustomResourceResponse> => {
     const redactor = new Redactor();
     const log = new Logger('read-replica-replication', redactor);
@@ -449,5 +736,39 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
   };
 }
 
+/**
+ * The rotation function of the replication secret. `properties` are the custom resource's
+ * ResourceProperties (the same contract); `onRotate` reads them from REPLICATION_PROPERTIES.
+ */
+export function createReplicationRotationHandler(properties: Readonly<Record<string, unknown>>, options: ReplicationHandlerOptions = {}): (event: RotationEvent) => Promise<void> {
+  const { rotate } = createEngine(options);
+  return async (event: RotationEvent): Promise<void> => {
+    const redactor = new Redactor();
+    const log = new Logger('read-replica-replication-rotation', redactor);
+    const client = options.secretsManager ?? new SecretsManagerClient({});
+    log.info(`${event.Step} ${event.SecretId} ${event.ClientRequestToken}`);
+    try {
+      await rotate(event, parseReplicationProperties(properties), client, redactor, log);
+    } catch (error) {
+      const safe = error instanceof HandlerError ? error : new HandlerError(redactor.redact(describeError(error)));
+      log.warn(`${event.Step} failed: ${safe.message}`);
+      throw safe;
+    }
+  };
+}
+
+function propertiesFromEnvironment(): Readonly<Record<string, unknown>> {
+  const raw = process.env.REPLICATION_PROPERTIES;
+  if (!raw) throw new HandlerError('REPLICATION_PROPERTIES is not set: the rotation function needs the replication properties as JSON');
+  try {
+    return JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    throw new HandlerError('REPLICATION_PROPERTIES is not JSON');
+  }
+}
+
 /** The Lambda entry point (Provider framework onEvent). */
 export const onEvent = createReplicationHandler();
+
+/** The Lambda entry point of the replication secret's rotation (Secrets Manager rotation function). */
+export const onRotate = (event: RotationEvent): Promise<void> => createReplicationRotationHandler(propertiesFromEnvironment())(event);

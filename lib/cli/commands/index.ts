@@ -1,6 +1,7 @@
 import { Command } from '../command';
+import { replicaGuideCommand } from './replica-guide';
 import { scrubCommand } from './scrub';
 import { validateCommand } from './validate';
 
 /** Every command of `npx clinspark`, in the order `--help` lists them. */
-export const commands: readonly Command[] = [validateCommand, scrubCommand];
+export const commands: readonly Command[] = [validateCommand, scrubCommand, replicaGuideCommand];

@@ -1,0 +1,564 @@
+import * as path from 'path';
+import { Arn, ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge, sameReason } from '../core/acknowledge';
+import { ClinSparkFunction } from '../core/clinspark-function';
+import { ClinSparkProvider } from '../core/clinspark-provider';
+import { ClinSparkPropsError } from '../core/errors';
+import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
+import { ClinSparkDatabase, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
+import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName } from './credentials';
+
+/** What the replica needs of its source: PROD Main's ClinSparkDatabase satisfies it. */
+export interface ReplicaSourceDatabase extends ec2.IConnectable {
+  /** The source cluster (its writer endpoint is what the replica replicates from). */
+  readonly cluster: rds.IDatabaseCluster;
+  /** Master secret of the source: the replication function creates the replication user with it. */
+  readonly masterSecret: secretsmanager.ISecret;
+  /** Key of the source's master secret. */
+  readonly key: kms.IKey;
+}
+
+/** Delivery of the read-only account's password to one named person. */
+export interface ReadReplicaCredentialDelivery {
+  /** ARN of the IAM user or role of the person who collects the password (must exist at deploy time). */
+  readonly recipientArn: string;
+  /** Day of issue, `YYYY-MM-DD` (UTC). A new date re-issues (rotates) the password. */
+  readonly issueDate: string;
+  /**
+   * Days the recipient may collect the password, counted from the issue date at 00:00 UTC.
+   * @default 14
+   */
+  readonly collectionDays?: number;
+}
+
+export interface ReadReplicaProps {
+  /** The VPC of PROD (the replica, its functions and the source are in it). */
+  readonly vpc: ec2.IVpc;
+  /** Isolated database subnets in at least two availability zones. */
+  readonly databaseSubnets: ec2.SubnetSelection;
+  /** Subnets of the setup functions (private, with a route to AWS APIs). */
+  readonly functionSubnets: ec2.SubnetSelection;
+  /** PROD Main's database: the replication source. */
+  readonly source: ReplicaSourceDatabase;
+  /**
+   * Physical identifier of the source cluster (literal): the replica is restored from it
+   * (copy-on-write clone at its latest restorable time). Changing it replaces the replica.
+   */
+  readonly sourceClusterIdentifier: string;
+  /** Physical identifier of the replica cluster, e.g. `clinspark-acme-prod-replica`. */
+  readonly clusterIdentifier: string;
+  /**
+   * Instance class of the replica's single (writer) instance.
+   * @default 'db.r7g.large'
+   */
+  readonly instanceClass?: string;
+  /**
+   * Engine version; must equal the source's (binlog replication to an older version is unsupported).
+   * @default rds.AuroraMysqlEngineVersion.VER_3_12_0 (the ClinSparkDatabase default)
+   */
+  readonly engineVersion?: rds.AuroraMysqlEngineVersion;
+  /** The read-only account's password delivery. */
+  readonly credentials: ReadReplicaCredentialDelivery;
+  /**
+   * Application schemas the read-only account may read (SELECT, SHOW VIEW).
+   * @default - every schema on the replica except mysql, sys, information_schema, performance_schema and _clinspark*
+   */
+  readonly schemas?: readonly string[];
+  /**
+   * The release of the source (e.g. `2025.4.0-b2231`). A new value re-runs the read-only
+   * account's grants, so schemas added by an upgrade become readable.
+   */
+  readonly releaseVersion: string;
+  /**
+   * Hours the source keeps binary logs: how long replication may pause and still resume.
+   * @default 72
+   */
+  readonly binlogRetentionHours?: number;
+  /** @default 'RO_USER' */
+  readonly readOnlyUsername?: string;
+  /** Length of the read-only account's password (48-128). @default 48 */
+  readonly passwordLength?: number;
+  /** Replication account created on the source. @default 'clinspark_repl' */
+  readonly replicationUsername?: string;
+  /** Rotation period of the replication password (and of the replica's master password). @default Duration.days(30) */
+  readonly rotationPeriod?: Duration;
+  /**
+   * Name of the secret the recipient collects the read-only account from.
+   * @default `${clusterIdentifier}/${readOnlyUsername}`
+   */
+  readonly readOnlySecretName?: string;
+  /**
+   * Automated backup retention of the replica. The replica is a copy: PROD Main's backups are
+   * the record; these only shorten a rebuild after an operator error on the replica.
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+  /** Daily, UTC, "hh:mm-hh:mm". */
+  readonly backupWindow: string;
+  /** Weekly, UTC, "ddd:hh:mm-ddd:hh:mm". */
+  readonly maintenanceWindow: string;
+  /** What a stack deletion does to the replica cluster (the catalog's database policy). */
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  /** What happens to the keys and secrets when they leave the stack. */
+  readonly keyRemovalPolicy: RemovalPolicy;
+  /** Key of the log groups (audit, error, slow query, functions). */
+  readonly logKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** Enhanced monitoring interval. @default Duration.seconds(60) */
+  readonly monitoringInterval?: Duration;
+  /** Short description for resource descriptions, e.g. "acme/prod read replica". */
+  readonly description: string;
+}
+
+export const DEFAULT_REPLICA_INSTANCE_CLASS = 'db.r7g.large';
+export const DEFAULT_REPLICATION_USERNAME = 'clinspark_repl';
+export const DEFAULT_BINLOG_RETENTION_HOURS = 72;
+
+/**
+ * Cluster parameters of the replica on top of ClinSparkDatabase's (TLS required, audit log with
+ * CONNECT, ROW binlog with GTID): nobody but the master user (which Aurora exempts) can write,
+ * and account management statements of the source (the `mysql` schema: PROD's accounts and
+ * password hashes) are never applied to the replica.
+ */
+export const REPLICA_PARAMETERS: Readonly<Record<string, string>> = {
+  read_only: '1',
+  'replicate-wild-ignore-table': 'mysql.%',
+};
+
+const ROLE_OR_USER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[A-Za-z0-9+=,.@_/-]+$/;
+const USER_NAME = /^[A-Za-z0-9_]{1,32}$/;
+const SCHEMA_NAME = /^[A-Za-z0-9_$]{1,64}$/;
+const SYSTEM_SCHEMAS = ['mysql', 'sys', 'information_schema', 'performance_schema'];
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+const CLUSTER_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
+const HANDLERS = path.join(__dirname, 'handler');
+
+/**
+ * The customer's read replica: a separate Aurora MySQL cluster, restored as a clone of PROD Main
+ * (own KMS key, own master secret, TLS required, audit log of every connection exported) and
+ * fed by binary-log replication with GTID auto-position from PROD Main; `read_only` on and the
+ * source's `mysql` schema filtered out. Two custom resources set it up from Lambda functions in
+ * the VPC: replication (binlog retention and a least-privilege replication user on the source,
+ * the clone's master password reset, replication started and checked; its password rotated every
+ * `rotationPeriod`) and the read-only account (`RO_USER`, replica only, SELECT/SHOW VIEW on the
+ * application schemas, REQUIRE SSL). The account's password lives in a secret with a key of its
+ * own, readable by the named recipient only, and only during the collection window.
+ *
+ * Network: the replica admits MySQL only from what `connections.allowFrom`/`allowTo` open (in
+ * practice the jump host) and from its own setup and rotation functions; the source admits the
+ * replica cluster and the replication functions, nothing of the customer's path.
+ */
+export class ReadReplica extends Construct implements ec2.IConnectable {
+  readonly database: ClinSparkDatabase;
+  readonly cluster: rds.DatabaseCluster;
+  /** The replica's writer endpoint (a private address: reachable through the jump host only). */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly connections: ec2.Connections;
+  /** The replication user's credentials (encrypted with the replica's key, rotated). */
+  readonly replicationSecret: secretsmanager.Secret;
+  /** The read-only account: what the recipient collects. */
+  readonly readOnlySecret: secretsmanager.Secret;
+  /** The read-only secret's own key (nobody but the recipient decrypts through Secrets Manager). */
+  readonly readOnlySecretKey: kms.Key;
+  readonly readOnlyUsername: string;
+  /** Start of the collection window, ISO 8601 UTC (`2026-11-16T00:00:00Z`). */
+  readonly collectionOpensAt: string;
+  /** End of the collection window (exclusive), ISO 8601 UTC: the recipient can no longer read the secret. */
+  readonly collectionClosesAt: string;
+  readonly replicationFunction: ClinSparkFunction;
+  readonly rotationFunction: ClinSparkFunction;
+  readonly readOnlyAccountFunction: ClinSparkFunction;
+  /** The replication custom resource (`Custom::ClinSparkReplication`). */
+  readonly replication: CustomResource;
+  /** The read-only account custom resource (`Custom::ClinSparkReadOnlyAccount`). */
+  readonly readOnlyAccount: CustomResource;
+
+  constructor(scope: Construct, id: string, props: ReadReplicaProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const settings = this.validate(props);
+    this.readOnlyUsername = settings.readOnlyUsername;
+    const { opensAt, closesAt } = collectionWindow(props.credentials.issueDate, settings.collectionDays);
+    this.collectionOpensAt = opensAt;
+    this.collectionClosesAt = closesAt;
+    const rotationPeriod = props.rotationPeriod ?? Duration.days(30);
+    const functionDefaults = {
+      vpc: props.vpc,
+      vpcSubnets: props.functionSubnets,
+      logKey: props.logKey,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    };
+
+    // ---- the replica cluster -------------------------------------------------------------
+    this.database = new ClinSparkDatabase(this, 'Database', {
+      vpc: props.vpc,
+      subnets: props.databaseSubnets,
+      rotationSubnets: props.functionSubnets,
+      clusterIdentifier: props.clusterIdentifier,
+      capacity: { mode: 'provisioned', instanceClass: settings.instanceClass, readers: 0 },
+      engineVersion: props.engineVersion,
+      // GTID on (gtid_mode, enforce_gtid_consistency): required for auto-position.
+      replicationSource: true,
+      extraParameters: { ...REPLICA_PARAMETERS },
+      source: { kind: 'pointInTime', sourceClusterIdentifier: props.sourceClusterIdentifier },
+      backupRetention: props.backupRetention ?? Duration.days(7),
+      backupWindow: props.backupWindow,
+      maintenanceWindow: props.maintenanceWindow,
+      removalPolicy: props.removalPolicy,
+      deletionProtection: props.deletionProtection,
+      keyRemovalPolicy: props.keyRemovalPolicy,
+      logKey: props.logKey,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      monitoringInterval: props.monitoringInterval ?? Duration.seconds(60),
+      databaseInsights: 'standard',
+      rotationPeriod,
+      description: props.description,
+      noBackupPlanReason: 'a read-only copy of PROD Main, rebuilt from it by cloning; PROD Main itself is in the AWS Backup plan',
+    });
+    this.cluster = this.database.cluster;
+    this.connections = this.database.connections;
+    this.endpoint = this.cluster.clusterEndpoint.hostname;
+    this.port = DATABASE_PORT;
+
+    // ---- replication ---------------------------------------------------------------------
+    this.replicationSecret = new secretsmanager.Secret(this, 'ReplicationSecret', {
+      description: `ClinSpark ${props.description}: binlog replication account on the source (${settings.replicationUsername})`,
+      encryptionKey: this.database.key,
+      removalPolicy: props.keyRemovalPolicy,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: settings.replicationUsername }),
+        generateStringKey: 'password',
+        // CHANGE REPLICATION SOURCE TO accepts at most 32 characters.
+        passwordLength: 32,
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        requireEachIncludedType: true,
+      },
+    });
+    const replicationProperties: Record<string, string> = {
+      SourceSecretArn: props.source.masterSecret.secretArn,
+      ReplicaSecretArn: this.database.masterSecret.secretArn,
+      ReplicationUser: settings.replicationUsername,
+      ReplicationSecretArn: this.replicationSecret.secretArn,
+      SourceHost: props.source.cluster.clusterEndpoint.hostname,
+      SourcePort: String(DATABASE_PORT),
+      BinlogRetentionHours: String(settings.binlogRetentionHours),
+      ReplicaClusterIdentifier: props.clusterIdentifier,
+    };
+    const replicaClusterArn = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: props.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+    this.replicationFunction = new ClinSparkFunction(this, 'ReplicationFunction', {
+      ...functionDefaults,
+      entry: path.join(HANDLERS, 'replication.ts'),
+      handler: 'onEvent',
+      description: `ClinSpark ${props.description}: binlog replication from PROD Main (custom resource)`,
+      // Master password reset of the clone (up to 10 min) plus replication start (up to 60 s).
+      timeout: Duration.minutes(14),
+    });
+    this.rotationFunction = new ClinSparkFunction(this, 'ReplicationRotationFunction', {
+      ...functionDefaults,
+      entry: path.join(HANDLERS, 'replication.ts'),
+      handler: 'onRotate',
+      description: `ClinSpark ${props.description}: rotation of the replication password`,
+      timeout: Duration.minutes(5),
+      environment: { REPLICATION_PROPERTIES: stack.toJsonString(replicationProperties) },
+    });
+    for (const fn of [this.replicationFunction, this.rotationFunction]) {
+      // Explicit grants: they only add to the function's own policy (no key policy changes, no
+      // reference from PROD's data stack back to this stack).
+      grantSecretRead(props.source.masterSecret, props.source.key, fn);
+      grantSecretRead(this.database.masterSecret, this.database.key, fn);
+      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ResetReplicaMasterPassword',
+        actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
+        resources: [replicaClusterArn],
+      }));
+      // MySQL to the source (replication user) and to the replica (replication procedures).
+      fn.connections.allowTo(props.source, ec2.Port.tcp(DATABASE_PORT), `${fn.node.id}: replication user on PROD Main`);
+      this.database.allowMySqlFrom(fn, `${fn.node.id}: replication set-up`);
+    }
+    grantSecretRead(this.replicationSecret, this.database.key, this.replicationFunction);
+    grantSecretReadWrite(this.replicationSecret, this.database.key, this.rotationFunction);
+    this.allowRandomPasswords(this.rotationFunction, 'rotation of the replication password');
+    // The replica's I/O thread connects to the source.
+    this.database.connections.allowTo(props.source, ec2.Port.tcp(DATABASE_PORT), 'binlog replication from PROD Main');
+
+    const replicationProvider = new ClinSparkProvider(this, 'ReplicationProvider', {
+      ...functionDefaults,
+      onEvent: this.replicationFunction,
+      description: `${props.description} replication`,
+    });
+    this.replication = new CustomResource(this, 'Replication', {
+      serviceToken: replicationProvider.serviceToken,
+      resourceType: 'Custom::ClinSparkReplication',
+      properties: replicationProperties,
+    });
+    // The cluster with its writer, the network rules both ways and the permissions come first.
+    this.replication.node.addDependency(this.cluster, this.database.securityGroup, this.replicationFunction.securityGroup, this.replicationFunction.role.permissions);
+
+    const invoke = new lambda.CfnPermission(this.rotationFunction, 'InvokedBySecretsManager', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.rotationFunction.function.functionArn,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceAccount: stack.account,
+    });
+    const replicationRotation = new secretsmanager.CfnRotationSchedule(this, 'ReplicationSecretRotation', {
+      secretId: this.replicationSecret.secretArn,
+      rotationLambdaArn: this.rotationFunction.function.functionArn,
+      rotationRules: { scheduleExpression: `rate(${rotationPeriod.toDays()} days)` },
+      // The first value was just generated and applied by the custom resource.
+      rotateImmediatelyOnUpdate: false,
+    });
+    replicationRotation.node.addDependency(this.replication, invoke, this.rotationFunction.role.permissions, this.rotationFunction.securityGroup);
+    // The clone's master password only matches its secret once the replication resource has
+    // reset it: the master secret's first rotation must not run before.
+    for (const schedule of this.database.node.findAll().filter((c): c is secretsmanager.CfnRotationSchedule => c instanceof secretsmanager.CfnRotationSchedule)) {
+      schedule.node.addDependency(this.replication);
+    }
+
+    // ---- the read-only account -----------------------------------------------------------
+    this.readOnlySecretKey = new kms.Key(this, 'ReadOnlySecretKey', {
+      description: `ClinSpark ${props.description}: ${settings.readOnlyUsername} secret (recipient ${props.credentials.recipientArn})`,
+      enableKeyRotation: true,
+      removalPolicy: props.keyRemovalPolicy,
+      pendingWindow: Duration.days(30),
+    });
+    this.readOnlySecret = new secretsmanager.Secret(this, 'ReadOnlyAccountSecret', {
+      secretName: settings.secretName,
+      description: `ClinSpark ${props.description}: ${settings.readOnlyUsername} on the read replica, for ${props.credentials.recipientArn} from ${opensAt} until ${closesAt}`,
+      encryptionKey: this.readOnlySecretKey,
+      removalPolicy: props.keyRemovalPolicy,
+      // A placeholder until the custom resource stores the account (the handler treats any value
+      // without username/password/issueDate as "not issued yet").
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ status: 'not issued yet: written by the read-only account custom resource' }),
+        generateStringKey: 'placeholder',
+        excludePunctuation: true,
+        passwordLength: 16,
+      },
+    });
+    this.readOnlyAccountFunction = new ClinSparkFunction(this, 'ReadOnlyAccountFunction', {
+      ...functionDefaults,
+      entry: path.join(HANDLERS, 'readonly-account.ts'),
+      handler: 'onEvent',
+      description: `ClinSpark ${props.description}: ${settings.readOnlyUsername} account on the replica (custom resource)`,
+      timeout: Duration.minutes(2),
+    });
+    grantSecretRead(this.database.masterSecret, this.database.key, this.readOnlyAccountFunction);
+    grantSecretReadWrite(this.readOnlySecret, this.readOnlySecretKey, this.readOnlyAccountFunction);
+    this.allowRandomPasswords(this.readOnlyAccountFunction, `generation of the ${settings.readOnlyUsername} password`);
+    // The replica only: this function has no path and no secret of the source.
+    this.database.allowMySqlFrom(this.readOnlyAccountFunction, `${settings.readOnlyUsername} account set-up`);
+    this.restrictReadOnlySecret(props.credentials.recipientArn, this.readOnlyAccountFunction.role, settings.secretName);
+
+    const readOnlyProvider = new ClinSparkProvider(this, 'ReadOnlyAccountProvider', {
+      ...functionDefaults,
+      onEvent: this.readOnlyAccountFunction,
+      description: `${props.description} read-only account`,
+    });
+    this.readOnlyAccount = new CustomResource(this, 'ReadOnlyAccount', {
+      serviceToken: readOnlyProvider.serviceToken,
+      resourceType: 'Custom::ClinSparkReadOnlyAccount',
+      properties: {
+        ReplicaSecretArn: this.database.masterSecret.secretArn,
+        AccountSecretArn: this.readOnlySecret.secretArn,
+        Username: settings.readOnlyUsername,
+        IssueDate: props.credentials.issueDate,
+        PasswordLength: String(settings.passwordLength),
+        ReleaseVersion: props.releaseVersion,
+        ...(props.schemas ? { Schemas: [...props.schemas].sort().join(',') } : {}),
+      },
+    });
+    // After replication: the master password works and the application schemas exist.
+    this.readOnlyAccount.node.addDependency(this.replication, this.readOnlySecret, this.readOnlyAccountFunction.securityGroup, this.readOnlyAccountFunction.role.permissions);
+
+    this.acknowledgeFindings();
+  }
+
+  /** Lets a peer reach the replica on MySQL (the jump host). */
+  allowMySqlFrom(peer: ec2.IConnectable, description: string): void {
+    this.database.allowMySqlFrom(peer, description);
+  }
+
+  /**
+   * The read-only secret's resource policy and key policy: the recipient may read it during the
+   * collection window only; nobody else (but the function that writes it) may read it at all.
+   */
+  private restrictReadOnlySecret(recipientArn: string, writer: iam.IRole, secretName: string): void {
+    const stack = Stack.of(this);
+    const window = { DateGreaterThan: { 'aws:CurrentTime': this.collectionOpensAt }, DateLessThan: { 'aws:CurrentTime': this.collectionClosesAt } };
+    const recipient = new iam.ArnPrincipal(recipientArn);
+    const isRecipient = { ArnEquals: { 'aws:PrincipalArn': recipientArn } };
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'RecipientCollectsDuringWindow',
+        principals: [recipient],
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: ['*'],
+        conditions: window,
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyEveryoneButRecipientAndWriter',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [recipientArn, writer.roleArn] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyRecipientBeforeIssue',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { ...isRecipient, DateLessThan: { 'aws:CurrentTime': this.collectionOpensAt } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyRecipientAfterCollectionWindow',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { ...isRecipient, DateGreaterThanEquals: { 'aws:CurrentTime': this.collectionClosesAt } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'DenyWritesButWriter',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['secretsmanager:PutSecretValue'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': writer.roleArn } },
+      }),
+    ];
+    for (const statement of statements) this.readOnlySecret.addToResourcePolicy(statement);
+    const policy = this.readOnlySecret.node.tryFindChild('Policy')?.node.defaultChild as secretsmanager.CfnResourcePolicy | undefined;
+    if (policy) policy.blockPublicPolicy = true;
+
+    // The key: the recipient decrypts this secret only, through Secrets Manager only, and only
+    // during the window (also if the secret's policy were ever removed).
+    const secretArnPattern = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
+    this.readOnlySecretKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'RecipientDecryptsThroughSecretsManagerDuringWindow',
+      principals: [recipient],
+      actions: ['kms:Decrypt'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+        ArnLike: { 'kms:EncryptionContext:SecretARN': secretArnPattern },
+        ...window,
+      },
+    }));
+    for (const [sid, outside] of [
+      ['DenyRecipientDecryptBeforeIssue', { DateLessThan: { 'aws:CurrentTime': this.collectionOpensAt } }],
+      ['DenyRecipientDecryptAfterCollectionWindow', { DateGreaterThanEquals: { 'aws:CurrentTime': this.collectionClosesAt } }],
+    ] as const) {
+      this.readOnlySecretKey.addToResourcePolicy(new iam.PolicyStatement({
+        sid,
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { ...isRecipient, ...outside },
+      }));
+    }
+  }
+
+  /** secretsmanager:GetRandomPassword (no resource) in a policy of its own, with its own acknowledgement. */
+  private allowRandomPasswords(fn: ClinSparkFunction, purpose: string): void {
+    const policy = new iam.ManagedPolicy(fn, 'RandomPasswordPolicy', {
+      description: `Secrets Manager GetRandomPassword for the ${purpose}`,
+      statements: [new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] })],
+    });
+    fn.role.addManagedPolicy(policy);
+    acknowledge(policy, [{
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `secretsmanager:GetRandomPassword (${purpose}) acts on no resource and supports no resource-level permission; it only returns random characters and reads or writes no secret.`,
+    }]);
+  }
+
+  private validate(props: ReadReplicaProps): {
+    instanceClass: string; collectionDays: number; readOnlyUsername: string; replicationUsername: string; passwordLength: number;
+    binlogRetentionHours: number; secretName: string;
+  } {
+    const literal = (name: string, value: string) => {
+      if (Token.isUnresolved(value)) throw new ClinSparkPropsError(this, `'${name}' is a token; give a literal value (it decides policies and names at synth time)`);
+    };
+    const { credentials } = props;
+    literal('credentials.recipientArn', credentials.recipientArn);
+    if (!ROLE_OR_USER_ARN.test(credentials.recipientArn)) {
+      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is "${credentials.recipientArn}"; give the ARN of the IAM user or role of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`);
+    }
+    literal('credentials.issueDate', credentials.issueDate);
+    const issued = /^\d{4}-\d{2}-\d{2}$/.test(credentials.issueDate) ? new Date(`${credentials.issueDate}T00:00:00Z`) : undefined;
+    if (!issued || Number.isNaN(issued.getTime()) || !issued.toISOString().startsWith(credentials.issueDate)) {
+      throw new ClinSparkPropsError(this, `'credentials.issueDate' is "${credentials.issueDate}"; give a calendar date written YYYY-MM-DD`);
+    }
+    const collectionDays = credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
+    if (!Number.isInteger(collectionDays) || collectionDays < 1 || collectionDays > 30) {
+      throw new ClinSparkPropsError(this, `'credentials.collectionDays' is ${collectionDays}; give 1 to 30 days (re-issue with a new issueDate rather than a long window)`);
+    }
+    const instanceClass = props.instanceClass ?? DEFAULT_REPLICA_INSTANCE_CLASS;
+    if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(instanceClass)) {
+      throw new ClinSparkPropsError(this, `'instanceClass' is "${instanceClass}"; give an RDS instance class such as "db.r7g.large"`);
+    }
+    for (const [name, value] of [['sourceClusterIdentifier', props.sourceClusterIdentifier], ['clusterIdentifier', props.clusterIdentifier]] as const) {
+      literal(name, value);
+      if (!CLUSTER_IDENTIFIER.test(value)) throw new ClinSparkPropsError(this, `'${name}' is "${value}"; give an Aurora cluster identifier (lowercase letters, digits and single hyphens, starting with a letter)`);
+    }
+    if (props.sourceClusterIdentifier === props.clusterIdentifier) {
+      throw new ClinSparkPropsError(this, `'clusterIdentifier' equals 'sourceClusterIdentifier' ("${props.clusterIdentifier}"); the replica is a separate cluster with an identifier of its own`);
+    }
+    const readOnlyUsername = props.readOnlyUsername ?? DEFAULT_READ_ONLY_USERNAME;
+    const replicationUsername = props.replicationUsername ?? DEFAULT_REPLICATION_USERNAME;
+    for (const [name, value] of [['readOnlyUsername', readOnlyUsername], ['replicationUsername', replicationUsername]] as const) {
+      if (!USER_NAME.test(value)) throw new ClinSparkPropsError(this, `'${name}' is "${value}"; use 1-32 characters of A-Z, a-z, 0-9 and _`);
+    }
+    if (readOnlyUsername === replicationUsername) throw new ClinSparkPropsError(this, `'readOnlyUsername' and 'replicationUsername' are both "${readOnlyUsername}"; they are two different accounts`);
+    const passwordLength = props.passwordLength ?? 48;
+    if (!Number.isInteger(passwordLength) || passwordLength < 48 || passwordLength > 128) {
+      throw new ClinSparkPropsError(this, `'passwordLength' is ${passwordLength}; the read-only account's password has 48 to 128 characters`);
+    }
+    const binlogRetentionHours = props.binlogRetentionHours ?? DEFAULT_BINLOG_RETENTION_HOURS;
+    if (!Number.isInteger(binlogRetentionHours) || binlogRetentionHours < 1 || binlogRetentionHours > 2160) {
+      throw new ClinSparkPropsError(this, `'binlogRetentionHours' is ${binlogRetentionHours}; Aurora MySQL keeps binary logs 1 to 2160 hours (90 days)`);
+    }
+    for (const [index, schema] of (props.schemas ?? []).entries()) {
+      if (!SCHEMA_NAME.test(schema)) throw new ClinSparkPropsError(this, `'schemas[${index}]' is "${schema}"; give a schema name (letters, digits, _ and $)`);
+      if (SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark')) {
+        throw new ClinSparkPropsError(this, `'schemas[${index}]' is "${schema}", a system or internal schema; the read-only account never sees credential or internal data: remove it`);
+      }
+    }
+    if (props.schemas && props.schemas.length === 0) throw new ClinSparkPropsError(this, `'schemas' is empty; omit it to grant every application schema`);
+    const secretName = props.readOnlySecretName ?? defaultReadOnlySecretName(props.clusterIdentifier, readOnlyUsername);
+    if (!SECRET_NAME.test(secretName) || /-[A-Za-z0-9]{6}$/.test(secretName)) {
+      throw new ClinSparkPropsError(this, `'readOnlySecretName' is "${secretName}"; use letters, digits and /_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN suffix)`);
+    }
+    const rotationDays = (props.rotationPeriod ?? Duration.days(30)).toDays({ integral: false });
+    if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 365) {
+      throw new ClinSparkPropsError(this, `'rotationPeriod' is ${rotationDays} days; give whole days from 1 to 365`);
+    }
+    if (Token.isUnresolved(props.releaseVersion) || props.releaseVersion.trim() === '') {
+      throw new ClinSparkPropsError(this, `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. "2025.4.0-b2231") so that an upgrade re-runs the grants`);
+    }
+    return { instanceClass, collectionDays, readOnlyUsername, replicationUsername, passwordLength, binlogRetentionHours, secretName };
+  }
+
+  private acknowledgeFindings(): void {
+    acknowledge(this.readOnlySecret, sameReason(
+      ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
+      `The ${this.readOnlyUsername} password of the read replica is rotated by re-issue, not on a schedule: a new credentials.issueDate makes the read-only account custom resource generate, set and store a new password, and opens a new collection window for the named recipient. An automatic rotation would change the customer's BI password with no window in which the recipient could collect the new one.`,
+    ));
+  }
+}

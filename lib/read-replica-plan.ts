@@ -1,0 +1,89 @@
+/**
+ * Everything about a customer's read replica that is decided by configuration alone: names (stack,
+ * clusters, DNS, secret), the tunnel, the collection window. The replica stack builds from it and
+ * the customer guide (`npx clinspark replica-guide`) prints from it, offline, so the two cannot
+ * disagree. These names are an external contract (the customer writes them into BI tools and
+ * firewall rules): changing one is a change for the customer.
+ *
+ * - DNS: `jump-<environment>.<zone>` (A record, the jump host's Elastic IP) and
+ *   `replica-<environment>.<zone>` (CNAME to the replica cluster endpoint; it resolves to a private
+ *   address, so it only works through the tunnel, and it is the one target the tunnel permits).
+ * - Clusters: PROD Main is `clinspark-<owner>-<environment>-main`; the replica is
+ *   `clinspark-<owner>-<environment>-replica`.
+ * - Secret: `clinspark-<owner>-<environment>-replica/<RO user>` in the PROD account and region.
+ */
+import { TUNNEL_USER } from '../constructs/jump-host/host-config';
+import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName } from '../constructs/read-replica/credentials';
+import { EnvironmentSpec } from './environments';
+import { stackName } from './naming';
+
+export const REPLICA_PORT = 3306;
+export const DEFAULT_REPLICA_INSTANCE_CLASS = 'db.r7g.large';
+
+export interface ReadReplicaPlan {
+  readonly owner: string;
+  readonly ownerDisplayName: string;
+  /** Environment name (`prod`). */
+  readonly environment: string;
+  readonly account: string;
+  readonly region: string;
+  readonly stackName: string;
+  readonly sourceClusterIdentifier: string;
+  readonly clusterIdentifier: string;
+  readonly instanceClass: string;
+  readonly jumpHostName: string;
+  readonly replicaHostName: string;
+  readonly port: number;
+  readonly tunnelUser: string;
+  readonly allowedCidrs: readonly string[];
+  readonly readOnlyUsername: string;
+  readonly secretName: string;
+  /** The secret's ARN with Secrets Manager's random 6-character suffix as `??????`. */
+  readonly secretArnPattern: string;
+  readonly recipientArn: string;
+  readonly issueDate: string;
+  readonly collectionDays: number;
+  /** ISO 8601 UTC; the recipient can read the secret from this instant... */
+  readonly collectionOpensAt: string;
+  /** ...until this one (exclusive). */
+  readonly collectionClosesAt: string;
+  /** undefined = every application schema. */
+  readonly schemas?: readonly string[];
+}
+
+/** The read replica plan of an environment, or undefined when it has none. */
+export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefined {
+  const config = spec.readReplica;
+  if (!config) return undefined;
+  const clusterIdentifier = `clinspark-${spec.owner}-${spec.name}-replica`;
+  const readOnlyUsername = DEFAULT_READ_ONLY_USERNAME;
+  const secretName = defaultReadOnlySecretName(clusterIdentifier, readOnlyUsername);
+  const collectionDays = config.credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
+  const { opensAt, closesAt } = collectionWindow(config.credentials.issueDate, collectionDays);
+  const partition = spec.region.startsWith('cn-') ? 'aws-cn' : spec.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  return {
+    owner: spec.owner,
+    ownerDisplayName: spec.ownerDisplayName,
+    environment: spec.name,
+    account: spec.account,
+    region: spec.region,
+    stackName: stackName(spec.owner, spec.name, 'replica'),
+    sourceClusterIdentifier: `clinspark-${spec.owner}-${spec.name}-main`,
+    clusterIdentifier,
+    instanceClass: config.instanceClass ?? DEFAULT_REPLICA_INSTANCE_CLASS,
+    jumpHostName: `jump-${spec.name}.${spec.dns.zoneName}`,
+    replicaHostName: `replica-${spec.name}.${spec.dns.zoneName}`,
+    port: REPLICA_PORT,
+    tunnelUser: TUNNEL_USER,
+    allowedCidrs: config.allowedCidrs,
+    readOnlyUsername,
+    secretName,
+    secretArnPattern: `arn:${partition}:secretsmanager:${spec.region}:${spec.account}:secret:${secretName}-??????`,
+    recipientArn: config.credentials.recipientArn,
+    issueDate: config.credentials.issueDate,
+    collectionDays,
+    collectionOpensAt: opensAt,
+    collectionClosesAt: closesAt,
+    schemas: config.schemas,
+  };
+}

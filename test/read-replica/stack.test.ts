@@ -1,0 +1,469 @@
+/**
+ * The customer read replica on the example fleet (northwind PROD): the four guarantees of issue 4
+ * asserted on the synthesised templates, plus the ReadReplica construct's prop validation on a
+ * small dedicated stack.
+ *
+ * 1. A separate cluster restored from PROD Main with its own key, read_only, fed by replication;
+ *    no application references it.
+ * 2. The customer's path reaches only the replica: PROD Main admits no jump host and no CIDR.
+ * 3. Only the customer ranges reach the jump host (22); the replica admits MySQL only from the jump
+ *    host and its own set-up functions; nothing anywhere opens 22 or 3306 to /0.
+ * 4. The read-only account is created on the replica only; its secret is readable by the named
+ *    recipient only, during the collection window.
+ */
+import { App, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ClinSparkDatabase } from '../../constructs/database/clinspark-database';
+import { LogEncryptionKey } from '../../constructs/encryption/log-encryption-key';
+import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
+import { ReadReplica, ReadReplicaProps } from '../../constructs/read-replica';
+import { readReplicaPlan } from '../../lib/read-replica-plan';
+import { buildTestFleet } from '../support/fleet';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+
+const fleet = buildTestFleet();
+const REPLICA_STACK = 'clinspark-northwind-prod-replica';
+const DATA_STACK = 'clinspark-northwind-prod-data';
+const APP_STACK = 'clinspark-northwind-prod-app';
+const RECIPIENT = 'arn:aws:iam::345678901234:user/ingrid.larsen';
+const OPENS = '2026-11-16T00:00:00Z';
+const CLOSES = '2026-11-30T00:00:00Z';
+const CUSTOMER_CIDRS = ['198.51.100.0/26', '203.0.113.200/32'];
+
+const template = fleet.template(REPLICA_STACK);
+const resources = template.toJSON().Resources as Record<string, Resource>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+/** The single logical id of `type` whose id starts with `prefix`. */
+function idOf(type: string, prefix: string): string {
+  const ids = ofType(type).map(([id]) => id).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
+  return ids[0];
+}
+const groupId = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'GroupId'] });
+/** PROD Main's security group as the replica stack refers to it (a weak cross-stack reference). */
+const sourceGroupRef = {
+  'Fn::GetStackOutput': { StackName: DATA_STACK, Region: 'eu-west-1', OutputName: Match.stringLikeRegexp('^PublishOutputFnGetAttMainDatabaseSecurityGroup') },
+};
+const isSourceGroup = (value: unknown, stackName: string) => {
+  const text = JSON.stringify(value);
+  return stackName === DATA_STACK ? /"MainDatabaseSecurityGroup[A-F0-9]{8}"/.test(text) : text.includes(`"StackName":"${DATA_STACK}"`) && /MainDatabaseSecurityGroup/.test(text);
+};
+
+interface Rule {
+  stack: string;
+  id: string;
+  group: unknown;
+  source?: unknown;
+  cidr?: string;
+  cidrV6?: string;
+  protocol: string;
+  from?: number;
+  to?: number;
+}
+
+/** Every ingress rule of every template of the fleet, inline or standalone. */
+function allIngressRules(): Rule[] {
+  const rules: Rule[] = [];
+  for (const stackName of fleet.stacks.keys()) {
+    for (const [id, r] of Object.entries(fleet.template(stackName).toJSON().Resources as Record<string, Resource>)) {
+      if (r.Type === 'AWS::EC2::SecurityGroupIngress') {
+        const p = r.Properties as Record<string, unknown>;
+        rules.push({ stack: stackName, id, group: p.GroupId, source: p.SourceSecurityGroupId, cidr: p.CidrIp as string, cidrV6: p.CidrIpv6 as string, protocol: String(p.IpProtocol), from: p.FromPort as number, to: p.ToPort as number });
+      }
+      if (r.Type === 'AWS::EC2::SecurityGroup') {
+        for (const p of (r.Properties.SecurityGroupIngress as Array<Record<string, unknown>> | undefined) ?? []) {
+          rules.push({ stack: stackName, id, group: { 'Fn::GetAtt': [id, 'GroupId'] }, source: p.SourceSecurityGroupId, cidr: p.CidrIp as string, cidrV6: p.CidrIpv6 as string, protocol: String(p.IpProtocol), from: p.FromPort as number, to: p.ToPort as number });
+        }
+      }
+    }
+  }
+  return rules;
+}
+
+describe('guarantee 1: a separate, read-only copy of PROD Main that no application uses', () => {
+  test('the replica is its own cluster, restored (clone) from PROD Main, encrypted with a key of its own', () => {
+    const [[, cluster]] = ofType('AWS::RDS::DBCluster');
+    expect(ofType('AWS::RDS::DBCluster')).toHaveLength(1);
+    expect(cluster.Properties).toMatchObject({
+      DBClusterIdentifier: 'clinspark-northwind-prod-replica',
+      SourceDBClusterIdentifier: 'clinspark-northwind-prod-main',
+      RestoreType: 'copy-on-write',
+      UseLatestRestorableTime: true,
+      DeletionProtection: true,
+      EnableCloudwatchLogsExports: ['audit', 'error', 'slowquery'],
+      KmsKeyId: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'ReadReplicaDatabaseKey'), 'Arn'] },
+    });
+    // A restore inherits the master user; the replica's own secret replaces the password.
+    expect(cluster.Properties.MasterUsername).toBeUndefined();
+    expect(cluster.Properties.MasterUserPassword).toBeUndefined();
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true, Description: Match.stringLikeRegexp('northwind/prod read replica') });
+    // One writer, of the configured class, private.
+    expect(ofType('AWS::RDS::DBInstance').map(([, r]) => r.Properties)).toEqual([
+      expect.objectContaining({ DBInstanceClass: 'db.r7g.large', PubliclyAccessible: false, DBClusterIdentifier: { Ref: idOf('AWS::RDS::DBCluster', 'ReadReplicaDatabaseCluster') } }),
+    ]);
+  });
+
+  test('PROD Main is untouched: still exactly the Main and Test clusters with their own instances, no reader for the customer', () => {
+    const data = fleet.template(DATA_STACK).toJSON().Resources as Record<string, Resource>;
+    const clusters = Object.values(data).filter((r) => r.Type === 'AWS::RDS::DBCluster').map((r) => r.Properties.DBClusterIdentifier).sort();
+    expect(clusters).toEqual(['clinspark-northwind-prod-main', 'clinspark-northwind-prod-test']);
+    expect(JSON.stringify(data)).not.toMatch(/replica/i);
+  });
+
+  test('cluster parameters: read_only, the mysql schema never replicated, GTID for auto-position, TLS required, connections audited', () => {
+    template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+      Parameters: Match.objectLike({
+        read_only: '1',
+        'replicate-wild-ignore-table': 'mysql.%',
+        gtid_mode: 'ON',
+        enforce_gtid_consistency: 'ON',
+        require_secure_transport: 'ON',
+        server_audit_logging: '1',
+        server_audit_events: Match.stringLikeRegexp('(^|,)CONNECT(,|$)'),
+      }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/rds/cluster/clinspark-northwind-prod-replica/audit',
+      KmsKeyId: Match.anyValue(),
+      RetentionInDays: Match.anyValue(),
+    });
+  });
+
+  test('replication: the custom resource reads PROD Main\'s master secret and endpoint, resets the clone\'s password and keeps 72 h of binlogs', () => {
+    const [[, replication]] = ofType('Custom::ClinSparkReplication');
+    expect(replication.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [idOf('AWS::Lambda::Function', 'ReadReplicaReplicationProviderframeworkonEvent'), 'Arn'] },
+      SourceSecretArn: { 'Fn::GetStackOutput': { StackName: DATA_STACK, Region: 'eu-west-1', OutputName: expect.stringMatching(/^PublishOutputRefMainDatabaseMasterSecretAttachment/) } },
+      SourceHost: { 'Fn::GetStackOutput': { StackName: DATA_STACK, Region: 'eu-west-1', OutputName: expect.stringMatching(/^PublishOutputFnGetAttMainDatabaseCluster\w+EndpointAddress/) } },
+      SourcePort: '3306',
+      ReplicaSecretArn: { Ref: idOf('AWS::SecretsManager::SecretTargetAttachment', 'ReadReplicaDatabaseMasterSecretAttachment') },
+      ReplicationUser: 'clinspark_repl',
+      ReplicationSecretArn: { Ref: idOf('AWS::SecretsManager::Secret', 'ReadReplicaReplicationSecret') },
+      BinlogRetentionHours: '72',
+      ReplicaClusterIdentifier: 'clinspark-northwind-prod-replica',
+    });
+    // Runs after the cluster's writer and the network rules of both sides exist.
+    expect(replication.DependsOn).toEqual(expect.arrayContaining([
+      idOf('AWS::RDS::DBInstance', 'ReadReplicaDatabaseClusterWriter'),
+      idOf('AWS::EC2::SecurityGroupIngress', 'ReadReplicaReplicationFunctionSecurityGroupclinsparknorthwindproddataMainDatabaseSecurityGroup'),
+      idOf('AWS::EC2::SecurityGroupIngress', 'ReadReplicaDatabaseSecurityGroupclinsparknorthwindproddataMainDatabaseSecurityGroup'),
+    ]));
+    // The replica's master secret rotates only once the clone's password has been reset.
+    const masterRotation = ofType('AWS::SecretsManager::RotationSchedule').find(([, r]) => JSON.stringify(r.Properties.SecretId).includes('MasterSecretAttachment'));
+    expect(masterRotation?.[1].DependsOn).toContain(idOf('Custom::ClinSparkReplication', 'ReadReplicaReplication'));
+  });
+
+  test('the replication password: 32 characters, the replica\'s key, rotated every 30 days by the replication rotation function', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      KmsKeyId: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'ReadReplicaDatabaseKey'), 'Arn'] },
+      GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"clinspark_repl"}', GenerateStringKey: 'password', PasswordLength: 32 }),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      SecretId: { Ref: idOf('AWS::SecretsManager::Secret', 'ReadReplicaReplicationSecret') },
+      RotationLambdaARN: { 'Fn::GetAtt': [idOf('AWS::Lambda::Function', 'ReadReplicaReplicationRotationFunction'), 'Arn'] },
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      RotateImmediatelyOnUpdate: false,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.onRotate',
+      Environment: { Variables: Match.objectLike({ REPLICATION_PROPERTIES: Match.anyValue() }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'secretsmanager.amazonaws.com', SourceAccount: '345678901234' });
+  });
+
+  test('no application references the replica: the app stack has no path, no secret and no dependency to it', () => {
+    const appJson = JSON.stringify(fleet.template(APP_STACK).toJSON());
+    expect(appJson).not.toMatch(/replica/i);
+    expect(appJson).not.toContain('clinspark_repl');
+    expect(appJson).not.toContain('RO_USER');
+    // Task definitions inject the application secrets of PROD's data stack only.
+    for (const [, td] of Object.entries(fleet.template(APP_STACK).findResources('AWS::ECS::TaskDefinition'))) {
+      for (const s of td.Properties.ContainerDefinitions[0].Secrets as Array<{ ValueFrom: unknown }>) {
+        expect(JSON.stringify(s.ValueFrom)).toMatch(new RegExp(`"StackName":"${DATA_STACK}".*ApplicationSecret`));
+      }
+    }
+    // Nothing but the replica stack refers to the replica stack; it depends on PROD's data stack only.
+    for (const name of fleet.stacks.keys()) {
+      if (name !== REPLICA_STACK) expect(JSON.stringify(fleet.template(name).toJSON())).not.toContain(REPLICA_STACK);
+    }
+    expect(fleet.stacks.get(REPLICA_STACK)?.dependencies.map((s) => s.stackName)).toEqual([DATA_STACK]);
+    expect(fleet.stacks.get(APP_STACK)?.dependencies.map((s) => s.stackName)).not.toContain(REPLICA_STACK);
+  });
+});
+
+describe('guarantees 2 and 3: the network paths', () => {
+  const rules = allIngressRules();
+  const jumpHostGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'JumpHostSecurityGroup'));
+  const replicaGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaDatabaseSecurityGroup'));
+
+  test('PROD Main admits no CIDR range and no jump host: from the replica stack only the replica cluster and the replication functions', () => {
+    const sourceRules = rules.filter((r) => isSourceGroup(r.group, r.stack));
+    expect(sourceRules.length).toBeGreaterThan(0);
+    for (const r of sourceRules) {
+      expect({ id: r.id, cidr: r.cidr, cidrV6: r.cidrV6 }).toEqual({ id: r.id, cidr: undefined, cidrV6: undefined });
+      expect(r.source).toBeDefined();
+      expect(r.source).not.toEqual(jumpHostGroup);
+    }
+    const fromReplicaStack = sourceRules.filter((r) => r.stack === REPLICA_STACK);
+    expect(fromReplicaStack.map((r) => [r.source, r.protocol, r.from, r.to])).toEqual(expect.arrayContaining([
+      [replicaGroup, 'tcp', 3306, 3306],
+      [groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationFunctionSecurityGroup')), 'tcp', 3306, 3306],
+      [groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationRotationFunctionSecurityGroup')), 'tcp', 3306, 3306],
+    ]));
+    expect(fromReplicaStack).toHaveLength(3);
+    // The read-only account function has no path to PROD Main at all.
+    const roGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReadOnlyAccountFunctionSecurityGroup'));
+    expect(sourceRules.some((r) => JSON.stringify(r.source) === JSON.stringify(roGroup))).toBe(false);
+    // And the ingress rules on PROD Main's group use the cross-stack group id, not a copy of it.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: sourceGroupRef, SourceSecurityGroupId: replicaGroup });
+  });
+
+  test('the PROD data and app stacks add no rule for the jump host or the customer ranges', () => {
+    for (const r of rules.filter((x) => x.stack === DATA_STACK || x.stack === APP_STACK)) {
+      expect(CUSTOMER_CIDRS).not.toContain(r.cidr);
+      expect(JSON.stringify(r.source ?? '')).not.toMatch(/JumpHost/);
+    }
+  });
+
+  test('the replica admits MySQL only from the jump host and its own set-up and rotation functions', () => {
+    const replicaRules = rules.filter((r) => r.stack === REPLICA_STACK && JSON.stringify(r.group) === JSON.stringify(replicaGroup));
+    for (const r of replicaRules) expect([r.protocol, r.from, r.to, r.cidr, r.cidrV6]).toEqual(['tcp', 3306, 3306, undefined, undefined]);
+    const sources = replicaRules.map((r) => (r.source as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]).sort();
+    expect(sources).toEqual([
+      idOf('AWS::EC2::SecurityGroup', 'JumpHostSecurityGroup'),
+      idOf('AWS::EC2::SecurityGroup', 'ReadReplicaDatabaseMasterSecretAttachmentRotationSecurityGroup'),
+      idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReadOnlyAccountFunctionSecurityGroup'),
+      idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationFunctionSecurityGroup'),
+      idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationRotationFunctionSecurityGroup'),
+    ].sort());
+  });
+
+  test('the jump host admits SSH (22) from the configured customer ranges only, and reaches the replica and HTTPS only', () => {
+    const jumpRules = rules.filter((r) => r.stack === REPLICA_STACK && JSON.stringify(r.group) === JSON.stringify(jumpHostGroup));
+    expect(jumpRules.map((r) => [r.cidr, r.protocol, r.from, r.to]).sort()).toEqual(CUSTOMER_CIDRS.map((c) => [c, 'tcp', 22, 22]));
+    const jumpEgress = ofType('AWS::EC2::SecurityGroupEgress').filter(([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(jumpHostGroup));
+    expect(jumpEgress.map(([, r]) => [r.Properties.DestinationSecurityGroupId, r.Properties.FromPort])).toEqual([[replicaGroup, 3306]]);
+    const inlineEgress = resources[idOf('AWS::EC2::SecurityGroup', 'JumpHostSecurityGroup')].Properties.SecurityGroupEgress as Array<Record<string, unknown>>;
+    expect(inlineEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })]);
+  });
+
+  test('no rule anywhere in the fleet opens SSH (22), MySQL (3306) or all ports to 0.0.0.0/0 or ::/0', () => {
+    const open = rules.filter((r) => {
+      if (r.cidr !== '0.0.0.0/0' && r.cidrV6 !== '::/0') return false;
+      if (r.protocol === '-1') return true;
+      return [22, 3306].some((port) => (r.from ?? 0) <= port && port <= (r.to ?? 65535));
+    });
+    expect(open.map((r) => `${r.stack}/${r.id}`)).toEqual([]);
+    expect(rules.length).toBeGreaterThan(20);
+  });
+});
+
+describe('the jump host', () => {
+  const [[, instance]] = ofType('AWS::EC2::Instance');
+
+  test('IMDSv2 only, encrypted root volume with its own key, pinned AMI, termination protection, detailed monitoring, public subnet with an Elastic IP', () => {
+    expect(instance.Properties).toMatchObject({
+      ImageId: 'ami-0a1b2c3d4e5f60718',
+      InstanceType: 't4g.micro',
+      DisableApiTermination: true,
+      Monitoring: true,
+      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'disabled' },
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: expect.objectContaining({ Encrypted: true, KmsKeyId: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'JumpHostVolumeKey'), 'Arn'] }, DeleteOnTermination: true }) }],
+      SubnetId: { 'Fn::GetStackOutput': expect.objectContaining({ StackName: DATA_STACK, OutputName: expect.stringMatching(/PublicSubnet1/) }) },
+    });
+    template.hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: { Ref: idOf('AWS::EC2::Instance', 'JumpHostInstance') } });
+  });
+
+  test('the tunnel may only forward to replica-prod.<zone>:3306, the name the customer guide prints', () => {
+    const text = JSON.stringify(instance.Properties.UserData);
+    expect(text).toContain('PermitOpen replica-prod.northwind.clinspark.cloud:3306');
+    expect(text).not.toMatch(/PermitOpen (?!none|replica-prod\.northwind\.clinspark\.cloud:3306)/);
+  });
+
+  test('DNS: jump-prod.<zone> is the Elastic IP, replica-prod.<zone> a CNAME to the replica endpoint', () => {
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'jump-prod.northwind.clinspark.cloud.', Type: 'A', HostedZoneId: 'Z04NORTHWIND00000001',
+      ResourceRecords: [{ 'Fn::GetAtt': [idOf('AWS::EC2::EIP', 'JumpHostElasticIp'), 'PublicIp'] }],
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'replica-prod.northwind.clinspark.cloud.', Type: 'CNAME', HostedZoneId: 'Z04NORTHWIND00000001',
+      ResourceRecords: [{ 'Fn::GetAtt': [idOf('AWS::RDS::DBCluster', 'ReadReplicaDatabaseCluster'), 'Endpoint.Address'] }],
+    });
+  });
+});
+
+describe('guarantee 4: the read-only account, on the replica only, delivered to the named recipient during the window', () => {
+  const secretId = idOf('AWS::SecretsManager::Secret', 'ReadReplicaReadOnlyAccountSecret');
+  const keyId = idOf('AWS::KMS::Key', 'ReadReplicaReadOnlySecretKey');
+  const writerRole = { 'Fn::GetAtt': [idOf('AWS::IAM::Role', 'ReadReplicaReadOnlyAccountFunctionRole'), 'Arn'] };
+
+  test('the account custom resource talks to the replica only, re-issues on a new IssueDate and re-grants on a new release', () => {
+    const [[, account]] = ofType('Custom::ClinSparkReadOnlyAccount');
+    expect(account.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [idOf('AWS::Lambda::Function', 'ReadReplicaReadOnlyAccountProviderframeworkonEvent'), 'Arn'] },
+      ReplicaSecretArn: { Ref: idOf('AWS::SecretsManager::SecretTargetAttachment', 'ReadReplicaDatabaseMasterSecretAttachment') },
+      AccountSecretArn: { Ref: secretId },
+      Username: 'RO_USER',
+      IssueDate: '2026-11-16',
+      PasswordLength: '48',
+      ReleaseVersion: '2025.4.0-b2231',
+    });
+    expect(account.DependsOn).toContain(idOf('Custom::ClinSparkReplication', 'ReadReplicaReplication'));
+    // Its function can neither read PROD Main's secrets nor reach PROD Main.
+    const policies = ofType('AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('ReadReplicaReadOnlyAccountFunction'));
+    expect(policies.length).toBeGreaterThan(0);
+    for (const [, p] of policies) expect(JSON.stringify(p.Properties)).not.toMatch(/MainDatabase|StackName/);
+    const roGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReadOnlyAccountFunctionSecurityGroup'));
+    const egress = ofType('AWS::EC2::SecurityGroupEgress').filter(([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify(roGroup));
+    expect(egress.map(([, r]) => r.Properties.DestinationSecurityGroupId)).toEqual([groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaDatabaseSecurityGroup'))]);
+  });
+
+  test('the secret has its own customer-managed key with rotation, and a stable name', () => {
+    expect(resources[secretId].Properties).toMatchObject({
+      Name: 'clinspark-northwind-prod-replica/RO_USER',
+      KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    expect(resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true, PendingWindowInDays: 30 });
+    expect(keyId).not.toBe(idOf('AWS::KMS::Key', 'ReadReplicaDatabaseKey'));
+  });
+
+  test('resource policy: the recipient reads during [issue date, issue date + 14 days) only; everyone else is denied; only the writer writes', () => {
+    const policy = ofType('AWS::SecretsManager::ResourcePolicy').find(([, r]) => JSON.stringify(r.Properties.SecretId) === JSON.stringify({ Ref: secretId }));
+    expect(policy?.[1].Properties.BlockPublicPolicy).toBe(true);
+    expect((policy?.[1].Properties.ResourcePolicy as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Sid: 'RecipientCollectsDuringWindow', Effect: 'Allow', Principal: { AWS: RECIPIENT },
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: '*',
+        Condition: { DateGreaterThan: { 'aws:CurrentTime': OPENS }, DateLessThan: { 'aws:CurrentTime': CLOSES } },
+      },
+      {
+        Sid: 'DenyEveryoneButRecipientAndWriter', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'secretsmanager:GetSecretValue', Resource: '*',
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [RECIPIENT, writerRole] } },
+      },
+      {
+        Sid: 'DenyRecipientBeforeIssue', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'secretsmanager:GetSecretValue', Resource: '*',
+        Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateLessThan: { 'aws:CurrentTime': OPENS } },
+      },
+      {
+        Sid: 'DenyRecipientAfterCollectionWindow', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'secretsmanager:GetSecretValue', Resource: '*',
+        Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateGreaterThanEquals: { 'aws:CurrentTime': CLOSES } },
+      },
+      {
+        Sid: 'DenyWritesButWriter', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'secretsmanager:PutSecretValue', Resource: '*',
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': writerRole } },
+      },
+    ]);
+  });
+
+  test('key policy: the recipient decrypts this secret only, through Secrets Manager only, during the window only', () => {
+    const statements = (resources[keyId].Properties.KeyPolicy as { Statement: Array<{ Sid?: string }> }).Statement.filter((s) => s.Sid);
+    expect(statements).toEqual([
+      {
+        Sid: 'RecipientDecryptsThroughSecretsManagerDuringWindow', Effect: 'Allow', Principal: { AWS: RECIPIENT }, Action: 'kms:Decrypt', Resource: '*',
+        Condition: {
+          StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+          ArnLike: { 'kms:EncryptionContext:SecretARN': 'arn:aws:secretsmanager:eu-west-1:345678901234:secret:clinspark-northwind-prod-replica/RO_USER-??????' },
+          DateGreaterThan: { 'aws:CurrentTime': OPENS },
+          DateLessThan: { 'aws:CurrentTime': CLOSES },
+        },
+      },
+      {
+        Sid: 'DenyRecipientDecryptBeforeIssue', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*',
+        Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateLessThan: { 'aws:CurrentTime': OPENS } },
+      },
+      {
+        Sid: 'DenyRecipientDecryptAfterCollectionWindow', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*',
+        Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateGreaterThanEquals: { 'aws:CurrentTime': CLOSES } },
+      },
+    ]);
+  });
+
+  test('no secret value in the template: the secrets are generated by Secrets Manager', () => {
+    for (const [, s] of ofType('AWS::SecretsManager::Secret')) {
+      expect(s.Properties.SecretString).toBeUndefined();
+      expect(s.Properties.GenerateSecretString).toBeDefined();
+    }
+  });
+
+  test('outputs for the guide, and the plan the guide prints agrees with the template', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const plan = readReplicaPlan(fleet.environments.find((e) => e.spec.id === 'northwind/prod')!.spec)!;
+    expect(outputs.JumpHostName.Value).toBe(plan.jumpHostName);
+    expect(outputs.ReplicaHostName.Value).toBe(plan.replicaHostName);
+    expect(outputs.CredentialsCollectableUntil.Value).toBe(plan.collectionClosesAt);
+    expect(outputs.ReadOnlySecretArn.Value).toEqual({ Ref: secretId });
+    expect(outputs.JumpHostAddress.Value).toEqual({ 'Fn::GetAtt': [idOf('AWS::EC2::EIP', 'JumpHostElasticIp'), 'PublicIp'] });
+    expect(outputs.ReplicaEndpoint.Value).toEqual({ 'Fn::GetAtt': [idOf('AWS::RDS::DBCluster', 'ReadReplicaDatabaseCluster'), 'Endpoint.Address'] });
+    expect([plan.collectionOpensAt, plan.collectionClosesAt, plan.secretName]).toEqual([OPENS, CLOSES, resources[secretId].Properties.Name]);
+  });
+});
+
+describe('the replica stack', () => {
+  test('is named after the layer, tagged as PROD, termination-protected, and only exists where configured', () => {
+    const stack = fleet.stacks.get(REPLICA_STACK)!;
+    expect(stack.terminationProtection).toBe(true);
+    expect(stack.tags.tagValues()).toEqual({ 'clinspark:customer': 'northwind', 'clinspark:environment': 'prod', 'clinspark:change-controlled': 'true' });
+    expect([...fleet.stacks.keys()].filter((n) => n.endsWith('-replica'))).toEqual([REPLICA_STACK]);
+    expect(fleet.environments.filter((e) => e.replica).map((e) => e.spec.id)).toEqual(['northwind/prod']);
+  });
+});
+
+describe('ReadReplica props validation', () => {
+  /** A stack with a network and a source database, built once; each case adds a replica to it. */
+  class PinnedStack extends Stack {
+    get availabilityZones(): string[] {
+      return ['eu-west-1a', 'eu-west-1b'];
+    }
+  }
+  const stack = new PinnedStack(new App({ builtinCloudFormationValidation: false }), 'ReplicaValidation', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const logKey = new LogEncryptionKey(stack, 'LogKey', { description: 'logs', removalPolicy: RemovalPolicy.RETAIN }).key;
+  const network = new ClinSparkNetwork(stack, 'Network', { availabilityZones: ['eu-west-1a', 'eu-west-1b'], natGateways: 1, logKey, flowLogRetention: logs.RetentionDays.ONE_YEAR });
+  const source = new ClinSparkDatabase(stack, 'Source', {
+    vpc: network.vpc, subnets: network.databaseSubnets, rotationSubnets: network.applicationSubnets, clusterIdentifier: 'clinspark-test-prod-main',
+    capacity: { mode: 'provisioned', instanceClass: 'db.r7g.large', readers: 0 }, replicationSource: true, backupRetention: Duration.days(7),
+    backupWindow: '01:00-01:30', maintenanceWindow: 'sun:04:00-sun:05:00', removalPolicy: RemovalPolicy.RETAIN, deletionProtection: true,
+    keyRemovalPolicy: RemovalPolicy.RETAIN, logKey, logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: RemovalPolicy.RETAIN,
+    monitoringInterval: Duration.seconds(60), description: 'test/prod main',
+  });
+  const valid = (): ReadReplicaProps => ({
+    vpc: network.vpc, databaseSubnets: network.databaseSubnets, functionSubnets: network.applicationSubnets, source,
+    sourceClusterIdentifier: 'clinspark-test-prod-main', clusterIdentifier: 'clinspark-test-prod-replica',
+    credentials: { recipientArn: 'arn:aws:iam::111122223333:role/bi/collector', issueDate: '2027-02-27', collectionDays: 3 },
+    releaseVersion: '2026.1.0-b2410', backupWindow: '01:00-01:30', maintenanceWindow: 'sun:04:00-sun:05:00', removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true, keyRemovalPolicy: RemovalPolicy.RETAIN, logKey, logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: RemovalPolicy.RETAIN,
+    description: 'test/prod read replica',
+  });
+  let n = 0;
+  const build = (overrides: Partial<ReadReplicaProps>) => new ReadReplica(new Construct(stack, `Case${n++}`), 'ReadReplica', { ...valid(), ...overrides });
+
+  test('GIVEN valid props THEN the window crosses the month end and the schemas go to the custom resource sorted', () => {
+    const replica = build({ schemas: ['clinspark_reports', 'clinspark'] });
+    expect([replica.collectionOpensAt, replica.collectionClosesAt]).toEqual(['2027-02-27T00:00:00Z', '2027-03-02T00:00:00Z']);
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('Custom::ClinSparkReadOnlyAccount', { Schemas: 'clinspark,clinspark_reports', IssueDate: '2027-02-27' });
+    t.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      ResourcePolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RecipientCollectsDuringWindow', Principal: { AWS: 'arn:aws:iam::111122223333:role/bi/collector' } })]) },
+    });
+  });
+
+  test.each<[string, Partial<ReadReplicaProps>, RegExp]>([
+    ['a recipient that is not an IAM user or role', { credentials: { recipientArn: 'arn:aws:iam::111122223333:group/bi', issueDate: '2027-01-01' } }, /'credentials\.recipientArn' is "arn:aws:iam::111122223333:group\/bi"; give the ARN of the IAM user or role/],
+    ['an impossible issue date', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-02-30' } }, /'credentials\.issueDate' is "2027-02-30"; give a calendar date/],
+    ['a collection window of 0 days', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', collectionDays: 0 } }, /'credentials\.collectionDays' is 0; give 1 to 30 days/],
+    ['a collection window of 31 days', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', collectionDays: 31 } }, /'credentials\.collectionDays' is 31/],
+    ['the source cluster as the replica', { clusterIdentifier: 'clinspark-test-prod-main' }, /'clusterIdentifier' equals 'sourceClusterIdentifier'/],
+    ['the mysql schema', { schemas: ['clinspark', 'mysql'] }, /'schemas\[1\]' is "mysql", a system or internal schema/],
+    ['a short password', { passwordLength: 47 }, /'passwordLength' is 47; the read-only account's password has 48 to 128 characters/],
+    ['no binlog retention', { binlogRetentionHours: 0 }, /'binlogRetentionHours' is 0; Aurora MySQL keeps binary logs 1 to 2160 hours/],
+    ['a bad instance class', { instanceClass: 'r7g.large' }, /'instanceClass' is "r7g\.large"/],
+    ['one name for both accounts', { readOnlyUsername: 'clinspark_repl' }, /'readOnlyUsername' and 'replicationUsername' are both "clinspark_repl"/],
+    ['a rotation period of hours', { rotationPeriod: Duration.hours(36) }, /'rotationPeriod' is 1\.5 days; give whole days from 1 to 365/],
+    ['a token as recipient', { credentials: { recipientArn: Fn.importValue('recipient'), issueDate: '2027-01-01' } }, /'credentials\.recipientArn' is a token; give a literal value/],
+  ])('GIVEN %s THEN a ClinSparkPropsError names the prop and the fix', (_, overrides, message) => {
+    expect(() => build(overrides)).toThrow(message);
+    expect(() => build(overrides)).toThrow(/^ReplicaValidation\/Case\d+\/ReadReplica: /);
+  });
+});
