@@ -204,14 +204,22 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       publiclyAccessible: false,
     };
     const capacity = props.capacity;
+    const zones = props.vpc.availabilityZones;
+    const zone = (i: number): string | undefined => (zones.length > 1 ? zones[i % zones.length] : undefined);
     const writer =
       capacity.mode === 'serverless'
         ? rds.ClusterInstance.serverlessV2('Writer', instanceDefaults)
-        : rds.ClusterInstance.provisioned('Writer', { ...instanceDefaults, instanceType: instanceType(capacity.instanceClass) });
+        : rds.ClusterInstance.provisioned('Writer', { ...instanceDefaults, instanceType: instanceType(capacity.instanceClass), availabilityZone: zone(0) });
     const readers =
       capacity.mode === 'provisioned'
         ? Array.from({ length: capacity.readers }, (_, i) =>
-            rds.ClusterInstance.provisioned(`Reader${i + 1}`, { ...instanceDefaults, instanceType: instanceType(capacity.instanceClass), promotionTier: 1 }),
+            rds.ClusterInstance.provisioned(`Reader${i + 1}`, {
+              ...instanceDefaults,
+              instanceType: instanceType(capacity.instanceClass),
+              promotionTier: 1,
+              // A standby in another zone than the writer, so a zone failure leaves a promotable copy.
+              availabilityZone: zone(i + 1),
+            }),
           )
         : [];
 

@@ -108,11 +108,15 @@ describe('ClinSpark databases in the example fleet', () => {
     for (const i of Object.values(data(env).findResources('AWS::RDS::DBInstance'))) expect(i.Properties.DBInstanceClass).toBe('db.serverless');
   });
 
-  test('PROD runs a provisioned writer and a standby reader per cluster', () => {
+  test('PROD runs a provisioned writer and a standby reader in another availability zone per cluster', () => {
     const instances = Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'));
     expect(instances).toHaveLength(4);
     expect(instances.every((i) => i.Properties.DBInstanceClass === 'db.r7g.large')).toBe(true);
-    expect(instances.filter((i) => i.Properties.PromotionTier === 1)).toHaveLength(2);
+    const readers = instances.filter((i) => i.Properties.PromotionTier === 1);
+    const writers = instances.filter((i) => i.Properties.PromotionTier !== 1);
+    expect(readers).toHaveLength(2);
+    expect(writers.map((w) => w.Properties.AvailabilityZone)).toEqual(['eu-west-1a', 'eu-west-1a']);
+    expect(readers.map((r) => r.Properties.AvailabilityZone)).toEqual(['eu-west-1b', 'eu-west-1b']);
   });
 
   test('master and application secrets are separate, KMS-encrypted and rotated', () => {

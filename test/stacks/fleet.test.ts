@@ -75,4 +75,34 @@ describe('example fleet stacks', () => {
       expect(env.data.dependencies.map((d: Stack) => d.stackName)).not.toContain(env.app.stackName);
     }
   });
+
+  describe('network of an environment', () => {
+    const t = () => fleet.template('clinspark-northwind-prod-data');
+
+    test('three subnet tiers per zone: public (no automatic public IPs), application with NAT, isolated database', () => {
+      const subnets = Object.entries(t().findResources('AWS::EC2::Subnet'));
+      const tier = (name: string) => subnets.filter(([id]) => id.startsWith(`NetworkVpc${name}Subnet`));
+      expect(tier('Public')).toHaveLength(3);
+      expect(tier('Application')).toHaveLength(3);
+      expect(tier('Database')).toHaveLength(3);
+      for (const [, s] of tier('Public')) expect(s.Properties.MapPublicIpOnLaunch).toBe(false);
+      const routes = Object.entries(t().findResources('AWS::EC2::Route'));
+      expect(routes.filter(([id]) => id.startsWith('NetworkVpcDatabaseSubnet'))).toEqual([]);
+      expect(routes.filter(([id]) => id.startsWith('NetworkVpcApplicationSubnet')).every(([, r]) => r.Properties.NatGatewayId)).toBe(true);
+    });
+
+    test('flow logs of all traffic go to a KMS-encrypted log group', () => {
+      const flowLogs = Object.values(t().findResources('AWS::EC2::FlowLog'));
+      expect(flowLogs).toHaveLength(1);
+      expect(flowLogs[0].Properties).toMatchObject({ TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', ResourceType: 'VPC' });
+      const group = t().toJSON().Resources[flowLogs[0].Properties.LogGroupName.Ref];
+      expect(group.Properties.KmsKeyId).toBeDefined();
+    });
+
+    test('the default security group is closed and S3 is reached through a gateway endpoint', () => {
+      t().resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+      const endpoints = Object.values(t().findResources('AWS::EC2::VPCEndpoint'));
+      expect(endpoints.map((e) => [e.Properties.VpcEndpointType, JSON.stringify(e.Properties.ServiceName)])).toEqual([['Gateway', expect.stringContaining('.s3')]]);
+    });
+  });
 });
