@@ -1,10 +1,9 @@
 import * as path from 'path';
-import { Arn, ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -13,7 +12,7 @@ import { ClinSparkFunction } from '../core/clinspark-function';
 import { ClinSparkProvider } from '../core/clinspark-provider';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
-import { ClinSparkDatabase, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
+import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
 import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName } from './credentials';
 
 /** What the replica needs of its source: PROD Main's ClinSparkDatabase satisfies it. */
@@ -39,7 +38,15 @@ export interface ReadReplicaCredentialDelivery {
   readonly collectionDays?: number;
 }
 
-export interface ReadReplicaProps {
+/**
+ * Windows, removal policies, logs and description are those of ClinSparkDatabase (the replica is
+ * one), given by the environment catalog.
+ */
+export interface ReadReplicaProps
+  extends Pick<
+    ClinSparkDatabaseProps,
+    'backupWindow' | 'maintenanceWindow' | 'removalPolicy' | 'deletionProtection' | 'keyRemovalPolicy' | 'logKey' | 'logRetention' | 'logRemovalPolicy'
+  > {
   /** The VPC of PROD (the replica, its functions and the source are in it). */
   readonly vpc: ec2.IVpc;
   /** Isolated database subnets in at least two availability zones. */
@@ -101,19 +108,6 @@ export interface ReadReplicaProps {
    * @default Duration.days(7)
    */
   readonly backupRetention?: Duration;
-  /** Daily, UTC, "hh:mm-hh:mm". */
-  readonly backupWindow: string;
-  /** Weekly, UTC, "ddd:hh:mm-ddd:hh:mm". */
-  readonly maintenanceWindow: string;
-  /** What a stack deletion does to the replica cluster (the catalog's database policy). */
-  readonly removalPolicy: RemovalPolicy;
-  readonly deletionProtection: boolean;
-  /** What happens to the keys and secrets when they leave the stack. */
-  readonly keyRemovalPolicy: RemovalPolicy;
-  /** Key of the log groups (audit, error, slow query, functions). */
-  readonly logKey: kms.IKey;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** Enhanced monitoring interval. @default Duration.seconds(60) */
   readonly monitoringInterval?: Duration;
   /** Short description for resource descriptions, e.g. "acme/prod read replica". */

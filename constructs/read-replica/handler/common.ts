@@ -6,7 +6,7 @@
  *
  * Bundled with esbuild into each handler: static imports only.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetRandomPasswordCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
 import { connectTls, DatabaseSecret, readDatabaseSecret } from '../../core/runtime/database';
 
@@ -212,4 +212,21 @@ export function userNameProperty(props: Readonly<Record<string, unknown>>, name:
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A new password from Secrets Manager (GetRandomPassword: every included character class, no
+ * space, none of `excludeCharacters`), registered with the redactor before anything can log it.
+ */
+export async function generatePassword(client: SecretsManagerClient, length: number, excludeCharacters: string, redactor: Redactor, label: string): Promise<string> {
+  let password: string | undefined;
+  try {
+    const out = await client.send(new GetRandomPasswordCommand({ PasswordLength: length, ExcludeCharacters: excludeCharacters, IncludeSpace: false, RequireEachIncludedType: true }));
+    password = out.RandomPassword;
+  } catch (error) {
+    throw wrapError(`${label}: GetRandomPassword failed`, error, redactor);
+  }
+  if (!password) throw new HandlerError(`${label}: GetRandomPassword returned no password`);
+  redactor.add(password);
+  return password;
 }

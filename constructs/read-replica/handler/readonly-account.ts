@@ -23,12 +23,12 @@
  *
  * Never logs, returns or throws the password.
  */
-import { GetRandomPasswordCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
   ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, DELETE_CONNECT_TIMEOUT_MS, describeError,
-  granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
+  generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
   requiredString, userNameProperty, wrapError,
 } from './common';
 
@@ -152,21 +152,8 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     }
   }
 
-  async function generatePassword(client: SecretsManagerClient, length: number, redactor: Redactor): Promise<string> {
-    let password: string | undefined;
-    try {
-      const out = await client.send(new GetRandomPasswordCommand({
-        PasswordLength: length,
-        ExcludeCharacters: EXCLUDED_PASSWORD_CHARACTERS,
-        IncludeSpace: false,
-        RequireEachIncludedType: true,
-      }));
-      password = out.RandomPassword;
-    } catch (error) {
-      throw wrapError('GetRandomPassword failed', error, redactor);
-    }
-    if (!password) throw new HandlerError('GetRandomPassword returned no password');
-    redactor.add(password);
+  async function newPassword(client: SecretsManagerClient, length: number, redactor: Redactor): Promise<string> {
+    const password = await generatePassword(client, length, EXCLUDED_PASSWORD_CHARACTERS, redactor, 'read-only account');
     const violation = passwordPolicyViolation(password, length);
     if (violation) throw new HandlerError(`GetRandomPassword returned a password that breaks the policy: ${violation}`);
     return password;
@@ -266,7 +253,7 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       const stored = await readStored(client, props.accountSecretArn, redactor);
       const reuse = stored && stored.username === props.username && stored.issueDate === props.issueDate &&
         passwordPolicyViolation(stored.password, MIN_PASSWORD_LENGTH) === null;
-      const password = reuse ? stored.password : await generatePassword(client, props.passwordLength, redactor);
+      const password = reuse ? stored.password : await newPassword(client, props.passwordLength, redactor);
       const record: StoredAccount = { username: props.username, password, host: replica.host, port: replica.port, issueDate: props.issueDate };
       if (!reuse || stored.host !== replica.host || stored.port !== replica.port) {
         await store(client, props.accountSecretArn, record, redactor);

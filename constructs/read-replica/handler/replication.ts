@@ -50,14 +50,14 @@
  */
 import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
-  DescribeSecretCommand, GetRandomPasswordCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
+  DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
   ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, DELETE_CONNECT_TIMEOUT_MS, describeError,
-  granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
+  generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
   sleep, userNameProperty, wrapError,
 } from './common';
 
@@ -610,20 +610,7 @@ function createEngine(options: ReplicationHandlerOptions) {
       log.info(`createSecret: version ${event.ClientRequestToken} already exists`);
       return;
     }
-    let password: string | undefined;
-    try {
-      const out = await client.send(new GetRandomPasswordCommand({
-        PasswordLength: MAX_REPLICATION_PASSWORD_LENGTH,
-        ExcludeCharacters: REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
-        IncludeSpace: false,
-        RequireEachIncludedType: true,
-      }));
-      password = out.RandomPassword;
-    } catch (error) {
-      throw wrapError('rotation: GetRandomPassword failed', error, redactor);
-    }
-    if (!password) throw new HandlerError('rotation: GetRandomPassword returned no password');
-    redactor.add(password);
+    const password = await generatePassword(client, MAX_REPLICATION_PASSWORD_LENGTH, REPLICATION_PASSWORD_EXCLUDED_CHARACTERS, redactor, 'rotation');
     const next = { ...(JSON.parse(currentRaw as string) as Record<string, unknown>), username: props.replicationUser, password };
     try {
       await client.send(new PutSecretValueCommand({ SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken, SecretString: JSON.stringify(next), VersionStages: ['AWSPENDING'] }));
