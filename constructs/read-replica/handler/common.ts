@@ -230,3 +230,32 @@ export async function generatePassword(client: SecretsManagerClient, length: num
   redactor.add(password);
   return password;
 }
+
+type RequestHandler = (event: CustomResourceEvent, client: SecretsManagerClient, redactor: Redactor, log: Logger) => Promise<CustomResourceResponse>;
+
+/**
+ * The custom-resource entry point of a handler: a fresh redactor and logger per event, Create and
+ * Update to `apply`, Delete to `remove`; every error leaves as a HandlerError whose message has
+ * been redacted (no password can reach CloudFormation's events or the logs).
+ */
+export function customResourceHandler(
+  name: string,
+  steps: { readonly apply: RequestHandler; readonly remove: RequestHandler },
+  secretsManager?: SecretsManagerClient,
+): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
+  return async (event) => {
+    const redactor = new Redactor();
+    const log = new Logger(name, redactor);
+    const client = secretsManager ?? new SecretsManagerClient({});
+    log.info(`${event.RequestType} ${event.LogicalResourceId ?? ''} ${event.PhysicalResourceId ?? ''}`.trim());
+    try {
+      if (event.RequestType === 'Delete') return await steps.remove(event, client, redactor, log);
+      if (event.RequestType === 'Create' || event.RequestType === 'Update') return await steps.apply(event, client, redactor, log);
+      throw new HandlerError(`unknown RequestType ${JSON.stringify((event as { RequestType?: unknown }).RequestType)}`);
+    } catch (error) {
+      const safe = error instanceof HandlerError ? error : new HandlerError(redactor.redact(describeError(error)));
+      log.warn(`${event.RequestType} failed: ${safe.message}`);
+      throw safe;
+    }
+  };
+}

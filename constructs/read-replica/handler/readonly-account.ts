@@ -27,7 +27,7 @@ import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
-  ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, DELETE_CONNECT_TIMEOUT_MS, describeError,
+  ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
   generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
   requiredString, userNameProperty, wrapError,
 } from './common';
@@ -326,21 +326,7 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     return { PhysicalResourceId: physicalId };
   }
 
-  return async (event: CustomResourceEvent): Promise<CustomResourceResponse> => {
-    const redactor = new Redactor();
-    const log = new Logger('read-replica-readonly-account', redactor);
-    const client = options.secretsManager ?? new SecretsManagerClient({});
-    log.info(`${event.RequestType} ${event.LogicalResourceId ?? ''} ${event.PhysicalResourceId ?? ''}`.trim());
-    try {
-      if (event.RequestType === 'Delete') return await remove(event, client, redactor, log);
-      if (event.RequestType === 'Create' || event.RequestType === 'Update') return await apply(event, client, redactor, log);
-      throw new HandlerError(`unknown RequestType ${JSON.stringify((event as { RequestType?: unknown }).RequestType)}`);
-    } catch (error) {
-      const safe = error instanceof HandlerError ? error : new HandlerError(redactor.redact(describeError(error)));
-      log.warn(`${event.RequestType} failed: ${safe.message}`);
-      throw safe;
-    }
-  };
+  return customResourceHandler('read-replica-readonly-account', { apply, remove }, options.secretsManager);
 }
 
 /** The Lambda entry point (Provider framework onEvent). */

@@ -56,7 +56,7 @@ import {
 import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
-  ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, DELETE_CONNECT_TIMEOUT_MS, describeError,
+  ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
   generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
   sleep, userNameProperty, wrapError,
 } from './common';
@@ -705,22 +705,7 @@ function createEngine(options: ReplicationHandlerOptions) {
 
 export function createReplicationHandler(options: ReplicationHandlerOptions = {}): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
   const { apply, remove } = createEngine(options);
-  return async (event: CustomResourceEvent): Promise<CustomResourceResponse> => {
-    const redactor = new Redactor();
-    const log = new Logger('read-replica-replication', redactor);
-    const client = options.secretsManager ?? new SecretsManagerClient({});
-    log.info(`${event.RequestType} ${event.LogicalResourceId ?? ''} ${event.PhysicalResourceId ?? ''}`.trim());
-    try {
-      if (event.RequestType === 'Delete') return await remove(event, client, redactor, log);
-      if (event.RequestType === 'Create' || event.RequestType === 'Update') return await apply(event, client, redactor, log);
-      throw new HandlerError(`unknown RequestType ${JSON.stringify((event as { RequestType?: unknown }).RequestType)}`);
-    } catch (error) {
-      // Only HandlerErrors leave this function: their messages are redacted.
-      const safe = error instanceof HandlerError ? error : new HandlerError(redactor.redact(describeError(error)));
-      log.warn(`${event.RequestType} failed: ${safe.message}`);
-      throw safe;
-    }
-  };
+  return customResourceHandler('read-replica-replication', { apply, remove }, options.secretsManager);
 }
 
 /**
