@@ -129,11 +129,6 @@ function readYaml<T>(configDir: string, relative: string, schema: z.ZodType<T>):
   return { file: relative, raw, value: parsed.success ? parsed.data : undefined, shapeIssues: issues, doc, lines };
 }
 
-export interface LoadOptions {
-  /** Validate every file but keep only this customer (and no platform) in the result. */
-  readonly onlyCustomer?: string;
-}
-
 /** Reads every file of a fleet without throwing; the caller decides what to do with issues. */
 export function readFleet(configDir: string): {
   customers: SourceFile<CustomerConfig>[];
@@ -176,20 +171,8 @@ export function readFleet(configDir: string): {
  * Loads and validates a fleet. Throws ConfigValidationError with every problem when anything is
  * wrong; nothing is returned (and so nothing is synthesised) for a fleet that fails.
  */
-export function loadFleet(configDir: string, options: LoadOptions = {}): Fleet {
+export function loadFleet(configDir: string): Fleet {
   const { customers, platform, issues } = readFleet(configDir);
-  if (options.onlyCustomer !== undefined && !customers.some((c) => c.value?.slug === options.onlyCustomer)) {
-    issues.push({
-      file: 'customers/',
-      path: [],
-      message: `no customer '${options.onlyCustomer}' in ${configDir}; customers are ${customers.map((c) => c.value?.slug ?? c.file).join(', ') || '(none)'}`,
-    });
-  }
   if (issues.length > 0) throw new ConfigValidationError(configDir, issues);
-  const values = customers.map((c) => c.value as CustomerConfig);
-  return {
-    configDir,
-    customers: options.onlyCustomer !== undefined ? values.filter((c) => c.slug === options.onlyCustomer) : values,
-    platform: options.onlyCustomer !== undefined ? undefined : platform?.value,
-  };
+  return { configDir, customers: customers.map((c) => c.value as CustomerConfig), platform: platform?.value };
 }

@@ -136,6 +136,20 @@ export async function connect(secret: DatabaseSecret, label: string, redactor: R
 }
 
 /** Ends a connection, ignoring errors (the connection may already be broken). */
+/** Tries credentials over TLS: true if they log in, false on access denied (1045), throws otherwise. */
+export async function canLogin(secret: DatabaseSecret, label: string, redactor: Redactor, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
+  let conn: mysql.Connection | undefined;
+  try {
+    conn = await connect(secret, label, redactor, connectTimeoutMs);
+    return true;
+  } catch (error) {
+    if ((error as HandlerError).errno === 1045) return false;
+    throw error;
+  } finally {
+    await closeQuietly(conn);
+  }
+}
+
 export async function closeQuietly(conn: mysql.Connection | undefined): Promise<void> {
   if (!conn) return;
   try {

@@ -25,9 +25,9 @@
  */
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
-import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
+import { quoteIdentifier } from '../../core/runtime/database';
 import {
-  ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
+  ACCOUNT_HOST, canLogin, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
   generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
   requiredString, userNameProperty, wrapError,
 } from './common';
@@ -167,18 +167,6 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     }
   }
 
-  async function canLogin(replica: DatabaseSecret, username: string, password: string, redactor: Redactor): Promise<boolean> {
-    let conn: mysql.Connection | undefined;
-    try {
-      conn = await connect({ host: replica.host, port: replica.port, username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs);
-      return true;
-    } catch (error) {
-      if ((error as HandlerError).errno === 1045) return false;
-      throw error;
-    } finally {
-      await closeQuietly(conn);
-    }
-  }
 
   async function resolveSchemas(conn: mysql.Connection, props: ReadOnlyAccountProperties, redactor: Redactor): Promise<string[]> {
     const rows = await query(conn, 'replica: list schemas', 'SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA', [], redactor);
@@ -283,11 +271,11 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       for (const change of changes) log.info(`replica ${replica.host}: ${account}: ${change}`);
 
       // 4. The stored password must log in (over TLS); repair drift once.
-      if (!(await canLogin(replica, props.username, password, redactor))) {
+      if (!(await canLogin({ host: replica.host, port: replica.port, username: props.username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs))) {
         if (passwordSet) throw new HandlerError(`replica: ${account} cannot log in with the password just set`);
         await query(conn, `replica: ALTER USER ${account} (repair)`, 'ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [props.username, ACCOUNT_HOST, password], redactor);
         log.warn(`replica ${replica.host}: the password of ${account} did not match the account secret; reset to the stored value`);
-        if (!(await canLogin(replica, props.username, password, redactor))) throw new HandlerError(`replica: ${account} cannot log in with the stored password`);
+        if (!(await canLogin({ host: replica.host, port: replica.port, username: props.username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs))) throw new HandlerError(`replica: ${account} cannot log in with the stored password`);
       } else if (!passwordSet && changes.length === 0) {
         log.info(`replica ${replica.host}: ${account} unchanged (${schemas.length} schemas)`);
       }

@@ -56,7 +56,7 @@ import {
 import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
-  ACCOUNT_HOST, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
+  ACCOUNT_HOST, canLogin, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
   generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
   sleep, userNameProperty, wrapError,
 } from './common';
@@ -322,7 +322,7 @@ function createEngine(options: ReplicationHandlerOptions) {
 
     let passwordChanged = false;
     let sslRepaired = false;
-    if (!(await canLogin(source, user, password, redactor))) {
+    if (!(await canLogin({ host: source.host, port: source.port, username: user, password }, 'source: check the replication password', redactor, connectTimeoutMs))) {
       await query(conn, `source: ALTER USER ${account} (password)`, 'ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [user, ACCOUNT_HOST, password], redactor);
       log.info(`source ${source.host}: password of ${account} set to the value of the replication secret`);
       passwordChanged = true;
@@ -352,19 +352,6 @@ function createEngine(options: ReplicationHandlerOptions) {
     return { created: false, passwordChanged };
   }
 
-  /** Tries the replication credentials against the source over TLS; false only on access denied. */
-  async function canLogin(source: DatabaseSecret, user: string, password: string, redactor: Redactor): Promise<boolean> {
-    let conn: mysql.Connection | undefined;
-    try {
-      conn = await connect({ host: source.host, port: source.port, username: user, password }, 'source: check the replication password', redactor, connectTimeoutMs);
-      return true;
-    } catch (error) {
-      if ((error as HandlerError).errno === 1045) return false;
-      throw error;
-    } finally {
-      await closeQuietly(conn);
-    }
-  }
 
   async function configureReplica(conn: mysql.Connection, existing: ReplicaStatus | undefined, props: ReplicationProperties, password: string, redactor: Redactor, log: Logger): Promise<void> {
     if (existing) {
@@ -646,7 +633,7 @@ function createEngine(options: ReplicationHandlerOptions) {
   async function testPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
     const password = await pendingPassword(client, event, props, redactor);
     const source = await readAdminSecret(client, props.sourceSecretArn, 'source', redactor);
-    if (!(await canLogin(source, props.replicationUser, password, redactor))) {
+    if (!(await canLogin({ host: source.host, port: source.port, username: props.replicationUser, password }, 'source: check the replication password', redactor, connectTimeoutMs))) {
       throw new HandlerError(`testSecret: '${props.replicationUser}' cannot log in to the source ${source.host} with the AWSPENDING password`);
     }
     const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
