@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead } from '../core/grants';
-import { databaseParameters } from './parameters';
+import { PROTECTED_PARAMETERS, checkParameters, clusterParameters, instanceParameters } from './parameters';
 
 /** Capacity of a cluster: Aurora Serverless v2 (may scale to zero) or provisioned instances. */
 export type DatabaseCapacitySpec =
@@ -109,7 +109,9 @@ export interface ClinSparkDatabaseProps {
    */
   readonly applicationAccount?: ApplicationAccountOptions;
   /**
-   * Extra cluster parameters (e.g. read_only for a replica). Cannot weaken TLS or auditing.
+   * Extra cluster-level parameters (e.g. read_only for a replica). Each must be a modifiable
+   * cluster-level parameter of Aurora MySQL 3 (checked against the committed parameter table), and
+   * none may set a TLS or audit parameter (PROTECTED_PARAMETERS): either is a construct error.
    * @default - none
    */
   readonly extraParameters?: Record<string, string>;
@@ -188,10 +190,25 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       allowAllOutbound: false,
     });
 
+    const extraParameters = props.extraParameters ?? {};
+    const overridden = Object.keys(extraParameters).filter((name) => PROTECTED_PARAMETERS.includes(name));
+    if (overridden.length > 0) {
+      throw new ClinSparkPropsError(this, `'extraParameters' sets ${overridden.join(', ')}; TLS and audit parameters are fixed by the construct and cannot be overridden`);
+    }
+    const clusterLevel = { ...clusterParameters({ replicationSource: props.replicationSource ?? false }), ...extraParameters };
+    const problems = checkParameters('cluster', clusterLevel);
+    if (problems.length > 0) {
+      throw new ClinSparkPropsError(this, `'extraParameters': ${problems.join('; ')} (Aurora would refuse the parameter group at deploy time)`);
+    }
     const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
       engine,
       description: `ClinSpark ${props.description}: TLS required, audit logging${props.replicationSource ? ', ROW binlog with GTID' : ''}`,
-      parameters: { ...databaseParameters({ replicationSource: props.replicationSource ?? false }), ...props.extraParameters },
+      parameters: clusterLevel,
+    });
+    const instanceParameterGroup = new rds.ParameterGroup(this, 'InstanceParameters', {
+      engine,
+      description: `ClinSpark ${props.description}: slow-query log to CloudWatch Logs`,
+      parameters: instanceParameters(),
     });
 
     const insightsAdvanced = (props.databaseInsights ?? 'standard') === 'advanced';
@@ -202,6 +219,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       autoMinorVersionUpgrade: false,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       publiclyAccessible: false,
+      parameterGroup: instanceParameterGroup,
     };
     const capacity = props.capacity;
     const zones = props.vpc.availabilityZones;

@@ -118,7 +118,7 @@ describe('guarantee 1: a separate, read-only copy of PROD Main that no applicati
       Parameters: Match.objectLike({
         read_only: '1',
         'replicate-wild-ignore-table': 'mysql.%',
-        gtid_mode: 'ON',
+        'gtid-mode': 'ON',
         enforce_gtid_consistency: 'ON',
         require_secure_transport: 'ON',
         server_audit_logging: '1',

@@ -44,15 +44,36 @@ describe('ClinSpark databases in the example fleet', () => {
           require_secure_transport: 'ON',
           server_audit_logging: '1',
           server_audit_events: 'CONNECT,QUERY_DDL,QUERY_DCL',
-          tls_version: 'TLSv1.2,TLSv1.3',
+          tls_version: 'TLSv1.2',
         });
+      }
+    }
+  });
+
+  test('the slow-query log is switched on in an instance parameter group on every database instance (instance-level parameters)', () => {
+    for (const env of ['acme-sandbox', 'northwind-prod', 'northwind-val', 'platform-community']) {
+      const t = data(env);
+      const instances = Object.values(t.findResources('AWS::RDS::DBInstance'));
+      expect(instances.length).toBeGreaterThan(0);
+      for (const i of instances) {
+        const ref = i.Properties.DBParameterGroupName?.Ref as string;
+        expect(ref).toBeDefined();
+        const group = t.toJSON().Resources[ref];
+        expect(group.Type).toBe('AWS::RDS::DBParameterGroup');
+        expect(group.Properties.Parameters).toEqual({ slow_query_log: '1', long_query_time: '2', log_output: 'FILE' });
+      }
+      for (const g of Object.values(t.findResources('AWS::RDS::DBClusterParameterGroup'))) {
+        expect(g.Properties.Parameters.slow_query_log).toBeUndefined();
       }
     }
   });
 
   test('binary logging in ROW format with GTID on PROD only', () => {
     for (const g of Object.values(data('northwind-prod').findResources('AWS::RDS::DBClusterParameterGroup'))) {
-      expect(g.Properties.Parameters).toMatchObject({ binlog_format: 'ROW', gtid_mode: 'ON', enforce_gtid_consistency: 'ON' });
+      expect(g.Properties.Parameters).toMatchObject({ binlog_format: 'ROW', 'gtid-mode': 'ON', enforce_gtid_consistency: 'ON' });
+      // Aurora lists binlog_row_image as not modifiable (its default is FULL), and gtid_mode is not the API name.
+      expect(g.Properties.Parameters.binlog_row_image).toBeUndefined();
+      expect(g.Properties.Parameters.gtid_mode).toBeUndefined();
     }
     for (const g of Object.values(data('acme-preprod').findResources('AWS::RDS::DBClusterParameterGroup'))) {
       expect(g.Properties.Parameters.binlog_format).toBeUndefined();
