@@ -6,6 +6,7 @@
  *   npx cdk synth -c config=<dir>         another fleet
  *   npx cdk synth -c customer=<slug>      one customer's stacks (`platform` for the vendor's)
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { ConfigValidationError, formatIssue, loadFleet } from '../lib/config';
@@ -13,6 +14,7 @@ import { buildComplianceReport, writeComplianceReport } from '../lib/compliance/
 import { enableComplianceGate } from '../lib/compliance/packs';
 import { buildFleet } from '../lib/fleet';
 import { PLATFORM_OWNER } from '../lib/config/model';
+import { StatefulLock, compareLock, statefulResources } from '../lib/stateful-lock';
 
 function fail(lines: string[]): never {
   process.stderr.write(`${lines.join('\n')}\n`);
@@ -60,3 +62,26 @@ if (synthError || !report.passed) {
     `clinspark: see ${path.relative(process.cwd(), written.markdown)} (and nag-report.json) for every rule, outcome and acknowledgement`,
   ]);
 }
+
+// The stateful lock of this fleet: no synthesised stack may replace or delete a locked stateful
+// resource (logical id gone, or a create-only property such as a database instance's zone or the
+// jump host's AMI changed) unless the lock has been updated on purpose and reviewed.
+const lockFile = path.resolve(String(app.node.tryGetContext('statefulLock') ?? path.join(configDir, 'stateful-lock.json')));
+const assembly = app.synth();
+if (fs.existsSync(lockFile)) {
+  const locked = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as StatefulLock;
+  const diff = compareLock(locked, statefulResources(app), new Set(assembly.stacks.map((s) => s.stackName)));
+  const problems = [...diff.changed, ...diff.missing.map((m) => `${m}: the locked stateful resource disappears (CloudFormation would delete it, or replace it under a new logical id)`)];
+  if (problems.length > 0) {
+    for (const stack of assembly.stacks) fs.rmSync(stack.templateFullPath, { force: true });
+    fail([
+      `clinspark: ${problems.length} change(s) would replace or delete stateful resources locked in ${path.relative(process.cwd(), lockFile)}; no template was written:`,
+      ...problems.slice(0, 50).map((p) => `  ${p}`),
+      ...(problems.length > 50 ? [`  ... and ${problems.length - 50} more`] : []),
+      `clinspark: if the replacement is intended and planned (data migrated, change record approved), run \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` and have the diff of the lock reviewed with the change`,
+    ]);
+  }
+} else {
+  process.stderr.write(`clinspark: note: ${path.relative(process.cwd(), lockFile)} does not exist, so replacements of stateful resources are not gated; create it with \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` once the fleet is deployed\n`);
+}
+process.stderr.write(`clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ${path.relative(process.cwd(), written.markdown)} (and nag-report.json)\n`);

@@ -42,7 +42,7 @@ export interface EnvironmentSpec {
   readonly policy: EnvironmentPolicy;
   readonly account: string;
   readonly region: string;
-  /** The configured zones, cut to the catalog's maxAzs. */
+  /** The configured zones in name order, cut to the catalog's maxAzs (listing order never matters). */
   readonly availabilityZones: readonly string[];
   readonly natGateways: number;
   readonly release: Release & { readonly imageTag: string };
@@ -131,7 +131,9 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
   const release = overrides.release ?? owner.release;
   const repo = parseEcrRepository(owner.image.repository);
   if (!repo) throw new Error(`unvalidated image repository ${owner.image.repository}`);
-  const azs = owner.aws.availabilityZones.slice(0, policy.network.maxAzs);
+  // Zones are used in name order, so the order they are listed in never matters: a re-ordered list
+  // would otherwise move subnets and database instances (AvailabilityZone is create-only).
+  const azs = [...owner.aws.availabilityZones].sort().slice(0, policy.network.maxAzs);
   const app = overrides.sizing?.app;
   return {
     id: `${owner.slug}/${name}`,

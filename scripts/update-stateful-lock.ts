@@ -1,19 +1,31 @@
 /**
- * Rewrites stateful-lock.json from the example fleet. Run it only when a change to stateful
- * resources is intended (a new resource, or a replacement that has been planned with a data
- * migration), and have the diff of stateful-lock.json reviewed with the change.
+ * Rewrites a fleet's stateful lock (`<config dir>/stateful-lock.json`; default: the example fleet
+ * in config/). Run it only when a change to stateful resources is intended (a new resource, or a
+ * replacement that has been planned with a data migration), and have the diff of the lock file
+ * reviewed with the change.
+ *
+ *   npm run stateful-lock:update [-- <config dir>]
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadFleet } from '../lib/config';
+import { ConfigValidationError, formatIssue, loadFleet } from '../lib/config';
 import { buildFleet } from '../lib/fleet';
 import { offlineApp } from '../lib/offline-app';
 import { statefulResources } from '../lib/stateful-lock';
 
-const root = path.join(__dirname, '..');
+const configDir = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'config'));
+let fleet;
+try {
+  fleet = loadFleet(configDir);
+} catch (e) {
+  if (!(e instanceof ConfigValidationError)) throw e;
+  process.stderr.write(`stateful-lock: configuration in ${configDir} has ${e.issues.length} problem(s); nothing written:\n${e.issues.map(formatIssue).join('\n')}\n`);
+  process.exit(1);
+}
 const app = offlineApp();
-buildFleet(app, loadFleet(path.join(root, 'config')));
+buildFleet(app, fleet);
 const lock = statefulResources(app);
-fs.writeFileSync(path.join(root, 'stateful-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
+const file = path.join(configDir, 'stateful-lock.json');
+fs.writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 const count = Object.values(lock).reduce((n, r) => n + Object.keys(r).length, 0);
-process.stdout.write(`stateful-lock.json: ${count} stateful resources in ${Object.keys(lock).length} stacks\n`);
+process.stdout.write(`${path.relative(process.cwd(), file)}: ${count} stateful resources in ${Object.keys(lock).length} stacks\n`);

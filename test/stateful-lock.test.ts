@@ -9,7 +9,7 @@ import * as path from 'path';
 import { StatefulLock, compareLock, statefulResources } from '../lib/stateful-lock';
 import { buildTestFleet } from './support/fleet';
 
-const lockFile = path.join(__dirname, '..', 'stateful-lock.json');
+const lockFile = path.join(__dirname, '..', 'config', 'stateful-lock.json');
 
 describe('stateful lock', () => {
   const locked = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as StatefulLock;

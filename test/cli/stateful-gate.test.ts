@@ -1,0 +1,84 @@
+/**
+ * Configuration changes that would replace stateful resources cannot be made by accident: through
+ * the real `cdk synth`, re-ordering the availability zones changes nothing, and a new jump-host
+ * AMI (or a different set of zones) is refused against the fleet's stateful lock, naming the
+ * resource, the create-only property and both values, with no template written.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { StatefulLock, compareLock } from '../../lib/stateful-lock';
+
+const root = path.join(__dirname, '..', '..');
+const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' };
+const temps: string[] = [];
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
+/** A copy of the example fleet with northwind.yaml edited. */
+function fleetWith(edit: (northwind: string) => string): string {
+  const dir = tempDir('clinspark-gate-fleet-');
+  fs.cpSync(path.join(root, 'config'), dir, { recursive: true });
+  const file = path.join(dir, 'customers', 'northwind.yaml');
+  const before = fs.readFileSync(file, 'utf8');
+  const after = edit(before);
+  expect(after).not.toBe(before);
+  fs.writeFileSync(file, after);
+  return dir;
+}
+
+function synth(configDir: string): { status: number | null; stderr: string; templates: string[] } {
+  const outdir = tempDir('clinspark-gate-out-');
+  const r = spawnSync(cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`, '-c', 'customer=northwind'], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
+  return { status: r.status, stderr: r.stderr, templates: fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')) };
+}
+
+afterAll(() => {
+  for (const dir of temps) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('stateful lock gate in cdk synth', () => {
+  test('re-ordering aws.availabilityZones changes no zone of any database instance or subnet', () => {
+    const r = synth(fleetWith((y) => y.replace('[eu-west-1a, eu-west-1b, eu-west-1c]', '[eu-west-1c, eu-west-1a, eu-west-1b]')));
+    expect(r.stderr).not.toMatch(/would replace or delete stateful resources/);
+    expect(r.status).toBe(0);
+    expect(r.templates.length).toBeGreaterThan(0);
+  }, 200_000);
+
+  test('a new jump-host AMI is refused as a replacement of the jump host, naming both AMIs', () => {
+    const r = synth(fleetWith((y) => y.replace('jumpHostAmi: ami-0a1b2c3d4e5f60718', 'jumpHostAmi: ami-0fedcba9876543210')));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /clinspark-northwind-prod-replica\/JumpHostInstance\w+ \(AWS::EC2::Instance\): ImageId changes from ami-0a1b2c3d4e5f60718 to ami-0fedcba9876543210; this create-only property makes CloudFormation replace the resource: .*new SSH host keys/,
+    );
+    expect(r.stderr).toMatch(/npm run stateful-lock:update -- /);
+    expect(r.stderr).not.toMatch(/^\s+at .*\.(ts|js):\d+/m);
+    expect(r.templates).toEqual([]);
+  }, 200_000);
+});
+
+describe('compareLock', () => {
+  const locked: StatefulLock = {
+    s: { Writer: { type: 'AWS::RDS::DBInstance', createOnly: { AvailabilityZone: 'eu-west-1a' } }, Key: 'AWS::KMS::Key' },
+    other: { Gone: 'AWS::KMS::Key' },
+  };
+
+  test('a moved database instance is a replacement, named with both zones', () => {
+    const current: StatefulLock = { s: { Writer: { type: 'AWS::RDS::DBInstance', createOnly: { AvailabilityZone: 'eu-west-1b' } }, Key: 'AWS::KMS::Key' }, other: { Gone: 'AWS::KMS::Key' } };
+    expect(compareLock(locked, current).changed).toEqual([
+      's/Writer (AWS::RDS::DBInstance): AvailabilityZone changes from eu-west-1a to eu-west-1b; this create-only property makes CloudFormation replace the resource: the database instance is deleted and created anew in the other zone',
+    ]);
+  });
+
+  test('stacks outside the synthesised set are not compared', () => {
+    const current: StatefulLock = { s: locked.s };
+    expect(compareLock(locked, current).missing).toEqual(['other/Gone (AWS::KMS::Key)']);
+    expect(compareLock(locked, current, new Set(['s']))).toEqual({ missing: [], changed: [], unlocked: [] });
+  });
+});
