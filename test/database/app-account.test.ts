@@ -31,6 +31,8 @@ describe('application account handler', () => {
   let admin: mysql.Connection;
   let schema: string;
   let other: string;
+  // The handler logs each step for CloudWatch; tests that check the log lines capture them themselves.
+  beforeEach(() => void jest.spyOn(console, 'log').mockImplementation(() => undefined));
   beforeAll(async () => {
     admin = await adminConnection();
     schema = await scratchDatabase('appacct');
