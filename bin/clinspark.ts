@@ -52,7 +52,7 @@ try {
   synthError = e as Error;
 }
 const report = buildComplianceReport(recorder, app);
-const written = writeComplianceReport(report, app.outdir);
+const written = writeComplianceReport(report, app.outdir, recorder);
 if (synthError || !report.passed) {
   const failures = recorder.failures();
   fail([
@@ -84,4 +84,4 @@ if (fs.existsSync(lockFile)) {
 } else {
   process.stderr.write(`clinspark: note: ${path.relative(process.cwd(), lockFile)} does not exist, so replacements of stateful resources are not gated; create it with \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` once the fleet is deployed\n`);
 }
-process.stderr.write(`clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ${path.relative(process.cwd(), written.markdown)} (and nag-report.json)\n`);
+process.stderr.write(`clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ${path.relative(process.cwd(), written.markdown)} (and nag-report.json, ${written.csv.length} classic cdk-nag CSV reports beside it)\n`);

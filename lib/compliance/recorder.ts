@@ -23,7 +23,11 @@ export interface RuleRecord {
   readonly ruleId: string;
   readonly info: string;
   readonly explanation: string;
+  /** The pack's own level for the rule (the gate raises every finding to an error). */
+  readonly level: 'Error' | 'Warning' | 'Info';
   compliant: number;
+  /** The resources found compliant (for the classic CSV report; paths are read when it is written). */
+  readonly compliantResources: CfnResource[];
   notApplicable: number;
   readonly nonCompliant: ResourceFinding[];
   readonly acknowledged: ResourceFinding[];
@@ -70,7 +74,8 @@ export class ComplianceRecorder {
     }
     let rec = rules.get(ruleId);
     if (!rec) {
-      rec = { pack, ruleId, info: params.info, explanation: params.explanation, compliant: 0, notApplicable: 0, nonCompliant: [], acknowledged: [], errors: [] };
+      const level = params.level === NagMessageLevel.WARN ? 'Warning' : params.level === NagMessageLevel.INFO ? 'Info' : 'Error';
+      rec = { pack, ruleId, info: params.info, explanation: params.explanation, level, compliant: 0, compliantResources: [], notApplicable: 0, nonCompliant: [], acknowledged: [], errors: [] };
       rules.set(ruleId, rec);
     }
     return rec;
@@ -103,7 +108,10 @@ export class ComplianceRecorder {
         else rec.errors.push({ ...f, error: (e as Error).message });
         throw e;
       }
-      if (result === NagRuleCompliance.COMPLIANT || (Array.isArray(result) && result.length === 0)) rec.compliant++;
+      if (result === NagRuleCompliance.COMPLIANT || (Array.isArray(result) && result.length === 0)) {
+        rec.compliant++;
+        rec.compliantResources.push(node);
+      }
       else if (result === NagRuleCompliance.NOT_APPLICABLE) rec.notApplicable++;
       else {
         const ids = Array.isArray(result) ? result.map((finding) => `${ruleId}[${finding}]`) : [ruleId];

@@ -121,13 +121,59 @@ export function renderComplianceMarkdown(report: ComplianceReport): string {
   return lines.join('\n');
 }
 
-/** Writes `compliance/nag-report.json` and `compliance/nag-report.md` under `outdir`. */
-export function writeComplianceReport(report: ComplianceReport, outdir: string): { json: string; markdown: string } {
+/** The header of cdk-nag's classic per-stack CSV report (cdk-nag 2's NagReportLogger). */
+export const NAG_CSV_HEADER = 'Rule ID,Resource ID,Compliance,Exception Reason,Rule Level,Rule Info';
+
+const csvField = (s: string) => `"${s.replace(/"/g, '""').replace(/\r?\n/g, ' ')}"`;
+
+/**
+ * cdk-nag's classic CSV reports, one per pack and stack (`<Pack>-<stack>-NagReport.csv`), for
+ * tools that read them: one line per rule and resource evaluated, with the classic compliance
+ * values `Compliant`, `Non-Compliant`, `Suppressed` (acknowledged; the reason in Exception
+ * Reason) and `UNKNOWN` (the rule failed to evaluate). Not-applicable evaluations have no line,
+ * as in cdk-nag. File name -> content.
+ */
+export function renderNagCsvReports(recorder: ComplianceRecorder): Map<string, string> {
+  const files = new Map<string, string[]>();
+  const line = (file: string, cells: string[]) => {
+    let lines = files.get(file);
+    if (!lines) {
+      lines = [NAG_CSV_HEADER];
+      files.set(file, lines);
+    }
+    lines.push(cells.map(csvField).join(','));
+  };
+  for (const [stack, rules] of [...recorder.stacks.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const rec of [...rules.values()].sort((a, b) => a.ruleId.localeCompare(b.ruleId))) {
+      const file = `${rec.pack}-${stack}-NagReport.csv`;
+      if (!files.has(file)) files.set(file, [NAG_CSV_HEADER]);
+      for (const node of rec.compliantResources) line(file, [rec.ruleId, node.node.path, 'Compliant', 'N/A', rec.level, rec.info]);
+      for (const f of rec.nonCompliant) line(file, [f.id, f.path, 'Non-Compliant', 'N/A', rec.level, rec.info]);
+      for (const f of rec.acknowledged) line(file, [f.id, f.path, 'Suppressed', f.reason ?? '', rec.level, rec.info]);
+      for (const f of rec.errors) line(file, [f.id, f.path, 'UNKNOWN', f.error ?? '', rec.level, rec.info]);
+    }
+  }
+  return new Map([...files.entries()].map(([file, lines]) => [file, `${lines.join('\n')}\n`]));
+}
+
+/**
+ * Writes `compliance/nag-report.json` and `compliance/nag-report.md` under `outdir`, and with a
+ * recorder also the classic CSV reports (`compliance/<Pack>-<stack>-NagReport.csv`).
+ */
+export function writeComplianceReport(report: ComplianceReport, outdir: string, recorder?: ComplianceRecorder): { json: string; markdown: string; csv: string[] } {
   const dir = path.join(outdir, 'compliance');
   fs.mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'nag-report.json');
   const markdown = path.join(dir, 'nag-report.md');
   fs.writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(markdown, renderComplianceMarkdown(report));
-  return { json, markdown };
+  const csv: string[] = [];
+  if (recorder) {
+    for (const [file, content] of renderNagCsvReports(recorder)) {
+      const target = path.join(dir, file);
+      fs.writeFileSync(target, content);
+      csv.push(target);
+    }
+  }
+  return { json, markdown, csv };
 }
