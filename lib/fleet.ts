@@ -19,10 +19,19 @@ export interface EnvironmentStacks {
 }
 
 export function buildFleet(app: App, fleet: Fleet): EnvironmentStacks[] {
-  return fleetEnvironments(fleet).map((spec) => {
+  const environments = fleetEnvironments(fleet).map((spec) => {
     const data = new EnvironmentDataStack(app, spec);
     const appStack = new EnvironmentAppStack(app, spec, data);
     const replica = spec.readReplica ? new EnvironmentReplicaStack(app, spec, data) : undefined;
     return { spec, data, app: appStack, replica };
   });
+  // A VAL environment copies its source's clusters by name (no template reference): deploy the
+  // source's data stack first, so that `cdk deploy` of VAL never races the source's creation.
+  for (const env of environments) {
+    const val = env.spec.val;
+    if (!val) continue;
+    const source = environments.find((e) => e.spec.owner === env.spec.owner && e.spec.kind === val.source);
+    if (source) env.data.addStackDependency(source.data, `VAL copies ${val.source}'s databases by name`);
+  }
+  return environments;
 }

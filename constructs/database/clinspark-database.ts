@@ -31,7 +31,10 @@ export type DatabaseCapacitySpec =
 /** Where the data comes from. */
 export type DatabaseSource =
   | { readonly kind: 'empty' }
-  /** Restore of a cluster snapshot (VAL); changing the identifier replaces the cluster. */
+  /**
+   * Restore of a cluster snapshot (VAL: the scrubbed snapshot); changing the identifier replaces
+   * the cluster. The master password (the snapshot's) is replaced by this database's own secret.
+   */
   | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string }
   /**
    * Point-in-time restore of another cluster of the same account and region at its latest
@@ -289,6 +292,12 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         snapshotCredentials: rds.SnapshotCredentials.fromSecret(masterSecret),
       });
       this.cluster = restored as unknown as rds.DatabaseCluster;
+      // A snapshot restore keeps the snapshot's master user: CloudFormation takes no password
+      // without MasterUsername (which a restore refuses), so, as for clones, the account resource
+      // sets this cluster's own password through the RDS API right after the restore.
+      const cfn = restored.node.defaultChild as rds.CfnDBCluster;
+      cfn.addPropertyDeletionOverride('MasterUserPassword');
+      cfn.addPropertyDeletionOverride('MasterUsername');
     } else {
       this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
         ...common,
@@ -327,7 +336,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
 
     if (props.applicationAccount) {
-      this.applicationSecret = this.createApplicationAccount(props, props.applicationAccount, applicationUsername, source.kind === 'pointInTime', rotationPeriod);
+      this.applicationSecret = this.createApplicationAccount(props, props.applicationAccount, applicationUsername, source.kind !== 'empty', rotationPeriod);
       // A restored copy's master password is reset by the account resource: rotate only after it.
       if (this.accountResource) masterRotation.node.addDependency(this.accountResource);
     }

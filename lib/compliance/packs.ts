@@ -45,7 +45,7 @@ export class ClinSparkChecks extends NagPack {
     });
     this.applyRule({
       ruleSuffixOverride: 'ValScrubbed',
-      info: 'A database cluster of a VAL environment has no PII scrub run reading its secret.',
+      info: 'A database cluster of a VAL environment is not restored from the scrubbed snapshot of a PII scrub run (after its wait condition), or copies its source directly.',
       explanation: 'VAL is a copy of production data; volunteer PII is scrubbed and verified before any person or application can reach it (DESIGN.md).',
       level: NagMessageLevel.ERROR,
       rule: valScrubbed,

@@ -77,7 +77,9 @@ export class EnvironmentAppStack extends ClinSparkStack {
         database,
         logGroup: stateful.appLogGroup,
         hostName: instance.hostName,
-        scrubEvidence: stateful.scrub?.getAttString('EvidenceKey'),
+        // A literal that changes with every refresh: the task definitions change, so `cdk diff`
+        // shows the refresh and ECS replaces the running tasks (which then read the secret's new host).
+        scrubEvidence: stateful.scrub?.evidenceKey,
         sso,
         environment: {
           CLINSPARK_ENVIRONMENT: spec.kind,

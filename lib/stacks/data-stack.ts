@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnWaitCondition, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -11,7 +11,7 @@ import { ClinSparkDatabase } from '../../constructs/database/clinspark-database'
 import { LogEncryptionKey } from '../../constructs/encryption/log-encryption-key';
 import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
 import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
-import { ValClone, ValCopy, copyHash } from '../../constructs/val-clone/val-clone';
+import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
 import { InstanceRole } from '../catalog';
 import { EnvironmentSpec, ValSpec, clusterIdentifier } from '../environments';
 import { ClinSparkStack } from './clinspark-stack';
@@ -21,8 +21,18 @@ export interface InstanceData {
   readonly role: InstanceRole;
   readonly database: ClinSparkDatabase;
   readonly appLogGroup: logs.LogGroup;
-  /** VAL: the scrub run of this database; the application must not exist before it succeeds. */
-  readonly scrub?: CustomResource;
+  /** VAL: the scrubbed copy this database was restored from; the application must not exist before it. */
+  readonly scrub?: ValScrubInfo;
+}
+
+/** What the app stack learns of a VAL database's scrub (literals: a refresh changes the app template too). */
+export interface ValScrubInfo {
+  /** S3 key of the evidence of the successful scrub, in the data stack's evidence bucket. */
+  readonly evidenceKey: string;
+  /** The scrubbed snapshot the VAL cluster was restored from. */
+  readonly snapshotIdentifier: string;
+  /** The wait condition that completes when that snapshot exists (and the staging copy is deleted). */
+  readonly ready: CfnWaitCondition;
 }
 
 const ROLE_ID: Record<InstanceRole, string> = { main: 'Main', test: 'Test' };
@@ -72,7 +82,8 @@ export class EnvironmentDataStack extends ClinSparkStack {
       logKey,
       logRetention: policy.logRetention,
       logRemovalPolicy: policy.stateful.logs,
-      timeout: Duration.minutes(2),
+      // The master-password reset of a restored copy alone may take up to 10 minutes (resetTiming).
+      timeout: Duration.minutes(15),
     });
     this.accountProvider = new ClinSparkProvider(this, 'AccountProvider', {
       onEvent: accountFunction,
@@ -99,7 +110,10 @@ export class EnvironmentDataStack extends ClinSparkStack {
       this.scrubJob = new PiiScrubJob(this, 'PiiScrub', {
         vpc: this.network.vpc,
         subnets: this.network.applicationSubnets,
-        refreshId: `${val.method}-${copyHash(this.valCopy(val, 'main'))}-${copyHash(this.valCopy(val, 'test'))}`,
+        databaseSubnets: this.network.databaseSubnets,
+        refreshId: `${val.method}-${runHash(this.valCopy(val, 'main'), val.scrubRulesText)}-${runHash(this.valCopy(val, 'test'), val.scrubRulesText)}`,
+        namePrefix: `clinspark-${spec.owner}-${spec.name}`,
+        sourceKeyTags: { 'clinspark:customer': spec.owner, 'clinspark:environment': val.source },
         logKey,
         logRetention: policy.logRetention,
         logRemovalPolicy: policy.stateful.logs,
@@ -133,18 +147,20 @@ export class EnvironmentDataStack extends ClinSparkStack {
       };
       const applicationAccount = { serviceToken: this.accountProvider.serviceToken, handler: accountFunction };
       let database: ClinSparkDatabase;
-      let scrub: CustomResource | undefined;
+      let scrub: ValScrubInfo | undefined;
       if (val && this.scrubJob) {
         const clone = new ValClone(this, `${id}Clone`, {
           ...databaseProps,
           copy: this.valCopy(val, role),
           clusterIdentifierPrefix: clusterIdentifier(spec.owner, spec.name, role),
+          role,
+          tags: spec.tags,
           applicationAccount,
           scrubJob: this.scrubJob,
           rulesYaml: val.scrubRulesText,
         });
         database = clone.database;
-        scrub = clone.scrub;
+        scrub = { evidenceKey: clone.evidenceKey, snapshotIdentifier: clone.copy.snapshotIdentifier, ready: clone.scrubbed };
       } else {
         database = new ClinSparkDatabase(this, `${id}Database`, {
           ...databaseProps,

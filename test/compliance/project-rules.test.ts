@@ -73,23 +73,31 @@ describe('ClinSpark-StatefulProtected', () => {
 });
 
 describe('ClinSpark-ValScrubbed', () => {
-  function valStack(withScrub: boolean): { stack: Stack; cluster: CfnResource } {
+  type Variant = 'scrubbed' | 'no-run' | 'other-snapshot' | 'no-dependency' | 'from-source';
+  function valStack(variant: Variant): { stack: Stack; cluster: CfnResource } {
     const stack = testStack('val');
-    const cluster = new CfnResource(stack, 'Cluster', { type: 'AWS::RDS::DBCluster', properties: { Engine: 'aurora-mysql' } });
-    const attachment = new CfnResource(stack, 'Attachment', {
-      type: 'AWS::SecretsManager::SecretTargetAttachment',
-      properties: { SecretId: 'arn:secret', TargetId: cluster.ref, TargetType: 'AWS::RDS::DBCluster' },
+    const snapshot = 'clinspark-acme-val-main-scrubbed-abc123';
+    const starter = new CfnResource(stack, 'Start', {
+      type: 'Custom::ClinSparkScrubbedCopy',
+      properties: { ServiceToken: 'arn:fn', Run: JSON.stringify({ scrubbedSnapshotIdentifier: variant === 'other-snapshot' ? 'clinspark-acme-val-main-scrubbed-fff000' : snapshot }) },
     });
-    if (withScrub) new CfnResource(stack, 'Scrub', { type: 'Custom::ClinSparkPiiScrub', properties: { ServiceToken: 'arn:fn', DatabaseSecretArn: attachment.ref } });
+    const handle = new CfnResource(stack, 'Handle', { type: 'AWS::CloudFormation::WaitConditionHandle' });
+    const wait = new CfnResource(stack, 'Ready', { type: 'AWS::CloudFormation::WaitCondition', properties: { Handle: handle.ref, Timeout: '43200' } });
+    if (variant !== 'no-run') wait.node.addDependency(starter);
+    const cluster = new CfnResource(stack, 'Cluster', {
+      type: 'AWS::RDS::DBCluster',
+      properties: variant === 'from-source' ? { Engine: 'aurora-mysql', SourceDBClusterIdentifier: 'clinspark-acme-prod-main', SnapshotIdentifier: snapshot } : { Engine: 'aurora-mysql', SnapshotIdentifier: snapshot },
+    });
+    if (variant !== 'no-dependency') cluster.node.addDependency(wait);
     return { stack, cluster };
   }
 
-  test('a VAL cluster whose secret a scrub run reads is compliant', () => {
-    expect(valScrubbed(valStack(true).cluster)).toBe(NagRuleCompliance.COMPLIANT);
+  test('a VAL cluster restored from the snapshot of a scrubbed-copy run, after its wait condition, is compliant', () => {
+    expect(valScrubbed(valStack('scrubbed').cluster)).toBe(NagRuleCompliance.COMPLIANT);
   });
 
-  test('a VAL cluster without a scrub run is non-compliant', () => {
-    expect(valScrubbed(valStack(false).cluster)).toBe(NagRuleCompliance.NON_COMPLIANT);
+  test.each(['no-run', 'other-snapshot', 'no-dependency', 'from-source'] as const)('a VAL cluster that is not (only) a restore of a scrubbed snapshot is non-compliant: %s', (variant) => {
+    expect(valScrubbed(valStack(variant).cluster)).toBe(NagRuleCompliance.NON_COMPLIANT);
   });
 
   test('clusters of other kinds are not concerned', () => {

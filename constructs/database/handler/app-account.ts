@@ -6,7 +6,9 @@
  * secret and `REQUIRE SSL`, grants it every privilege on the application schema only (no global
  * privilege, no GRANT OPTION). With LockOtherAccounts=true (VAL, restored from another
  * environment's data) every other non-system account is locked, so that no credential of the
- * source database works on the copy.
+ * source database works on the copy; the application user's multi-user rotation twin
+ * (`<user>_clone`, or `<user>` when the secret currently names the twin) gets the same, current
+ * application password, so neither keeps the source's and rotation keeps alternating.
  * With ResetMasterPassword=true (a cluster restored point-in-time from another cluster, which
  * keeps the source's master password), the master password is first set to the value of this
  * cluster's own master secret through the RDS API, so the source's master credentials stop
@@ -88,28 +90,50 @@ async function accountExists(conn: mysql.Connection, user: string, host: string)
   return Number((rows as Array<{ n: number }>)[0].n) > 0;
 }
 
-export async function applyAccount(conn: mysql.Connection, options: { username: string; password: string; database: string; masterUsername: string; lockOthers: boolean }): Promise<{ locked: string[] }> {
-  const user = `${conn.escape(options.username)}@'%'`;
-  await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  if (await accountExists(conn, options.username, '%')) {
-    await conn.query(`ALTER USER ${user} IDENTIFIED BY ${conn.escape(options.password)} REQUIRE SSL`);
+/**
+ * The multi-user rotation twin of an application user: Secrets Manager's MySQL multi-user
+ * rotation alternates between `<name>` and `<name>_clone`, so the secret's current user may be
+ * either; the twin is the other one.
+ */
+export function rotationTwin(username: string): string {
+  return username.endsWith('_clone') ? username.slice(0, -'_clone'.length) : `${username}_clone`;
+}
+
+async function setAccount(conn: mysql.Connection, username: string, password: string, database: string, unlock: boolean): Promise<void> {
+  const user = `${conn.escape(username)}@'%'`;
+  // ACCOUNT UNLOCK: a copy arrives with every source account locked (the VAL staging copy locks them).
+  const lock = unlock ? ' ACCOUNT UNLOCK' : '';
+  if (await accountExists(conn, username, '%')) {
+    await conn.query(`ALTER USER ${user} IDENTIFIED BY ${conn.escape(password)} REQUIRE SSL${lock}`);
   } else {
-    await conn.query(`CREATE USER ${user} IDENTIFIED BY ${conn.escape(options.password)} REQUIRE SSL`);
+    await conn.query(`CREATE USER ${user} IDENTIFIED BY ${conn.escape(password)} REQUIRE SSL`);
   }
-  await conn.query(`GRANT ALL PRIVILEGES ON ${quoteIdentifier(options.database)}.* TO ${user}`);
+  await conn.query(`GRANT ALL PRIVILEGES ON ${quoteIdentifier(database)}.* TO ${user}`);
+}
+
+export async function applyAccount(conn: mysql.Connection, options: { username: string; password: string; database: string; masterUsername: string; lockOthers: boolean }): Promise<{ locked: string[]; twin?: string }> {
+  await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await setAccount(conn, options.username, options.password, options.database, options.lockOthers);
 
   const locked: string[] = [];
+  let twin: string | undefined;
   if (options.lockOthers) {
+    // A copy of another environment (VAL): the rotation twin would keep the source's password
+    // (or, locked, break the next rotation), so it gets this environment's current application
+    // password too, whichever of the two the secret currently names. No source password survives.
+    twin = rotationTwin(options.username);
+    if (await accountExists(conn, twin, '%')) await setAccount(conn, twin, options.password, options.database, true);
+    else twin = undefined;
     const [rows] = await conn.query('SELECT User AS user, Host AS host FROM mysql.user');
     for (const row of rows as Array<{ user: string; host: string }>) {
-      const keep = [options.username, `${options.username}_clone`, options.masterUsername];
-      if (keep.includes(row.user) || isSystemAccount(row.user) || row.user === '') continue;
+      const keep = [options.username, rotationTwin(options.username), options.masterUsername];
+      if ((keep.includes(row.user) && row.host === '%') || row.user === options.masterUsername || isSystemAccount(row.user) || row.user === '') continue;
       if (await isRole(conn, row.user, row.host)) continue;
       await conn.query(`ALTER USER ${conn.escape(row.user)}@${conn.escape(row.host)} ACCOUNT LOCK`);
       locked.push(`${row.user}@${row.host}`);
     }
   }
-  return { locked };
+  return { locked, ...(twin ? { twin } : {}) };
 }
 
 async function isRole(conn: mysql.Connection, user: string, host: string): Promise<boolean> {

@@ -1,25 +1,29 @@
 /**
- * Custom resource: the PII scrub job of a VAL database, for the aws-cdk-lib custom-resources
- * Provider framework with `onEventHandler` = onEvent and `isCompleteHandler` = isComplete.
+ * The scrub step of the VAL scrubbed-copy workflow (Step Functions, see
+ * constructs/val-clone/scrubbed-copy.ts): runs the scrub engine on the STAGING cluster in
+ * resumable batches, one Lambda invocation per loop of the state machine.
  *
- * ResourceProperties (all strings, as CloudFormation passes them):
- *   DatabaseSecretArn   secret JSON {host, port, username, password} of the VAL cluster
- *   DatabaseName        schema to scrub
- *   KeySecretArn        secret whose SecretString (its UTF-8 bytes) is the scrub key, >= 32 bytes
- *   RulesYaml           the ruleset text (see docs/scrub.md)
- *   EvidenceBucket      bucket receiving the evidence JSON (SSE-KMS with the bucket's default key)
- *   EvidenceKeyPrefix   key prefix of the evidence object ('' for none)
- *   BatchSize           optional, rows per batch (default 20000)
+ * Input (ScrubStepEvent):
+ *   database.host/port      the staging cluster's writer endpoint (from the control step)
+ *   database.username       its master user
+ *   database.secretArn      secret whose `password` is the staging master password
+ *   database.name           schema to scrub
+ *   scrub.keySecretArn      secret whose SecretString (its UTF-8 bytes) is the scrub key, >= 32 bytes
+ *   scrub.rulesYaml         the ruleset text (see docs/scrub.md)
+ *   scrub.evidenceBucket    bucket receiving the evidence JSON
+ *   scrub.evidenceKmsKeyId  KMS key of the evidence (SSE-KMS with SSEKMSKeyId: the bucket's own key)
+ *   scrub.evidenceKey       S3 key of the evidence of a successful run
+ *   scrub.failedEvidencePrefix  prefix of the evidence of a failed run (`<prefix><execution>.json`)
+ *   scrub.batchSize         optional, rows per batch (default 20000)
+ *   execution               the Step Functions execution name (the run id derives from it)
  *
- * Create/Update  onEvent validates the properties and the rules, starts a run whose id derives
- *                from the request id (PhysicalResourceId `pii-scrub:<database>:<runId>`), and does
- *                the first unit of work (so a bad rule or an unreachable database fails at once).
- *                isComplete resumes the run until ~60 s before the Lambda's own timeout and returns
- *                { IsComplete: false }, or, when the run is done and verified, writes the evidence
- *                to S3 and returns { IsComplete: true, Data: { EvidenceKey, RulesetSha256,
- *                RowsScrubbed } }. On failure it writes the evidence (status failed) and throws an
- *                Error saying what failed. Every update scrubs again (safe on a scrubbed database).
- * Delete         does nothing and succeeds, even when the database is gone.
+ * Every invocation first locks every non-system account of the copy except the master user
+ * (ALTER USER ... ACCOUNT LOCK: no credential of the source works on the copy, nor on the VAL
+ * clusters restored from its snapshot), then resumes the run until ~60 s before the Lambda's
+ * timeout and returns { complete: false }, or, when the run is done and verified, writes the
+ * evidence and returns { complete: true, evidenceKey, rulesetSha256, rowsScrubbed }. On failure
+ * it writes the failed evidence and throws an Error saying what failed: the workflow's catch
+ * branch then deletes the staging cluster.
  *
  * Logs are JSON lines with names and counts only: never a key, a password or a data value.
  * Bundled by esbuild: no dynamic requires, the dictionaries are TypeScript modules.
@@ -27,7 +31,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Connection } from 'mysql2/promise';
-import { connectTls, readDatabaseSecret } from '../../core/runtime/database';
+import { connectTls } from '../../core/runtime/database';
+import { isSystemAccount } from '../../database/handler/app-account';
 import {
   ScrubBusyError,
   ScrubEvidence,
@@ -42,33 +47,25 @@ import {
   safeErrorMessage,
 } from '../engine';
 
-/** The ResourceProperties contract. */
-export interface ScrubResourceProperties {
-  readonly DatabaseSecretArn: string;
-  readonly DatabaseName: string;
-  readonly KeySecretArn: string;
-  readonly RulesYaml: string;
-  readonly EvidenceBucket: string;
-  readonly EvidenceKeyPrefix: string;
-  readonly BatchSize?: string;
+/** The input of one invocation (the state machine builds it from the run and the staging endpoint). */
+export interface ScrubStepEvent {
+  readonly database: { readonly host: string; readonly port: number; readonly username: string; readonly secretArn: string; readonly name: string };
+  readonly scrub: {
+    readonly keySecretArn: string;
+    readonly rulesYaml: string;
+    readonly evidenceBucket: string;
+    readonly evidenceKmsKeyId: string;
+    readonly evidenceKey: string;
+    readonly failedEvidencePrefix: string;
+    readonly batchSize?: number;
+  };
+  readonly execution: string;
 }
 
-/** The Data returned when the scrub is complete (strings, for Fn::GetAtt). */
-export interface ScrubResourceData {
-  /** S3 key of the evidence JSON in EvidenceBucket. */
-  readonly EvidenceKey: string;
-  /** SHA-256 (hex) of RulesYaml. */
-  readonly RulesetSha256: string;
-  /** Rows of masked tables plus rows removed from truncated tables. */
-  readonly RowsScrubbed: string;
-}
-
-export interface ScrubEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly RequestId: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: Record<string, unknown>;
-}
+/** What one invocation returns: paused (loop again) or done and verified. */
+export type ScrubStepResult =
+  | { readonly complete: false }
+  | { readonly complete: true; readonly evidenceKey: string; readonly rulesetSha256: string; readonly rowsScrubbed: number; readonly lockedAccounts: number };
 
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -84,44 +81,30 @@ function log(entry: Record<string, unknown>): void {
   console.log(JSON.stringify({ source: 'clinspark-pii-scrub', ...entry }));
 }
 
-function readProperties(raw: Record<string, unknown>): ScrubResourceProperties & { batchSize?: number } {
+function checkEvent(event: ScrubStepEvent): void {
   const problems: string[] = [];
-  const str = (name: keyof ScrubResourceProperties, allowEmpty = false): string => {
-    const v = raw[name];
-    if (typeof v !== 'string' || (!allowEmpty && v === '')) problems.push(`${name} is required (a string)`);
-    return typeof v === 'string' ? v : '';
+  const need = (value: unknown, name: string, allowEmpty = false) => {
+    if (typeof value !== 'string' || (!allowEmpty && value === '')) problems.push(`${name} is required (a string)`);
   };
-  const props = {
-    DatabaseSecretArn: str('DatabaseSecretArn'),
-    DatabaseName: str('DatabaseName'),
-    KeySecretArn: str('KeySecretArn'),
-    RulesYaml: str('RulesYaml'),
-    EvidenceBucket: str('EvidenceBucket'),
-    EvidenceKeyPrefix: str('EvidenceKeyPrefix', true),
-  };
-  let batchSize: number | undefined;
-  if (raw.BatchSize !== undefined && raw.BatchSize !== '') {
-    batchSize = Number(raw.BatchSize);
-    if (!Number.isInteger(batchSize) || batchSize < 1) problems.push(`BatchSize must be a positive whole number, got '${String(raw.BatchSize)}'`);
-  }
-  if (problems.length) throw new Error(`invalid PII scrub properties: ${problems.join('; ')}`);
-  return { ...props, ...(batchSize !== undefined ? { batchSize } : {}) };
+  need(event.database?.host, 'database.host');
+  need(event.database?.username, 'database.username');
+  need(event.database?.secretArn, 'database.secretArn');
+  need(event.database?.name, 'database.name');
+  need(event.scrub?.keySecretArn, 'scrub.keySecretArn');
+  need(event.scrub?.rulesYaml, 'scrub.rulesYaml');
+  need(event.scrub?.evidenceBucket, 'scrub.evidenceBucket');
+  need(event.scrub?.evidenceKmsKeyId, 'scrub.evidenceKmsKeyId');
+  need(event.scrub?.evidenceKey, 'scrub.evidenceKey');
+  need(event.scrub?.failedEvidencePrefix, 'scrub.failedEvidencePrefix', true);
+  need(event.execution, 'execution');
+  const b = event.scrub?.batchSize;
+  if (b !== undefined && (!Number.isInteger(b) || b < 1)) problems.push(`scrub.batchSize must be a positive whole number, got '${String(b)}'`);
+  if (problems.length) throw new Error(`invalid PII scrub input: ${problems.join('; ')}`);
 }
 
-/** `pii-scrub:<database>:<runId>`; the run id is derived from the CloudFormation request id. */
-function physicalId(database: string, requestId: string): string {
-  return `pii-scrub:${database}:cfn-${requestId.replace(/[^A-Za-z0-9-]/g, '').slice(0, 100)}`;
-}
-
-function runIdOf(physical: string | undefined): string {
-  const m = /^pii-scrub:.*:(cfn-[A-Za-z0-9-]+)$/.exec(physical ?? '');
-  if (!m) throw new Error(`physical resource id '${physical ?? ''}' is not a PII scrub run`);
-  return m[1];
-}
-
-function evidenceKey(prefix: string, database: string, runId: string): string {
-  const p = prefix.replace(/^\/+/, '');
-  return `${p}${p && !p.endsWith('/') ? '/' : ''}${database}/${runId}.json`;
+/** The engine's run id: one per workflow execution (the staging copy is new per execution). */
+export function runIdOf(execution: string): string {
+  return `sfn-${execution.replace(/[^A-Za-z0-9-]/g, '').slice(0, 100)}`;
 }
 
 async function readKey(arn: string): Promise<Buffer> {
@@ -131,7 +114,20 @@ async function readKey(arn: string): Promise<Buffer> {
   throw new Error(`secret ${arn} has no value`);
 }
 
-async function putEvidence(bucket: string, key: string, evidence: ScrubEvidence): Promise<void> {
+async function readPassword(arn: string): Promise<string> {
+  const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
+  let password: unknown;
+  try {
+    password = (JSON.parse(out.SecretString ?? '') as { password?: unknown }).password;
+  } catch {
+    throw new Error(`secret ${arn} is not JSON`);
+  }
+  if (typeof password !== 'string' || password === '') throw new Error(`secret ${arn} lacks 'password'`);
+  return password;
+}
+
+/** Writes evidence with SSE-KMS under the evidence bucket's own key (never the aws/s3 default key). */
+async function putEvidence(bucket: string, key: string, kmsKeyId: string, evidence: ScrubEvidence): Promise<void> {
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
@@ -139,6 +135,7 @@ async function putEvidence(bucket: string, key: string, evidence: ScrubEvidence)
       Body: `${JSON.stringify(evidence, null, 2)}\n`,
       ContentType: 'application/json',
       ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: kmsKeyId,
     }),
   );
 }
@@ -147,62 +144,83 @@ function rowsScrubbed(evidence: ScrubEvidence): number {
   return evidence.tables.reduce((sum, t) => sum + (t.action === 'truncate' || (t.columns?.length ?? 0) > 0 ? (t.rowsBefore ?? 0) : 0), 0);
 }
 
-interface RunContext {
-  readonly props: ReturnType<typeof readProperties>;
-  readonly runId: string;
-  readonly deadline: number;
+/**
+ * Locks every account of the copy except the master user and the database's own system
+ * accounts, so that no credential of the source (application, rotation twin, replication,
+ * read-only) works on the copy or on anything restored from it. Idempotent.
+ */
+export async function lockSourceAccounts(conn: Connection, masterUsername: string): Promise<string[]> {
+  const [rows] = await conn.query('SELECT User AS user, Host AS host FROM mysql.user');
+  const locked: string[] = [];
+  for (const row of rows as Array<{ user: string; host: string }>) {
+    if (row.user === masterUsername || row.user === '' || isSystemAccount(row.user)) continue;
+    if (await isRole(conn, row.user, row.host)) continue;
+    await conn.query(`ALTER USER ${conn.escape(row.user)}@${conn.escape(row.host)} ACCOUNT LOCK`);
+    locked.push(`${row.user}@${row.host}`);
+  }
+  return locked;
 }
 
-/**
- * Runs (part of) the scrub. Returns the outcome; on failure writes the evidence and throws an
- * Error whose message says what failed (and where the evidence is).
- */
-async function work(ctx: RunContext): Promise<{ IsComplete: false } | { IsComplete: true; Data: ScrubResourceData }> {
-  const { props, runId } = ctx;
+async function isRole(conn: Connection, user: string, host: string): Promise<boolean> {
+  try {
+    const [rows] = await conn.query('SELECT is_role FROM mysql.user WHERE User = ? AND Host = ?', [user, host]);
+    return (rows as Array<{ is_role: string }>)[0]?.is_role === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+/** Step Functions task: one unit of the scrub (resumes the run until the Lambda's deadline). */
+export async function scrubStep(event: ScrubStepEvent, context: LambdaContextLike): Promise<ScrubStepResult> {
+  checkEvent(event);
+  const { database, scrub } = event;
+  const runId = runIdOf(event.execution);
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
   const startedAt = new Date();
-  const key = evidenceKey(props.EvidenceKeyPrefix, props.DatabaseName, runId);
+  const failedKey = `${scrub.failedEvidencePrefix}${event.execution}.json`;
   let rules: ScrubRules | undefined;
   let scrubKey: Buffer | undefined;
   let conn: Connection | undefined;
   const fail = async (message: string, evidence?: ScrubEvidence): Promise<never> => {
-    const ev = evidence ?? failedBeforeStartEvidence({ runId, database: props.DatabaseName, rules, error: message, startedAt, key: scrubKey });
-    let where = `evidence: s3://${props.EvidenceBucket}/${key}`;
+    const ev = evidence ?? failedBeforeStartEvidence({ runId, database: database.name, rules, error: message, startedAt, key: scrubKey });
+    let where = `evidence: s3://${scrub.evidenceBucket}/${failedKey}`;
     try {
-      await putEvidence(props.EvidenceBucket, key, ev);
+      await putEvidence(scrub.evidenceBucket, failedKey, scrub.evidenceKmsKeyId, ev);
     } catch (e) {
-      where = `evidence could not be written to s3://${props.EvidenceBucket}/${key}: ${safeErrorMessage(e)}`;
+      where = `evidence could not be written to s3://${scrub.evidenceBucket}/${failedKey}: ${safeErrorMessage(e)}`;
     }
-    log({ level: 'error', event: 'scrub-failed', runId, database: props.DatabaseName, error: message, evidence: key });
-    throw new Error(`PII scrub of database '${props.DatabaseName}' failed: ${message} (${where})`);
+    log({ level: 'error', event: 'scrub-failed', runId, database: database.name, error: message, evidence: failedKey });
+    throw new Error(`PII scrub of database '${database.name}' failed: ${message} (${where})`);
   };
   try {
-    rules = parseScrubRules(props.RulesYaml, 'RulesYaml');
-    scrubKey = await readKey(props.KeySecretArn);
+    rules = parseScrubRules(scrub.rulesYaml, 'rulesYaml');
+    scrubKey = await readKey(scrub.keySecretArn);
     checkKey(scrubKey);
-    const secret = await readDatabaseSecret(secretsManager, props.DatabaseSecretArn);
-    conn = await connectTls(secret, { database: props.DatabaseName });
+    const password = await readPassword(database.secretArn);
+    conn = await connectTls({ host: database.host, port: database.port ?? 3306, username: database.username, password });
+    const locked = await lockSourceAccounts(conn, database.username);
     const outcome = await runScrub({
       connection: conn,
-      database: props.DatabaseName,
+      database: database.name,
       rules,
       key: scrubKey,
       runId,
-      ...(props.batchSize !== undefined ? { batchSize: props.batchSize } : {}),
-      deadline: ctx.deadline,
+      ...(scrub.batchSize !== undefined ? { batchSize: scrub.batchSize } : {}),
+      deadline,
       onProgress: (p) => log({ level: 'info', event: 'scrub-progress', ...p }),
     });
     if (!outcome.complete) {
-      log({ level: 'info', event: 'scrub-paused', runId, database: props.DatabaseName, nextStep: outcome.step });
-      return { IsComplete: false };
+      log({ level: 'info', event: 'scrub-paused', runId, database: database.name, nextStep: outcome.step });
+      return { complete: false };
     }
-    await putEvidence(props.EvidenceBucket, key, outcome.evidence);
-    const data: ScrubResourceData = { EvidenceKey: key, RulesetSha256: outcome.evidence.rulesetSha256, RowsScrubbed: String(rowsScrubbed(outcome.evidence)) };
-    log({ level: 'info', event: 'scrub-succeeded', runId, database: props.DatabaseName, ...data });
-    return { IsComplete: true, Data: data };
+    await putEvidence(scrub.evidenceBucket, scrub.evidenceKey, scrub.evidenceKmsKeyId, outcome.evidence);
+    const result = { complete: true as const, evidenceKey: scrub.evidenceKey, rulesetSha256: outcome.evidence.rulesetSha256, rowsScrubbed: rowsScrubbed(outcome.evidence), lockedAccounts: locked.length };
+    log({ level: 'info', event: 'scrub-succeeded', runId, database: database.name, ...result });
+    return result;
   } catch (e) {
     if (e instanceof ScrubBusyError) {
-      log({ level: 'warn', event: 'scrub-busy', runId, database: props.DatabaseName, message: e.message });
-      return { IsComplete: false };
+      log({ level: 'warn', event: 'scrub-busy', runId, database: database.name, message: e.message });
+      return { complete: false };
     }
     if (e instanceof ScrubFailedError) return fail(e.message, e.evidence);
     if (e instanceof ScrubRulesError) return fail(`the rules do not fit the database: ${e.issues.map(formatRulesIssue).join('; ')}`);
@@ -210,27 +228,4 @@ async function work(ctx: RunContext): Promise<{ IsComplete: false } | { IsComple
   } finally {
     await conn?.end().catch(() => undefined);
   }
-}
-
-/** Provider framework onEvent: starts a run on Create/Update, does nothing on Delete. */
-export async function onEvent(event: ScrubEvent): Promise<{ PhysicalResourceId: string }> {
-  if (event.RequestType === 'Delete') {
-    log({ level: 'info', event: 'delete-noop', physicalResourceId: event.PhysicalResourceId });
-    return { PhysicalResourceId: event.PhysicalResourceId ?? event.RequestId };
-  }
-  const props = readProperties(event.ResourceProperties);
-  const id = physicalId(props.DatabaseName, event.RequestId);
-  const runId = runIdOf(id);
-  log({ level: 'info', event: 'scrub-start', runId, database: props.DatabaseName, requestType: event.RequestType });
-  // One unit of work now (the deadline is already due): validates rules, key and database access.
-  await work({ props, runId, deadline: Date.now() });
-  return { PhysicalResourceId: id };
-}
-
-/** Provider framework isComplete: resumes the run until the Lambda's deadline. */
-export async function isComplete(event: ScrubEvent, context: LambdaContextLike): Promise<{ IsComplete: boolean; Data?: ScrubResourceData }> {
-  if (event.RequestType === 'Delete') return { IsComplete: true };
-  const props = readProperties(event.ResourceProperties);
-  const runId = runIdOf(event.PhysicalResourceId);
-  return work({ props, runId, deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS });
 }

@@ -1,31 +1,41 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
+import { IConstruct } from 'constructs';
 import { TAG_ENVIRONMENT } from '../../environments';
 
-export const SCRUB_RESOURCE_TYPE = 'Custom::ClinSparkPiiScrub';
+/** The custom resource that starts a scrubbed-copy run (constructs/pii-scrub/pii-scrub-job.ts). */
+export const SCRUBBED_COPY_RESOURCE_TYPE = 'Custom::ClinSparkScrubbedCopy';
+const WAIT_CONDITION = 'AWS::CloudFormation::WaitCondition';
 
 function propertiesOf(node: CfnResource): Record<string, unknown> {
   return (Stack.of(node).resolve((node as unknown as { _cfnProperties: unknown })._cfnProperties) ?? {}) as Record<string, unknown>;
 }
 
+/** Construct-level dependencies of a CFN resource and of the L2 construct that owns it. */
+function dependenciesOf(node: IConstruct): IConstruct[] {
+  const owners = [node, ...(node.node.scope ? [node.node.scope] : [])];
+  return owners.flatMap((c) => c.node.dependencies).flatMap((d) => [d, ...d.node.findAll()]);
+}
+
 /**
- * ClinSpark-ValScrubbed: every database cluster of a VAL environment is scrubbed by the PII scrub
- * job: a scrub custom resource in the same stack reads the secret attached to this cluster. (The
- * application tier depending on the scrub is tested on the stacks; this rule stops a VAL
- * database from existing without any scrub at all.)
+ * ClinSpark-ValScrubbed: every database cluster of a VAL environment is restored from a scrubbed
+ * snapshot, never from its source: no SourceDBClusterIdentifier, a SnapshotIdentifier that a
+ * scrubbed-copy run of the same stack produces, and a dependency on that run's wait condition
+ * (which completes only when the scrub succeeded and was verified). The application tier's
+ * dependence on it is tested on the stacks; this rule stops a VAL database from being a copy of
+ * unscrubbed data.
  */
 export function valScrubbed(node: CfnResource): NagRuleCompliance {
   if (node.cfnResourceType !== 'AWS::RDS::DBCluster') return NagRuleCompliance.NOT_APPLICABLE;
   const stack = Stack.of(node);
   if (stack.tags.tagValues()[TAG_ENVIRONMENT] !== 'val') return NagRuleCompliance.NOT_APPLICABLE;
-  const clusterId = stack.getLogicalId(node);
+  const props = propertiesOf(node);
+  if (props.SourceDBClusterIdentifier !== undefined || props.sourceDbClusterIdentifier !== undefined) return NagRuleCompliance.NON_COMPLIANT;
+  const snapshot = props.SnapshotIdentifier ?? props.snapshotIdentifier;
+  if (typeof snapshot !== 'string' || snapshot === '') return NagRuleCompliance.NON_COMPLIANT;
   const resources = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));
-  const attachments = resources
-    .filter((r) => r.cfnResourceType === 'AWS::SecretsManager::SecretTargetAttachment')
-    .filter((r) => JSON.stringify(propertiesOf(r).targetId ?? propertiesOf(r).TargetId) === JSON.stringify({ Ref: clusterId }))
-    .map((r) => stack.getLogicalId(r));
-  const scrubbed = resources
-    .filter((r) => r.cfnResourceType === SCRUB_RESOURCE_TYPE)
-    .some((r) => attachments.some((a) => JSON.stringify(propertiesOf(r).DatabaseSecretArn) === JSON.stringify({ Ref: a })));
+  const starters = resources.filter((r) => r.cfnResourceType === SCRUBBED_COPY_RESOURCE_TYPE && JSON.stringify(propertiesOf(r).Run ?? '').includes(snapshot));
+  const waits = dependenciesOf(node).filter((d): d is CfnResource => CfnResource.isCfnResource(d) && d.cfnResourceType === WAIT_CONDITION);
+  const scrubbed = waits.some((w) => dependenciesOf(w).some((d) => starters.includes(d as CfnResource)));
   return scrubbed ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
 }
