@@ -6,13 +6,13 @@ import { scrubCommand } from '../../lib/cli/commands/scrub';
 import { main } from '../../lib/cli/main';
 import { testServer } from '../support/db';
 import { RULES_PATH } from './fixtures/volunteers';
-import { FixtureDb, KEY_A, bufferIo, dumpDatabase, fixtureDb, tableNames } from './support';
+import { FixtureDb, KEY_A, bufferIo, dumpDatabase, fixtureDb, scopedUser, tableNames } from './support';
 
 const server = testServer();
-const PASSWORD = server.adminPassword;
+const PASSWORD = scopedUser('').password;
 
 function url(database: string, password = PASSWORD, port = server.port): string {
-  return `mysql://${server.adminUser}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  return `mysql://${scopedUser(database).user}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

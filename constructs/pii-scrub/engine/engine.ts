@@ -1,23 +1,27 @@
 /**
- * The scrub run: set-based SQL in primary-key batches, checkpointed so that a run can stop before
- * a deadline and resume in a later call (the Lambda job), or run to completion in one call (CLI).
+ * The scrub run: set-based SQL in key-range batches, checkpointed so that a run can stop before a
+ * deadline and resume in a later call (the Lambda job), or run to completion in one call (CLI).
  *
  * Steps, in order (a step may span several calls; each batch commits together with its
  * checkpoint, so a batch is never applied twice):
  *
- *   snapshot:<table>   keyed hashes of the original values -> _clinspark_scrub_orig_<n>
- *   mask:<table>       UPDATE t JOIN originals ... WHERE key > lo AND key <= hi
+ *   prepare:<table>    tables without a usable key: add the temporary surrogate key
+ *   mask:<table>       per batch, one transaction: the masked values computed from the originals
+ *                      go to _clinspark_scrub_orig_<n> (INSERT ... SELECT), the originals are
+ *                      compared with them (no original left), the table is updated from them
  *   truncate:<table>
- *   verify:<table>     no original value left, masked values look masked
+ *   verify:<table>     per batch: every row holds its planned masked value, no row escaped,
+ *                      already-scrubbed columns look masked, kept text has no PII pattern
+ *   scan:<table>       kept tables: PII patterns in their text columns
  *   verify-foreign-keys, verify-row-counts
- *   cleanup            originals tables dropped, verdict recorded
+ *   cleanup            originals tables and surrogate keys dropped, verdict recorded
  *
  * Scratch tables live in the scrubbed schema, named `_clinspark_scrub_*`:
  * `_clinspark_scrub_state` (one row per run: status, step, last key done, counts and timings,
  * never a value; kept after the run as the record that the database was scrubbed) and
- * `_clinspark_scrub_orig_<n>` (keyed hashes of the originals, dropped at cleanup).
+ * `_clinspark_scrub_orig_<n>` (key and masked values, dropped at cleanup).
  */
-import type { Connection, ResultSetHeader } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import {
   EVIDENCE_ENGINE,
   ScrubBusyError,
@@ -29,10 +33,12 @@ import {
   safeErrorMessage,
 } from './evidence';
 import { checkKey, keyFingerprint } from './key';
-import { MaskTablePlan, ORIGINALS_TABLE_PREFIX, ScrubPlan, TablePlan, TruncateTablePlan, planScrub } from './plan';
-import { ScrubRules, SCRATCH_TABLE_PREFIX } from './rules';
-import { ColumnSql, O, T, columnSql, shiftSnapshotSql } from './strategies';
-import { installKey, integerLiteral, quoteIdentifier, uninstallKey } from './sql';
+import { Batch, columnDefinition, joinOn, keyColumnDefinitions, nextBatch, rangeCondition } from './batching';
+import { KeepTablePlan, MaskTablePlan, ORIGINALS_TABLE_PREFIX, PlannedColumn, ScrubPlan, TablePlan, TruncateTablePlan, planScrub } from './plan';
+import { ScrubRules, SCRATCH_TABLE_PREFIX, detectRulesOf } from './rules';
+import { SURROGATE_COLUMN } from './schema';
+import { ColumnSql, O, T, columnSql } from './strategies';
+import { exactText, installKey, literal as escapeLiteral, quoteIdentifier, uninstallKey } from './sql';
 import { ENGINE_VERSION } from './version';
 
 /** The run record table, kept in the scrubbed schema after the run (no data values). */
@@ -44,7 +50,7 @@ export const MAX_BATCH_SIZE = 1_000_000;
 /** Progress of a step, reported after every batch. Counts and names only. */
 export interface ScrubProgress {
   readonly runId: string;
-  /** `snapshot`, `mask`, `truncate`, `verify`, `verify-foreign-keys`, `verify-row-counts`, `cleanup`. */
+  /** `prepare`, `mask`, `truncate`, `verify`, `scan`, `verify-foreign-keys`, `verify-row-counts`, `cleanup`. */
   readonly step: string;
   readonly table?: string;
   readonly rowsDone: number;
@@ -83,7 +89,7 @@ export type ScrubOutcome =
   | { readonly complete: false; readonly runId: string; readonly step: string }
   | { readonly complete: true; readonly runId: string; readonly evidence: ScrubEvidence };
 
-type StepKind = 'snapshot' | 'mask' | 'truncate' | 'verify' | 'verify-foreign-keys' | 'verify-row-counts' | 'cleanup';
+type StepKind = 'prepare' | 'mask' | 'truncate' | 'verify' | 'scan' | 'verify-foreign-keys' | 'verify-row-counts' | 'cleanup';
 
 interface Step {
   readonly kind: StepKind;
@@ -99,6 +105,12 @@ interface Progress {
   rowsBefore: Record<string, number>;
   rowsAfter: Record<string, number>;
   valuesMasked: Record<string, Record<string, number>>;
+  /** Per table: counters of the mask step (original left, originals already in masked form). */
+  maskCounters?: Record<string, Record<string, number>>;
+  /** Columns left as they are because an earlier succeeded run (same key) applied the same rule: table -> column -> run id. */
+  skipped?: Record<string, Record<string, string>>;
+  /** Rule signatures applied to the database by this run and the runs before it: table -> column -> signature. */
+  applied?: Record<string, Record<string, string>>;
   steps: StepEvidence[];
   /** The step in progress: rows done and time spent so far (over all calls). */
   current?: { rows: number; durationMs: number };
@@ -133,14 +145,22 @@ function maskTables(plan: ScrubPlan): MaskTablePlan[] {
   return plan.tables.filter((t): t is MaskTablePlan => t.action === 'mask' && t.masked.length > 0);
 }
 
+/** The masked columns this run changes (those an earlier run already scrubbed the same way are left). */
+function activeColumns(t: MaskTablePlan, progress: Progress): PlannedColumn[] {
+  const skipped = progress.skipped?.[t.table] ?? {};
+  return t.masked.filter((m) => !(m.info.name in skipped));
+}
+
 /** The steps of a plan, in order; a run's step index points into this list. */
-function stepsOf(plan: ScrubPlan): Step[] {
+function stepsOf(plan: ScrubPlan, progress: Progress): Step[] {
   const masks = maskTables(plan);
+  const active = masks.filter((t) => activeColumns(t, progress).length > 0);
   return [
-    ...masks.map((t) => ({ kind: 'snapshot' as const, table: t, name: `snapshot:${t.table}` })),
-    ...masks.map((t) => ({ kind: 'mask' as const, table: t, name: `mask:${t.table}` })),
+    ...active.filter((t) => t.keySource === 'surrogate').map((t) => ({ kind: 'prepare' as const, table: t, name: `prepare:${t.table}` })),
+    ...active.map((t) => ({ kind: 'mask' as const, table: t, name: `mask:${t.table}` })),
     ...plan.tables.filter((t): t is TruncateTablePlan => t.action === 'truncate').map((t) => ({ kind: 'truncate' as const, table: t, name: `truncate:${t.table}` })),
     ...masks.map((t) => ({ kind: 'verify' as const, table: t, name: `verify:${t.table}` })),
+    ...plan.tables.filter((t): t is KeepTablePlan => t.action === 'keep' && t.scanColumns.length > 0 && Object.keys(detectRulesOf(plan.rules).patterns).length > 0).map((t) => ({ kind: 'scan' as const, table: t, name: `scan:${t.table}` })),
     { kind: 'verify-foreign-keys', name: 'verify-foreign-keys' },
     { kind: 'verify-row-counts', name: 'verify-row-counts' },
     { kind: 'cleanup', name: 'cleanup' },
@@ -161,7 +181,7 @@ async function releaseLock(conn: Connection, database: string): Promise<void> {
   await conn.query('SELECT RELEASE_LOCK(?)', [lockName(database)]);
 }
 
-async function ensureStateTable(conn: Connection): Promise<void> {
+async function ensureStateTable(conn: Connection, database: string): Promise<void> {
   await conn.query(`CREATE TABLE IF NOT EXISTS ${quoteIdentifier(STATE_TABLE)} (
     run_id VARCHAR(128) NOT NULL PRIMARY KEY,
     status VARCHAR(16) NOT NULL,
@@ -170,7 +190,7 @@ async function ensureStateTable(conn: Connection): Promise<void> {
     key_fingerprint CHAR(16) NOT NULL,
     plan_fingerprint CHAR(64) NOT NULL,
     step_index INT NOT NULL,
-    cursor_value VARCHAR(40) NULL,
+    cursor_value TEXT NULL,
     progress LONGTEXT NOT NULL,
     error_message TEXT NULL,
     started_at DATETIME(3) NOT NULL,
@@ -178,6 +198,9 @@ async function ensureStateTable(conn: Connection): Promise<void> {
     finished_at DATETIME(3) NULL
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
     COMMENT='ClinSpark PII scrub runs: status, progress, counts and timings (no data values)'`);
+  // Engine 1.x kept an integer cursor in VARCHAR(40); key values of any type need more room.
+  const [rows] = await conn.query("SELECT DATA_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = 'cursor_value'", [database, STATE_TABLE]);
+  if (String((rows as Array<{ t: string }>)[0]?.t ?? 'text').toLowerCase() !== 'text') await conn.query(`ALTER TABLE ${quoteIdentifier(STATE_TABLE)} MODIFY cursor_value TEXT NULL`);
 }
 
 async function loadState(conn: Connection, runId: string): Promise<RunState | undefined> {
@@ -223,29 +246,24 @@ async function saveState(conn: Connection, s: RunState, finished = false): Promi
   );
 }
 
-async function dropOriginalsTables(conn: Connection, database: string): Promise<void> {
+/** Drops the originals tables and the surrogate keys of a database (a run's scratch, whatever its state). */
+async function dropScratch(conn: Connection, database: string): Promise<void> {
   const [rows] = await conn.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ESCAPE '!'", [
     database,
     `${ORIGINALS_TABLE_PREFIX.replace(/_/g, '!_')}%`,
   ]);
-  for (const r of rows as Array<{ name: string }>) await conn.query(`DROP TABLE IF EXISTS ${quoteIdentifier(r.name)}`);
-}
-
-function keyColumnType(t: MaskTablePlan): string {
-  return `BIGINT${/unsigned/i.test(t.key.columnType) ? ' UNSIGNED' : ''}`;
-}
-
-async function createOriginalsTable(conn: Connection, t: MaskTablePlan): Promise<void> {
-  const cols = [`k ${keyColumnType(t)} NOT NULL PRIMARY KEY`];
-  const indexes: string[] = [];
-  for (const m of t.masked) {
-    if (!m.originalsColumn) continue;
-    cols.push(`${m.originalsColumn} BINARY(32) NULL`);
-    if (m.rule.strategy === 'hash' || m.rule.strategy === 'email') indexes.push(`KEY ix_${m.originalsColumn} (${m.originalsColumn})`);
+  for (const r of rows as Array<{ name: string }>) await conn.query(`DROP TABLE IF EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(r.name)}`);
+  const [cols] = await conn.query('SELECT TABLE_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND COLUMN_NAME = ?', [database, SURROGATE_COLUMN]);
+  for (const r of cols as Array<{ name: string }>) {
+    await conn.query(`ALTER TABLE ${quoteIdentifier(database)}.${quoteIdentifier(r.name)} DROP COLUMN ${quoteIdentifier(SURROGATE_COLUMN)}`);
   }
-  for (const s of t.shifts) cols.push(`${s.originalsColumn} BINARY(8) NULL`);
+}
+
+async function createOriginalsTable(conn: Connection, t: MaskTablePlan, active: readonly PlannedColumn[]): Promise<void> {
+  const cols = keyColumnDefinitions(t);
+  for (const m of active) if (m.storedColumn) cols.push(`${m.storedColumn} ${columnDefinition(m.info)} NULL`);
   await conn.query(
-    `CREATE TABLE ${quoteIdentifier(t.originalsTable)} (${[...cols, ...indexes].join(', ')}) ENGINE=InnoDB COMMENT='ClinSpark PII scrub: keyed hashes of original values of ${t.table.replace(/'/g, '')} (dropped after verification)'`,
+    `CREATE TABLE ${quoteIdentifier(t.originalsTable)} (${cols.join(', ')}, PRIMARY KEY (${t.key.map((_, i) => `k${i}`).join(', ')})) ENGINE=InnoDB COMMENT='ClinSpark PII scrub: masked values of ${t.table.replace(/'/g, '')} (dropped after verification)'`,
   );
 }
 
@@ -277,23 +295,33 @@ function optionsOf(rule: ColumnSql['column']['rule']): Record<string, string | n
   return Object.keys(out).length ? out : undefined;
 }
 
+/** What a column's rule does to its values (same signature + same key = same output): the idempotency record. */
+function ruleSignature(m: PlannedColumn): string {
+  const { column, ...rule } = m.rule;
+  void column;
+  return JSON.stringify({ ...rule, type: m.info.columnType, length: m.outputLength });
+}
+
 /** Evidence from a plan and the recorded progress. */
 function buildEvidence(plan: ScrubPlan, runId: string, progress: Progress, status: 'succeeded' | 'failed', error?: string, inProgress?: Step): ScrubEvidence {
   const finishedAt = new Date();
+  const after = (t: TablePlan) => (t.table in progress.rowsAfter ? { rowsAfter: progress.rowsAfter[t.table] } : {});
+  const schema = (t: TablePlan) => (t.schema !== plan.database ? { schema: t.schema } : {});
   const tables: TableEvidence[] = plan.tables.map((t) => {
-    if (t.action === 'truncate') {
-      return { table: t.table, action: 'truncate', rowsBefore: progress.rowsBefore[t.table], ...(t.table in progress.rowsAfter ? { rowsAfter: progress.rowsAfter[t.table] } : {}) };
-    }
+    if (t.action !== 'mask') return { table: t.table, ...schema(t), action: t.action, rowsBefore: progress.rowsBefore[t.table], ...after(t) };
+    const skipped = progress.skipped?.[t.table] ?? {};
     return {
       table: t.table,
       action: 'mask',
+      batching: { key: t.keySource === 'surrogate' ? [] : t.key.map((k) => k.name), source: t.keySource },
       rowsBefore: progress.rowsBefore[t.table],
-      ...(t.table in progress.rowsAfter ? { rowsAfter: progress.rowsAfter[t.table] } : {}),
+      ...after(t),
       columns: t.masked.map((m) => ({
         column: m.info.name,
         strategy: m.rule.strategy,
         ...(optionsOf(m.rule) ? { options: optionsOf(m.rule) } : {}),
         ...(progress.valuesMasked[t.table]?.[m.info.name] !== undefined ? { valuesMasked: progress.valuesMasked[t.table][m.info.name] } : {}),
+        ...(skipped[m.info.name] ? { alreadyScrubbedBy: skipped[m.info.name] } : {}),
       })),
       keptColumns: t.kept,
     };
@@ -320,10 +348,24 @@ function buildEvidence(plan: ScrubPlan, runId: string, progress: Progress, statu
       ? { stepInProgress: { step: inProgress.kind, ...(inProgress.table ? { table: inProgress.table.table } : {}), rowsDone: progress.current?.rows ?? 0 } }
       : {}),
     tables,
+    inventory: inventoryOf(plan, progress.rowsBefore),
     ...(verified || progress.checks.length > 0
       ? { verification: { passed: verified && progress.checks.every((c) => c.passed), checks: progress.checks, durationMs: progress.verificationMs } }
       : {}),
     ...(progress.warnings.length ? { warnings: progress.warnings } : {}),
+  };
+}
+
+/** The inventory of a plan: every schema, its tables, their rows and the rule applied. */
+export function inventoryOf(plan: ScrubPlan, rows: Record<string, number> = {}): NonNullable<ScrubEvidence['inventory']> {
+  return {
+    systemSchemasExcluded: plan.systemSchemas,
+    schemas: plan.schemas.map((schema) => ({
+      schema,
+      tables: plan.tables
+        .filter((t) => t.schema === schema)
+        .map((t) => ({ table: schema === plan.database ? t.table : t.table.slice(schema.length + 1), rows: rows[t.table] ?? t.rows, rule: t.action })),
+    })),
   };
 }
 
@@ -355,36 +397,42 @@ export function failedBeforeStartEvidence(args: { runId: string; database: strin
   };
 }
 
-interface Batch {
-  readonly lo: string | null;
-  readonly hi: string;
-}
-
-/** The next key range of at most `size` rows after `lo`, or undefined when the table is done. */
-async function nextBatch(conn: Connection, t: MaskTablePlan, lo: string | null, size: number): Promise<Batch | undefined> {
-  const k = quoteIdentifier(t.key.name);
-  const table = quoteIdentifier(t.table);
-  const where = lo === null ? '' : `WHERE ${k} > ${integerLiteral(lo)}`;
-  const [rows] = await conn.query(`SELECT ${k} AS k FROM ${table} ${where} ORDER BY ${k} LIMIT 1 OFFSET ${size - 1}`);
-  const hit = (rows as Array<{ k: unknown }>)[0];
-  if (hit) return { lo, hi: String(hit.k) };
-  const [max] = await conn.query(`SELECT MAX(${k}) AS k FROM ${table} ${where}`);
-  const m = (max as Array<{ k: unknown }>)[0]?.k;
-  return m === null || m === undefined ? undefined : { lo, hi: String(m) };
-}
-
-function rangeCondition(t: MaskTablePlan, b: Batch): string {
-  const k = `${T}.${quoteIdentifier(t.key.name)}`;
-  return b.lo === null ? `${k} <= ${integerLiteral(b.hi)}` : `${k} > ${integerLiteral(b.lo)} AND ${k} <= ${integerLiteral(b.hi)}`;
-}
-
 function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
+}
+
+function cursorOf(raw: string | null): readonly string[] | null {
+  return raw === null ? null : (JSON.parse(raw) as string[]);
+}
+
+/** Binary comparison of two values of the same column type. */
+function sameBytes(a: string, b: string): string {
+  return `(CAST(${a} AS BINARY) <=> CAST(${b} AS BINARY))`;
+}
+
+/** One REGEXP of every PII pattern, then one per pattern only on the (rare) rows that matched. */
+interface ScanSql {
+  readonly combined: string;
+  readonly names: readonly string[];
+  readonly patterns: readonly string[];
+}
+
+function scanSqlOf(plan: ScrubPlan): ScanSql | undefined {
+  const detect = detectRulesOf(plan.rules);
+  const names = Object.keys(detect.patterns);
+  if (names.length === 0) return undefined;
+  const patterns = names.map((n) => detect.patterns[n]);
+  return { combined: patterns.map((p) => `(${p})`).join('|'), names, patterns };
+}
+
+function scanValue(c: { name: string }, alias: string): string {
+  return exactText(`${alias}.${quoteIdentifier(c.name)}`);
 }
 
 class Runner {
   private readonly steps: Step[];
   private readonly sqlByTable = new Map<string, ColumnSql[]>();
+  private readonly scan: ScanSql | undefined;
   private unitsThisCall = 0;
   private lastUnitMs = 0;
   private stepStartedThisCall = Date.now();
@@ -396,8 +444,9 @@ class Runner {
     private readonly state: RunState,
     private readonly options: ScrubRunOptions,
   ) {
-    this.steps = stepsOf(plan);
+    this.steps = stepsOf(plan, state.progress);
     for (const t of maskTables(plan)) this.sqlByTable.set(t.table, t.masked.map((m) => columnSql(t, m)));
+    this.scan = scanSqlOf(plan);
   }
 
   get currentStep(): Step | undefined {
@@ -448,7 +497,7 @@ class Runner {
     cur.rows += rows;
     cur.durationMs += ms;
     this.rowsThisCall += rows;
-    if (step.kind === 'verify' || step.kind === 'verify-foreign-keys' || step.kind === 'verify-row-counts') this.progress.verificationMs += ms;
+    if (step.kind === 'verify' || step.kind === 'scan' || step.kind === 'verify-foreign-keys' || step.kind === 'verify-row-counts') this.progress.verificationMs += ms;
     if (stepDone) {
       this.progress.steps.push({
         step: step.kind,
@@ -484,14 +533,16 @@ class Runner {
 
   private async unit(step: Step): Promise<boolean> {
     switch (step.kind) {
-      case 'snapshot':
-        return this.snapshotBatch(step, step.table as MaskTablePlan);
+      case 'prepare':
+        return this.prepare(step, step.table as MaskTablePlan);
       case 'mask':
         return this.maskBatch(step, step.table as MaskTablePlan);
       case 'truncate':
         return this.truncate(step, step.table as TruncateTablePlan);
       case 'verify':
         return this.verifyBatch(step, step.table as MaskTablePlan);
+      case 'scan':
+        return this.scanTable(step, step.table as KeepTablePlan);
       case 'verify-foreign-keys':
         return this.verifyForeignKey(step);
       case 'verify-row-counts':
@@ -501,107 +552,188 @@ class Runner {
     }
   }
 
-  private async snapshotBatch(step: Step, t: MaskTablePlan): Promise<boolean> {
+  private active(t: MaskTablePlan): ColumnSql[] {
+    const names = new Set(activeColumns(t, this.progress).map((m) => m.info.name));
+    return (this.sqlByTable.get(t.table) as ColumnSql[]).filter((c) => names.has(c.column.info.name));
+  }
+
+  /** A table without a usable key gets a temporary surrogate key (one ALTER TABLE; dropped at cleanup). */
+  private async prepare(step: Step, t: MaskTablePlan): Promise<boolean> {
     const started = Date.now();
-    const batch = await nextBatch(this.conn, t, this.state.cursor, this.progress.batchSize);
-    if (!batch) {
-      await this.checkpoint(step, 0, Date.now() - started, true, null);
-      return true;
+    const [cols] = await this.conn.query('SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?', [t.schema, t.table, SURROGATE_COLUMN]);
+    if ((cols as unknown[]).length === 0) {
+      const c = quoteIdentifier(SURROGATE_COLUMN);
+      await this.conn.query(`ALTER TABLE ${t.ref} ADD COLUMN ${c} BIGINT UNSIGNED NOT NULL AUTO_INCREMENT, ADD PRIMARY KEY (${c})`);
     }
-    const sqls = this.sqlByTable.get(t.table) as ColumnSql[];
-    const tokenCols = sqls.filter((c) => c.snapshot);
-    const targetCols = ['k', ...tokenCols.map((c) => c.column.originalsColumn as string), ...t.shifts.map((s) => s.originalsColumn)];
-    const exprs = [`${T}.${quoteIdentifier(t.key.name)}`, ...tokenCols.map((c) => c.snapshot as string), ...t.shifts.map((s) => shiftSnapshotSql(s.subject))];
-    const from = `FROM ${quoteIdentifier(t.table)} ${T} WHERE ${rangeCondition(t, batch)}`;
-    await this.inTransaction(async () => {
-      await this.conn.query(`INSERT INTO ${quoteIdentifier(t.originalsTable)} (${targetCols.join(', ')}) SELECT ${exprs.join(', ')} ${from}`);
-      const [rows] = await this.conn.query(`SELECT COUNT(*) AS n, ${sqls.map((c, i) => `SUM(${c.hasValue}) AS v${i}`).join(', ')} ${from}`);
-      const r = (rows as Array<Record<string, unknown>>)[0];
-      const masked = (this.progress.valuesMasked[t.table] ??= {});
-      sqls.forEach((c, i) => {
-        masked[c.column.info.name] = (masked[c.column.info.name] ?? 0) + num(r[`v${i}`]);
-      });
-      await this.checkpoint(step, num(r.n), Date.now() - started, false, batch.hi);
-    });
-    return false;
+    await this.checkpoint(step, 0, Date.now() - started, true, null);
+    return true;
   }
 
   private async maskBatch(step: Step, t: MaskTablePlan): Promise<boolean> {
     const started = Date.now();
-    const batch = await nextBatch(this.conn, t, this.state.cursor, this.progress.batchSize);
+    if (this.state.cursor === null && !this.progress.current) {
+      await this.conn.query(`DROP TABLE IF EXISTS ${quoteIdentifier(t.originalsTable)}`);
+      await createOriginalsTable(this.conn, t, activeColumns(t, this.progress));
+    }
+    const batch = await nextBatch(this.conn, t, cursorOf(this.state.cursor), this.progress.batchSize);
     if (!batch) {
+      const applied = (this.progress.applied ??= {});
+      const record = (applied[t.table] ??= {});
+      for (const m of activeColumns(t, this.progress)) record[m.info.name] = ruleSignature(m);
       await this.checkpoint(step, 0, Date.now() - started, true, null);
       return true;
     }
-    const sqls = this.sqlByTable.get(t.table) as ColumnSql[];
+    const sqls = this.active(t);
+    const stored = sqls.filter((c) => c.stored);
+    const plain = sqls.filter((c) => !c.stored);
+    const where = `WHERE ${rangeCondition(T, t.key, batch)}`;
+    const o = quoteIdentifier(t.originalsTable);
+    const on = joinOn(t, O, T);
+    const keyCols = t.key.map((_, i) => `k${i}`);
+    const keyRefs = t.key.map((k) => `${T}.${quoteIdentifier(k.name)}`);
     const keepTimestamps = t.onUpdateColumns.map((c) => `${T}.${quoteIdentifier(c)} = ${T}.${quoteIdentifier(c)}`);
-    const where = `WHERE ${rangeCondition(t, batch)}`;
-    // Columns whose new value needs the originals table are set by a join; the others by a plain
-    // UPDATE (a multi-table UPDATE of TEXT columns makes MariaDB buffer rows in a temporary table).
-    const statements: string[] = [];
-    const plain = sqls.filter((c) => !c.usesOriginals);
-    const joined = sqls.filter((c) => c.usesOriginals);
-    if (plain.length) statements.push(`UPDATE ${quoteIdentifier(t.table)} ${T} SET ${[...plain.map((c) => `${c.ref} = ${c.mask}`), ...keepTimestamps].join(', ')} ${where}`);
-    if (joined.length) {
-      statements.push(
-        `UPDATE ${quoteIdentifier(t.table)} ${T} JOIN ${quoteIdentifier(t.originalsTable)} ${O} ON ${O}.k = ${T}.${quoteIdentifier(t.key.name)} ` +
-          `SET ${[...joined.map((c) => `${c.ref} = ${c.mask}`), ...keepTimestamps].join(', ')} ${where}`,
-      );
-    }
+    // 1. The masked values, computed from the originals (keyed hashes included), into the originals table.
+    const snapshot = `INSERT INTO ${o} (${[...keyCols, ...stored.map((c) => c.column.storedColumn as string)].join(', ')}) SELECT ${[...keyRefs, ...stored.map((c) => c.newValue)].join(', ')} FROM ${t.ref} ${T} ${where}`;
+    // 2. Compared with the originals while they are at hand: counts, originals left, originals already in masked form.
+    const sums = ['COUNT(*) AS n'];
+    sqls.forEach((c, i) => {
+      sums.push(`SUM(${c.hasValue}) AS v${i}`);
+      if (c.sameAsOriginal && c.column.storedColumn) sums.push(`SUM(${c.sameAsOriginal(`${O}.${c.column.storedColumn}`)}) AS e${i}`);
+      if (c.originalMaskedForm) sums.push(`SUM(${c.originalMaskedForm}) AS m${i}`);
+    });
+    const compare = `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} JOIN ${o} ${O} ON ${on} ${where}`;
+    // 3. One UPDATE of the batch: stored values copied (the table first in the join, so rows are updated on the fly), plain ones computed.
+    const sets = [...stored.map((c) => `${c.ref} = ${O}.${c.column.storedColumn}`), ...plain.map((c) => `${c.ref} = ${c.newValue}`), ...keepTimestamps];
+    const update = stored.length
+      ? `UPDATE ${t.ref} ${T} STRAIGHT_JOIN ${o} ${O} ON ${on} SET ${sets.join(', ')} ${where}`
+      : `UPDATE ${t.ref} ${T} SET ${sets.join(', ')} ${where}`;
     await this.inTransaction(async () => {
-      let rows = 0;
-      for (const sql of statements) {
-        const [res] = await this.conn.query(sql);
-        rows = Math.max(rows, num((res as ResultSetHeader).affectedRows));
-      }
-      await this.checkpoint(step, rows, Date.now() - started, false, batch.hi);
+      await this.conn.query(snapshot);
+      const [rows] = await this.conn.query(compare);
+      const r = (rows as Array<Record<string, unknown>>)[0];
+      await this.conn.query(update);
+      const masked = (this.progress.valuesMasked[t.table] ??= {});
+      const counters = ((this.progress.maskCounters ??= {})[t.table] ??= {});
+      sqls.forEach((c, i) => {
+        masked[c.column.info.name] = (masked[c.column.info.name] ?? 0) + num(r[`v${i}`]);
+        for (const k of ['e', 'm']) if (`${k}${i}` in r) counters[`${k}:${c.column.info.name}`] = (counters[`${k}:${c.column.info.name}`] ?? 0) + num(r[`${k}${i}`]);
+      });
+      await this.checkpoint(step, num(r.n), Date.now() - started, false, JSON.stringify(batch.hi));
     });
     return false;
   }
 
   private async truncate(step: Step, t: TruncateTablePlan): Promise<boolean> {
     const started = Date.now();
-    await this.conn.query(`TRUNCATE TABLE ${quoteIdentifier(t.table)}`);
+    await this.conn.query(`TRUNCATE TABLE ${t.ref}`);
     await this.checkpoint(step, this.progress.rowsBefore[t.table] ?? 0, Date.now() - started, true, null);
     return true;
   }
 
+  /** Sums of the PII scan of `columns` (one combined REGEXP per value), `s<i>` per column. */
+  private scanSums(columns: readonly { name: string }[], alias: string): string[] {
+    if (!this.scan) return [];
+    return columns.map((c, i) => `SUM(${scanValue(c, alias)} REGEXP ${literalOf(this.scan as ScanSql, 'combined')}) AS s${i}`);
+  }
+
+  /** Per pattern counts of the columns that matched (rare): a second query on the same rows. */
+  private async scanFindings(table: string, ref: string, alias: string, columns: readonly { name: string }[], counts: Record<string, unknown>, where: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    if (!this.scan) return out;
+    const scan = this.scan;
+    for (const [i, c] of columns.entries()) {
+      if (num(counts[`s${i}`]) === 0) continue;
+      const v = scanValue(c, alias);
+      const [rows] = await this.conn.query(
+        `SELECT ${scan.patterns.map((p, j) => `SUM(${v} REGEXP ${literalText(p)}) AS p${j}`).join(', ')} FROM ${ref} ${alias} WHERE ${where ? `${where} AND ` : ''}${v} REGEXP ${literalText(scan.combined)}`,
+      );
+      const r = (rows as Array<Record<string, unknown>>)[0];
+      scan.names.forEach((n, j) => {
+        if (num(r[`p${j}`]) > 0) out[`${c.name}\u0000${n}`] = num(r[`p${j}`]);
+      });
+    }
+    void table;
+    return out;
+  }
+
+  private addScanChecks(table: string, columns: readonly { name: string }[], found: Record<string, number>): void {
+    if (!this.scan || columns.length === 0) return;
+    const ack = detectRulesOf(this.plan.rules).acknowledge;
+    let unacknowledged = 0;
+    for (const [k, n] of Object.entries(found).sort()) {
+      const [column, pattern] = k.split('\u0000');
+      const a = ack.find((x) => x.table === table && (x.column === undefined || x.column === column) && (x.pattern === undefined || x.pattern === pattern));
+      if (!a) unacknowledged += n;
+      this.progress.checks.push({ check: 'pii-pattern', table, column, pattern, violations: n, passed: a !== undefined, ...(a ? { acknowledged: a.reason } : {}) });
+    }
+    this.progress.checks.push({ check: 'pii-scan', table, violations: unacknowledged, passed: unacknowledged === 0 });
+  }
+
   private async verifyBatch(step: Step, t: MaskTablePlan): Promise<boolean> {
     const started = Date.now();
-    const sqls = this.sqlByTable.get(t.table) as ColumnSql[];
-    const batch = await nextBatch(this.conn, t, this.state.cursor, this.progress.batchSize);
+    const all = this.sqlByTable.get(t.table) as ColumnSql[];
+    const active = this.active(t);
+    const activeNames = new Set(active.map((c) => c.column.info.name));
+    const skipped = all.filter((c) => !activeNames.has(c.column.info.name) && c.format);
     const counters = (this.progress.verifyCounters ??= {});
+    const whole = active.length === 0; // nothing was masked by this run: one read of the table, no key needed
+    const batch: Batch | undefined = whole ? (this.state.cursor === null ? { lo: null, hi: [] } : undefined) : await nextBatch(this.conn, t, cursorOf(this.state.cursor), this.progress.batchSize);
     if (!batch) {
-      const withTokens = sqls.filter((c) => c.column.originalsColumn);
       const add = (c: Omit<VerificationCheck, 'passed'>) => this.progress.checks.push({ ...c, passed: c.violations === 0 });
-      if (withTokens.length) add({ check: 'rows-not-snapshotted', table: t.table, violations: counters.unsnap ?? 0 });
-      sqls.forEach((c, i) => {
+      const mc = this.progress.maskCounters?.[t.table] ?? {};
+      if (!whole) add({ check: 'rows-not-snapshotted', table: t.table, violations: counters.unsnap ?? 0 });
+      all.forEach((c, i) => {
         const base = { table: t.table, column: c.column.info.name, strategy: c.column.rule.strategy };
-        if (c.originalAnywhere) add({ check: 'no-original-values-in-column', ...base, violations: counters[`a${i}`] ?? 0 });
-        else add({ check: 'no-original-values', ...base, violations: counters[`l${i}`] ?? 0 });
-        if (c.format && c.column.rule.strategy !== 'null' && c.column.rule.strategy !== 'fixed') add({ check: 'masked-format', ...base, violations: counters[`f${i}`] ?? 0 });
+        if (activeNames.has(c.column.info.name)) {
+          if (c.stored) {
+            if (c.sameAsOriginal) add({ check: 'no-original-values', ...base, violations: mc[`e:${base.column}`] ?? 0 });
+            if (c.originalMaskedForm) add({ check: 'no-original-values-in-column', ...base, violations: mc[`m:${base.column}`] ?? 0 });
+            add({ check: 'masked-as-planned', ...base, violations: counters[`p${i}`] ?? 0 });
+          } else {
+            add({ check: 'no-original-values', ...base, violations: counters[`f${i}`] ?? 0 });
+          }
+        } else if (c.format) {
+          add({ check: 'masked-format', ...base, violations: counters[`f${i}`] ?? 0 });
+        }
       });
+      const found: Record<string, number> = {};
+      for (const [k, v] of Object.entries(counters)) if (k.startsWith('x:')) found[k.slice(2)] = v;
+      this.addScanChecks(t.table, t.scanColumns, found);
+      this.progress.rowsAfter[t.table] = counters.n ?? 0;
       delete this.progress.verifyCounters;
       await this.checkpoint(step, 0, Date.now() - started, true, null);
       return true;
     }
-    const withTokens = sqls.filter((c) => c.column.originalsColumn);
-    const sums = [
-      'COUNT(*) AS n',
-      withTokens.length ? `SUM(${O}.k IS NULL AND (${withTokens.map((c) => c.hasValue).join(' OR ')})) AS unsnap` : '0 AS unsnap',
-    ];
-    sqls.forEach((c, i) => {
-      if (c.originalAnywhere) sums.push(`SUM(${c.originalAnywhere}) AS a${i}`);
-      else sums.push(`SUM(${c.originalLeft}) AS l${i}`);
-      if (c.format && c.column.rule.strategy !== 'null' && c.column.rule.strategy !== 'fixed') sums.push(`SUM(${c.format}) AS f${i}`);
+    const sums = ['COUNT(*) AS n'];
+    if (!whole) sums.push(`SUM(${O}.k0 IS NULL) AS unsnap`);
+    all.forEach((c, i) => {
+      if (activeNames.has(c.column.info.name)) {
+        if (c.stored) sums.push(`SUM(${O}.k0 IS NOT NULL AND NOT ${sameBytes(c.ref, `${O}.${c.column.storedColumn}`)}) AS p${i}`);
+        else if (c.format) sums.push(`SUM(${c.format}) AS f${i}`);
+      } else if (skipped.includes(c)) sums.push(`SUM(${c.format}) AS f${i}`);
     });
-    const [rows] = await this.conn.query(
-      `SELECT ${sums.join(', ')} FROM ${quoteIdentifier(t.table)} ${T} LEFT JOIN ${quoteIdentifier(t.originalsTable)} ${O} ON ${O}.k = ${T}.${quoteIdentifier(t.key.name)} WHERE ${rangeCondition(t, batch)}`,
-    );
+    sums.push(...this.scanSums(t.scanColumns, T));
+    const where = whole ? '' : rangeCondition(T, t.key, batch);
+    const from = whole ? `${t.ref} ${T}` : `${t.ref} ${T} LEFT JOIN ${quoteIdentifier(t.originalsTable)} ${O} ON ${joinOn(t, O, T)}`;
+    const [rows] = await this.conn.query(`SELECT ${sums.join(', ')} FROM ${from}${where ? ` WHERE ${where}` : ''}`);
     const r = (rows as Array<Record<string, unknown>>)[0];
-    for (const [k, v] of Object.entries(r)) if (k !== 'n') counters[k] = (counters[k] ?? 0) + num(v);
-    await this.checkpoint(step, num(r.n), Date.now() - started, false, batch.hi);
+    for (const [k, v] of Object.entries(r)) if (!/^s\d+$/.test(k)) counters[k] = (counters[k] ?? 0) + num(v);
+    const found = await this.scanFindings(t.table, t.ref, T, t.scanColumns, r, where);
+    for (const [k, v] of Object.entries(found)) counters[`x:${k}`] = (counters[`x:${k}`] ?? 0) + v;
+    await this.checkpoint(step, num(r.n), Date.now() - started, false, whole ? '[]' : JSON.stringify(batch.hi));
     return false;
+  }
+
+  /** A kept table: its text columns scanned for PII patterns (one read of the table). */
+  private async scanTable(step: Step, t: KeepTablePlan): Promise<boolean> {
+    const started = Date.now();
+    const alias = 'x';
+    const [rows] = await this.conn.query(`SELECT COUNT(*) AS n, ${this.scanSums(t.scanColumns, alias).join(', ')} FROM ${t.ref} ${alias}`);
+    const r = (rows as Array<Record<string, unknown>>)[0];
+    const found = await this.scanFindings(t.table, t.ref, alias, t.scanColumns, r, '');
+    this.addScanChecks(t.table, t.scanColumns, found);
+    await this.checkpoint(step, num(r.n), Date.now() - started, true, null);
+    return true;
   }
 
   private async verifyForeignKey(step: Step): Promise<boolean> {
@@ -618,11 +750,16 @@ class Runner {
     return false;
   }
 
+  /** Row counts of masked (counted by their verify step) and truncated tables. */
   private async verifyRowCounts(step: Step): Promise<boolean> {
     const started = Date.now();
     for (const t of this.plan.tables) {
-      const [rows] = await this.conn.query(`SELECT COUNT(*) AS n FROM ${quoteIdentifier(t.table)}`);
-      const actual = num((rows as Array<{ n: unknown }>)[0].n);
+      if (t.action === 'keep') continue;
+      let actual = this.progress.rowsAfter[t.table];
+      if (actual === undefined || t.action === 'truncate') {
+        const [rows] = await this.conn.query(`SELECT COUNT(*) AS n FROM ${t.ref}`);
+        actual = num((rows as Array<{ n: unknown }>)[0].n);
+      }
       this.progress.rowsAfter[t.table] = actual;
       const expected = t.action === 'truncate' ? 0 : this.progress.rowsBefore[t.table];
       this.progress.checks.push({ check: t.action === 'truncate' ? 'truncated-empty' : 'row-count', table: t.table, expected, actual, violations: Math.abs(actual - expected), passed: actual === expected });
@@ -633,7 +770,7 @@ class Runner {
 
   private async cleanup(step: Step): Promise<boolean> {
     const started = Date.now();
-    await dropOriginalsTables(this.conn, this.plan.database);
+    await dropScratch(this.conn, this.plan.database);
     const failed = this.progress.checks.filter((c) => !c.passed);
     this.state.status = failed.length === 0 ? 'succeeded' : 'failed';
     this.state.error = failed.length === 0 ? null : verificationFailureMessage(failed);
@@ -648,6 +785,14 @@ class Runner {
   }
 }
 
+function literalText(text: string): string {
+  return escapeLiteral(text);
+}
+
+function literalOf(scan: ScanSql, which: 'combined'): string {
+  return escapeLiteral(scan[which]);
+}
+
 function verificationFailureMessage(failed: readonly VerificationCheck[]): string {
   const describe = (c: VerificationCheck) => {
     const where = c.column ? `${c.table}.${c.column}` : c.table;
@@ -658,6 +803,12 @@ function verificationFailureMessage(failed: readonly VerificationCheck[]): strin
         return `${where}: ${c.violations} row(s) hold a value equal to an original value of the column`;
       case 'masked-format':
         return `${where}: ${c.violations} value(s) do not look masked (${c.strategy})`;
+      case 'masked-as-planned':
+        return `${where}: ${c.violations} row(s) do not hold the value masked from their original (changed after masking)`;
+      case 'pii-pattern':
+        return `${where}: ${c.violations} value(s) match PII pattern '${c.pattern}' (acknowledge it under detect.acknowledge with a reason if it is not personal data)`;
+      case 'pii-scan':
+        return `${where}: ${c.violations} unacknowledged PII pattern match(es)`;
       case 'rows-not-snapshotted':
         return `${where}: ${c.violations} row(s) appeared after the snapshot and were not masked`;
       case 'foreign-key':
@@ -681,20 +832,57 @@ export async function countOrphans(conn: Connection, fk: ScrubPlan['foreignKeys'
   return num((rows as Array<{ n: unknown }>)[0].n);
 }
 
+/** Columns an earlier succeeded run with the same key and engine applied the same rule to: left as they are. */
+async function alreadyScrubbed(conn: Connection, plan: ScrubPlan, fingerprint: string): Promise<{ skipped: Record<string, Record<string, string>>; applied: Record<string, Record<string, string>> }> {
+  const [rows] = await conn.query(
+    `SELECT run_id, progress FROM ${quoteIdentifier(STATE_TABLE)} WHERE status = 'succeeded' AND key_fingerprint = ? AND engine_version = ? ORDER BY finished_at, run_id`,
+    [fingerprint, ENGINE_VERSION],
+  );
+  const done = new Map<string, { runId: string; signature: string }>();
+  for (const r of rows as Array<{ run_id: string; progress: string }>) {
+    const p = JSON.parse(r.progress) as Progress;
+    for (const [table, cols] of Object.entries(p.applied ?? {})) {
+      for (const [column, signature] of Object.entries(cols)) {
+        const previous = done.get(`${table}\u0000${column}`);
+        const by = p.skipped?.[table]?.[column] ?? r.run_id;
+        done.set(`${table}\u0000${column}`, { runId: previous?.signature === signature ? previous.runId : by, signature });
+      }
+    }
+  }
+  const skipped: Record<string, Record<string, string>> = {};
+  const applied: Record<string, Record<string, string>> = {};
+  for (const t of maskTables(plan)) {
+    for (const m of t.masked) {
+      const d = done.get(`${t.table}\u0000${m.info.name}`);
+      if (d && d.signature === ruleSignature(m)) {
+        (skipped[t.table] ??= {})[m.info.name] = d.runId;
+        (applied[t.table] ??= {})[m.info.name] = d.signature;
+      }
+    }
+  }
+  return { skipped, applied };
+}
+
 async function startRun(conn: Connection, plan: ScrubPlan, options: ScrubRunOptions, batchSize: number): Promise<RunState> {
   await conn.query(`UPDATE ${quoteIdentifier(STATE_TABLE)} SET status = 'abandoned', updated_at = UTC_TIMESTAMP(3) WHERE status = 'running' AND run_id <> ?`, [options.runId]);
-  await dropOriginalsTables(conn, plan.database);
-  for (const t of maskTables(plan)) await createOriginalsTable(conn, t);
+  await dropScratch(conn, plan.database);
+  const fingerprint = keyFingerprint(options.key);
+  const progress = emptyProgress(plan, batchSize, fingerprint);
+  const { skipped, applied } = await alreadyScrubbed(conn, plan, fingerprint);
+  if (Object.keys(skipped).length) {
+    progress.skipped = skipped;
+    progress.applied = applied;
+  }
   const state: RunState = {
     runId: options.runId,
     status: 'running',
     engineVersion: ENGINE_VERSION,
     rulesetSha256: plan.rules.sha256,
-    keyFingerprint: keyFingerprint(options.key),
+    keyFingerprint: fingerprint,
     planFingerprint: plan.fingerprint,
     stepIndex: 0,
     cursor: null,
-    progress: emptyProgress(plan, batchSize, keyFingerprint(options.key)),
+    progress,
     error: null,
   };
   await conn.query(
@@ -742,7 +930,7 @@ export async function runScrub(options: ScrubRunOptions): Promise<ScrubOutcome> 
   /** Set once the run is resumable or created; earlier errors leave the run as it was. */
   let started = false;
   try {
-    await ensureStateTable(conn);
+    await ensureStateTable(conn, database);
     state = await loadState(conn, runId);
     if (state?.status === 'succeeded' && state.progress.evidence) return { complete: true, runId, evidence: state.progress.evidence };
     if (state && state.status !== 'running') {
@@ -770,7 +958,7 @@ export async function runScrub(options: ScrubRunOptions): Promise<ScrubOutcome> 
     const evidence = buildEvidence(plan, runId, state.progress, 'failed', message, runner?.currentStep);
     state.progress.evidence = evidence;
     await saveState(conn, state, true).catch(() => undefined);
-    await dropOriginalsTables(conn, database).catch(() => undefined);
+    await dropScratch(conn, database).catch(() => undefined);
     throw new ScrubFailedError(message, evidence);
   } finally {
     await uninstallKey(conn).catch(() => undefined);

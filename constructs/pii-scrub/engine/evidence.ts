@@ -25,11 +25,17 @@ export interface ColumnEvidence {
   readonly options?: Record<string, string | number>;
   /** Rows whose original value was not NULL/empty, i.e. rows where this rule replaced something. */
   readonly valuesMasked?: number;
+  /** The column was left as it is: an earlier succeeded run with the same key applied the same rule. */
+  readonly alreadyScrubbedBy?: string;
 }
 
 export interface TableEvidence {
+  /** `table` of the scrubbed database, `schema.table` of another schema. */
   readonly table: string;
-  readonly action: 'mask' | 'truncate';
+  readonly schema?: string;
+  readonly action: 'mask' | 'truncate' | 'keep';
+  /** Masked tables: how they were batched. */
+  readonly batching?: { readonly key: readonly string[]; readonly source: string };
   readonly rowsBefore?: number;
   readonly rowsAfter?: number;
   readonly columns?: readonly ColumnEvidence[];
@@ -48,6 +54,9 @@ export interface VerificationCheck {
   readonly column?: string;
   readonly strategy?: string;
   readonly constraint?: string;
+  /** `pii-pattern`: the pattern that matched, and the rules' reason when acknowledged. */
+  readonly pattern?: string;
+  readonly acknowledged?: string;
   readonly expected?: number;
   readonly actual?: number;
   readonly violations: number;
@@ -85,8 +94,18 @@ export interface ScrubEvidence {
   /** The step a failed run stopped in, with the rows it had done (committed batches only). */
   readonly stepInProgress?: { readonly step: string; readonly table?: string; readonly rowsDone: number };
   readonly tables: readonly TableEvidence[];
+  /** Every schema and table of the server the run saw (system schemas excluded) and the rule applied to each. */
+  readonly inventory?: InventoryEvidence;
   readonly verification?: VerificationEvidence;
   readonly warnings?: readonly string[];
+}
+
+export interface InventoryEvidence {
+  readonly systemSchemasExcluded: readonly string[];
+  readonly schemas: ReadonlyArray<{
+    readonly schema: string;
+    readonly tables: ReadonlyArray<{ readonly table: string; readonly rows: number; readonly rule: 'mask' | 'truncate' | 'keep' }>;
+  }>;
 }
 
 export const EVIDENCE_ENGINE = { name: ENGINE_NAME, version: ENGINE_VERSION } as const;

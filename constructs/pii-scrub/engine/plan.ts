@@ -3,15 +3,16 @@
  * comes back is safe to execute; otherwise ScrubRulesError lists every problem (missing tables or
  * columns, columns without a rule, strategies that do not fit a column, broken links...).
  *
- * Privacy by default: every column of a table named in the rules needs a rule (`keep` included),
- * so a personal-data column added by a release is never silently left. Tables not named in the
- * rules are not touched.
+ * Privacy by default, exhaustively: every table of the scrubbed database and every other
+ * non-system schema of the server must be named by the rules (masked, truncated or kept), and every
+ * column of a masked table needs a rule (`keep` included), so a table, schema or column added by a
+ * release stops the scrub instead of leaking.
  */
 import { createHash } from 'crypto';
 import type { Connection } from 'mysql2/promise';
 import { RulesIssue, RulesPathSegment, ScrubRulesError, didYouMean, formatRulesIssue } from './issues';
-import { ColumnRule, MaskTableRules, ScrubRules, SCRATCH_TABLE_PREFIX } from './rules';
-import { ColumnInfo, ForeignKeyInfo, SchemaInfo, TableInfo, primaryKeyColumns, readSchema } from './schema';
+import { ColumnRule, MaskTableRules, ScrubRules, SCRATCH_TABLE_PREFIX, SYSTEM_SCHEMAS, detectRulesOf } from './rules';
+import { ColumnInfo, ForeignKeyInfo, InventorySchema, SURROGATE_COLUMN, SchemaInfo, TableInfo, primaryKeyColumns, readInventory, readSchema } from './schema';
 import { quoteIdentifier } from './sql';
 import { ENGINE_VERSION } from './version';
 
@@ -19,48 +20,66 @@ import { ENGINE_VERSION } from './version';
 export interface PlannedColumn {
   readonly rule: Exclude<ColumnRule, { strategy: 'keep' }>;
   readonly info: ColumnInfo;
-  /** Column of the originals table holding this column's keyed hash, when the strategy uses one. */
-  readonly originalsColumn?: string;
-  /** Column of the originals table holding the keyed hash of the subject (dateShift). */
-  readonly shiftColumn?: string;
+  /** Column of the originals table holding the masked value computed by the snapshot (stored strategies). */
+  readonly storedColumn?: string;
+  /** The subject column of a dateShift rule. */
+  readonly shiftSubject?: string;
   /** Length of the generated value, for strategies that write fixed-size or truncated text. */
   readonly outputLength?: number;
 }
 
-/** One keyed hash of a subject column per (subject, days), shared by the table's dateShift rules. */
-export interface ShiftSource {
-  readonly originalsColumn: string;
-  readonly subject: string;
-}
+/** How a masked table is batched: by its primary key, a UNIQUE index, or a temporary surrogate key. */
+export type KeySource = 'primary key' | 'unique index' | 'surrogate';
 
-export interface MaskTablePlan {
+interface TablePlanBase {
+  /** The name in rules, messages and evidence: `table` in the scrubbed database, `schema.table` elsewhere. */
   readonly table: string;
-  readonly action: 'mask';
-  readonly key: ColumnInfo;
+  readonly schema: string;
+  /** Qualified, quoted SQL reference. */
+  readonly ref: string;
   /** Rows when the plan was made. */
   readonly rows: number;
+  /** Text columns scanned for PII patterns after the scrub (kept columns only). */
+  readonly scanColumns: readonly ColumnInfo[];
+}
+
+export interface MaskTablePlan extends TablePlanBase {
+  readonly action: 'mask';
+  /** Batching key columns, in index order (the surrogate column when keySource is 'surrogate'). */
+  readonly key: readonly ColumnInfo[];
+  readonly keySource: KeySource;
+  /** Name of the UNIQUE index used, when keySource is 'unique index'. */
+  readonly keyIndex?: string;
   readonly masked: readonly PlannedColumn[];
   readonly kept: readonly string[];
   /** ON UPDATE CURRENT_TIMESTAMP columns, assigned to themselves by every masking UPDATE. */
   readonly onUpdateColumns: readonly string[];
-  readonly shifts: readonly ShiftSource[];
-  /** Scratch table holding the keyed hashes of the original values. */
+  /** Scratch table holding the key and the masked values computed from the originals. */
   readonly originalsTable: string;
 }
 
-export interface TruncateTablePlan {
-  readonly table: string;
+export interface TruncateTablePlan extends TablePlanBase {
   readonly action: 'truncate';
-  readonly rows: number;
 }
 
-export type TablePlan = MaskTablePlan | TruncateTablePlan;
+export interface KeepTablePlan extends TablePlanBase {
+  readonly action: 'keep';
+}
+
+export type TablePlan = MaskTablePlan | TruncateTablePlan | KeepTablePlan;
 
 export interface ScrubPlan {
   readonly database: string;
   readonly rules: ScrubRules;
-  /** In rules-file order. */
+  /**
+   * Every table of the inventory: the scrubbed database's in rules-file order, then the other
+   * schemas' (schema and table names sorted).
+   */
   readonly tables: readonly TablePlan[];
+  /** Every non-system schema inventoried (the scrubbed database first). */
+  readonly schemas: readonly string[];
+  /** Schemas left out of the inventory. */
+  readonly systemSchemas: readonly string[];
   /** Every foreign key between tables of the schema (all are checked after a scrub). */
   readonly foreignKeys: readonly ForeignKeyInfo[];
   /** Things that may fail at run time (e.g. a non-injective strategy on a unique index). */
@@ -74,8 +93,8 @@ export const ORIGINALS_TABLE_PREFIX = `${SCRATCH_TABLE_PREFIX}_orig_`;
 
 const EMAIL_LOCAL_LENGTH = 17; // 'u' + 16 hex
 const MIN_HASH_LENGTH = 16;
-/** Strategies whose output depends on a keyed hash of the value itself. */
-const TOKEN_STRATEGIES = new Set(['hash', 'email', 'phone', 'pseudonym', 'partial', 'generalize', 'dateShift']);
+/** Strategies whose masked value is computed by the snapshot and stored in the originals table. */
+const STORED_STRATEGIES = new Set(['hash', 'email', 'phone', 'pseudonym', 'partial', 'generalize', 'dateShift']);
 
 function typeName(info: ColumnInfo): string {
   return info.columnType;
@@ -92,32 +111,48 @@ function columnPath(table: string, column: string, ...rest: RulesPathSegment[]):
   return ['tables', table, 'columns', column, ...rest];
 }
 
-function resolveKey(ctx: Ctx, rules: MaskTableRules, info: TableInfo): ColumnInfo | undefined {
+interface ResolvedKey {
+  readonly columns: readonly ColumnInfo[];
+  readonly source: KeySource;
+  readonly index?: string;
+}
+
+/** A unique index whose columns are all NOT NULL identifies each row. */
+function usableUnique(info: TableInfo): Array<{ name: string; columns: readonly string[] }> {
+  const byName = new Map(info.columns.map((c) => [c.name, c]));
+  return info.indexes
+    .filter((i) => i.unique && i.name !== 'PRIMARY' && i.columns.every((c) => byName.get(c) && !byName.get(c)?.nullable))
+    .sort((a, b) => a.columns.length - b.columns.length || a.name.localeCompare(b.name));
+}
+
+function resolveKey(ctx: Ctx, rules: MaskTableRules, info: TableInfo): ResolvedKey | undefined {
   const byName = new Map(info.columns.map((c) => [c.name, c]));
   const pk = primaryKeyColumns(info);
+  const cols = (names: readonly string[]) => names.map((n) => byName.get(n) as ColumnInfo);
   if (rules.key === undefined) {
-    const col = pk.length === 1 ? byName.get(pk[0]) : undefined;
-    if (!col || col.typeClass !== 'integer') {
-      ctx.report(['tables', rules.table], `has no single-column integer primary key to batch on (primary key: ${pk.length ? pk.join(', ') : 'none'}); set 'key:' to a unique NOT NULL integer column, or truncate the table`);
-      return undefined;
-    }
-    return col;
+    if (pk.length > 0 && !info.hasSurrogate) return { columns: cols(pk), source: 'primary key' };
+    const unique = usableUnique(info)[0];
+    if (unique) return { columns: cols(unique.columns), source: 'unique index', index: unique.name };
+    return { columns: [], source: 'surrogate' };
   }
-  const col = byName.get(rules.key);
-  if (!col) {
-    ctx.report(['tables', rules.table, 'key'], `column '${rules.key}' does not exist in table '${rules.table}'${didYouMean(rules.key, [...byName.keys()])}`);
+  const missing = rules.key.filter((k) => !byName.has(k));
+  if (missing.length) {
+    for (const k of missing) ctx.report(['tables', rules.table, 'key'], `column '${k}' does not exist in table '${rules.table}'${didYouMean(k, [...byName.keys()])}`);
     return undefined;
   }
-  const unique = (pk.length === 1 && pk[0] === col.name) || (!col.nullable && info.indexes.some((i) => i.unique && i.columns.length === 1 && i.columns[0] === col.name));
-  if (col.typeClass !== 'integer' || !unique) {
-    ctx.report(['tables', rules.table, 'key'], `'${rules.key}' (${typeName(col)}) must be an integer column that is the primary key or has a single-column UNIQUE index and is NOT NULL`);
-    return undefined;
-  }
-  return col;
+  const same = (names: readonly string[]) => names.length === rules.key?.length && names.every((n) => rules.key?.includes(n));
+  if (same(pk)) return { columns: cols(pk), source: 'primary key' };
+  const unique = usableUnique(info).find((i) => same(i.columns));
+  if (unique) return { columns: cols(unique.columns), source: 'unique index', index: unique.name };
+  ctx.report(
+    ['tables', rules.table, 'key'],
+    `${rules.key.map((k) => `'${k}'`).join(', ')} must be the primary key (${pk.length ? pk.join(', ') : 'none'}) or the columns of a UNIQUE index whose columns are all NOT NULL; or leave 'key' out (the engine then uses the primary key, a unique index, or a temporary surrogate key)`,
+  );
+  return undefined;
 }
 
 /** Reports what does not fit; returns the output length for truncating strategies. */
-function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnInfo, key: ColumnInfo | undefined, rows: number): { ok: boolean; outputLength?: number } {
+function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnInfo, key: ResolvedKey | undefined, rows: number): { ok: boolean; outputLength?: number } {
   const path = columnPath(table.name, rule.column);
   let ok = true;
   const bad = (message: string, p: RulesPathSegment[] = path) => {
@@ -129,8 +164,8 @@ function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnI
     bad(`'${info.name}' is a generated column (recomputed from other columns); mark it keep and mask the columns it is computed from`);
     return { ok };
   }
-  if (key && key.name === info.name) {
-    bad(`'${info.name}' is the key used for batching and links rows; it must be keep (mask the personal columns instead)`);
+  if (key && key.columns.some((k) => k.name === info.name)) {
+    bad(`'${info.name}' is part of the key used for batching (${key.source}) and links rows; it must be keep (mask the personal columns instead)`);
     return { ok };
   }
   const needsText = () => {
@@ -185,7 +220,7 @@ function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnI
   }
 }
 
-function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: number): MaskTablePlan | undefined {
+function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: number, database: string, scanMasked: boolean): MaskTablePlan | undefined {
   let ok = true;
   const report = (p: RulesPathSegment[], m: string) => {
     ok = false;
@@ -220,15 +255,14 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
   }
   const rows = ctx.rowCounts.get(rules.table) ?? 0;
   const masked: PlannedColumn[] = [];
-  const shifts: ShiftSource[] = [];
-  let tokenIndex = 0;
+  let storedIndex = 0;
   for (const rule of rules.columns) {
     const col = byName.get(rule.column);
     if (!col) continue;
     const checked = checkColumn(ctx, info, rule, col, key, rows);
     if (!checked.ok) ok = false;
     if (rule.strategy === 'keep') continue;
-    let shiftColumn: string | undefined;
+    let shiftSubject: string | undefined;
     if (rule.strategy === 'dateShift') {
       const subject = byName.get(rule.subject);
       const fromTable = rules.subject === rule.subject;
@@ -239,19 +273,14 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
       } else if ((ruleByColumn.get(subject.name)?.strategy ?? 'keep') !== 'keep') {
         report(p, `subject column '${subject.name}' must be keep: the shift is derived from it, so it must stay the same in every table`);
       } else {
-        let shift = shifts.find((s) => s.subject === subject.name);
-        if (!shift) {
-          shift = { originalsColumn: `s${shifts.length}`, subject: subject.name };
-          shifts.push(shift);
-        }
-        shiftColumn = shift.originalsColumn;
+        shiftSubject = subject.name;
       }
     }
     masked.push({
       rule,
       info: col,
-      ...(TOKEN_STRATEGIES.has(rule.strategy) ? { originalsColumn: `h${tokenIndex++}` } : {}),
-      ...(shiftColumn ? { shiftColumn } : {}),
+      ...(STORED_STRATEGIES.has(rule.strategy) ? { storedColumn: `n${storedIndex++}` } : {}),
+      ...(shiftSubject ? { shiftSubject } : {}),
       ...(checked.outputLength !== undefined ? { outputLength: checked.outputLength } : {}),
     });
     const uniqueIdx = info.indexes.find((i) => i.unique && i.columns.includes(col.name));
@@ -260,15 +289,27 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
     }
   }
   if (!ok || !key) return undefined;
+  const kept = rules.columns.filter((r) => r.strategy === 'keep').map((r) => r.column);
+  const keyColumns: ColumnInfo[] =
+    key.source === 'surrogate'
+      ? [{ name: SURROGATE_COLUMN, dataType: 'bigint', columnType: 'bigint unsigned', typeClass: 'integer', nullable: false, generated: false, onUpdate: false }]
+      : [...key.columns];
+  if (key.source === 'surrogate' && masked.length > 0) {
+    ctx.warn(`${rules.table}: no primary key and no UNIQUE index of NOT NULL columns; batched on a temporary surrogate key (one ALTER TABLE adds it, another drops it after the scrub)`);
+  }
   return {
     table: rules.table,
+    schema: database,
+    ref: `${quoteIdentifier(database)}.${quoteIdentifier(rules.table)}`,
     action: 'mask',
-    key,
+    key: keyColumns,
+    keySource: key.source,
+    ...(key.index ? { keyIndex: key.index } : {}),
     rows,
     masked,
-    kept: rules.columns.filter((r) => r.strategy === 'keep').map((r) => r.column),
+    kept,
+    scanColumns: scanMasked ? info.columns.filter((c) => c.typeClass === 'string' && kept.includes(c.name)) : [],
     onUpdateColumns: info.columns.filter((c) => c.onUpdate && !masked.some((m) => m.info.name === c.name)).map((c) => c.name),
-    shifts,
     originalsTable: `${ORIGINALS_TABLE_PREFIX}${index}`,
   };
 }
@@ -322,11 +363,12 @@ function checkForeignKeys(ctx: Ctx, rules: ScrubRules, plans: Map<string, TableP
   }
 }
 
-async function countRows(conn: Connection, database: string, tables: readonly string[]): Promise<Map<string, number>> {
+/** Exact row counts; `tables` maps the display name to the qualified reference. */
+async function countRows(conn: Connection, tables: ReadonlyMap<string, string>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  for (const t of tables) {
-    const [r] = await conn.query(`SELECT COUNT(*) AS n FROM ${quoteIdentifier(database)}.${quoteIdentifier(t)}`);
-    counts.set(t, Number((r as Array<{ n: string | number }>)[0].n));
+  for (const [name, ref] of tables) {
+    const [r] = await conn.query(`SELECT COUNT(*) AS n FROM ${ref}`);
+    counts.set(name, Number((r as Array<{ n: string | number }>)[0].n));
   }
   return counts;
 }
@@ -334,37 +376,90 @@ async function countRows(conn: Connection, database: string, tables: readonly st
 /** SHA-256 of what a plan does (engine version, tables, rules, scratch columns), not of row counts. */
 export function planFingerprint(database: string, tables: readonly TablePlan[]): string {
   const shape = tables.map((t) =>
-    t.action === 'truncate'
+    t.action !== 'mask'
       ? { table: t.table, action: t.action }
-      : { table: t.table, key: t.key.name, masked: t.masked.map((m) => ({ ...m.rule, o: m.originalsColumn, s: m.shiftColumn, l: m.outputLength })), shifts: t.shifts, orig: t.originalsTable },
+      : { table: t.table, key: t.key.map((k) => k.name), source: t.keySource, masked: t.masked.map((m) => ({ ...m.rule, n: m.storedColumn, s: m.shiftSubject, l: m.outputLength })), orig: t.originalsTable },
   );
   return createHash('sha256').update(JSON.stringify({ engine: ENGINE_VERSION, database, shape })).digest('hex');
 }
 
 export interface PlanOptions {
   /**
-   * Count the rows of every table named in the rules (row counts in the plan, and the check that
-   * a truncated parent has no child rows left). A resumed run skips it. @default true
+   * Count the rows of every table of the inventory (row counts in the plan and the evidence, and
+   * the check that a truncated parent has no child rows left). A resumed run skips it. @default true
    */
   readonly countRows?: boolean;
 }
 
+function qualified(database: string, schema: string, table: string): { name: string; ref: string } {
+  return { name: schema === database ? table : `${schema}.${table}`, ref: `${quoteIdentifier(schema)}.${quoteIdentifier(table)}` };
+}
+
 /**
- * Checks the rules against the live schema and returns what a scrub would do, or throws
- * ScrubRulesError with every problem. Reads only (information_schema and row counts).
+ * Checks the rules against the live schema and the server's inventory, and returns what a scrub
+ * would do, or throws ScrubRulesError with every problem (a table or schema the rules do not name
+ * is one). Reads only (information_schema and row counts).
  */
 export async function planScrub(conn: Connection, database: string, rules: ScrubRules, options: PlanOptions = {}): Promise<ScrubPlan> {
   const schema = await readSchema(conn, database);
+  const inventory = await readInventory(conn, database, SYSTEM_SCHEMAS);
+  const detect = detectRulesOf(rules);
   const issues: RulesIssue[] = [];
   const warnings: string[] = [];
-  const existing = rules.tables.filter((t) => schema.tables.has(t.table)).map((t) => t.table);
-  const rowCounts = options.countRows === false ? new Map<string, number>() : await countRows(conn, database, existing);
-  const ctx: Ctx = {
-    schema,
-    rowCounts,
-    report: (path, message) => issues.push({ file: rules.file, path, message }),
-    warn: (m) => warnings.push(m),
-  };
+  const report = (path: RulesPathSegment[], message: string) => issues.push({ file: rules.file, path, message });
+
+  // The other schemas: each named, each of its tables named.
+  const others = inventory.filter((s) => s.schema !== database);
+  const schemaRules = rules.schemas ?? [];
+  const otherTables: Array<{ schema: InventorySchema; table: InventorySchema['tables'][number]; action: 'keep' | 'truncate' }> = [];
+  for (const sr of schemaRules) {
+    if (sr.schema === database) {
+      report(['schemas', sr.schema], `'${sr.schema}' is the scrubbed database; name its tables under 'tables', not under 'schemas'`);
+      continue;
+    }
+    const found = others.find((o) => o.schema === sr.schema);
+    if (!found) {
+      report(['schemas', sr.schema], `schema '${sr.schema}' does not exist on the server${didYouMean(sr.schema, others.map((o) => o.schema))}; remove it from the rules or fix the name`);
+      continue;
+    }
+    if (sr.action !== 'tables') {
+      for (const t of found.tables) otherTables.push({ schema: found, table: t, action: sr.action });
+      continue;
+    }
+    for (const tr of sr.tables) {
+      if (!found.tables.some((t) => t.table === tr.table)) {
+        report(['schemas', sr.schema, 'tables', tr.table], `table '${tr.table}' does not exist in schema '${sr.schema}'${didYouMean(tr.table, found.tables.map((t) => t.table))}; remove it from the rules or fix the name`);
+      }
+    }
+    for (const t of found.tables) {
+      const tr = sr.tables.find((x) => x.table === t.table);
+      if (tr) otherTables.push({ schema: found, table: t, action: tr.action });
+      else report(['schemas', sr.schema, 'tables'], `table '${sr.schema}.${t.table}' is not named in the rules; every table of the schema must be: keep or truncate`);
+    }
+  }
+  for (const o of others) {
+    if (!schemaRules.some((sr) => sr.schema === o.schema)) {
+      report(
+        ['schemas'],
+        `schema '${o.schema}' (${o.tables.length} table(s)${o.tables.length ? `: ${o.tables.slice(0, 5).map((t) => t.table).join(', ')}${o.tables.length > 5 ? ', ...' : ''}` : ''}) is not named in the rules; every non-system schema of the server must be named: '${o.schema}: keep' (no personal data), 'truncate', or '{ tables: ... }'`,
+      );
+    }
+  }
+  // The scrubbed database: every base table named.
+  for (const name of schema.tables.keys()) {
+    if (!rules.tables.some((t) => t.table === name)) {
+      report(['tables'], `table '${name}' of database '${database}' is not named in the rules; every table must be: masked ('${name}: { columns: ... }'), 'truncate', or 'keep' (no personal data)`);
+    }
+  }
+
+  const toCount = new Map<string, string>();
+  for (const t of rules.tables) if (schema.tables.has(t.table)) toCount.set(t.table, qualified(database, database, t.table).ref);
+  for (const o of otherTables) {
+    const q = qualified(database, o.schema.schema, o.table.table);
+    toCount.set(q.name, q.ref);
+  }
+  const rowCounts = options.countRows === false ? new Map<string, number>() : await countRows(conn, toCount);
+  const ctx: Ctx = { schema, rowCounts, report, warn: (m) => warnings.push(m) };
   const plans = new Map<string, TablePlan>();
   let maskIndex = 0;
   for (const t of rules.tables) {
@@ -376,12 +471,17 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
       ctx.report(['tables', t.table], message);
       continue;
     }
+    const q = qualified(database, database, t.table);
     if (t.action === 'truncate') {
-      plans.set(t.table, { table: t.table, action: 'truncate', rows: rowCounts.get(t.table) ?? 0 });
+      plans.set(t.table, { table: t.table, schema: database, ref: q.ref, action: 'truncate', rows: rowCounts.get(t.table) ?? 0, scanColumns: [] });
+      continue;
+    }
+    if (t.action === 'keep') {
+      plans.set(t.table, { table: t.table, schema: database, ref: q.ref, action: 'keep', rows: rowCounts.get(t.table) ?? 0, scanColumns: info.columns.filter((c) => c.typeClass === 'string') });
       continue;
     }
     maskIndex += 1;
-    const plan = planMaskTable(ctx, t, info, maskIndex);
+    const plan = planMaskTable(ctx, t, info, maskIndex, database, detect.scanMaskedTables);
     if (plan) plans.set(t.table, plan);
   }
   checkForeignKeys(ctx, rules, plans);
@@ -389,12 +489,29 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
   if (days.size > 1) {
     warnings.push(`dateShift rules use different 'days' (${[...days].join(', ')}): the shift of one subject depends on 'days', so dates with different 'days' move by different offsets`);
   }
+  for (const [i, a] of detect.acknowledge.entries()) {
+    const exists = plans.has(a.table) || otherTables.some((o) => qualified(database, o.schema.schema, o.table.table).name === a.table);
+    if (!exists) report(['detect', 'acknowledge', i, 'table'], `table '${a.table}' is not in the inventory (write 'table' for the scrubbed database, 'schema.table' for another schema)`);
+  }
   if (issues.length > 0) {
     const seen = new Set<string>();
     throw new ScrubRulesError(issues.filter((i) => !seen.has(formatRulesIssue(i)) && seen.add(formatRulesIssue(i))));
   }
-  const tables = rules.tables.map((t) => plans.get(t.table) as TablePlan);
-  return { database, rules, tables, foreignKeys: schema.foreignKeys, warnings, fingerprint: planFingerprint(database, tables) };
+  const tables: TablePlan[] = rules.tables.map((t) => plans.get(t.table) as TablePlan);
+  for (const o of otherTables) {
+    const q = qualified(database, o.schema.schema, o.table.table);
+    tables.push({ table: q.name, schema: o.schema.schema, ref: q.ref, action: o.action, rows: rowCounts.get(q.name) ?? 0, scanColumns: o.action === 'keep' ? o.table.textColumns : [] });
+  }
+  return {
+    database,
+    rules,
+    tables,
+    schemas: [database, ...others.map((o) => o.schema)],
+    systemSchemas: [...SYSTEM_SCHEMAS],
+    foreignKeys: schema.foreignKeys,
+    warnings,
+    fingerprint: planFingerprint(database, tables),
+  };
 }
 
 /** A human-readable plan (the CLI's --dry-run). Names and counts only, never values. */
@@ -405,7 +522,13 @@ export function formatPlan(plan: ScrubPlan): string {
       out.push(`  ${t.table}: truncate (${t.rows} rows)`);
       continue;
     }
-    out.push(`  ${t.table}: mask ${t.masked.length} column(s) of ${t.rows} rows, batched on '${t.key.name}'`);
+    if (t.action === 'keep') {
+      out.push(`  ${t.table}: keep (${t.rows} rows${t.scanColumns.length ? `, ${t.scanColumns.length} text column(s) scanned for PII patterns` : ''})`);
+      continue;
+    }
+    out.push(
+      `  ${t.table}: mask ${t.masked.length} column(s) of ${t.rows} rows, batched on ${t.keySource === 'surrogate' ? 'a temporary surrogate key' : `${t.key.map((k) => `'${k.name}'`).join(', ')} (${t.keySource}${t.keyIndex ? ` ${t.keyIndex}` : ''})`}`,
+    );
     for (const m of t.masked) {
       const { column, strategy, ...options } = m.rule;
       const opts = Object.entries(options)
@@ -416,7 +539,7 @@ export function formatPlan(plan: ScrubPlan): string {
     if (t.kept.length) out.push(`    kept: ${t.kept.join(', ')}`);
   }
   out.push(`  foreign keys checked after the scrub: ${plan.foreignKeys.length}`);
-  out.push('  tables not named in the rules are not touched');
+  out.push(`  schemas inventoried: ${plan.schemas.join(', ')} (system schemas ${plan.systemSchemas.join(', ')} excluded)`);
   for (const w of plan.warnings) out.push(`  warning: ${w}`);
   return out.join('\n');
 }

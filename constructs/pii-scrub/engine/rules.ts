@@ -173,9 +173,10 @@ export const columnRuleSchema = z.union([shorthandSchema, ...Object.values(STRAT
 function tableSchemaWith(columns: z.ZodType) {
   return z
     .strictObject({
-      key: identifierSchema
+      key: z
+        .union([identifierSchema, z.array(identifierSchema).min(1, { error: 'must list at least one column' }).max(16, { error: 'must list at most 16 columns' })])
         .optional()
-        .describe('Single-column integer key used for batching (primary key or unique NOT NULL). @default the single-column integer primary key'),
+        .describe('Key used for batching: a column or a list of columns forming the primary key or a UNIQUE index of NOT NULL columns, of any type (integer, UUID, char, composite). @default the primary key, else the first UNIQUE index of NOT NULL columns, else a temporary surrogate key (see docs/scrub.md)'),
       subject: identifierSchema.optional().describe('Column identifying the data subject (volunteer) for dateShift rules of this table.'),
       allowUpdateTriggers: z
         .boolean()
@@ -187,6 +188,63 @@ function tableSchemaWith(columns: z.ZodType) {
 }
 
 const truncateSchema = z.literal('truncate').describe('Delete every row of the table.');
+const keepTableSchema = z.literal('keep').describe('Keep the whole table unchanged (it holds no personal data); its text columns are scanned for PII patterns after the scrub.');
+
+/** A table of another schema: kept or truncated as a whole (masking happens in the scrubbed database). */
+const otherTableSchema = z.union([keepTableSchema, truncateSchema]);
+
+const schemaRuleSchema = z
+  .union([
+    z.literal('keep').describe('Keep every table of the schema unchanged; their text columns are scanned for PII patterns.'),
+    z.literal('truncate').describe('Delete every row of every table of the schema.'),
+    z
+      .strictObject({
+        tables: z.record(identifierSchema, otherTableSchema).describe('Every table of the schema: keep or truncate.'),
+      })
+      .describe('Name every table of the schema, each kept or truncated.'),
+  ])
+  .describe('What to do with another schema of the server.');
+
+/** Default PII patterns of the verification scan (MySQL 8 / MariaDB REGEXP, matched case-sensitively on the UTF-8 text). */
+export const DEFAULT_PII_PATTERNS: Readonly<Record<string, string>> = {
+  email: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+  phone: '\\+[0-9][0-9 ().-]{7,}[0-9]|\\(?[0-9]{3}\\)?[ .-]?[0-9]{3}[ .-][0-9]{4}|[0-9]{3,4}[ .-][0-9]{3,4}[ .-][0-9]{3,4}',
+  nationalId: '(^|[^0-9A-Za-z])([0-9]{3}-[0-9]{2}-[0-9]{4}|[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])([^0-9A-Za-z]|$)',
+};
+
+const patternNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, { error: 'must be a pattern name: a letter, then letters, digits, _ or -, at most 32 characters' });
+
+const detectSchema = z
+  .strictObject({
+    patterns: z
+      .record(
+        patternNameSchema,
+        z.union([
+          z.string().min(1, { error: 'must not be empty' }).max(1000, { error: 'must be at most 1000 characters' }),
+          z.literal(false),
+        ]),
+      )
+      .optional()
+      .describe(
+        `PII patterns (REGEXP, matched case-sensitively) added to or replacing the defaults by name; false disables a default. Defaults: ${Object.keys(DEFAULT_PII_PATTERNS).join(', ')}.`,
+      ),
+    scanMaskedTables: z
+      .boolean()
+      .optional()
+      .describe('Also scan the kept text columns of masked tables. @default true'),
+    acknowledge: z
+      .array(
+        z.strictObject({
+          table: z.string().min(1).max(129).describe('The table (`table` of the scrubbed database, or `schema.table`).'),
+          column: identifierSchema.optional().describe('The column. @default every scanned column of the table'),
+          pattern: patternNameSchema.optional().describe('The pattern. @default every pattern'),
+          reason: z.string().min(20, { error: 'must say why the match is not personal data (at least 20 characters)' }).max(500).describe('Why the match is not personal data.'),
+        }),
+      )
+      .optional()
+      .describe('Findings of the scan that are not personal data (e.g. a vendor support address); each needs a reason.'),
+  })
+  .describe('The verification scan of kept text for PII patterns; a finding fails the run unless acknowledged.');
 
 function rulesSchemaWith(table: z.ZodType) {
   return z
@@ -195,13 +253,18 @@ function rulesSchemaWith(table: z.ZodType) {
       version: z.literal(1, { error: 'must be 1 (the only rules format version)' }).describe('Rules format version.'),
       tables: z
         .record(identifierSchema, table)
-        .describe('Tables to scrub. Tables not named here are not touched at all.'),
+        .describe('EVERY table of the scrubbed database: masked (columns), truncate or keep. A table not named here fails the plan.'),
+      schemas: z
+        .record(identifierSchema, schemaRuleSchema)
+        .optional()
+        .describe('EVERY other non-system schema of the server (mysql, information_schema, performance_schema and sys excepted): keep, truncate, or per table. A schema not named here fails the plan.'),
+      detect: detectSchema.optional(),
     })
     .describe('ClinSpark PII scrub rules: how each table and column of a database copy is masked.');
 }
 
 /** The full model of a rules file, as published in schema/scrub-rules.schema.json. */
-export const scrubRulesSchema = rulesSchemaWith(z.union([truncateSchema, tableSchemaWith(z.record(identifierSchema, columnRuleSchema))]));
+export const scrubRulesSchema = rulesSchemaWith(z.union([truncateSchema, keepTableSchema, tableSchemaWith(z.record(identifierSchema, columnRuleSchema))]));
 
 /** JSON Schema of the rules file, generated from the zod model (`npm run schema` writes it). */
 export function scrubRulesJsonSchema(): Record<string, unknown> {
@@ -230,8 +293,8 @@ export type ColumnRule = ColumnStrategy & { readonly column: string };
 export interface MaskTableRules {
   readonly table: string;
   readonly action: 'mask';
-  /** As written; plan.ts detects the key when absent. */
-  readonly key?: string;
+  /** As written (one column or a list); plan.ts detects the key when absent. */
+  readonly key?: readonly string[];
   readonly subject?: string;
   readonly allowUpdateTriggers: boolean;
   /** In file order. */
@@ -243,7 +306,35 @@ export interface TruncateTableRules {
   readonly action: 'truncate';
 }
 
-export type TableRules = MaskTableRules | TruncateTableRules;
+export interface KeepTableRules {
+  readonly table: string;
+  readonly action: 'keep';
+}
+
+export type TableRules = MaskTableRules | TruncateTableRules | KeepTableRules;
+
+/** Another schema of the server: kept or truncated whole, or table by table. */
+export type SchemaRules =
+  | { readonly schema: string; readonly action: 'keep' | 'truncate' }
+  | { readonly schema: string; readonly action: 'tables'; readonly tables: ReadonlyArray<{ readonly table: string; readonly action: 'keep' | 'truncate' }> };
+
+export interface PiiAcknowledgement {
+  /** `table` (scrubbed database) or `schema.table`. */
+  readonly table: string;
+  readonly column?: string;
+  readonly pattern?: string;
+  readonly reason: string;
+}
+
+export interface DetectRules {
+  /** Name -> REGEXP, defaults merged with the file's patterns. */
+  readonly patterns: Readonly<Record<string, string>>;
+  readonly scanMaskedTables: boolean;
+  readonly acknowledge: readonly PiiAcknowledgement[];
+}
+
+/** Schemas of the server that are never inventoried. */
+export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'] as const;
 
 export interface ScrubRules {
   /** The file name used in messages. */
@@ -253,6 +344,15 @@ export interface ScrubRules {
   readonly version: 1;
   /** In file order. */
   readonly tables: readonly TableRules[];
+  /** Other schemas of the server, in file order. @default none */
+  readonly schemas?: readonly SchemaRules[];
+  /** The PII scan. @default the default patterns, masked tables scanned, nothing acknowledged */
+  readonly detect?: DetectRules;
+}
+
+/** The detect rules of a ruleset, defaults applied. */
+export function detectRulesOf(rules: ScrubRules): DetectRules {
+  return rules.detect ?? { patterns: { ...DEFAULT_PII_PATTERNS }, scanMaskedTables: true, acknowledge: [] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,12 +498,12 @@ function parseTable(raw: unknown, table: string, report: Report): TableRules | u
   identifierSchema.safeParse(table).error?.issues.forEach((i) => r(path, `table name ${i.message}`));
   if (table.toLowerCase().startsWith(SCRATCH_TABLE_PREFIX)) r(path, `tables starting with '${SCRATCH_TABLE_PREFIX}' are the engine's own scratch tables and cannot be scrubbed by rules`);
   if (typeof raw === 'string' || raw === null) {
-    if (raw === 'truncate') return ok ? { table, action: 'truncate' } : undefined;
-    r(path, `must be 'truncate' or a mapping with 'columns' (and optionally ${TABLE_KEYS.filter((k) => k !== 'columns').join(', ')}), not ${describeValue(raw)}${typeof raw === 'string' ? didYouMean(raw, ['truncate']) : ''}`);
+    if (raw === 'truncate' || raw === 'keep') return ok ? { table, action: raw } : undefined;
+    r(path, `must be 'truncate', 'keep' or a mapping with 'columns' (and optionally ${TABLE_KEYS.filter((k) => k !== 'columns').join(', ')}), not ${describeValue(raw)}${typeof raw === 'string' ? didYouMean(raw, ['truncate', 'keep']) : ''}`);
     return undefined;
   }
   if (!isRecord(raw)) {
-    r(path, `must be 'truncate' or a mapping with 'columns', not ${describeValue(raw)}`);
+    r(path, `must be 'truncate', 'keep' or a mapping with 'columns', not ${describeValue(raw)}`);
     return undefined;
   }
   reportZodIssues(tableSchemaWith(z.record(z.string(), z.unknown())), raw, path, r, 'a table');
@@ -422,7 +522,7 @@ function parseTable(raw: unknown, table: string, report: Report): TableRules | u
   return {
     table,
     action: 'mask',
-    ...(typeof raw.key === 'string' ? { key: raw.key } : {}),
+    ...(typeof raw.key === 'string' ? { key: [raw.key] } : Array.isArray(raw.key) ? { key: raw.key.map(String) } : {}),
     ...(subject !== undefined ? { subject } : {}),
     allowUpdateTriggers: raw.allowUpdateTriggers === true,
     columns,
@@ -482,7 +582,7 @@ export function parseScrubRules(text: string, file = 'rules.yaml'): ScrubRules {
     report(p, `has no value; write a strategy (${strategyList()})${p.length === 2 ? " or 'truncate'" : ''}; to set the column to NULL write 'null' explicitly`);
   }
   const empty = new Set(emptyPaths.map((p) => JSON.stringify(p)));
-  reportZodIssues(rulesSchemaWith(z.unknown()).extend({ tables: z.record(z.string(), z.unknown()) }), raw, [], report, 'the rules file');
+  reportZodIssues(rulesSchemaWith(z.unknown()).extend({ tables: z.record(z.string(), z.unknown()), schemas: z.unknown().optional(), detect: z.unknown().optional() }), raw, [], report, 'the rules file');
   const tables: TableRules[] = [];
   if (isRecord(raw.tables)) {
     if (Object.keys(raw.tables).length === 0) report(['tables'], 'lists no table; name at least one table to scrub');
@@ -494,8 +594,81 @@ export function parseScrubRules(text: string, file = 'rules.yaml'): ScrubRules {
       if (parsed) tables.push(parsed);
     }
   }
+  const schemas = parseSchemas(raw.schemas, report);
+  const detect = parseDetect(raw.detect, report);
   if (issues.length > 0) {
     throw new ScrubRulesError([...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
   }
-  return { file, sha256: rulesetSha256(text), version: 1, tables };
+  return { file, sha256: rulesetSha256(text), version: 1, tables, schemas, detect };
+}
+
+function parseSchemas(raw: unknown, report: Report): SchemaRules[] {
+  if (raw === undefined) return [];
+  const parsed = z.record(z.string(), z.unknown()).safeParse(raw);
+  if (!parsed.success) {
+    report(['schemas'], `must be a mapping of schema names to keep, truncate or { tables: ... }, not ${describeValue(raw)}`);
+    return [];
+  }
+  const out: SchemaRules[] = [];
+  for (const [schema, rule] of Object.entries(parsed.data)) {
+    const path: RulesPathSegment[] = ['schemas', schema];
+    identifierSchema.safeParse(schema).error?.issues.forEach((i) => report(path, `schema name ${i.message}`));
+    if ((SYSTEM_SCHEMAS as readonly string[]).includes(schema.toLowerCase())) {
+      report(path, `'${schema}' is a system schema; it is never scrubbed nor inventoried, remove it`);
+      continue;
+    }
+    if (rule === 'keep' || rule === 'truncate') {
+      out.push({ schema, action: rule });
+      continue;
+    }
+    if (!isRecord(rule)) {
+      report(path, `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, not ${describeValue(rule)}${typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : ''}`);
+      continue;
+    }
+    let ok = true;
+    reportZodIssues(z.strictObject({ tables: z.record(z.string(), z.unknown()) }), rule, path, (p, m) => {
+      ok = false;
+      report(p, m);
+    }, 'a schema');
+    if (!ok) continue;
+    const tables: Array<{ table: string; action: 'keep' | 'truncate' }> = [];
+    for (const [table, t] of Object.entries(rule.tables as Record<string, unknown>)) {
+      if (t === 'keep' || t === 'truncate') tables.push({ table, action: t });
+      else report([...path, 'tables', table], `must be keep or truncate (tables of other schemas are kept or truncated; mask in the scrubbed database), not ${describeValue(t)}`);
+    }
+    out.push({ schema, action: 'tables', tables });
+  }
+  return out;
+}
+
+function parseDetect(raw: unknown, report: Report): DetectRules {
+  const patterns: Record<string, string> = { ...DEFAULT_PII_PATTERNS };
+  if (raw === undefined) return { patterns, scanMaskedTables: true, acknowledge: [] };
+  let ok = true;
+  reportZodIssues(detectSchema, raw, ['detect'], (p, m) => {
+    ok = false;
+    report(p, m);
+  }, 'detect');
+  if (!ok || !isRecord(raw)) return { patterns, scanMaskedTables: true, acknowledge: [] };
+  const d = raw as z.infer<typeof detectSchema>;
+  for (const [name, p] of Object.entries(d.patterns ?? {})) {
+    if (p === false) {
+      delete patterns[name];
+      continue;
+    }
+    try {
+      new RegExp(p);
+    } catch (e) {
+      report(['detect', 'patterns', name], `is not a valid regular expression: ${(e as Error).message}`);
+    }
+    patterns[name] = p;
+  }
+  (d.acknowledge ?? []).forEach((a, i) => {
+    if (a.pattern !== undefined && !(a.pattern in patterns)) report(['detect', 'acknowledge', i, 'pattern'], `unknown pattern '${a.pattern}'${didYouMean(a.pattern, Object.keys(patterns))}; patterns: ${Object.keys(patterns).join(', ')}`);
+  });
+  return {
+    patterns,
+    scanMaskedTables: d.scanMaskedTables ?? true,
+    acknowledge: (d.acknowledge ?? []).map((a) => ({ table: a.table, ...(a.column ? { column: a.column } : {}), ...(a.pattern ? { pattern: a.pattern } : {}), reason: a.reason })),
+  };
 }

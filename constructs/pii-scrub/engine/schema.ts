@@ -22,6 +22,9 @@ export interface ColumnInfo {
   readonly generated: boolean;
   /** `ON UPDATE CURRENT_TIMESTAMP`: the engine assigns it to itself so masking does not touch it. */
   readonly onUpdate: boolean;
+  /** CHARACTER_SET_NAME / COLLATION_NAME of text columns. */
+  readonly charset?: string;
+  readonly collation?: string;
 }
 
 export interface IndexInfo {
@@ -36,7 +39,12 @@ export interface TableInfo {
   readonly indexes: readonly IndexInfo[];
   /** Names of BEFORE/AFTER UPDATE triggers. */
   readonly updateTriggers: readonly string[];
+  /** The engine's temporary surrogate key column is present (hidden from columns and indexes). */
+  readonly hasSurrogate?: boolean;
 }
+
+/** The engine's temporary surrogate key of a table without a usable key (added, then dropped). */
+export const SURROGATE_COLUMN = '_clinspark_scrub_rid';
 
 export interface ForeignKeyInfo {
   readonly name: string;
@@ -86,7 +94,8 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
   const columnRows = await rows(
     conn,
     `SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, LOWER(DATA_TYPE) AS dataType, COLUMN_TYPE AS columnType,
-            CHARACTER_MAXIMUM_LENGTH AS maxLength, IS_NULLABLE AS nullable, EXTRA AS extra
+            CHARACTER_MAXIMUM_LENGTH AS maxLength, IS_NULLABLE AS nullable, EXTRA AS extra,
+            CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     [database],
   );
@@ -115,7 +124,12 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
     .map((r) => String(r.name));
   const views = tableRows.filter((r) => String(r.type) === 'VIEW').map((r) => String(r.name));
   const columnsByTable = new Map<string, ColumnInfo[]>();
+  const surrogates = new Set<string>();
   for (const r of columnRows) {
+    if (String(r.name) === SURROGATE_COLUMN) {
+      surrogates.add(String(r.tbl));
+      continue;
+    }
     const extra = String(r.extra ?? '').toLowerCase();
     const dataType = String(r.dataType);
     const list = columnsByTable.get(String(r.tbl)) ?? [];
@@ -128,11 +142,14 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
       nullable: String(r.nullable) === 'YES',
       generated: /\b(virtual|stored|persistent) generated\b/.test(extra),
       onUpdate: extra.includes('on update'),
+      ...(r.charset ? { charset: String(r.charset) } : {}),
+      ...(r.collation ? { collation: String(r.collation) } : {}),
     });
     columnsByTable.set(String(r.tbl), list);
   }
   const indexesByTable = new Map<string, Map<string, { unique: boolean; columns: string[] }>>();
   for (const r of indexRows) {
+    if (String(r.col) === SURROGATE_COLUMN) continue;
     const byName = indexesByTable.get(String(r.tbl)) ?? new Map();
     const idx = byName.get(String(r.name)) ?? { unique: Number(r.nonUnique) === 0, columns: [] };
     idx.columns.push(String(r.col));
@@ -149,6 +166,7 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
       columns: columnsByTable.get(name) ?? [],
       indexes: [...(indexesByTable.get(name) ?? new Map()).entries()].map(([n, i]) => ({ name: n, unique: i.unique, columns: i.columns })),
       updateTriggers: triggersByTable.get(name) ?? [],
+      ...(surrogates.has(name) ? { hasSurrogate: true } : {}),
     });
   }
   const fks = new Map<string, { name: string; table: string; columns: string[]; referencedTable: string; referencedColumns: string[] }>();
@@ -166,4 +184,52 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
 /** The single-column primary key, if any. */
 export function primaryKeyColumns(table: TableInfo): readonly string[] {
   return table.indexes.find((i) => i.name === 'PRIMARY')?.columns ?? [];
+}
+
+/** One schema of the server as the inventory sees it: base tables and their text columns. */
+export interface InventorySchema {
+  readonly schema: string;
+  readonly tables: ReadonlyArray<{ readonly table: string; readonly textColumns: readonly ColumnInfo[] }>;
+}
+
+/**
+ * Every non-system schema visible to the session's account (the Lambda uses the cluster's master
+ * user, which sees all of them), with its base tables (the engine's scratch tables of `database`
+ * left out) and their text columns.
+ */
+export async function readInventory(conn: Connection, database: string, systemSchemas: readonly string[]): Promise<InventorySchema[]> {
+  const skip = systemSchemas.map((s) => s.toLowerCase());
+  const schemaRows = await rows(conn, 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME', []);
+  const schemas = schemaRows.map((r) => String(r.name)).filter((n) => !skip.includes(n.toLowerCase()));
+  if (!schemas.includes(database)) schemas.push(database);
+  if (schemas.length === 0) return [];
+  const marks = schemas.map(() => '?').join(', ');
+  const tableRows = await rows(conn, `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${marks}) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME`, schemas);
+  const colRows = await rows(
+    conn,
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS tbl, COLUMN_NAME AS name, LOWER(DATA_TYPE) AS dataType, COLUMN_TYPE AS columnType, CHARACTER_MAXIMUM_LENGTH AS maxLength,
+            IS_NULLABLE AS nullable, CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${marks}) AND LOWER(DATA_TYPE) IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext')
+      ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    schemas,
+  );
+  const cols = new Map<string, ColumnInfo[]>();
+  for (const r of colRows) {
+    const id = `${String(r.s)}\u0000${String(r.tbl)}`;
+    cols.set(id, [
+      ...(cols.get(id) ?? []),
+      {
+        name: String(r.name), dataType: String(r.dataType), columnType: String(r.columnType), typeClass: 'string',
+        ...(r.maxLength !== null && r.maxLength !== undefined ? { maxLength: Number(r.maxLength) } : {}),
+        nullable: String(r.nullable) === 'YES', generated: false, onUpdate: false,
+        ...(r.charset ? { charset: String(r.charset) } : {}), ...(r.collation ? { collation: String(r.collation) } : {}),
+      },
+    ]);
+  }
+  return schemas.map((schema) => ({
+    schema,
+    tables: tableRows
+      .filter((r) => String(r.s) === schema && !(schema === database && isScratchTable(String(r.name))))
+      .map((r) => ({ table: String(r.name), textColumns: cols.get(`${schema}\u0000${String(r.name)}`) ?? [] })),
+  }));
 }

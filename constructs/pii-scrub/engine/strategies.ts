@@ -1,13 +1,15 @@
 /**
  * The SQL of each strategy. Statements alias the scrubbed table `t` and its originals table `o`
- * (one row per row of `t`, same key, holding keyed hashes of the original values).
+ * (one row per row of `t`, same key, holding the masked values the snapshot computed).
  *
- * For every masked column there are up to five expressions:
- * - `snapshot`: the keyed hash stored before masking (NULL for NULL/empty values);
- * - `mask`: the new value (NULL and empty values stay as they are, except for `null`/`fixed`);
- * - `originalLeft`: true when the row still holds its original value (post-scrub verification);
- * - `originalAnywhere`: true when the value equals *any* original of the column (hash, email);
- * - `format`: true when the value does not look masked (post-scrub checks and --verify-only).
+ * For every masked column:
+ * - `newValue`: the masked value computed from the original (NULL and empty values stay as they
+ *   are, except for `null`/`fixed`); keyed strategies pick an alternative when the first pick
+ *   equals the original, so a masked value is never its original;
+ * - `sameAsOriginal`: true when the masked value still equals the original (checked by the
+ *   snapshot, where the original is at hand);
+ * - `originalMaskedForm`: (hash, email) the original already has the masked form;
+ * - `format`: true when the value does not look masked (--verify-only, already scrubbed columns).
  *
  * Keyed hashes use a domain per strategy (see sql.ts), and the value is normalised first where a
  * person would consider two spellings the same: email addresses are trimmed and lower-cased, phone
@@ -26,22 +28,28 @@ export interface ColumnSql {
   readonly ref: string;
   /** Expression counting as 1 when the original value is set (NULL and '' carry nothing). */
   readonly hasValue: string;
-  readonly snapshot?: string;
-  readonly mask: string;
-  /** The mask expression reads the originals table (`o`): the UPDATE must join it. */
-  readonly usesOriginals: boolean;
-  readonly originalLeft: string;
-  /** Needs an index on the originals column; a subquery on `o2`. */
-  readonly originalAnywhere?: string;
+  /**
+   * The masked value, computed from the current (original) value of the row, keyed hashes
+   * included. For stored strategies the snapshot writes it to the originals table and the UPDATE
+   * copies it; for plain ones (null, fixed) the UPDATE writes it directly.
+   */
+  readonly newValue: string;
+  /** The masked value is computed by the snapshot and kept in the originals table (column `n<i>`). */
+  readonly stored: boolean;
+  /**
+   * True for a row whose masked value equals its original although it should not (checked by the
+   * snapshot, where the original is at hand; `n` is the masked value). Legitimate equalities
+   * (partial of an already masked value, generalize of a 1 January) are not counted.
+   */
+  readonly sameAsOriginal?: (n: string) => string;
+  /** hash, email: the original already has the masked form (the only way a masked value can equal another row's original). */
+  readonly originalMaskedForm?: string;
+  /** True when a value does not look masked (verify-only, already-scrubbed columns). */
   readonly format?: string;
 }
 
 function colRef(name: string): string {
   return `${T}.${quoteIdentifier(name)}`;
-}
-
-function origRef(name: string): string {
-  return `${O}.${name}`;
 }
 
 /** True when a value carries nothing to hide (NULL, and '' for text columns). */
@@ -188,121 +196,111 @@ function shiftDays(hash: string, days: number): string {
   return `IF(${k} < ${days}, ${k} - ${days}, ${k} - ${days} + 1)`;
 }
 
-/** Strategies whose new value is computed from the keyed hashes stored in the originals table. */
-const USES_ORIGINALS = new Set(['hash', 'email', 'phone', 'pseudonym', 'dateShift']);
+/** Strategies whose masked value is computed by the snapshot and kept in the originals table. */
+const STORED = new Set(['hash', 'email', 'phone', 'pseudonym', 'partial', 'generalize', 'dateShift']);
 
 /** The SQL of one masked column. */
 export function columnSql(table: MaskTablePlan, column: PlannedColumn): ColumnSql {
-  return { ...columnExpressions(table, column), usesOriginals: USES_ORIGINALS.has(column.rule.strategy) };
+  void table;
+  return { ...columnExpressions(column), stored: STORED.has(column.rule.strategy) };
 }
 
-function columnExpressions(table: MaskTablePlan, column: PlannedColumn): Omit<ColumnSql, 'usesOriginals'> {
+/** Two values are the same text, ignoring case (a pseudonym 'Anna' for 'anna' would be no pseudonym). */
+function sameText(a: string, b: string): string {
+  return `(LOWER(${exactText(a)}) = LOWER(${exactText(b)}))`;
+}
+
+function columnExpressions(column: PlannedColumn): Omit<ColumnSql, 'stored'> {
   const rule = column.rule;
   const ref = colRef(column.info.name);
   const text = column.info.typeClass === 'string';
   const blank = isBlank(ref, text);
   const hasValue = `(NOT ${blank})`;
-  const h = column.originalsColumn ? origRef(column.originalsColumn) : undefined;
-  const keyed = (value: string) => domainHmacSql(domainOf(rule.strategy), normalised(rule.strategy, value));
-  const snapshot = h ? `IF(${blank}, NULL, ${keyed(ref)})` : undefined;
-  const sameAsOriginal = h ? `(${h} IS NOT NULL AND ${h} = ${keyed(ref)})` : 'FALSE';
+  const keyed = domainHmacSql(domainOf(rule.strategy), normalised(rule.strategy, ref));
   const length = column.outputLength ?? 0;
+  const differsOrBlank = (n: string) => `(${hasValue} AND ${utf8Bytes(n)} <=> ${utf8Bytes(ref)})`;
   switch (rule.strategy) {
     case 'null':
-      return { column, ref, hasValue, mask: 'NULL', originalLeft: `(${ref} IS NOT NULL)`, format: `(${ref} IS NOT NULL)` };
+      return { column, ref, hasValue, newValue: 'NULL', format: `(${ref} IS NOT NULL)` };
     case 'fixed': {
       const v = literal(rule.value);
-      const notFixed = `(${ref} IS NOT NULL AND NOT (${ref} <=> ${v}))`;
-      return { column, ref, hasValue, mask: `IF(${ref} IS NULL, NULL, ${v})`, originalLeft: notFixed, format: notFixed };
+      return { column, ref, hasValue, newValue: `IF(${ref} IS NULL, NULL, ${v})`, format: `(${ref} IS NOT NULL AND NOT (${ref} <=> ${v}))` };
     }
-    case 'hash':
+    case 'hash': {
+      const first = `LEFT(LOWER(HEX(${keyed})), ${length})`;
+      const alt = `LEFT(SHA2(${keyed}, 256), ${length})`;
+      const format = `(NOT ${blank} AND NOT (${exactText(ref)} REGEXP '^[0-9a-f]{${length}}$'))`;
       return {
         column,
         ref,
         hasValue,
-        snapshot,
-        mask: `IF(${h} IS NULL, ${ref}, LEFT(LOWER(HEX(${h})), ${length}))`,
-        originalLeft: sameAsOriginal,
-        originalAnywhere: `(NOT ${blank} AND EXISTS (SELECT 1 FROM ${quoteIdentifier(table.originalsTable)} o2 WHERE o2.${column.originalsColumn} = ${keyed(ref)}))`,
-        format: `(NOT ${blank} AND NOT (${exactText(ref)} REGEXP '^[0-9a-f]{${length}}$'))`,
+        newValue: `IF(${blank}, ${ref}, IF(${sameText(first, ref)}, ${alt}, ${first}))`,
+        sameAsOriginal: (n) => `(${hasValue} AND ${sameText(n, ref)})`,
+        originalMaskedForm: `(NOT ${blank} AND NOT ${format})`,
+        format,
       };
-    case 'email':
+    }
+    case 'email': {
+      const first = `CONCAT('u', LEFT(LOWER(HEX(${keyed})), 16), '@', ${literal(rule.domain)})`;
+      const alt = `CONCAT('u', LEFT(SHA2(${keyed}, 256), 16), '@', ${literal(rule.domain)})`;
+      const format = `(NOT ${blank} AND NOT (${exactText(ref)} REGEXP ${literal(`^u[0-9a-f]{16}@${escapeRegex(rule.domain)}$`)}))`;
       return {
         column,
         ref,
         hasValue,
-        snapshot,
-        mask: `IF(${h} IS NULL, ${ref}, CONCAT('u', LEFT(LOWER(HEX(${h})), 16), '@', ${literal(rule.domain)}))`,
-        originalLeft: sameAsOriginal,
-        originalAnywhere: `(NOT ${blank} AND EXISTS (SELECT 1 FROM ${quoteIdentifier(table.originalsTable)} o2 WHERE o2.${column.originalsColumn} = ${keyed(ref)}))`,
-        format: `(NOT ${blank} AND NOT (${exactText(ref)} REGEXP ${literal(`^u[0-9a-f]{16}@${escapeRegex(rule.domain)}$`)}))`,
+        newValue: `IF(${blank}, ${ref}, IF(${sameText(first, `TRIM(${ref})`)}, ${alt}, ${first}))`,
+        sameAsOriginal: (n) => `(${hasValue} AND ${sameText(n, `TRIM(${ref})`)})`,
+        originalMaskedForm: `(NOT ${blank} AND NOT ${format})`,
+        format,
       };
+    }
     case 'phone': {
-      const hash = h as string;
+      const hash = keyed;
       const current = `REGEXP_REPLACE(${utf8Text(ref)}, '[^0-9]', '')`;
-      const mask = `IF(${hash} IS NULL, ${ref}, IF(${phoneValue(rule.format, hash, false, true)} = ${current}, ${phoneValue(rule.format, hash, true, false)}, ${phoneValue(rule.format, hash, false, false)}))`;
       return {
         column,
         ref,
         hasValue,
-        snapshot,
-        mask,
-        originalLeft: sameAsOriginal,
+        newValue: `IF(${blank}, ${ref}, IF(${phoneValue(rule.format, hash, false, true)} = ${current}, ${phoneValue(rule.format, hash, true, false)}, ${phoneValue(rule.format, hash, false, false)}))`,
+        sameAsOriginal: (n) => `(${hasValue} AND REGEXP_REPLACE(${utf8Text(n)}, '[^0-9]', '') = ${current})`,
         format: `(NOT ${blank} AND NOT (${exactText(ref)} REGEXP ${literal(phoneRegex(rule.format))}))`,
       };
     }
     case 'pseudonym': {
-      const hash = h as string;
-      const first = `LEFT(${pseudonymValue(rule.kind, hash, false)}, ${length})`;
-      const second = `LEFT(${pseudonymValue(rule.kind, hash, true)}, ${length})`;
+      const first = `LEFT(${pseudonymValue(rule.kind, keyed, false)}, ${length})`;
+      const second = `LEFT(${pseudonymValue(rule.kind, keyed, true)}, ${length})`;
       return {
         column,
         ref,
         hasValue,
-        snapshot,
-        mask: `IF(${hash} IS NULL, ${ref}, IF(${exactText(first)} = ${exactText(ref)}, ${second}, ${first}))`,
-        originalLeft: sameAsOriginal,
+        newValue: `IF(${blank}, ${ref}, IF(${sameText(first, ref)}, ${second}, ${first}))`,
+        sameAsOriginal: (n) => `(${hasValue} AND ${sameText(n, ref)})`,
         format: `(NOT ${blank} AND ${pseudonymFormat(rule.kind, ref, length)})`,
       };
     }
     case 'partial': {
       const masked = partialValue(ref, rule.keepFirst, rule.keepLast, rule.mask);
       const isFixedPoint = `(${utf8Bytes(masked)} = ${utf8Bytes(ref)})`;
-      return {
-        column,
-        ref,
-        hasValue,
-        snapshot,
-        mask: `IF(${blank}, ${ref}, ${masked})`,
-        originalLeft: `(${sameAsOriginal} AND NOT ${isFixedPoint})`,
-        format: `(NOT ${blank} AND NOT ${isFixedPoint})`,
-      };
+      // A masked value equal to its original is one that was already masked: legitimate.
+      return { column, ref, hasValue, newValue: `IF(${blank}, ${ref}, ${masked})`, format: `(NOT ${blank} AND NOT ${isFixedPoint})` };
     }
     case 'generalize': {
       const yearStart = `(${ref} = MAKEDATE(YEAR(${ref}), 1))`;
-      return {
-        column,
-        ref,
-        hasValue,
-        snapshot,
-        mask: `IF(${ref} IS NULL, NULL, MAKEDATE(YEAR(${ref}), 1))`,
-        originalLeft: `(${sameAsOriginal} AND NOT ${yearStart})`,
-        format: `(${ref} IS NOT NULL AND NOT ${yearStart})`,
-      };
+      // Equal only when the original already was 1 January, 00:00: legitimate.
+      return { column, ref, hasValue, newValue: `IF(${ref} IS NULL, NULL, MAKEDATE(YEAR(${ref}), 1))`, format: `(${ref} IS NOT NULL AND NOT ${yearStart})` };
     }
     case 'dateShift':
       return {
         column,
         ref,
         hasValue,
-        snapshot,
-        mask: `DATE_ADD(${ref}, INTERVAL ${shiftDays(origRef(column.shiftColumn as string), rule.days)} DAY)`,
-        originalLeft: sameAsOriginal,
+        newValue: `DATE_ADD(${ref}, INTERVAL ${shiftDays(shiftSnapshotSql(column.shiftSubject as string), rule.days)} DAY)`,
+        sameAsOriginal: (n) => differsOrBlank(n),
       };
   }
 }
 
-/** Snapshot expression of a dateShift subject: keyed hash of the subject value (NULL subjects share ''). */
+/** Keyed hash of a dateShift subject value (NULL subjects share ''), 8 bytes. */
 export function shiftSnapshotSql(subject: string): string {
   return `LEFT(${domainHmacSql('shift', `IFNULL(${utf8Text(colRef(subject))}, '')`)}, 8)`;
 }

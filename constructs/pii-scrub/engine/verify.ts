@@ -17,12 +17,11 @@
  * original (only the full scrub, which holds keyed hashes of the originals, can tell).
  */
 import type { Connection } from 'mysql2/promise';
-import { countOrphans, useDatabase } from './engine';
+import { countOrphans, inventoryOf, useDatabase } from './engine';
 import { EVIDENCE_ENGINE, ScrubEvidence, TableEvidence, VerificationCheck, safeErrorMessage } from './evidence';
 import { planScrub } from './plan';
 import { ScrubRules } from './rules';
 import { T, columnSql } from './strategies';
-import { quoteIdentifier } from './sql';
 
 export interface VerifyOptions {
   readonly connection: Connection;
@@ -64,10 +63,14 @@ export async function verifyScrubbed(options: VerifyOptions): Promise<ScrubEvide
         tables.push({ table: t.table, action: 'truncate', rowsAfter: t.rows });
         continue;
       }
+      if (t.action === 'keep') {
+        tables.push({ table: t.table, action: 'keep', rowsAfter: t.rows });
+        continue;
+      }
       tables.push({ table: t.table, action: 'mask', rowsAfter: t.rows, columns: t.masked.map((m) => ({ column: m.info.name, strategy: m.rule.strategy })), keptColumns: t.kept });
       const sqls = t.masked.map((m) => columnSql(t, m)).filter((c) => c.format);
       if (sqls.length === 0) continue;
-      const [rows] = await conn.query(`SELECT ${sqls.map((c, i) => `SUM(${c.format}) AS f${i}`).join(', ')} FROM ${quoteIdentifier(t.table)} ${T}`);
+      const [rows] = await conn.query(`SELECT ${sqls.map((c, i) => `SUM(${c.format}) AS f${i}`).join(', ')} FROM ${t.ref} ${T}`);
       const r = (rows as Array<Record<string, unknown>>)[0];
       sqls.forEach((c, i) => add({ check: 'masked-format', table: t.table, column: c.column.info.name, strategy: c.column.rule.strategy, violations: Number(r[`f${i}`] ?? 0) }));
     }
@@ -98,6 +101,7 @@ export async function verifyScrubbed(options: VerifyOptions): Promise<ScrubEvide
     steps: [],
     tables,
     verification: { passed: !error, checks, durationMs: finishedAt.getTime() - startedAt.getTime(), limitations: VERIFY_ONLY_LIMITATIONS },
+    inventory: inventoryOf(plan),
     ...(plan.warnings.length ? { warnings: plan.warnings } : {}),
   };
 }
