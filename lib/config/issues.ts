@@ -7,26 +7,43 @@ import { z } from 'zod';
 import { FileIssue, PathSegment, closestMatch, formatIssue, formatPath } from '../../constructs/core/file-issues';
 
 export { PathSegment, formatIssue, formatPath };
-export { describeValue as describeType, lineOf } from '../../constructs/core/file-issues';
+export { describeValue as describeType } from '../../constructs/core/file-issues';
 
 export interface ConfigIssue extends FileIssue {
   /** `unknown-key`: an extra key (its siblings are still trustworthy for semantic rules). */
   readonly code?: 'unknown-key';
 }
 
-/** Thrown when a fleet fails validation; carries every problem found. */
+/** How many problems the CLI and the CDK app print before summarising the rest as a count. */
+export const MAX_PRINTED_ISSUES = 50;
+
+/**
+ * The printed form of a list of problems: the first `limit` as `<file>: <path>: <problem>` lines,
+ * then one "... and K more problems" line (`limit` 0 prints every problem).
+ */
+export function issueLines(issues: readonly ConfigIssue[], limit = MAX_PRINTED_ISSUES): string[] {
+  const shown = limit > 0 ? issues.slice(0, limit) : issues;
+  const lines = shown.map(formatIssue);
+  const rest = issues.length - shown.length;
+  if (rest > 0) lines.push(`... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above first; \`npx clinspark validate --max-problems 0\` prints every one)`);
+  return lines;
+}
+
+/** Thrown when a fleet fails validation; carries every problem found (the message shows the first 50). */
 export class ConfigValidationError extends Error {
   constructor(readonly configDir: string, readonly issues: readonly ConfigIssue[]) {
     super(
       `configuration in ${configDir} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
-        issues.map((i) => `  ${formatIssue(i)}`).join('\n'),
+        issueLines(issues).map((l) => `  ${l}`).join('\n'),
     );
     this.name = 'ConfigValidationError';
   }
 }
 
 export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || formatPath(a.path).localeCompare(formatPath(b.path)));
+  const keyed = issues.map((issue) => ({ issue, path: formatPath(issue.path) }));
+  keyed.sort((a, b) => (a.issue.file < b.issue.file ? -1 : a.issue.file > b.issue.file ? 1 : 0) || (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return keyed.map((k) => k.issue);
 }
 
 export const didYouMean = closestMatch;

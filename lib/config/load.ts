@@ -2,10 +2,14 @@
  * Loads a fleet directory (`customers/*.yaml` and optional `platform.yaml`), validates the shape
  * of every file and then the semantic rules, and returns the typed fleet, or throws a
  * ConfigValidationError listing every problem found in every file.
+ *
+ * Nothing a user can put in the directory makes this throw anything else: files that are
+ * directories, a `customers` file, symlinks, bytes that are not UTF-8, YAML syntax errors,
+ * duplicate keys and alias bombs all become problems with a file, a path and a line.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Document, LineCounter, parseDocument } from 'yaml';
+import { Document, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import {
   ConfigIssue,
@@ -13,13 +17,14 @@ import {
   PathSegment,
   describeType,
   didYouMean,
-  lineOf,
   objectKeysAt,
   schemaAt,
   sortIssues,
 } from './issues';
 import { CUSTOMER_ENVIRONMENT_KINDS, CustomerConfig, Fleet, PLATFORM_ENVIRONMENT_KINDS, PlatformConfig, customerSchema, platformSchema } from './model';
 import { runSemanticRules } from './rules';
+import { ALIAS_BOMB_MESSAGE, MAX_ALIAS_COUNT, readConfigFile } from './files';
+import { LineIndex, keyPathAt } from './lines';
 
 export interface SourceFile<T> {
   /** Relative to the configuration directory, with forward slashes. */
@@ -31,8 +36,11 @@ export interface SourceFile<T> {
   /** Shape issues of this file. */
   readonly shapeIssues: readonly ConfigIssue[];
   readonly doc?: Document.Parsed;
-  readonly lines?: LineCounter;
+  /** Line numbers of the paths of this file. */
+  readonly index?: LineIndex;
 }
+
+
 
 /** Field-specific hints for keys that are valid elsewhere. */
 const MISPLACED_KEYS: Record<string, string> = {
@@ -104,29 +112,119 @@ export function translateZodIssues(file: string, schema: z.ZodType, raw: unknown
   return out;
 }
 
-function readYaml<T>(configDir: string, relative: string, schema: z.ZodType<T>): SourceFile<T> {
-  const text = fs.readFileSync(path.join(configDir, relative), 'utf8');
+/** The first alias (`*name`) of a document, for the line of an alias-bomb report. */
+function firstAliasLine(doc: Document.Parsed, lines: LineCounter): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+function yamlIssues(file: string, text: string, doc: Document.Parsed, lines: LineCounter): ConfigIssue[] {
+  return doc.errors.map((e) => {
+    const line = lines.linePos(e.pos[0]).line;
+    if (e.code === 'DUPLICATE_KEY') {
+      const found = keyPathAt(doc, e.pos[0]);
+      const name = found ? String(found.path[found.path.length - 1]) : text.slice(e.pos[0], e.pos[1]);
+      const firstLine = found?.counterpart?.range ? lines.linePos(found.counterpart.range[0]).line : undefined;
+      return {
+        file,
+        path: found?.path ?? [],
+        message: `key '${name}' is given twice in the same mapping${firstLine !== undefined && firstLine !== line ? ` (first on line ${firstLine})` : ''}; YAML keeps only one of them: remove or merge the duplicate`,
+        line,
+      };
+    }
+    const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    return { file, path: [], message: `is not valid YAML: ${first}; fix the syntax here (indentation, quotes, brackets)`, line };
+  });
+}
+
+/** Parses and shape-checks one file's text. */
+export function parseSource<T>(file: string, text: string, schema: z.ZodType<T>): SourceFile<T> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
-  if (doc.errors.length > 0) {
+  if (doc.errors.length > 0) return { file, raw: undefined, shapeIssues: yamlIssues(file, text, doc, lines) };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    const bomb = e instanceof ReferenceError && /alias/i.test(e.message);
     return {
-      file: relative,
+      file,
       raw: undefined,
-      shapeIssues: doc.errors.map((e) => ({
-        file: relative,
-        path: [],
-        message: `is not valid YAML: ${e.message.split('\n')[0]}`,
-        line: e.linePos?.[0]?.line,
-      })),
+      shapeIssues: [
+        {
+          file,
+          path: [],
+          message: bomb
+            ? ALIAS_BOMB_MESSAGE
+            : `cannot be read as data (${(e as Error).message}); simplify the YAML (no custom tags or complex keys)`,
+          line: firstAliasLine(doc, lines),
+        },
+      ],
     };
   }
-  const raw = doc.toJS({ maxAliasCount: 100 });
   if (raw === null || raw === undefined) {
-    return { file: relative, raw, shapeIssues: [{ file: relative, path: [], message: 'is empty; see README "Configuration reference" for the expected keys' }] };
+    return { file, raw, shapeIssues: [{ file, path: [], message: 'is empty; see README "Configuration reference" for the expected keys' }] };
   }
   const parsed = schema.safeParse(raw);
-  const issues = parsed.success ? [] : translateZodIssues(relative, schema, raw, parsed.error.issues);
-  return { file: relative, raw, value: parsed.success ? parsed.data : undefined, shapeIssues: issues, doc, lines };
+  const issues = parsed.success ? [] : translateZodIssues(file, schema, raw, parsed.error.issues);
+  return { file, raw, value: parsed.success ? parsed.data : undefined, shapeIssues: issues, doc, index: new LineIndex(doc, lines) };
+}
+
+function readYaml<T>(configDir: string, relative: string, schema: z.ZodType<T>, what: string): SourceFile<T> {
+  const read = readConfigFile(path.join(configDir, relative), relative, { what });
+  if (!read.ok) return { file: relative, raw: undefined, shapeIssues: [read.issue] };
+  return parseSource(relative, read.text, schema);
+}
+
+function statOf(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The customer files to read, and the problems of the customers directory itself. */
+function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
+  const dir = path.join(configDir, 'customers');
+  const stat = statOf(dir);
+  if (!stat) {
+    issues.push({ file: 'customers/', path: [], message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")' });
+    return [];
+  }
+  if (!stat.isDirectory()) {
+    issues.push({ file: 'customers', path: [], message: 'is a file, not a directory; customers must be a directory holding one <slug>.yaml file per customer: move this file to customers/<slug>.yaml' });
+    return [];
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch (e) {
+    issues.push({ file: 'customers/', path: [], message: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? String(e)}); check its permissions` });
+    return [];
+  }
+  const yamlNames = names.filter((f) => /\.ya?ml$/i.test(f));
+  const files: string[] = [];
+  for (const f of yamlNames) {
+    const base = f.replace(/\.ya?ml$/i, '');
+    if (!/\.ya?ml$/.test(f)) {
+      issues.push({ file: `customers/${f}`, path: [], message: `is not read: customer files end in lowercase .yaml; rename it to customers/${base}.yaml` });
+    } else if (f.endsWith('.yml') && names.includes(`${base}.yaml`)) {
+      issues.push({ file: `customers/${f}`, path: [], message: `customers/${base}.yaml exists too, and a customer has one file: merge this file into customers/${base}.yaml and delete it` });
+    } else {
+      files.push(f);
+    }
+  }
+  if (yamlNames.length === 0) {
+    issues.push({ file: 'customers/', path: [], message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")' });
+  }
+  return files;
 }
 
 /** Reads every file of a fleet without throwing; the caller decides what to do with issues. */
@@ -136,23 +234,16 @@ export function readFleet(configDir: string): {
   issues: ConfigIssue[];
 } {
   const issues: ConfigIssue[] = [];
-  if (!fs.existsSync(configDir) || !fs.statSync(configDir).isDirectory()) {
+  if (!statOf(configDir)?.isDirectory()) {
     issues.push({ file: configDir, path: [], message: 'configuration directory not found; pass a directory holding customers/*.yaml (and optionally platform.yaml)' });
     return { customers: [], issues };
   }
-  const customersDir = path.join(configDir, 'customers');
-  const customerFiles = fs.existsSync(customersDir)
-    ? fs
-        .readdirSync(customersDir)
-        .filter((f) => /\.ya?ml$/.test(f))
-        .sort()
-    : [];
-  if (customerFiles.length === 0) {
-    issues.push({ file: 'customers/', path: [], message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")' });
+  const customers = customerFiles(configDir, issues).map((f) => readYaml(configDir, `customers/${f}`, customerSchema, 'a customer file'));
+  const platformFiles = ['platform.yaml', 'platform.yml'].filter((f) => fs.existsSync(path.join(configDir, f)));
+  if (platformFiles.length > 1) {
+    issues.push({ file: 'platform.yml', path: [], message: 'platform.yaml exists too, and the platform has one file: merge this file into platform.yaml and delete it' });
   }
-  const customers = customerFiles.map((f) => readYaml(configDir, `customers/${f}`, customerSchema));
-  const platformFile = ['platform.yaml', 'platform.yml'].find((f) => fs.existsSync(path.join(configDir, f)));
-  const platform = platformFile ? readYaml(configDir, platformFile, platformSchema) : undefined;
+  const platform = platformFiles.length > 0 ? readYaml(configDir, platformFiles[0], platformSchema, 'platform.yaml') : undefined;
 
   const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : [])];
   for (const f of all) issues.push(...f.shapeIssues);
@@ -161,8 +252,8 @@ export function readFleet(configDir: string): {
   const byFile = new Map(all.map((f) => [f.file, f]));
   const located = issues.map((i) => {
     if (i.line !== undefined) return i;
-    const f = byFile.get(i.file);
-    return { ...i, line: lineOf(f?.doc, f?.lines, i.path) };
+    const line = byFile.get(i.file)?.index?.lineOf(i.path);
+    return line === undefined ? i : { ...i, line };
   });
   return { customers, platform, issues: sortIssues(located) };
 }

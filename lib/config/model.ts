@@ -6,6 +6,7 @@
  * Every object is strict: an unknown key is an error, so a typo never passes silently.
  */
 import { z } from 'zod';
+import { parseSshPublicKey } from '../../constructs/jump-host/ssh-keys';
 import { parseCidr } from './cidr';
 import { parseBackupWindow, parseMaintenanceWindow } from './windows';
 
@@ -211,7 +212,26 @@ const environmentOverrides = {
   certificateArn: certificateArnSchema.optional().describe('Overrides dns.certificateArn for this environment.'),
 };
 
-const SSH_KEY_RE = /^(ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+={0,2}|ecdsa-sha2-nistp(256|384|521) AAAA[A-Za-z0-9+/]+={0,2}|ssh-rsa AAAA[A-Za-z0-9+/]{500,}={0,2})( [^\s"]{1,100})?$/;
+/** For editors only (JSON Schema `pattern`); the validator decodes every key with parseSshPublicKey. */
+const SSH_KEY_PATTERN = /^(ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+={0,2}|ecdsa-sha2-nistp(256|384|521) AAAA[A-Za-z0-9+/]+={0,2}|ssh-rsa AAAA[A-Za-z0-9+/]{500,}={0,2})( [^\s"]{1,100})?$/.source;
+
+function shortKey(value: string): string {
+  return value.length > 32 ? `${value.slice(0, 32)}...` : value;
+}
+
+/**
+ * One OpenSSH public key line, decoded by the same parser the jump host construct uses
+ * (constructs/jump-host/ssh-keys.ts): the base64 body must decode, the type inside it must be the
+ * type on the line, the key must have the length of its type, RSA at least 3072 bits.
+ */
+export const sshPublicKeySchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    const parsed = parseSshPublicKey(value);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `'${shortKey(value)}' ${parsed.error}` });
+  })
+  .meta({ pattern: SSH_KEY_PATTERN })
+  .describe('One OpenSSH public key line: "ssh-ed25519 AAAA... comment", "ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, no line breaks.');
 
 export const readReplicaSchema = z
   .strictObject({
@@ -222,11 +242,7 @@ export const readReplicaSchema = z
       .optional()
       .describe('Instance class of the replica cluster. @default "db.r7g.large"'),
     sshPublicKeys: z
-      .array(
-        z.string().regex(SSH_KEY_RE, {
-          error: 'must be one OpenSSH public key line: "ssh-ed25519 AAAA... comment", "ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, no line breaks',
-        }),
-      )
+      .array(sshPublicKeySchema)
       .min(1, { error: 'list at least one SSH public key of the customer (the jump host accepts no passwords)' })
       .max(20)
       .describe('Public keys authorised to open the SSH tunnel (port forwarding to the replica only, no shell).'),

@@ -9,13 +9,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { parseSshPublicKey } from '../../constructs/jump-host/ssh-keys';
 import { ScrubRulesError } from '../../constructs/pii-scrub/engine/issues';
 import { parseScrubRules } from '../../constructs/pii-scrub/engine/rules';
 import { CATALOG } from '../catalog';
-import { Cidr, cidrsOverlap, parseCidr } from './cidr';
+import { Cidr, parseCidr } from './cidr';
+import { ALIAS_BOMB_MESSAGE, readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
 import type { SourceFile } from './load';
 import { CUSTOMER_ENVIRONMENT_KINDS, EnvironmentKind, FARGATE_SIZES, PLATFORM_OWNER } from './model';
+import { REGION_TABLE_FILE, REGION_ZONES, SUPPORTED_REGIONS } from './regions';
 import { backupOverlapsMaintenance, parseBackupWindow, parseMaintenanceWindow } from './windows';
 
 type Raw = Record<string, unknown>;
@@ -88,27 +91,40 @@ function arnParts(arn: string): { region: string; account: string } {
   return { region: parts[3], account: parts[4] };
 }
 
+/**
+ * Duplicates and overlaps in one CIDR list, in O(n log n): aligned blocks either nest or are
+ * disjoint, so after sorting by start address (broader first, then list order) every entry that
+ * starts before the end of the current outermost block lies inside it. Each such entry is reported
+ * once, against that outermost block.
+ */
 function checkCidrList(f: SourceFile<unknown>, p: PathSegment[], report: Report): void {
   const list = get(f.raw, p);
   if (!Array.isArray(list)) return;
-  const seen: Array<{ cidr: Cidr; index: number }> = [];
+  const entries: Array<{ cidr: Cidr; index: number; end: number }> = [];
   list.forEach((value, index) => {
     if (typeof value !== 'string') return;
     const parsed = parseCidr(value);
     if (!parsed.ok) return; // already reported by the shape check
-    for (const prior of seen) {
-      if (prior.cidr.text === parsed.cidr.text) {
-        report(f.file, [...p, index], `'${value}' duplicates entry [${prior.index}]; remove one of them`);
-        return;
-      }
-      if (cidrsOverlap(prior.cidr, parsed.cidr)) {
-        const [outer, inner] = prior.cidr.prefix <= parsed.cidr.prefix ? [prior.cidr, parsed.cidr] : [parsed.cidr, prior.cidr];
-        report(f.file, [...p, index], `'${value}' overlaps entry [${prior.index}] ('${list[prior.index]}'): ${inner.text} lies inside ${outer.text}; keep only the range you mean`);
-        return;
-      }
-    }
-    seen.push({ cidr: parsed.cidr, index });
+    entries.push({ cidr: parsed.cidr, index, end: parsed.cidr.network + 2 ** (32 - parsed.cidr.prefix) - 1 });
   });
+  entries.sort((a, b) => a.cidr.network - b.cidr.network || a.cidr.prefix - b.cidr.prefix || a.index - b.index);
+  let outer: (typeof entries)[number] | undefined;
+  for (const e of entries) {
+    if (outer && e.cidr.network <= outer.end) {
+      if (e.cidr.text === outer.cidr.text) {
+        report(f.file, [...p, e.index], `'${list[e.index]}' duplicates entry [${outer.index}]; remove one of them`);
+      } else {
+        report(f.file, [...p, e.index], `'${list[e.index]}' overlaps entry [${outer.index}] ('${list[outer.index]}'): ${e.cidr.text} lies inside ${outer.cidr.text}; keep only the range you mean`);
+      }
+      continue;
+    }
+    outer = e;
+  }
+}
+
+/** A zone name list for messages: "eu-west-1a, eu-west-1b, eu-west-1c". */
+function zoneList(region: string): string {
+  return REGION_ZONES[region].names.join(', ');
 }
 
 export const SEMANTIC_RULES: readonly SemanticRule[] = [
@@ -139,30 +155,69 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     },
   },
   {
-    id: 'region-known',
-    description: 'The region is a known AWS region.',
+    id: 'region-supported',
+    description: `The region is one whose availability zones are in the project's table (${REGION_TABLE_FILE}, from the AWS "Regions and Zones" guide).`,
     check(ctx, report) {
       for (const { f } of allFiles(ctx)) {
         const region = str(f, ['aws', 'region']);
-        if (region !== undefined && !KNOWN_REGIONS.has(region)) report(f.file, ['aws', 'region'], `'${region}' is not a known AWS region (e.g. us-east-1, eu-west-1, eu-central-1)`);
+        if (region === undefined || REGION_ZONES[region]) continue;
+        if (KNOWN_REGIONS.has(region)) {
+          report(f.file, ['aws', 'region'], `'${region}' is an AWS region whose availability zones are not in ${REGION_TABLE_FILE}; add its row there (see the comment at the top of that file), or use one of ${SUPPORTED_REGIONS.join(', ')}`);
+        } else {
+          report(f.file, ['aws', 'region'], `'${region}' is not a known AWS region; use one of ${SUPPORTED_REGIONS.join(', ')}`);
+        }
       }
     },
   },
   {
     id: 'azs-in-region',
-    description: 'Availability zones belong to the configured region and are listed once.',
+    description: 'Availability zones exist in the configured region (per the committed zone table) and are listed once.',
     check(ctx, report) {
       for (const { f } of allFiles(ctx)) {
         const region = str(f, ['aws', 'region']);
+        const table = region !== undefined ? REGION_ZONES[region] : undefined;
         const azs = fieldOk(f, ['aws', 'availabilityZones']) ? (get(f.raw, ['aws', 'availabilityZones']) as string[]) : [];
-        const seen = new Set<string>();
+        const seen = new Map<string, number>();
         azs.forEach((az, i) => {
-          if (region !== undefined && !new RegExp(`^${region}[a-z]$`).test(az)) {
-            report(f.file, ['aws', 'availabilityZones', i], `'${az}' is not an availability zone of ${region}; use ${region}a, ${region}b, ...`);
+          if (region !== undefined && table && !table.names.includes(az)) {
+            const home = Object.keys(REGION_ZONES).find((r) => REGION_ZONES[r].names.includes(az));
+            const other = home && home !== region ? ` (it is a zone of ${home})` : '';
+            report(f.file, ['aws', 'availabilityZones', i], `'${az}' is not an availability zone of ${region}${other}; the zones of ${region} are ${zoneList(region)}`);
           }
-          if (seen.has(az)) report(f.file, ['aws', 'availabilityZones', i], `'${az}' is listed twice`);
-          seen.add(az);
+          const prior = seen.get(az);
+          if (prior !== undefined) report(f.file, ['aws', 'availabilityZones', i], `'${az}' is listed twice (also entry [${prior}]); list each zone once`);
+          else seen.set(az, i);
         });
+        if (table && azs.length > table.zoneIds.length) {
+          report(f.file, ['aws', 'availabilityZones'], `lists ${azs.length} zones but ${region} has ${table.zoneIds.length} (${table.zoneIds.join(', ')}); list at most ${table.zoneIds.length}`);
+        }
+      }
+    },
+  },
+  {
+    id: 'zones-per-kind',
+    description: 'The owner lists at least as many availability zones as its environment kinds span (catalog network.maxAzs: PROD 3, others 2).',
+    check(ctx, report) {
+      for (const { f, isPlatform } of allFiles(ctx)) {
+        if (!fieldOk(f, ['aws', 'availabilityZones'])) continue;
+        const azs = get(f.raw, ['aws', 'availabilityZones']) as string[];
+        const region = str(f, ['aws', 'region']);
+        const table = region !== undefined ? REGION_ZONES[region] : undefined;
+        const kinds = [...new Set(environmentsOf(f, isPlatform).map((e) => e.kind))];
+        const widest = kinds.map((kind) => ({ kind, policy: CATALOG[kind] })).sort((a, b) => b.policy.network.maxAzs - a.policy.network.maxAzs)[0];
+        if (!widest) continue;
+        const needed = widest.policy.network.maxAzs;
+        if (azs.length >= needed) continue;
+        const title = widest.policy.title;
+        const where = isPlatform ? widest.kind : `environments.${widest.kind}`;
+        const nat = widest.policy.network.natGateways === 'perAz' ? ' and a NAT gateway in each' : '';
+        if (table && table.zoneIds.length < needed) {
+          report(f.file, ['aws', 'availabilityZones'], `${where} needs ${needed} availability zones (the catalog builds ${title} on ${needed} zones${nat}), but ${region} has only ${table.zoneIds.length}; deploy this customer to a region with ${needed} or more zones`);
+          continue;
+        }
+        const unused = table && region ? table.names.filter((n) => !azs.includes(n)).slice(0, needed - azs.length) : [];
+        const hint = unused.length > 0 ? ` (e.g. ${unused.join(', ')})` : '';
+        report(f.file, ['aws', 'availabilityZones'], `lists ${azs.length} availability zone${azs.length === 1 ? '' : 's'} but ${where} needs ${needed}: the catalog builds ${title} on ${needed} zones${nat}; add ${needed - azs.length} more zone${needed - azs.length === 1 ? '' : 's'} of ${region ?? 'the region'}${hint}`);
       }
     },
   },
@@ -246,17 +301,52 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(f.file, [...base, 'scrubRules'], `'${rulesPath}' points outside the configuration directory; keep rules files inside it (e.g. scrub/<name>.rules.yaml)`);
           continue;
         }
-        if (!fs.existsSync(absolute)) {
+        let linkTarget = false;
+        try {
+          linkTarget = fs.lstatSync(absolute).isSymbolicLink();
+        } catch {
+          /* absent */
+        }
+        if (!fs.existsSync(absolute) && !linkTarget) {
           report(f.file, [...base, 'scrubRules'], `'${rulesPath}' does not exist in the configuration directory; create it (see config/scrub/volunteers.rules.yaml and docs/scrub.md)`);
           continue;
         }
+        const read = readConfigFile(absolute, rulesPath, { confineTo: ctx.configDir, what: 'a scrub rules file' });
+        if (!read.ok) {
+          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' ${read.issue.message}`);
+          continue;
+        }
         try {
-          parseScrubRules(fs.readFileSync(absolute, 'utf8'), rulesPath);
+          parseScrubRules(read.text, rulesPath);
         } catch (e) {
-          if (!(e instanceof ScrubRulesError)) throw e;
+          if (!(e instanceof ScrubRulesError)) {
+            const bomb = e instanceof ReferenceError && /alias/i.test(e.message);
+            report(f.file, [...base, 'scrubRules'], `'${rulesPath}' ${bomb ? ALIAS_BOMB_MESSAGE : `cannot be read as a ruleset (${(e as Error).message}); see docs/scrub.md for the format`}`);
+            continue;
+          }
           report(f.file, [...base, 'scrubRules'], `'${rulesPath}' is not a valid ruleset (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}, listed under ${rulesPath})`);
           for (const issue of e.issues) report(rulesPath, [...issue.path], issue.message, issue.line);
         }
+      }
+    },
+  },
+  {
+    id: 'ssh-keys-distinct',
+    description: 'The read replica\'s SSH public keys are each listed once (the jump host refuses a repeated key).',
+    check(ctx, report) {
+      for (const f of ctx.customers) {
+        const p: PathSegment[] = ['environments', 'prod', 'readReplica', 'sshPublicKeys'];
+        const keys = get(f.raw, p);
+        if (!Array.isArray(keys)) continue;
+        const seen = new Map<string, number>();
+        keys.forEach((value, i) => {
+          if (typeof value !== 'string') return;
+          const parsed = parseSshPublicKey(value);
+          if (!parsed.ok) return; // reported by the shape check
+          const prior = seen.get(parsed.key.blob);
+          if (prior !== undefined) report(f.file, [...p, i], `is the same key as entry [${prior}]; list each key once`);
+          else seen.set(parsed.key.blob, i);
+        });
       }
     },
   },
@@ -361,15 +451,24 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   },
   {
     id: 'dns-zones-distinct',
-    description: 'Each owner has its own DNS zone (host names are "<instance>-<environment>.<zone>" and would collide).',
+    description: 'Each owner has its own DNS zone, by name and by Route 53 hosted zone id (host names are "<instance>-<environment>.<zone>" and would collide).',
     check(ctx, report) {
-      const seen = new Map<string, string>();
+      const names = new Map<string, string>();
+      const ids = new Map<string, string>();
       for (const { f } of allFiles(ctx)) {
         const zone = str(f, ['dns', 'zoneName']);
-        if (zone === undefined) continue;
-        const prior = seen.get(zone);
-        if (prior) report(f.file, ['dns', 'zoneName'], `'${zone}' is already the zone of ${prior}; host names would collide, give each customer its own zone (e.g. <slug>.${zone})`);
-        else seen.set(zone, f.file);
+        if (zone !== undefined) {
+          const prior = names.get(zone);
+          if (prior) report(f.file, ['dns', 'zoneName'], `'${zone}' is already the zone of ${prior}; host names would collide, give each customer its own zone (e.g. <slug>.${zone})`);
+          else names.set(zone, f.file);
+        }
+        const id = str(f, ['dns', 'zoneId']);
+        if (id !== undefined) {
+          const prior = ids.get(id);
+          if (prior) {
+            report(f.file, ['dns', 'zoneId'], `'${id}' is already the hosted zone of ${prior}; one Route 53 hosted zone per owner: create a hosted zone for this owner's zoneName and use its id`);
+          } else ids.set(id, f.file);
+        }
       }
     },
   },

@@ -11,7 +11,8 @@ import { ConfigValidationError, formatPath, loadFleet, readFleet } from '../../l
 const ROOT = path.join(__dirname, '..', 'fixtures', 'validation');
 
 interface Expected {
-  errors: Array<{ file: string; path: string; message: string }>;
+  /** `line`, when given, must be the reported line too. */
+  errors: Array<{ file: string; path: string; message: string; line?: number }>;
 }
 
 const cases = fs
@@ -22,7 +23,7 @@ const cases = fs
 describe('fleet validation fixtures', () => {
   test('there is a good and a bad fixture for every rule family', () => {
     const families = new Set(cases.map((c) => c.split('/')[0]));
-    for (const required of ['slug', 'account', 'azs', 'environments', 'val-source', 'cidr', 'release', 'windows', 'files', 'collected', 'good']) {
+    for (const required of ['slug', 'account', 'azs', 'environments', 'val-source', 'cidr', 'release', 'windows', 'files', 'collected', 'good', 'ssh-keys', 'dns']) {
       expect(families).toContain(required);
     }
   });
@@ -31,15 +32,22 @@ describe('fleet validation fixtures', () => {
     const dir = path.join(ROOT, name);
     const expected = parse(fs.readFileSync(path.join(dir, 'expected.yaml'), 'utf8')) as Expected;
     const { issues } = readFleet(dir);
-    const actual = issues.map((i) => ({ file: i.file, path: formatPath(i.path), message: i.message }));
+    const actual = issues.map((i) => ({ file: i.file, path: formatPath(i.path), message: i.message, line: i.line }));
 
     const unmatched = [...actual];
     for (const want of expected.errors) {
-      const index = unmatched.findIndex((a) => a.file === want.file && a.path === want.path && new RegExp(want.message).test(a.message));
-      if (index < 0) throw new Error(`expected problem not reported: ${want.file}: ${want.path}: /${want.message}/\nreported:\n${actual.map((a) => `  ${a.file}: ${a.path}: ${a.message}`).join('\n')}`);
+      const index = unmatched.findIndex(
+        (a) => a.file === want.file && a.path === want.path && new RegExp(want.message).test(a.message) && (want.line === undefined || a.line === want.line),
+      );
+      if (index < 0) {
+        throw new Error(
+          `expected problem not reported: ${want.file}: ${want.path}: /${want.message}/${want.line !== undefined ? ` (line ${want.line})` : ''}\n` +
+            `reported:\n${actual.map((a) => `  ${a.file}: ${a.path}: ${a.message} (line ${a.line})`).join('\n')}`,
+        );
+      }
       unmatched.splice(index, 1);
     }
-    expect(unmatched).toEqual([]);
+    expect(unmatched.map(({ line: _line, ...rest }) => rest)).toEqual([]);
   });
 });
 
