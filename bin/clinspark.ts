@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { ConfigValidationError, formatIssue, loadFleet } from '../lib/config';
+import { ConfigValidationError, issueLines, loadFleet } from '../lib/config';
 import { buildComplianceReport, writeComplianceReport } from '../lib/compliance/report';
 import { enableComplianceGate } from '../lib/compliance/packs';
 import { buildFleet } from '../lib/fleet';
@@ -30,7 +30,7 @@ try {
   fleet = loadFleet(configDir);
 } catch (e) {
   if (!(e instanceof ConfigValidationError)) throw e;
-  fail([`clinspark: configuration in ${configDir} has ${e.issues.length} problem(s); nothing was synthesised:`, ...e.issues.map(formatIssue)]);
+  fail([`clinspark: configuration in ${configDir} has ${e.issues.length} problem(s); nothing was synthesised:`, ...issueLines(e.issues)]);
 }
 if (only !== undefined) {
   const known = [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];

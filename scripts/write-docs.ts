@@ -21,8 +21,12 @@ const templates = assembly.stacks
   .map((s) => ({ stack: s.stackName, resources: (s.template as { Resources: Record<string, { Type: string }> }).Resources }));
 
 const readme = path.join(root, 'README.md');
-let text = fs.readFileSync(readme, 'utf8');
-text = replaceBetweenMarkers(text, CATALOG_START, CATALOG_END, renderCatalogTable());
+const before = fs.readFileSync(readme, 'utf8');
+let text = replaceBetweenMarkers(before, CATALOG_START, CATALOG_END, renderCatalogTable());
 text = replaceBetweenMarkers(text, INVENTORY_START, INVENTORY_END, renderInventory(templates));
-fs.writeFileSync(readme, text);
-process.stdout.write('README.md: catalog table and environment inventory updated\n');
+if (text === before) {
+  process.stdout.write('README.md: catalog table and environment inventory already up to date; nothing written\n');
+} else {
+  fs.writeFileSync(readme, text);
+  process.stdout.write('README.md: catalog table and environment inventory updated\n');
+}

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { parseArgs } from 'util';
 import { CliError, CliIo, Command, UsageError } from './command';
 import { commands } from './commands';
@@ -31,6 +33,14 @@ export function commandHelp(command: Command): string {
   ].join('\n');
 }
 
+/** `clinspark --version`: the package version, and the CDK library it builds with. */
+export function versionText(): string {
+  const root = path.join(__dirname, '..', '..');
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string> };
+  const cdk = pkg.dependencies?.['aws-cdk-lib'];
+  return `clinspark ${pkg.version} (${pkg.name}${cdk ? `, aws-cdk-lib ${cdk}` : ''}, node ${process.versions.node})`;
+}
+
 export function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 4;
   return [
@@ -42,6 +52,10 @@ export function mainHelp(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
+    'Options:',
+    `  ${'-V, --version'.padEnd(width)}Print the version and exit.`,
+    `  ${'-h, --help'.padEnd(width)}Show this help.`,
+    '',
   ].join('\n');
 }
 
@@ -51,6 +65,10 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainHelp());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(versionText());
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {

@@ -1,7 +1,7 @@
 import * as path from 'path';
-import { ConfigValidationError, formatIssue, loadFleet } from '../../config';
+import { ConfigValidationError, MAX_PRINTED_ISSUES, issueLines, loadFleet } from '../../config';
 import { fleetEnvironments } from '../../environments';
-import { Command, stringOption } from '../command';
+import { Command, UsageError, stringOption } from '../command';
 
 export const DEFAULT_CONFIG_DIR = 'config';
 
@@ -11,12 +11,17 @@ export const validateCommand: Command = {
   options: {
     config: { type: 'string', valueName: '<dir>', description: `Fleet directory holding customers/*.yaml and optionally platform.yaml (default: ${DEFAULT_CONFIG_DIR}).` },
     quiet: { type: 'boolean', short: 'q', description: 'Print problems only, no summary of a valid fleet.' },
+    'max-problems': { type: 'string', valueName: '<n>', description: `Print at most <n> problems, then their count (default: ${MAX_PRINTED_ISSUES}; 0 prints every one).` },
   },
   details: `
-Exit codes: 0 valid, 1 invalid (every problem is printed as "<file>: <path>: <problem>"), 2 usage error.
+Exit codes: 0 valid, 1 invalid (every problem is printed as "<file>: <path>: <problem> (line N)",
+the first ${MAX_PRINTED_ISSUES} by default, then a count of the rest), 2 usage error.
 The same validation runs before every \`cdk synth\`; a fleet that fails it is never synthesised.`,
   async run(args, io) {
     const dir = stringOption(args, 'config') ?? DEFAULT_CONFIG_DIR;
+    const maxText = stringOption(args, 'max-problems');
+    if (maxText !== undefined && !/^\d{1,9}$/.test(maxText)) throw new UsageError(`--max-problems is '${maxText}'; give a whole number (0 prints every problem)`);
+    const limit = maxText === undefined ? MAX_PRINTED_ISSUES : Number(maxText);
     try {
       const fleet = loadFleet(path.resolve(dir));
       if (!args.values.quiet) {
@@ -30,7 +35,7 @@ The same validation runs before every \`cdk synth\`; a fleet that fails it is ne
     } catch (e) {
       if (!(e instanceof ConfigValidationError)) throw e;
       io.err(`${dir}: ${e.issues.length} problem${e.issues.length === 1 ? '' : 's'} found`);
-      for (const issue of e.issues) io.err(formatIssue(issue));
+      for (const line of issueLines(e.issues, limit)) io.err(line);
       return 1;
     }
   },
