@@ -70,19 +70,15 @@ export class ClinSparkBackup extends Construct {
     this.role = new iam.Role(this, 'SelectionRole', {
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: `AWS Backup of ClinSpark ${props.description}`,
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup'),
-        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores'),
-      ],
+      // Backups only: selections are created with allowRestores false, so the restore policy
+      // (AWSBackupServiceRolePolicyForRestores) is not attached; a restore is an operator's
+      // deliberate act with a role of its own.
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup')],
     });
     acknowledge(this.role, [
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
         reason: 'The AWS Backup service role policy is maintained by AWS for the backup service itself and follows new resource types; the role can only be assumed by backup.amazonaws.com.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
-        reason: 'The AWS Backup restore service role policy is maintained by AWS for the backup service itself; the role can only be assumed by backup.amazonaws.com.',
       },
     ]);
   }

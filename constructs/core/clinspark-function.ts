@@ -109,7 +109,10 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
     acknowledge(this.role.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'EC2 network-interface actions of a VPC Lambda function (CreateNetworkInterface and friends) support no resource-level permissions; X-Ray PutTraceSegments likewise.',
+        reason:
+          'VPC access of this function (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC"): Lambda creates, describes and deletes the ' +
+          'function\'s network interfaces with this role, ec2:DescribeNetworkInterfaces works only on "*", and the five actions are those AWSLambdaVPCAccessExecutionRole grants ' +
+          'on "*"; they manage network interfaces and read no data. X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalId}.Arn>:*]`,

@@ -116,7 +116,12 @@ export class ClinSparkProvider extends Construct {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(h.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason: 'The framework invokes its own handler function; the :* suffix covers that function\'s versions and aliases only.',
       })),
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'EC2 network-interface actions of the VPC framework functions and X-Ray trace uploads support no resource-level permissions.' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'VPC access of the framework functions (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC"): Lambda manages their network interfaces ' +
+          'with this role and ec2:DescribeNetworkInterfaces works only on "*"; the actions manage network interfaces and read no data. X-Ray trace uploads support no resource-level permissions.',
+      },
       { id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`, reason: 'Log streams of the framework\'s own log group are created per execution environment; the wildcard covers that group only.' },
     ]);
     const frameworkFunctions: IConstruct[] = this.provider.node.findAll().filter((c) => c instanceof lambda.Function);

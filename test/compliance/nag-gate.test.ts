@@ -67,10 +67,7 @@ function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngres
       ...both('S3DefaultEncryptionKMS'),
       ...both('VPCNoUnrestrictedRouteToIGW'),
       ...(p.backup.plan
-        ? [
-            'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-            'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
-          ]
+        ? ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]']
         : []),
       ...(p.stateful.deletionProtection ? [] : ['AwsSolutions-RDS10', ...both('RDSInstanceDeletionProtectionEnabled')]),
     ].sort();

@@ -168,6 +168,18 @@ describe('ClinSpark databases in the example fleet', () => {
     expect(Object.keys(data('acme-sandbox').findResources('AWS::Backup::BackupPlan'))).toHaveLength(0);
   });
 
+  test('the AWS Backup selection role can back up but not restore (restores are disabled on every selection)', () => {
+    const t = data('northwind-prod');
+    const selections = Object.values(t.findResources('AWS::Backup::BackupSelection'));
+    expect(selections.length).toBeGreaterThan(0);
+    for (const sel of selections) {
+      const roleId = sel.Properties.BackupSelection.IamRoleArn['Fn::GetAtt'][0] as string;
+      const policies = JSON.stringify(t.toJSON().Resources[roleId].Properties.ManagedPolicyArns);
+      expect(policies).toContain('service-role/AWSBackupServiceRolePolicyForBackup');
+      expect(policies).not.toContain('AWSBackupServiceRolePolicyForRestores');
+    }
+  });
+
   test('enhanced monitoring and Database Insights per catalog', () => {
     for (const i of Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'))) expect(i.Properties.MonitoringInterval).toBe(15);
     for (const [, c] of clusters(data('northwind-prod'))) expect(c.Properties.DatabaseInsightsMode).toBe('advanced');
