@@ -67,7 +67,7 @@ function run(n: number): Row {
   const outdir = path.join(dir, 'cdk.out');
   const rssFile = path.join(dir, 'rss');
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--max-old-space-size=12288', '-r', '@swc-node/register', '-r', path.join(__dirname, 'support', 'report-rss.js'), path.join(root, 'bin', 'clinspark.ts')], {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=12288', '-r', 'ts-node/register', '-r', path.join(__dirname, 'support', 'report-rss.js'), path.join(root, 'bin', 'clinspark.ts')], {
     cwd: root,
     env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context, config: dir }), CLINSPARK_RSS_FILE: rssFile },
     encoding: 'utf8',
