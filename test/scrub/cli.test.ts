@@ -64,7 +64,7 @@ describe('clinspark scrub', () => {
   test('an unreachable database, a wrong password and an unverifiable certificate exit 1 with a clear message', async () => {
     const closed = await cli('--rules', RULES_PATH, '--database-url', url(db.name, PASSWORD, 1), '--ca', server.caPath, '--dry-run');
     expect(closed.code).toBe(1);
-    expect(closed.err).toContain(`clinspark scrub: cannot connect to mysql://${server.adminUser}:***@127.0.0.1:1/${db.name}: ECONNREFUSED`);
+    expect(closed.err).toContain(`clinspark scrub: cannot connect to mysql://${scopedUser(db.name).user}:***@127.0.0.1:1/${db.name}: ECONNREFUSED`);
     const denied = await cli('--rules', RULES_PATH, '--database-url', url(db.name, 'Wrong-Password-42'), '--ca', server.caPath, '--dry-run');
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/cannot connect to .*: database error 1045 ER_ACCESS_DENIED_ERROR: Access denied for user/);
@@ -94,7 +94,8 @@ describe('clinspark scrub', () => {
     const before = await dumpDatabase(db.conn, db.name);
     const { code, err } = await cli('--rules', rules, '--database-url', url(db.name), '--ca', server.caPath, '--key-file', keyFile);
     expect(code).toBe(1);
-    expect(err).toContain('scrub: 3 problems found; nothing was changed');
+    expect(err).toContain('scrub: 4 problems found; nothing was changed');
+    expect(err).toContain(`${rules}: tables: table 'audit_events' of database '${db.name}' is not named in the rules`);
     expect(err).toContain(`${rules}: tables.volunteers.columns.sexe: column 'sexe' does not exist in table 'volunteers' (did you mean 'sex'?)`);
     expect(err).toContain(`${rules}: tables.volunteers.columns: column 'sex' (char(1)) has no rule`);
     expect(err).toContain(`${rules}: tables.audit_event: table 'audit_event' does not exist`);
@@ -121,7 +122,7 @@ describe('clinspark scrub', () => {
     expect(run.code).toBe(0);
     expect(run.out).toBe('');
     expect(run.err).toMatch(/scrub: mask volunteers: \d+\/\d+ rows, \d+ rows\/s \(done\)/);
-    expect(run.err).toContain(`scrub: ${db.name}: scrubbed and verified (4 table(s) masked, 1 truncated)`);
+    expect(run.err).toContain(`scrub: ${db.name}: scrubbed and verified (4 table(s) masked, 1 truncated, 1 kept)`);
     const evidence = JSON.parse(fs.readFileSync(evidenceFile, 'utf8'));
     expect(evidence).toMatchObject({ status: 'succeeded', batchSize: 4, rulesFile: RULES_PATH, verification: { passed: true } });
     // The key file's trailing newline is not part of the key: the fingerprint is that of KEY_A.

@@ -3,7 +3,7 @@ import { createHmac, randomBytes } from 'crypto';
 import * as mysql from 'mysql2/promise';
 import { deriveSqlKey, domainHmacNode, domainHmacSql, hmacSql, installKey, keyFingerprint, uninstallKey } from '../../constructs/pii-scrub';
 import { dropDatabase, scratchDatabase } from '../support/db';
-import { KEY_A, KEY_B, connectTo } from './support';
+import { KEY_A, KEY_B, connectTo, grantScoped } from './support';
 
 const VALUES = [
   '',
@@ -32,6 +32,7 @@ describe('HMAC-SHA256 in SQL', () => {
 
   beforeAll(async () => {
     db = await scratchDatabase('scrub_hmac');
+    await grantScoped(db);
     conn = await connectTo(db);
     await conn.query('CREATE TABLE t (id INT PRIMARY KEY, u VARCHAR(2000) CHARACTER SET utf8mb4, l VARCHAR(2000) CHARACTER SET latin1 NULL)');
     await conn.query('INSERT INTO t (id, u, l) VALUES ?', [VALUES.map((v, i) => [i, v, /^[\x00-\xff]*$/.test(v) ? v : null])]);

@@ -8,6 +8,7 @@ import {
   runScrub,
 } from '../../constructs/pii-scrub';
 import { RULES_YAML } from './fixtures/volunteers';
+import { adminConnection } from '../support/db';
 import { Dump, FixtureDb, KEY_A, dumpDatabase, fixtureDb, tableNames } from './support';
 
 const FILE = 'plan.rules.yaml';
@@ -98,7 +99,8 @@ describe('scrub plan: rules against the live schema', () => {
         `${FILE}: tables.volunteers.columns.first_name: 'first_name' is NOT NULL, so it cannot be set to NULL; use fixed (e.g. { strategy: fixed, value: "" }) or another strategy`,
         `${FILE}: tables.volunteers.columns.date_of_birth: strategy 'hash' needs a text column (char, varchar or text); 'date_of_birth' is date`,
         `${FILE}: tables.volunteers.columns.national_id.length: length 40 does not fit 'national_id' (varchar(32))`,
-        `${FILE}: tables.volunteers.key: 'status' (varchar(16)) must be an integer column that is the primary key or has a single-column UNIQUE index and is NOT NULL`,
+        `${FILE}: tables.volunteers.key: 'status' must be the primary key (id) or the columns of a UNIQUE index whose columns are all NOT NULL; or leave 'key' out (the engine then uses the primary key, a unique index, or a temporary surrogate key)`,
+        `${FILE}: tables: table 'audit_events' of database '${fx.name}' is not named in the rules; every table must be: masked ('audit_events: { columns: ... }'), 'truncate', or 'keep' (no personal data)`,
       ].sort(),
     );
   });
@@ -111,7 +113,7 @@ describe('scrub plan: rules against the live schema', () => {
       ),
     );
     expect(found).toEqual([
-      `${FILE}: tables.volunteers.columns.id: 'id' is the key used for batching and links rows; it must be keep (mask the personal columns instead)`,
+      `${FILE}: tables.volunteers.columns.id: 'id' is part of the key used for batching (primary key) and links rows; it must be keep (mask the personal columns instead)`,
       `${FILE}: tables.volunteers.subject: subject column 'id' must be keep: the shift is derived from it, so it must stay the same in every table`,
       `${FILE}: tables.contacts.columns.volunteer_id: foreign key fk_contacts_volunteer links contacts.volunteer_id to volunteers.id, but they are masked differently (strategy: fixed, value: 1 vs keep); give both the same rule so the link survives`,
     ]);
@@ -126,15 +128,17 @@ describe('scrub plan: rules against the live schema', () => {
   });
 
   test('truncating a parent whose children keep rows, and tables with UPDATE triggers, are refused', async () => {
-    await fx.conn.query("CREATE TRIGGER trg_volunteers_audit AFTER UPDATE ON volunteers FOR EACH ROW INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) VALUES (OLD.id, 'updated', OLD.email, NOW())");
+    const admin = await adminConnection(fx.name);
+    await admin.query("CREATE TRIGGER trg_volunteers_audit AFTER UPDATE ON volunteers FOR EACH ROW INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) VALUES (OLD.id, 'updated', OLD.email, NOW())");
     try {
-      const found = await problems(edited(['  audit_events: truncate', '  audit_events: truncate\n  studies: truncate']));
+      const found = await problems(edited(['  studies: keep ', '  studies: truncate ']));
       expect(found).toEqual([
         `${FILE}: tables.volunteers: has UPDATE trigger(s) trg_volunteers_audit that masking would fire (they may copy original values elsewhere); drop them before the scrub, or set 'allowUpdateTriggers: true' once you have checked them`,
         `${FILE}: tables.studies: truncating 'studies' would orphan the rows of 'visits' (foreign key fk_visits_study); truncate 'visits' as well, or keep 'studies'`,
       ]);
     } finally {
-      await fx.conn.query('DROP TRIGGER trg_volunteers_audit');
+      await admin.query('DROP TRIGGER trg_volunteers_audit');
+      await admin.end();
     }
   });
 

@@ -37,7 +37,7 @@ describe('scrub rules: parsing', () => {
     // GIVEN the shipped example WHEN parsed
     const rules = parseScrubRules(RULES_YAML, 'config/scrub/volunteers.rules.yaml');
     // THEN tables keep file order, options get their defaults, the SHA-256 is of the text
-    expect(rules.tables.map((t) => `${t.table}:${t.action}`)).toEqual(['volunteers:mask', 'contacts:mask', 'visits:mask', 'lab_results:mask', 'audit_events:truncate']);
+    expect(rules.tables.map((t) => `${t.table}:${t.action}`)).toEqual(['volunteers:mask', 'contacts:mask', 'visits:mask', 'lab_results:mask', 'audit_events:truncate', 'studies:keep']);
     const volunteers = rules.tables[0] as MaskTableRules;
     const rule = (c: string) => volunteers.columns.find((x) => x.column === c);
     expect(rule('email')).toEqual({ column: 'email', strategy: 'email', domain: DEFAULT_EMAIL_DOMAIN });
@@ -108,11 +108,11 @@ describe('scrub rules: validation errors', () => {
     );
     expect(found).toEqual([
       `${FILE}: version: must be 1 (the only rules format version) (line 1)`,
-      `${FILE}: extra: unknown key 'extra'; the rules file allows: version, tables (line 2)`,
+      `${FILE}: extra: unknown key 'extra'; the rules file allows: version, tables, schemas, detect (line 2)`,
       `${FILE}: tables.volunteers.kee: unknown key 'kee' (did you mean 'key'?); a table allows: key, subject, allowUpdateTriggers, columns (line 5)`,
       expect.stringMatching(/^rules\/test\.rules\.yaml: tables\.volunteers\.columns\.email\.strategy: unknown strategy 'emial' \(did you mean 'email'\?\).*\(line 7\)$/),
       `${FILE}: tables.volunteers.columns.phone.format: must be a string, not number 12 (line 8)`,
-      expect.stringMatching(/^rules\/test\.rules\.yaml: tables\.audit_events: must be 'truncate' or a mapping with 'columns' .*\(did you mean 'truncate'\?\) \(line 9\)$/),
+      expect.stringMatching(/^rules\/test\.rules\.yaml: tables\.audit_events: must be 'truncate', 'keep' or a mapping with 'columns' .*\(did you mean 'truncate'\?\) \(line 9\)$/),
       `${FILE}: tables._clinspark_scrub_state: tables starting with '_clinspark_scrub' are the engine's own scratch tables and cannot be scrubbed by rules (line 10)`,
     ]);
   });

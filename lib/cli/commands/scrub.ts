@@ -205,15 +205,19 @@ export const scrubCommand: Command = {
   },
   details: `
 Modes:
-  (default)      snapshot keyed hashes of the originals, mask in key-range batches, verify (no original
-                 value left, row counts unchanged, every foreign key intact), drop the originals.
+  (default)      mask in key-range batches (masked values computed from the originals into a scratch
+                 table, compared with them, copied), verify (no original value left, row counts
+                 unchanged, foreign keys intact, no PII pattern in kept text), drop the scratch.
   --dry-run      plan only: every problem of the rules against the live schema, then tables, columns,
                  strategies and row counts. Nothing is written.
   --verify-only  masked-format checks (e-mail domain, phone format, dictionary pseudonyms, years...),
                  truncated tables empty, foreign keys intact. Nothing is written.
 
-Everything (URL, rules, key, schema) is validated before the first write. Tables not named in the
-rules are never touched; every column of a named table needs a rule (keep for non-personal data).
+Everything (URL, rules, key, schema) is validated before the first write. Every table of the
+database and every other non-system schema the account can see must be named by the rules (masked,
+truncate or keep), and every column of a masked table needs a rule (keep for non-personal data).
+Kept text is scanned for PII patterns after the scrub. A second run with the same key leaves what
+an earlier run already scrubbed as it is.
 
 TLS is required: the server certificate is verified against --ca or the Amazon RDS CA bundle.
 --insecure-no-tls exists only for a rehearsal against a database on this machine.
@@ -270,8 +274,10 @@ Exit codes: 0 success, 1 failure (bad rules, unreachable database, scrub or veri
         const outcome = await runScrub({ connection: conn, database: url.database, rules, key: key as Buffer, runId, batchSize, onProgress: progressPrinter(io) });
         if (!outcome.complete) throw new CliError(`run ${runId} stopped before completion at step ${outcome.step}`);
         emitEvidence(outcome.evidence, evidenceFile, io);
-        const masked = outcome.evidence.tables.filter((t) => t.action === 'mask').length;
-        io.err(`scrub: ${url.database}: scrubbed and verified (${masked} table(s) masked, ${outcome.evidence.tables.length - masked} truncated) in ${outcome.evidence.durationMs} ms`);
+        const count = (action: string) => outcome.evidence.tables.filter((t) => t.action === action).length;
+        io.err(
+          `scrub: ${url.database}: scrubbed and verified (${count('mask')} table(s) masked, ${count('truncate')} truncated, ${count('keep')} kept) in ${outcome.evidence.durationMs} ms`,
+        );
         return 0;
       } catch (e) {
         if (e instanceof ScrubFailedError) {
