@@ -21,8 +21,10 @@
  * listed, add or update its row from the "AWS Availability Zones" page above (zone IDs and count)
  * and, for the account at hand, from `aws ec2 describe-availability-zones --region <region>
  * --query 'AvailabilityZones[].[ZoneName,ZoneId]'`. Only add regions where Aurora MySQL 3 is
- * offered. test/config/regions.test.ts checks the table's shape (names follow the region code,
- * every region has at least as many zones as PROD needs).
+ * offered. test/config/regions.test.ts checks the table's shape (names follow the region code, IDs
+ * follow the AZ ID scheme, one name per zone where the mapping is uniform). A region with fewer
+ * zones than an environment kind needs (us-west-1: 2, PROD: 3) is refused for that kind by the
+ * zones-per-kind rule.
  *
  * Compiled from the pages above on 2026-12-02 (zone IDs cross-checked against describe-availability-zones
  * output published with moto's EC2 zone list).

@@ -1,6 +1,13 @@
-/** `npx clinspark validate`: every problem printed as <file>: <path>: <problem>, exit codes, help. */
-import { execFileSync, spawnSync } from 'child_process';
+/**
+ * `npx clinspark validate`: every problem printed as <file>: <path>: <problem>, exit codes, help;
+ * and every kind of bad input (issue 9) refused by both entry points, `clinspark validate` and
+ * `cdk synth`, with one line per problem, no stack trace and nothing written.
+ */
+import { execFile, execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { parse } from 'yaml';
 import { main } from '../../lib/cli/main';
 
 const root = path.join(__dirname, '..', '..');
@@ -49,5 +56,211 @@ describe('clinspark validate', () => {
     expect(r.stderr).toMatch(/customers\/acme\.yaml: environments\.prod\.ingress\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet/);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(execFileSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), '--help'], { encoding: 'utf8' })).toMatch(/Commands:/);
+  });
+});
+
+/** The bad-input fixtures of issue 9, each refused by both entry points. */
+const BAD_INPUTS = [
+  'ssh-keys/truncated',
+  'ssh-keys/truncated-not-base64',
+  'ssh-keys/wrong-body-length',
+  'ssh-keys/ecdsa-point-wrong-length',
+  'ssh-keys/type-not-matching-body',
+  'ssh-keys/rsa-2048',
+  'ssh-keys/same-key-twice',
+  'azs/zone-not-in-region',
+  'azs/ca-central-1c',
+  'azs/prod-on-two-zones',
+  'azs/prod-in-two-zone-region',
+  'azs/more-zones-than-region',
+  'azs/region-without-zone-table',
+  'files/yaml-syntax-error',
+  'files/yaml-bad-indentation',
+  'files/duplicate-key',
+  'files/duplicate-nested-key',
+  'files/alias-bomb',
+  'files/customer-file-is-directory',
+  'files/customers-is-a-file',
+  'files/not-utf8',
+  'files/yml-beside-yaml',
+  'files/platform-yml-beside-yaml',
+  'files/uppercase-extension',
+  'val-copy/rules-is-directory',
+  'val-copy/rules-symlink-outside',
+  'val-copy/rules-not-utf8',
+  'val-copy/rules-alias-bomb',
+  'dns/shared-zone-id',
+  'dns/zone-id-shared-with-platform',
+];
+
+interface Expected {
+  errors: Array<{ file: string; path: string; message: string; line?: number }>;
+}
+
+function expectedOf(name: string): Expected {
+  return parse(fs.readFileSync(path.join(fixtures, name, 'expected.yaml'), 'utf8')) as Expected;
+}
+
+/** A printed problem line: `<file>: <path>: <problem> (line N)`, the line part when known. */
+const PROBLEM_LINE = /^(customers\/[\w.-]+|customers|platform\.ya?ml|scrub\/[\w./-]+): ((\(file\))|[\w$]+(\.[\w$]+|\[\d+\])*): .+?( \(line \d+\))?$/;
+
+/** Checks printed problem lines against a fixture's expected.yaml: the same problems, no more. */
+function expectProblems(name: string, lines: string[]): void {
+  const expected = expectedOf(name);
+  expect(lines).toHaveLength(expected.errors.length);
+  const unmatched = [...lines];
+  for (const want of expected.errors) {
+    const prefix = `${want.file}: ${want.path}: `;
+    const index = unmatched.findIndex((l) => {
+      if (!l.startsWith(prefix)) return false;
+      const m = /^(.*?)(?: \(line (\d+)\))?$/.exec(l.slice(prefix.length))!;
+      return new RegExp(want.message).test(m[1]) && (want.line === undefined || Number(m[2]) === want.line);
+    });
+    if (index < 0) throw new Error(`${name}: expected ${prefix}/${want.message}/ in:\n${lines.join('\n')}`);
+    unmatched.splice(index, 1);
+  }
+}
+
+const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const cdkEnv = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' };
+
+/** `cdk synth -c config=<dir>` into a fresh output directory (removed afterwards). */
+function cdkSynth(configDir: string): Promise<{ code: number | null; stderr: string; written: string[] }> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-badinput-'));
+  return new Promise((resolve) => {
+    execFile(
+      cdk,
+      ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`],
+      { cwd: root, env: cdkEnv, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        const written = fs.existsSync(outdir) ? fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json') || f === 'compliance') : [];
+        fs.rmSync(outdir, { recursive: true, force: true });
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr, written });
+      },
+    );
+  });
+}
+
+/** The problem lines of the CDK app's output (after its one-line header, before cdk's own last line). */
+function synthProblemLines(stderr: string): string[] {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  const start = lines.findIndex((l) => /^clinspark: configuration in .* has \d+ problem\(s\); nothing was synthesised:$/.test(l));
+  if (start < 0) throw new Error(`no configuration header in:\n${stderr}`);
+  return lines.slice(start + 1).filter((l) => !/Subprocess exited with error/.test(l));
+}
+
+describe('bad input is refused cleanly by clinspark validate', () => {
+  test.each(BAD_INPUTS)('%s', async (name) => {
+    const started = Date.now();
+    const r = await run(['validate', '--config', path.join(fixtures, name)]);
+    expect(r.code).toBe(1);
+    expect(r.err).not.toMatch(/unexpected error|^\s+at /m);
+    const [header, ...lines] = r.err.trim().split('\n');
+    expect(header).toMatch(/: \d+ problems? found$/);
+    for (const line of lines) expect(line).toMatch(PROBLEM_LINE);
+    expectProblems(name, lines);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('bad input is refused cleanly by cdk synth (the CDK app calls loadFleet)', () => {
+  let results: Map<string, { code: number | null; stderr: string; written: string[] }>;
+
+  beforeAll(async () => {
+    results = new Map();
+    const queue = [...BAD_INPUTS];
+    // Two at a time: the machine is shared.
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let name = queue.shift(); name !== undefined; name = queue.shift()) results.set(name, await cdkSynth(path.join(fixtures, name)));
+      }),
+    );
+  }, 600_000);
+
+  test.each(BAD_INPUTS)('%s', (name) => {
+    const r = results.get(name)!;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toMatch(/^\s+at .*\.(ts|js):\d+/m);
+    expect(r.written).toEqual([]);
+    const lines = synthProblemLines(r.stderr);
+    for (const line of lines) expect(line).toMatch(PROBLEM_LINE);
+    expectProblems(name, lines);
+  });
+});
+
+describe('a 100,000-entry CIDR list', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    // Generated here rather than committed: every third entry is a /32 inside the /24 before it.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-cidr100k-'));
+    fs.cpSync(path.join(fixtures, 'good', 'minimal-customer'), dir, { recursive: true });
+    const file = path.join(dir, 'customers', 'acme.yaml');
+    const entries: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      const n = i % 3 === 2 ? i - 1 : i;
+      const block = `${11 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+      entries.push(i % 3 === 2 ? `      - ${block}.9/32` : `      - ${block}.0/24`);
+    }
+    const text = fs.readFileSync(file, 'utf8').replace('  prod: {}\n', `  prod:\n    ingress:\n      allowedCidrs:\n${entries.join('\n')}\n`);
+    fs.writeFileSync(file, text);
+  });
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('validates in seconds and prints the first 50 problems, then a count', async () => {
+    const started = Date.now();
+    const r = await run(['validate', '--config', dir]);
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.code).toBe(1);
+    const [header, ...lines] = r.err.trim().split('\n');
+    expect(header).toMatch(/: 33334 problems found$/);
+    expect(lines).toHaveLength(51);
+    expect(lines[0]).toBe('customers/acme.yaml: environments.prod.ingress.allowedCidrs: list at most 50 CIDR blocks (security group rule limits) (line 22)');
+    expect(lines[1]).toBe(
+      "customers/acme.yaml: environments.prod.ingress.allowedCidrs[2]: '11.0.1.9/32' overlaps entry [1] ('11.0.1.0/24'): 11.0.1.9/32 lies inside 11.0.1.0/24; keep only the range you mean (line 25)",
+    );
+    expect(lines[50]).toBe('... and 33284 more problems (fix the ones above first; `npx clinspark validate --max-problems 0` prints every one)');
+    // 74 s (and 34,000 lines) before the sweep; a few seconds now, with room for a loaded machine.
+    expect(seconds).toBeLessThan(20);
+  }, 60_000);
+
+  test('--max-problems 0 prints every problem', async () => {
+    const r = await run(['validate', '--quiet', '--max-problems', '0', '--config', dir]);
+    expect(r.err.trim().split('\n')).toHaveLength(1 + 33334);
+    expect((await run(['validate', '--max-problems', 'all', '--config', dir])).code).toBe(2);
+  }, 60_000);
+
+  test('cdk synth caps its output the same way and writes nothing', async () => {
+    const r = await cdkSynth(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.written).toEqual([]);
+    const lines = synthProblemLines(r.stderr);
+    expect(lines).toHaveLength(51);
+    expect(lines[50]).toMatch(/^\.\.\. and 33284 more problems/);
+  }, 120_000);
+});
+
+describe('smaller things', () => {
+  test('clinspark --version prints the package version', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^clinspark ${pkg.version.replace(/\./g, '\\.')} \\(`));
+    }
+    expect((await run(['--help'])).out).toContain('--version');
+  });
+
+  test("the README's validate example is what validate prints (same lines, same line numbers)", async () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const block = /```\n\$ npx clinspark validate --config (\S+)\n([\s\S]*?)```/.exec(readme);
+    expect(block).not.toBeNull();
+    const r = await run(['validate', '--config', path.join(root, block![1])]);
+    const printed = r.err.trim().split('\n');
+    const shown = block![2].trim().split('\n').filter((l) => l !== '...');
+    expect(shown.length).toBeGreaterThan(1);
+    expect(printed[0].replace(path.join(root, block![1]), block![1])).toBe(shown[0]);
+    for (const line of shown.slice(1)) expect(printed).toContain(line);
   });
 });
