@@ -111,7 +111,8 @@ function log(entry: Record<string, unknown>): void {
   console.log(JSON.stringify({ source: 'clinspark-val-staging', ...entry }));
 }
 
-const writerIdentifier = (run: StagingRun) => `${run.stagingClusterIdentifier}-writer`;
+// DB instance identifiers are at most 63 characters; the staging cluster identifier at most 61.
+const writerIdentifier = (run: StagingRun) => `${run.stagingClusterIdentifier}-w`;
 
 function tagList(run: StagingRun, extra: Record<string, string>): Tag[] {
   return Object.entries({ ...run.tags, [TAG_RUN]: run.runHash, ...extra }).map(([Key, Value]) => ({ Key, Value }));
