@@ -86,34 +86,28 @@ export interface JumpHostProps {
 }
 
 /**
- * The actions of the AWS managed policy AmazonSSMManagedInstanceCore that the SSM agent needs
- * (registration, Session Manager channels, Run Command messages, associations, inventory), without
- * ssm:GetParameter and ssm:GetParameters.
+ * The one SSM agent action the host keeps: registration (the host appears as a managed instance
+ * in the account's inventory). Session Manager and Run Command are closed on purpose: without
+ * the ssmmessages:* and ec2messages:* channel actions of AmazonSSMManagedInstanceCore, and without
+ * the association actions (a State Manager association runs documents on the host), no session,
+ * no port forward to the replica and no command can reach the host around the customer's SSH
+ * allow-list. Vendor engineers use the same audited path as the customer: a reviewed
+ * configuration change adds their range and key (readReplica.allowedCidrs, sshPublicKeys), and
+ * sshd's log shows every login.
  */
-const SSM_AGENT_ACTIONS = [
-  'ssm:DescribeAssociation',
-  'ssm:GetDeployablePatchSnapshotForInstance',
-  'ssm:GetDocument',
-  'ssm:DescribeDocument',
-  'ssm:GetManifest',
-  'ssm:ListAssociations',
-  'ssm:ListInstanceAssociations',
-  'ssm:PutInventory',
-  'ssm:PutComplianceItems',
-  'ssm:PutConfigurePackageResult',
-  'ssm:UpdateAssociationStatus',
-  'ssm:UpdateInstanceAssociationStatus',
-  'ssm:UpdateInstanceInformation',
+const SSM_AGENT_ACTIONS = ['ssm:UpdateInstanceInformation'];
+
+/** Actions of AmazonSSMManagedInstanceCore that the host must never have (asserted in tests). */
+export const SESSION_AND_COMMAND_ACTIONS = [
   'ssmmessages:CreateControlChannel',
   'ssmmessages:CreateDataChannel',
   'ssmmessages:OpenControlChannel',
   'ssmmessages:OpenDataChannel',
-  'ec2messages:AcknowledgeMessage',
-  'ec2messages:DeleteMessage',
-  'ec2messages:FailMessage',
-  'ec2messages:GetEndpoint',
   'ec2messages:GetMessages',
   'ec2messages:SendReply',
+  'ssm:ListInstanceAssociations',
+  'ssm:UpdateInstanceAssociationStatus',
+  'ssm:GetDocument',
 ];
 
 const AMI_ID = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
@@ -136,8 +130,9 @@ function shorten(value: string, max = 40): string {
  * pinned Amazon Linux 2023 AMI, in a public subnet with an Elastic IP, reachable on port 22 from
  * the customer's ranges only. The one account that can log in (`clinspark-tunnel`, keys only, no
  * shell) may forward to the replica's endpoint and port only; sshd itself is locked down and its
- * configuration is checked with `sshd -t` before it is applied. Vendor engineers reach the host
- * through SSM Session Manager, never SSH. Egress: HTTPS only (AWS endpoints), plus what
+ * configuration is checked with `sshd -t` before it is applied. Session Manager, port forwarding
+ * and Run Command are closed (see SSM_AGENT_ACTIONS): SSH from the allow-list is the only way in,
+ * for vendor engineers too. Egress: HTTPS only (AWS endpoints), plus what
  * `connections.allowTo(replica, ...)` opens.
  *
  * To verify the host key on first connection, read the fingerprints the host prints to its
@@ -201,7 +196,7 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     for (const cidr of cidrs) {
       this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr.text), ec2.Port.tcp(22), `SSH tunnel from customer range ${cidr.text}`);
     }
-    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS endpoints (SSM, CloudWatch Logs, package repositories)');
+    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS endpoints (SSM registration, CloudWatch Logs, package repositories)');
 
     this.volumeKey =
       props.volumeKey ??
@@ -218,7 +213,7 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     // (HIPAA/NIST IAMNoInlinePolicy). Later grants to `role` land there too.
     this.role = new ClinSparkRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'ClinSpark jump host: SSM agent (Session Manager for vendor engineers) and, if configured, sshd log shipping',
+      description: 'ClinSpark jump host: SSM agent registration only (no Session Manager, no Run Command) and, if configured, sshd log shipping',
     });
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SsmAgent', actions: SSM_AGENT_ACTIONS, resources: ['*'] }));
     if (props.sessionLogGroup) {
@@ -380,7 +375,7 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     acknowledge(this.role.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The SSM agent actions of the jump host (ssmmessages, ec2messages, ssm instance registration and association status) have no resource-level permissions or act on the calling instance; ssm:GetParameter(s) of the AWS managed policy are left out.',
+        reason: 'ssm:UpdateInstanceInformation only: the SSM agent registers the host in the inventory (it acts on the calling instance). No Session Manager or Run Command channel, no association and no GetParameter is granted, so no session or port forward reaches the host around the SSH allow-list.',
       },
     ]);
     if (!terminationProtection) {

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
-import { SSHD_DROP_IN } from '../../constructs/jump-host';
+import { SESSION_AND_COMMAND_ACTIONS, SSHD_DROP_IN } from '../../constructs/jump-host';
 import { AMI, CIDRS, Fixture, heredocOf, jumpHostFixture, KEYS, REPLICA_ENDPOINT_EXPORT, userDataOf } from './support';
 
 const OPEN = ['0.0.0.0/0', '::/0'];
@@ -102,7 +102,7 @@ describe('JumpHost with the default props', () => {
     const sgId = logicalId(f.stack, f.jumpHost.securityGroup);
     const sg = f.template.findResources('AWS::EC2::SecurityGroup')[sgId] as Resource;
     expect(sg.Properties.SecurityGroupEgress).toEqual([
-      { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS to AWS endpoints (SSM, CloudWatch Logs, package repositories)' },
+      { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS to AWS endpoints (SSM registration, CloudWatch Logs, package repositories)' },
     ]);
   });
 
@@ -118,8 +118,15 @@ describe('JumpHost with the default props', () => {
     const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Sid: string; Action: string[] }> }).Statement;
     expect(statements.map((st) => st.Sid)).toEqual(['SsmAgent']);
     const actions = statements.flatMap((st) => st.Action);
-    expect(actions).toEqual(expect.arrayContaining(['ssm:UpdateInstanceInformation', 'ssmmessages:CreateControlChannel', 'ssmmessages:OpenDataChannel', 'ec2messages:GetMessages']));
+    expect(actions).toEqual(['ssm:UpdateInstanceInformation']);
     expect(actions.filter((a) => /^ssm:GetParameters?$/.test(a) || a.endsWith('*'))).toEqual([]);
+  });
+
+  test('Session Manager, port forwarding and Run Command cannot reach the host: no channel, message or association action', () => {
+    const policyId = logicalId(f.stack, f.jumpHost.role.permissions);
+    const document = JSON.stringify(f.template.findResources('AWS::IAM::ManagedPolicy')[policyId]);
+    for (const action of SESSION_AND_COMMAND_ACTIONS) expect(document).not.toContain(`"${action}"`);
+    expect(document).not.toMatch(/"(ssmmessages|ec2messages):/);
   });
 
   test('user data: sshd allows no passwords, no root, only the tunnel user, and nothing but the forward', () => {
