@@ -10,7 +10,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as mysql from 'mysql2/promise';
-import { createReplicationHandler, createReplicationRotationHandler, REPLICATION_PASSWORD_EXCLUDED_CHARACTERS, RotationEvent } from '../../constructs/read-replica/handler/replication';
+import {
+  createReplicationHandler, createReplicationRotationHandler, parseRotationProperties, REPLICATION_PASSWORD_EXCLUDED_CHARACTERS, RotationEvent,
+} from '../../constructs/read-replica/handler/replication';
 import { PASSWORD_EXCLUDED_CHARACTERS } from '../../constructs/database/clinspark-database';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import { createAuroraStandIns, recordedCalls } from './aurora-stand-ins';
@@ -19,7 +21,8 @@ import { ConsoleCapture, connectAs, errnoOf, expectNoSecretIn, fakeRandomPasswor
 const SOURCE_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-main-master-AbCdEf';
 const REPLICA_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-replica-master-GhIjKl';
 const REPLICATION_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acme-prod-replication-MnOpQr';
-const SOURCE_HOST = 'acme-prod-main.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com';
+/** The rotation connects to SourceHost itself (it has no source secret): the test server. */
+const sourceHost = () => testServer().host;
 
 interface Version {
   value: string;
@@ -30,6 +33,8 @@ interface Version {
 class VersionedSecrets {
   readonly secrets = new Map<string, { rotationEnabled: boolean; versions: Map<string, Version> }>();
   readonly randomInputs: GetRandomPasswordCommandInput[] = [];
+  /** Every SecretId GetSecretValue was asked for. */
+  readonly readArns: string[] = [];
   private readonly mock = mockClient(SecretsManagerClient);
 
   constructor() {
@@ -38,6 +43,7 @@ class VersionedSecrets {
       return { ARN: input.SecretId, RotationEnabled: secret.rotationEnabled, VersionIdsToStages: Object.fromEntries([...secret.versions].map(([id, v]) => [id, [...v.stages]])) };
     });
     this.mock.on(GetSecretValueCommand).callsFake((input: { SecretId: string; VersionId?: string; VersionStage?: string }) => {
+      this.readArns.push(input.SecretId);
       const secret = this.get(input.SecretId);
       const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
       const found = [...secret.versions].find(([id, v]) => (!input.VersionId || id === input.VersionId) && (!stage || v.stages.includes(stage)));
@@ -106,12 +112,29 @@ const options = () => ({
   pollIntervalMs: 20,
   connectTimeoutMs: 3000,
   deleteConnectTimeoutMs: 2000,
+  // MariaDB's form of "change my own password" (MySQL 8.0's ALTER USER CURRENT_USER() needs
+  // CREATE USER on MariaDB); it needs no privilege either.
+  selfPasswordStatement: 'SET PASSWORD = PASSWORD(?)',
+  // Only this file's accounts (the server is shared with parallel test files).
+  lockableAccounts: 'clinspark\\_rrot\\_none\\_%',
 });
 
+/** The custom resource's properties (the replication function holds the source master secret). */
 const properties = (user: string) => ({
   SourceSecretArn: SOURCE_SECRET, ReplicaSecretArn: REPLICA_SECRET, ReplicationUser: user, ReplicationSecretArn: REPLICATION_SECRET,
-  SourceHost: SOURCE_HOST, SourcePort: '3306', BinlogRetentionHours: '72',
+  SourceHost: sourceHost(), SourcePort: String(testServer().port), BinlogRetentionHours: '72',
 });
+
+/** The rotation function's properties, as the construct writes REPLICATION_PROPERTIES: no source master secret. */
+const rotationProperties = (user: string) => ({
+  ReplicaSecretArn: REPLICA_SECRET, ReplicationUser: user, ReplicationSecretArn: REPLICATION_SECRET,
+  SourceHost: sourceHost(), SourcePort: String(testServer().port),
+});
+
+/** After the custom resource ran: the source master secret disappears, so any read of it by the rotation fails. */
+function forgetSourceSecret(): void {
+  secrets.secrets.delete(SOURCE_SECRET);
+}
 
 /** Runs the four rotation steps in order, as Secrets Manager does. The createSecret step's PutSecretValue creates the AWSPENDING version. */
 async function rotateAll(user: string): Promise<string> {
@@ -119,7 +142,7 @@ async function rotateAll(user: string): Promise<string> {
   // Secrets Manager's RotateSecret makes the token a version with AWSPENDING before createSecret; the
   // function's own PutSecretValue then gives it its value. Model that with an empty pending version.
   secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
-  const rotate = createReplicationRotationHandler(properties(user), options());
+  const rotate = createReplicationRotationHandler(rotationProperties(user), options());
   for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
     await runStep(rotate, { Step: step, SecretId: REPLICATION_SECRET, ClientRequestToken: token });
   }
@@ -138,6 +161,7 @@ async function runStep(rotate: (e: RotationEvent) => Promise<void>, event: Rotat
 async function createReplication(user: string, password: string): Promise<void> {
   secrets.put(REPLICATION_SECRET, { username: user, password }, true);
   await createReplicationHandler(options())({ RequestType: 'Create', LogicalResourceId: 'Replication', ResourceProperties: properties(user) });
+  forgetSourceSecret();
 }
 
 beforeAll(async () => {
@@ -157,6 +181,7 @@ afterAll(async () => {
 beforeEach(async () => {
   secrets.secrets.clear();
   secrets.randomInputs.length = 0;
+  secrets.readArns.length = 0;
   const s = testServer();
   const master = { engine: 'mysql', host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword };
   secrets.put(SOURCE_SECRET, master);
@@ -208,7 +233,39 @@ describe('rotation of the replication secret', () => {
     expect(calls.slice(3).map((c) => c.name)).toEqual([
       'rds_stop_replication', 'rds_reset_external_source', 'rds_set_external_source_with_auto_position', 'rds_set_binlog_source_ssl', 'rds_start_replication',
     ]);
-    expect(calls[5].args).toEqual([SOURCE_HOST, 3306, user, newPassword, 0]);
+    expect(calls[5].args).toEqual([sourceHost(), testServer().port, user, newPassword, 0]);
+  });
+
+  test('GIVEN the rotation function WHEN it rotates THEN it never reads the source master secret: the replication user changes its own password in its own session', async () => {
+    const { user, password: oldPassword } = newUser();
+    await createReplication(user, oldPassword);
+    expect(secrets.secrets.has(SOURCE_SECRET)).toBe(false);
+    secrets.readArns.length = 0;
+
+    await rotateAll(user);
+
+    expect(secrets.readArns).not.toContain(SOURCE_SECRET);
+    expect(consoleCapture.text).toMatch(/changed its own password .*no master credential of the source used/);
+    const repl = await connectAs(user, String(secrets.current(REPLICATION_SECRET).password));
+    await repl.end();
+  });
+
+  test('GIVEN REPLICATION_PROPERTIES with SourceSecretArn THEN the rotation refuses them (it must not hold the source master secret)', () => {
+    expect(() => parseRotationProperties({ ...rotationProperties('clinspark_repl'), SourceSecretArn: SOURCE_SECRET }))
+      .toThrow(/'SourceSecretArn' is given to the rotation function; it must not hold the source's master secret/);
+  });
+
+  test('GIVEN the source password was changed by hand THEN setSecret fails and says how to repair it (the rotation cannot: no master credential)', async () => {
+    const { user, password } = newUser();
+    await createReplication(user, password);
+    await admin.query(`ALTER USER ?@'%' IDENTIFIED BY 'Changed-by-hand-123456'`, [user]);
+    passwords.push('Changed-by-hand-123456');
+    const token = `rotation-${randomBytes(6).toString('hex')}`;
+    secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
+    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
+    await runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token });
+    await expect(runStep(rotate, { Step: 'setSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token }))
+      .rejects.toThrow(/logs in .* with neither the AWSCURRENT nor the AWSPENDING password .*run an Update of the replication custom resource/);
   });
 
   test('GIVEN a step is retried THEN it is idempotent: createSecret keeps the pending password, finishSecret does nothing the second time', async () => {
@@ -216,7 +273,7 @@ describe('rotation of the replication secret', () => {
     await createReplication(user, password);
     const token = `rotation-${randomBytes(6).toString('hex')}`;
     secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
-    const rotate = createReplicationRotationHandler(properties(user), options());
+    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
     const event = (Step: RotationEvent['Step']): RotationEvent => ({ Step, SecretId: REPLICATION_SECRET, ClientRequestToken: token });
 
     await runStep(rotate, event('createSecret'));
@@ -235,7 +292,7 @@ describe('rotation of the replication secret', () => {
     await createReplication(user, password);
     const token = `rotation-${randomBytes(6).toString('hex')}`;
     secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
-    const rotate = createReplicationRotationHandler(properties(user), options());
+    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
     await runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token });
 
     await expect(runStep(rotate, { Step: 'testSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token }))
@@ -248,7 +305,7 @@ describe('rotation of the replication secret', () => {
   ])('GIVEN %s THEN the rotation refuses', async (_, override, message) => {
     const { user, password } = newUser();
     await createReplication(user, password);
-    const rotate = createReplicationRotationHandler(properties(user), options());
+    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
     await expect(runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: 'x', ...override })).rejects.toThrow(message);
   });
 
@@ -256,7 +313,7 @@ describe('rotation of the replication secret', () => {
     const { user, password } = newUser();
     await createReplication(user, password);
     secrets.get(REPLICATION_SECRET).rotationEnabled = false;
-    const rotate = createReplicationRotationHandler(properties(user), options());
+    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
     await expect(runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: 'x' })).rejects.toThrow(/rotation is not enabled/);
   });
 });

@@ -6,8 +6,8 @@
 import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as mysql from 'mysql2/promise';
-import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/read-replica/handler/common';
-import { createReplicationHandler, ReplicationHandlerOptions } from '../../constructs/read-replica/handler/replication';
+import { CustomResourceEvent, CustomResourceResponse, nativePasswordHash } from '../../constructs/read-replica/handler/common';
+import { createReplicationHandler, isReservedAccount, ReplicationHandlerOptions } from '../../constructs/read-replica/handler/replication';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import {
   createAuroraStandIns, recordedCalls, recordedSourceCalls, setBehaviour, setReplicaStatus, setSourceConfiguration, sourceConfiguration,
@@ -40,6 +40,8 @@ function handler(extra: ReplicationHandlerOptions = {}) {
     pollIntervalMs: 20,
     connectTimeoutMs: 3000,
     deleteConnectTimeoutMs: 2000,
+    // Only accounts a test made to be inherited (the server is shared with parallel test files).
+    lockableAccounts: 'rr\\_inherited\\_%',
     ...extra,
   });
 }
@@ -201,19 +203,24 @@ describe('replication custom resource', () => {
     expect(consoleCapture.text).toMatch(/unchanged/);
   });
 
-  test('the password is only ever sent as a placeholder value, never inside SQL text', async () => {
+  test('no audited account statement carries the replication password: CREATE USER sends its mysql_native_password hash; only the replication procedure gets the password, as a placeholder value', async () => {
     const { user, password } = newReplicationUser();
     sqlCapture.start();
     await run(event('Create', props(user)));
     sqlCapture.stop();
     const withPassword = sqlCapture.statements.filter((s) => Array.isArray(s.values) && s.values.includes(password));
     expect(withPassword.map((s) => s.sql)).toEqual([
-      'CREATE USER ?@? IDENTIFIED BY ? REQUIRE SSL',
       `CALL \`${standIns}\`.\`rds_set_external_source_with_auto_position\`(?, ?, ?, ?, ?)`,
     ]);
     expect(sqlCapture.statements.filter((s) => s.sql.includes(password))).toEqual([]);
     // Typed values: the port and ssl_encryption go to the procedure as integers.
-    expect(withPassword[1].values).toEqual([SOURCE_HOST, 3306, user, password, 0]);
+    expect(withPassword[0].values).toEqual([SOURCE_HOST, 3306, user, password, 0]);
+    const create = sqlCapture.statements.find((s) => s.sql.startsWith('CREATE USER'));
+    expect(create?.sql).toBe('CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL');
+    expect(create?.values).toEqual([user, '%', nativePasswordHash(password)]);
+    // ... and the hash is what the server stores: the password logs in.
+    const repl = await connectAs(user, password);
+    await repl.end();
   });
 
   test('GIVEN a rotated replication password WHEN updated THEN the source user gets it and the replica is reset and restarted with it', async () => {
@@ -410,6 +417,53 @@ describe('replication custom resource', () => {
     });
   });
 
+  describe('accounts the clone inherited from PROD (with PROD\'s passwords as of clone time)', () => {
+    test('GIVEN inherited accounts WHEN created THEN each is locked with ACCOUNT LOCK, except the replica master user and the read-only account; roles and locked accounts are left as they are', async () => {
+      const app = uniqueName('rr_inherited_app_');
+      const ro = uniqueName('rr_inherited_ro_');
+      const locked = uniqueName('rr_inherited_locked_');
+      const role = uniqueName('rr_inherited_role_');
+      users.push(app, ro, locked);
+      const appPassword = `Prod-App-${uniqueName('')}`;
+      const roPassword = `Ro-${uniqueName('')}`;
+      replicationPasswords.push(appPassword, roPassword);
+      await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [app, appPassword]);
+      await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [ro, roPassword]);
+      await admin.query("CREATE USER ?@'%' IDENTIFIED BY 'x-Locked-123' ACCOUNT LOCK", [locked]);
+      await admin.query('CREATE ROLE ??', [role]);
+      try {
+        const { user } = newReplicationUser();
+        sqlCapture.start();
+        await run(event('Create', props(user, { ReadOnlyUser: ro })));
+        sqlCapture.stop();
+
+        // The PROD account no longer logs in on the replica (MariaDB 4151 ER_ACCOUNT_HAS_BEEN_LOCKED; MySQL 3118).
+        expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
+        const roConn = await connectAs(ro, roPassword);
+        await roConn.end();
+        const master = await adminConnection();
+        await master.end();
+        expect(sqlCapture.writes().filter((w) => /ACCOUNT LOCK/.test(w))).toEqual(['ALTER USER ?@? ACCOUNT LOCK']);
+        expect(sqlCapture.statements.find((s) => /ACCOUNT LOCK/.test(s.sql))?.values).toEqual([app, '%']);
+        expect(consoleCapture.text).toMatch(new RegExp(`locked 1 inherited account\\(s\\): '${app}'@'%'`));
+
+        // Idempotent: a re-run locks nothing more; an account unlocked by hand is locked again on Update.
+        await admin.query("ALTER USER ?@'%' ACCOUNT UNLOCK", [app]);
+        await run(event('Update', props(user, { ReadOnlyUser: ro }), { PhysicalResourceId: `replication/${user}@${SOURCE_HOST}:3306`, OldResourceProperties: props(user, { ReadOnlyUser: ro }) }));
+        expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
+      } finally {
+        await admin.query('DROP ROLE IF EXISTS ??', [role]);
+      }
+    });
+
+    test.each([
+      ['rdsadmin', true], ['rdsrepladmin', true], ['rds_superuser_role', true], ['rdsproxyadmin', true], ['mysql.sys', true], ['mysql.session', true],
+      ['mysql.infoschema', true], ['AWS_LOAD_S3_ACCESS', true], ['clinspark_app', false], ['admin', false], ['RO_USER', false],
+    ])('Aurora\'s own account %s is reserved (never locked): %s', (user, reserved) => {
+      expect(isReservedAccount(user)).toBe(reserved);
+    });
+  });
+
   describe('a replica restored as a clone (still has the source\'s master password)', () => {
     const rdsMock = mockClient(RDSClient);
     const CLUSTER = 'clinspark-acme-prod-replica';
@@ -426,6 +480,8 @@ describe('replication custom resource', () => {
       replicationPasswords.push(inherited, replicaPassword);
       await admin.query('CREATE USER ?@\'%\' IDENTIFIED BY ? REQUIRE SSL', [replicaAdmin, inherited]);
       await admin.query(`GRANT EXECUTE ON \`${standIns}\`.* TO ?@'%'`, [replicaAdmin]);
+      // Aurora's master user reads mysql.user (the inherited-account lock lists the accounts).
+      await admin.query(`GRANT SELECT ON mysql.user TO ?@'%'`, [replicaAdmin]);
       const s = testServer();
       secrets.values.set(REPLICA_SECRET, JSON.stringify({ engine: 'mysql', host: s.host, port: s.port, username: replicaAdmin, password: replicaPassword }));
       modified = [];

@@ -6,6 +6,7 @@
  *
  * Bundled with esbuild into each handler: static imports only.
  */
+import { createHash } from 'crypto';
 import { GetRandomPasswordCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
 import { connectTls, DatabaseSecret, readDatabaseSecret } from '../../core/runtime/database';
@@ -135,8 +136,17 @@ export async function connect(secret: DatabaseSecret, label: string, redactor: R
   }
 }
 
-/** Ends a connection, ignoring errors (the connection may already be broken). */
-/** Tries credentials over TLS: true if they log in, false on access denied (1045), throws otherwise. */
+/**
+ * MySQL errors that mean "the password is right but has expired": ER_MUST_CHANGE_PASSWORD_LOGIN
+ * (1862, the server disconnects a client that cannot handle expired passwords) and
+ * ER_MUST_CHANGE_PASSWORD (1820, sandbox mode).
+ */
+export const EXPIRED_PASSWORD_ERRNOS: readonly number[] = [1862, 1820];
+
+/**
+ * Tries credentials over TLS: true if they log in (also when the password is right but has
+ * expired: the account's password is what was checked), false on access denied (1045), throws otherwise.
+ */
 export async function canLogin(secret: DatabaseSecret, label: string, redactor: Redactor, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
   let conn: mysql.Connection | undefined;
   try {
@@ -144,12 +154,14 @@ export async function canLogin(secret: DatabaseSecret, label: string, redactor: 
     return true;
   } catch (error) {
     if ((error as HandlerError).errno === 1045) return false;
+    if (EXPIRED_PASSWORD_ERRNOS.includes((error as HandlerError).errno ?? 0)) return true;
     throw error;
   } finally {
     await closeQuietly(conn);
   }
 }
 
+/** Ends a connection, ignoring errors (the connection may already be broken). */
 export async function closeQuietly(conn: mysql.Connection | undefined): Promise<void> {
   if (!conn) return;
   try {
@@ -182,6 +194,35 @@ export async function readSecretString(client: SecretsManagerClient, arn: string
     if ((error as { name?: string })?.name === 'ResourceNotFoundException') return undefined;
     throw wrapError(`${label}: cannot read secret ${arn}`, error, redactor);
   }
+}
+
+/**
+ * The mysql_native_password authentication string of a password: `*` and the upper-case hex of
+ * SHA1(SHA1(password)), which is what the server stores in mysql.user.
+ *
+ * Why the handlers send this instead of the password (docs/read-replica-handlers.md, "Passwords
+ * in audited statements"): statements run by the master user (`CREATE USER` / `ALTER USER` of
+ * the replication user and of RO_USER) are DCL, which the audit log records
+ * (server_audit_events includes QUERY_DCL). The Aurora parameter table documents
+ * `aurora_mask_password_hashes_type` (default 1: "passwords are logged as <secret>"), but not in
+ * so many words that a clear-text `IDENTIFIED BY '...'` of Aurora MySQL version 3 is masked in
+ * the audit log (MySQL's own password rewriting covers the general, slow and binary logs, not
+ * audit plugins). With `IDENTIFIED WITH mysql_native_password AS '<hash>'` the statement text
+ * carries at most the hash of a 32-48 character random password, which cannot be reversed and
+ * is not enough to log in (the native protocol needs SHA1(password), not the stored hash).
+ * Syntax: MySQL 8.0 CREATE USER / ALTER USER `IDENTIFIED WITH auth_plugin AS 'auth_string'`;
+ * MariaDB accepts the same clause.
+ */
+export function nativePasswordHash(password: string): string {
+  const stage1 = createHash('sha1').update(password, 'utf8').digest();
+  return `*${createHash('sha1').update(stage1).digest('hex').toUpperCase()}`;
+}
+
+/** nativePasswordHash, with the hash registered with the redactor (it is not logged either). */
+export function hashOf(password: string, redactor: Redactor): string {
+  const hash = nativePasswordHash(password);
+  redactor.add(hash);
+  return hash;
 }
 
 /** 'name'@'host' as information_schema spells GRANTEE. */

@@ -14,6 +14,9 @@
  *            (access denied: a fresh clone still has the source's master password), the master
  *            password is first set to the replica secret's value through the RDS API
  *            (ModifyDBCluster) and the connection retried;
+ *            then every account the clone inherited from the source is locked (ALTER USER ...
+ *            ACCOUNT LOCK) except the replica's master user, ReadOnlyUser and Aurora's reserved
+ *            accounts (every Create and Update; idempotent);
  *            then (re)configured with the Aurora MySQL 3 stored procedures
  *              mysql.rds_stop_replication              (only if a configuration exists)
  *              mysql.rds_reset_external_source         (only if a configuration exists)
@@ -31,11 +34,14 @@
  *   source:  DROP USER IF EXISTS. Every failure is logged and the delete succeeds. The binlog
  *            retention of the source is left as it is (other consumers may rely on it).
  *
- * Rotation (`onRotate`, a Secrets Manager rotation function for ReplicationSecretArn; the same
- * properties come from the REPLICATION_PROPERTIES environment variable as JSON)
+ * Rotation (`onRotate`, a Secrets Manager rotation function for ReplicationSecretArn; its
+ * properties come from the REPLICATION_PROPERTIES environment variable as JSON, without
+ * SourceSecretArn: the rotation never holds the source's master secret)
  *   createSecret: a new 32-character password as the AWSPENDING version;
- *   setSecret:    the source user gets it (ALTER USER), the replica is reset and restarted with it
- *                 (GTID auto-position: it resumes where it stopped) and must run again;
+ *   setSecret:    the replication user changes its own password on the source, logged in with the
+ *                 AWSCURRENT one (ALTER USER CURRENT_USER() IDENTIFIED BY ...); the replica (its
+ *                 own master secret) is reset and restarted with it (GTID auto-position: it
+ *                 resumes where it stopped) and must run again;
  *   testSecret:   a TLS login to the source with it, and the replica's threads running;
  *   finishSecret: AWSCURRENT moves to the new version.
  *
@@ -57,7 +63,7 @@ import * as mysql from 'mysql2/promise';
 import { DatabaseSecret, quoteIdentifier } from '../../core/runtime/database';
 import {
   ACCOUNT_HOST, canLogin, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
-  generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
+  generatePassword, granteeString, HandlerError, hashOf, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor, requiredString,
   sleep, userNameProperty, wrapError,
 } from './common';
 
@@ -108,6 +114,20 @@ export interface ReplicationHandlerOptions {
   readonly secretsManager?: SecretsManagerClient;
   /** @default - a new client for the Lambda's region */
   readonly rds?: RDSClient;
+  /**
+   * The statement with which the replication user changes its own password during rotation
+   * (one `?`: the new password). For tests only: MariaDB requires CREATE USER for
+   * `ALTER USER CURRENT_USER()` and takes `SET PASSWORD = PASSWORD(?)` instead, which Aurora
+   * MySQL 3 (MySQL 8.0, no PASSWORD() function) does not.
+   * @default 'ALTER USER CURRENT_USER() IDENTIFIED BY ?'
+   */
+  readonly selfPasswordStatement?: string;
+  /**
+   * LIKE pattern of the user names the inherited-account lock considers. For tests only: the test
+   * server is shared by parallel test files, whose accounts must not be locked.
+   * @default '%' (every account)
+   */
+  readonly lockableAccounts?: string;
   /** Interval between two DescribeDBClusters while a master password reset is applied. @default 10000 */
   readonly masterResetPollMs?: number;
   /** How long a master password reset may take to be applied. @default 600000 (10 minutes) */
@@ -126,6 +146,46 @@ export interface ReplicationProperties {
   readonly binlogRetentionHours: number;
   /** The replica's cluster identifier: allows resetting its master password (restored clones). */
   readonly replicaClusterIdentifier?: string;
+  /** The read-only account of the replica (created later by its own custom resource): never locked. */
+  readonly readOnlyUser: string;
+}
+
+/**
+ * What the rotation function of the replication secret is given: no source master secret (it
+ * changes the replication user's password in that user's own session) and no cluster identifier
+ * (it never resets a master password).
+ */
+export interface RotationProperties {
+  readonly replicaSecretArn: string;
+  readonly replicationUser: string;
+  readonly replicationSecretArn: string;
+  readonly sourceHost: string;
+  readonly sourcePort: number;
+}
+
+/** What configuring the replica needs: where the source is and who replicates. */
+type SourceEndpoint = Pick<RotationProperties, 'sourceHost' | 'sourcePort' | 'replicationUser'>;
+
+/**
+ * Accounts of Aurora MySQL itself that the inherited-account lock never touches (besides every
+ * `mysql.*` system account: mysql.infoschema, mysql.session, mysql.sys). "Common DBA tasks for
+ * MySQL DB instances" (Appendix.MySQL.CommonDBATasks.html#Appendix.MySQL.CommonDBATasks.users,
+ * "Understanding predefined users"): rdsadmin ("used internally ... for many management tasks")
+ * and rdsrepladmin ("used internally by Amazon RDS to support replication activities"); they
+ * "can't be changed ... Attempting to do so results in an error". rds_superuser_role is the
+ * master user's role in Aurora MySQL version 3 ("Master user account privileges",
+ * UsingWithRDS.MasterAccounts.html); the AWS_*_ACCESS roles of the Aurora integrations
+ * (AWS_LOAD_S3_ACCESS, AWS_SELECT_S3_ACCESS, AWS_LAMBDA_ACCESS, AWS_SAGEMAKER_ACCESS,
+ * AWS_COMPREHEND_ACCESS, AWS_BEDROCK_ACCESS) are roles too (roles are locked accounts already);
+ * rdsproxyadmin is RDS Proxy's account, a protected user from Aurora MySQL 8.4
+ * ("Security considerations for upgrading from Aurora MySQL version 3 to version 8.4",
+ * AuroraMySQL.Upgrade-v3-v84-security.html).
+ */
+export const AURORA_RESERVED_ACCOUNTS: readonly string[] = ['rdsadmin', 'rdsrepladmin', 'rds_superuser_role', 'rdsproxyadmin'];
+const AURORA_RESERVED_PREFIXES: readonly string[] = ['mysql.', 'AWS_'];
+
+export function isReservedAccount(user: string): boolean {
+  return AURORA_RESERVED_ACCOUNTS.includes(user) || AURORA_RESERVED_PREFIXES.some((p) => user.startsWith(p));
 }
 
 export function parseReplicationProperties(props: Readonly<Record<string, unknown>>): ReplicationProperties {
@@ -140,6 +200,23 @@ export function parseReplicationProperties(props: Readonly<Record<string, unknow
     sourcePort: integerProperty(props, 'SourcePort', 3306, 1, 65535),
     binlogRetentionHours: integerProperty(props, 'BinlogRetentionHours', DEFAULT_BINLOG_RETENTION_HOURS, 1, MAX_BINLOG_RETENTION_HOURS),
     replicaClusterIdentifier: clusterIdentifierProperty(props, 'ReplicaClusterIdentifier'),
+    readOnlyUser: userNameProperty(props, 'ReadOnlyUser', 'RO_USER'),
+  };
+}
+
+/** The rotation's contract (REPLICATION_PROPERTIES): SourceSecretArn is refused, not ignored. */
+export function parseRotationProperties(props: Readonly<Record<string, unknown>>): RotationProperties {
+  if (props.SourceSecretArn !== undefined) {
+    throw new HandlerError("property 'SourceSecretArn' is given to the rotation function; it must not hold the source's master secret (it rotates in the replication user's own session)");
+  }
+  const sourceHost = requiredString(props, 'SourceHost');
+  if (!/^[A-Za-z0-9.-]{1,255}$/.test(sourceHost)) throw new HandlerError(`property 'SourceHost' must be a host name or IP address (got ${JSON.stringify(sourceHost)})`);
+  return {
+    replicaSecretArn: requiredString(props, 'ReplicaSecretArn'),
+    replicationUser: userNameProperty(props, 'ReplicationUser'),
+    replicationSecretArn: requiredString(props, 'ReplicationSecretArn'),
+    sourceHost,
+    sourcePort: integerProperty(props, 'SourcePort', 3306, 1, 65535),
   };
 }
 
@@ -187,6 +264,8 @@ function createEngine(options: ReplicationHandlerOptions) {
   const deleteConnectTimeoutMs = options.deleteConnectTimeoutMs ?? DELETE_CONNECT_TIMEOUT_MS;
   const masterResetPollMs = options.masterResetPollMs ?? 10_000;
   const masterResetTimeoutMs = options.masterResetTimeoutMs ?? 10 * 60_000;
+  const selfPasswordStatement = options.selfPasswordStatement ?? 'ALTER USER CURRENT_USER() IDENTIFIED BY ?';
+  const lockableAccounts = options.lockableAccounts ?? '%';
   let rdsClient = options.rds;
   const rds = (): RDSClient => (rdsClient ??= new RDSClient({}));
 
@@ -314,7 +393,7 @@ function createEngine(options: ReplicationHandlerOptions) {
     const account = `'${user}'@'${ACCOUNT_HOST}'`;
     const existing = await query(conn, 'source: look up the replication user', 'SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [user, ACCOUNT_HOST], redactor);
     if (existing.length === 0) {
-      await query(conn, `source: CREATE USER ${account}`, 'CREATE USER ?@? IDENTIFIED BY ? REQUIRE SSL', [user, ACCOUNT_HOST, password], redactor);
+      await query(conn, `source: CREATE USER ${account}`, 'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL', [user, ACCOUNT_HOST, hashOf(password, redactor)], redactor);
       await query(conn, `source: GRANT ${REPLICATION_PRIVILEGE} to ${account}`, `GRANT ${REPLICATION_PRIVILEGE} ON *.* TO ?@?`, [user, ACCOUNT_HOST], redactor);
       log.info(`source ${source.host}: created ${account} with ${REPLICATION_PRIVILEGE} ON *.* and REQUIRE SSL`);
       return { created: true, passwordChanged: true };
@@ -323,7 +402,7 @@ function createEngine(options: ReplicationHandlerOptions) {
     let passwordChanged = false;
     let sslRepaired = false;
     if (!(await canLogin({ host: source.host, port: source.port, username: user, password }, 'source: check the replication password', redactor, connectTimeoutMs))) {
-      await query(conn, `source: ALTER USER ${account} (password)`, 'ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [user, ACCOUNT_HOST, password], redactor);
+      await query(conn, `source: ALTER USER ${account} (password)`, 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL', [user, ACCOUNT_HOST, hashOf(password, redactor)], redactor);
       log.info(`source ${source.host}: password of ${account} set to the value of the replication secret`);
       passwordChanged = true;
     } else if (str(existing[0].ssl_type).toUpperCase() !== 'ANY') {
@@ -353,7 +432,48 @@ function createEngine(options: ReplicationHandlerOptions) {
   }
 
 
-  async function configureReplica(conn: mysql.Connection, existing: ReplicaStatus | undefined, props: ReplicationProperties, password: string, redactor: Redactor, log: Logger): Promise<void> {
+  /**
+   * Replica side, after the clone: every account the clone inherited from the source (PROD's
+   * application account, PROD's master user name aside, operators' accounts: all with PROD's
+   * passwords as of clone time, frozen there by `replicate-wild-ignore-table = mysql.%`) gets
+   * `ALTER USER ... ACCOUNT LOCK`. Kept: the replica's own master user (its password is the
+   * replica's secret), the read-only account, Aurora's reserved accounts and already locked ones
+   * (roles are locked accounts). The replication user of the source, if the clone has a copy,
+   * is locked too: the replica's I/O thread logs in to the source, never to the replica.
+   * Reads SHOW CREATE USER (ACCOUNT LOCK is in its text on MySQL 8.0 and MariaDB alike).
+   * Returns the accounts it locked. Any failure fails the request: an inherited account that
+   * still logs in is what this step exists to prevent.
+   */
+  async function lockInheritedAccounts(conn: mysql.Connection, replica: DatabaseSecret, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<string[]> {
+    const rows = await query(conn, 'replica: list accounts', 'SELECT * FROM mysql.user WHERE User LIKE ?', [lockableAccounts], redactor);
+    const keep = new Set([replica.username, props.readOnlyUser]);
+    const locked: string[] = [];
+    const failed: string[] = [];
+    for (const row of rows) {
+      const user = str(row.User ?? row.user);
+      const host = str(row.Host ?? row.host);
+      const account = `'${user}'@'${host}'`;
+      // MariaDB lists its roles in mysql.user (is_role = 'Y', host ''); MySQL's roles are locked accounts.
+      if (keep.has(user) || isReservedAccount(user) || str(row.is_role).toUpperCase() === 'Y') continue;
+      try {
+        const shown = await query(conn, `replica: SHOW CREATE USER ${account}`, 'SHOW CREATE USER ?@?', [user, host], redactor);
+        const text = shown.length > 0 ? str(Object.values(shown[0])[0]) : '';
+        if (/\bACCOUNT LOCK\b/i.test(text)) continue;
+        await query(conn, `replica: ALTER USER ${account} ACCOUNT LOCK`, 'ALTER USER ?@? ACCOUNT LOCK', [user, host], redactor);
+        locked.push(account);
+      } catch (error) {
+        failed.push(`${account}: ${describeError(error)}`);
+      }
+    }
+    if (locked.length > 0) log.info(`replica ${replica.host}: locked ${locked.length} inherited account(s): ${locked.join(', ')}`);
+    else log.info(`replica ${replica.host}: no unlocked inherited account`);
+    if (failed.length > 0) {
+      throw new HandlerError(redactor.redact(`replica ${replica.host}: cannot lock inherited account(s) (they would still log in with the source's passwords): ${failed.join('; ')}`));
+    }
+    return locked;
+  }
+
+  async function configureReplica(conn: mysql.Connection, existing: ReplicaStatus | undefined, props: SourceEndpoint, password: string, redactor: Redactor, log: Logger): Promise<void> {
     if (existing) {
       try {
         await call(conn, 'rds_stop_replication', [], redactor);
@@ -400,7 +520,7 @@ function createEngine(options: ReplicationHandlerOptions) {
     }
   }
 
-  const upToDate = (s: ReplicaStatus | undefined, props: ReplicationProperties): boolean =>
+  const upToDate = (s: ReplicaStatus | undefined, props: SourceEndpoint): boolean =>
     !!s && s.sourceHost === props.sourceHost && s.sourcePort === props.sourcePort && s.sourceUser === props.replicationUser &&
     s.autoPosition === '1' && s.sslAllowed === 'Yes' && s.ioRunning === 'Yes' && s.sqlRunning === 'Yes';
 
@@ -449,7 +569,7 @@ function createEngine(options: ReplicationHandlerOptions) {
   }
 
   /** Checks a replication secret's JSON and returns its password (registered with the redactor). */
-  function parseReplicationSecret(raw: string | undefined, label: string, props: ReplicationProperties, redactor: Redactor): string {
+  function parseReplicationSecret(raw: string | undefined, label: string, props: Pick<ReplicationProperties, 'replicationUser'>, redactor: Redactor): string {
     if (!raw) throw new HandlerError(`${label} has no value`);
     let parsed: unknown;
     try {
@@ -496,6 +616,7 @@ function createEngine(options: ReplicationHandlerOptions) {
       let replicaConn: mysql.Connection | undefined;
       try {
         replicaConn = await connectReplica(replica, props, redactor, log);
+        await lockInheritedAccounts(replicaConn, replica, props, redactor, log);
         const status = await readStatus(replicaConn, redactor);
         if (event.RequestType === 'Update' || passwordChanged || !upToDate(status, props)) {
           replicaTouched = true;
@@ -585,12 +706,12 @@ function createEngine(options: ReplicationHandlerOptions) {
     }
   }
 
-  async function pendingPassword(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor): Promise<string> {
+  async function pendingPassword(client: SecretsManagerClient, event: RotationEvent, props: RotationProperties, redactor: Redactor): Promise<string> {
     const raw = await readVersion(client, event.SecretId, 'AWSPENDING', event.ClientRequestToken, redactor);
     return parseReplicationSecret(raw, `the AWSPENDING version of ${event.SecretId}`, props, redactor);
   }
 
-  async function createPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
+  async function createPending(client: SecretsManagerClient, event: RotationEvent, props: RotationProperties, redactor: Redactor, log: Logger): Promise<void> {
     const currentRaw = await readVersion(client, event.SecretId, 'AWSCURRENT', undefined, redactor);
     parseReplicationSecret(currentRaw, `the AWSCURRENT version of ${event.SecretId}`, props, redactor);
     if (await readVersion(client, event.SecretId, 'AWSPENDING', event.ClientRequestToken, redactor)) {
@@ -607,21 +728,44 @@ function createEngine(options: ReplicationHandlerOptions) {
     log.info(`createSecret: new password (${password.length} characters) stored as AWSPENDING version ${event.ClientRequestToken}`);
   }
 
-  /** The pending password on the source user, then on the replica (always reconfigured: the old password is gone). */
-  async function setPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
+  /**
+   * The pending password on the source user, set **in the replication user's own session** (any
+   * account may change its own password: MySQL 8.0 ALTER USER, "Any client who connects to the
+   * server using a nonanonymous account can change the password for that account"; Aurora MySQL 3
+   * has no `password_require_current`, which the Aurora password-policy page lists for version 8.4
+   * and higher), logged in with the AWSCURRENT password: the rotation holds no credential of the
+   * source's master user. Then the replica is reconfigured with it, as the REPLICA's master user.
+   * Retried after a partial run: when the pending password already logs in, the source is left as it is.
+   */
+  async function setPending(client: SecretsManagerClient, event: RotationEvent, props: RotationProperties, redactor: Redactor, log: Logger): Promise<void> {
     const password = await pendingPassword(client, event, props, redactor);
-    const source = await readAdminSecret(client, props.sourceSecretArn, 'source', redactor);
-    const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
-    let sourceConn: mysql.Connection | undefined;
-    try {
-      sourceConn = await connect(source, 'source', redactor, connectTimeoutMs);
-      await ensureReplicationUser(sourceConn, source, props, password, redactor, log);
-    } finally {
-      await closeQuietly(sourceConn);
+    const currentPassword = parseReplicationSecret(await readVersion(client, event.SecretId, 'AWSCURRENT', undefined, redactor), `the AWSCURRENT version of ${event.SecretId}`, props, redactor);
+    const endpoint = { host: props.sourceHost, port: props.sourcePort, username: props.replicationUser };
+    if (await canLogin({ ...endpoint, password }, 'source: check the AWSPENDING password', redactor, connectTimeoutMs)) {
+      log.info(`setSecret: '${props.replicationUser}' already logs in to ${props.sourceHost} with the AWSPENDING password; source unchanged`);
+    } else {
+      let own: mysql.Connection | undefined;
+      try {
+        own = await connect({ ...endpoint, password: currentPassword }, `source: log in as '${props.replicationUser}' with the AWSCURRENT password`, redactor, connectTimeoutMs);
+        // Clear text here: a session without CREATE USER may not name an authentication plugin.
+        // See docs/read-replica-handlers.md, "Passwords in audited statements", for what the
+        // source's audit log records of it.
+        await query(own, `source: '${props.replicationUser}' changes its own password`, selfPasswordStatement, [password], redactor);
+      } catch (error) {
+        if ((error as HandlerError).errno === 1045) {
+          throw new HandlerError(`setSecret: '${props.replicationUser}' logs in to ${props.sourceHost} with neither the AWSCURRENT nor the AWSPENDING password (changed by hand?). ` +
+            'The rotation holds no master credential of the source and cannot repair it: run an Update of the replication custom resource (it sets the AWSCURRENT password with the source master secret), then rotate again.');
+        }
+        throw error;
+      } finally {
+        await closeQuietly(own);
+      }
+      log.info(`setSecret: '${props.replicationUser}' changed its own password on ${props.sourceHost} (its own session; no master credential of the source used)`);
     }
+    const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
     let replicaConn: mysql.Connection | undefined;
     try {
-      replicaConn = await connectReplica(replica, props, redactor, log);
+      replicaConn = await connect(replica, 'replica', redactor, connectTimeoutMs);
       await configureReplica(replicaConn, await readStatus(replicaConn, redactor), props, password, redactor, log);
       const running = await waitUntilRunning(replicaConn, redactor);
       log.info(`setSecret: replica ${replica.host} replicates with the new password (Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'})`);
@@ -630,11 +774,10 @@ function createEngine(options: ReplicationHandlerOptions) {
     }
   }
 
-  async function testPending(client: SecretsManagerClient, event: RotationEvent, props: ReplicationProperties, redactor: Redactor, log: Logger): Promise<void> {
+  async function testPending(client: SecretsManagerClient, event: RotationEvent, props: RotationProperties, redactor: Redactor, log: Logger): Promise<void> {
     const password = await pendingPassword(client, event, props, redactor);
-    const source = await readAdminSecret(client, props.sourceSecretArn, 'source', redactor);
-    if (!(await canLogin({ host: source.host, port: source.port, username: props.replicationUser, password }, 'source: check the replication password', redactor, connectTimeoutMs))) {
-      throw new HandlerError(`testSecret: '${props.replicationUser}' cannot log in to the source ${source.host} with the AWSPENDING password`);
+    if (!(await canLogin({ host: props.sourceHost, port: props.sourcePort, username: props.replicationUser, password }, 'source: check the replication password', redactor, connectTimeoutMs))) {
+      throw new HandlerError(`testSecret: '${props.replicationUser}' cannot log in to the source ${props.sourceHost} with the AWSPENDING password`);
     }
     const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
     let conn: mysql.Connection | undefined;
@@ -665,7 +808,7 @@ function createEngine(options: ReplicationHandlerOptions) {
     log.info(`finishSecret: version ${event.ClientRequestToken} is now AWSCURRENT (was ${current ?? 'none'})`);
   }
 
-  async function rotate(event: RotationEvent, props: ReplicationProperties, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<void> {
+  async function rotate(event: RotationEvent, props: RotationProperties, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<void> {
     if (event.SecretId !== props.replicationSecretArn) {
       throw new HandlerError(`rotation: this function rotates ${props.replicationSecretArn} only, not ${event.SecretId}`);
     }
@@ -696,8 +839,9 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
 }
 
 /**
- * The rotation function of the replication secret. `properties` are the custom resource's
- * ResourceProperties (the same contract); `onRotate` reads them from REPLICATION_PROPERTIES.
+ * The rotation function of the replication secret. `properties` are RotationProperties
+ * (ReplicaSecretArn, ReplicationUser, ReplicationSecretArn, SourceHost, SourcePort; never
+ * SourceSecretArn); `onRotate` reads them from REPLICATION_PROPERTIES.
  */
 export function createReplicationRotationHandler(properties: Readonly<Record<string, unknown>>, options: ReplicationHandlerOptions = {}): (event: RotationEvent) => Promise<void> {
   const { rotate } = createEngine(options);
@@ -707,7 +851,7 @@ export function createReplicationRotationHandler(properties: Readonly<Record<str
     const client = options.secretsManager ?? new SecretsManagerClient({});
     log.info(`${event.Step} ${event.SecretId} ${event.ClientRequestToken}`);
     try {
-      await rotate(event, parseReplicationProperties(properties), client, redactor, log);
+      await rotate(event, parseRotationProperties(properties), client, redactor, log);
     } catch (error) {
       const safe = error instanceof HandlerError ? error : new HandlerError(redactor.redact(describeError(error)));
       log.warn(`${event.Step} failed: ${safe.message}`);
