@@ -108,6 +108,35 @@ describe('application account handler', () => {
     }
   });
 
+  test('on a copy that arrives with every source account locked, the application user and its rotation twin get VAL\'s password (either parity)', async () => {
+    const own = await startMariaDb();
+    const ca = fs.readFileSync(own.caPath, 'utf8');
+    const connectAs = (user: string, password: string) => mysql.createConnection({ host: own.host, port: own.port, user, password, ssl: { ca } });
+    const admin = await connectAs(own.adminUser, own.adminPassword);
+    try {
+      const db = `twin_${unique()}`;
+      for (const [current, twin] of [
+        ['clinspark_app', 'clinspark_app_clone'],
+        ['other_app_clone', 'other_app'],
+      ]) {
+        // The source's application user and its twin, both with source passwords, locked by the staging copy.
+        for (const u of [current, twin]) await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab' ACCOUNT LOCK`);
+        const result = await applyAccount(admin, { username: current, password: 'Val-Password-0123456789abcdefg', database: db, masterUsername: own.adminUser, lockOthers: true });
+        expect(result.twin).toBe(twin);
+        for (const u of [current, twin]) {
+          await expect(connectAs(u, 'Source-Password-0123456789ab')).rejects.toThrow(/denied|locked/i);
+          const conn = await connectAs(u, 'Val-Password-0123456789abcdefg');
+          await conn.end();
+        }
+        expect(result.locked).not.toContain(`${current}@%`);
+        expect(result.locked).not.toContain(`${twin}@%`);
+      }
+    } finally {
+      await admin.end();
+      stopMariaDb(own);
+    }
+  });
+
   test('system accounts are recognised and never locked', () => {
     expect(['rdsadmin', 'rdsrepladmin', 'mysql.sys', 'mysql.session', 'AWS_LAMBDA_ACCESS', 'rds_superuser_role', 'mariadb.sys'].every(isSystemAccount)).toBe(true);
     expect(['clinspark_app', 'RO_USER', 'clinspark_repl'].some(isSystemAccount)).toBe(false);

@@ -1,68 +1,87 @@
 /**
- * The Lambda job (custom resource Provider framework): Secrets Manager and S3 mocked with
- * aws-sdk-client-mock, the SQL against the real MariaDB.
+ * The scrub step of the VAL scrubbed-copy workflow: Secrets Manager and S3 mocked with
+ * aws-sdk-client-mock, the SQL against a real MariaDB of its own (the step locks every account
+ * of the server it works on, as it does on the staging copy, so not the shared test server).
  */
+import * as fs from 'fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import * as mysql from 'mysql2/promise';
 import { ScrubEvidence } from '../../constructs/pii-scrub';
-import { DEADLINE_MARGIN_MS, ScrubEvent, isComplete, onEvent } from '../../constructs/pii-scrub/handler';
-import { testServer } from '../support/db';
-import { RULES_YAML } from './fixtures/volunteers';
-import { Dump, KEY_A, dumpDatabase, fixtureDb } from './support';
+import { DEADLINE_MARGIN_MS, ScrubStepEvent, ScrubStepResult, runIdOf, scrubStep } from '../../constructs/pii-scrub/handler';
+import { TestDatabaseServer, startMariaDb, stopMariaDb } from '../support/mariadb';
+import { RULES_YAML, loadVolunteerFixture } from './fixtures/volunteers';
+import { Dump, KEY_A, dumpDatabase } from './support';
 
-const DB_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:val-db-master-AbCdEf';
+const STAGING_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:val-main-staging-AbCdEf';
 const KEY_SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:val-scrub-key-GhIjKl';
 const BUCKET = 'acme-val-evidence';
+const EVIDENCE_KMS_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/evidence-key';
+const EXECUTION = 'main-abc123-4f0e2c1a9b7d';
 
 const secrets = mockClient(SecretsManagerClient);
 const s3 = mockClient(S3Client);
 
-function event(db: string, type: ScrubEvent['RequestType'], overrides: Record<string, unknown> = {}, physical?: string): ScrubEvent {
-  return {
-    RequestType: type,
-    RequestId: '4f0e2c1a-9b7d-4e55-8a3b-2d6c1f0e9a77',
-    ...(physical ? { PhysicalResourceId: physical } : {}),
-    ResourceProperties: {
-      ServiceToken: 'arn:aws:lambda:eu-west-1:111122223333:function:provider',
-      DatabaseSecretArn: DB_SECRET,
-      DatabaseName: db,
-      KeySecretArn: KEY_SECRET,
-      RulesYaml: RULES_YAML,
-      EvidenceBucket: BUCKET,
-      EvidenceKeyPrefix: 'scrub-evidence/acme/',
-      BatchSize: '40',
-      ...overrides,
-    },
-  };
-}
-
-/** A Lambda context with `ms` left (the handler keeps DEADLINE_MARGIN_MS in reserve). */
+/** A Lambda context with `ms` left (the step keeps DEADLINE_MARGIN_MS in reserve). */
 const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 
 function uploaded(): Array<{ input: PutObjectCommand['input']; evidence: ScrubEvidence }> {
   return s3.commandCalls(PutObjectCommand).map((c) => ({ input: c.args[0].input, evidence: JSON.parse(String(c.args[0].input.Body)) as ScrubEvidence }));
 }
 
-describe('PII scrub custom resource handler', () => {
-  const server = testServer();
+describe('PII scrub step (Step Functions task)', () => {
+  let server: TestDatabaseServer;
+  let admin: mysql.Connection;
   let logs: string[];
   let logSpy: jest.SpyInstance;
+  let counter = 0;
 
-  beforeAll(() => {
+  const connect = (user: string, password: string, database?: string) =>
+    mysql.createConnection({ host: server.host, port: server.port, user, password, database, ssl: { ca: fs.readFileSync(server.caPath, 'utf8') }, charset: 'utf8mb4_unicode_ci', multipleStatements: true });
+
+  async function fixture(extra: number): Promise<{ name: string; conn: mysql.Connection; counts: Awaited<ReturnType<typeof loadVolunteerFixture>> }> {
+    const name = `staging_${counter++}`;
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    const conn = await connect(server.adminUser, server.adminPassword, name);
+    await conn.query("SET time_zone = '+00:00'");
+    const counts = await loadVolunteerFixture(conn, extra);
+    return { name, conn, counts };
+  }
+
+  function event(database: string, overrides: Partial<ScrubStepEvent['scrub']> = {}): ScrubStepEvent {
+    return {
+      database: { host: server.host, port: server.port, username: server.adminUser, secretArn: STAGING_SECRET, name: database },
+      scrub: {
+        keySecretArn: KEY_SECRET,
+        rulesYaml: RULES_YAML,
+        evidenceBucket: BUCKET,
+        evidenceKmsKeyId: EVIDENCE_KMS_KEY,
+        evidenceKey: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
+        failedEvidencePrefix: 'main/failed/clinspark-acme-val-main-scrubbed-abc123/',
+        batchSize: 40,
+        ...overrides,
+      },
+      execution: EXECUTION,
+    };
+  }
+
+  beforeAll(async () => {
+    server = await startMariaDb();
     process.env.DB_CA_BUNDLE_FILE = server.caPath;
+    admin = await connect(server.adminUser, server.adminPassword);
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     delete process.env.DB_CA_BUNDLE_FILE;
+    await admin?.end();
+    if (server) stopMariaDb(server);
   });
 
   beforeEach(() => {
     secrets.reset();
     s3.reset();
-    secrets.on(GetSecretValueCommand, { SecretId: DB_SECRET }).resolves({
-      SecretString: JSON.stringify({ host: server.host, port: server.port, username: server.adminUser, password: server.adminPassword, engine: 'mysql' }),
-    });
+    secrets.on(GetSecretValueCommand, { SecretId: STAGING_SECRET }).resolves({ SecretString: JSON.stringify({ run: 'abc123', password: server.adminPassword }) });
     secrets.on(GetSecretValueCommand, { SecretId: KEY_SECRET }).resolves({ SecretString: KEY_A.toString('utf8') });
     s3.on(PutObjectCommand).resolves({});
     logs = [];
@@ -85,100 +104,76 @@ describe('PII scrub custom resource handler', () => {
     }
   }
 
-  test('Create: onEvent starts a run, isComplete resumes it call after call, then reports evidence and data', async () => {
-    const db = await fixtureDb('scrub_handler', 10);
+  test('the loop: each call resumes the run until the deadline; the last writes the evidence with the bucket\'s own key; source accounts are locked', async () => {
+    const db = await fixture(10);
+    // The source's application user and its rotation twin came with the copy.
+    for (const u of ['clinspark_app', 'clinspark_app_clone']) await admin.query(`CREATE USER IF NOT EXISTS ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
     try {
       const before = await dumpDatabase(db.conn, db.name);
-      // WHEN CloudFormation creates the resource
-      const created = await onEvent(event(db.name, 'Create'));
-      expect(created).toEqual({ PhysicalResourceId: `pii-scrub:${db.name}:cfn-4f0e2c1a-9b7d-4e55-8a3b-2d6c1f0e9a77` });
-      // AND the provider polls isComplete, each Lambda having only the margin left (one unit per call)
-      let result = await isComplete({ ...event(db.name, 'Create'), PhysicalResourceId: created.PhysicalResourceId }, context(DEADLINE_MARGIN_MS));
+      // WHEN the state machine loops on the step, each Lambda having only the margin left (one unit per call)
+      let result: ScrubStepResult = await scrubStep(event(db.name), context(DEADLINE_MARGIN_MS));
       let calls = 1;
-      while (!result.IsComplete && calls < 100) {
-        result = await isComplete({ ...event(db.name, 'Create'), PhysicalResourceId: created.PhysicalResourceId }, context(DEADLINE_MARGIN_MS));
+      while (!result.complete && calls < 200) {
+        result = await scrubStep(event(db.name), context(DEADLINE_MARGIN_MS));
         calls += 1;
       }
-      // THEN it completes after several calls with the Data contract
+      // THEN it completes after several calls
       expect(calls).toBeGreaterThan(5);
-      const key = `scrub-evidence/acme/${db.name}/cfn-4f0e2c1a-9b7d-4e55-8a3b-2d6c1f0e9a77.json`;
       expect(result).toEqual({
-        IsComplete: true,
-        Data: { EvidenceKey: key, RulesetSha256: expect.stringMatching(/^[0-9a-f]{64}$/), RowsScrubbed: String(db.counts.volunteers + db.counts.contacts + db.counts.visits + db.counts.labResults + db.counts.auditEvents) },
+        complete: true,
+        evidenceKey: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
+        rulesetSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        rowsScrubbed: expect.any(Number),
+        lockedAccounts: 2, // every call (re-)locks them: ALTER USER ... ACCOUNT LOCK is idempotent
       });
-      // AND the evidence went to S3 encrypted with the bucket's KMS key, as JSON
+      // AND the evidence went to S3 encrypted with the evidence key (SSEKMSKeyId), not aws/s3
       const puts = uploaded();
       expect(puts).toHaveLength(1);
-      expect(puts[0].input).toMatchObject({ Bucket: BUCKET, Key: key, ServerSideEncryption: 'aws:kms', ContentType: 'application/json' });
-      expect(puts[0].evidence).toMatchObject({ status: 'succeeded', database: db.name, runId: 'cfn-4f0e2c1a-9b7d-4e55-8a3b-2d6c1f0e9a77', invocations: calls + 1, verification: { passed: true } });
+      expect(puts[0].input).toMatchObject({ Bucket: BUCKET, Key: 'main/clinspark-acme-val-main-scrubbed-abc123.json', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: EVIDENCE_KMS_KEY, ContentType: 'application/json' });
+      expect(puts[0].evidence).toMatchObject({ status: 'succeeded', database: db.name, runId: runIdOf(EXECUTION), verification: { passed: true } });
       expect(String(puts[0].input.Body)).not.toContain(KEY_A.toString('utf8'));
+      // AND no credential of the source works on the copy
+      for (const u of ['clinspark_app', 'clinspark_app_clone']) await expect(connect(u, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+      const master = await connect(server.adminUser, server.adminPassword);
+      await master.end();
       // AND the database is scrubbed
       const after = await dumpDatabase(db.conn, db.name);
-      expect(after.volunteers[0].email).toMatch(/^u[0-9a-f]{16}@example\.invalid$/);
-      expect(after.audit_events).toEqual([]);
+      expect(after.volunteers[0].email).not.toBe(before.volunteers[0].email);
       expectCleanLogs(before);
       expect(logs.some((l) => JSON.parse(l).event === 'scrub-progress')).toBe(true);
     } finally {
-      await db.close();
+      await db.conn.end();
     }
   });
 
-  test('a rule that does not fit the database fails the deployment at once, with failed evidence, changing nothing', async () => {
-    const db = await fixtureDb('scrub_handler_bad', 3);
+  test('a rule that does not fit fails the step with failed evidence (same key) under the failed prefix, changing nothing', async () => {
+    const db = await fixture(3);
     try {
       const before = await dumpDatabase(db.conn, db.name);
       const bad = RULES_YAML.replace('      sex: keep', '      sexe: keep');
-      const error = await onEvent(event(db.name, 'Create', { RulesYaml: bad })).catch((e: Error) => e);
+      const error = await scrubStep(event(db.name, { rulesYaml: bad }), context(15 * 60_000)).catch((e: Error) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toContain(`PII scrub of database '${db.name}' failed: the rules do not fit the database: RulesYaml: tables.volunteers.columns.sexe: column 'sexe' does not exist in table 'volunteers' (did you mean 'sex'?)`);
-      expect((error as Error).message).toContain(`(evidence: s3://${BUCKET}/scrub-evidence/acme/${db.name}/cfn-4f0e2c1a-9b7d-4e55-8a3b-2d6c1f0e9a77.json)`);
+      expect((error as Error).message).toContain(`PII scrub of database '${db.name}' failed: the rules do not fit the database`);
+      const failedKey = `main/failed/clinspark-acme-val-main-scrubbed-abc123/${EXECUTION}.json`;
+      expect((error as Error).message).toContain(`(evidence: s3://${BUCKET}/${failedKey})`);
       const puts = uploaded();
       expect(puts).toHaveLength(1);
-      expect(puts[0].input).toMatchObject({ ServerSideEncryption: 'aws:kms', ContentType: 'application/json' });
-      expect(puts[0].evidence).toMatchObject({ status: 'failed', steps: [], keyFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(puts[0].input).toMatchObject({ Key: failedKey, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: EVIDENCE_KMS_KEY });
+      expect(puts[0].evidence).toMatchObject({ status: 'failed' });
       expect(await dumpDatabase(db.conn, db.name)).toEqual(before);
       expectCleanLogs(before);
     } finally {
-      await db.close();
+      await db.conn.end();
     }
   });
 
-  test('a verification failure fails isComplete with the reason, after writing failed evidence', async () => {
-    const db = await fixtureDb('scrub_handler_verify', 3);
-    try {
-      const created = await onEvent(event(db.name, 'Create', { BatchSize: '1000' }));
-      // Someone adds a volunteer while the job runs: the row count no longer matches, the scrub must not pass.
-      await db.conn.query(
-        "INSERT INTO volunteers (volunteer_number, first_name, last_name, sex, email, registered_at) VALUES ('V-LATE', 'Latecomer', 'Person', 'F', 'late.person@realmail.example.net', NOW())",
-      );
-      const error = await isComplete({ ...event(db.name, 'Create', { BatchSize: '1000' }), PhysicalResourceId: created.PhysicalResourceId }, context(15 * 60_000)).catch((e: Error) => e);
-      expect((error as Error).message).toMatch(
-        new RegExp(`^PII scrub of database '${db.name}' failed: verification failed: volunteers: ${db.counts.volunteers} row\\(s\\) before, ${db.counts.volunteers + 1} after \\(evidence: s3://`),
-      );
-      const evidence = uploaded()[0].evidence;
-      expect(evidence).toMatchObject({ status: 'failed', verification: { passed: false } });
-      expect(JSON.stringify(evidence)).not.toContain('late.person');
-    } finally {
-      await db.close();
-    }
-  });
-
-  test('Delete does nothing and succeeds, even when the database and secrets are gone', async () => {
-    secrets.reset();
-    secrets.on(GetSecretValueCommand).rejects(new Error('ResourceNotFoundException'));
-    const physical = 'pii-scrub:gone_db:cfn-1234';
-    await expect(onEvent(event('gone_db', 'Delete', {}, physical))).resolves.toEqual({ PhysicalResourceId: physical });
-    await expect(isComplete(event('gone_db', 'Delete', { DatabaseSecretArn: '' }, physical), context(1000))).resolves.toEqual({ IsComplete: true });
-    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
-  });
-
-  test('bad properties and a short key are refused with messages that name the problem, not the secret', async () => {
-    await expect(onEvent(event('x', 'Create', { EvidenceBucket: undefined, BatchSize: 'many' }))).rejects.toThrow(
-      "invalid PII scrub properties: EvidenceBucket is required (a string); BatchSize must be a positive whole number, got 'many'",
+  test('bad input and a short key are refused with messages that name the problem, not the secret', async () => {
+    const bad = event('x', { evidenceKmsKeyId: '' });
+    await expect(scrubStep({ ...bad, scrub: { ...bad.scrub, batchSize: 0 } }, context(1000))).rejects.toThrow(
+      "invalid PII scrub input: scrub.evidenceKmsKeyId is required (a string); scrub.batchSize must be a positive whole number, got '0'",
     );
     secrets.on(GetSecretValueCommand, { SecretId: KEY_SECRET }).resolves({ SecretString: 'short-key' });
-    const error = await onEvent(event('scrub_nokey', 'Create')).catch((e: Error) => e);
+    const error = await scrubStep(event('scrub_nokey'), context(1000)).catch((e: Error) => e);
     expect((error as Error).message).toMatch(/^PII scrub of database 'scrub_nokey' failed: the scrub key is 9 bytes; it must be at least 32 bytes/);
     expect((error as Error).message).not.toContain('short-key');
   });
