@@ -12,6 +12,15 @@ import { grantSecretRead } from '../core/grants';
 import { PROTECTED_PARAMETERS, checkParameters, clusterParameters, instanceParameters } from './parameters';
 
 /** Capacity of a cluster: Aurora Serverless v2 (may scale to zero) or provisioned instances. */
+
+/** Longest time the slow-query log (statement text, with PII literals) is kept (DESIGN.md). */
+export const SLOW_QUERY_LOG_MAX_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** The shorter of two retentions (RetentionDays.INFINITE counts as longest). */
+function capRetention(retention: logs.RetentionDays, cap: logs.RetentionDays): logs.RetentionDays {
+  const days = (r: logs.RetentionDays) => (r === logs.RetentionDays.INFINITE ? Number.POSITIVE_INFINITY : r);
+  return days(retention) <= days(cap) ? retention : cap;
+}
 export type DatabaseCapacitySpec =
   | {
       readonly mode: 'serverless';
@@ -178,11 +187,13 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     });
 
     // Log groups first, named as RDS names them, so that exported logs are encrypted from the start.
+    // The slow-query log carries statement text, and with it PII literals: it is kept at most
+    // SLOW_QUERY_LOG_MAX_RETENTION, whatever the environment's log retention.
     const logGroup = (type: 'audit' | 'error' | 'slowquery', id: string) =>
       new logs.LogGroup(this, id, {
         logGroupName: `/aws/rds/cluster/${props.clusterIdentifier}/${type}`,
         encryptionKey: props.logKey,
-        retention: props.logRetention,
+        retention: type === 'slowquery' ? capRetention(props.logRetention, SLOW_QUERY_LOG_MAX_RETENTION) : props.logRetention,
         removalPolicy: props.logRemovalPolicy,
       });
     this.logGroups = { audit: logGroup('audit', 'AuditLog'), error: logGroup('error', 'ErrorLog'), slowquery: logGroup('slowquery', 'SlowQueryLog') };
@@ -262,7 +273,10 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       copyTagsToSnapshot: true,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
-      iamAuthentication: true,
+      // No database account authenticates through IAM (AWSAuthenticationPlugin): every account's
+      // password is in Secrets Manager and rotated. IAM authentication stays off, so an IAM
+      // principal with rds-db:connect has no second way in (acknowledged as AwsSolutions-RDS6).
+      iamAuthentication: false,
       monitoringInterval: props.monitoringInterval,
       databaseInsightsMode: insightsAdvanced ? rds.DatabaseInsightsMode.ADVANCED : rds.DatabaseInsightsMode.STANDARD,
       performanceInsightEncryptionKey: this.key,
@@ -431,7 +445,11 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     acknowledge(cluster, [
       {
         id: 'AwsSolutions-RDS11',
-        reason: 'Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only named security groups (its application tasks or jump host, its setup functions, secret rotation); a non-default port would be obscurity, not control, and breaks customer BI defaults.',
+        reason: 'Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only the peers granted explicitly in this template (its ingress rules name them: this instance\'s application tasks, set-up and scrub functions, secret rotation; only a read replica admits a jump host); a non-default port would be obscurity, not control, and breaks customer BI defaults.',
+      },
+      {
+        id: 'AwsSolutions-RDS6',
+        reason: 'IAM database authentication is off on purpose: no account of this cluster authenticates through IAM; every password is in Secrets Manager, encrypted with this database\'s key and rotated, so rds-db:connect would only open an unused second way in.',
       },
       {
         id: 'AwsSolutions-RDS14',
@@ -439,7 +457,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       },
       ...sameReason(
         ['HIPAA.Security-RDSLoggingEnabled[LogExport::general]', 'NIST.800.53.R5-RDSLoggingEnabled[LogExport::general]'],
-        'The general query log is not exported: it would copy every statement, including volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, DCL), error and slow-query logs are exported and encrypted.',
+        'The general query log is not exported: it would copy every statement, including volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, DCL) and error log are exported and encrypted with the environment\'s retention, and the slow-query log (statement text) is kept 30 days at most.',
       ),
     ]);
     if (!props.deletionProtection) {

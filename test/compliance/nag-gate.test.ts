@@ -28,6 +28,7 @@ function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngres
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
       'AwsSolutions-RDS11',
       'AwsSolutions-RDS14',
+      'AwsSolutions-RDS6', // IAM database authentication off: no account uses it
       ...both('RDSLoggingEnabled[LogExport::general]'),
       'HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled',
       ...both('RDSInBackupPlan'),
@@ -59,6 +60,7 @@ function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngres
       'AwsSolutions-IAM5[Resource::<*.Arn>:*]',
       'AwsSolutions-RDS11',
       'AwsSolutions-RDS14',
+      'AwsSolutions-RDS6', // IAM database authentication off: no account uses it
       ...both('LambdaDLQ'),
       'HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled',
       ...both('RDSInBackupPlan'),

@@ -80,9 +80,9 @@ describe('ClinSpark databases in the example fleet', () => {
     }
   });
 
-  test.each(['acme-sandbox', 'northwind-prod'])('%s: audit, error and slow-query logs exported to KMS-encrypted log groups with the catalog retention', (env) => {
+  test.each(['acme-sandbox', 'northwind-prod'])('%s: audit and error logs kept for the catalog retention, the slow-query log (statement text) 30 days at most, all KMS-encrypted', (env) => {
     const t = data(env);
-    const retention = env === 'northwind-prod' ? 2192 : 30;
+    const catalogRetention = env === 'northwind-prod' ? 2192 : 30;
     for (const [, c] of clusters(t)) {
       expect(c.Properties.EnableCloudwatchLogsExports).toEqual(['audit', 'error', 'slowquery']);
       const id = c.Properties.DBClusterIdentifier as string;
@@ -90,7 +90,7 @@ describe('ClinSpark databases in the example fleet', () => {
         t.hasResourceProperties('AWS::Logs::LogGroup', {
           LogGroupName: `/aws/rds/cluster/${id}/${type}`,
           KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^LogKey')]) }),
-          RetentionInDays: retention,
+          RetentionInDays: type === 'slowquery' ? Math.min(catalogRetention, 30) : catalogRetention,
         });
       }
     }
@@ -178,6 +178,12 @@ describe('ClinSpark databases in the example fleet', () => {
       expect(policies).toContain('service-role/AWSBackupServiceRolePolicyForBackup');
       expect(policies).not.toContain('AWSBackupServiceRolePolicyForRestores');
     }
+  });
+
+  test.each(['acme-sandbox', 'northwind-prod', 'northwind-val'])('%s: IAM database authentication is off on every cluster (no account uses it)', (env) => {
+    const all = clusters(data(env));
+    expect(all.length).toBeGreaterThan(0);
+    for (const [, c] of all) expect(c.Properties.EnableIAMDatabaseAuthentication).not.toBe(true);
   });
 
   test('enhanced monitoring and Database Insights per catalog', () => {
