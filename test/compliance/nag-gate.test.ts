@@ -19,7 +19,8 @@ const both = (rule: string) => [`HIPAA.Security-${rule}`, `NIST.800.53.R5-${rule
 type Layer = 'data' | 'app' | 'replica';
 
 /** The acknowledged rule ids a stack of this kind and layer must have, derived from the catalog. */
-function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngressCidrs: boolean, hasScrub: boolean): string[] {
+function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngressCidrs: boolean, scrubOf?: { account: string; region: string; prefix: string }): string[] {
+  const hasScrub = scrubOf !== undefined;
   const p = CATALOG[kind];
   if (layer === 'replica') {
     // The customer read replica of a PROD environment (constructs/read-replica, lib/stacks/replica-stack.ts).
@@ -47,9 +48,16 @@ function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngres
     const scrub = hasScrub
       ? [
           'AwsSolutions-IAM5[Resource::<*.Arn>/*]', // the scrub writes evidence objects into its own bucket
-          'AwsSolutions-SMG4', // the scrub key is new per refresh instead of rotated
+          'AwsSolutions-SMG4', // the scrub key and the staging passwords are new per refresh instead of rotated
           ...both('SecretsManagerRotationEnabled'),
-          ...both('IAMNoInlinePolicy'), // the provider framework's waiter role (aws-cdk-lib internal)
+          // The scrubbed-copy workflow: staging clusters, instances and scrubbed snapshots by the
+          // environment's name prefix (a refresh's clean-up removes the previous run's), source keys
+          // through RDS with the source's tags, and the executions of its own state machine.
+          `AwsSolutions-IAM5[Resource::arn:aws:rds:${scrubOf.region}:${scrubOf.account}:cluster:${scrubOf.prefix}-*-staging-*]`,
+          `AwsSolutions-IAM5[Resource::arn:aws:rds:${scrubOf.region}:${scrubOf.account}:db:${scrubOf.prefix}-*-staging-*]`,
+          `AwsSolutions-IAM5[Resource::arn:aws:rds:${scrubOf.region}:${scrubOf.account}:cluster-snapshot:${scrubOf.prefix}-*-scrubbed-*]`,
+          `AwsSolutions-IAM5[Resource::arn:aws:kms:${scrubOf.region}:${scrubOf.account}:key/*]`,
+          `AwsSolutions-IAM5[Resource::arn:aws:states:${scrubOf.region}:${scrubOf.account}:execution:<*.Name>:*]`,
         ]
       : // without a scrub evidence bucket logging into it, the access-log bucket has no log target
         ['AwsSolutions-S1', ...both('S3BucketLoggingEnabled')];
@@ -90,8 +98,8 @@ function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngres
 const EXCEPTIONS: Array<{ id: RegExp; resource: RegExp }> = [
   // The scrub key is regenerated per VAL refresh; rotating it mid-run would break joinability.
   { id: /(SecretsManagerRotationEnabled|AwsSolutions-SMG4)$/, resource: /-val-data\/PiiScrub\/ScrubKey\/Resource$/ },
-  // The provider framework's waiter state machine role is built inside aws-cdk-lib.
-  { id: /IAMNoInlinePolicy$/, resource: /\/PiiScrub\/Provider\/Provider\/waiter-state-machine\/Role\/DefaultPolicy\/Resource$/ },
+  // The master password of a transient staging copy is generated per run and lives as long as the run.
+  { id: /(SecretsManagerRotationEnabled|AwsSolutions-SMG4)$/, resource: /-val-data\/(Main|Test)Clone\/ScrubStagingSecret\/Resource$/ },
   // RO_USER's password (read replica) rotates by re-issue: a new credentials.issueDate generates it and
   // opens a new collection window; a scheduled rotation would change the customer's password with no
   // window in which the recipient could collect it (docs/read-replica.md).
@@ -164,8 +172,9 @@ describe('compliance gate on the example fleet', () => {
     (_, env, layer) => {
       const name = layer === 'replica' ? env.replica?.stackName : env.spec.stackNames[layer];
       const stack = report.stacks.find((s) => s.stack === name);
-      const ids = [...new Set(stack?.acknowledgements.map((a) => a.id.replace(/<[A-Za-z0-9]+\.Arn>/, '<*.Arn>')))].sort();
-      expect(ids).toEqual(expectedAcknowledgements(env.spec.kind, layer, Boolean(env.spec.ingressCidrs?.length), Boolean(env.spec.val)));
+      const ids = [...new Set(stack?.acknowledgements.map((a) => a.id.replace(/<[A-Za-z0-9]+\.(Arn|Name)>/, '<*.$1>')))].sort();
+      const scrubOf = env.spec.val ? { account: env.spec.account, region: env.spec.region, prefix: `clinspark-${env.spec.owner}-${env.spec.name}` } : undefined;
+      expect(ids).toEqual(expectedAcknowledgements(env.spec.kind, layer, Boolean(env.spec.ingressCidrs?.length), scrubOf).sort());
     },
   );
 });
