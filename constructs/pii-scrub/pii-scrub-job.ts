@@ -18,6 +18,7 @@ import { ClinSparkPropsError } from '../core/errors';
 import { ClinSparkRole } from '../core/clinspark-role';
 import { grantSecretRead } from '../core/grants';
 import { PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
+import { clusterParameters } from '../database/parameters';
 import type { StagingCapacity, StagingCopy, StagingRun } from '../val-clone/handler/staging';
 
 export interface PiiScrubJobProps {
@@ -235,11 +236,12 @@ export class PiiScrubJob extends Construct {
       dbSubnetGroupDescription: `ClinSpark ${props.description}: isolated subnets of the staging copies`,
       subnetIds: props.vpc.selectSubnets(props.databaseSubnets).subnetIds,
     });
-    // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Security.html#AuroraMySQL.Security.SSL
+    // The project's cluster parameters (TLS required, auditing; constructs/database/parameters.ts):
+    // the audit log stays inside the staging cluster (no log export) and is deleted with it.
     this.stagingParameters = new rds.CfnDBClusterParameterGroup(this, 'StagingParameters', {
-      description: `ClinSpark ${props.description}: staging copies, TLS required`,
+      description: `ClinSpark ${props.description}: staging copies, TLS required, audit logging`,
       family: 'aurora-mysql8.0',
-      parameters: { require_secure_transport: 'ON' },
+      parameters: clusterParameters({ replicationSource: false }),
     });
 
     this.stateMachine = this.createWorkflow();

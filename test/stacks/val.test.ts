@@ -136,7 +136,7 @@ describe('VAL cloned from PROD (example fleet)', () => {
     const [, valSubnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'MainCloneDatabaseClusterSubnets');
     expect(subnets.Properties.SubnetIds).toEqual(valSubnets.Properties.SubnetIds);
     const [, parameters] = one(data, 'AWS::RDS::DBClusterParameterGroup', 'PiiScrubStagingParameters');
-    expect(parameters.Properties.Parameters).toEqual({ require_secure_transport: 'ON' });
+    expect(parameters.Properties.Parameters).toMatchObject({ require_secure_transport: 'ON', tls_version: 'TLSv1.2' });
   });
 
   test('no backup selection, final snapshot or automated-backup window can hold unscrubbed data', () => {
