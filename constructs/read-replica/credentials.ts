@@ -20,6 +20,17 @@ export function collectionWindow(issueDate: string, days: number): { opensAt: st
   return { opensAt: iso(opens), closesAt: iso(closes) };
 }
 
+/**
+ * The day the read-only account's password expires: the issue date plus `validityDays`
+ * (`YYYY-MM-DD`, UTC). The handler gives the account `PASSWORD EXPIRE INTERVAL N DAY` with N
+ * counted from when it set the password, so that it expires at 00:00 UTC of this day or within
+ * the day before (MySQL counts whole days from the password change).
+ */
+export function passwordExpiry(issueDate: string, validityDays: number): string {
+  const { closesAt } = collectionWindow(issueDate, validityDays);
+  return closesAt.slice(0, 10);
+}
+
 /** Name of the secret holding the read-only account, by default. */
 export function defaultReadOnlySecretName(clusterIdentifier: string, username = DEFAULT_READ_ONLY_USERNAME): string {
   return `${clusterIdentifier}/${username}`;

@@ -13,13 +13,16 @@ import { ClinSparkProvider } from '../core/clinspark-provider';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
 import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
-import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName } from './credentials';
+import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName, passwordExpiry } from './credentials';
 
 /** What the replica needs of its source: PROD Main's ClinSparkDatabase satisfies it. */
 export interface ReplicaSourceDatabase extends ec2.IConnectable {
   /** The source cluster (its writer endpoint is what the replica replicates from). */
   readonly cluster: rds.IDatabaseCluster;
-  /** Master secret of the source: the replication function creates the replication user with it. */
+  /**
+   * Master secret of the source: only the replication custom-resource function reads it (Create,
+   * Update and Delete of the replication user); the rotation function never does.
+   */
   readonly masterSecret: secretsmanager.ISecret;
   /** Key of the source's master secret. */
   readonly key: kms.IKey;
@@ -27,7 +30,11 @@ export interface ReplicaSourceDatabase extends ec2.IConnectable {
 
 /** Delivery of the read-only account's password to one named person. */
 export interface ReadReplicaCredentialDelivery {
-  /** ARN of the IAM user or role of the person who collects the password (must exist at deploy time). */
+  /**
+   * ARN of the IAM **user** of the person who collects the password, in the replica's own account
+   * (must exist at deploy time). Not a role: every session of a role matches the policies, so a
+   * role names no one person.
+   */
   readonly recipientArn: string;
   /** Day of issue, `YYYY-MM-DD` (UTC). A new date re-issues (rotates) the password. */
   readonly issueDate: string;
@@ -36,6 +43,20 @@ export interface ReadReplicaCredentialDelivery {
    * @default 14
    */
   readonly collectionDays?: number;
+  /**
+   * Days the password is valid, counted from the issue date at 00:00 UTC: the account gets
+   * `PASSWORD EXPIRE INTERVAL N DAY` so that it expires then; re-issue before (new issueDate).
+   * @default 90
+   */
+  readonly passwordValidityDays?: number;
+}
+
+/** What the read-only account must not see, although its schemas are granted. */
+export interface ReadReplicaReadOnlyExclusions {
+  /** Tables (or views) never readable, `schema.table`. */
+  readonly excludeTables?: readonly string[];
+  /** Columns never readable, `schema.table.column` (the table's other columns stay readable). */
+  readonly excludeColumns?: readonly string[];
 }
 
 /**
@@ -80,6 +101,14 @@ export interface ReadReplicaProps
    */
   readonly schemas?: readonly string[];
   /**
+   * Tables and columns the read-only account may not read. A schema with an exclusion is granted
+   * table by table (and column by column where columns are excluded) instead of schema-wide:
+   * tables created later in it are readable only after the grants are re-run (the next deploy
+   * with a new releaseVersion, see docs/read-replica.md).
+   * @default - none
+   */
+  readonly readOnly?: ReadReplicaReadOnlyExclusions;
+  /**
    * The release of the source (e.g. `2025.4.0-b2231`). A new value re-runs the read-only
    * account's grants, so schemas added by an upgrade become readable.
    */
@@ -117,6 +146,7 @@ export interface ReadReplicaProps
 export const DEFAULT_REPLICA_INSTANCE_CLASS = 'db.r7g.large';
 export const DEFAULT_REPLICATION_USERNAME = 'clinspark_repl';
 export const DEFAULT_BINLOG_RETENTION_HOURS = 72;
+export const DEFAULT_PASSWORD_VALIDITY_DAYS = 90;
 
 /**
  * Cluster parameters of the replica on top of ClinSparkDatabase's (TLS required, audit log with
@@ -127,11 +157,20 @@ export const DEFAULT_BINLOG_RETENTION_HOURS = 72;
 export const REPLICA_PARAMETERS: Readonly<Record<string, string>> = {
   read_only: '1',
   'replicate-wild-ignore-table': 'mysql.%',
+  // Pinned at its default, so that it cannot be turned off by a parameter-group edit: the
+  // parameter table (constructs/database/aurora-mysql-parameters.json, from the Aurora user
+  // guide's "Aurora MySQL configuration parameters") says "Use this setting to mask Aurora MySQL
+  // password hashes in the slow query and audit logs ... When set to 1, passwords are logged as
+  // <secret>". See docs/read-replica-handlers.md, "Passwords in audited statements".
+  aurora_mask_password_hashes_type: '1',
 };
 
-const ROLE_OR_USER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[A-Za-z0-9+=,.@_/-]+$/;
+const ROLE_OR_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)\/[A-Za-z0-9+=,.@_/-]+$/;
 const USER_NAME = /^[A-Za-z0-9_]{1,32}$/;
 const SCHEMA_NAME = /^[A-Za-z0-9_$]{1,64}$/;
+/** `schema.table` and `schema.table.column` of the exclusions (the same alphabet as schema names). */
+const QUALIFIED_TABLE = /^([A-Za-z0-9_$]{1,64})\.([A-Za-z0-9_$]{1,64})$/;
+const QUALIFIED_COLUMN = /^([A-Za-z0-9_$]{1,64})\.([A-Za-z0-9_$]{1,64})\.([A-Za-z0-9_$]{1,64})$/;
 const SYSTEM_SCHEMAS = ['mysql', 'sys', 'information_schema', 'performance_schema'];
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
 const CLUSTER_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
@@ -170,6 +209,8 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
   readonly collectionOpensAt: string;
   /** End of the collection window (exclusive), ISO 8601 UTC: the recipient can no longer read the secret. */
   readonly collectionClosesAt: string;
+  /** Day (UTC, `YYYY-MM-DD`) the read-only account's password expires: issue date + passwordValidityDays. */
+  readonly passwordExpiresOn: string;
   readonly replicationFunction: ClinSparkFunction;
   readonly rotationFunction: ClinSparkFunction;
   readonly readOnlyAccountFunction: ClinSparkFunction;
@@ -186,6 +227,7 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     const { opensAt, closesAt } = collectionWindow(props.credentials.issueDate, settings.collectionDays);
     this.collectionOpensAt = opensAt;
     this.collectionClosesAt = closesAt;
+    this.passwordExpiresOn = passwordExpiry(props.credentials.issueDate, settings.passwordValidityDays);
     const rotationPeriod = props.rotationPeriod ?? Duration.days(30);
     const functionDefaults = {
       vpc: props.vpc,
@@ -250,6 +292,17 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       SourcePort: String(DATABASE_PORT),
       BinlogRetentionHours: String(settings.binlogRetentionHours),
       ReplicaClusterIdentifier: props.clusterIdentifier,
+      // Never locked by the inherited-account lock (it is created later, by the read-only account resource).
+      ReadOnlyUser: settings.readOnlyUsername,
+    };
+    // The rotation's own contract: no source master secret, no cluster identifier (it never
+    // resets a master password), nothing of the binlog retention (set once by the custom resource).
+    const rotationProperties: Record<string, string> = {
+      ReplicaSecretArn: this.database.masterSecret.secretArn,
+      ReplicationUser: settings.replicationUsername,
+      ReplicationSecretArn: this.replicationSecret.secretArn,
+      SourceHost: props.source.cluster.clusterEndpoint.hostname,
+      SourcePort: String(DATABASE_PORT),
     };
     const replicaClusterArn = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: props.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 
@@ -267,18 +320,22 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       handler: 'onRotate',
       description: `ClinSpark ${props.description}: rotation of the replication password`,
       timeout: Duration.minutes(5),
-      environment: { REPLICATION_PROPERTIES: stack.toJsonString(replicationProperties) },
+      environment: { REPLICATION_PROPERTIES: stack.toJsonString(rotationProperties) },
     });
+    // Explicit grants: they only add to the function's own policy (no key policy changes, no
+    // reference from PROD's data stack back to this stack). PROD Main's master secret (and its
+    // key) is granted to the replication custom-resource function only: it creates, repairs and
+    // drops the replication user (Create/Update/Delete). The rotation changes the replication
+    // user's password in that user's own session and reconfigures the replica with the replica's
+    // own master secret, so PROD's master credentials are not used every rotationPeriod.
+    grantSecretRead(props.source.masterSecret, props.source.key, this.replicationFunction);
+    this.replicationFunction.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ResetReplicaMasterPassword',
+      actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
+      resources: [replicaClusterArn],
+    }));
     for (const fn of [this.replicationFunction, this.rotationFunction]) {
-      // Explicit grants: they only add to the function's own policy (no key policy changes, no
-      // reference from PROD's data stack back to this stack).
-      grantSecretRead(props.source.masterSecret, props.source.key, fn);
       grantSecretRead(this.database.masterSecret, this.database.key, fn);
-      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'ResetReplicaMasterPassword',
-        actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
-        resources: [replicaClusterArn],
-      }));
       // MySQL to the source (replication user) and to the replica (replication procedures).
       fn.connections.allowTo(props.source, ec2.Port.tcp(DATABASE_PORT), `${fn.node.id}: replication user on PROD Main`);
       this.database.allowMySqlFrom(fn, `${fn.node.id}: replication set-up`);
@@ -372,7 +429,10 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
         IssueDate: props.credentials.issueDate,
         PasswordLength: String(settings.passwordLength),
         ReleaseVersion: props.releaseVersion,
+        PasswordExpiresOn: this.passwordExpiresOn,
         ...(props.schemas ? { Schemas: [...props.schemas].sort().join(',') } : {}),
+        ...(settings.excludeTables.length > 0 ? { ExcludeTables: settings.excludeTables.join(',') } : {}),
+        ...(settings.excludeColumns.length > 0 ? { ExcludeColumns: settings.excludeColumns.join(',') } : {}),
       },
     });
     // After replication: the master password works and the application schemas exist.
@@ -484,15 +544,26 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
 
   private validate(props: ReadReplicaProps): {
     instanceClass: string; collectionDays: number; readOnlyUsername: string; replicationUsername: string; passwordLength: number;
-    binlogRetentionHours: number; secretName: string;
+    binlogRetentionHours: number; secretName: string; passwordValidityDays: number; excludeTables: string[]; excludeColumns: string[];
   } {
     const literal = (name: string, value: string) => {
       if (Token.isUnresolved(value)) throw new ClinSparkPropsError(this, `'${name}' is a token; give a literal value (it decides policies and names at synth time)`);
     };
     const { credentials } = props;
     literal('credentials.recipientArn', credentials.recipientArn);
-    if (!ROLE_OR_USER_ARN.test(credentials.recipientArn)) {
-      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is "${credentials.recipientArn}"; give the ARN of the IAM user or role of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`);
+    const recipient = ROLE_OR_USER_ARN.exec(credentials.recipientArn);
+    if (!recipient) {
+      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is "${credentials.recipientArn}"; give the ARN of the IAM user of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`);
+    }
+    if (recipient[2] === 'role') {
+      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is the role "${credentials.recipientArn}"; give the IAM user of the named person: every session of a role matches the secret's and the key's policies, so a role names no one person`);
+    }
+    const account = Stack.of(this).account;
+    if (Token.isUnresolved(account)) {
+      throw new ClinSparkPropsError(this, `the stack has no literal account; the read-only account's recipient must be checked against it (give the stack an env with an account)`);
+    }
+    if (recipient[1] !== account) {
+      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is in account ${recipient[1]}, not in the replica's account ${account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`);
     }
     literal('credentials.issueDate', credentials.issueDate);
     const issued = /^\d{4}-\d{2}-\d{2}$/.test(credentials.issueDate) ? new Date(`${credentials.issueDate}T00:00:00Z`) : undefined;
@@ -502,6 +573,10 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     const collectionDays = credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
     if (!Number.isInteger(collectionDays) || collectionDays < 1 || collectionDays > 30) {
       throw new ClinSparkPropsError(this, `'credentials.collectionDays' is ${collectionDays}; give 1 to 30 days (re-issue with a new issueDate rather than a long window)`);
+    }
+    const passwordValidityDays = credentials.passwordValidityDays ?? DEFAULT_PASSWORD_VALIDITY_DAYS;
+    if (!Number.isInteger(passwordValidityDays) || passwordValidityDays <= collectionDays || passwordValidityDays > 365) {
+      throw new ClinSparkPropsError(this, `'credentials.passwordValidityDays' is ${passwordValidityDays}; give whole days, more than collectionDays (${collectionDays}) and at most 365 (re-issue with a new issueDate before it expires)`);
     }
     const instanceClass = props.instanceClass ?? DEFAULT_REPLICA_INSTANCE_CLASS;
     if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(instanceClass)) {
@@ -535,6 +610,31 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       }
     }
     if (props.schemas && props.schemas.length === 0) throw new ClinSparkPropsError(this, `'schemas' is empty; omit it to grant every application schema`);
+    const excludeTables = [...(props.readOnly?.excludeTables ?? [])];
+    const excludeColumns = [...(props.readOnly?.excludeColumns ?? [])];
+    const excludableSchema = (name: string, schema: string, what: string) => {
+      if (SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark')) {
+        throw new ClinSparkPropsError(this, `'${name}' is "${what}", in a system or internal schema, which the read-only account never sees anyway; remove it`);
+      }
+      if (props.schemas && !props.schemas.includes(schema)) {
+        throw new ClinSparkPropsError(this, `'${name}' is "${what}", but schema '${schema}' is not in 'schemas' (${props.schemas.join(', ')}); exclude only from granted schemas`);
+      }
+    };
+    for (const [index, table] of excludeTables.entries()) {
+      literal(`readOnly.excludeTables[${index}]`, table);
+      const m = QUALIFIED_TABLE.exec(table);
+      if (!m) throw new ClinSparkPropsError(this, `'readOnly.excludeTables[${index}]' is "${table}"; give schema.table, e.g. "clinspark.user_credentials"`);
+      excludableSchema(`readOnly.excludeTables[${index}]`, m[1], table);
+      if (excludeTables.indexOf(table) !== index) throw new ClinSparkPropsError(this, `'readOnly.excludeTables[${index}]' repeats "${table}"; list each table once`);
+    }
+    for (const [index, column] of excludeColumns.entries()) {
+      literal(`readOnly.excludeColumns[${index}]`, column);
+      const m = QUALIFIED_COLUMN.exec(column);
+      if (!m) throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' is "${column}"; give schema.table.column, e.g. "clinspark.users.password_hash"`);
+      excludableSchema(`readOnly.excludeColumns[${index}]`, m[1], column);
+      if (excludeTables.includes(`${m[1]}.${m[2]}`)) throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' is "${column}", but its table ${m[1]}.${m[2]} is excluded whole; remove one of the two`);
+      if (excludeColumns.indexOf(column) !== index) throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' repeats "${column}"; list each column once`);
+    }
     const secretName = props.readOnlySecretName ?? defaultReadOnlySecretName(props.clusterIdentifier, readOnlyUsername);
     if (!SECRET_NAME.test(secretName) || /-[A-Za-z0-9]{6}$/.test(secretName)) {
       throw new ClinSparkPropsError(this, `'readOnlySecretName' is "${secretName}"; use letters, digits and /_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN suffix)`);
@@ -546,7 +646,10 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     if (Token.isUnresolved(props.releaseVersion) || props.releaseVersion.trim() === '') {
       throw new ClinSparkPropsError(this, `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. "2025.4.0-b2231") so that an upgrade re-runs the grants`);
     }
-    return { instanceClass, collectionDays, readOnlyUsername, replicationUsername, passwordLength, binlogRetentionHours, secretName };
+    return {
+      instanceClass, collectionDays, readOnlyUsername, replicationUsername, passwordLength, binlogRetentionHours, secretName, passwordValidityDays,
+      excludeTables: excludeTables.sort(), excludeColumns: excludeColumns.sort(),
+    };
   }
 
   private acknowledgeFindings(): void {

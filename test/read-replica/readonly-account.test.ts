@@ -137,7 +137,7 @@ describe('read-only account RO_USER', () => {
     expect(out.Data).toEqual({ Username: user, Schemas: [appA, appB].sort().join(',') });
     expect(out.PhysicalResourceId).toBe(`${user}@${testServer().host}:${testServer().port}`);
     const account = stored();
-    expect(account).toEqual({ username: user, password: expect.any(String), host: testServer().host, port: testServer().port, issueDate: '2025-03-01' });
+    expect(account).toEqual({ username: user, password: expect.any(String), host: testServer().host, port: testServer().port, issueDate: '2025-03-01', passwordSetAt: expect.any(String) });
 
     const ro = await connectAs(user, account.password);
     try {
@@ -428,5 +428,150 @@ describe('read-only account RO_USER', () => {
     expect(await globalPrivileges(user)).toEqual([]);
     expect(consoleCapture.text).toMatch(/create failed; dropping/);
     expectNoSecretIn({ 'the handler log': consoleCapture.text, 'a thrown error': errorsSeen.join('\n') }, [limitedPassword]);
+  });
+});
+
+describe('read-only account: excluded tables and columns, password expiry, no clear password in statements', () => {
+  let appX: string;
+  const dayMs = 86_400_000;
+  const inDays = (n: number) => new Date(Date.now() + n * dayMs).toISOString().slice(0, 10);
+  const exclusions = () => ({ Schemas: appX, ExcludeTables: `${appX}.api_tokens`, ExcludeColumns: `${appX}.app_users.password_hash` });
+
+  beforeAll(async () => {
+    appX = await scratchDatabase('ro_app_x');
+    await admin.query(`CREATE TABLE \`${appX}\`.app_users (id INT PRIMARY KEY, login VARCHAR(32), password_hash VARCHAR(64))`);
+    await admin.query(`INSERT INTO \`${appX}\`.app_users VALUES (1, 'jdoe', '$2a$10$hash')`);
+    await admin.query(`CREATE TABLE \`${appX}\`.api_tokens (id INT PRIMARY KEY, token VARCHAR(64))`);
+    await admin.query(`INSERT INTO \`${appX}\`.api_tokens VALUES (1, 'tok-secret')`);
+    await admin.query(`CREATE TABLE \`${appX}\`.study (id INT PRIMARY KEY, name VARCHAR(32))`);
+    await admin.query(`INSERT INTO \`${appX}\`.study VALUES (1, 'CS-001')`);
+    await admin.query(`CREATE VIEW \`${appX}\`.study_names AS SELECT name FROM \`${appX}\`.study`);
+  });
+
+  afterAll(async () => {
+    if (appX) await dropDatabase(appX);
+  });
+
+  async function readAs(user: string, sql: string): Promise<number> {
+    const ro = await connectAs(user, stored().password);
+    try {
+      return await errnoOf(ro.query(sql));
+    } finally {
+      await ro.end();
+    }
+  }
+
+  test('GIVEN ExcludeTables and ExcludeColumns WHEN created THEN RO_USER reads every other table and view, the allowed columns only, and neither the excluded table nor the excluded column; no schema-wide grant', async () => {
+    const user = newUser();
+    await run(event('Create', props(user, exclusions())));
+
+    expect(await schemaPrivileges(user)).toEqual({});
+    expect(await readAs(user, `SELECT * FROM \`${appX}\`.study`)).toBe(0);
+    expect(await readAs(user, `SELECT * FROM \`${appX}\`.study_names`)).toBe(0);
+    expect(await readAs(user, `SELECT id, login FROM \`${appX}\`.app_users`)).toBe(0);
+    // 1142 ER_TABLEACCESS_DENIED_ERROR, 1143 ER_COLUMNACCESS_DENIED_ERROR.
+    expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(1142);
+    expect(await readAs(user, `SELECT password_hash FROM \`${appX}\`.app_users`)).toBe(1143);
+    expect([1142, 1143]).toContain(await readAs(user, `SELECT * FROM \`${appX}\`.app_users`));
+    expect(await readAs(user, `SELECT * FROM \`${appB}\`.volunteer`)).toBe(1142);
+  });
+
+  test('GIVEN exclusions WHEN the handler runs again THEN it writes nothing; a table created later is readable only after the grants are re-run (new ReleaseVersion)', async () => {
+    const user = newUser();
+    await run(event('Create', props(user, exclusions())));
+    sqlCapture.start();
+    await run(event('Update', props(user, exclusions()), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
+    sqlCapture.stop();
+    expect(sqlCapture.writes()).toEqual([]);
+
+    await admin.query(`CREATE TABLE \`${appX}\`.added_by_upgrade (id INT PRIMARY KEY)`);
+    try {
+      expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(1142);
+      await run(event('Update', props(user, { ...exclusions(), ReleaseVersion: '24.2.0' }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
+      expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(0);
+      expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(1142);
+    } finally {
+      await admin.query(`DROP TABLE \`${appX}\`.added_by_upgrade`);
+    }
+  });
+
+  test('GIVEN the exclusions are removed WHEN updated THEN the schema is granted schema-wide again and no table or column grant is left', async () => {
+    const user = newUser();
+    await run(event('Create', props(user, exclusions())));
+    await run(event('Update', props(user, { Schemas: appX }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
+
+    expect(await schemaPrivileges(user)).toEqual({ [appX]: ['SELECT', 'SHOW VIEW'] });
+    const [tables] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [`'${user}'@'%'`]);
+    const [columns] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [`'${user}'@'%'`]);
+    expect([(tables as Array<{ n: number }>)[0].n, (columns as Array<{ n: number }>)[0].n]).toEqual([0, 0]);
+    expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(0);
+  });
+
+  test.each([
+    ['a table that does not exist', { ExcludeTables: 'TABLE.api_tokenz' }, /ExcludeTables: '.*\.api_tokenz' does not exist on the replica/],
+    ['a column that does not exist', { ExcludeColumns: 'TABLE.app_users.passwd' }, /ExcludeColumns: '.*\.app_users\.passwd' does not exist on the replica/],
+    ['a schema that is not granted', { ExcludeTables: 'OTHER.volunteer' }, /an exclusion names schema '.*', which the read-only account is not granted/],
+  ])('GIVEN an exclusion naming %s THEN the handler refuses and creates no account', async (_what, overrides, message) => {
+    const user = newUser();
+    const resolved = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, v.replace('TABLE', appX).replace('OTHER', appB)]));
+    await expect(run(event('Create', props(user, { Schemas: appX, ...resolved })))).rejects.toThrow(message);
+    expect(await globalPrivileges(user)).toEqual([]);
+    const [rows] = await admin.query('SELECT 1 FROM mysql.user WHERE User = ?', [user]);
+    expect(rows).toEqual([]);
+  });
+
+  test('GIVEN PasswordExpiresOn WHEN created THEN the password expires that day (PASSWORD EXPIRE INTERVAL N DAY from now) and the secret tells the recipient when', async () => {
+    const user = newUser();
+    const expiresOn = inDays(40);
+    await run(event('Create', props(user, { PasswordExpiresOn: expiresOn })));
+
+    const [rows] = await admin.query('SHOW CREATE USER ?@\'%\'', [user]);
+    const text = String(Object.values((rows as Array<Record<string, string>>)[0])[0]);
+    expect(text).toMatch(/PASSWORD EXPIRE INTERVAL (40|41) DAY/);
+    expect(stored()).toEqual(expect.objectContaining({ expiresOn, passwordSetAt: expect.any(String) }));
+    // A re-run keeps the clock: nothing is written.
+    sqlCapture.start();
+    await run(event('Update', props(user, { PasswordExpiresOn: expiresOn }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }) }));
+    sqlCapture.stop();
+    expect(sqlCapture.writes()).toEqual([]);
+    // A later expiry day (longer validity) moves the interval, keeping the password.
+    const password = stored().password;
+    await run(event('Update', props(user, { PasswordExpiresOn: inDays(70) }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }) }));
+    const [after] = await admin.query('SHOW CREATE USER ?@\'%\'', [user]);
+    expect(String(Object.values((after as Array<Record<string, string>>)[0])[0])).toMatch(/PASSWORD EXPIRE INTERVAL (70|71) DAY/);
+    expect(stored().password).toBe(password);
+  });
+
+  test('GIVEN the password has expired THEN the server refuses the account\'s queries until a re-issue', async () => {
+    const user = newUser();
+    await run(event('Create', props(user, { PasswordExpiresOn: inDays(20) })));
+    // What the server does once the interval has run out (simulated: the clock cannot be moved).
+    await admin.query('ALTER USER ?@\'%\' PASSWORD EXPIRE', [user]);
+    // MariaDB lets the client in to change the password only (1820 ER_MUST_CHANGE_PASSWORD);
+    // Aurora MySQL 3 (disconnect_on_expired_password ON) refuses the login (1862).
+    expect(await readAs(user, `SELECT * FROM \`${appA}\`.volunteer`)).toBe(1820);
+    await run(event('Update', props(user, { IssueDate: '2025-03-09', PasswordExpiresOn: inDays(30) }), { PhysicalResourceId: 'x', OldResourceProperties: props(user) }));
+    expect(await readAs(user, `SELECT * FROM \`${appA}\`.volunteer`)).toBe(0);
+  });
+
+  test('GIVEN PasswordExpiresOn already passed WHEN a new password would be issued THEN the handler refuses (it would be expired at once)', async () => {
+    const user = newUser();
+    await expect(run(event('Create', props(user, { PasswordExpiresOn: '2025-03-05' })))).rejects.toThrow(/PasswordExpiresOn 2025-03-05 has passed: .*re-issue with a new IssueDate/);
+  });
+
+  test('no statement carries the clear password: CREATE/ALTER USER send its mysql_native_password hash (the audit log records account statements)', async () => {
+    const user = newUser();
+    sqlCapture.start();
+    await run(event('Create', props(user)));
+    await run(event('Update', props(user, { IssueDate: '2025-03-02' }), { PhysicalResourceId: 'x', OldResourceProperties: props(user) }));
+    sqlCapture.stop();
+    const passwords = secrets.generated;
+    expect(passwords).toHaveLength(2);
+    const carrying = sqlCapture.statements.filter((s) => passwords.some((p) => s.sql.includes(p) || JSON.stringify(s.values ?? null).includes(p)));
+    expect(carrying).toEqual([]);
+    expect(sqlCapture.writes().filter((w) => /IDENTIFIED/.test(w))).toEqual([
+      'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',
+      'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',
+    ]);
   });
 });

@@ -7,10 +7,16 @@
  *             Username and IssueDate; otherwise (first issue, or a new IssueDate = re-issue) a new
  *             one comes from Secrets Manager GetRandomPassword and is stored with PutSecretValue
  *             before the database is changed.
- *   account:  'Username'@'%' with REQUIRE SSL; CREATE USER when missing, ALTER USER on re-issue,
- *             and ALTER USER (repair) when the stored password no longer logs in.
- *   grants:   exactly SELECT, SHOW VIEW on each application schema; anything else (other
- *             schemas, other privileges, global/table/column privileges, GRANT OPTION) is revoked.
+ *   account:  'Username'@'%' with REQUIRE SSL and PASSWORD EXPIRE INTERVAL N DAY (expiring on
+ *             PasswordExpiresOn); CREATE USER when missing, ALTER USER on re-issue, and ALTER USER
+ *             (repair) when the stored password no longer logs in. The password is sent as its
+ *             mysql_native_password hash (IDENTIFIED WITH mysql_native_password AS '<hash>'), never
+ *             in clear: see nativePasswordHash in common.ts.
+ *   grants:   exactly SELECT, SHOW VIEW on each application schema; in a schema with
+ *             ExcludeTables/ExcludeColumns, instead SELECT, SHOW VIEW on each table but the
+ *             excluded ones and SELECT (columns) on the allowed columns of a table with excluded
+ *             columns. Anything else (other schemas, tables, columns or privileges, global
+ *             privileges, GRANT OPTION) is revoked.
  *   check:    logs in as the account over TLS with the stored password.
  *   Re-running with the same properties issues no write statement and keeps the password.
  * Delete
@@ -28,7 +34,7 @@ import * as mysql from 'mysql2/promise';
 import { quoteIdentifier } from '../../core/runtime/database';
 import {
   ACCOUNT_HOST, canLogin, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
-  generatePassword, granteeString, HandlerError, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
+  generatePassword, granteeString, HandlerError, hashOf, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
   requiredString, userNameProperty, wrapError,
 } from './common';
 
@@ -72,14 +78,66 @@ export interface ReadOnlyAccountProperties {
   readonly schemas?: string[];
   readonly passwordLength: number;
   readonly releaseVersion?: string;
+  /** `YYYY-MM-DD` (UTC): the password expires at 00:00 UTC of this day. undefined = never (PASSWORD EXPIRE NEVER). */
+  readonly passwordExpiresOn?: string;
+  /** `schema.table`, sorted. */
+  readonly excludeTables: string[];
+  /** `schema.table.column`, sorted. */
+  readonly excludeColumns: string[];
+}
+
+const NAME = '[A-Za-z0-9_$]{1,64}';
+const QUALIFIED_TABLE = new RegExp(`^(${NAME})\\.(${NAME})$`);
+const QUALIFIED_COLUMN = new RegExp(`^(${NAME})\\.(${NAME})\\.(${NAME})$`);
+
+function listProperty(props: Readonly<Record<string, unknown>>, name: string, pattern: RegExp, example: string): string[] {
+  const raw = optionalString(props, name);
+  if (raw === undefined) return [];
+  const items = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
+  for (const item of items) {
+    const m = pattern.exec(item);
+    if (!m) throw new HandlerError(`property '${name}': ${JSON.stringify(item)} is not ${example}`);
+    if (!isApplicationSchema(m[1])) throw new HandlerError(`property '${name}': '${item}' is in a system or internal schema, which is never granted anyway; remove it`);
+  }
+  return items;
+}
+
+function dateProperty(props: Readonly<Record<string, unknown>>, name: string, required: boolean): string | undefined {
+  const value = required ? requiredString(props, name) : optionalString(props, name);
+  if (value === undefined) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  const asDate = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
+  if (!m || !asDate || asDate.toISOString().slice(0, 10) !== value) {
+    throw new HandlerError(`property '${name}' must be a date written YYYY-MM-DD (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * N of `PASSWORD EXPIRE INTERVAL N DAY` for a password set at `setAt` that must expire on
+ * `expiresOn` (00:00 UTC): whole days, rounded up (MySQL counts days from the password change:
+ * "PASSWORD EXPIRE INTERVAL N DAY", MySQL 8.0 Reference Manual, "Password Management",
+ * password-management.html#password-expiration; Aurora MySQL 3 supports the clause: "Password
+ * policies and password validation in Aurora MySQL", AuroraMySQL.PasswordPolicies.html).
+ * Less than 1 means the day has passed.
+ */
+export function expireIntervalDays(expiresOn: string, setAt: Date): number {
+  return Math.ceil((Date.parse(`${expiresOn}T00:00:00Z`) - setAt.getTime()) / DAY_MS);
 }
 
 export function parseReadOnlyAccountProperties(props: Readonly<Record<string, unknown>>): ReadOnlyAccountProperties {
-  const issueDate = requiredString(props, 'IssueDate');
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(issueDate);
-  const asDate = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
-  if (!m || !asDate || asDate.toISOString().slice(0, 10) !== issueDate) {
-    throw new HandlerError(`property 'IssueDate' must be a date written YYYY-MM-DD (got ${JSON.stringify(issueDate)})`);
+  const issueDate = dateProperty(props, 'IssueDate', true) as string;
+  const passwordExpiresOn = dateProperty(props, 'PasswordExpiresOn', false);
+  if (passwordExpiresOn !== undefined && passwordExpiresOn <= issueDate) {
+    throw new HandlerError(`property 'PasswordExpiresOn' (${passwordExpiresOn}) must be after 'IssueDate' (${issueDate})`);
+  }
+  const excludeTables = listProperty(props, 'ExcludeTables', QUALIFIED_TABLE, 'schema.table');
+  const excludeColumns = listProperty(props, 'ExcludeColumns', QUALIFIED_COLUMN, 'schema.table.column');
+  for (const column of excludeColumns) {
+    const table = column.split('.').slice(0, 2).join('.');
+    if (excludeTables.includes(table)) throw new HandlerError(`property 'ExcludeColumns': '${column}' is in ${table}, which ExcludeTables excludes whole; remove one of the two`);
   }
   const schemasRaw = optionalString(props, 'Schemas');
   let schemas: string[] | undefined;
@@ -101,6 +159,9 @@ export function parseReadOnlyAccountProperties(props: Readonly<Record<string, un
     schemas,
     passwordLength: integerProperty(props, 'PasswordLength', MIN_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH),
     releaseVersion: optionalString(props, 'ReleaseVersion'),
+    passwordExpiresOn,
+    excludeTables,
+    excludeColumns,
   };
 }
 
@@ -128,6 +189,20 @@ interface StoredAccount {
   readonly host: string;
   readonly port: number;
   readonly issueDate: string;
+  /** When the handler last set the password on the account (ISO 8601): the expiry interval counts from it. */
+  readonly passwordSetAt?: string;
+  /** `YYYY-MM-DD`: the password expires at 00:00 UTC of this day (for the recipient to read). */
+  readonly expiresOn?: string;
+}
+
+/** What the account is granted: schema-wide, table by table, or column by column. */
+interface DesiredGrants {
+  /** Schemas granted schema-wide (no exclusion in them). */
+  readonly schemas: string[];
+  /** `schema.table` -> [schema, table]: SELECT, SHOW VIEW on the table. */
+  readonly tables: Map<string, [string, string]>;
+  /** `schema.table` -> the readable columns (SELECT (columns)). */
+  readonly columns: Map<string, { schema: string; table: string; columns: string[] }>;
 }
 
 /** Escapes the GRANT wildcards `_` and `%` so that `app_db`.* never matches `appXdb`. */
@@ -146,7 +221,11 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       const parsed = JSON.parse(raw) as Partial<StoredAccount>;
       if (typeof parsed.password === 'string') redactor.add(parsed.password);
       if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string' || typeof parsed.issueDate !== 'string') return undefined;
-      return { username: parsed.username, password: parsed.password, host: String(parsed.host ?? ''), port: Number(parsed.port ?? 0), issueDate: parsed.issueDate };
+      return {
+        username: parsed.username, password: parsed.password, host: String(parsed.host ?? ''), port: Number(parsed.port ?? 0), issueDate: parsed.issueDate,
+        passwordSetAt: typeof parsed.passwordSetAt === 'string' && !Number.isNaN(Date.parse(parsed.passwordSetAt)) ? parsed.passwordSetAt : undefined,
+        expiresOn: typeof parsed.expiresOn === 'string' ? parsed.expiresOn : undefined,
+      };
     } catch {
       return undefined; // a placeholder value: treated as "no password issued yet"
     }
@@ -177,27 +256,79 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     return props.schemas;
   }
 
-  /** Makes the account's privileges exactly SELECT, SHOW VIEW on each schema. Returns what changed. */
-  async function reconcileGrants(conn: mysql.Connection, username: string, schemas: string[], redactor: Redactor): Promise<string[]> {
+  /**
+   * What the account gets: schema-wide grants where nothing is excluded; where a table or column
+   * is excluded, every other table of that schema by name (a schema-level grant cannot exclude
+   * anything, and MySQL has no partial revokes of schema grants without partial_revokes), so
+   * tables created later in that schema are not readable until the grants are re-run.
+   * Every excluded table and column must exist: a misspelt exclusion would leave the real one readable.
+   */
+  async function desiredGrants(conn: mysql.Connection, schemas: string[], props: ReadOnlyAccountProperties, redactor: Redactor): Promise<DesiredGrants> {
+    const restricted = new Set([...props.excludeTables, ...props.excludeColumns].map((x) => x.split('.')[0]));
+    for (const schema of restricted) {
+      if (!schemas.includes(schema)) {
+        throw new HandlerError(`an exclusion names schema '${schema}', which the read-only account is not granted (${schemas.join(', ') || 'none'}); remove the exclusion or grant the schema`);
+      }
+    }
+    const tables = new Map<string, [string, string]>();
+    const columns = new Map<string, { schema: string; table: string; columns: string[] }>();
+    const partial = new Map<string, string[]>();
+    for (const c of props.excludeColumns) {
+      const [schema, table, column] = c.split('.');
+      const key = `${schema}.${table}`;
+      partial.set(key, [...(partial.get(key) ?? []), column]);
+    }
+    for (const schema of [...restricted].sort()) {
+      const rows = await query(conn, `replica: list tables of ${schema}`, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [schema], redactor);
+      const names = rows.map((r) => String(r.t));
+      for (const excluded of props.excludeTables.filter((x) => x.startsWith(`${schema}.`))) {
+        if (!names.includes(excluded.slice(schema.length + 1))) throw new HandlerError(`ExcludeTables: '${excluded}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`);
+      }
+      for (const name of names) {
+        const key = `${schema}.${name}`;
+        if (props.excludeTables.includes(key)) continue;
+        const hidden = partial.get(key);
+        if (!hidden) {
+          tables.set(key, [schema, name]);
+          continue;
+        }
+        const cols = (await query(conn, `replica: list columns of ${key}`, 'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [schema, name], redactor)).map((r) => String(r.c));
+        for (const column of hidden) {
+          if (!cols.includes(column)) throw new HandlerError(`ExcludeColumns: '${key}.${column}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`);
+        }
+        const readable = cols.filter((c) => !hidden.includes(c));
+        if (readable.length > 0) columns.set(key, { schema, table: name, columns: readable });
+      }
+      for (const key of partial.keys()) {
+        if (key.startsWith(`${schema}.`) && !names.includes(key.slice(schema.length + 1))) throw new HandlerError(`ExcludeColumns: table '${key}' does not exist on the replica; fix the name`);
+      }
+    }
+    return { schemas: schemas.filter((s) => !restricted.has(s)), tables, columns };
+  }
+
+  /** Makes the account's privileges exactly the desired grants. Returns what changed. */
+  async function reconcileGrants(conn: mysql.Connection, username: string, desired: DesiredGrants, redactor: Redactor): Promise<string[]> {
     const grantee = granteeString(username);
+    const to = [username, ACCOUNT_HOST];
     const changes: string[] = [];
     const globalPrivs = await query(conn, 'replica: read global privileges', 'SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
-    const objectGrants = await query(conn, 'replica: read table/column privileges', [
-      'SELECT COUNT(*) AS n FROM (',
-      ' SELECT GRANTEE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?',
-      ' UNION ALL SELECT GRANTEE FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?) x',
-    ].join(''), [grantee, grantee], redactor);
     let schemaPrivs = await query(conn, 'replica: read schema privileges', 'SELECT TABLE_SCHEMA AS s, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
+    let tablePrivs = await query(conn, 'replica: read table privileges', 'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
+    const readColumns = () => query(conn, 'replica: read column privileges', 'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
+    let columnPrivs = await readColumns();
 
     const extraGlobal = globalPrivs.map((r) => String(r.p).toUpperCase()).filter((p) => p !== 'USAGE');
-    const grantable = [...globalPrivs, ...schemaPrivs].some((r) => String(r.g).toUpperCase() === 'YES');
-    if (extraGlobal.length > 0 || grantable || Number(objectGrants[0]?.n ?? 0) > 0) {
-      await query(conn, 'replica: REVOKE ALL', 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', [username, ACCOUNT_HOST], redactor);
-      changes.push(`revoked every privilege (found global: ${extraGlobal.join(', ') || 'none'}, grant option: ${grantable ? 'yes' : 'no'}, table/column grants: ${Number(objectGrants[0]?.n ?? 0)})`);
+    const grantable = [...globalPrivs, ...schemaPrivs, ...tablePrivs, ...columnPrivs].some((r) => String(r.g).toUpperCase() === 'YES');
+    if (extraGlobal.length > 0 || grantable) {
+      await query(conn, 'replica: REVOKE ALL', 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', to, redactor);
+      changes.push(`revoked every privilege (found global: ${extraGlobal.join(', ') || 'none'}, grant option: ${grantable ? 'yes' : 'no'})`);
       schemaPrivs = [];
+      tablePrivs = [];
+      columnPrivs = await readColumns();
     }
 
-    const wanted = new Map(schemas.map((s) => [grantPattern(s), s]));
+    // Schema level.
+    const wanted = new Map(desired.schemas.map((s) => [grantPattern(s), s]));
     const held = new Map<string, Set<string>>();
     for (const r of schemaPrivs) {
       const pattern = String(r.s);
@@ -206,78 +337,175 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     }
     for (const [pattern, privileges] of held) {
       if (!wanted.has(pattern)) {
-        await query(conn, `replica: REVOKE on ${pattern}`, `REVOKE ALL PRIVILEGES ON ${quoteIdentifier(pattern)}.* FROM ?@?`, [username, ACCOUNT_HOST], redactor);
+        await query(conn, `replica: REVOKE on ${pattern}`, `REVOKE ALL PRIVILEGES ON ${quoteIdentifier(pattern)}.* FROM ?@?`, to, redactor);
         changes.push(`revoked ${[...privileges].sort().join(', ')} on ${pattern}`);
         continue;
       }
       const extra = [...privileges].filter((p) => !GRANTED_PRIVILEGES.includes(p) && /^[A-Z ]+$/.test(p)).sort();
       if (extra.length > 0) {
-        await query(conn, `replica: REVOKE extra privileges on ${pattern}`, `REVOKE ${extra.join(', ')} ON ${quoteIdentifier(pattern)}.* FROM ?@?`, [username, ACCOUNT_HOST], redactor);
+        await query(conn, `replica: REVOKE extra privileges on ${pattern}`, `REVOKE ${extra.join(', ')} ON ${quoteIdentifier(pattern)}.* FROM ?@?`, to, redactor);
         changes.push(`revoked ${extra.join(', ')} on ${pattern}`);
       }
     }
     for (const [pattern, schema] of wanted) {
       const privileges = held.get(pattern) ?? new Set<string>();
       if (GRANTED_PRIVILEGES.every((p) => privileges.has(p))) continue;
-      await query(conn, `replica: GRANT on ${schema}`, `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${quoteIdentifier(pattern)}.* TO ?@?`, [username, ACCOUNT_HOST], redactor);
+      await query(conn, `replica: GRANT on ${schema}`, `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${quoteIdentifier(pattern)}.* TO ?@?`, to, redactor);
       changes.push(`granted ${GRANTED_PRIVILEGES.join(', ')} on ${schema}`);
     }
+
+    // Table level (schema and table names are literal here: no wildcards below schema level).
+    const object = (schema: string, table: string) => `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
+    const heldTables = new Map<string, { schema: string; table: string; privileges: Set<string> }>();
+    for (const r of tablePrivs) {
+      const key = `${String(r.s)}.${String(r.t)}`;
+      if (!heldTables.has(key)) heldTables.set(key, { schema: String(r.s), table: String(r.t), privileges: new Set() });
+      heldTables.get(key)!.privileges.add(String(r.p).toUpperCase());
+    }
+    for (const [key, h] of heldTables) {
+      const extra = [...h.privileges].filter((p) => (!desired.tables.has(key) || !GRANTED_PRIVILEGES.includes(p)) && /^[A-Z ]+$/.test(p)).sort();
+      if (extra.length === 0) continue;
+      await query(conn, `replica: REVOKE on ${key}`, `REVOKE ${extra.join(', ')} ON ${object(h.schema, h.table)} FROM ?@?`, to, redactor);
+      changes.push(`revoked ${extra.join(', ')} on ${key}`);
+    }
+    for (const [key, [schema, table]] of desired.tables) {
+      const privileges = heldTables.get(key)?.privileges ?? new Set<string>();
+      if (GRANTED_PRIVILEGES.every((p) => privileges.has(p))) continue;
+      await query(conn, `replica: GRANT on ${key}`, `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${object(schema, table)} TO ?@?`, to, redactor);
+      changes.push(`granted ${GRANTED_PRIVILEGES.join(', ')} on ${key}`);
+    }
+
+    // Column level: SELECT on the readable columns of tables with excluded columns, nothing else.
+    columnPrivs = await readColumns();
+    const heldColumns = new Map<string, { schema: string; table: string; byPrivilege: Map<string, Set<string>> }>();
+    for (const r of columnPrivs) {
+      const key = `${String(r.s)}.${String(r.t)}`;
+      if (!heldColumns.has(key)) heldColumns.set(key, { schema: String(r.s), table: String(r.t), byPrivilege: new Map() });
+      const byPrivilege = heldColumns.get(key)!.byPrivilege;
+      const p = String(r.p).toUpperCase();
+      if (!byPrivilege.has(p)) byPrivilege.set(p, new Set());
+      byPrivilege.get(p)!.add(String(r.c));
+    }
+    const columnList = (cols: Iterable<string>) => [...cols].sort().map(quoteIdentifier).join(', ');
+    for (const [key, h] of heldColumns) {
+      const allowed = new Set(desired.columns.get(key)?.columns ?? []);
+      for (const [privilege, cols] of h.byPrivilege) {
+        if (!/^[A-Z ]+$/.test(privilege)) continue;
+        const extra = [...cols].filter((c) => privilege !== 'SELECT' || !allowed.has(c));
+        if (extra.length === 0) continue;
+        await query(conn, `replica: REVOKE ${privilege} (columns) on ${key}`, `REVOKE ${privilege} (${columnList(extra)}) ON ${object(h.schema, h.table)} FROM ?@?`, to, redactor);
+        changes.push(`revoked ${privilege} (${[...extra].sort().join(', ')}) on ${key}`);
+      }
+    }
+    for (const [key, d] of desired.columns) {
+      const have = heldColumns.get(key)?.byPrivilege.get('SELECT') ?? new Set<string>();
+      const missing = d.columns.filter((c) => !have.has(c));
+      if (missing.length === 0) continue;
+      await query(conn, `replica: GRANT SELECT (columns) on ${key}`, `GRANT SELECT (${columnList(missing)}) ON ${object(d.schema, d.table)} TO ?@?`, to, redactor);
+      changes.push(`granted SELECT (${[...missing].sort().join(', ')}) on ${key}`);
+    }
     return changes;
+  }
+
+  /** N days from now (or from a given instant) until PasswordExpiresOn; refuses a day already passed for a new password. */
+  function intervalFor(props: ReadOnlyAccountProperties, setAt: Date, newPassword: boolean): number | undefined {
+    if (!props.passwordExpiresOn) return undefined;
+    const days = expireIntervalDays(props.passwordExpiresOn, setAt);
+    if (days < 1 && newPassword) {
+      throw new HandlerError(`PasswordExpiresOn ${props.passwordExpiresOn} has passed: a password issued now would be expired at once; re-issue with a new IssueDate`);
+    }
+    return Math.min(65535, Math.max(1, days));
+  }
+
+  /** ` PASSWORD EXPIRE INTERVAL ? DAY` / ` PASSWORD EXPIRE NEVER` and its value. */
+  const expiryClause = (interval: number | undefined): { sql: string; values: unknown[] } =>
+    interval === undefined ? { sql: ' PASSWORD EXPIRE NEVER', values: [] } : { sql: ' PASSWORD EXPIRE INTERVAL ? DAY', values: [interval] };
+
+  /** The expiry interval SHOW CREATE USER reports (MySQL 8.0 and MariaDB print the same clause), or undefined for none. */
+  async function currentInterval(conn: mysql.Connection, username: string, redactor: Redactor): Promise<number | undefined> {
+    const rows = await query(conn, 'replica: SHOW CREATE USER', 'SHOW CREATE USER ?@?', [username, ACCOUNT_HOST], redactor);
+    const text = rows.length > 0 ? String(Object.values(rows[0])[0]) : '';
+    const m = /PASSWORD EXPIRE INTERVAL (\d+) DAY/i.exec(text);
+    return m ? Number(m[1]) : undefined;
   }
 
   async function apply(event: CustomResourceEvent, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<CustomResourceResponse> {
     const props = parseReadOnlyAccountProperties(event.ResourceProperties);
     const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
     const account = `'${props.username}'@'${ACCOUNT_HOST}'`;
+    const target = [props.username, ACCOUNT_HOST];
     let created = false;
     let conn: mysql.Connection | undefined;
     try {
       conn = await connect(replica, 'replica', redactor, connectTimeoutMs);
       const schemas = await resolveSchemas(conn, props, redactor);
+      const desired = await desiredGrants(conn, schemas, props, redactor);
       const userRows = await query(conn, 'replica: look up the account', 'SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [props.username, ACCOUNT_HOST], redactor);
       const exists = userRows.length > 0;
 
-      // 1. The password: kept unless none was issued for this username and IssueDate.
+      // 1. The password: kept unless none was issued for this username and IssueDate. A kept
+      //    password without a record of when it was set (a secret written before expiry existed)
+      //    is set again, so that the expiry can count from a known instant.
       const stored = await readStored(client, props.accountSecretArn, redactor);
-      const reuse = stored && stored.username === props.username && stored.issueDate === props.issueDate &&
+      const reuse = !!stored && stored.username === props.username && stored.issueDate === props.issueDate &&
         passwordPolicyViolation(stored.password, MIN_PASSWORD_LENGTH) === null;
       const password = reuse ? stored.password : await newPassword(client, props.passwordLength, redactor);
-      const record: StoredAccount = { username: props.username, password, host: replica.host, port: replica.port, issueDate: props.issueDate };
-      if (!reuse || stored.host !== replica.host || stored.port !== replica.port) {
+      const setNow = !exists || !reuse || !stored.passwordSetAt;
+      const setAt = setNow ? new Date() : new Date(stored.passwordSetAt as string);
+      const interval = intervalFor(props, setAt, !reuse);
+      let record: StoredAccount = {
+        username: props.username, password, host: replica.host, port: replica.port, issueDate: props.issueDate,
+        passwordSetAt: setAt.toISOString(), ...(props.passwordExpiresOn ? { expiresOn: props.passwordExpiresOn } : {}),
+      };
+      if (!reuse || setNow || stored.host !== replica.host || stored.port !== replica.port || stored.expiresOn !== props.passwordExpiresOn) {
         await store(client, props.accountSecretArn, record, redactor);
         log.info(reuse
-          ? `account secret ${props.accountSecretArn}: endpoint updated to ${replica.host}:${replica.port} (password kept)`
-          : `account secret ${props.accountSecretArn}: new password issued for ${account} (IssueDate ${props.issueDate}, ${password.length} characters)`);
+          ? `account secret ${props.accountSecretArn}: record updated for ${replica.host}:${replica.port} (password kept, expires ${props.passwordExpiresOn ?? 'never'})`
+          : `account secret ${props.accountSecretArn}: new password issued for ${account} (IssueDate ${props.issueDate}, ${password.length} characters, expires ${props.passwordExpiresOn ?? 'never'})`);
       }
 
-      // 2. The account.
+      // 2. The account (password as its hash: never the clear password in an audited statement).
+      const expiry = expiryClause(interval);
       let passwordSet = false;
       if (!exists) {
-        await query(conn, `replica: CREATE USER ${account}`, 'CREATE USER ?@? IDENTIFIED BY ? REQUIRE SSL', [props.username, ACCOUNT_HOST, password], redactor);
+        await query(conn, `replica: CREATE USER ${account}`, `CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${expiry.sql}`, [...target, hashOf(password, redactor), ...expiry.values], redactor);
         created = true;
         passwordSet = true;
-        log.info(`replica ${replica.host}: created ${account} REQUIRE SSL`);
-      } else if (!reuse) {
-        await query(conn, `replica: ALTER USER ${account} (re-issue)`, 'ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [props.username, ACCOUNT_HOST, password], redactor);
+        log.info(`replica ${replica.host}: created ${account} REQUIRE SSL, password expiring ${props.passwordExpiresOn ?? 'never'}`);
+      } else if (setNow) {
+        await query(conn, `replica: ALTER USER ${account} (${reuse ? 'password set again' : 're-issue'})`, `ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${expiry.sql}`, [...target, hashOf(password, redactor), ...expiry.values], redactor);
         passwordSet = true;
-        log.info(`replica ${replica.host}: password of ${account} re-issued (IssueDate ${props.issueDate})`);
-      } else if (String(userRows[0].ssl_type).toUpperCase() !== 'ANY') {
-        await query(conn, `replica: ALTER USER ${account} REQUIRE SSL`, 'ALTER USER ?@? REQUIRE SSL', [props.username, ACCOUNT_HOST], redactor);
-        log.info(`replica ${replica.host}: ${account} now REQUIRE SSL`);
+        log.info(`replica ${replica.host}: password of ${account} ${reuse ? 'set again (to start its expiry clock)' : `re-issued (IssueDate ${props.issueDate})`}, expiring ${props.passwordExpiresOn ?? 'never'}`);
+      } else {
+        if (String(userRows[0].ssl_type).toUpperCase() !== 'ANY') {
+          await query(conn, `replica: ALTER USER ${account} REQUIRE SSL`, 'ALTER USER ?@? REQUIRE SSL', target, redactor);
+          log.info(`replica ${replica.host}: ${account} now REQUIRE SSL`);
+        }
+        if ((await currentInterval(conn, props.username, redactor)) !== interval) {
+          await query(conn, `replica: ALTER USER ${account} expiry`, `ALTER USER ?@?${expiry.sql}`, [...target, ...expiry.values], redactor);
+          log.info(`replica ${replica.host}: password of ${account} now expires ${props.passwordExpiresOn ?? 'never'}${interval !== undefined ? ` (${interval} days after it was set)` : ''}`);
+        }
       }
 
       // 3. The grants.
-      const changes = await reconcileGrants(conn, props.username, schemas, redactor);
+      const changes = await reconcileGrants(conn, props.username, desired, redactor);
       for (const change of changes) log.info(`replica ${replica.host}: ${account}: ${change}`);
 
       // 4. The stored password must log in (over TLS); repair drift once.
       if (!(await canLogin({ host: replica.host, port: replica.port, username: props.username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs))) {
         if (passwordSet) throw new HandlerError(`replica: ${account} cannot log in with the password just set`);
-        await query(conn, `replica: ALTER USER ${account} (repair)`, 'ALTER USER ?@? IDENTIFIED BY ? REQUIRE SSL', [props.username, ACCOUNT_HOST, password], redactor);
+        const repairAt = new Date();
+        const repairExpiry = expiryClause(intervalFor(props, repairAt, false));
+        record = { ...record, passwordSetAt: repairAt.toISOString() };
+        await store(client, props.accountSecretArn, record, redactor);
+        await query(conn, `replica: ALTER USER ${account} (repair)`, `ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${repairExpiry.sql}`, [...target, hashOf(password, redactor), ...repairExpiry.values], redactor);
         log.warn(`replica ${replica.host}: the password of ${account} did not match the account secret; reset to the stored value`);
         if (!(await canLogin({ host: replica.host, port: replica.port, username: props.username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs))) throw new HandlerError(`replica: ${account} cannot log in with the stored password`);
       } else if (!passwordSet && changes.length === 0) {
         log.info(`replica ${replica.host}: ${account} unchanged (${schemas.length} schemas)`);
+      }
+      if (props.passwordExpiresOn && Date.now() >= Date.parse(`${props.passwordExpiresOn}T00:00:00Z`)) {
+        log.warn(`replica ${replica.host}: the password of ${account} expired on ${props.passwordExpiresOn}; re-issue it (a new IssueDate)`);
       }
 
       return {
@@ -288,7 +516,7 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       // A failed Create is never followed by a Delete (Provider framework): drop what we created.
       if (event.RequestType === 'Create' && created && conn) {
         log.warn(`create failed; dropping ${account}: ${describeError(error)}`);
-        await query(conn, 'replica: DROP USER', 'DROP USER IF EXISTS ?@?', [props.username, ACCOUNT_HOST], redactor).catch((e) => log.warn(`drop failed: ${describeError(e)}`));
+        await query(conn, 'replica: DROP USER', 'DROP USER IF EXISTS ?@?', target, redactor).catch((e) => log.warn(`drop failed: ${describeError(e)}`));
       }
       throw error;
     } finally {
