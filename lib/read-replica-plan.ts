@@ -13,7 +13,7 @@
  * - Secret: `clinspark-<owner>-<environment>-replica/<RO user>` in the PROD account and region.
  */
 import { TUNNEL_USER } from '../constructs/jump-host/host-config';
-import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName } from '../constructs/read-replica/credentials';
+import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName, passwordExpiry } from '../constructs/read-replica/credentials';
 import { EnvironmentSpec } from './environments';
 import { stackName } from './naming';
 
@@ -49,7 +49,18 @@ export interface ReadReplicaPlan {
   readonly collectionClosesAt: string;
   /** undefined = every application schema. */
   readonly schemas?: readonly string[];
+  /** Days the password is valid from the issue date. */
+  readonly passwordValidityDays: number;
+  /** `YYYY-MM-DD` (UTC): the password expires at 00:00 UTC of this day; re-issue before. */
+  readonly passwordExpiresOn: string;
+  /** `schema.table` the read-only account never reads. */
+  readonly excludeTables: readonly string[];
+  /** `schema.table.column` the read-only account never reads. */
+  readonly excludeColumns: readonly string[];
 }
+
+/** Days the read-only account's password is valid when the configuration does not say. */
+export const DEFAULT_PASSWORD_VALIDITY_DAYS = 90;
 
 /** The read replica plan of an environment, or undefined when it has none. */
 export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefined {
@@ -60,6 +71,7 @@ export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefi
   const secretName = defaultReadOnlySecretName(clusterIdentifier, readOnlyUsername);
   const collectionDays = config.credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
   const { opensAt, closesAt } = collectionWindow(config.credentials.issueDate, collectionDays);
+  const passwordValidityDays = config.credentials.passwordValidityDays ?? DEFAULT_PASSWORD_VALIDITY_DAYS;
   const partition = spec.region.startsWith('cn-') ? 'aws-cn' : spec.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
   return {
     owner: spec.owner,
@@ -85,5 +97,9 @@ export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefi
     collectionOpensAt: opensAt,
     collectionClosesAt: closesAt,
     schemas: config.schemas,
+    passwordValidityDays,
+    passwordExpiresOn: passwordExpiry(config.credentials.issueDate, passwordValidityDays),
+    excludeTables: config.readOnly?.excludeTables ?? [],
+    excludeColumns: config.readOnly?.excludeColumns ?? [],
   };
 }

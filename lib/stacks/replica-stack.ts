@@ -50,8 +50,9 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
       sourceClusterIdentifier: plan.sourceClusterIdentifier,
       clusterIdentifier: plan.clusterIdentifier,
       instanceClass: plan.instanceClass,
-      credentials: { recipientArn: plan.recipientArn, issueDate: plan.issueDate, collectionDays: plan.collectionDays },
+      credentials: { recipientArn: plan.recipientArn, issueDate: plan.issueDate, collectionDays: plan.collectionDays, passwordValidityDays: plan.passwordValidityDays },
       schemas: plan.schemas,
+      readOnly: { excludeTables: plan.excludeTables, excludeColumns: plan.excludeColumns },
       releaseVersion: spec.release.imageTag,
       readOnlyUsername: plan.readOnlyUsername,
       readOnlySecretName: plan.secretName,
@@ -107,6 +108,7 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
     new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.endpoint, description: `Writer endpoint of the replica cluster (CNAME ${plan.replicaHostName})` });
     new CfnOutput(this, 'ReplicaHostName', { value: plan.replicaHostName, description: 'What the customer forwards to through the tunnel' });
     new CfnOutput(this, 'ReadOnlySecretArn', { value: this.replica.readOnlySecret.secretArn, description: `Secret of ${plan.readOnlyUsername}, readable by ${plan.recipientArn} only` });
+    new CfnOutput(this, 'PasswordExpiresOn', { value: this.replica.passwordExpiresOn, description: `Day (UTC) the ${plan.readOnlyUsername} password expires; re-issue it before (a new credentials.issueDate)` });
     new CfnOutput(this, 'CredentialsCollectableUntil', { value: this.replica.collectionClosesAt, description: `End of the collection window (exclusive, UTC), opened ${this.replica.collectionOpensAt}` });
   }
 }

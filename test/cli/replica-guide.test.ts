@@ -77,11 +77,11 @@ describe('clinspark replica-guide', () => {
     expect(r.out).not.toMatch(/\.cluster-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com/);
   });
 
-  test('GIVEN another window, a recipient in another account and a local port THEN the guide follows the configuration', async () => {
+  test('GIVEN another window, validity and a local port THEN the guide follows the configuration', async () => {
     const dir = fleetWith((doc) => {
       doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'issueDate'], '2027-02-27');
       doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'collectionDays'], 3);
-      doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'recipientArn'], 'arn:aws:iam::999988887777:role/bi/collector');
+      doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'passwordValidityDays'], 30);
       doc.setIn(['environments', 'prod', 'readReplica', 'schemas'], ['clinspark', 'clinspark_reports']);
     });
     try {
@@ -91,9 +91,22 @@ describe('clinspark replica-guide', () => {
       expect(r.out).toContain('-L 127.0.0.1:13306:replica-prod.northwind.clinspark.cloud:3306 clinspark-tunnel@jump-prod.northwind.clinspark.cloud');
       expect(r.out).toContain('--port=13306');
       expect(r.out).toContain('until **2027-03-02T00:00:00Z** (exclusive): 3 day(s), the last full day is 2027-03-01 (UTC)');
-      expect(r.out).toContain("--secret-id '<complete secret ARN>'");
-      expect(r.out).toMatch(/another AWS account than the replica \(`345678901234`\): use the complete secret ARN/);
+      expect(r.out).toContain('| password expires | **2027-03-29** (00:00 UTC; 30 days after issue): ask for a re-issue before |');
       expect(r.out).toContain('| schemas | `clinspark`, `clinspark_reports` |');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['a role', 'arn:aws:iam::345678901234:role/bi/collector', /recipientArn: 'arn:aws:iam::345678901234:role\/bi\/collector' is a role; give the IAM user of the named person/],
+    ['a user of another account', 'arn:aws:iam::999988887777:user/jane', /recipientArn: 'arn:aws:iam::999988887777:user\/jane' is in account 999988887777, not in the customer's account 345678901234/],
+  ])('GIVEN a recipient that is %s THEN the configuration is refused (the recipient is an IAM user of the customer\'s own account)', async (_what, arn, message) => {
+    const dir = fleetWith((doc) => doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'recipientArn'], arn));
+    try {
+      const r = await run(['replica-guide', '--customer', 'northwind', '--config', dir]);
+      expect(r.code).toBe(1);
+      expect(`${r.out}${r.err}`).toMatch(message);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

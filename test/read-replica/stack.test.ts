@@ -144,6 +144,7 @@ describe('guarantee 1: a separate, read-only copy of PROD Main that no applicati
       ReplicationSecretArn: { Ref: idOf('AWS::SecretsManager::Secret', 'ReadReplicaReplicationSecret') },
       BinlogRetentionHours: '72',
       ReplicaClusterIdentifier: 'clinspark-northwind-prod-replica',
+      ReadOnlyUser: 'RO_USER',
     });
     // Runs after the cluster's writer and the network rules of both sides exist.
     expect(replication.DependsOn).toEqual(expect.arrayContaining([
@@ -154,6 +155,44 @@ describe('guarantee 1: a separate, read-only copy of PROD Main that no applicati
     // The replica's master secret rotates only once the clone's password has been reset.
     const masterRotation = ofType('AWS::SecretsManager::RotationSchedule').find(([, r]) => JSON.stringify(r.Properties.SecretId).includes('MasterSecretAttachment'));
     expect(masterRotation?.[1].DependsOn).toContain(idOf('Custom::ClinSparkReplication', 'ReadReplicaReplication'));
+  });
+
+  /** Policies of the replica stack whose statements allow `action` on something of PROD Main's data stack matching `output`. */
+  function policiesAllowingOnProd(action: string, output: RegExp): string[] {
+    return Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      .filter(([, r]) => ((r.Properties.PolicyDocument as { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }> }).Statement).some((st) =>
+        st.Effect === 'Allow' && [st.Action].flat().includes(action) && JSON.stringify(st.Resource).includes(`"StackName":"${DATA_STACK}"`) && output.test(JSON.stringify(st.Resource))))
+      .map(([id, r]) => {
+        const attachedTo = Object.entries(resources).filter(([, role]) => role.Type === 'AWS::IAM::Role' && JSON.stringify(role.Properties.ManagedPolicyArns ?? []).includes(`"${id}"`)).map(([roleId]) => ({ Ref: roleId }));
+        return JSON.stringify([...((r.Properties.Roles as unknown[]) ?? []), ...attachedTo]);
+      });
+  }
+
+  test('PROD Main\'s master secret: no policy in the replica stack but the replication function\'s grants secretsmanager:GetSecretValue on it or kms:Decrypt with its key; the rotation function holds neither', () => {
+    const replicationRole = JSON.stringify([{ Ref: idOf('AWS::IAM::Role', 'ReadReplicaReplicationFunctionRole') }]);
+    expect(policiesAllowingOnProd('secretsmanager:GetSecretValue', /MainDatabaseMasterSecretAttachment/)).toEqual([replicationRole]);
+    expect(policiesAllowingOnProd('kms:Decrypt', /MainDatabaseKey/)).toEqual([replicationRole]);
+    const rotationRole = idOf('AWS::IAM::Role', 'ReadReplicaReplicationRotationFunctionRole');
+    const attached = JSON.stringify(resources[rotationRole].Properties.ManagedPolicyArns ?? []);
+    const rotationPolicies = Object.entries(resources)
+      .filter(([id, r]) => (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && (JSON.stringify(r.Properties.Roles ?? []).includes(rotationRole) || attached.includes(`"${id}"`)))
+      .map(([, r]) => r);
+    expect(rotationPolicies.length).toBeGreaterThan(0);
+    const rotationText = JSON.stringify(rotationPolicies);
+    expect(rotationText).not.toMatch(/MainDatabaseMasterSecret|MainDatabaseKey/);
+    // ... nor may it reset a master password.
+    expect(rotationText).not.toContain('rds:ModifyDBCluster');
+    // Its properties (REPLICATION_PROPERTIES) carry no source secret either.
+    const [, rotationFunction] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ReadReplicaReplicationRotationFunction'))!;
+    const environment = JSON.stringify((rotationFunction.Properties.Environment as { Variables: Record<string, unknown> }).Variables.REPLICATION_PROPERTIES);
+    expect(environment).not.toContain('SourceSecretArn');
+    expect(environment).not.toMatch(/MainDatabaseMasterSecret/);
+    expect(environment).toContain('ReplicationSecretArn');
+  });
+
+  test('the replica pins aurora_mask_password_hashes_type = 1 (passwords in its slow query and audit logs logged as <secret>)', () => {
+    template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Parameters: Match.objectLike({ read_only: '1', aurora_mask_password_hashes_type: '1' }) });
   });
 
   test('the replication password: 32 characters, the replica\'s key, rotated every 30 days by the replication rotation function', () => {
@@ -310,6 +349,7 @@ describe('guarantee 4: the read-only account, on the replica only, delivered to 
       IssueDate: '2026-11-16',
       PasswordLength: '48',
       ReleaseVersion: '2025.4.0-b2231',
+      PasswordExpiresOn: '2027-02-14',
     });
     expect(account.DependsOn).toContain(idOf('Custom::ClinSparkReplication', 'ReadReplicaReplication'));
     // Its function can neither read PROD Main's secrets nor reach PROD Main.
@@ -431,7 +471,7 @@ describe('ReadReplica props validation', () => {
   const valid = (): ReadReplicaProps => ({
     vpc: network.vpc, databaseSubnets: network.databaseSubnets, functionSubnets: network.applicationSubnets, source,
     sourceClusterIdentifier: 'clinspark-test-prod-main', clusterIdentifier: 'clinspark-test-prod-replica',
-    credentials: { recipientArn: 'arn:aws:iam::111122223333:role/bi/collector', issueDate: '2027-02-27', collectionDays: 3 },
+    credentials: { recipientArn: 'arn:aws:iam::111122223333:user/bi.collector', issueDate: '2027-02-27', collectionDays: 3 },
     releaseVersion: '2026.1.0-b2410', backupWindow: '01:00-01:30', maintenanceWindow: 'sun:04:00-sun:05:00', removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true, keyRemovalPolicy: RemovalPolicy.RETAIN, logKey, logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: RemovalPolicy.RETAIN,
     description: 'test/prod read replica',
@@ -439,18 +479,44 @@ describe('ReadReplica props validation', () => {
   let n = 0;
   const build = (overrides: Partial<ReadReplicaProps>) => new ReadReplica(new Construct(stack, `Case${n++}`), 'ReadReplica', { ...valid(), ...overrides });
 
+  // Built before the first synthesis (the tests below read the same stack's template).
+  const withExclusions = build({
+    schemas: ['clinspark'],
+    readOnly: { excludeTables: ['clinspark.user_sessions', 'clinspark.api_tokens'], excludeColumns: ['clinspark.users.password_hash'] },
+    credentials: { recipientArn: 'arn:aws:iam::111122223333:user/bi.collector', issueDate: '2027-02-27', collectionDays: 3, passwordValidityDays: 30 },
+  });
+
   test('GIVEN valid props THEN the window crosses the month end and the schemas go to the custom resource sorted', () => {
     const replica = build({ schemas: ['clinspark_reports', 'clinspark'] });
     expect([replica.collectionOpensAt, replica.collectionClosesAt]).toEqual(['2027-02-27T00:00:00Z', '2027-03-02T00:00:00Z']);
     const t = Template.fromStack(stack);
     t.hasResourceProperties('Custom::ClinSparkReadOnlyAccount', { Schemas: 'clinspark,clinspark_reports', IssueDate: '2027-02-27' });
     t.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
-      ResourcePolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RecipientCollectsDuringWindow', Principal: { AWS: 'arn:aws:iam::111122223333:role/bi/collector' } })]) },
+      ResourcePolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'RecipientCollectsDuringWindow', Principal: { AWS: 'arn:aws:iam::111122223333:user/bi.collector' } })]) },
+    });
+  });
+
+  test('GIVEN exclusions and a validity THEN the custom resource gets them sorted, and the expiry day is issue date + validity', () => {
+    const replica = withExclusions;
+    expect(replica.passwordExpiresOn).toBe('2027-03-29');
+    Template.fromStack(stack).hasResourceProperties('Custom::ClinSparkReadOnlyAccount', {
+      ExcludeTables: 'clinspark.api_tokens,clinspark.user_sessions', ExcludeColumns: 'clinspark.users.password_hash', PasswordExpiresOn: '2027-03-29',
     });
   });
 
   test.each<[string, Partial<ReadReplicaProps>, RegExp]>([
-    ['a recipient that is not an IAM user or role', { credentials: { recipientArn: 'arn:aws:iam::111122223333:group/bi', issueDate: '2027-01-01' } }, /'credentials\.recipientArn' is "arn:aws:iam::111122223333:group\/bi"; give the ARN of the IAM user or role/],
+    ['a recipient that is not an IAM user', { credentials: { recipientArn: 'arn:aws:iam::111122223333:group/bi', issueDate: '2027-01-01' } }, /'credentials\.recipientArn' is "arn:aws:iam::111122223333:group\/bi"; give the ARN of the IAM user of the named person/],
+    ['a role as recipient', { credentials: { recipientArn: 'arn:aws:iam::111122223333:role/bi/collector', issueDate: '2027-01-01' } }, /'credentials\.recipientArn' is the role "arn:aws:iam::111122223333:role\/bi\/collector"; give the IAM user of the named person: every session of a role matches/],
+    ['a recipient in another account', { credentials: { recipientArn: 'arn:aws:iam::999988887777:user/jane', issueDate: '2027-01-01' } }, /'credentials\.recipientArn' is in account 999988887777, not in the replica's account 111122223333/],
+    ['a validity not longer than the collection window', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', collectionDays: 14, passwordValidityDays: 14 } }, /'credentials\.passwordValidityDays' is 14; give whole days, more than collectionDays \(14\) and at most 365/],
+    ['a validity of more than a year', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', passwordValidityDays: 366 } }, /'credentials\.passwordValidityDays' is 366/],
+    ['an excluded table without its schema', { readOnly: { excludeTables: ['api_tokens'] } }, /'readOnly\.excludeTables\[0\]' is "api_tokens"; give schema\.table/],
+    ['an excluded table of a schema not granted', { schemas: ['clinspark'], readOnly: { excludeTables: ['reports.api_tokens'] } }, /'readOnly\.excludeTables\[0\]' is "reports\.api_tokens", but schema 'reports' is not in 'schemas'/],
+    ['an excluded table in mysql', { readOnly: { excludeTables: ['mysql.user'] } }, /'readOnly\.excludeTables\[0\]' is "mysql\.user", in a system or internal schema/],
+    ['a repeated excluded table', { readOnly: { excludeTables: ['clinspark.t', 'clinspark.t'] } }, /'readOnly\.excludeTables\[1\]' repeats "clinspark\.t"/],
+    ['an excluded column without its table', { readOnly: { excludeColumns: ['clinspark.password_hash'] } }, /'readOnly\.excludeColumns\[0\]' is "clinspark\.password_hash"; give schema\.table\.column/],
+    ['an excluded column of an excluded table', { readOnly: { excludeTables: ['clinspark.users'], excludeColumns: ['clinspark.users.password_hash'] } }, /'readOnly\.excludeColumns\[0\]' is "clinspark\.users\.password_hash", but its table clinspark\.users is excluded whole/],
+    ['a repeated excluded column', { readOnly: { excludeColumns: ['clinspark.u.c', 'clinspark.u.c'] } }, /'readOnly\.excludeColumns\[1\]' repeats "clinspark\.u\.c"/],
     ['an impossible issue date', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-02-30' } }, /'credentials\.issueDate' is "2027-02-30"; give a calendar date/],
     ['a collection window of 0 days', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', collectionDays: 0 } }, /'credentials\.collectionDays' is 0; give 1 to 30 days/],
     ['a collection window of 31 days', { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', collectionDays: 31 } }, /'credentials\.collectionDays' is 31/],

@@ -39,7 +39,6 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
       ? [`> The collection window opens on ${plan.collectionOpensAt}; the password cannot be collected before.`, '']
       : [];
   const tunnel = `ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L 127.0.0.1:${localPort}:${plan.replicaHostName}:${plan.port} ${plan.tunnelUser}@${plan.jumpHostName}`;
-  const crossAccount = !plan.recipientArn.includes(`::${plan.account}:`);
   const schemas = plan.schemas ? plan.schemas.map((s) => `\`${s}\``).join(', ') : 'every application schema of ClinSpark (system schemas such as `mysql` are never visible)';
   const lines = [
     `# ${plan.ownerDisplayName}: connecting to your ClinSpark read replica`,
@@ -112,20 +111,18 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `| secret ARN | \`${plan.secretArnPattern}\` (we send you the complete ARN: output \`ReadOnlySecretArn\` of stack \`${plan.stackName}\`) |`,
     `| issued | ${plan.issueDate} |`,
     `| collectable | from ${plan.collectionOpensAt} until **${plan.collectionClosesAt}** (exclusive): ${plan.collectionDays} day(s), the last full day is ${lastDay(plan.collectionClosesAt)} (UTC) |`,
+    `| password expires | **${plan.passwordExpiresOn}** (00:00 UTC; ${plan.passwordValidityDays} days after issue): ask for a re-issue before |`,
     '',
     'Signed in as that IAM principal:',
     '',
     '```sh',
-    `aws secretsmanager get-secret-value --region ${plan.region} --secret-id '${crossAccount ? '<complete secret ARN>' : plan.secretName}' --query SecretString --output text`,
+    `aws secretsmanager get-secret-value --region ${plan.region} --secret-id '${plan.secretName}' --query SecretString --output text`,
     '```',
     '',
-    ...(crossAccount
-      ? [`Your principal is in another AWS account than the replica (\`${plan.account}\`): use the complete secret ARN, and your account's IAM policy must allow \`secretsmanager:GetSecretValue\` on it and \`kms:Decrypt\` through Secrets Manager.`, '']
-      : []),
     'The value is JSON: `username`, `password` (48 characters: letters, digits and `-._`, safe in connection strings and shells),',
     '`host`/`port` (the replica as seen inside our network: connect to `127.0.0.1` through the tunnel instead) and `issueDate`.',
-    `From ${plan.collectionClosesAt} on, the recipient can no longer read the secret; the password itself stays valid. If it was not`,
-    'collected in time, ask for a re-issue.',
+    `From ${plan.collectionClosesAt} on, the recipient can no longer read the secret; the password itself stays valid until`,
+    `${plan.passwordExpiresOn} (00:00 UTC), when the database expires it. If it was not collected in time, ask for a re-issue.`,
     '',
     '## 4. Your responsibilities',
     '',
@@ -141,7 +138,8 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     '## Re-issue',
     '',
     'Ask us to re-issue the password when it was not collected in time, may be compromised, or your policy requires a change',
-    '(for example when the recipient changes). We record a change (ECR) that sets a new issue date, and possibly a new',
+    `(for example when the recipient changes), and in any case before the password expires on ${plan.passwordExpiresOn}.`,
+    'We record a change (ECR) that sets a new issue date, and possibly a new',
     'recipient, and deploy it: a new password is generated and set at once (the old one stops working), and a new',
     `${plan.collectionDays}-day collection window opens for the recipient.`,
     '',
@@ -154,6 +152,7 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `| \`administratively prohibited: open failed\` | the \`-L\` target is not exactly \`${plan.replicaHostName}:${plan.port}\` |`,
     '| `Connections using insecure transport are prohibited` | TLS is off in your tool |',
     `| \`Access denied for user '${plan.readOnlyUsername}'\` | wrong password, or the password was re-issued |`,
+    '| `Your password has expired` (error 1862 or 1820) | the password passed its expiry date: ask for a re-issue (do not set one yourself: the next deployment resets it) |',
     '',
   ];
   return lines.join('\n');
