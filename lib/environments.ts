@@ -8,7 +8,9 @@ import * as path from 'path';
 import { AppCapacity, DatabaseCapacity, EnvironmentPolicy, InstanceRole, policyOf } from './catalog';
 import {
   CustomerConfig,
+  DEFAULT_CONTAINER_USER,
   DemoConfig,
+  ENVIRONMENT_KINDS,
   EnvironmentKind,
   EnvironmentOverrides,
   Fleet,
@@ -45,7 +47,13 @@ export interface EnvironmentSpec {
   /** The configured zones in name order, cut to the catalog's maxAzs (listing order never matters). */
   readonly availabilityZones: readonly string[];
   readonly natGateways: number;
-  readonly release: Release & { readonly imageTag: string };
+  /**
+   * The release and how its image runs, defaults applied: `imageTag` is `<version>-b<build>`
+   * (for humans: labels, environment variable, reports); `digest`, when set, is what the task
+   * definition references (`<repository>@sha256:...`), so the running image cannot change under
+   * the same tag.
+   */
+  readonly release: Release & { readonly imageTag: string; readonly readOnlyRootFilesystem: boolean; readonly user: string };
   readonly image: { readonly repositoryUri: string; readonly repositoryName: string; readonly repositoryAccount: string; readonly repositoryRegion: string };
   readonly dns: { readonly zoneId: string; readonly zoneName: string; readonly certificateArn: string };
   readonly instances: readonly InstanceSpec[];
@@ -56,6 +64,12 @@ export interface EnvironmentSpec {
   readonly sso?: SsoConfig;
   /** Client ranges allowed to reach the application; undefined = the internet. */
   readonly ingressCidrs?: readonly string[];
+  /**
+   * Without client ranges and SSO: why serving the internet is acceptable, from the catalog (the
+   * kind holds no real volunteer PII). Undefined where ranges or SSO protect the environment, and
+   * for a kind holding real PII (validation refuses such an environment without either).
+   */
+  readonly internetAccessReason?: string;
   readonly readReplica?: ReadReplicaConfig;
   readonly val?: ValSpec;
   readonly stackNames: { readonly data: string; readonly app: string };
@@ -125,6 +139,12 @@ function resolveVal(customer: CustomerConfig, config: ValConfig, configDir: stri
   };
 }
 
+/** The catalog's word for a kind that holds no real volunteer PII (the EC23 acknowledgement). */
+function noPiiReason(policy: EnvironmentPolicy): string {
+  const without = ENVIRONMENT_KINDS.map(policyOf).filter((p) => !p.holdsRealPii).map((p) => p.title);
+  return `this ${policy.title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for ${without.slice(0, -1).join(', ')} and ${without[without.length - 1]})`;
+}
+
 function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: ValSpec } = {}): EnvironmentSpec {
   const policy = policyOf(kind);
   const paired = policy.instances.length > 1;
@@ -147,7 +167,12 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
     region: owner.aws.region,
     availabilityZones: azs,
     natGateways: policy.network.natGateways === 'perAz' ? azs.length : 1,
-    release: { ...release, imageTag: imageTag(release) },
+    release: {
+      ...release,
+      imageTag: imageTag(release),
+      readOnlyRootFilesystem: release.readOnlyRootFilesystem ?? true,
+      user: release.user ?? DEFAULT_CONTAINER_USER,
+    },
     image: { repositoryUri: owner.image.repository, repositoryName: repo.name, repositoryAccount: repo.account, repositoryRegion: repo.region },
     dns: { zoneId: owner.dns.zoneId, zoneName: owner.dns.zoneName, certificateArn: overrides.certificateArn ?? owner.dns.certificateArn },
     instances: policy.instances.map((role) => ({ role, hostName: hostName({ environment: name, role, paired, zoneName: owner.dns.zoneName }) })),
@@ -163,6 +188,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
     },
     sso: overrides.sso,
     ingressCidrs: overrides.ingress?.allowedCidrs,
+    internetAccessReason: overrides.ingress?.allowedCidrs?.length || overrides.sso || policy.holdsRealPii ? undefined : noPiiReason(policy),
     readReplica: extra.readReplica,
     val: extra.val,
     stackNames: { data: stackName(owner.slug, name, 'data'), app: stackName(owner.slug, name, 'app') },

@@ -30,3 +30,10 @@ export function hostName(options: { environment: string; role: InstanceRole; pai
 export function imageTag(release: { version: string; build: string }): string {
   return `${release.version}-b${release.build}`;
 }
+
+/**
+ * Docker label carrying the release's image tag on the container, for humans: where the task
+ * definition references the image by digest (`<repository>@sha256:...`), the label (and the
+ * container's `CLINSPARK_RELEASE` variable) still say which `<version>-b<build>` that digest is.
+ */
+export const IMAGE_TAG_LABEL = 'cloud.clinspark.image-tag';

@@ -35,6 +35,21 @@ export interface EnvironmentIngressProps {
    * @default - the internet (the application is a public web application behind WAF)
    */
   readonly allowedCidrs?: readonly string[];
+  /**
+   * Every instance route authenticates through OIDC single sign-on before forwarding:
+   * `addInstance` refuses a route without `sso`. Without `allowedCidrs`, this is what the
+   * load balancer's acknowledgement of an internet-open security group (AwsSolutions-EC23) says.
+   * @default false
+   */
+  readonly requireSso?: boolean;
+  /**
+   * Without `allowedCidrs` and `requireSso`: why serving the whole internet is acceptable for this
+   * environment (e.g. "it holds no real volunteer PII"), from the caller's policy. It becomes part of
+   * the AwsSolutions-EC23 acknowledgement, so it must be true of this environment. Not allowed with
+   * `allowedCidrs` (the security group then opens nothing to the internet).
+   * @default - required when neither allowedCidrs nor requireSso is set
+   */
+  readonly internetAccessReason?: string;
   /** Bucket for access logs (SSE-S3: load balancer access logs do not support KMS keys). */
   readonly accessLogBucket: s3.IBucket;
   readonly accessLogPrefix: string;
@@ -84,6 +99,7 @@ export class EnvironmentIngress extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   private readonly zone: route53.IHostedZone;
   private readonly priorities = new Set<number>();
+  private readonly requireSso: boolean;
 
   constructor(scope: Construct, id: string, props: EnvironmentIngressProps) {
     super(scope, id);
@@ -93,7 +109,15 @@ export class EnvironmentIngress extends Construct {
     for (const cidr of props.allowedCidrs ?? []) {
       if (/\/0$/.test(cidr)) throw new ClinSparkPropsError(this, `'allowedCidrs' contains ${cidr}; omit allowedCidrs to serve the internet, or list client ranges`);
     }
+    const restricted = Boolean(props.allowedCidrs?.length);
+    if (restricted && props.internetAccessReason !== undefined) {
+      throw new ClinSparkPropsError(this, "'internetAccessReason' is set but 'allowedCidrs' restrict the load balancer to client ranges; nothing is open to the internet");
+    }
+    if (!restricted && !props.requireSso && !props.internetAccessReason) {
+      throw new ClinSparkPropsError(this, "the load balancer would serve the whole internet with no single sign-on; set 'allowedCidrs', 'requireSso', or say why it is acceptable in 'internetAccessReason'");
+    }
     this.zone = props.zone;
+    this.requireSso = props.requireSso ?? false;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -177,11 +201,21 @@ export class EnvironmentIngress extends Construct {
         'The environment catalog leaves load balancer deletion protection off for this ephemeral or vendor environment kind; the load balancer holds no data and is recreated by the app stack.',
       ));
     }
-    if (!props.allowedCidrs?.length) {
+    if (!restricted) {
+      // What protects this environment, in the words a reviewer checks against the template: the
+      // two listeners, the OIDC action of every route (enforced by addInstance) or the caller's reason.
+      const protections = [
+        ...(this.requireSso
+          ? ["every request must authenticate through the customer's SSO (OIDC authenticate action on every listener rule of the load balancer) before it reaches the application"]
+          : []),
+        ...(props.internetAccessReason ? [props.internetAccessReason] : []),
+      ];
       acknowledge(this.securityGroup, [
         {
           id: 'AwsSolutions-EC23',
-          reason: 'ClinSpark is a web application used by research staff from anywhere: the load balancer accepts HTTPS (and HTTP, redirected) from the internet, behind the WAF web ACL; set ingress.allowedCidrs to restrict an environment.',
+          reason:
+            'Open to the internet on 443 (HTTPS, TLS 1.3 policy, behind the WAF web ACL) and 80 (answers only with a redirect to HTTPS), nothing else; ' +
+            `${protections.join('; and ')}.`,
         },
       ]);
     }
@@ -191,6 +225,9 @@ export class EnvironmentIngress extends Construct {
   addInstance(id: string, route: InstanceRoute): elbv2.ApplicationListenerRule {
     if (this.priorities.has(route.priority)) throw new ClinSparkPropsError(this, `priority ${route.priority} of '${id}' is already used; give each instance its own`);
     this.priorities.add(route.priority);
+    if (this.requireSso && !route.sso) {
+      throw new ClinSparkPropsError(this, `route '${id}' has no 'sso', but this load balancer requires single sign-on on every route (requireSso)`);
+    }
     const forward = elbv2.ListenerAction.forward([route.targetGroup]);
     const action = route.sso
       ? elbv2.ListenerAction.authenticateOidc({

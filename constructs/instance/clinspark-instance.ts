@@ -13,6 +13,9 @@ import { ClinSparkRole } from '../core/clinspark-role';
 import { ClinSparkPropsError } from '../core/errors';
 import { EnvironmentIngress, OidcSettings } from '../ingress/environment-ingress';
 
+/** The container's user when none is given: non-root. */
+const DEFAULT_USER = '1000:1000';
+
 /** The database an instance talks to: its own, and only through these handles. */
 export interface InstanceDatabase extends ec2.IConnectable {
   /** The application account's secret (host, port, dbname, username, password). */
@@ -29,8 +32,36 @@ export interface ClinSparkInstanceProps {
   /** Private application subnets of the tasks. */
   readonly subnets: ec2.SubnetSelection;
   readonly repository: ecr.IRepository;
-  /** Image tag of the release, `<version>-b<build>`. */
+  /**
+   * Image tag of the release, `<version>-b<build>`: what the task definition references when no
+   * `imageDigest` is given, and otherwise only a label for humans (see `labels`).
+   */
   readonly imageTag: string;
+  /**
+   * Digest of the release image (`sha256:<64 hex>`): the task definition then references
+   * `<repository>@sha256:...`, an image that cannot change under the same tag.
+   * @default - the mutable tag `imageTag`
+   */
+  readonly imageDigest?: string;
+  /**
+   * Run the container with a read-only root filesystem; `scratchPaths` are then writable bind-mount
+   * volumes on the task's ephemeral storage.
+   * @default true
+   */
+  readonly readonlyRootFilesystem?: boolean;
+  /**
+   * Paths the application writes to while the root filesystem is read-only, each an empty bind
+   * mount on the task's ephemeral storage (removed with the task).
+   * @default ['/tmp']
+   */
+  readonly scratchPaths?: readonly string[];
+  /**
+   * Numeric user the container runs as, `UID` or `UID:GID`; root (UID 0) is refused.
+   * @default '1000:1000'
+   */
+  readonly user?: string;
+  /** Docker labels of the container (e.g. the human-readable image tag). @default - none */
+  readonly labels?: Record<string, string>;
   readonly database: InstanceDatabase;
   readonly logGroup: logs.ILogGroup;
   readonly ingress: EnvironmentIngress;
@@ -109,9 +140,16 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
-    this.taskDefinition.addContainer('App', {
-      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
+    // A digest names one immutable image manifest; ECS pulls exactly it (`<repository>@sha256:...`).
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_image
+    const readonlyRoot = props.readonlyRootFilesystem ?? true;
+    const container = this.taskDefinition.addContainer('App', {
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageDigest ?? props.imageTag),
       essential: true,
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_security
+      readonlyRootFilesystem: readonlyRoot,
+      user: props.user ?? DEFAULT_USER,
+      dockerLabels: props.labels,
       portMappings: [{ containerPort: port, protocol: ecs.Protocol.TCP }],
       environment: {
         CLINSPARK_INSTANCE: props.role,
@@ -136,6 +174,17 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
       },
       stopTimeout: Duration.seconds(60),
     });
+    if (readonlyRoot) {
+      // An empty bind-mount volume (a volume without host) lives on the task's ephemeral storage and
+      // is removed with the task. ECS copies the image's own directory at that path (a VOLUME
+      // directive of the Dockerfile) into it, ownership included, which is how a non-root user can
+      // write there: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html
+      (props.scratchPaths ?? ['/tmp']).forEach((containerPath, i) => {
+        const name = `scratch${i}`;
+        this.taskDefinition.addVolume({ name });
+        container.addMountPoints({ sourceVolume: name, containerPath, readOnly: false });
+      });
+    }
 
     // Outbound: HTTPS (image pull, Secrets Manager, logs through NAT and the S3 endpoint) and
     // MySQL to its own database only.
@@ -214,6 +263,17 @@ function validate(scope: Construct, props: ClinSparkInstanceProps): void {
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(props.imageTag)) {
     throw new ClinSparkPropsError(scope, `'imageTag' is '${props.imageTag}'; a container tag has letters, digits, '_', '.', '-' (max 128)`);
+  }
+  if (props.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(props.imageDigest)) {
+    throw new ClinSparkPropsError(scope, `'imageDigest' is '${props.imageDigest}'; an image digest is 'sha256:' followed by 64 lowercase hex digits`);
+  }
+  const user = props.user ?? DEFAULT_USER;
+  const userMatch = /^(0|[1-9]\d{0,9})(:(0|[1-9]\d{0,9}))?$/.exec(user);
+  if (!userMatch || Number(userMatch[1]) === 0) {
+    throw new ClinSparkPropsError(scope, `'user' is '${user}'; run the container as a numeric non-root user, 'UID' or 'UID:GID' with UID > 0`);
+  }
+  for (const p of props.scratchPaths ?? []) {
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(p) || p.split('/').includes('..')) throw new ClinSparkPropsError(scope, `'scratchPaths' contains '${p}'; use absolute container paths such as /tmp`);
   }
   if (!props.healthCheckPath?.startsWith('/') && props.healthCheckPath !== undefined) {
     throw new ClinSparkPropsError(scope, `'healthCheckPath' is '${props.healthCheckPath}'; it must start with '/'`);

@@ -56,6 +56,15 @@ export const awsSchema = z
 export const VERSION_RE = /^(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 export const BUILD_RE = /^[1-9]\d{0,7}$/;
 
+/** An image manifest digest as ECR reports it (`imageDetails[].imageDigest`). */
+export const IMAGE_DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+/** Numeric `UID` or `UID:GID` (ECS `user`). */
+export const CONTAINER_USER_RE = /^(0|[1-9]\d{0,9})(:(0|[1-9]\d{0,9}))?$/;
+/** The user the container runs as when the release does not say: non-root. */
+export const DEFAULT_CONTAINER_USER = '1000:1000';
+/** How to find a release image's digest (in messages). */
+export const DIGEST_HOWTO = "aws ecr describe-images --repository-name <name> --image-ids imageTag=<version>-b<build> --query 'imageDetails[0].imageDigest'";
+
 export const releaseSchema = z
   .strictObject({
     version: z
@@ -67,8 +76,30 @@ export const releaseSchema = z
       .transform((v) => String(v))
       .pipe(z.string().regex(BUILD_RE, { error: 'must be a positive whole build number without leading zeros (1 to 8 digits), e.g. 1234' }))
       .describe('Build number of the release (hotfix builds increase it). The container image tag is "<version>-b<build>".'),
+    digest: z
+      .string({ error: 'must be a quoted image digest "sha256:<64 hex digits>"' })
+      .regex(IMAGE_DIGEST_RE, {
+        error: `must be an image digest "sha256:" followed by 64 lowercase hex digits, as ECR reports it (${DIGEST_HOWTO})`,
+      })
+      .optional()
+      .describe(
+        'Digest of the release image ("sha256:<64 hex>"): the task definition then references "<repository>@<digest>", an immutable image, instead of the mutable tag. ' +
+          `Required for change-controlled environments (environment catalog). Get it with: ${DIGEST_HOWTO}`,
+      ),
+    readOnlyRootFilesystem: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe(
+        'Run the container with a read-only root filesystem; /tmp is then a writable scratch volume on the task\'s ephemeral storage. Set false only for an image that must write elsewhere. @default true',
+      ),
+    user: z
+      .string({ error: 'must be a quoted numeric user "UID" or "UID:GID", e.g. user: "1000:1000"' })
+      .regex(CONTAINER_USER_RE, { error: 'must be a numeric user "UID" or "UID:GID", e.g. "1000:1000" (names depend on the image\'s /etc/passwd; numbers do not)' })
+      .refine((v) => Number(v.split(':')[0]) !== 0, { error: 'is root (UID 0); ClinSpark containers run as a non-root user: use the UID the image\'s files belong to, e.g. "1000:1000"' })
+      .optional()
+      .describe(`User the container runs as, numeric "UID" or "UID:GID"; never root (UID 0). @default "${DEFAULT_CONTAINER_USER}"`),
   })
-  .describe('A ClinSpark release: version plus build.');
+  .describe('A ClinSpark release: version plus build, optionally pinned by image digest, and how its image runs.');
 
 const ECR_RE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)$/;
 export function parseEcrRepository(uri: string): { account: string; region: string; name: string } | undefined {

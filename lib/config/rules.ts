@@ -17,7 +17,7 @@ import { Cidr, parseCidr } from './cidr';
 import { ALIAS_BOMB_MESSAGE, readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
 import type { SourceFile } from './load';
-import { CUSTOMER_ENVIRONMENT_KINDS, EnvironmentKind, FARGATE_SIZES, PLATFORM_OWNER } from './model';
+import { CUSTOMER_ENVIRONMENT_KINDS, EnvironmentKind, FARGATE_SIZES, PLATFORM_OWNER, parseEcrRepository } from './model';
 import { REGION_TABLE_FILE, REGION_ZONES, SUPPORTED_REGIONS } from './regions';
 import { backupOverlapsMaintenance, parseBackupWindow, parseMaintenanceWindow } from './windows';
 
@@ -358,6 +358,58 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         for (const env of environmentsOf(f, isPlatform)) {
           checkCidrList(f, [...env.path, 'ingress', 'allowedCidrs'], report);
           checkCidrList(f, [...env.path, 'readReplica', 'allowedCidrs'], report);
+        }
+      }
+    },
+  },
+  {
+    id: 'pii-not-open-to-internet',
+    description: 'An environment that holds real volunteer PII (catalog row "real volunteer PII") is not open to the whole internet without single sign-on: it sets sso or ingress.allowedCidrs.',
+    check(ctx, report) {
+      for (const { f, isPlatform } of allFiles(ctx)) {
+        for (const env of environmentsOf(f, isPlatform)) {
+          const policy = CATALOG[env.kind];
+          if (!policy.holdsRealPii) continue;
+          // A present but malformed block is already reported by the shape check.
+          if (get(f.raw, [...env.path, 'sso']) !== undefined || get(f.raw, [...env.path, 'ingress', 'allowedCidrs']) !== undefined) continue;
+          report(
+            f.file,
+            env.path,
+            `${policy.title} holds real volunteer PII and would be open to the whole internet without single sign-on; ` +
+              `restrict it to the customer's ranges with ingress: { allowedCidrs: [...] } (e.g. the offices' public ranges), ` +
+              `or put the customer's SSO in front of it with sso: { issuer, authorizationEndpoint, tokenEndpoint, userInfoEndpoint, clientId, clientSecretArn }`,
+          );
+        }
+      }
+    },
+  },
+  {
+    id: 'digest-for-change-controlled',
+    description: 'A change-controlled environment (catalog row "change-controlled") runs a release pinned by image digest (release.digest), never a mutable tag alone.',
+    check(ctx, report) {
+      for (const { f, isPlatform } of allFiles(ctx)) {
+        const repository = str(f, ['image', 'repository']);
+        const repositoryName = repository !== undefined ? parseEcrRepository(repository)?.name : undefined;
+        for (const env of environmentsOf(f, isPlatform)) {
+          const policy = CATALOG[env.kind];
+          if (!policy.changeControlled) continue;
+          const own = get(f.raw, [...env.path, 'release']) !== undefined;
+          const releasePath: PathSegment[] = own ? [...env.path, 'release'] : ['release'];
+          const release = get(f.raw, releasePath);
+          if (release === null || typeof release !== 'object') continue; // missing or malformed: reported by the shape check
+          if ((release as Raw).digest !== undefined) continue; // present: its format is the shape check's
+          const version = str(f, [...releasePath, 'version']);
+          const build = fieldOk(f, [...releasePath, 'build']) ? String(get(f.raw, [...releasePath, 'build'])) : undefined;
+          const tag = version !== undefined && build !== undefined ? `${version}-b${build}` : '<version>-b<build>';
+          const where = isPlatform ? env.path.join('.') : `environments.${env.kind}`;
+          const whose = own ? `${where} (${policy.title})` : `${where} (${policy.title}) runs this release and`;
+          report(
+            f.file,
+            releasePath,
+            `has no digest: ${whose} is change-controlled, so its image must be pinned by digest, not by the mutable tag ${tag}; ` +
+              `add digest: "sha256:..." to this release, as ECR reports it: ` +
+              `aws ecr describe-images --repository-name ${repositoryName ?? '<name>'} --image-ids imageTag=${tag} --query 'imageDetails[0].imageDigest'`,
+          );
         }
       }
     },

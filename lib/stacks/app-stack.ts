@@ -8,6 +8,7 @@ import { ClinSparkInstance, InstanceDatabase } from '../../constructs/instance/c
 import { InstancePair, PairMemberProps } from '../../constructs/instance/instance-pair';
 import { DATABASE_PORT } from '../../constructs/database/clinspark-database';
 import { EnvironmentSpec, InstanceSpec } from '../environments';
+import { IMAGE_TAG_LABEL } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 import { EnvironmentDataStack, InstanceData } from './data-stack';
 
@@ -36,6 +37,8 @@ export class EnvironmentAppStack extends ClinSparkStack {
       subnets: network.publicSubnets,
       certificateArn: spec.dns.certificateArn,
       allowedCidrs: spec.ingressCidrs,
+      requireSso: spec.sso !== undefined,
+      internetAccessReason: spec.internetAccessReason,
       accessLogBucket: data.accessLogBucket,
       accessLogPrefix: 'alb',
       wafLogGroup: data.wafLogGroup,
@@ -58,6 +61,10 @@ export class EnvironmentAppStack extends ClinSparkStack {
       subnets: network.applicationSubnets,
       repository,
       imageTag: spec.release.imageTag,
+      imageDigest: spec.release.digest,
+      readonlyRootFilesystem: spec.release.readOnlyRootFilesystem,
+      user: spec.release.user,
+      labels: { [IMAGE_TAG_LABEL]: spec.release.imageTag },
       ingress: this.ingress,
       cpu: spec.app.cpu,
       memoryMiB: spec.app.memoryMiB,

@@ -202,7 +202,7 @@ describe('a 100,000-entry CIDR list', () => {
       const block = `${11 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
       entries.push(i % 3 === 2 ? `      - ${block}.9/32` : `      - ${block}.0/24`);
     }
-    const text = fs.readFileSync(file, 'utf8').replace('  prod: {}\n', `  prod:\n    ingress:\n      allowedCidrs:\n${entries.join('\n')}\n`);
+    const text = fs.readFileSync(file, 'utf8').replace(/^ {2}prod: \{.*\}\n/m, `  prod:\n    ingress:\n      allowedCidrs:\n${entries.join('\n')}\n`);
     fs.writeFileSync(file, text);
   });
 
@@ -216,9 +216,9 @@ describe('a 100,000-entry CIDR list', () => {
     const [header, ...lines] = r.err.trim().split('\n');
     expect(header).toMatch(/: 33334 problems found$/);
     expect(lines).toHaveLength(51);
-    expect(lines[0]).toBe('customers/acme.yaml: environments.prod.ingress.allowedCidrs: list at most 50 CIDR blocks (security group rule limits) (line 22)');
+    expect(lines[0]).toBe('customers/acme.yaml: environments.prod.ingress.allowedCidrs: list at most 50 CIDR blocks (security group rule limits) (line 23)');
     expect(lines[1]).toBe(
-      "customers/acme.yaml: environments.prod.ingress.allowedCidrs[2]: '11.0.1.9/32' overlaps entry [1] ('11.0.1.0/24'): 11.0.1.9/32 lies inside 11.0.1.0/24; keep only the range you mean (line 25)",
+      "customers/acme.yaml: environments.prod.ingress.allowedCidrs[2]: '11.0.1.9/32' overlaps entry [1] ('11.0.1.0/24'): 11.0.1.9/32 lies inside 11.0.1.0/24; keep only the range you mean (line 26)",
     );
     expect(lines[50]).toBe('... and 33284 more problems (fix the ones above first; `npx clinspark validate --max-problems 0` prints every one)');
     // 74 s (and 34,000 lines) before the sweep; a few seconds now, with room for a loaded machine.

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { ConfigValidationError, formatPath, loadFleet, readFleet } from '../../lib/config';
+import { fleetEnvironments } from '../../lib/environments';
 
 const ROOT = path.join(__dirname, '..', 'fixtures', 'validation');
 
@@ -23,7 +24,7 @@ const cases = fs
 describe('fleet validation fixtures', () => {
   test('there is a good and a bad fixture for every rule family', () => {
     const families = new Set(cases.map((c) => c.split('/')[0]));
-    for (const required of ['slug', 'account', 'azs', 'environments', 'val-source', 'cidr', 'release', 'windows', 'files', 'collected', 'good', 'ssh-keys', 'dns']) {
+    for (const required of ['slug', 'account', 'azs', 'environments', 'val-source', 'cidr', 'release', 'windows', 'files', 'collected', 'good', 'ssh-keys', 'dns', 'ingress']) {
       expect(families).toContain(required);
     }
   });
@@ -70,7 +71,7 @@ describe('loadFleet', () => {
   test('returns the typed fleet with defaults applied and builds coerced to strings', () => {
     const fleet = loadFleet(path.join(ROOT, 'good', 'full-lifecycle-with-platform'));
     expect(fleet.customers.map((c) => c.slug)).toEqual(['acme']);
-    expect(fleet.customers[0].release).toEqual({ version: '2025.4.0', build: '2231' });
+    expect(fleet.customers[0].release).toEqual({ version: '2025.4.0', build: '2231', digest: 'sha256:129d008298b6154840313aeba8fd5e3dd2b47d5076f810a61d330be410725551' });
     expect(fleet.customers[0].environments.val?.release?.build).toBe('2410');
     expect(fleet.platform?.demos?.map((d) => d.name)).toEqual(['r2025-4']);
   });
@@ -87,5 +88,18 @@ describe('loadFleet', () => {
     if (fleet.platform?.community) kinds.add('community');
     expect([...kinds].sort()).toEqual(['community', 'demo', 'migration', 'preprod', 'prod', 'sandbox', 'val']);
     expect(fleet.platform?.demos?.map((d) => d.release?.version ?? fleet.platform?.release.version)).toEqual(['2025.4.0', '2026.1.0']);
+  });
+
+  test('the shipped example fleet pins every change-controlled environment by digest and puts every real-PII environment behind client ranges or SSO', () => {
+    const envs = fleetEnvironments(loadFleet(path.join(__dirname, '..', '..', 'config')));
+    const changeControlled = envs.filter((e) => e.policy.changeControlled);
+    const pii = envs.filter((e) => e.policy.holdsRealPii);
+    expect(changeControlled.map((e) => e.id).sort()).toEqual(['acme/preprod', 'northwind/prod', 'northwind/val']);
+    for (const e of changeControlled) expect(e.release.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(pii.map((e) => e.id).sort()).toEqual(['acme/migration', 'acme/preprod', 'northwind/prod']);
+    for (const e of pii) expect(e.sso !== undefined || (e.ingressCidrs?.length ?? 0) > 0).toBe(true);
+    expect(envs.find((e) => e.id === 'acme/preprod')?.ingressCidrs).toEqual(['198.51.100.0/24', '203.0.113.64/26']);
+    // Safe container defaults where the release does not say otherwise.
+    for (const e of envs) expect({ readOnlyRootFilesystem: e.release.readOnlyRootFilesystem, user: e.release.user }).toEqual({ readOnlyRootFilesystem: true, user: '1000:1000' });
   });
 });
