@@ -51,6 +51,13 @@ export interface EnvironmentPolicy {
     readonly keysAndSecrets: RemovalPolicy;
     /** Log groups (database audit logs, application logs, flow logs). */
     readonly logs: RemovalPolicy;
+    /**
+     * Who may decrypt with the keys of this kind's databases (and its read replica): the roles
+     * tagged with the environment's customer and one of these kinds, the CDK deployment roles and
+     * the owner's break-glass role (constructs/core/key-policy.ts).
+     * @default - no restriction beyond the account's IAM
+     */
+    readonly keyUsers?: readonly EnvironmentKind[];
   };
   readonly backup: {
     /** Aurora automated backup retention. */
@@ -181,7 +188,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     changeControlled: true,
     holdsRealPii: true,
     stack: { terminationProtection: true },
-    stateful: { database: RemovalPolicy.RETAIN, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
+    // VAL clones PROD, so VAL's roles use PROD's keys too (through RDS, for the staging copy).
+    stateful: { database: RemovalPolicy.RETAIN, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN, keyUsers: ['prod', 'val'] },
     backup: { retentionDays: 35, plan: { dailyRetentionDays: 35, monthlyRetentionDays: 365 } },
     logRetention: RetentionDays.SIX_YEARS,
     network: { maxAzs: 3, natGateways: 'perAz' },

@@ -44,6 +44,8 @@ export interface EnvironmentSpec {
   readonly policy: EnvironmentPolicy;
   readonly account: string;
   readonly region: string;
+  /** The owner's break-glass administrator role, when configured (aws.breakGlassRoleArn). */
+  readonly breakGlassRoleArn?: string;
   /** The configured zones in name order, cut to the catalog's maxAzs (listing order never matters). */
   readonly availabilityZones: readonly string[];
   readonly natGateways: number;
@@ -165,6 +167,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
     policy,
     account: owner.aws.account,
     region: owner.aws.region,
+    breakGlassRoleArn: owner.aws.breakGlassRoleArn,
     availabilityZones: azs,
     natGateways: policy.network.natGateways === 'perAz' ? azs.length : 1,
     release: {

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead } from '../core/grants';
+import { KeyUsers, restrictKeyUse } from '../core/key-policy';
 import { PROTECTED_PARAMETERS, checkParameters, clusterParameters, instanceParameters } from './parameters';
 
 /** Capacity of a cluster: Aurora Serverless v2 (may scale to zero) or provisioned instances. */
@@ -137,6 +138,12 @@ export interface ClinSparkDatabaseProps {
    * @default 'the environment catalog gives this environment kind no AWS Backup plan'
    */
   readonly noBackupPlanReason?: string;
+  /**
+   * Restricts who may decrypt with (or grant on) the database's key: the roles of the named
+   * environments, the CDK deployment roles and the break-glass role (see restrictKeyUse).
+   * @default - the account's IAM decides (the key policy delegates to the account)
+   */
+  readonly keyUsers?: KeyUsers;
   /** Short description for resource descriptions, e.g. "acme/prod main". */
   readonly description: string;
 }
@@ -185,6 +192,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       removalPolicy: props.keyRemovalPolicy,
       pendingWindow: Duration.days(30),
     });
+    if (props.keyUsers) restrictKeyUse(this.key, props.keyUsers);
 
     // Log groups first, named as RDS names them, so that exported logs are encrypted from the start.
     // The slow-query log carries statement text, and with it PII literals: it is kept at most

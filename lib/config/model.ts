@@ -49,7 +49,20 @@ export const awsSchema = z
       .array(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/, { error: 'must be an availability zone name such as "us-east-1a"' }))
       .min(2, { error: 'list at least 2 availability zones: Aurora needs subnets in two zones' })
       .max(6, { error: 'list at most 6 availability zones' })
-      .describe('Availability zones of the region, in order of preference. Environments use the first 2 (3 for PROD); no AWS look-up is made.'),
+      .describe('Availability zones of the region, in any order: environments use them in name order, the first 2 (3 for PROD); no AWS look-up is made.'),
+    breakGlassRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, { error: 'must be an IAM role ARN, e.g. arn:aws:iam::012345678901:role/clinspark-break-glass' })
+      .optional()
+      .describe(
+        "The vendor's break-glass administrator role (an IAM role of this account). Besides the environment's own roles and the CDK deployment roles, it is the only principal that may decrypt with, or grant on, the keys of PROD's databases, the read replica and the PII scrub.",
+      ),
+  })
+  .superRefine((value, ctx) => {
+    const account = value.breakGlassRoleArn?.split(':')[4];
+    if (account !== undefined && account !== value.account) {
+      ctx.addIssue({ code: 'custom', path: ['breakGlassRoleArn'], message: `is a role of account ${account}; the break-glass role must be a role of this owner's account ${value.account}` });
+    }
   })
   .describe('Where the environments are deployed.');
 

@@ -143,6 +143,7 @@ export class EnvironmentDataStack extends ClinSparkStack {
         monitoringInterval: Duration.seconds(policy.monitoring.enhancedMonitoringSeconds),
         databaseInsights: policy.monitoring.databaseInsights,
         backupPlan: this.backup,
+        keyUsers: policy.stateful.keyUsers ? { customer: spec.owner, environments: policy.stateful.keyUsers, breakGlassRoleArn: spec.breakGlassRoleArn } : undefined,
         description: `${spec.id} ${role}`,
       };
       const applicationAccount = { serviceToken: this.accountProvider.serviceToken, handler: accountFunction };

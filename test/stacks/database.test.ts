@@ -186,6 +186,43 @@ describe('ClinSpark databases in the example fleet', () => {
     for (const [, c] of all) expect(c.Properties.EnableIAMDatabaseAuthentication).not.toBe(true);
   });
 
+  test('PROD database key policies name their users: decrypt and grants denied to every other principal of the account', () => {
+    const t = data('northwind-prod');
+    const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const keyIds = clusters(t).map(([, c]) => (c.Properties.KmsKeyId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+    expect(keyIds).toHaveLength(2);
+    for (const id of keyIds) {
+      const statements = (resources[id].Properties.KeyPolicy as { Statement: Array<Record<string, any>> }).Statement;
+      const denies = statements.filter((st) => st.Effect === 'Deny');
+      expect(denies.map((d) => d.Sid).sort()).toEqual(['DenyUseByOtherCustomers', 'DenyUseByOtherEnvironments']);
+      for (const d of denies) {
+        expect(d.Principal).toEqual({ AWS: '*' });
+        expect([...d.Action].sort()).toEqual(['kms:CreateGrant', 'kms:Decrypt', 'kms:ReEncryptFrom']);
+        expect(d.Condition.StringEquals).toEqual({ 'aws:PrincipalAccount': '345678901234' });
+        expect(d.Condition.Bool).toEqual({ 'aws:PrincipalIsAWSService': 'false' });
+        const exempt = JSON.stringify(d.Condition.ArnNotLike['aws:PrincipalArn']);
+        expect(exempt).toContain('arn:aws:iam::345678901234:role/clinspark-break-glass');
+        expect(exempt).toContain('cdk-*-cfn-exec-role-345678901234-eu-west-1');
+      }
+      expect(denies.find((d) => d.Sid === 'DenyUseByOtherCustomers')?.Condition.StringNotEquals).toEqual({ 'aws:PrincipalTag/clinspark:customer': 'northwind' });
+      expect(denies.find((d) => d.Sid === 'DenyUseByOtherEnvironments')?.Condition.StringNotEquals).toEqual({ 'aws:PrincipalTag/clinspark:environment': ['prod', 'val'] });
+    }
+    // The roles carry the tags that the key policy names: as stack tags (CloudFormation propagates
+    // them to every role, nested stacks included) and in the template wherever CDK can tag.
+    expect(fleet.stacks.get('clinspark-northwind-prod-data')?.tags.tagValues()).toMatchObject({ 'clinspark:customer': 'northwind', 'clinspark:environment': 'prod' });
+    const roles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(roles.filter((r) => r.Properties.Tags).length).toBeGreaterThan(roles.length - 2);
+    for (const role of roles.filter((r) => r.Properties.Tags)) {
+      expect(role.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'clinspark:customer', Value: 'northwind' }, { Key: 'clinspark:environment', Value: 'prod' }]));
+    }
+  });
+
+  test.each(['acme-sandbox', 'acme-preprod'])('%s: database keys have no use restriction beyond IAM (catalog)', (env) => {
+    for (const key of Object.values(data(env).findResources('AWS::KMS::Key'))) {
+      expect(JSON.stringify(key.Properties.KeyPolicy)).not.toContain('DenyUseBy');
+    }
+  });
+
   test('enhanced monitoring and Database Insights per catalog', () => {
     for (const i of Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'))) expect(i.Properties.MonitoringInterval).toBe(15);
     for (const [, c] of clusters(data('northwind-prod'))) expect(c.Properties.DatabaseInsightsMode).toBe('advanced');
