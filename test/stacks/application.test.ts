@@ -4,7 +4,17 @@
  * Test (neither reaches the other's database or secret).
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { MANAGED_RULE_GROUPS } from '../../constructs/ingress/environment-ingress';
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as path from 'path';
+import { EnvironmentIngress, EnvironmentIngressProps, MANAGED_RULE_GROUPS } from '../../constructs/ingress/environment-ingress';
+import { evaluateCompliance } from '../../lib/compliance/packs';
+import { buildComplianceReport } from '../../lib/compliance/report';
+import { IMAGE_TAG_LABEL } from '../../lib/naming';
 import { buildTestFleet } from '../support/fleet';
 
 const fleet = buildTestFleet();
@@ -71,7 +81,9 @@ describe('application tier', () => {
     });
     for (const td of Object.values(t.findResources('AWS::ECS::TaskDefinition'))) {
       const container = td.Properties.ContainerDefinitions[0];
-      expect(JSON.stringify(container.Image)).toContain(':2026.1.0-b2410');
+      // VAL is change-controlled: pinned by digest (tests below), the tag kept for humans.
+      expect(JSON.stringify(container.Image)).toContain('@sha256:9b3eb82db3cffb9515dc0ae69a4e3b142b6d1cca776d98ff6a0073bb4e886df2');
+      expect(container.DockerLabels).toEqual({ [IMAGE_TAG_LABEL]: '2026.1.0-b2410' });
       const envNames = (container.Environment as Array<{ Name: string }>).map((e) => e.Name);
       expect(envNames.some((n) => /PASSWORD|USER|SECRET/.test(n))).toBe(false);
       expect((container.Secrets as Array<{ Name: string }>).map((s) => s.Name).sort()).toEqual(['DB_HOST', 'DB_NAME', 'DB_PASSWORD', 'DB_PORT', 'DB_USERNAME']);
@@ -152,6 +164,135 @@ describe('application tier', () => {
         );
         expect(egress.map((e) => resolveImport(e.Properties.DestinationSecurityGroupId))).toEqual([expect.stringMatching(new RegExp(`${role}DatabaseSecurityGroup`))]);
       }
+    });
+  });
+
+  describe('container images: pinned by digest where change-controlled, read-only root filesystem, non-root user', () => {
+    const containers = (env: string) =>
+      Object.values(app(env).findResources('AWS::ECS::TaskDefinition')).map((td) => ({ td: td.Properties, container: td.Properties.ContainerDefinitions[0] }));
+
+    test('PROD, Pre-PROD and VAL task definitions reference the image by digest (<repository>@sha256:...), never by the mutable tag', () => {
+      const changeControlled = fleet.environments.filter((e) => e.spec.policy.changeControlled);
+      expect(changeControlled.map((e) => e.spec.id).sort()).toEqual(['acme/preprod', 'northwind/prod', 'northwind/val']);
+      for (const { spec } of changeControlled) {
+        const list = containers(`${spec.owner}-${spec.name}`);
+        expect(list).toHaveLength(spec.instances.length);
+        for (const { container } of list) {
+          const image = JSON.stringify(container.Image);
+          expect(spec.release.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+          expect(image).toMatch(new RegExp(`/${spec.image.repositoryName.replace('/', '\\/')}@${spec.release.digest}"`));
+          expect(image).not.toContain(`:${spec.release.imageTag}`);
+          // The tag stays readable for humans: a label and the CLINSPARK_RELEASE variable.
+          expect(container.DockerLabels).toEqual({ [IMAGE_TAG_LABEL]: spec.release.imageTag });
+          expect(container.Environment).toContainEqual({ Name: 'CLINSPARK_RELEASE', Value: spec.release.imageTag });
+        }
+      }
+    });
+
+    test('a release without a digest (vendor Demo, not change-controlled) references its tag', () => {
+      for (const { container } of containers('platform-demo-r2026-1')) {
+        expect(JSON.stringify(container.Image)).toContain('/clinspark/app:2026.1.0-b2410"');
+        expect(JSON.stringify(container.Image)).not.toContain('@sha256:');
+      }
+    });
+
+    test('every container has a read-only root filesystem, runs as user 1000:1000, and writes only to /tmp, a bind mount on the task\'s ephemeral storage', () => {
+      for (const e of fleet.environments) {
+        for (const { td, container } of containers(`${e.spec.owner}-${e.spec.name}`)) {
+          expect(container.ReadonlyRootFilesystem).toBe(true);
+          expect(container.User).toBe('1000:1000');
+          expect(container.Privileged).toBeUndefined();
+          expect(container.MountPoints).toEqual([{ ContainerPath: '/tmp', SourceVolume: 'scratch0', ReadOnly: false }]);
+          // No host path, no EFS: an empty bind mount, removed with the task.
+          expect(td.Volumes).toEqual([{ Name: 'scratch0' }]);
+        }
+      }
+    });
+
+    test('a release may turn the read-only root filesystem off (no scratch volume then) and choose another non-root user', () => {
+      const other = buildTestFleet({ configDir: path.join(__dirname, '..', 'fixtures', 'validation', 'good', 'pii-protected-by-sso-or-ranges'), platform: false });
+      const td = Object.values(other.template('clinspark-acme-migration-app').findResources('AWS::ECS::TaskDefinition'))[0].Properties;
+      expect(td.ContainerDefinitions[0].ReadonlyRootFilesystem).toBe(false);
+      expect(td.ContainerDefinitions[0].User).toBe('10001:0');
+      expect(td.ContainerDefinitions[0].MountPoints).toBeUndefined();
+      expect(td.Volumes).toBeUndefined();
+    });
+  });
+
+  describe('who may reach each load balancer, and the AwsSolutions-EC23 acknowledgement that says so', () => {
+    const ec23 = (env: string) => {
+      const stackName = `clinspark-${env}-app`;
+      const stack = fleet.stacks.get(stackName) as Stack;
+      const report = buildComplianceReport(evaluateCompliance(stack), stack);
+      return report.stacks.flatMap((s) => s.acknowledgements).filter((a) => a.id === 'AwsSolutions-EC23');
+    };
+    const lbIngress = (env: string) => {
+      const sg = Object.values(app(env).findResources('AWS::EC2::SecurityGroup')).find((g) => /load balancer/.test(g.Properties.GroupDescription));
+      return (sg?.Properties.SecurityGroupIngress as Array<{ CidrIp: string; FromPort: number }>).map((r) => `${r.CidrIp}:${r.FromPort}`).sort();
+    };
+
+    test('Pre-PROD (real PII) is reachable only from the customer\'s ranges, and has no EC23 finding to acknowledge', () => {
+      for (const env of ['acme-preprod', 'acme-migration']) {
+        expect(lbIngress(env)).toEqual(['198.51.100.0/24:443', '198.51.100.0/24:80', '203.0.113.64/26:443', '203.0.113.64/26:80']);
+        expect(ec23(env)).toEqual([]);
+      }
+    });
+
+    test('PROD (real PII, open to the internet): the acknowledgement says every request authenticates through the customer\'s SSO', () => {
+      expect(lbIngress('northwind-prod')).toEqual(['0.0.0.0/0:443', '0.0.0.0/0:80']);
+      const acks = ec23('northwind-prod');
+      expect(acks.map((a) => a.resource)).toEqual(['clinspark-northwind-prod-app/Ingress/SecurityGroup/Resource']);
+      expect(acks[0].reason).toMatch(/^Open to the internet on 443 \(HTTPS, TLS 1\.3 policy, behind the WAF web ACL\) and 80 \(answers only with a redirect to HTTPS\), nothing else; /);
+      expect(acks[0].reason).toMatch(/every request must authenticate through the customer's SSO \(OIDC authenticate action on every listener rule of the load balancer\) before it reaches the application/);
+      expect(acks[0].reason).not.toMatch(/no real volunteer PII/);
+    });
+
+    test.each([
+      ['acme-sandbox', 'Sandbox'],
+      ['northwind-val', 'VAL'],
+      ['platform-demo-r2025-4', 'Demo'],
+      ['platform-community', 'Community'],
+    ])('%s (no real PII, open to the internet): the acknowledgement names the catalog row that allows it', (env, title) => {
+      const acks = ec23(env);
+      expect(acks).toHaveLength(1);
+      expect(acks[0].reason).toMatch(/^Open to the internet on 443 .* and 80 \(answers only with a redirect to HTTPS\), nothing else; /);
+      expect(acks[0].reason).toContain(`this ${title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for Sandbox, VAL, Demo and Community)`);
+      expect(acks[0].reason).not.toMatch(/SSO/);
+    });
+
+    describe('the construct keeps the acknowledgement true', () => {
+      const props = (stack: Stack, extra: Partial<EnvironmentIngressProps>): EnvironmentIngressProps => {
+        const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+        return {
+          vpc,
+          subnets: { subnetType: ec2.SubnetType.PUBLIC },
+          certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7',
+          accessLogBucket: new s3.Bucket(stack, 'Logs'),
+          accessLogPrefix: 'alb',
+          wafLogGroup: new logs.LogGroup(stack, 'Waf', { logGroupName: 'aws-waf-logs-test' }),
+          deletionProtection: false,
+          zone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0TEST', zoneName: 'example.com' }),
+          ...extra,
+        };
+      };
+      const stack = () => new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
+
+      test('open to the internet with neither SSO nor a reason: refused', () => {
+        const s = stack();
+        expect(() => new EnvironmentIngress(s, 'Ingress', props(s, {}))).toThrow(/would serve the whole internet with no single sign-on/);
+      });
+
+      test('a reason with client ranges: refused (nothing is open to the internet)', () => {
+        const s = stack();
+        expect(() => new EnvironmentIngress(s, 'Ingress', props(s, { allowedCidrs: ['203.0.113.0/24'], internetAccessReason: 'holds no real volunteer PII' }))).toThrow(/nothing is open to the internet/);
+      });
+
+      test('requireSso: a route without SSO is refused', () => {
+        const s = stack();
+        const ingress = new EnvironmentIngress(s, 'Ingress', props(s, { requireSso: true }));
+        const targetGroup = new elbv2.ApplicationTargetGroup(s, 'Targets', { vpc: ingress.loadBalancer.vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP });
+        expect(() => ingress.addInstance('Main', { hostName: 'main.example.com', targetGroup, priority: 10 })).toThrow(/requires single sign-on on every route/);
+      });
     });
   });
 });
