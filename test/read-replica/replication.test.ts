@@ -452,7 +452,9 @@ describe('replication custom resource', () => {
         await run(event('Update', props(user, { ReadOnlyUser: ro }), { PhysicalResourceId: `replication/${user}@${SOURCE_HOST}:3306`, OldResourceProperties: props(user, { ReadOnlyUser: ro }) }));
         expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
       } finally {
+        // Gone before the next test: they match lockableAccounts, which later tests' replica admins cannot read.
         await admin.query('DROP ROLE IF EXISTS ??', [role]);
+        for (const u of [app, ro, locked]) await admin.query("DROP USER IF EXISTS ?@'%'", [u]);
       }
     });
 
