@@ -69,9 +69,16 @@ export const awsSchema = z
 export const VERSION_RE = /^(0|[1-9]\d{0,3})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 export const BUILD_RE = /^[1-9]\d{0,7}$/;
 
-/** An image manifest digest as ECR reports it (`imageDetails[].imageDigest`). */
+/**
+ * An image manifest digest as ECR reports it (`imageDetails[].imageDigest`, "sha256:" and 64 hex
+ * digits): https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_ImageDetail.html and
+ * https://docs.aws.amazon.com/cli/latest/reference/ecr/describe-images.html
+ */
 export const IMAGE_DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
-/** Numeric `UID` or `UID:GID` (ECS `user`). */
+/**
+ * Numeric `UID` or `UID:GID`, two of the forms of the container definition's `user`
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_security).
+ */
 export const CONTAINER_USER_RE = /^(0|[1-9]\d{0,9})(:(0|[1-9]\d{0,9}))?$/;
 /** The user the container runs as when the release does not say: non-root. */
 export const DEFAULT_CONTAINER_USER = '1000:1000';
