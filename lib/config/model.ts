@@ -306,6 +306,19 @@ export const readReplicaSchema = z
       .min(1)
       .optional()
       .describe('Application schemas the read-only account may read. @default every schema except the system ones'),
+    readOnly: z
+      .strictObject({
+        excludeTables: z
+          .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}$/, { error: 'must be schema.table, e.g. "clinspark.api_tokens"' }))
+          .optional()
+          .describe('Tables (or views) the read-only account never reads, schema.table; their schema is then granted table by table.'),
+        excludeColumns: z
+          .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}$/, { error: 'must be schema.table.column, e.g. "clinspark.users.password_hash"' }))
+          .optional()
+          .describe('Columns the read-only account never reads, schema.table.column; the table\'s other columns stay readable.'),
+      })
+      .optional()
+      .describe('What the read-only account must not see in its schemas (credential-like tables and columns; docs/read-replica.md lists them).'),
     credentials: z
       .strictObject({
         recipientArn: z
@@ -320,6 +333,13 @@ export const readReplicaSchema = z
           .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), { error: 'is not a real calendar date' })
           .describe('Day the password is issued; changing it re-issues (rotates) the password.'),
         collectionDays: z.number().int().min(1).max(30).optional().describe('Days the recipient may collect the password, from the issue date. @default 14'),
+        passwordValidityDays: z
+          .number()
+          .int()
+          .min(2)
+          .max(365)
+          .optional()
+          .describe('Days the password is valid from the issue date (PASSWORD EXPIRE INTERVAL); more than collectionDays; re-issue before it ends. @default 90'),
       })
       .describe('Delivery of the read-only account (RO_USER) password to a named person.'),
   })

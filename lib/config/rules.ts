@@ -331,6 +331,30 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     },
   },
   {
+    id: 'read-replica-recipient',
+    description: 'The read replica\'s credentials recipient is an IAM user in the customer\'s own account (a role names no one person: every session of it matches), and the password outlives the collection window.',
+    check(ctx, report) {
+      for (const f of ctx.customers) {
+        const base: PathSegment[] = ['environments', 'prod', 'readReplica', 'credentials'];
+        const arn = get(f.raw, [...base, 'recipientArn']);
+        const m = typeof arn === 'string' ? /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)\//.exec(arn) : null;
+        if (m) {
+          const account = get(f.raw, ['aws', 'account']);
+          if (m[2] === 'role') {
+            report(f.file, [...base, 'recipientArn'], `'${arn}' is a role; give the IAM user of the named person who collects the password (every session of a role could read it)`);
+          } else if (typeof account === 'string' && m[1] !== account) {
+            report(f.file, [...base, 'recipientArn'], `'${arn}' is in account ${m[1]}, not in the customer's account ${account}; give an IAM user of the customer's own account`);
+          }
+        }
+        const validity = get(f.raw, [...base, 'passwordValidityDays']);
+        const collection = get(f.raw, [...base, 'collectionDays']) ?? 14;
+        if (typeof validity === 'number' && typeof collection === 'number' && validity <= collection) {
+          report(f.file, [...base, 'passwordValidityDays'], `is ${validity}, not more than collectionDays (${collection}); the password must stay valid after the collection window closes`);
+        }
+      }
+    },
+  },
+  {
     id: 'ssh-keys-distinct',
     description: 'The read replica\'s SSH public keys are each listed once (the jump host refuses a repeated key).',
     check(ctx, report) {
