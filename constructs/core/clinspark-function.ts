@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowAwsApis } from './aws-api-egress';
 import { acknowledge, sameReason } from './acknowledge';
 import { bundleHandler } from './bundle';
 import { ClinSparkRole } from './clinspark-role';
@@ -67,8 +68,9 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
       description: `${props.description} (Lambda)`.slice(0, 255),
       allowAllOutbound: false,
     });
-    // AWS APIs (Secrets Manager, S3, RDS) through NAT or endpoints.
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs');
+    // AWS APIs (Lambda, Step Functions, Secrets Manager, RDS, KMS, Logs; S3 for CloudFormation's
+    // response URLs) through the VPC's endpoints only (constructs/core/aws-api-egress.ts).
+    allowAwsApis(this.securityGroup, props.vpc, 'HTTPS to AWS APIs');
 
     this.function = new lambda.Function(this, 'Function', {
       code: lambda.Code.fromAsset(bundleHandler(props.entry)),

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { allowAwsApis } from './aws-api-egress';
 import { acknowledge } from './acknowledge';
 import { ClinSparkFunction } from './clinspark-function';
 import { ClinSparkRole } from './clinspark-role';
@@ -55,7 +56,9 @@ export class ClinSparkProvider extends Construct {
       description: `Custom resource framework: ${props.description}`.slice(0, 255),
       allowAllOutbound: false,
     });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Lambda, Step Functions and CloudFormation response URLs');
+    // AWS APIs (Lambda, Step Functions, Secrets Manager, RDS, KMS, Logs; S3 for CloudFormation's
+    // response URLs) through the VPC's endpoints only (constructs/core/aws-api-egress.ts).
+    allowAwsApis(securityGroup, props.vpc, 'HTTPS to Lambda, Step Functions and CloudFormation response URLs');
 
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: props.onEvent.function,

@@ -7,6 +7,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
+import { allowAwsApis } from '../core/aws-api-egress';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead } from '../core/grants';
 import { KeyUsers, restrictKeyUse } from '../core/key-policy';
@@ -352,6 +353,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     const masterRotationFunction = secretsmanager.HostedRotation.mysqlSingleUser({
       vpc: props.vpc,
       vpcSubnets: props.rotationSubnets,
+      securityGroups: [this.rotationSecurityGroup(props, 'MasterRotationSecurityGroup', 'master secret rotation')],
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
     const masterRotation = this.cluster.secret.addRotationSchedule('Rotation', { hostedRotation: masterRotationFunction, automaticallyAfter: rotationPeriod });
@@ -407,6 +409,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       masterSecret: this.masterSecret,
       vpc: props.vpc,
       vpcSubnets: props.rotationSubnets,
+      securityGroups: [this.rotationSecurityGroup(props, 'ApplicationRotationSecurityGroup', 'application secret rotation')],
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
     const rotation = attached.addRotationSchedule('Rotation', { hostedRotation: rotationFunction, automaticallyAfter: rotationPeriod });
@@ -424,6 +427,22 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     }
     this.allowMySqlFrom(options.handler, 'application account custom resource');
     return secret;
+  }
+
+  /**
+   * The security group of a hosted rotation function (Secrets Manager creates the function; without
+   * a group of ours it would get one that allows all traffic out): HTTPS to the VPC's AWS endpoints
+   * (Secrets Manager, KMS) and MySQL to this cluster, nothing else.
+   */
+  private rotationSecurityGroup(props: ClinSparkDatabaseProps, id: string, purpose: string): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, id, {
+      vpc: props.vpc,
+      description: `ClinSpark ${props.description}: ${purpose} (Secrets Manager hosted rotation)`.slice(0, 255),
+      allowAllOutbound: false,
+    });
+    // MySQL to this cluster is opened by allowMySqlFrom (both sides).
+    allowAwsApis(group, props.vpc, 'HTTPS to Secrets Manager and KMS');
+    return group;
   }
 
   /** Opens MySQL on this cluster to a peer (the only way in: the security group has no other rule). */

@@ -1,10 +1,12 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as path from 'path';
+import { CustomResource, CustomResourceProvider, CustomResourceProviderRuntime, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
+import { AwsApiEgress, registerAwsApiEgress } from '../core/aws-api-egress';
 import { ClinSparkPropsError } from '../core/errors';
 
 export interface ClinSparkNetworkProps {
@@ -31,6 +33,29 @@ export interface ClinSparkNetworkProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+/**
+ * The AWS services that the environment's functions, secret rotation and tasks call, each reached
+ * through an interface endpoint (AWS PrivateLink) with private DNS in the application subnets, so
+ * that no security group needs HTTPS to the internet: Secrets Manager, KMS, CloudWatch Logs, STS,
+ * RDS (password resets, the VAL workflow), ECR (API and registry: image pulls), Step Functions
+ * (the VAL workflow) and Lambda (the provider framework invokes its handlers). S3 (image layers,
+ * CloudFormation's custom-resource and wait-condition responses, scrub evidence) goes through the
+ * gateway endpoint.
+ */
+export const INTERFACE_ENDPOINT_SERVICES: ReadonlyArray<[string, ec2.InterfaceVpcEndpointAwsService]> = [
+  ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+  ['Kms', ec2.InterfaceVpcEndpointAwsService.KMS],
+  ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+  ['Sts', ec2.InterfaceVpcEndpointAwsService.STS],
+  ['Rds', ec2.InterfaceVpcEndpointAwsService.RDS],
+  ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR],
+  ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER],
+  ['StepFunctions', ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS],
+  ['Lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA],
+];
+
+const PREFIX_LIST_PROVIDER = 'Custom::ClinSparkManagedPrefixListProvider';
+
 /** Subnet group names: a contract with every construct that places resources in the VPC. */
 export const SUBNET_GROUPS = {
   public: 'Public',
@@ -42,11 +67,19 @@ export const SUBNET_GROUPS = {
  * The network of one environment: a VPC across the configured zones with three subnet tiers:
  * public (load balancer, NAT, jump host), application (ECS tasks, Lambda functions; egress via
  * NAT) and database (isolated: no route to the internet), with flow logs of all traffic to an
- * encrypted log group, the default security group closed, and an S3 gateway endpoint.
+ * encrypted log group, the default security group closed, an S3 gateway endpoint and interface
+ * endpoints for every AWS API the environment calls (INTERFACE_ENDPOINT_SERVICES). Functions and
+ * rotation in the VPC send HTTPS to those endpoints only (`allowAwsApisFrom`, used through
+ * constructs/core/aws-api-egress.ts): nothing but the load balancer, the NAT path of an explicit
+ * allow-list and the jump host reaches the internet.
  */
-export class ClinSparkNetwork extends Construct {
+export class ClinSparkNetwork extends Construct implements AwsApiEgress {
   readonly vpc: ec2.Vpc;
   readonly flowLogGroup: logs.LogGroup;
+  /** The security group of the interface endpoints: HTTPS from inside the VPC only. */
+  readonly endpointSecurityGroup: ec2.SecurityGroup;
+  /** Id of the region's AWS-managed S3 prefix list (resolved at deploy time). */
+  readonly s3PrefixListId: string;
 
   constructor(scope: Construct, id: string, props: ClinSparkNetworkProps) {
     super(scope, id);
@@ -108,7 +141,50 @@ export class ClinSparkNetwork extends Construct {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'ClinSpark AWS service endpoints: HTTPS from inside the VPC only',
+      allowAllOutbound: false,
+    });
+    // The literal range (not the VPC's CidrBlock attribute), so that reviewers and rules can read it.
+    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS to AWS APIs from inside the VPC');
+    for (const [id, service] of INTERFACE_ENDPOINT_SERVICES) {
+      this.vpc.addInterfaceEndpoint(id, {
+        service,
+        subnets: this.applicationSubnets,
+        securityGroups: [this.endpointSecurityGroup],
+        privateDnsEnabled: true,
+        open: false,
+      });
+    }
+    this.s3PrefixListId = this.managedPrefixListId('S3PrefixList', 's3');
+    registerAwsApiEgress(this.vpc, this);
+
     this.acknowledgeFindings();
+  }
+
+  /** Opens HTTPS from a security group to the interface endpoints and to S3 (gateway endpoint), and nowhere else. */
+  allowAwsApisFrom(securityGroup: ec2.ISecurityGroup): void {
+    securityGroup.addEgressRule(this.endpointSecurityGroup, ec2.Port.tcp(443), 'HTTPS to AWS service endpoints (PrivateLink)');
+    securityGroup.addEgressRule(ec2.Peer.prefixList(this.s3PrefixListId), ec2.Port.tcp(443), 'HTTPS to S3 (gateway endpoint)');
+  }
+
+  /** The id of the region's AWS-managed prefix list of a service, looked up at deploy time. */
+  private managedPrefixListId(id: string, service: string): string {
+    const stack = Stack.of(this);
+    const provider = CustomResourceProvider.getOrCreateProvider(this, PREFIX_LIST_PROVIDER, {
+      codeDirectory: path.join(__dirname, 's3-prefix-list-handler'),
+      runtime: CustomResourceProviderRuntime.NODEJS_22_X,
+      description: 'ClinSpark: looks up the id of an AWS-managed prefix list (ec2:DescribeManagedPrefixLists only)',
+      // DescribeManagedPrefixLists supports no resource-level permission (Service Authorization Reference, Amazon EC2).
+      policyStatements: [{ Effect: 'Allow', Action: ['ec2:DescribeManagedPrefixLists'], Resource: '*' }],
+    });
+    const resource = new CustomResource(this, id, {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::ClinSparkManagedPrefixList',
+      properties: { PrefixListName: `com.amazonaws.${stack.region}.${service}` },
+    });
+    return resource.getAttString('PrefixListId');
   }
 
   /** Application subnets (private, egress through NAT). */
