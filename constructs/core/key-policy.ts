@@ -15,6 +15,12 @@ export interface KeyUsers {
   readonly environments: readonly string[];
   /** The break-glass administrator role (an IAM role ARN of the key's account). @default - none */
   readonly breakGlassRoleArn?: string;
+  /**
+   * Further principals (IAM ARNs) that may use the key, e.g. the named recipient of a secret; the
+   * key policy's own statements still decide what they may do.
+   * @default - none
+   */
+  readonly additionalPrincipalArns?: readonly string[];
 }
 
 /** The actions that expose plaintext or let a principal hand the key on: denied to everyone else. */
@@ -54,6 +60,7 @@ export function restrictKeyUse(key: kms.Key, users: KeyUsers): void {
     `arn:${stack.partition}:iam::${stack.account}:role/cdk-*-cfn-exec-role-${stack.account}-${stack.region}`,
     `arn:${stack.partition}:iam::${stack.account}:role/cdk-*-deploy-role-${stack.account}-${stack.region}`,
     ...(users.breakGlassRoleArn ? [users.breakGlassRoleArn] : []),
+    ...(users.additionalPrincipalArns ?? []),
   ];
   const common = {
     'aws:PrincipalAccount': stack.account,

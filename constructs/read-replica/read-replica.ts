@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
 import { ClinSparkFunction } from '../core/clinspark-function';
 import { ClinSparkProvider } from '../core/clinspark-provider';
+import { KeyUsers, restrictKeyUse } from '../core/key-policy';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
 import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
@@ -70,6 +71,12 @@ export interface ReadReplicaProps
   > {
   /** The VPC of PROD (the replica, its functions and the source are in it). */
   readonly vpc: ec2.IVpc;
+  /**
+   * Who may decrypt with the replica's keys (its database key, and with the recipient added, the
+   * read-only account's secret key): see restrictKeyUse.
+   * @default - the account's IAM decides
+   */
+  readonly keyUsers?: KeyUsers;
   /** Isolated database subnets in at least two availability zones. */
   readonly databaseSubnets: ec2.SubnetSelection;
   /** Subnets of the setup functions (private, with a route to AWS APIs). */
@@ -260,6 +267,7 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       logRemovalPolicy: props.logRemovalPolicy,
       monitoringInterval: props.monitoringInterval ?? Duration.seconds(60),
       databaseInsights: 'standard',
+      keyUsers: props.keyUsers,
       rotationPeriod,
       description: props.description,
       noBackupPlanReason: 'a read-only copy of PROD Main, rebuilt from it by cloning; PROD Main itself is in the AWS Backup plan',
@@ -386,6 +394,9 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       removalPolicy: props.keyRemovalPolicy,
       pendingWindow: Duration.days(30),
     });
+    if (props.keyUsers) {
+      restrictKeyUse(this.readOnlySecretKey, { ...props.keyUsers, additionalPrincipalArns: [...(props.keyUsers.additionalPrincipalArns ?? []), props.credentials.recipientArn] });
+    }
     this.readOnlySecret = new secretsmanager.Secret(this, 'ReadOnlyAccountSecret', {
       secretName: settings.secretName,
       description: `ClinSpark ${props.description}: ${settings.readOnlyUsername} on the read replica, for ${props.credentials.recipientArn} from ${opensAt} until ${closesAt}`,

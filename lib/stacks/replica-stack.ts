@@ -65,6 +65,8 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
       logRetention: policy.logRetention,
       logRemovalPolicy: policy.stateful.logs,
       monitoringInterval: Duration.seconds(policy.monitoring.enhancedMonitoringSeconds),
+      // The replica's keys: its own stack's roles (tagged with this environment), the CDK roles and the break-glass role.
+      keyUsers: policy.stateful.keyUsers ? { customer: spec.owner, environments: [spec.kind], breakGlassRoleArn: spec.breakGlassRoleArn } : undefined,
       description: `${spec.id} read replica`,
     });
 
