@@ -46,6 +46,8 @@ export const STATE_TABLE = `${SCRATCH_TABLE_PREFIX}_state`;
 /** Rows per key-range batch unless the caller says otherwise. */
 export const DEFAULT_BATCH_SIZE = 20_000;
 export const MAX_BATCH_SIZE = 1_000_000;
+/** The verification pass reads (never writes) key ranges this many times the mask batch. */
+const VERIFY_BATCH_FACTOR = 5;
 
 /** Progress of a step, reported after every batch. Counts and names only. */
 export interface ScrubProgress {
@@ -571,7 +573,10 @@ class Runner {
 
   private async maskBatch(step: Step, t: MaskTablePlan): Promise<boolean> {
     const started = Date.now();
-    if (this.state.cursor === null && !this.progress.current) {
+    const sqls = this.active(t);
+    const stored = sqls.filter((c) => c.stored);
+    const direct = sqls.filter((c) => !c.stored);
+    if (this.state.cursor === null && !this.progress.current && stored.length) {
       await this.conn.query(`DROP TABLE IF EXISTS ${quoteIdentifier(t.originalsTable)}`);
       await createOriginalsTable(this.conn, t, activeColumns(t, this.progress));
     }
@@ -583,32 +588,34 @@ class Runner {
       await this.checkpoint(step, 0, Date.now() - started, true, null);
       return true;
     }
-    const sqls = this.active(t);
-    const stored = sqls.filter((c) => c.stored);
-    const plain = sqls.filter((c) => !c.stored);
     const where = `WHERE ${rangeCondition(T, t.key, batch)}`;
     const o = quoteIdentifier(t.originalsTable);
     const on = joinOn(t, O, T);
     const keyCols = t.key.map((_, i) => `k${i}`);
     const keyRefs = t.key.map((k) => `${T}.${quoteIdentifier(k.name)}`);
     const keepTimestamps = t.onUpdateColumns.map((c) => `${T}.${quoteIdentifier(c)} = ${T}.${quoteIdentifier(c)}`);
-    // 1. The masked values, computed from the originals (keyed hashes included), into the originals table.
+    // 1. Keyed pseudonyms only: the masked values, computed from the originals, into the originals table.
     const snapshot = `INSERT INTO ${o} (${[...keyCols, ...stored.map((c) => c.column.storedColumn as string)].join(', ')}) SELECT ${[...keyRefs, ...stored.map((c) => c.newValue)].join(', ')} FROM ${t.ref} ${T} ${where}`;
-    // 2. Compared with the originals while they are at hand: counts, originals left, originals already in masked form.
+    // 2. Compared with the originals while they are at hand, in a locking read of the batch (the UPDATE
+    //    that follows in the same transaction sees exactly these rows and values): counts, originals
+    //    left (stored values from the originals table, dateShift computed), originals already in masked form.
     const sums = ['COUNT(*) AS n'];
     sqls.forEach((c, i) => {
       sums.push(`SUM(${c.hasValue}) AS v${i}`);
-      if (c.sameAsOriginal && c.column.storedColumn) sums.push(`SUM(${c.sameAsOriginal(`${O}.${c.column.storedColumn}`)}) AS e${i}`);
+      if (c.sameAsOriginal) sums.push(`SUM(${c.sameAsOriginal(c.stored ? `${O}.${c.column.storedColumn}` : c.newValue)}) AS e${i}`);
       if (c.originalMaskedForm) sums.push(`SUM(${c.originalMaskedForm}) AS m${i}`);
     });
-    const compare = `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} JOIN ${o} ${O} ON ${on} ${where}`;
-    // 3. One UPDATE of the batch: stored values copied (the table first in the join, so rows are updated on the fly), plain ones computed.
-    const sets = [...stored.map((c) => `${c.ref} = ${O}.${c.column.storedColumn}`), ...plain.map((c) => `${c.ref} = ${c.newValue}`), ...keepTimestamps];
+    const compare = stored.length
+      ? `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} JOIN ${o} ${O} ON ${on} ${where} FOR UPDATE`
+      : `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} ${where} FOR UPDATE`;
+    // 3. One UPDATE of the batch: stored values copied (the table first in the join, so rows are updated
+    //    on the fly), the cheap deterministic masks computed in place, as the raw UPDATE does.
+    const sets = [...stored.map((c) => `${c.ref} = ${O}.${c.column.storedColumn}`), ...direct.map((c) => `${c.ref} = ${c.newValue}`), ...keepTimestamps];
     const update = stored.length
       ? `UPDATE ${t.ref} ${T} STRAIGHT_JOIN ${o} ${O} ON ${on} SET ${sets.join(', ')} ${where}`
       : `UPDATE ${t.ref} ${T} SET ${sets.join(', ')} ${where}`;
     await this.inTransaction(async () => {
-      await this.conn.query(snapshot);
+      if (stored.length) await this.conn.query(snapshot);
       const [rows] = await this.conn.query(compare);
       const r = (rows as Array<Record<string, unknown>>)[0];
       await this.conn.query(update);
@@ -669,6 +676,12 @@ class Runner {
     this.progress.checks.push({ check: 'pii-scan', table, violations: unacknowledged, passed: unacknowledged === 0 });
   }
 
+  /**
+   * The verification pass of a masked table: one read of each key range (read-only, so ranges are
+   * VERIFY_BATCH_FACTOR times the mask batches), all columns at once: stored columns against the
+   * originals table (masked as planned, no row escaped), the others for their masked form, kept
+   * text for PII patterns.
+   */
   private async verifyBatch(step: Step, t: MaskTablePlan): Promise<boolean> {
     const started = Date.now();
     const all = this.sqlByTable.get(t.table) as ColumnSql[];
@@ -677,11 +690,13 @@ class Runner {
     const skipped = all.filter((c) => !activeNames.has(c.column.info.name) && c.format);
     const counters = (this.progress.verifyCounters ??= {});
     const whole = active.length === 0; // nothing was masked by this run: one read of the table, no key needed
-    const batch: Batch | undefined = whole ? (this.state.cursor === null ? { lo: null, hi: [] } : undefined) : await nextBatch(this.conn, t, cursorOf(this.state.cursor), this.progress.batchSize);
+    const joined = active.some((c) => c.stored); // the originals table exists
+    const size = Math.min(MAX_BATCH_SIZE, this.progress.batchSize * VERIFY_BATCH_FACTOR);
+    const batch: Batch | undefined = whole ? (this.state.cursor === null ? { lo: null, hi: [] } : undefined) : await nextBatch(this.conn, t, cursorOf(this.state.cursor), size);
     if (!batch) {
       const add = (c: Omit<VerificationCheck, 'passed'>) => this.progress.checks.push({ ...c, passed: c.violations === 0 });
       const mc = this.progress.maskCounters?.[t.table] ?? {};
-      if (!whole) add({ check: 'rows-not-snapshotted', table: t.table, violations: counters.unsnap ?? 0 });
+      if (joined) add({ check: 'rows-not-snapshotted', table: t.table, violations: counters.unsnap ?? 0 });
       all.forEach((c, i) => {
         const base = { table: t.table, column: c.column.info.name, strategy: c.column.rule.strategy };
         if (activeNames.has(c.column.info.name)) {
@@ -692,7 +707,9 @@ class Runner {
             if (maskedForm > 0) this.progress.warnings.push(`${t.table}.${base.column}: ${maskedForm} original value(s) already had the masked form (${base.strategy}); they were masked again (an earlier unfinished run?)`);
             add({ check: 'masked-as-planned', ...base, violations: counters[`p${i}`] ?? 0 });
           } else {
-            add({ check: 'no-original-values', ...base, violations: counters[`f${i}`] ?? 0 });
+            // Computed in place by the batch UPDATE: compared with the original by the batch's locking read
+            // (dateShift), and every value now has the masked form (null, fixed, partial, generalize).
+            add({ check: 'no-original-values', ...base, violations: (mc[`e:${base.column}`] ?? 0) + (counters[`f${i}`] ?? 0) });
           }
         } else if (c.format) {
           add({ check: 'masked-format', ...base, violations: counters[`f${i}`] ?? 0 });
@@ -707,7 +724,7 @@ class Runner {
       return true;
     }
     const sums = ['COUNT(*) AS n'];
-    if (!whole) sums.push(`SUM(${O}.k0 IS NULL) AS unsnap`);
+    if (joined) sums.push(`SUM(${O}.k0 IS NULL) AS unsnap`);
     all.forEach((c, i) => {
       if (activeNames.has(c.column.info.name)) {
         if (c.stored) sums.push(`SUM(${O}.k0 IS NOT NULL AND NOT ${sameBytes(c.ref, `${O}.${c.column.storedColumn}`)}) AS p${i}`);
@@ -716,7 +733,7 @@ class Runner {
     });
     sums.push(...this.scanSums(t.scanColumns, T));
     const where = whole ? '' : rangeCondition(T, t.key, batch);
-    const from = whole ? `${t.ref} ${T}` : `${t.ref} ${T} LEFT JOIN ${quoteIdentifier(t.originalsTable)} ${O} ON ${joinOn(t, O, T)}`;
+    const from = joined ? `${t.ref} ${T} LEFT JOIN ${quoteIdentifier(t.originalsTable)} ${O} ON ${joinOn(t, O, T)}` : `${t.ref} ${T}`;
     const [rows] = await this.conn.query(`SELECT ${sums.join(', ')} FROM ${from}${where ? ` WHERE ${where}` : ''}`);
     const r = (rows as Array<Record<string, unknown>>)[0];
     for (const [k, v] of Object.entries(r)) if (!/^s\d+$/.test(k)) counters[k] = (counters[k] ?? 0) + num(v);

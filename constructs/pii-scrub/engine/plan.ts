@@ -14,6 +14,7 @@ import { RulesIssue, RulesPathSegment, ScrubRulesError, didYouMean, formatRulesI
 import { ColumnRule, MaskTableRules, ScrubRules, SCRATCH_TABLE_PREFIX, SYSTEM_SCHEMAS, detectRulesOf } from './rules';
 import { ColumnInfo, ForeignKeyInfo, InventorySchema, SURROGATE_COLUMN, SchemaInfo, TableInfo, primaryKeyColumns, readInventory, readSchema } from './schema';
 import { quoteIdentifier } from './sql';
+import { STORED_STRATEGIES } from './strategies';
 import { ENGINE_VERSION } from './version';
 
 /** A column that is changed (every rule but `keep`). */
@@ -93,8 +94,6 @@ export const ORIGINALS_TABLE_PREFIX = `${SCRATCH_TABLE_PREFIX}_orig_`;
 
 const EMAIL_LOCAL_LENGTH = 17; // 'u' + 16 hex
 const MIN_HASH_LENGTH = 16;
-/** Strategies whose masked value is computed by the snapshot and stored in the originals table. */
-const STORED_STRATEGIES = new Set(['hash', 'email', 'phone', 'pseudonym', 'partial', 'generalize', 'dateShift']);
 
 function typeName(info: ColumnInfo): string {
   return info.columnType;

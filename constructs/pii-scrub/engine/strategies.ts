@@ -196,13 +196,19 @@ function shiftDays(hash: string, days: number): string {
   return `IF(${k} < ${days}, ${k} - ${days}, ${k} - ${days} + 1)`;
 }
 
-/** Strategies whose masked value is computed by the snapshot and kept in the originals table. */
-const STORED = new Set(['hash', 'email', 'phone', 'pseudonym', 'partial', 'generalize', 'dateShift']);
+/**
+ * Strategies whose masked value is computed by the snapshot and kept in the originals table: the
+ * keyed pseudonyms, checked afterwards against the value masked from each row's own original
+ * (`masked-as-planned`). The others (null, fixed, partial, generalize, dateShift) are cheap and
+ * deterministic: the batch UPDATE computes them in place, the batch's locking read compares them
+ * with the originals first (dateShift) and the verification pass checks their masked form.
+ */
+export const STORED_STRATEGIES: ReadonlySet<string> = new Set(['hash', 'email', 'phone', 'pseudonym']);
 
 /** The SQL of one masked column. */
 export function columnSql(table: MaskTablePlan, column: PlannedColumn): ColumnSql {
   void table;
-  return { ...columnExpressions(column), stored: STORED.has(column.rule.strategy) };
+  return { ...columnExpressions(column), stored: STORED_STRATEGIES.has(column.rule.strategy) };
 }
 
 /** Two values are the same text, ignoring case (a pseudonym 'Anna' for 'anna' would be no pseudonym). */
