@@ -66,6 +66,8 @@ export interface EnvironmentSpec {
   readonly sso?: SsoConfig;
   /** Client ranges allowed to reach the application; undefined = the internet. */
   readonly ingressCidrs?: readonly string[];
+  /** Ranges the application may reach with HTTPS beyond the AWS APIs (egress.allowedCidrs); none by default. */
+  readonly egressCidrs?: readonly string[];
   /**
    * Without client ranges and SSO: why serving the internet is acceptable, from the catalog (the
    * kind holds no real volunteer PII). Undefined where ranges or SSO protect the environment, and
@@ -191,6 +193,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
     },
     sso: overrides.sso,
     ingressCidrs: overrides.ingress?.allowedCidrs,
+    egressCidrs: overrides.egress?.allowedCidrs,
     internetAccessReason: overrides.ingress?.allowedCidrs?.length || overrides.sso || policy.holdsRealPii ? undefined : noPiiReason(policy),
     readReplica: extra.readReplica,
     val: extra.val,

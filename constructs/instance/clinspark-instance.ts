@@ -10,6 +10,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
 import { ClinSparkRole } from '../core/clinspark-role';
+import { allowAwsApis } from '../core/aws-api-egress';
+import { parseCidr } from '../core/cidr';
 import { ClinSparkPropsError } from '../core/errors';
 import { EnvironmentIngress, OidcSettings } from '../ingress/environment-ingress';
 
@@ -65,6 +67,12 @@ export interface ClinSparkInstanceProps {
   readonly database: InstanceDatabase;
   readonly logGroup: logs.ILogGroup;
   readonly ingress: EnvironmentIngress;
+  /**
+   * Ranges the tasks may open HTTPS (443) connections to beyond the AWS APIs (through the NAT
+   * gateway), e.g. a customer's lab-system endpoints. Each must be a well-formed, specific range.
+   * @default - none: AWS APIs through the VPC's endpoints only
+   */
+  readonly egressCidrs?: readonly string[];
   readonly hostName: string;
   /** Listener rule priority, unique in the environment. */
   readonly priority: number;
@@ -186,14 +194,20 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
       });
     }
 
-    // Outbound: HTTPS (image pull, Secrets Manager, logs through NAT and the S3 endpoint) and
-    // MySQL to its own database only.
+    // Outbound: HTTPS to the VPC's AWS endpoints (ECR, Secrets Manager, CloudWatch Logs; image
+    // layers from S3 through the gateway endpoint), to the configured allow-list only, and MySQL
+    // to its own database. The load balancer, not the tasks, talks to the identity provider.
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
       description: `ClinSpark ${props.role} tasks: from the load balancer; to its own database and AWS APIs`,
       allowAllOutbound: false,
     });
-    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to ECR, Secrets Manager, CloudWatch Logs and the identity provider');
+    allowAwsApis(securityGroup, props.cluster.vpc, 'HTTPS to ECR, Secrets Manager and CloudWatch Logs');
+    for (const cidr of props.egressCidrs ?? []) {
+      const parsed = parseCidr(cidr);
+      if (!parsed.ok) throw new ClinSparkPropsError(this, `'egressCidrs' has '${cidr}': ${parsed.error}`);
+      securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), `HTTPS to ${cidr} (egress allow-list)`);
+    }
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
       securityGroups: [securityGroup],

@@ -260,6 +260,14 @@ const environmentOverrides = {
     })
     .optional()
     .describe('Restricts who may reach the web application.'),
+  egress: z
+    .strictObject({
+      allowedCidrs: cidrListSchema.describe(
+        "Ranges the application may open HTTPS (443) connections to beyond the AWS APIs, e.g. the customer's lab-system or randomisation endpoints. Default: none; the tasks reach AWS APIs through the VPC's endpoints only.",
+      ),
+    })
+    .optional()
+    .describe("Where the application may connect to on the internet (through the NAT gateway). Default: nowhere."),
   certificateArn: certificateArnSchema.optional().describe('Overrides dns.certificateArn for this environment.'),
 };
 

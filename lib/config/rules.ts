@@ -381,6 +381,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
       for (const { f, isPlatform } of allFiles(ctx)) {
         for (const env of environmentsOf(f, isPlatform)) {
           checkCidrList(f, [...env.path, 'ingress', 'allowedCidrs'], report);
+          checkCidrList(f, [...env.path, 'egress', 'allowedCidrs'], report);
           checkCidrList(f, [...env.path, 'readReplica', 'allowedCidrs'], report);
         }
       }

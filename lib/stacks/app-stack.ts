@@ -66,6 +66,7 @@ export class EnvironmentAppStack extends ClinSparkStack {
       user: spec.release.user,
       labels: { [IMAGE_TAG_LABEL]: spec.release.imageTag },
       ingress: this.ingress,
+      egressCidrs: spec.egressCidrs,
       cpu: spec.app.cpu,
       memoryMiB: spec.app.memoryMiB,
       minTasks: spec.app.minTasks,

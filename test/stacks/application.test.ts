@@ -93,6 +93,27 @@ describe('application tier', () => {
     t.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }] });
   });
 
+  test.each(['acme-sandbox', 'acme-preprod', 'northwind-prod', 'northwind-val', 'platform-community'])(
+    '%s: the tasks reach AWS APIs through the VPC endpoints only, and the internet only on the configured allow-list',
+    (env) => {
+      const t = app(env);
+      const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+      const taskGroups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup' && /tasks: from the load balancer/.test(r.Properties.GroupDescription));
+      expect(taskGroups.length).toBeGreaterThan(0);
+      for (const [id, group] of taskGroups) {
+        const egress = [
+          ...((group.Properties.SecurityGroupEgress ?? []) as Array<Record<string, any>>),
+          ...Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress' && JSON.stringify(r.Properties.GroupId).includes(`"${id}"`)).map((r) => r.Properties),
+        ];
+        const cidrs = egress.filter((e) => e.CidrIp !== undefined || e.CidrIpv6 !== undefined);
+        expect(cidrs.map((e) => [e.CidrIp, e.FromPort, e.ToPort])).toEqual(env === 'northwind-prod' ? [['192.0.2.32/28', 443, 443]] : []);
+        const https = egress.filter((e) => e.FromPort === 443 && e.CidrIp === undefined);
+        expect(https.some((e) => e.DestinationPrefixListId)).toBe(true);
+        expect(JSON.stringify(https)).toContain('NetworkEndpointSecurityGroup');
+      }
+    },
+  );
+
   test('autoscaling bounds from the catalog: ephemeral kinds may scale to zero, PROD keeps two tasks', () => {
     const bounds = (env: string) => Object.values(app(env).findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((s) => [s.Properties.MinCapacity, s.Properties.MaxCapacity]);
     expect(bounds('acme-sandbox')).toEqual([[0, 2], [0, 2]]);
@@ -162,7 +183,11 @@ describe('application tier', () => {
         const egress = Object.values(resources).filter(
           (r) => r.Type === 'AWS::EC2::SecurityGroupEgress' && resolveImport(r.Properties.GroupId).includes(serviceSg(role)),
         );
-        expect(egress.map((e) => resolveImport(e.Properties.DestinationSecurityGroupId))).toEqual([expect.stringMatching(new RegExp(`${role}DatabaseSecurityGroup`))]);
+        // Security-group destinations: its own database, and the VPC's AWS API endpoints (HTTPS).
+        const destinations = egress.filter((e) => e.Properties.DestinationSecurityGroupId).map((e) => [resolveImport(e.Properties.DestinationSecurityGroupId), e.Properties.FromPort]);
+        expect(destinations).toHaveLength(2);
+        expect(destinations).toEqual(expect.arrayContaining([[expect.stringMatching(new RegExp(`${role}DatabaseSecurityGroup`)), 3306], [expect.stringMatching(/NetworkEndpointSecurityGroup/), 443]]));
+        expect(JSON.stringify(destinations)).not.toMatch(role === 'Main' ? /TestDatabase/ : /MainDatabase/);
       }
     });
   });
