@@ -7,7 +7,7 @@
  *      table with all its masks, one TRUNCATE per truncated table).
  * Every measurement starts from the pristine data, on the same server. Prints Markdown tables
  * with the engine / raw ratio. Needs nothing outside the repository but the MariaDB the tests use.
- * Environment: BENCH_VOLUNTEERS, BENCH_VISITS, BENCH_BATCH to resize.
+ * Environment: BENCH_VOLUNTEERS, BENCH_VISITS, BENCH_BATCH to resize; BENCH_STRATEGIES=0 skips part 1.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,6 +19,7 @@ import { startMariaDb, stopMariaDb } from '../test/support/mariadb';
 const VOLUNTEERS = Number(process.env.BENCH_VOLUNTEERS ?? 200_000);
 const VISITS = Number(process.env.BENCH_VISITS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
+const STRATEGIES = process.env.BENCH_STRATEGIES !== '0';
 const DB = 'bench_scrub';
 const ROOT = path.join(__dirname, '..');
 const SCHEMA = fs.readFileSync(path.join(ROOT, 'test/scrub/fixtures/volunteer-schema.sql'), 'utf8');
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
     lines.push('');
     lines.push('| strategy | column | rows | engine ms | raw UPDATE ms | engine / raw | engine rows/s |');
     lines.push('|---|---|---:|---:|---:|---:|---:|');
-    for (const c of STRATEGY_CASES) {
+    for (const c of STRATEGIES ? STRATEGY_CASES : []) {
       const rules = oneStrategyRules(c.column, c.rule);
       await restore(conn, ['volunteers']);
       const r = await raw(scoped, rules);

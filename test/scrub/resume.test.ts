@@ -141,6 +141,8 @@ describe('resumable PII scrub', () => {
       await advanceTo('mask:visits');
       const zoe = before.volunteers[0];
       await db.conn.query('UPDATE volunteers SET email = ?, last_name = ? WHERE id = 1', [zoe.email, zoe.last_name]);
+      // AND originals of masks the batch UPDATE computes in place (null, partial, generalize) come back too
+      await db.conn.query('UPDATE volunteers SET notes = ?, postal_code = ?, date_of_birth = ? WHERE id = 1', [zoe.notes, zoe.postal_code, zoe.date_of_birth]);
       // WHEN the run goes on to verification
       let error: unknown;
       try {
@@ -155,6 +157,7 @@ describe('resumable PII scrub', () => {
       expect(message).toContain('volunteers.last_name: 1 row(s) do not hold the value masked from their original (changed after masking)');
       expect(message).toContain('volunteers.email: 1 row(s) do not hold the value masked from their original (changed after masking)');
       expect(message).toContain(`volunteers: ${before.volunteers.length} row(s) before, ${before.volunteers.length + 1} after`);
+      for (const c of ['notes', 'postal_code', 'date_of_birth']) expect(message).toContain(`volunteers.${c}: 1 row(s) still hold their original value`);
       const evidence = (error as ScrubFailedError).evidence;
       expect(evidence.verification?.passed).toBe(false);
       expect(JSON.stringify(evidence)).not.toContain(String(zoe.email));

@@ -63,7 +63,7 @@ export function rangeCondition(alias: string, key: readonly ColumnInfo[], b: Bat
 }
 
 /** The next key range of at most `size` rows after `lo`, or undefined when the table is done. */
-export async function nextBatch(conn: Connection, t: MaskTablePlan, lo: readonly string[] | null, size: number): Promise<Batch | undefined> {
+export async function nextBatch(conn: Connection, t: Pick<MaskTablePlan, 'key' | 'ref'>, lo: readonly string[] | null, size: number): Promise<Batch | undefined> {
   const alias = 'b';
   const cols = t.key.map((c, i) => `${encodeExpr(alias, c)} AS k${i}`).join(', ');
   const where = lo === null ? '' : `WHERE ${compare(alias, t.key, lo, '>')}`;

@@ -65,6 +65,11 @@ export interface TruncateTablePlan extends TablePlanBase {
 
 export interface KeepTablePlan extends TablePlanBase {
   readonly action: 'keep';
+  /**
+   * Key of a kept table of the scrubbed database (primary key, else the smallest UNIQUE index of
+   * NOT NULL columns): its PII scan reads it in key ranges. Without one, the scan is one read.
+   */
+  readonly scanKey?: readonly ColumnInfo[];
 }
 
 export type TablePlan = MaskTablePlan | TruncateTablePlan | KeepTablePlan;
@@ -122,6 +127,14 @@ function usableUnique(info: TableInfo): Array<{ name: string; columns: readonly 
   return info.indexes
     .filter((i) => i.unique && i.name !== 'PRIMARY' && i.columns.every((c) => byName.get(c) && !byName.get(c)?.nullable))
     .sort((a, b) => a.columns.length - b.columns.length || a.name.localeCompare(b.name));
+}
+
+/** The key a kept table's PII scan is batched on: the primary key, else the smallest usable UNIQUE index. */
+function scanKeyOf(info: TableInfo): ColumnInfo[] | undefined {
+  const byName = new Map(info.columns.map((c) => [c.name, c]));
+  const pk = info.hasSurrogate ? [] : primaryKeyColumns(info);
+  const names = pk.length ? pk : usableUnique(info)[0]?.columns;
+  return names?.length ? names.map((n) => byName.get(n) as ColumnInfo) : undefined;
 }
 
 function resolveKey(ctx: Ctx, rules: MaskTableRules, info: TableInfo): ResolvedKey | undefined {
@@ -476,7 +489,9 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
       continue;
     }
     if (t.action === 'keep') {
-      plans.set(t.table, { table: t.table, schema: database, ref: q.ref, action: 'keep', rows: rowCounts.get(t.table) ?? 0, scanColumns: info.columns.filter((c) => c.typeClass === 'string') });
+      const scanColumns = info.columns.filter((c) => c.typeClass === 'string');
+      const scanKey = scanColumns.length ? scanKeyOf(info) : undefined;
+      plans.set(t.table, { table: t.table, schema: database, ref: q.ref, action: 'keep', rows: rowCounts.get(t.table) ?? 0, scanColumns, ...(scanKey ? { scanKey } : {}) });
       continue;
     }
     maskIndex += 1;

@@ -46,6 +46,12 @@ export interface ColumnSql {
   readonly originalMaskedForm?: string;
   /** True when a value does not look masked (verify-only, already-scrubbed columns). */
   readonly format?: string;
+  /**
+   * dateShift: the offset in days of the row (from the subject's keyed hash). A date shifted by
+   * it equals its original exactly when it is 0, so the columns sharing one offset (same subject
+   * and `days`) are compared with their originals from one computation of it per row.
+   */
+  readonly shiftDays?: string;
 }
 
 function colRef(name: string): string {
@@ -295,14 +301,17 @@ function columnExpressions(column: PlannedColumn): Omit<ColumnSql, 'stored'> {
       // Equal only when the original already was 1 January, 00:00: legitimate.
       return { column, ref, hasValue, newValue: `IF(${ref} IS NULL, NULL, MAKEDATE(YEAR(${ref}), 1))`, format: `(${ref} IS NOT NULL AND NOT ${yearStart})` };
     }
-    case 'dateShift':
+    case 'dateShift': {
+      const days = shiftDays(shiftSnapshotSql(column.shiftSubject as string), rule.days);
       return {
         column,
         ref,
         hasValue,
-        newValue: `DATE_ADD(${ref}, INTERVAL ${shiftDays(shiftSnapshotSql(column.shiftSubject as string), rule.days)} DAY)`,
+        newValue: `DATE_ADD(${ref}, INTERVAL ${days} DAY)`,
         sameAsOriginal: (n) => differsOrBlank(n),
+        shiftDays: days,
       };
+    }
   }
 }
 
