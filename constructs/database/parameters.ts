@@ -55,6 +55,7 @@ export const PROTECTED_PARAMETERS: readonly string[] = [
   'server_audit_events',
   'server_audit_excl_users',
   'server_audit_incl_users',
+  'aurora_mask_password_hashes_type',
 ];
 
 /** Cluster-level parameters (DB cluster parameter group). */
@@ -75,6 +76,11 @@ export function clusterParameters(options: ParameterOptions): Record<string, str
     server_audit_logging: '1',
     server_audit_events: AUDIT_EVENTS,
     server_audit_excl_users: 'rdsadmin',
+    // Pinned at its default so that a parameter-group edit cannot turn it off: the parameter table
+    // says "Use this setting to mask Aurora MySQL password hashes in the slow query and audit logs.
+    // The allowed values are 0 and 1 (default). When set to 1, passwords are logged as <secret>."
+    // The handlers send password hashes, not passwords, in any case (constructs/core/runtime/redaction.ts).
+    aurora_mask_password_hashes_type: '1',
     character_set_server: 'utf8mb4',
     collation_server: 'utf8mb4_unicode_ci',
   };

@@ -164,12 +164,7 @@ export const DEFAULT_PASSWORD_VALIDITY_DAYS = 90;
 export const REPLICA_PARAMETERS: Readonly<Record<string, string>> = {
   read_only: '1',
   'replicate-wild-ignore-table': 'mysql.%',
-  // Pinned at its default, so that it cannot be turned off by a parameter-group edit: the
-  // parameter table (constructs/database/aurora-mysql-parameters.json, from the Aurora user
-  // guide's "Aurora MySQL configuration parameters") says "Use this setting to mask Aurora MySQL
-  // password hashes in the slow query and audit logs ... When set to 1, passwords are logged as
-  // <secret>". See docs/read-replica-handlers.md, "Passwords in audited statements".
-  aurora_mask_password_hashes_type: '1',
+  // aurora_mask_password_hashes_type=1 comes with every ClinSpark database (constructs/database/parameters.ts).
 };
 
 const ROLE_OR_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)\/[A-Za-z0-9+=,.@_/-]+$/;

@@ -201,4 +201,42 @@ describe('application account handler', () => {
     await expect(handler({ RequestType: 'Update', ResourceProperties: { MasterSecretArn: 'a', AccountSecretArn: 'b', DatabaseName: schema, ResetMasterPassword: 'true' } })).rejects.toThrow(/needs ClusterIdentifier/);
     expect(rdsMock.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
   });
+
+  test('an error that quotes a password (driver, RDS API) reaches CloudFormation redacted', async () => {
+    const s = testServer();
+    sm.reset();
+    rdsMock.reset();
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }) });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: 'app_x', password: 'Leaky-Password-0123456789abcdefg', dbname: schema }) });
+    rdsMock.on(ModifyDBClusterCommand).rejects(new Error(`InvalidParameterValue: MasterUserPassword '${s.adminPassword}' does not meet the policy`));
+    const error = await handler({
+      RequestType: 'Create',
+      ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema, ResetMasterPassword: 'true', ClusterIdentifier: 'clinspark-acme-val-main-1a2b3c' },
+    }).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/InvalidParameterValue: MasterUserPassword '\*\*\*\*\*' does not meet the policy/);
+    expect(error?.message).not.toContain(s.adminPassword);
+  });
+
+  test('the audited account statements carry the password\'s hash, never the password', async () => {
+    const user = `app_${unique()}`;
+    const password = 'Audited-Password-0123456789abcdef';
+    const statements: string[] = [];
+    const original = admin.query.bind(admin);
+    const spy = jest.spyOn(admin, 'query').mockImplementation(((sql: unknown, values?: unknown) => {
+      statements.push(String(typeof sql === 'string' ? sql : (sql as { sql: string }).sql));
+      return original(sql as string, values as never);
+    }) as never);
+    try {
+      await applyAccount(admin, { username: user, password, database: schema, masterUsername: testServer().adminUser, lockOthers: false });
+      await applyAccount(admin, { username: user, password, database: schema, masterUsername: testServer().adminUser, lockOthers: false });
+    } finally {
+      spy.mockRestore();
+    }
+    const dcl = statements.filter((q) => /^(CREATE|ALTER) USER/.test(q));
+    expect(dcl).toHaveLength(2);
+    for (const q of [...statements]) expect(q).not.toContain(password);
+    for (const q of dcl) expect(q).toMatch(/IDENTIFIED WITH mysql_native_password AS '\*[0-9A-F]{40}'/);
+    const conn = await connectAs(user, password, schema);
+    await conn.end();
+  });
 });

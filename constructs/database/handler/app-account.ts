@@ -16,12 +16,16 @@
  * Delete: nothing. The database keeps its accounts (a retained PROD database must keep working);
  * a deleted database takes them with it.
  *
- * Never logs or returns a password.
+ * Never logs, returns or throws a password: every error is passed through a redactor that knows
+ * the master and application passwords (and their hashes), and the DCL statements (audited:
+ * server_audit_events includes QUERY_DCL) carry the mysql_native_password hash of the password,
+ * never the password (constructs/core/runtime/redaction.ts).
  */
 import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as mysql from 'mysql2/promise';
 import { connectTls, quoteIdentifier, readDatabaseSecret } from '../../core/runtime/database';
+import { nativePasswordHash, Redactor } from '../../core/runtime/redaction';
 
 export interface AccountProperties {
   readonly MasterSecretArn: string;
@@ -103,10 +107,12 @@ async function setAccount(conn: mysql.Connection, username: string, password: st
   const user = `${conn.escape(username)}@'%'`;
   // ACCOUNT UNLOCK: a copy arrives with every source account locked (the VAL staging copy locks them).
   const lock = unlock ? ' ACCOUNT UNLOCK' : '';
+  // The hash, not the password, goes into the (audited) statement text.
+  const identified = `IDENTIFIED WITH mysql_native_password AS ${conn.escape(nativePasswordHash(password))}`;
   if (await accountExists(conn, username, '%')) {
-    await conn.query(`ALTER USER ${user} IDENTIFIED BY ${conn.escape(password)} REQUIRE SSL${lock}`);
+    await conn.query(`ALTER USER ${user} ${identified} REQUIRE SSL${lock}`);
   } else {
-    await conn.query(`CREATE USER ${user} IDENTIFIED BY ${conn.escape(password)} REQUIRE SSL`);
+    await conn.query(`CREATE USER ${user} ${identified} REQUIRE SSL`);
   }
   await conn.query(`GRANT ALL PRIVILEGES ON ${quoteIdentifier(database)}.* TO ${user}`);
 }
@@ -148,6 +154,16 @@ async function isRole(conn: mysql.Connection, user: string, host: string): Promi
 }
 
 export async function handler(event: Event): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
+  const redactor = new Redactor();
+  try {
+    return await handle(event, redactor);
+  } catch (error) {
+    // The driver's and the RDS API's messages can quote statement text or parameters.
+    throw new Error(redactor.redact(error instanceof Error ? error.message : String(error)));
+  }
+}
+
+async function handle(event: Event, redactor: Redactor): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
   const props = event.ResourceProperties;
   const physicalId = event.PhysicalResourceId ?? `clinspark-account-${props.DatabaseName}`;
   if (event.RequestType === 'Delete') {
@@ -155,9 +171,11 @@ export async function handler(event: Event): Promise<{ PhysicalResourceId: strin
     return { PhysicalResourceId: physicalId };
   }
   const master = await readDatabaseSecret(secrets, props.MasterSecretArn);
+  for (const form of [master.password, nativePasswordHash(master.password)]) redactor.add(form);
   const account = await readDatabaseSecret(secrets, props.AccountSecretArn).catch(async () => {
     throw new Error(`account secret ${props.AccountSecretArn} is not a database secret with username and password`);
   });
+  for (const form of [account.password, nativePasswordHash(account.password)]) redactor.add(form);
   const restored = props.ResetMasterPassword === 'true';
   if (restored) {
     if (!props.ClusterIdentifier) throw new Error('ResetMasterPassword needs ClusterIdentifier');
