@@ -490,7 +490,11 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     if (!props.deletionProtection) {
       acknowledge(cluster, sameReason(
         ['AwsSolutions-RDS10', 'HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
-        `${props.description}: the environment catalog leaves deletion protection off for this kind (removal policy ${props.removalPolicy}): the environment is decommissioned by deleting its stack, and its termination protection or final snapshot guards the data where the catalog requires it.`,
+        props.removalPolicy === RemovalPolicy.DESTROY
+          ? `${props.description}: the environment catalog leaves deletion protection off and destroys this database with its stack on purpose (removal policy destroy): the environment is decommissioned by deleting its stack, and its data does not outlive it (that deletion is the intended end of its life).`
+          : props.removalPolicy === RemovalPolicy.SNAPSHOT
+            ? `${props.description}: the environment catalog leaves deletion protection off for this kind: the environment is decommissioned by deleting its stack, and the data survives that in a final snapshot (removal policy snapshot: CloudFormation snapshots the cluster before deleting it).`
+            : `${props.description}: the environment catalog leaves deletion protection off for this kind, and the cluster survives the deletion of its stack (removal policy ${props.removalPolicy}).`,
       ));
     }
     const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');

@@ -367,6 +367,8 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       functionName: this.rotationFunction.function.functionArn,
       principal: 'secretsmanager.amazonaws.com',
       sourceAccount: stack.account,
+      // Only for this secret's rotation (Secrets Manager calls with the secret's ARN as source).
+      sourceArn: this.replicationSecret.secretArn,
     });
     const replicationRotation = new secretsmanager.CfnRotationSchedule(this, 'ReplicationSecretRotation', {
       secretId: this.replicationSecret.secretArn,

@@ -4,6 +4,7 @@
  * finding and carries a specific reason, and the acknowledged rule ids per stack kind are
  * exactly the ones named here (a new acknowledgement is a reviewed change to this file).
  */
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { CATALOG } from '../../lib/catalog';
 import { evaluateCompliance } from '../../lib/compliance/packs';
 import { buildComplianceReport } from '../../lib/compliance/report';
@@ -156,6 +157,19 @@ describe('compliance gate on the example fleet', () => {
       .filter((a) => !EXCEPTIONS.some((e) => e.id.test(a.id) && e.resource.test(a.resource)))
       .map((a) => `${a.id} on ${a.resource}`);
     expect(violations).toEqual([]);
+  });
+
+  test('a database without deletion protection says what really guards its data: a final snapshot, or nothing on purpose', () => {
+    const reasons = report.stacks.flatMap((s) => s.acknowledgements.filter((a) => a.id === 'AwsSolutions-RDS10').map((a) => [s.stack, a.reason] as const));
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const [stack, reason] of reasons) {
+      const kind = fleet.environments.find((e) => e.spec.stackNames.data === stack)?.spec.kind;
+      expect(kind).toBeDefined();
+      const policy = CATALOG[kind as EnvironmentKind].stateful.database;
+      if (policy === RemovalPolicy.DESTROY) expect(reason).toMatch(/destroys this database with its stack on purpose/);
+      else expect(reason).toMatch(policy === RemovalPolicy.SNAPSHOT ? /survives that in a final snapshot/ : /survives the deletion of its stack/);
+      expect(reason).not.toMatch(/termination protection or final snapshot/);
+    }
   });
 
   test('the read replica\'s exception covers RO_USER\'s secret in every replica stack and nothing else', () => {

@@ -210,7 +210,8 @@ describe('guarantee 1: a separate, read-only copy of PROD Main that no applicati
       Handler: 'index.onRotate',
       Environment: { Variables: Match.objectLike({ REPLICATION_PROPERTIES: Match.anyValue() }) },
     });
-    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'secretsmanager.amazonaws.com', SourceAccount: '345678901234' });
+    // Secrets Manager may invoke the rotation function for this secret only (SourceArn), from this account only.
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'secretsmanager.amazonaws.com', SourceAccount: '345678901234', SourceArn: { Ref: idOf('AWS::SecretsManager::Secret', 'ReadReplicaReplicationSecret') } });
   });
 
   test('no application references the replica: the app stack has no path, no secret and no dependency to it', () => {
