@@ -6,20 +6,24 @@
  * checkpoint, so a batch is never applied twice):
  *
  *   prepare:<table>    tables without a usable key: add the temporary surrogate key
- *   mask:<table>       per batch, one transaction: the masked values computed from the originals
- *                      go to _clinspark_scrub_orig_<n> (INSERT ... SELECT), the originals are
- *                      compared with them (no original left), the table is updated from them
+ *   mask:<table>       per batch, one transaction: the keyed pseudonyms computed from the originals
+ *                      go to _clinspark_scrub_orig_<n> (INSERT ... SELECT); a locking read compares
+ *                      the masked values with the originals (no original left, dateShift by its
+ *                      offset); one UPDATE copies the keyed values and computes the in-place masks
+ *                      (null, fixed, partial, generalize, dateShift) as the raw UPDATE does
  *   truncate:<table>
- *   verify:<table>     per batch: every row holds its planned masked value, no row escaped,
- *                      already-scrubbed columns look masked, kept text has no PII pattern
- *   scan:<table>       kept tables: PII patterns in their text columns
+ *   verify:<table>     per key range (5x the batch), one read: keyed values as planned, no row
+ *                      escaped, in-place masks in their masked form, already-scrubbed columns look
+ *                      masked, kept text has no PII pattern
+ *   scan:<table>       kept tables: PII patterns in their text columns (in key ranges if keyed)
  *   verify-foreign-keys, verify-row-counts
  *   cleanup            originals tables and surrogate keys dropped, verdict recorded
  *
  * Scratch tables live in the scrubbed schema, named `_clinspark_scrub_*`:
  * `_clinspark_scrub_state` (one row per run: status, step, last key done, counts and timings,
  * never a value; kept after the run as the record that the database was scrubbed) and
- * `_clinspark_scrub_orig_<n>` (key and masked values, dropped at cleanup).
+ * `_clinspark_scrub_orig_<n>` (key and masked keyed values, dropped at cleanup; only for tables
+ * with keyed-pseudonym rules).
  */
 import type { Connection } from 'mysql2/promise';
 import {
@@ -412,40 +416,6 @@ function sameBytes(a: string, b: string): string {
   return `(CAST(${a} AS BINARY) <=> CAST(${b} AS BINARY))`;
 }
 
-/**
- * The dateShift columns (not in the originals table) of a batch grouped by their offset expression
- * (same subject and `days`). Per group one sum computes the offset once per row: for the rows whose
- * offset is 0 (a shifted date equal to its original), the number of dates they hold in each column,
- * packed in base 2^21 digits (a batch has at most 1,000,000 rows); decode unpacks them in order.
- */
-function shiftGroups(sqls: readonly ColumnSql[]): Array<{ members: number[]; sum: string; decode: (v: unknown) => number[] }> {
-  const byExpr = new Map<string, number[]>();
-  sqls.forEach((c, i) => {
-    if (c.shiftDays && !c.stored) byExpr.set(c.shiftDays, [...(byExpr.get(c.shiftDays) ?? []), i]);
-  });
-  const RADIX = BigInt(2) ** BigInt(21);
-  const out: Array<{ members: number[]; sum: string; decode: (v: unknown) => number[] }> = [];
-  for (const [expr, all] of byExpr) {
-    for (let from = 0; from < all.length; from += 8) {
-      const members = all.slice(from, from + 8); // 8 x 21 bits: well within DECIMAL(65)
-      const packed = members.map((i, k) => (k === 0 ? sqls[i].hasValue : `${sqls[i].hasValue} * ${(RADIX ** BigInt(k)).toString()}`)).join(' + ');
-      out.push({
-        members,
-        sum: `SUM(IF(${expr} = 0, ${packed}, 0))`,
-        decode: (v) => {
-          let rest = BigInt(v === null || v === undefined ? '0' : String(v).replace(/\..*$/, ''));
-          return members.map(() => {
-            const d = Number(rest % RADIX);
-            rest /= RADIX;
-            return d;
-          });
-        },
-      });
-    }
-  }
-  return out;
-}
-
 /** One REGEXP of every PII pattern, then one per pattern only on the (rare) rows that matched. */
 interface ScanSql {
   readonly combined: string;
@@ -632,16 +602,15 @@ class Runner {
     const snapshot = `INSERT INTO ${o} (${[...keyCols, ...stored.map((c) => c.column.storedColumn as string)].join(', ')}) SELECT ${[...keyRefs, ...stored.map((c) => c.newValue)].join(', ')} FROM ${t.ref} ${T} ${where}`;
     // 2. Compared with the originals while they are at hand, in a locking read of the batch (the UPDATE
     //    that follows in the same transaction sees exactly these rows and values): counts, originals
-    //    left (stored values from the originals table, dateShift computed), originals already in masked form.
+    //    left (stored values from the originals table; dateShift by its offsets, in the verify step), originals already in masked form.
     const sums = ['COUNT(*) AS n'];
-    const shifts = shiftGroups(sqls);
     sqls.forEach((c, i) => {
       sums.push(`SUM(${c.hasValue}) AS v${i}`);
       if (c.sameAsOriginal && c.stored) sums.push(`SUM(${c.sameAsOriginal(`${O}.${c.column.storedColumn}`)}) AS e${i}`);
       else if (c.sameAsOriginal && !c.shiftDays) sums.push(`SUM(${c.sameAsOriginal(c.newValue)}) AS e${i}`);
       if (c.originalMaskedForm) sums.push(`SUM(${c.originalMaskedForm}) AS m${i}`);
     });
-    shifts.forEach((g, j) => sums.push(`${g.sum} AS z${j}`));
+
     const compare = stored.length
       ? `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} JOIN ${o} ${O} ON ${on} ${where} FOR UPDATE`
       : `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} ${where} FOR UPDATE`;
@@ -655,7 +624,6 @@ class Runner {
       if (stored.length) await this.conn.query(snapshot);
       const [rows] = await this.conn.query(compare);
       const r = (rows as Array<Record<string, unknown>>)[0];
-      shifts.forEach((g, j) => g.decode(r[`z${j}`]).forEach((count, k) => (r[`e${g.members[k]}`] = count)));
       await this.conn.query(update);
       const masked = (this.progress.valuesMasked[t.table] ??= {});
       const counters = ((this.progress.maskCounters ??= {})[t.table] ??= {});
@@ -733,7 +701,7 @@ class Runner {
     const batch: Batch | undefined = whole ? (this.state.cursor === null ? { lo: null, hi: [] } : undefined) : await nextBatch(this.conn, t, cursorOf(this.state.cursor), size);
     if (!batch) {
       const add = (c: Omit<VerificationCheck, 'passed'>) => this.progress.checks.push({ ...c, passed: c.violations === 0 });
-      const mc = this.progress.maskCounters?.[t.table] ?? {};
+      const mc = { ...(this.progress.maskCounters?.[t.table] ?? {}), ...(await this.zeroShifts(t, active)) };
       if (joined) add({ check: 'rows-not-snapshotted', table: t.table, violations: counters.unsnap ?? 0 });
       all.forEach((c, i) => {
         const base = { table: t.table, column: c.column.info.name, strategy: c.column.rule.strategy };
@@ -779,6 +747,33 @@ class Runner {
     for (const [k, v] of Object.entries(found)) counters[`x:${k}`] = (counters[`x:${k}`] ?? 0) + v;
     await this.checkpoint(step, num(r.n), Date.now() - started, false, whole ? '[]' : JSON.stringify(batch.hi));
     return false;
+  }
+
+  /**
+   * dateShift computed in place: the dates still equal to their original, per column. A shifted
+   * date equals its original exactly when its offset is 0, and the offset depends only on the
+   * subject value (and `days`), which the scrub keeps: so one read of the table's distinct subject
+   * values per offset (same subject and `days`) tells whether any row has a zero offset. Only then
+   * (never, by construction) the rows are counted per column (an unshifted date holds a value
+   * exactly when its original did).
+   */
+  private async zeroShifts(t: MaskTablePlan, active: readonly ColumnSql[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const groups = new Map<string, ColumnSql[]>();
+    for (const c of active) if (c.shiftDays && !c.stored) groups.set(c.shiftDays, [...(groups.get(c.shiftDays) ?? []), c]);
+    for (const [days, cols] of groups) {
+      const subject = quoteIdentifier(cols[0].column.shiftSubject as string);
+      const [rows] = await this.conn.query(`SELECT COUNT(*) AS z FROM (SELECT DISTINCT ${T}.${subject} FROM ${t.ref} ${T}) ${T} WHERE ${days} = 0`);
+      const zero = num((rows as Array<{ z: unknown }>)[0].z);
+      if (zero === 0) {
+        for (const c of cols) out[`e:${c.column.info.name}`] = 0;
+        continue;
+      }
+      const [counts] = await this.conn.query(`SELECT ${cols.map((c, i) => `SUM(${c.hasValue}) AS e${i}`).join(', ')} FROM ${t.ref} ${T} WHERE ${days} = 0`);
+      const r = (counts as Array<Record<string, unknown>>)[0];
+      cols.forEach((c, i) => (out[`e:${c.column.info.name}`] = num(r[`e${i}`])));
+    }
+    return out;
   }
 
   /**
