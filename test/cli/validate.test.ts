@@ -124,14 +124,24 @@ function expectProblems(name: string, lines: string[]): void {
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const cdkEnv = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' };
 
-/** `cdk synth -c config=<dir>` into a fresh output directory (removed afterwards). */
-function cdkSynth(configDir: string): Promise<{ code: number | null; stderr: string; written: string[] }> {
+/**
+ * `cdk synth -c config=<dir>` into a fresh output directory (removed afterwards). With `via: 'app'`
+ * the CDK app of cdk.json is run the way the CLI runs it (the same command, with the context and
+ * output directory in CDK_CONTEXT_JSON and CDK_OUTDIR) without the CLI's own start-up: the same
+ * code path, a second faster; every fixture goes through it, and a sample through the real CLI.
+ */
+function cdkSynth(configDir: string, via: 'cli' | 'app' = 'cli'): Promise<{ code: number | null; stderr: string; written: string[] }> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-badinput-'));
+  const appCommand = (JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { app: string }).app.split(' ');
+  const [command, args, env] =
+    via === 'cli'
+      ? [cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`], cdkEnv]
+      : [appCommand[0] === 'node' ? process.execPath : appCommand[0], appCommand.slice(1), { ...cdkEnv, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ config: configDir }) }];
   return new Promise((resolve) => {
     execFile(
-      cdk,
-      ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`],
-      { cwd: root, env: cdkEnv, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      command,
+      args,
+      { cwd: root, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
       (error, _stdout, stderr) => {
         const written = fs.existsSync(outdir) ? fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json') || f === 'compliance') : [];
         fs.rmSync(outdir, { recursive: true, force: true });
@@ -166,16 +176,30 @@ describe('bad input is refused cleanly by clinspark validate', () => {
 describe('bad input is refused cleanly by cdk synth (the CDK app calls loadFleet)', () => {
   let results: Map<string, { code: number | null; stderr: string; written: string[] }>;
 
+  // Through the real CLI: one fixture per kind of failure (key decoding, YAML parsing, file system).
+  const THROUGH_CLI = ['ssh-keys/type-not-matching-body', 'files/duplicate-key', 'val-copy/rules-symlink-outside'];
+
   beforeAll(async () => {
     results = new Map();
-    const queue = [...BAD_INPUTS];
+    const queue = [...BAD_INPUTS.map((name) => [name, 'app'] as const), ...THROUGH_CLI.map((name) => [`${name} (cdk CLI)`, 'cli'] as const)];
     // Two at a time: the machine is shared.
     await Promise.all(
       [0, 1].map(async () => {
-        for (let name = queue.shift(); name !== undefined; name = queue.shift()) results.set(name, await cdkSynth(path.join(fixtures, name)));
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          const [key, via] = next;
+          results.set(key, await cdkSynth(path.join(fixtures, key.replace(' (cdk CLI)', '')), via));
+        }
       }),
     );
   }, 600_000);
+
+  test.each(THROUGH_CLI)('%s, through the cdk CLI', (name) => {
+    const r = results.get(`${name} (cdk CLI)`)!;
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toMatch(/^\s+at .*\.(ts|js):\d+/m);
+    expect(r.written).toEqual([]);
+    expectProblems(name, synthProblemLines(r.stderr));
+  });
 
   test.each(BAD_INPUTS)('%s', (name) => {
     const r = results.get(name)!;
