@@ -17,6 +17,12 @@ export interface ClinSparkFunctionProps {
   readonly handler?: string;
   /** What the function is for (IAM, Lambda and log descriptions). */
   readonly description: string;
+  /**
+   * Who invokes the function and what happens to a failed invocation: the reason given to
+   * reviewers for not having a dead-letter queue (HIPAA/NIST LambdaDLQ).
+   * @default - invoked by the CDK provider framework or by Secrets Manager rotation, which own the retry and record the failure
+   */
+  readonly failureHandling?: string;
   /** The VPC the function runs in (it reaches databases in isolated subnets). */
   readonly vpc: ec2.IVpc;
   /** Subnets with a route to AWS APIs (NAT). */
@@ -123,7 +129,8 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
     ]);
     acknowledge(this.function, sameReason(
       ['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ'],
-      'Called by the CDK provider framework (custom resources) or by Secrets Manager (rotation), which own the retry and record a failure: a failed deployment or a failed rotation of the secret; the invocation and its error are kept in this function\'s encrypted log group.',
+      props.failureHandling ??
+        'Called by the CDK provider framework (custom resources) or by Secrets Manager (rotation), which own the retry and record a failure: a failed deployment or a failed rotation of the secret; the invocation and its error are kept in this function\'s encrypted log group.',
     ));
   }
 

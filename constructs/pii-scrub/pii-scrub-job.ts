@@ -194,6 +194,7 @@ export class PiiScrubJob extends Construct {
       handler: 'control',
       timeout: Duration.minutes(2),
       description: `ClinSpark ${props.description}: VAL staging copy control (RDS restore, snapshot, delete, signal)`,
+      failureHandling: 'Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose retries and catch branch handle a failure: the staging copy is deleted and the wait condition gets FAILURE, so the deployment fails and rolls back; the error is kept in this function\'s encrypted log group and the workflow\'s history.',
     });
     this.scrubFunction = new ClinSparkFunction(this, 'Scrub', {
       ...common,
@@ -202,6 +203,7 @@ export class PiiScrubJob extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
       description: `ClinSpark ${props.description}: PII scrub of the staging copy (resumable batches, verify, evidence)`,
+      failureHandling: 'Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose catch branch deletes the staging copy and signals FAILURE on any error; failed evidence is written under the run\'s prefix and the error is kept in this function\'s encrypted log group.',
     });
     this.starter = new ClinSparkFunction(this, 'Starter', {
       ...common,
