@@ -749,31 +749,8 @@ class Runner {
     return false;
   }
 
-  /**
-   * dateShift computed in place: the dates still equal to their original, per column. A shifted
-   * date equals its original exactly when its offset is 0, and the offset depends only on the
-   * subject value (and `days`), which the scrub keeps: so one read of the table's distinct subject
-   * values per offset (same subject and `days`) tells whether any row has a zero offset. Only then
-   * (never, by construction) the rows are counted per column (an unshifted date holds a value
-   * exactly when its original did).
-   */
-  private async zeroShifts(t: MaskTablePlan, active: readonly ColumnSql[]): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    const groups = new Map<string, ColumnSql[]>();
-    for (const c of active) if (c.shiftDays && !c.stored) groups.set(c.shiftDays, [...(groups.get(c.shiftDays) ?? []), c]);
-    for (const [days, cols] of groups) {
-      const subject = quoteIdentifier(cols[0].column.shiftSubject as string);
-      const [rows] = await this.conn.query(`SELECT COUNT(*) AS z FROM (SELECT DISTINCT ${T}.${subject} FROM ${t.ref} ${T}) ${T} WHERE ${days} = 0`);
-      const zero = num((rows as Array<{ z: unknown }>)[0].z);
-      if (zero === 0) {
-        for (const c of cols) out[`e:${c.column.info.name}`] = 0;
-        continue;
-      }
-      const [counts] = await this.conn.query(`SELECT ${cols.map((c, i) => `SUM(${c.hasValue}) AS e${i}`).join(', ')} FROM ${t.ref} ${T} WHERE ${days} = 0`);
-      const r = (counts as Array<Record<string, unknown>>)[0];
-      cols.forEach((c, i) => (out[`e:${c.column.info.name}`] = num(r[`e${i}`])));
-    }
-    return out;
+  private zeroShifts(t: MaskTablePlan, active: readonly ColumnSql[]): Promise<Record<string, number>> {
+    return countZeroShifts(this.conn, t, active);
   }
 
   /**
@@ -893,6 +870,33 @@ function verificationFailureMessage(failed: readonly VerificationCheck[]): strin
     }
   };
   return `verification failed: ${failed.map(describe).join('; ')}`;
+}
+
+/**
+ * dateShift computed in place: the dates still equal to their original, per column. A shifted
+ * date equals its original exactly when its offset is 0, and the offset depends only on the
+ * subject value (and `days`), which the scrub keeps: so one read of the table's distinct subject
+ * values per offset (same subject and `days`) tells whether any row has a zero offset. Only then
+ * (never, by construction) the rows are counted per column, `e:<column>` (an unshifted date holds a value
+ * exactly when its original did).
+ */
+export async function countZeroShifts(conn: Connection, t: Pick<MaskTablePlan, 'ref'>, active: readonly ColumnSql[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const groups = new Map<string, ColumnSql[]>();
+  for (const c of active) if (c.shiftDays && !c.stored) groups.set(c.shiftDays, [...(groups.get(c.shiftDays) ?? []), c]);
+  for (const [days, cols] of groups) {
+    const subject = quoteIdentifier(cols[0].column.shiftSubject as string);
+    const [rows] = await conn.query(`SELECT COUNT(*) AS z FROM (SELECT DISTINCT ${T}.${subject} FROM ${t.ref} ${T}) ${T} WHERE ${days} = 0`);
+    const zero = num((rows as Array<{ z: unknown }>)[0].z);
+    if (zero === 0) {
+      for (const c of cols) out[`e:${c.column.info.name}`] = 0;
+      continue;
+    }
+    const [counts] = await conn.query(`SELECT ${cols.map((c, i) => `SUM(${c.hasValue}) AS e${i}`).join(', ')} FROM ${t.ref} ${T} WHERE ${days} = 0`);
+    const r = (counts as Array<Record<string, unknown>>)[0];
+    cols.forEach((c, i) => (out[`e:${c.column.info.name}`] = num(r[`e${i}`])));
+  }
+  return out;
 }
 
 /** Rows of the child table whose (non-NULL) foreign key finds no parent row. */
