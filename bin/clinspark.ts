@@ -33,12 +33,15 @@ try {
   fail([`clinspark: configuration in ${configDir} has ${e.issues.length} problem(s); nothing was synthesised:`, ...issueLines(e.issues)]);
 }
 if (only !== undefined) {
+  // One owner, or several separated by commas (how `npm run synth:sharded` splits a fleet).
+  const wanted = String(only).split(',').map((s) => s.trim()).filter((s) => s !== '');
   const known = [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];
-  if (!known.includes(only)) fail([`clinspark: -c customer=${only}: no such customer in ${configDir}; known: ${known.join(', ')}`]);
+  const unknown = wanted.filter((w) => !known.includes(w));
+  if (wanted.length === 0 || unknown.length > 0) fail([`clinspark: -c customer=${only}: no such customer in ${configDir}: ${unknown.join(', ') || '(empty)'}; known: ${known.join(', ')}`]);
   fleet = {
     ...fleet,
-    customers: fleet.customers.filter((c) => c.slug === only),
-    platform: only === PLATFORM_OWNER ? fleet.platform : undefined,
+    customers: fleet.customers.filter((c) => wanted.includes(c.slug)),
+    platform: wanted.includes(PLATFORM_OWNER) ? fleet.platform : undefined,
   };
 }
 
