@@ -10,8 +10,11 @@ import { buildTestFleet } from '../support/fleet';
 const fleet = buildTestFleet();
 const data = (env: string) => fleet.template(`clinspark-${env}-data`);
 
+/** The stack's clusters; never empty, so that no loop over them can pass by checking nothing. */
 function clusters(t: Template) {
-  return Object.entries(t.findResources('AWS::RDS::DBCluster'));
+  const all = Object.entries(t.findResources('AWS::RDS::DBCluster'));
+  expect(all.length).toBeGreaterThan(0);
+  return all;
 }
 
 describe('ClinSpark databases in the example fleet', () => {
@@ -228,7 +231,9 @@ describe('ClinSpark databases in the example fleet', () => {
   });
 
   test('enhanced monitoring and Database Insights per catalog', () => {
-    for (const i of Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'))) expect(i.Properties.MonitoringInterval).toBe(15);
+    const instances = Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'));
+    expect(instances).toHaveLength(4);
+    for (const i of instances) expect(i.Properties.MonitoringInterval).toBe(15);
     for (const [, c] of clusters(data('northwind-prod'))) expect(c.Properties.DatabaseInsightsMode).toBe('advanced');
     for (const [, c] of clusters(data('acme-sandbox'))) expect(c.Properties.DatabaseInsightsMode).toBe('standard');
   });
