@@ -1,10 +1,24 @@
 /**
  * Keeping passwords out of everything a custom-resource handler writes: its logs, its errors
  * (which CloudFormation shows as the resource's status reason), and the statement text of the
- * database's audit log. Shared by every handler (bundled with esbuild: static imports only).
+ * database's audit log. Shared by every handler (bundled with esbuild: static imports only; no
+ * driver import, so that handlers without a database connection do not bundle mysql2).
  */
 import { createHash } from 'crypto';
-import * as mysql from 'mysql2/promise';
+
+/** The characters MySQL's string escaping (sqlstring `escapeString`, used by mysql2) replaces. */
+const SQL_SPECIAL = /[\0\b\t\n\r\x1a"'\\]/g;
+const SQL_ESCAPES: Readonly<Record<string, string>> = {
+  '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', '"': '\\"', '\'': '\\\'', '\\': '\\\\',
+};
+
+/** A string as mysql2 escapes it inside quotes (`mysql.escape(s)` without the quotes). */
+export function sqlEscaped(text: string): string {
+  return text.replace(SQL_SPECIAL, (c) => SQL_ESCAPES[c]);
+}
+
+/** What every removed secret is replaced with. */
+export const REDACTED = '*****';
 
 /**
  * Remembers every secret value read or generated during one invocation and removes them from any
@@ -16,7 +30,7 @@ export class Redactor {
 
   add(secret: string | undefined): void {
     if (!secret) return;
-    for (const form of [secret, mysql.escape(secret).slice(1, -1), JSON.stringify(secret).slice(1, -1)]) {
+    for (const form of [secret, sqlEscaped(secret), JSON.stringify(secret).slice(1, -1)]) {
       if (form.length > 0) this.secrets.add(form);
     }
   }
@@ -24,8 +38,19 @@ export class Redactor {
   redact(text: string): string {
     let out = text;
     // Longest first, so that a secret containing another one is removed whole.
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('*****');
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
     return out;
+  }
+
+  /** Every string (keys too) of a JSON-like value, redacted; for structured log lines. */
+  redactValue(value: unknown): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (Array.isArray(value)) return value.map((v) => this.redactValue(v));
+    if (value instanceof Error) return this.redact(value.message);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [this.redact(k), this.redactValue(v)]));
+    }
+    return value;
   }
 }
 
@@ -58,3 +83,9 @@ export function hashOf(password: string, redactor: Redactor): string {
   return hash;
 }
 
+/** Registers a password and its native hash (a handler that reads a password it may send as a hash). */
+export function addPassword(redactor: Redactor, password: string | undefined): void {
+  if (!password) return;
+  redactor.add(password);
+  redactor.add(nativePasswordHash(password));
+}
