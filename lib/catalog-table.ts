@@ -29,6 +29,7 @@ export function renderCatalogTable(): string {
     ['longevity', ...ENVIRONMENT_KINDS.map((k) => CATALOG[k].longevity)],
     ['change-controlled', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].changeControlled ? 'yes' : 'no'))],
     ['real volunteer PII', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].holdsRealPii ? 'yes' : 'no'))],
+    ['PII scrubbed before use', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].requiresPiiScrub ? 'yes (staging copy, verified)' : 'no'))],
     ['database on stack deletion', ...ENVIRONMENT_KINDS.map((k) => policyName(CATALOG[k].stateful.database))],
     ['deletion protection', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].stateful.deletionProtection ? 'yes' : 'no'))],
     ['keys, secrets, buckets', ...ENVIRONMENT_KINDS.map((k) => policyName(CATALOG[k].stateful.keysAndSecrets))],

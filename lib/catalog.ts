@@ -9,6 +9,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DatabaseCapacitySpec } from '../constructs/database/clinspark-database';
+import { AlarmPolicy } from '../constructs/monitoring/thresholds';
 import { EnvironmentKind } from './config/model';
 
 export type InstanceRole = 'main' | 'test';
@@ -36,6 +37,11 @@ export interface EnvironmentPolicy {
   readonly changeControlled: boolean;
   /** Holds real volunteer PII (drives the data classification tag and reports). */
   readonly holdsRealPii: boolean;
+  /**
+   * A copy of another environment's data, usable only after its volunteer PII is scrubbed and
+   * verified (the VAL staging copy; the project rule ClinSpark-ValScrubbed).
+   */
+  readonly requiresPiiScrub: boolean;
   readonly stack: {
     readonly terminationProtection: boolean;
   };
@@ -82,6 +88,11 @@ export interface EnvironmentPolicy {
     /** Enhanced monitoring interval in seconds. */
     readonly enhancedMonitoringSeconds: 1 | 5 | 10 | 15 | 30 | 60;
     readonly databaseInsights: 'standard' | 'advanced';
+    /**
+     * Alarm thresholds per severity (constructs/monitoring/thresholds.ts says what each means).
+     * Change a threshold here, never in a construct; `npm run docs` updates the README table.
+     */
+    readonly alarms: AlarmPolicy;
   };
   /** Load balancer deletion protection. */
   readonly loadBalancerDeletionProtection: boolean;
@@ -98,6 +109,77 @@ const SINGLE: readonly InstanceRole[] = ['main'];
 
 const serverless = (minAcu: number, maxAcu: number): DatabaseCapacity => ({ mode: 'serverless', minAcu, maxAcu, autoPause: Duration.hours(1) });
 
+/**
+ * Alarm thresholds. PROD pages (critical) on what hurts users or the replica customer and warns
+ * early; the change-controlled staging kinds (Pre-PROD, VAL) and Community warn and page only on
+ * outright failure; scratch kinds (Sandbox, Migration, Demo) only warn. Every kind has every alarm
+ * (the compliance packs require alarm actions everywhere), only the severities differ. Kinds that
+ * scale to zero never alarm on zero tasks or a paused database: the task alarm counts desired
+ * minus running tasks, and missing data is not breaching (constructs/monitoring).
+ */
+const PROD_ALARMS: AlarmPolicy = {
+  periodMinutes: 5,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 2,
+  database: {
+    cpuPercent: { warning: 70, critical: 90 },
+    connectionsPercentOfMax: { warning: 70, critical: 90 },
+    freeableMemoryMiB: { warning: 1024, critical: 512 },
+    capacityPercentOfMax: { warning: 80, critical: 95 },
+    deadlocksPerSecond: { warning: 0.1, critical: 1 },
+    volumeGiB: { warning: 500, critical: 1000 },
+  },
+  service: { missingTasks: { critical: 0 }, cpuPercent: { warning: 75, critical: 90 }, memoryPercent: { warning: 75, critical: 90 }, unhealthyHosts: { critical: 0 } },
+  loadBalancer: { target5xx: { warning: 10, critical: 50 }, elb5xx: { warning: 5, critical: 25 }, p99ResponseSeconds: { warning: 2, critical: 5 } },
+  waf: { blockedRequests: { warning: 500, critical: 2000 } },
+  functions: { errors: { critical: 0 }, throttles: { warning: 0 } },
+  replica: { lagSeconds: { warning: 300, critical: 900 }, replicationStopped: 'critical' },
+  jumpHost: { statusCheckFailed: 'critical' },
+};
+
+const STAGING_ALARMS: AlarmPolicy = {
+  periodMinutes: 5,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 3,
+  database: {
+    cpuPercent: { warning: 85 },
+    connectionsPercentOfMax: { warning: 80, critical: 95 },
+    freeableMemoryMiB: { warning: 512 },
+    capacityPercentOfMax: { warning: 90 },
+    deadlocksPerSecond: { warning: 1 },
+    volumeGiB: { warning: 500 },
+  },
+  service: { missingTasks: { warning: 0 }, cpuPercent: { warning: 85 }, memoryPercent: { warning: 85 }, unhealthyHosts: { warning: 0 } },
+  loadBalancer: { target5xx: { warning: 25 }, elb5xx: { warning: 10, critical: 50 }, p99ResponseSeconds: { warning: 5 } },
+  waf: { blockedRequests: { warning: 1000 } },
+  // Set-up and scrub functions: a failure of VAL's scrub must be seen at once.
+  functions: { errors: { critical: 0 }, throttles: { warning: 0 } },
+  replica: { lagSeconds: { warning: 900 }, replicationStopped: 'warning' },
+  jumpHost: { statusCheckFailed: 'warning' },
+};
+
+const SCRATCH_ALARMS: AlarmPolicy = {
+  periodMinutes: 5,
+  evaluationPeriods: 3,
+  datapointsToAlarm: 3,
+  database: {
+    cpuPercent: { warning: 90 },
+    connectionsPercentOfMax: { warning: 90 },
+    freeableMemoryMiB: { warning: 256 },
+    capacityPercentOfMax: { warning: 95 },
+    deadlocksPerSecond: { warning: 1 },
+    volumeGiB: { warning: 200 },
+  },
+  service: { missingTasks: { warning: 0 }, cpuPercent: { warning: 90 }, memoryPercent: { warning: 90 }, unhealthyHosts: { warning: 0 } },
+  loadBalancer: { target5xx: { warning: 50 }, elb5xx: { warning: 25 }, p99ResponseSeconds: { warning: 10 } },
+  waf: { blockedRequests: { warning: 2000 } },
+  functions: { errors: { warning: 0 }, throttles: { warning: 0 } },
+  replica: { lagSeconds: { warning: 1800 }, replicationStopped: 'warning' },
+  jumpHost: { statusCheckFailed: 'warning' },
+};
+
+const COMMUNITY_ALARMS: AlarmPolicy = { ...STAGING_ALARMS, service: { ...STAGING_ALARMS.service, missingTasks: { critical: 0 }, unhealthyHosts: { critical: 0 } } };
+
 export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
   sandbox: {
     kind: 'sandbox',
@@ -107,6 +189,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'ephemeral',
     changeControlled: false,
     holdsRealPii: false,
+    requiresPiiScrub: false,
     stack: { terminationProtection: false },
     stateful: { database: RemovalPolicy.DESTROY, deletionProtection: false, keysAndSecrets: RemovalPolicy.DESTROY, logs: RemovalPolicy.DESTROY },
     backup: { retentionDays: 1 },
@@ -115,7 +198,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: serverless(0, 4),
     binlogReplicationSource: false,
     app: { cpu: 512, memoryMiB: 2048, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
-    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: SCRATCH_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
   },
@@ -127,6 +210,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'ephemeral',
     changeControlled: false,
     holdsRealPii: true,
+    requiresPiiScrub: false,
     stack: { terminationProtection: false },
     stateful: { database: RemovalPolicy.DESTROY, deletionProtection: false, keysAndSecrets: RemovalPolicy.DESTROY, logs: RemovalPolicy.DESTROY },
     backup: { retentionDays: 7 },
@@ -135,7 +219,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: serverless(0, 8),
     binlogReplicationSource: false,
     app: { cpu: 512, memoryMiB: 2048, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
-    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: SCRATCH_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
   },
@@ -147,6 +231,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'ephemeral',
     changeControlled: true,
     holdsRealPii: true,
+    requiresPiiScrub: false,
     stack: { terminationProtection: true },
     stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
     backup: { retentionDays: 14, plan: { dailyRetentionDays: 35 } },
@@ -155,7 +240,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: serverless(0, 8),
     binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
-    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: STAGING_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
   },
@@ -167,6 +252,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'ephemeral',
     changeControlled: true,
     holdsRealPii: false,
+    requiresPiiScrub: true,
     stack: { terminationProtection: true },
     stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
     backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
@@ -175,7 +261,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: serverless(0, 8),
     binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 0, maxTasks: 2, minTasksFloor: 0 },
-    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: STAGING_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
   },
@@ -187,6 +273,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'persistent',
     changeControlled: true,
     holdsRealPii: true,
+    requiresPiiScrub: false,
     stack: { terminationProtection: true },
     // VAL clones PROD, so VAL's roles use PROD's keys too (through RDS, for the staging copy).
     stateful: { database: RemovalPolicy.RETAIN, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN, keyUsers: ['prod', 'val'] },
@@ -196,7 +283,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: { mode: 'provisioned', instanceClass: 'db.r7g.large', readers: 1 },
     binlogReplicationSource: true,
     app: { cpu: 2048, memoryMiB: 8192, minTasks: 2, maxTasks: 6, minTasksFloor: 2 },
-    monitoring: { enhancedMonitoringSeconds: 15, databaseInsights: 'advanced' },
+    monitoring: { enhancedMonitoringSeconds: 15, databaseInsights: 'advanced', alarms: PROD_ALARMS },
     loadBalancerDeletionProtection: true,
     windows: { maintenance: 'sun:06:00-sun:07:00', backup: '02:00-02:30' },
   },
@@ -208,6 +295,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'persistent',
     changeControlled: false,
     holdsRealPii: false,
+    requiresPiiScrub: false,
     stack: { terminationProtection: true },
     stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.DESTROY },
     backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
@@ -216,7 +304,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: serverless(0, 4),
     binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 1, maxTasks: 2, minTasksFloor: 0 },
-    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: SCRATCH_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sat:05:00-sat:06:00', backup: '03:00-03:30' },
   },
@@ -228,6 +316,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     longevity: 'persistent',
     changeControlled: false,
     holdsRealPii: false,
+    requiresPiiScrub: false,
     stack: { terminationProtection: true },
     stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.DESTROY },
     backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
@@ -236,7 +325,7 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     database: { mode: 'serverless', minAcu: 0.5, maxAcu: 8, autoPause: Duration.hours(1) },
     binlogReplicationSource: false,
     app: { cpu: 1024, memoryMiB: 4096, minTasks: 1, maxTasks: 4, minTasksFloor: 1 },
-    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard' },
+    monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: COMMUNITY_ALARMS },
     loadBalancerDeletionProtection: true,
     windows: { maintenance: 'sat:05:00-sat:06:00', backup: '03:00-03:30' },
   },

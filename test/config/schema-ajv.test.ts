@@ -45,7 +45,7 @@ function verdicts(file: string, kind: 'customer' | 'platform') {
   } catch {
     return undefined; // not UTF-8: neither sees data
   }
-  const parsed = parseSource(path.basename(file), text, kind === 'customer' ? customerSchema : platformSchema);
+  const parsed = kind === 'customer' ? parseSource(path.basename(file), text, customerSchema) : parseSource(path.basename(file), text, platformSchema);
   if (parsed.raw === undefined || parsed.raw === null) return undefined; // not YAML data: the schema never sees it
   const schemaAccepts = validators[kind](parsed.raw);
   return { zodIssues: parsed.shapeIssues.map((i) => i.message), schemaAccepts, schemaErrors: validators[kind].errors };

@@ -1,6 +1,8 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { CATALOG } from '../../catalog';
+import { EnvironmentKind } from '../../config/model';
 import { TAG_ENVIRONMENT } from '../../environments';
 
 /** The custom resource that starts a scrubbed-copy run (constructs/pii-scrub/pii-scrub-job.ts). */
@@ -28,7 +30,9 @@ function dependenciesOf(node: IConstruct): IConstruct[] {
 export function valScrubbed(node: CfnResource): NagRuleCompliance {
   if (node.cfnResourceType !== 'AWS::RDS::DBCluster') return NagRuleCompliance.NOT_APPLICABLE;
   const stack = Stack.of(node);
-  if (stack.tags.tagValues()[TAG_ENVIRONMENT] !== 'val') return NagRuleCompliance.NOT_APPLICABLE;
+  const kind = stack.tags.tagValues()[TAG_ENVIRONMENT] as EnvironmentKind | undefined;
+  // Kind policy lives in the catalog: the kinds whose data is a scrubbed copy of another's.
+  if (kind === undefined || !(kind in CATALOG) || !CATALOG[kind].requiresPiiScrub) return NagRuleCompliance.NOT_APPLICABLE;
   const props = propertiesOf(node);
   if (props.SourceDBClusterIdentifier !== undefined || props.sourceDbClusterIdentifier !== undefined) return NagRuleCompliance.NON_COMPLIANT;
   const snapshot = props.SnapshotIdentifier ?? props.snapshotIdentifier;
