@@ -16,17 +16,28 @@
  * Delete: nothing. The database keeps its accounts (a retained PROD database must keep working);
  * a deleted database takes them with it.
  *
- * Never logs, returns or throws a password: every error is passed through a redactor that knows
- * the master and application passwords (and their hashes), and the DCL statements (audited:
+ * Never logs, returns or throws a password: the shared runtime (constructs/core/runtime) gives
+ * every invocation a redactor that knows the master and application passwords (and their hashes)
+ * and passes every log line and error through it, and the DCL statements (audited:
  * server_audit_events includes QUERY_DCL) carry the mysql_native_password hash of the password,
- * never the password (constructs/core/runtime/redaction.ts).
+ * never the password (constructs/core/runtime/redaction.ts). Logs are JSON lines.
  */
-import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { z } from 'zod';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type * as mysql from 'mysql2/promise';
-import { connectTls, quoteIdentifier, readDatabaseSecret } from '../../core/runtime/database';
-import { nativePasswordHash, Redactor } from '../../core/runtime/redaction';
+import { lockOtherAccounts } from '../../core/runtime/accounts';
+import { CustomResourceEvent, CustomResourceResponse, customResourceHandler, Invocation } from '../../core/runtime/custom-resource';
+import { quoteIdentifier } from '../../core/runtime/database';
+import { ACCOUNT_HOST, closeQuietly, connect, connectWhenAccepted } from '../../core/runtime/mysql';
+import { flag, matching, parseProperties, requiredText } from '../../core/runtime/properties';
+import { MASTER_RESET_TIMING, resetMasterPassword as resetClusterMasterPassword } from '../../core/runtime/rds';
+import { nativePasswordHash } from '../../core/runtime/redaction';
+import { readAdminSecret } from '../../core/runtime/secrets';
 
+export { isSystemAccount } from '../../core/runtime/accounts';
+
+/** The ResourceProperties contract (CloudFormation strings). */
 export interface AccountProperties {
   readonly MasterSecretArn: string;
   readonly AccountSecretArn: string;
@@ -38,55 +49,39 @@ export interface AccountProperties {
   readonly ClusterIdentifier?: string;
 }
 
-interface Event {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly ResourceProperties: AccountProperties & { ServiceToken?: string };
-  readonly PhysicalResourceId?: string;
-}
+const propertiesSchema = z.object({
+  MasterSecretArn: requiredText({ fix: "give the ARN of the cluster's master secret" }),
+  AccountSecretArn: requiredText({ fix: "give the ARN of the application account's secret" }),
+  DatabaseName: requiredText({ fix: 'give the application schema name' }),
+  LockOtherAccounts: flag(),
+  ResetMasterPassword: flag(),
+  ClusterIdentifier: matching(/^[a-z][a-z0-9-]{0,62}$/, 'an Aurora cluster identifier (lowercase letters, digits and hyphens)', { optional: true }),
+}).superRefine((p, ctx) => {
+  if (p.ResetMasterPassword && !p.ClusterIdentifier) {
+    ctx.addIssue({ code: 'custom', path: ['ClusterIdentifier'], message: "is required with ResetMasterPassword=true: ResetMasterPassword needs ClusterIdentifier (the restored cluster's identifier)" });
+  }
+});
 
-/** Accounts that belong to Aurora/MySQL itself (never touched). */
-export function isSystemAccount(user: string): boolean {
-  return /^(rdsadmin|rdsrepladmin|rdsproxyadmin|rds_.*|AWS_.*|mysql\..*|mariadb\.sys|root|PUBLIC)$/i.test(user);
+export type ParsedAccountProperties = z.output<typeof propertiesSchema>;
+
+export function parseAccountProperties(props: Readonly<Record<string, unknown>>): ParsedAccountProperties {
+  return parseProperties(propertiesSchema, props);
 }
 
 const secrets = new SecretsManagerClient({});
 const rds = new RDSClient({});
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Timing of the master password reset (and of the connection retry after it); shortened by tests. */
+export const resetTiming = { ...MASTER_RESET_TIMING };
 
-/** Timing of the master password reset; shortened by tests. */
-export const resetTiming = { pollMs: 10_000, timeoutMs: 10 * 60_000 };
+const SOURCE = 'clinspark-app-account';
 
 /**
  * Sets the master password of a restored cluster to its own secret and waits until the change
- * is applied (status available, no pending password).
+ * is applied (status available, no pending password). The shared loop of core/runtime/rds.ts.
  */
-export async function resetMasterPassword(clusterIdentifier: string, password: string): Promise<void> {
-  await rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));
-  const deadline = Date.now() + resetTiming.timeoutMs;
-  for (;;) {
-    const out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }));
-    const cluster = out.DBClusters?.[0];
-    const pending = (cluster?.PendingModifiedValues as { MasterUserPassword?: string } | undefined)?.MasterUserPassword;
-    if (cluster?.Status === 'available' && !pending) return;
-    if (Date.now() > deadline) throw new Error(`master password of ${clusterIdentifier} was not applied within ${resetTiming.timeoutMs / 60000} minutes (status ${cluster?.Status})`);
-    await sleep(resetTiming.pollMs);
-  }
-}
-
-async function connectWithRetry(secret: Parameters<typeof connectTls>[0], attempts: number): Promise<mysql.Connection> {
-  for (let i = 1; ; i++) {
-    try {
-      return await connectTls(secret);
-    } catch (e) {
-      if (i >= attempts) throw new Error(`cannot connect to ${secret.host} as ${secret.username}: ${(e as Error).message}`);
-      await sleep(resetTiming.pollMs);
-    }
-  }
-}
-
-function log(message: string, fields: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ message, ...fields }));
+export async function resetMasterPassword(clusterIdentifier: string, password: string, invocation: Invocation): Promise<void> {
+  await resetClusterMasterPassword(rds, clusterIdentifier, password, resetTiming, invocation, 'cluster');
 }
 
 async function accountExists(conn: mysql.Connection, user: string, host: string): Promise<boolean> {
@@ -104,12 +99,12 @@ export function rotationTwin(username: string): string {
 }
 
 async function setAccount(conn: mysql.Connection, username: string, password: string, database: string, unlock: boolean): Promise<void> {
-  const user = `${conn.escape(username)}@'%'`;
+  const user = `${conn.escape(username)}@'${ACCOUNT_HOST}'`;
   // ACCOUNT UNLOCK: a copy arrives with every source account locked (the VAL staging copy locks them).
   const lock = unlock ? ' ACCOUNT UNLOCK' : '';
   // The hash, not the password, goes into the (audited) statement text.
   const identified = `IDENTIFIED WITH mysql_native_password AS ${conn.escape(nativePasswordHash(password))}`;
-  if (await accountExists(conn, username, '%')) {
+  if (await accountExists(conn, username, ACCOUNT_HOST)) {
     await conn.query(`ALTER USER ${user} ${identified} REQUIRE SSL${lock}`);
   } else {
     await conn.query(`CREATE USER ${user} ${identified} REQUIRE SSL`);
@@ -121,80 +116,57 @@ export async function applyAccount(conn: mysql.Connection, options: { username: 
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await setAccount(conn, options.username, options.password, options.database, options.lockOthers);
 
-  const locked: string[] = [];
+  let locked: string[] = [];
   let twin: string | undefined;
   if (options.lockOthers) {
     // A copy of another environment (VAL): the rotation twin would keep the source's password
     // (or, locked, break the next rotation), so it gets this environment's current application
     // password too, whichever of the two the secret currently names. No source password survives.
     twin = rotationTwin(options.username);
-    if (await accountExists(conn, twin, '%')) await setAccount(conn, twin, options.password, options.database, true);
+    if (await accountExists(conn, twin, ACCOUNT_HOST)) await setAccount(conn, twin, options.password, options.database, true);
     else twin = undefined;
-    const [rows] = await conn.query('SELECT User AS user, Host AS host FROM mysql.user');
-    for (const row of rows as Array<{ user: string; host: string }>) {
-      const keep = [options.username, rotationTwin(options.username), options.masterUsername];
-      if ((keep.includes(row.user) && row.host === '%') || row.user === options.masterUsername || isSystemAccount(row.user) || row.user === '') continue;
-      if (await isRole(conn, row.user, row.host)) continue;
-      await conn.query(`ALTER USER ${conn.escape(row.user)}@${conn.escape(row.host)} ACCOUNT LOCK`);
-      locked.push(`${row.user}@${row.host}`);
-    }
+    const kept = [options.username, rotationTwin(options.username), options.masterUsername];
+    locked = await lockOtherAccounts(conn, (user, host) => (kept.includes(user) && host === ACCOUNT_HOST) || user === options.masterUsername);
   }
   return { locked, ...(twin ? { twin } : {}) };
 }
 
-async function isRole(conn: mysql.Connection, user: string, host: string): Promise<boolean> {
-  // MariaDB marks roles with is_role; MySQL 8 roles are accounts without a password that are
-  // locked already, so locking them again is harmless.
-  try {
-    const [rows] = await conn.query('SELECT is_role FROM mysql.user WHERE User = ? AND Host = ?', [user, host]);
-    return (rows as Array<{ is_role: string }>)[0]?.is_role === 'Y';
-  } catch {
-    return false;
-  }
-}
-
-export async function handler(event: Event): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
-  const redactor = new Redactor();
-  try {
-    return await handle(event, redactor);
-  } catch (error) {
-    // The driver's and the RDS API's messages can quote statement text or parameters.
-    throw new Error(redactor.redact(error instanceof Error ? error.message : String(error)));
-  }
-}
-
-async function handle(event: Event, redactor: Redactor): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
-  const props = event.ResourceProperties;
+async function apply(event: CustomResourceEvent, invocation: Invocation): Promise<CustomResourceResponse> {
+  const { redactor, log } = invocation;
+  const props = parseAccountProperties(event.ResourceProperties);
   const physicalId = event.PhysicalResourceId ?? `clinspark-account-${props.DatabaseName}`;
-  if (event.RequestType === 'Delete') {
-    log('delete: accounts are kept with the database', { database: props.DatabaseName });
-    return { PhysicalResourceId: physicalId };
-  }
-  const master = await readDatabaseSecret(secrets, props.MasterSecretArn);
-  for (const form of [master.password, nativePasswordHash(master.password)]) redactor.add(form);
-  const account = await readDatabaseSecret(secrets, props.AccountSecretArn).catch(async () => {
-    throw new Error(`account secret ${props.AccountSecretArn} is not a database secret with username and password`);
-  });
-  for (const form of [account.password, nativePasswordHash(account.password)]) redactor.add(form);
-  const restored = props.ResetMasterPassword === 'true';
-  if (restored) {
-    if (!props.ClusterIdentifier) throw new Error('ResetMasterPassword needs ClusterIdentifier');
-    await resetMasterPassword(props.ClusterIdentifier, master.password);
-    log('master password reset to this cluster\'s own secret', { cluster: props.ClusterIdentifier });
+  const master = await readAdminSecret(secrets, props.MasterSecretArn, 'master', redactor);
+  // Errors name the secret and what it lacks (a database secret: host, username, password).
+  const account = await readAdminSecret(secrets, props.AccountSecretArn, 'account secret', redactor);
+  if (props.ResetMasterPassword) {
+    await resetMasterPassword(props.ClusterIdentifier as string, master.password, invocation);
+    log.info('master-password-reset', { cluster: props.ClusterIdentifier, note: "master password reset to this cluster's own secret" });
   }
   // A freshly applied password can take a moment to reach every node.
-  const conn = await connectWithRetry({ ...master, dbname: undefined }, restored ? 6 : 1);
+  const conn = props.ResetMasterPassword
+    ? await connectWhenAccepted(master, 'master', redactor, { timeoutMs: resetTiming.timeoutMs, intervalMs: resetTiming.pollMs })
+    : await connect(master, 'master', redactor);
   try {
     const result = await applyAccount(conn, {
       username: account.username,
       password: account.password,
       database: props.DatabaseName,
       masterUsername: master.username,
-      lockOthers: props.LockOtherAccounts === 'true',
+      lockOthers: props.LockOtherAccounts,
     });
-    log('application account ready', { user: account.username, database: props.DatabaseName, lockedAccounts: result.locked });
+    log.info('account-ready', { user: account.username, database: props.DatabaseName, lockedAccounts: result.locked, ...(result.twin ? { rotationTwin: result.twin } : {}) });
     return { PhysicalResourceId: physicalId, Data: { Username: account.username, LockedAccounts: result.locked.join(',') } };
   } finally {
-    await conn.end();
+    await closeQuietly(conn);
   }
 }
+
+/** Delete: nothing (the accounts live and die with the database). Needs no secret and no property. */
+async function remove(event: CustomResourceEvent, { log }: Invocation): Promise<CustomResourceResponse> {
+  const database = typeof event.ResourceProperties.DatabaseName === 'string' ? event.ResourceProperties.DatabaseName : undefined;
+  log.info('delete-kept', { database, note: 'accounts are kept with the database' });
+  return { PhysicalResourceId: event.PhysicalResourceId ?? `clinspark-account-${database ?? 'unknown'}` };
+}
+
+/** The Lambda entry point (Provider framework onEvent). */
+export const handler: (event: CustomResourceEvent) => Promise<CustomResourceResponse> = customResourceHandler(SOURCE, { create: apply, update: apply, delete: remove }, { format: 'json' });
