@@ -5,7 +5,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { CATALOG, EnvironmentPolicy } from './catalog';
-import { ENVIRONMENT_KINDS } from './config/model';
+import { ENVIRONMENT_KINDS } from './kinds';
 
 const policyName = (p: RemovalPolicy) => ({ [RemovalPolicy.DESTROY]: 'destroy', [RemovalPolicy.SNAPSHOT]: 'final snapshot', [RemovalPolicy.RETAIN]: 'retain' })[p as string] ?? String(p);
 

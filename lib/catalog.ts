@@ -10,7 +10,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DatabaseCapacitySpec } from '../constructs/database/clinspark-database';
 import { AlarmPolicy } from '../constructs/monitoring/thresholds';
-import { EnvironmentKind } from './config/model';
+import { EnvironmentKind } from './kinds';
 
 export type InstanceRole = 'main' | 'test';
 

@@ -2,7 +2,9 @@
  * Configuration problems: collected from every file and rule, then reported together as
  * `<file>: <path>: <problem and fix>` lines.
  */
+import type { Document } from 'yaml';
 import { z } from 'zod';
+import type { LineIndex } from './lines';
 
 import { FileIssue, PathSegment, closestMatch, formatIssue, formatPath } from '../../constructs/core/file-issues';
 
@@ -73,4 +75,19 @@ export function schemaAt(schema: z.ZodType, path: readonly PathSegment[]): z.Zod
 export function objectKeysAt(schema: z.ZodType, path: readonly PathSegment[]): string[] {
   const s = schemaAt(schema, path);
   return s instanceof z.ZodObject ? Object.keys(s.shape).filter((k) => k !== '$schema') : [];
+}
+
+/** One configuration file as read: what the shape check and the semantic rules work on. */
+export interface SourceFile<T> {
+  /** Relative to the configuration directory, with forward slashes. */
+  readonly file: string;
+  /** The YAML as parsed (before defaults and coercion). */
+  readonly raw: unknown;
+  /** The validated value, when the file's shape is valid. */
+  readonly value?: T;
+  /** Shape issues of this file. */
+  readonly shapeIssues: readonly ConfigIssue[];
+  readonly doc?: Document.Parsed;
+  /** Line numbers of the paths of this file. */
+  readonly index?: LineIndex;
 }

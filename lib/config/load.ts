@@ -26,19 +26,9 @@ import { runSemanticRules } from './rules';
 import { ALIAS_BOMB_MESSAGE, MAX_ALIAS_COUNT, readConfigFile } from './files';
 import { LineIndex, keyPathAt } from './lines';
 
-export interface SourceFile<T> {
-  /** Relative to the configuration directory, with forward slashes. */
-  readonly file: string;
-  /** The YAML as parsed (before defaults and coercion). */
-  readonly raw: unknown;
-  /** The validated value, when the file's shape is valid. */
-  readonly value?: T;
-  /** Shape issues of this file. */
-  readonly shapeIssues: readonly ConfigIssue[];
-  readonly doc?: Document.Parsed;
-  /** Line numbers of the paths of this file. */
-  readonly index?: LineIndex;
-}
+// SourceFile lives in issues.ts (the semantic rules use it too); re-exported for callers.
+import type { SourceFile } from './issues';
+export type { SourceFile };
 
 
 

@@ -10,17 +10,8 @@ import { parseSshPublicKey } from '../../constructs/jump-host/ssh-keys';
 import { parseCidr } from './cidr';
 import { parseBackupWindow, parseMaintenanceWindow } from './windows';
 
-/** The seven environment kinds of DESIGN.md. */
-export const ENVIRONMENT_KINDS = ['sandbox', 'migration', 'preprod', 'val', 'prod', 'demo', 'community'] as const;
-export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
-
-/** Kinds a customer file may declare; demo and community belong to the vendor platform. */
-export const CUSTOMER_ENVIRONMENT_KINDS = ['sandbox', 'migration', 'preprod', 'val', 'prod'] as const;
-export type CustomerEnvironmentKind = (typeof CUSTOMER_ENVIRONMENT_KINDS)[number];
-export const PLATFORM_ENVIRONMENT_KINDS = ['demo', 'community'] as const;
-
-/** The owner value of vendor stacks (tag `clinspark:customer`); no customer may use it. */
-export const PLATFORM_OWNER = 'platform';
+// The kinds and the platform owner live in lib/kinds.ts (shared with the catalog); re-exported here.
+export { CUSTOMER_ENVIRONMENT_KINDS, CustomerEnvironmentKind, ENVIRONMENT_KINDS, EnvironmentKind, PLATFORM_ENVIRONMENT_KINDS, PLATFORM_OWNER } from '../kinds';
 
 const SLUG_RE = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,22}[a-z0-9]$/;
 export const slugSchema = z
@@ -353,6 +344,45 @@ export const readReplicaSchema = z
   })
   .describe('Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, reachable only through an SSH jump host from the customer\'s ranges.');
 
+/** Where alarm notifications go (constructs/monitoring/alarm-topic.ts). */
+export const alarmSubscriptionSchema = z
+  .union(
+    [
+      z.strictObject({ email: z.email({ error: 'must be an e-mail address such as "ops@example.com"' }).describe('E-mail address (the recipient confirms the subscription once).') }),
+      z.strictObject({
+        https: httpsUrl.describe('HTTPS endpoint: a paging integration (e.g. a PagerDuty or Opsgenie CloudWatch/SNS integration URL) or a webhook.'),
+      }),
+    ],
+    { error: 'must be { email: <address> } or { https: <https:// URL> }' },
+  )
+  .describe('One subscription of the alarm topic: e-mail or an HTTPS endpoint. Chat integrations (Amazon Q Developer in chat applications) subscribe to the topic ARN themselves (stack output AlarmTopicArn).');
+
+const subscriptionListSchema = z.array(alarmSubscriptionSchema).min(1, { error: 'list at least one subscription (remove the key to use the default)' }).max(20);
+
+export const ownerMonitoringSchema = z
+  .strictObject({
+    subscriptions: subscriptionListSchema.describe("This owner's own alarm subscriptions, added to the vendor's default (platform.yaml monitoring.subscriptions)."),
+  })
+  .describe("Alarm notifications of this owner's environments.");
+
+const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, { error: 'must be an IAM role ARN, e.g. arn:aws:iam::012345678901:role/clinspark-support' });
+
+export const platformMonitoringSchema = z
+  .strictObject({
+    subscriptions: subscriptionListSchema
+      .optional()
+      .describe("The vendor's default alarm subscriptions: every environment of every owner (customers and platform) notifies them, plus the owner's own."),
+    supportPrincipalArn: iamRoleArn
+      .optional()
+      .describe("The vendor's support principal (IAM role, usually of the vendor's own account): it may assume each environment's read-only support role clinspark-<owner>-<environment>-support. Without it no support role is created."),
+    observabilitySinkArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink\/[A-Za-z0-9-]+$/, { error: 'must be a CloudWatch Observability Access Manager sink ARN, e.g. arn:aws:oam:us-east-1:012345678901:sink/0a1b2c3d-...' })
+      .optional()
+      .describe("Sink of the vendor's monitoring account: every owner's account links to it (CloudWatch cross-account observability; metrics and log groups). The sink policy in the monitoring account must admit the accounts."),
+  })
+  .describe('Vendor-wide monitoring: default alarm subscriptions, the support principal, cross-account observability.');
+
 export const VAL_SOURCES = ['prod', 'preprod'] as const;
 export const VAL_METHODS = ['clone', 'snapshot'] as const;
 
@@ -423,6 +453,7 @@ export const customerSchema = z
     dns: dnsSchema,
     usesCommunity: z.boolean().optional().describe('The customer\'s users also use the shared Community instance. @default false'),
     environments: customerEnvironmentsSchema,
+    monitoring: ownerMonitoringSchema.optional(),
   })
   .meta({ title: 'ClinSpark customer', description: 'One customer of the ClinSpark hosting fleet: config/customers/<slug>.yaml' });
 
@@ -443,6 +474,7 @@ export const platformSchema = z
     dns: dnsSchema,
     demos: z.array(demoSchema).max(20).optional().describe('Demo instances, each on its own release.'),
     community: z.strictObject({ ...environmentOverrides }).optional().describe('The shared Community instance (obfuscated data only; may be wiped).'),
+    monitoring: platformMonitoringSchema.optional(),
   })
   .meta({ title: 'ClinSpark platform', description: 'Vendor-owned instances (Demo, Community): config/platform.yaml' });
 
@@ -455,6 +487,8 @@ export type CustomerConfig = z.output<typeof customerSchema>;
 export type PlatformConfig = z.output<typeof platformSchema>;
 export type DemoConfig = z.output<typeof demoSchema>;
 export type ReadReplicaConfig = z.output<typeof readReplicaSchema>;
+export type AlarmSubscriptionConfig = z.output<typeof alarmSubscriptionSchema>;
+export type PlatformMonitoringConfig = z.output<typeof platformMonitoringSchema>;
 export type ValConfig = z.output<typeof environmentSchemas.val>;
 export type CustomerEnvironments = CustomerConfig['environments'];
 /** The overrides common to every environment (platform ones included). */

@@ -16,7 +16,7 @@ import { CATALOG } from '../catalog';
 import { Cidr, parseCidr } from './cidr';
 import { ALIAS_BOMB_MESSAGE, readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
-import type { SourceFile } from './load';
+import type { SourceFile } from './issues';
 import { CUSTOMER_ENVIRONMENT_KINDS, EnvironmentKind, FARGATE_SIZES, PLATFORM_OWNER, parseEcrRepository } from './model';
 import { REGION_TABLE_FILE, REGION_ZONES, SUPPORTED_REGIONS } from './regions';
 import { backupOverlapsMaintenance, parseBackupWindow, parseMaintenanceWindow } from './windows';
