@@ -25,14 +25,21 @@
  * it writes the failed evidence and throws an Error saying what failed: the workflow's catch
  * branch then deletes the staging cluster.
  *
- * Logs are JSON lines with names and counts only: never a key, a password or a data value.
+ * Logs are JSON lines with names and counts only: never a key, a password or a data value (the
+ * shared runtime's Logger redacts the staging password and the key, text and hex, from every line
+ * and from the thrown error).
  * Bundled by esbuild: no dynamic requires, the dictionaries are TypeScript modules.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import type { Connection } from 'mysql2/promise';
+import { z } from 'zod';
+import { lockOtherAccounts } from '../../core/runtime/accounts';
+import { Invocation, taskHandler } from '../../core/runtime/custom-resource';
 import { connectTls } from '../../core/runtime/database';
-import { isSystemAccount } from '../../database/handler/app-account';
+import { parseWith } from '../../core/runtime/properties';
+import { readSecretBytes, readSecretPassword } from '../../core/runtime/secrets';
 import {
   ScrubBusyError,
   ScrubEvidence,
@@ -67,9 +74,8 @@ export type ScrubStepResult =
   | { readonly complete: false }
   | { readonly complete: true; readonly evidenceKey: string; readonly rulesetSha256: string; readonly rowsScrubbed: number; readonly lockedAccounts: number };
 
-export interface LambdaContextLike {
-  getRemainingTimeInMillis(): number;
-}
+/** What the step reads of the Lambda context. */
+export type LambdaContextLike = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** Time kept in reserve before the Lambda's timeout: no batch starts within it. */
 export const DEADLINE_MARGIN_MS = 60_000;
@@ -77,53 +83,45 @@ export const DEADLINE_MARGIN_MS = 60_000;
 const secretsManager = new SecretsManagerClient({});
 const s3 = new S3Client({});
 
-function log(entry: Record<string, unknown>): void {
-  console.log(JSON.stringify({ source: 'clinspark-pii-scrub', ...entry }));
-}
+const SOURCE = 'clinspark-pii-scrub';
+
+/** A required string of the input ('' allowed where `allowEmpty`). */
+const text = (allowEmpty = false) => {
+  const s = z.string({ error: 'is required (a string)' });
+  return allowEmpty ? s : s.min(1, { error: 'is required (a string)' });
+};
+
+const inputSchema = z.object({
+  database: z.object({
+    host: text(),
+    port: z.unknown().optional(),
+    username: text(),
+    secretArn: text(),
+    name: text(),
+  }, { error: 'is required (an object: host, port, username, secretArn, name)' }),
+  scrub: z.object({
+    keySecretArn: text(),
+    rulesYaml: text(),
+    evidenceBucket: text(),
+    evidenceKmsKeyId: text(),
+    evidenceKey: text(),
+    failedEvidencePrefix: text(true),
+    batchSize: z.unknown().optional().superRefine((b, ctx) => {
+      if (b !== undefined && (typeof b !== 'number' || !Number.isInteger(b) || b < 1)) {
+        ctx.addIssue({ code: 'custom', message: `must be a positive whole number, got '${String(b)}'` });
+      }
+    }),
+  }, { error: 'is required (an object: keySecretArn, rulesYaml, evidenceBucket, evidenceKmsKeyId, evidenceKey, failedEvidencePrefix)' }),
+  execution: text(),
+});
 
 function checkEvent(event: ScrubStepEvent): void {
-  const problems: string[] = [];
-  const need = (value: unknown, name: string, allowEmpty = false) => {
-    if (typeof value !== 'string' || (!allowEmpty && value === '')) problems.push(`${name} is required (a string)`);
-  };
-  need(event.database?.host, 'database.host');
-  need(event.database?.username, 'database.username');
-  need(event.database?.secretArn, 'database.secretArn');
-  need(event.database?.name, 'database.name');
-  need(event.scrub?.keySecretArn, 'scrub.keySecretArn');
-  need(event.scrub?.rulesYaml, 'scrub.rulesYaml');
-  need(event.scrub?.evidenceBucket, 'scrub.evidenceBucket');
-  need(event.scrub?.evidenceKmsKeyId, 'scrub.evidenceKmsKeyId');
-  need(event.scrub?.evidenceKey, 'scrub.evidenceKey');
-  need(event.scrub?.failedEvidencePrefix, 'scrub.failedEvidencePrefix', true);
-  need(event.execution, 'execution');
-  const b = event.scrub?.batchSize;
-  if (b !== undefined && (!Number.isInteger(b) || b < 1)) problems.push(`scrub.batchSize must be a positive whole number, got '${String(b)}'`);
-  if (problems.length) throw new Error(`invalid PII scrub input: ${problems.join('; ')}`);
+  parseWith(inputSchema, event, { style: 'path', prefix: 'invalid PII scrub input: ' });
 }
 
 /** The engine's run id: one per workflow execution (the staging copy is new per execution). */
 export function runIdOf(execution: string): string {
   return `sfn-${execution.replace(/[^A-Za-z0-9-]/g, '').slice(0, 100)}`;
-}
-
-async function readKey(arn: string): Promise<Buffer> {
-  const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
-  if (out.SecretString !== undefined) return Buffer.from(out.SecretString, 'utf8');
-  if (out.SecretBinary) return Buffer.from(out.SecretBinary);
-  throw new Error(`secret ${arn} has no value`);
-}
-
-async function readPassword(arn: string): Promise<string> {
-  const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
-  let password: unknown;
-  try {
-    password = (JSON.parse(out.SecretString ?? '') as { password?: unknown }).password;
-  } catch {
-    throw new Error(`secret ${arn} is not JSON`);
-  }
-  if (typeof password !== 'string' || password === '') throw new Error(`secret ${arn} lacks 'password'`);
-  return password;
 }
 
 /** Writes evidence with SSE-KMS under the evidence bucket's own key (never the aws/s3 default key). */
@@ -150,28 +148,11 @@ function rowsScrubbed(evidence: ScrubEvidence): number {
  * read-only) works on the copy or on anything restored from it. Idempotent.
  */
 export async function lockSourceAccounts(conn: Connection, masterUsername: string): Promise<string[]> {
-  const [rows] = await conn.query('SELECT User AS user, Host AS host FROM mysql.user');
-  const locked: string[] = [];
-  for (const row of rows as Array<{ user: string; host: string }>) {
-    if (row.user === masterUsername || row.user === '' || isSystemAccount(row.user)) continue;
-    if (await isRole(conn, row.user, row.host)) continue;
-    await conn.query(`ALTER USER ${conn.escape(row.user)}@${conn.escape(row.host)} ACCOUNT LOCK`);
-    locked.push(`${row.user}@${row.host}`);
-  }
-  return locked;
+  return lockOtherAccounts(conn, (user) => user === masterUsername);
 }
 
-async function isRole(conn: Connection, user: string, host: string): Promise<boolean> {
-  try {
-    const [rows] = await conn.query('SELECT is_role FROM mysql.user WHERE User = ? AND Host = ?', [user, host]);
-    return (rows as Array<{ is_role: string }>)[0]?.is_role === 'Y';
-  } catch {
-    return false;
-  }
-}
-
-/** Step Functions task: one unit of the scrub (resumes the run until the Lambda's deadline). */
-export async function scrubStep(event: ScrubStepEvent, context: LambdaContextLike): Promise<ScrubStepResult> {
+/** One unit of the scrub (resumes the run until the Lambda's deadline). */
+async function runStep(event: ScrubStepEvent, { redactor, log }: Invocation, context: LambdaContextLike): Promise<ScrubStepResult> {
   checkEvent(event);
   const { database, scrub } = event;
   const runId = runIdOf(event.execution);
@@ -181,7 +162,9 @@ export async function scrubStep(event: ScrubStepEvent, context: LambdaContextLik
   let rules: ScrubRules | undefined;
   let scrubKey: Buffer | undefined;
   let conn: Connection | undefined;
-  const fail = async (message: string, evidence?: ScrubEvidence): Promise<never> => {
+  const fail = async (unsafe: string, evidence?: ScrubEvidence): Promise<never> => {
+    // The failed evidence and the thrown error carry the message: no secret in either.
+    const message = redactor.redact(unsafe);
     const ev = evidence ?? failedBeforeStartEvidence({ runId, database: database.name, rules, error: message, startedAt, key: scrubKey });
     let where = `evidence: s3://${scrub.evidenceBucket}/${failedKey}`;
     try {
@@ -189,14 +172,14 @@ export async function scrubStep(event: ScrubStepEvent, context: LambdaContextLik
     } catch (e) {
       where = `evidence could not be written to s3://${scrub.evidenceBucket}/${failedKey}: ${safeErrorMessage(e)}`;
     }
-    log({ level: 'error', event: 'scrub-failed', runId, database: database.name, error: message, evidence: failedKey });
+    log.error('scrub-failed', { runId, database: database.name, error: message, evidence: failedKey });
     throw new Error(`PII scrub of database '${database.name}' failed: ${message} (${where})`);
   };
   try {
     rules = parseScrubRules(scrub.rulesYaml, 'rulesYaml');
-    scrubKey = await readKey(scrub.keySecretArn);
+    scrubKey = await readSecretBytes(secretsManager, scrub.keySecretArn, 'scrub key', redactor);
     checkKey(scrubKey);
-    const password = await readPassword(database.secretArn);
+    const password = await readSecretPassword(secretsManager, database.secretArn, 'staging master', redactor);
     conn = await connectTls({ host: database.host, port: database.port ?? 3306, username: database.username, password });
     const locked = await lockSourceAccounts(conn, database.username);
     const outcome = await runScrub({
@@ -207,19 +190,19 @@ export async function scrubStep(event: ScrubStepEvent, context: LambdaContextLik
       runId,
       ...(scrub.batchSize !== undefined ? { batchSize: scrub.batchSize } : {}),
       deadline,
-      onProgress: (p) => log({ level: 'info', event: 'scrub-progress', ...p }),
+      onProgress: (p) => log.info('scrub-progress', { ...p }),
     });
     if (!outcome.complete) {
-      log({ level: 'info', event: 'scrub-paused', runId, database: database.name, nextStep: outcome.step });
+      log.info('scrub-paused', { runId, database: database.name, nextStep: outcome.step });
       return { complete: false };
     }
     await putEvidence(scrub.evidenceBucket, scrub.evidenceKey, scrub.evidenceKmsKeyId, outcome.evidence);
     const result = { complete: true as const, evidenceKey: scrub.evidenceKey, rulesetSha256: outcome.evidence.rulesetSha256, rowsScrubbed: rowsScrubbed(outcome.evidence), lockedAccounts: locked.length };
-    log({ level: 'info', event: 'scrub-succeeded', runId, database: database.name, ...result });
+    log.info('scrub-succeeded', { runId, database: database.name, ...result });
     return result;
   } catch (e) {
     if (e instanceof ScrubBusyError) {
-      log({ level: 'warn', event: 'scrub-busy', runId, database: database.name, message: e.message });
+      log.warn('scrub-busy', { runId, database: database.name, message: e.message });
       return { complete: false };
     }
     if (e instanceof ScrubFailedError) return fail(e.message, e.evidence);
@@ -229,3 +212,10 @@ export async function scrubStep(event: ScrubStepEvent, context: LambdaContextLik
     await conn?.end().catch(() => undefined);
   }
 }
+
+/**
+ * The Step Functions task (Lambda handler `scrubStep`). Its failures already say what failed and
+ * where the failed evidence is; the runtime redacts them once more and logs nothing else.
+ */
+export const scrubStep: (event: ScrubStepEvent, context: LambdaContextLike) => Promise<ScrubStepResult> =
+  taskHandler<ScrubStepEvent, ScrubStepResult, LambdaContextLike>(SOURCE, runStep, { format: 'json', quiet: () => true });
