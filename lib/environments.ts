@@ -16,6 +16,7 @@ import {
   Fleet,
   PLATFORM_OWNER,
   PlatformConfig,
+  PlatformMonitoringConfig,
   ReadReplicaConfig,
   Release,
   SsoConfig,
@@ -23,6 +24,9 @@ import {
   parseEcrRepository,
 } from './config/model';
 import { hostName, imageTag, stackName } from './naming';
+import { AlarmSubscription } from '../constructs/monitoring/alarm-topic';
+import { auroraMysqlMaxConnections } from '../constructs/monitoring/max-connections';
+import { AlarmPolicy } from '../constructs/monitoring/thresholds';
 
 export interface InstanceSpec {
   readonly role: InstanceRole;
@@ -77,9 +81,33 @@ export interface EnvironmentSpec {
   readonly readReplica?: ReadReplicaConfig;
   readonly val?: ValSpec;
   readonly stackNames: { readonly data: string; readonly app: string };
+  readonly monitoring: MonitoringSpec;
   /** The `clinspark:*` tags of every stack of this environment. */
   readonly tags: Readonly<Record<string, string>>;
 }
+
+/** Alarms, dashboard, notifications and support access of one environment, resolved. */
+export interface MonitoringSpec {
+  /** Every alarm of the environment is named `<alarmNamePrefix>-...`, e.g. `clinspark-acme-prod-...`. */
+  readonly alarmNamePrefix: string;
+  /** `<owner>-<environment>`, e.g. `acme-prod`. */
+  readonly dashboardName: string;
+  /** Thresholds from the catalog. */
+  readonly alarms: AlarmPolicy;
+  /** The vendor's default subscriptions (platform.yaml) followed by the owner's own, without duplicates. */
+  readonly subscriptions: readonly AlarmSubscription[];
+  /** The vendor's support principal; undefined = no support role. */
+  readonly supportPrincipalArn?: string;
+  /** `clinspark-<owner>-<environment>-support`. */
+  readonly supportRoleName: string;
+  /** Set on the one environment per owner that carries the owner account's link to the vendor's sink. */
+  readonly observabilitySinkArn?: string;
+  /** Default max_connections of one instance of the environment's databases (Aurora user guide table). */
+  readonly maxConnections: number;
+}
+
+/** Which environment of an owner carries the account's one observability link: the longest-lived first. */
+const LINK_PREFERENCE: readonly EnvironmentKind[] = ['prod', 'community', 'preprod', 'val', 'migration', 'sandbox', 'demo'];
 
 /** How a VAL environment gets its data, resolved. */
 export interface ValSpec {
@@ -102,6 +130,7 @@ interface Owner {
   readonly release: Release;
   readonly image: CustomerConfig['image'];
   readonly dns: CustomerConfig['dns'];
+  readonly monitoring?: CustomerConfig['monitoring'];
 }
 
 export const TAG_CUSTOMER = 'clinspark:customer';
@@ -149,7 +178,41 @@ function noPiiReason(policy: EnvironmentPolicy): string {
   return `this ${policy.title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for ${without.slice(0, -1).join(', ')} and ${without[without.length - 1]})`;
 }
 
-function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: ValSpec } = {}): EnvironmentSpec {
+/** The vendor-wide monitoring settings (platform.yaml) every owner's environments use. */
+export type VendorMonitoring = PlatformMonitoringConfig;
+
+function dedupe(list: readonly AlarmSubscription[]): AlarmSubscription[] {
+  const seen = new Set<string>();
+  return list.filter((s) => {
+    const key = JSON.stringify(s);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+function resolveMonitoring(owner: Owner, kind: EnvironmentKind, name: string, database: DatabaseCapacity, vendor: VendorMonitoring | undefined): MonitoringSpec {
+  const maxConnections = auroraMysqlMaxConnections(database.mode === 'provisioned' ? { mode: 'provisioned', instanceClass: database.instanceClass } : { mode: 'serverless', maxAcu: database.maxAcu });
+  if (maxConnections === undefined) throw new Error(`${owner.slug}/${name}: no max_connections known for ${JSON.stringify(database)} (validation refuses such a class)`);
+  return {
+    alarmNamePrefix: `clinspark-${owner.slug}-${name}`,
+    dashboardName: `${owner.slug}-${name}`,
+    alarms: policyOf(kind).monitoring.alarms,
+    subscriptions: dedupe([...(vendor?.subscriptions ?? []), ...(owner.monitoring?.subscriptions ?? [])]),
+    supportPrincipalArn: vendor?.supportPrincipalArn,
+    supportRoleName: `clinspark-${owner.slug}-${name}-support`,
+    maxConnections,
+  };
+}
+
+/** Puts the owner's observability link on its longest-lived environment (one link per account and sink). */
+function placeLink(envs: EnvironmentSpec[], vendor: VendorMonitoring | undefined): EnvironmentSpec[] {
+  const sink = vendor?.observabilitySinkArn;
+  if (!sink || envs.length === 0) return envs;
+  const rank = (e: EnvironmentSpec) => LINK_PREFERENCE.indexOf(e.kind);
+  const carrier = [...envs].sort((a, b) => rank(a) - rank(b))[0];
+  return envs.map((e) => (e === carrier ? { ...e, monitoring: { ...e.monitoring, observabilitySinkArn: sink } } : e));
+}
+
+function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: ValSpec; vendor?: VendorMonitoring } = {}): EnvironmentSpec {
   const policy = policyOf(kind);
   const paired = policy.instances.length > 1;
   const release = overrides.release ?? owner.release;
@@ -159,6 +222,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
   // would otherwise move subnets and database instances (AvailabilityZone is create-only).
   const azs = [...owner.aws.availabilityZones].sort().slice(0, policy.network.maxAzs);
   const app = overrides.sizing?.app;
+  const database = resolveDatabase(policy, overrides);
   return {
     id: `${owner.slug}/${name}`,
     owner: owner.slug,
@@ -183,7 +247,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
     instances: policy.instances.map((role) => ({ role, hostName: hostName({ environment: name, role, paired, zoneName: owner.dns.zoneName }) })),
     maintenanceWindow: overrides.maintenanceWindow ?? policy.windows.maintenance,
     backupWindow: overrides.backupWindow ?? policy.windows.backup,
-    database: resolveDatabase(policy, overrides),
+    database,
     app: {
       ...policy.app,
       cpu: app?.cpu ?? policy.app.cpu,
@@ -198,6 +262,7 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
     readReplica: extra.readReplica,
     val: extra.val,
     stackNames: { data: stackName(owner.slug, name, 'data'), app: stackName(owner.slug, name, 'app') },
+    monitoring: resolveMonitoring(owner, kind, name, database, extra.vendor),
     tags: {
       [TAG_CUSTOMER]: owner.slug,
       [TAG_ENVIRONMENT]: kind,
@@ -206,30 +271,31 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
   };
 }
 
-export function customerEnvironments(customer: CustomerConfig, configDir: string, file = `customers/${customer.slug}.yaml`): EnvironmentSpec[] {
+export function customerEnvironments(customer: CustomerConfig, configDir: string, file = `customers/${customer.slug}.yaml`, vendor?: VendorMonitoring): EnvironmentSpec[] {
   const owner: Owner = { ...customer, file };
   const envs = customer.environments;
   const out: EnvironmentSpec[] = [];
   // Lifecycle order: the order in which a customer acquires them.
-  if (envs.sandbox) out.push(resolve(owner, 'sandbox', 'sandbox', envs.sandbox));
-  if (envs.migration) out.push(resolve(owner, 'migration', 'migration', envs.migration));
-  if (envs.preprod) out.push(resolve(owner, 'preprod', 'preprod', envs.preprod));
-  if (envs.prod) out.push(resolve(owner, 'prod', 'prod', envs.prod, { readReplica: envs.prod.readReplica }));
-  if (envs.val) out.push(resolve(owner, 'val', 'val', envs.val, { val: resolveVal(customer, envs.val, configDir) }));
-  return out;
+  if (envs.sandbox) out.push(resolve(owner, 'sandbox', 'sandbox', envs.sandbox, { vendor }));
+  if (envs.migration) out.push(resolve(owner, 'migration', 'migration', envs.migration, { vendor }));
+  if (envs.preprod) out.push(resolve(owner, 'preprod', 'preprod', envs.preprod, { vendor }));
+  if (envs.prod) out.push(resolve(owner, 'prod', 'prod', envs.prod, { readReplica: envs.prod.readReplica, vendor }));
+  if (envs.val) out.push(resolve(owner, 'val', 'val', envs.val, { val: resolveVal(customer, envs.val, configDir), vendor }));
+  return placeLink(out, vendor);
 }
 
 export function platformEnvironments(platform: PlatformConfig, file = 'platform.yaml'): EnvironmentSpec[] {
-  const owner: Owner = { ...platform, slug: PLATFORM_OWNER, displayName: platform.displayName ?? 'ClinSpark platform', file };
+  const owner: Owner = { ...platform, monitoring: undefined, slug: PLATFORM_OWNER, displayName: platform.displayName ?? 'ClinSpark platform', file };
   const out: EnvironmentSpec[] = (platform.demos ?? []).map((demo: DemoConfig) => {
     const { name, ...overrides } = demo;
-    return resolve(owner, 'demo', `demo-${name}`, overrides);
+    return resolve(owner, 'demo', `demo-${name}`, overrides, { vendor: platform.monitoring });
   });
-  if (platform.community) out.push(resolve(owner, 'community', 'community', platform.community));
-  return out;
+  if (platform.community) out.push(resolve(owner, 'community', 'community', platform.community, { vendor: platform.monitoring }));
+  return placeLink(out, platform.monitoring);
 }
 
 /** Every environment of a fleet: customers in file order, then the platform. */
 export function fleetEnvironments(fleet: Fleet): EnvironmentSpec[] {
-  return [...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir)), ...(fleet.platform ? platformEnvironments(fleet.platform) : [])];
+  const vendor = fleet.platform?.monitoring;
+  return [...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor)), ...(fleet.platform ? platformEnvironments(fleet.platform) : [])];
 }

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import {
@@ -61,7 +62,7 @@ export interface EnvironmentMonitoringProps {
 export interface MonitoredDatabase {
   /** e.g. "Main database". */
   readonly title: string;
-  readonly clusterIdentifier: string;
+  readonly cluster: rds.IDatabaseCluster;
   readonly capacity: MaxConnectionsInput;
   /** The connection limit of one instance: the default max_connections of its class or maximum ACUs (max-connections.ts). */
   readonly maxConnections: number;
@@ -156,7 +157,7 @@ export class EnvironmentMonitoring extends Construct {
     const notBreaching = { treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING };
     const serverless = db.capacity.mode === 'serverless';
     this.facade.monitorAuroraCluster({
-      clusterIdentifier: db.clusterIdentifier,
+      cluster: db.cluster,
       humanReadableName: db.title,
       alarmFriendlyName: db.title.replace(/\s+/g, ''),
       addCpuUsageAlarm: perSeverity(t.cpuPercent, (v) => ({ maxUsagePercent: v, ...notBreaching })),
@@ -164,7 +165,7 @@ export class EnvironmentMonitoring extends Construct {
       addMaxServerlessDatabaseCapacityAlarm:
         db.capacity.mode === 'serverless' ? perSeverity(t.capacityPercentOfMax, (v) => ({ maxUsageCount: ((db.capacity as { maxAcu: number }).maxAcu * v) / 100, ...notBreaching })) : undefined,
     });
-    const id = { DBClusterIdentifier: db.clusterIdentifier };
+    const id = { DBClusterIdentifier: db.cluster.clusterIdentifier };
     const groups: CustomMetricGroup[] = [
       {
         title: 'Freeable memory (MiB)',

@@ -7,7 +7,9 @@ import { EnvironmentIngress, OidcSettings } from '../../constructs/ingress/envir
 import { ClinSparkInstance, InstanceDatabase } from '../../constructs/instance/clinspark-instance';
 import { InstancePair, PairMemberProps } from '../../constructs/instance/instance-pair';
 import { DATABASE_PORT } from '../../constructs/database/clinspark-database';
+import { EnvironmentMonitoring } from '../../constructs/monitoring/environment-monitoring';
 import { EnvironmentSpec, InstanceSpec } from '../environments';
+import { readReplicaPlan } from '../read-replica-plan';
 import { IMAGE_TAG_LABEL } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 import { EnvironmentDataStack, InstanceData } from './data-stack';
@@ -21,6 +23,8 @@ export class EnvironmentAppStack extends ClinSparkStack {
   readonly ingress: EnvironmentIngress;
   readonly cluster: ecs.Cluster;
   readonly instances: ClinSparkInstance[];
+  /** The environment's dashboard `<owner>-<environment>` and the application, load balancer and WAF alarms. */
+  readonly monitoring: EnvironmentMonitoring;
 
   constructor(scope: Construct, spec: EnvironmentSpec, data: EnvironmentDataStack) {
     super(scope, { spec, layer: 'app', stackName: spec.stackNames.app });
@@ -104,5 +108,19 @@ export class EnvironmentAppStack extends ClinSparkStack {
     } else {
       this.instances = [new ClinSparkInstance(this, 'Main', { ...shared, ...member(spec.instances[0]), role: 'main', priority: 10 })];
     }
+
+    const m = spec.monitoring;
+    this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', { alarmNamePrefix: m.alarmNamePrefix, topic: data.alarmTopic.topic, policy: m.alarms, dashboardName: m.dashboardName });
+    this.monitoring.monitorLoadBalancer('Load balancer', this.ingress.loadBalancer);
+    this.monitoring.monitorWaf('Web ACL', this.ingress.webAcl, spec.region);
+    for (const instance of this.instances) {
+      const title = `${instance.node.id === 'Main' || instance.node.id === 'Test' ? instance.node.id : instance.node.id} application`;
+      this.monitoring.monitorService({ title, service: instance.service, loadBalancer: this.ingress.loadBalancer, targetGroup: instance.targetGroup });
+    }
+    // The data stack's databases and functions (alarms live there), then the replica's lag as a graph
+    // (its alarms live in the replica stack, which the app stack never references).
+    this.monitoring.addSegmentsOf(data.monitoring);
+    const replica = readReplicaPlan(spec);
+    if (replica) this.monitoring.monitorReplica('Read replica (alarms in the replica stack)', replica.clusterIdentifier, false);
   }
 }

@@ -9,6 +9,10 @@ import { ClinSparkFunction } from '../../constructs/core/clinspark-function';
 import { ClinSparkProvider } from '../../constructs/core/clinspark-provider';
 import { ClinSparkDatabase } from '../../constructs/database/clinspark-database';
 import { LogEncryptionKey } from '../../constructs/encryption/log-encryption-key';
+import { AlarmTopic } from '../../constructs/monitoring/alarm-topic';
+import { EnvironmentMonitoring, functionsIn } from '../../constructs/monitoring/environment-monitoring';
+import { ObservabilityLink } from '../../constructs/monitoring/observability-link';
+import { SupportRole } from '../../constructs/monitoring/support-role';
 import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
 import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
 import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
@@ -54,6 +58,11 @@ export class EnvironmentDataStack extends ClinSparkStack {
   readonly backup?: ClinSparkBackup;
   /** VAL: the PII scrub job of the restored databases. */
   readonly scrubJob?: PiiScrubJob;
+  /** The environment's alarm topic (every stack's alarms publish to it). */
+  readonly alarmTopic: AlarmTopic;
+  /** Alarms of the databases and functions of this stack (their widgets go on the app stack's dashboard). */
+  readonly monitoring: EnvironmentMonitoring;
+  readonly supportRole?: SupportRole;
 
   constructor(scope: Construct, spec: EnvironmentSpec) {
     super(scope, { spec, layer: 'data', stackName: spec.stackNames.data });
@@ -183,6 +192,38 @@ export class EnvironmentDataStack extends ClinSparkStack {
       retention: policy.logRetention,
       removalPolicy: policy.stateful.logs,
     });
+
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', {
+      alarmNamePrefix: `${spec.monitoring.alarmNamePrefix}-`,
+      subscriptions: spec.monitoring.subscriptions,
+      description: `ClinSpark ${spec.id}`,
+      removalPolicy: keep,
+    });
+    this.monitoring = this.createMonitoring(spec);
+  }
+
+  /** Database and function alarms, the support role and the observability link (monitoring section of the README). */
+  private createMonitoring(spec: EnvironmentSpec): EnvironmentMonitoring {
+    const m = spec.monitoring;
+    const monitoring = new EnvironmentMonitoring(this, 'Monitoring', { alarmNamePrefix: m.alarmNamePrefix, topic: this.alarmTopic.topic, policy: m.alarms });
+    const capacity = spec.database.mode === 'provisioned' ? { mode: 'provisioned' as const, instanceClass: spec.database.instanceClass } : { mode: 'serverless' as const, maxAcu: spec.database.maxAcu };
+    for (const instance of this.instances) {
+      monitoring.monitorDatabase({ title: `${ROLE_ID[instance.role]} database`, cluster: instance.database.cluster, capacity, maxConnections: m.maxConnections });
+    }
+    monitoring.monitorFunctions(functionsIn(this));
+    if (m.supportPrincipalArn) {
+      (this as { supportRole?: SupportRole }).supportRole = new SupportRole(this, 'SupportRole', {
+        roleName: m.supportRoleName,
+        supportPrincipalArn: m.supportPrincipalArn,
+        dashboardName: m.dashboardName,
+        // Application logs and the databases' audit and error logs; not the slow-query log, whose
+        // statement text carries PII literals.
+        logGroups: this.instances.flatMap((i) => [i.appLogGroup, i.database.logGroups.audit, i.database.logGroups.error]),
+        description: `ClinSpark ${spec.id}: read-only support (dashboards, alarms, logs, ECS and RDS descriptions; no decryption)`,
+      });
+    }
+    if (m.observabilitySinkArn) new ObservabilityLink(this, 'ObservabilityLink', { sinkArn: m.observabilitySinkArn, label: `clinspark-${spec.owner}` });
+    return monitoring;
   }
 
   private valCopy(val: ValSpec, role: InstanceRole): ValCopy {

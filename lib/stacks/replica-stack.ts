@@ -5,6 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { DATABASE_PORT } from '../../constructs/database/clinspark-database';
 import { JumpHost } from '../../constructs/jump-host';
+import { EnvironmentMonitoring, functionsIn } from '../../constructs/monitoring/environment-monitoring';
 import { ReadReplica } from '../../constructs/read-replica';
 import { EnvironmentSpec } from '../environments';
 import { ReadReplicaPlan, readReplicaPlan } from '../read-replica-plan';
@@ -25,6 +26,8 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
   readonly plan: ReadReplicaPlan;
   readonly replica: ReadReplica;
   readonly jumpHost: JumpHost;
+  /** Replication lag and stop, jump host status, the replica's functions. */
+  readonly monitoring: EnvironmentMonitoring;
 
   constructor(scope: Construct, spec: EnvironmentSpec, data: EnvironmentDataStack) {
     const plan = readReplicaPlan(spec);
@@ -104,6 +107,12 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
       ttl: Duration.minutes(5),
       comment: `${spec.id} read replica endpoint (private address: reachable through the SSH tunnel only)`,
     });
+
+    const m = spec.monitoring;
+    this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', { alarmNamePrefix: `${m.alarmNamePrefix}-replica`, topic: data.alarmTopic.topic, policy: m.alarms });
+    this.monitoring.monitorReplica('Read replica', plan.clusterIdentifier);
+    this.monitoring.monitorHost('Jump host', this.jumpHost.instance.instanceId);
+    this.monitoring.monitorFunctions(functionsIn(this));
 
     new CfnOutput(this, 'JumpHostAddress', { value: this.jumpHost.publicIp, description: `Elastic IP of the jump host (${plan.jumpHostName}), for the customer's outbound firewall` });
     new CfnOutput(this, 'JumpHostName', { value: plan.jumpHostName, description: 'DNS name of the SSH jump host' });
