@@ -81,12 +81,12 @@ export function taskHandler<E, R, C = unknown>(
   source: string,
   run: (event: E, invocation: Invocation, context: C) => Promise<R>,
   options: { format?: LogFormat; describe?: (event: E) => string; quiet?: (error: Error) => boolean } = {},
-): (event: E, context: C) => Promise<R> {
+): (event: E, context?: C) => Promise<R> {
   return async (event, context) => {
     const invocation = newInvocation(source, options.format);
     if (options.describe) invocation.log.info(options.describe(event));
     try {
-      return await run(event, invocation, context);
+      return await run(event, invocation, context as C);
     } catch (error) {
       const safe = redactInPlace(error, invocation.redactor);
       if (!options.quiet?.(safe)) {

@@ -32,7 +32,10 @@
  *           snapshot, automated backups deleted) and the run's scrubbed snapshot: the
  *           backstop of every failure, rollback, timeout and refresh clean-up.
  *
- * Never logs or returns a password; logs are JSON lines with identifiers only.
+ * Never logs or returns a password; logs are JSON lines with identifiers only, written through
+ * the shared runtime's Logger (constructs/core/runtime), whose redactor knows the staging password
+ * once it is read; every error leaves redacted (a control step's error keeps its class and name:
+ * the state machine retries on `NotReady`).
  */
 import * as http from 'http';
 import * as https from 'https';
@@ -53,8 +56,15 @@ import {
   type DBClusterSnapshot,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { CustomResourceEvent, CustomResourceResponse, customResourceHandler, Invocation, taskHandler } from '../../core/runtime/custom-resource';
+import { HandlerError } from '../../core/runtime/errors';
+import { Logger } from '../../core/runtime/logger';
+import { jsonText, parseProperties, requiredText } from '../../core/runtime/properties';
+import { sleep } from '../../core/runtime/poll';
+import { readSecretPassword } from '../../core/runtime/secrets';
 
 /** Where the data of one VAL database comes from. */
 export type StagingCopy = { readonly kind: 'clone'; readonly sourceClusterIdentifier: string } | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string };
@@ -107,9 +117,7 @@ const rds = new RDSClient({});
 const secrets = new SecretsManagerClient({});
 const sfn = new SFNClient({});
 
-function log(entry: Record<string, unknown>): void {
-  console.log(JSON.stringify({ source: 'clinspark-val-staging', ...entry }));
-}
+const SOURCE = 'clinspark-val-staging';
 
 // DB instance identifiers are at most 63 characters; the staging cluster identifier at most 61.
 const writerIdentifier = (run: StagingRun) => `${run.stagingClusterIdentifier}-w`;
@@ -150,19 +158,12 @@ async function describeSnapshot(identifier: string): Promise<DBClusterSnapshot |
 
 const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 
-async function stagingPassword(arn: string): Promise<string> {
-  const out = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-  const password = (JSON.parse(out.SecretString ?? '{}') as { password?: unknown }).password;
-  if (typeof password !== 'string' || password.length < 16) throw new Error(`staging secret ${arn} has no usable password`);
-  return password;
-}
-
-export async function restore(run: StagingRun): Promise<Record<string, never>> {
+export async function restore(run: StagingRun, log: Logger): Promise<Record<string, never>> {
   const existing = await describeCluster(run.stagingClusterIdentifier);
   if (existing) {
     if (existing.Status === 'deleting') throw new NotReady(`staging cluster ${run.stagingClusterIdentifier} of an earlier attempt is still being deleted`);
     if (tagValue(existing.TagList, TAG_RUN) !== run.runHash) throw new Error(`cluster ${run.stagingClusterIdentifier} exists and is not a staging copy of run ${run.runHash}`);
-    log({ event: 'staging-exists', cluster: run.stagingClusterIdentifier, status: existing.Status });
+    log.info('staging-exists', { cluster: run.stagingClusterIdentifier, status: existing.Status });
     return {};
   }
   const common = {
@@ -185,7 +186,7 @@ export async function restore(run: StagingRun): Promise<Record<string, never>> {
   } else {
     await rds.send(new RestoreDBClusterFromSnapshotCommand({ ...common, SnapshotIdentifier: run.copy.snapshotIdentifier, Engine: 'aurora-mysql' }));
   }
-  log({ event: 'staging-restore-started', cluster: run.stagingClusterIdentifier, copy: run.copy.kind });
+  log.info('staging-restore-started', { cluster: run.stagingClusterIdentifier, copy: run.copy.kind });
   return {};
 }
 
@@ -196,8 +197,8 @@ export async function awaitCluster(run: StagingRun): Promise<Record<string, neve
   return {};
 }
 
-export async function configure(run: StagingRun): Promise<Record<string, never>> {
-  const password = await stagingPassword(run.stagingSecretArn);
+export async function configure(run: StagingRun, log: Logger): Promise<Record<string, never>> {
+  const password = await readSecretPassword(secrets, run.stagingSecretArn, 'staging secret', log.redactor, 16);
   await rds.send(
     new ModifyDBClusterCommand({
       DBClusterIdentifier: run.stagingClusterIdentifier,
@@ -207,7 +208,7 @@ export async function configure(run: StagingRun): Promise<Record<string, never>>
       ApplyImmediately: true,
     }),
   );
-  log({ event: 'staging-configured', cluster: run.stagingClusterIdentifier });
+  log.info('staging-configured', { cluster: run.stagingClusterIdentifier });
   return {};
 }
 
@@ -244,7 +245,7 @@ export async function awaitInstance(run: StagingRun): Promise<StagingEndpoint> {
   return { host: cluster.Endpoint, port: cluster.Port ?? 3306, masterUsername: cluster.MasterUsername };
 }
 
-export async function snapshot(run: StagingRun, execution: string, evidenceKey: string): Promise<Record<string, never>> {
+export async function snapshot(run: StagingRun, execution: string, evidenceKey: string, log: Logger): Promise<Record<string, never>> {
   const existing = await describeSnapshot(run.scrubbedSnapshotIdentifier);
   if (existing) {
     if (tagValue(existing.TagList, TAG_EXECUTION) === execution) return {};
@@ -258,7 +259,7 @@ export async function snapshot(run: StagingRun, execution: string, evidenceKey: 
       Tags: tagList(run, { [TAG_EXECUTION]: execution, [TAG_PURPOSE]: 'scrubbed and verified', 'clinspark:scrub-evidence': evidenceKey }),
     }),
   );
-  log({ event: 'snapshot-started', snapshot: run.scrubbedSnapshotIdentifier });
+  log.info('snapshot-started', { snapshot: run.scrubbedSnapshotIdentifier });
   return {};
 }
 
@@ -275,7 +276,7 @@ export async function awaitSnapshot(run: StagingRun): Promise<Record<string, nev
  * automated backups. Idempotent: a cluster that is gone or already being deleted is fine.
  * Returns whether the cluster still exists (deleting).
  */
-export async function deleteStaging(run: Pick<StagingRun, 'stagingClusterIdentifier'>): Promise<{ exists: boolean }> {
+export async function deleteStaging(run: Pick<StagingRun, 'stagingClusterIdentifier'>, log: Logger): Promise<{ exists: boolean }> {
   const cluster = await describeCluster(run.stagingClusterIdentifier);
   if (!cluster) return { exists: false };
   if (cluster.Status === 'deleting') return { exists: true };
@@ -295,19 +296,19 @@ export async function deleteStaging(run: Pick<StagingRun, 'stagingClusterIdentif
     if (isInvalidState(e)) throw new NotReady(`staging cluster cannot be deleted yet: ${(e as Error).name}`);
     throw e;
   }
-  log({ event: 'staging-delete-started', cluster: run.stagingClusterIdentifier });
+  log.info('staging-delete-started', { cluster: run.stagingClusterIdentifier });
   return { exists: true };
 }
 
-export async function awaitDeleted(run: StagingRun): Promise<{ deleted: true }> {
+export async function awaitDeleted(run: StagingRun, log: Logger): Promise<{ deleted: true }> {
   const cluster = await describeCluster(run.stagingClusterIdentifier);
   if (!cluster) return { deleted: true };
-  if (cluster.Status !== 'deleting') await deleteStaging(run);
+  if (cluster.Status !== 'deleting') await deleteStaging(run, log);
   throw new NotReady(`staging cluster is ${cluster.Status}`);
 }
 
 /** Deletes the scrubbed snapshot if it belongs to `owner` (an execution name, or any execution of the run). */
-async function deleteScrubbedSnapshot(run: Pick<StagingRun, 'scrubbedSnapshotIdentifier' | 'runHash'>, owner: { execution?: string }): Promise<boolean> {
+async function deleteScrubbedSnapshot(run: Pick<StagingRun, 'scrubbedSnapshotIdentifier' | 'runHash'>, owner: { execution?: string }, log: Logger): Promise<boolean> {
   const s = await describeSnapshot(run.scrubbedSnapshotIdentifier);
   if (!s || s.Status === 'deleting') return false;
   if (tagValue(s.TagList, TAG_RUN) !== run.runHash) return false;
@@ -319,13 +320,13 @@ async function deleteScrubbedSnapshot(run: Pick<StagingRun, 'scrubbedSnapshotIde
     if (isInvalidState(e)) throw new NotReady(`snapshot ${run.scrubbedSnapshotIdentifier} cannot be deleted yet`);
     throw e;
   }
-  log({ event: 'scrubbed-snapshot-deleted', snapshot: run.scrubbedSnapshotIdentifier });
+  log.info('scrubbed-snapshot-deleted', { snapshot: run.scrubbedSnapshotIdentifier });
   return true;
 }
 
-export async function cleanup(run: StagingRun, execution: string): Promise<{ deleted: true }> {
-  await deleteScrubbedSnapshot(run, { execution });
-  const { exists } = await deleteStaging(run);
+export async function cleanup(run: StagingRun, execution: string, log: Logger): Promise<{ deleted: true }> {
+  await deleteScrubbedSnapshot(run, { execution }, log);
+  const { exists } = await deleteStaging(run, log);
   if (exists) throw new NotReady('staging cluster is being deleted');
   return { deleted: true };
 }
@@ -367,16 +368,16 @@ export interface ControlEvent {
   readonly error?: { Error?: string; Cause?: string };
 }
 
-/** The control Lambda: one action per Step Functions state. */
-export async function control(event: ControlEvent): Promise<unknown> {
+/** One control action (one Step Functions state). */
+async function runAction(event: ControlEvent, { log }: Invocation): Promise<unknown> {
   const { run } = event;
   switch (event.action) {
     case 'restore':
-      return restore(run);
+      return restore(run, log);
     case 'awaitCluster':
       return awaitCluster(run);
     case 'configure':
-      return configure(run);
+      return configure(run, log);
     case 'awaitConfigured':
       return awaitConfigured(run);
     case 'createInstance':
@@ -384,47 +385,65 @@ export async function control(event: ControlEvent): Promise<unknown> {
     case 'awaitInstance':
       return awaitInstance(run);
     case 'snapshot':
-      return snapshot(run, required(event.execution, 'execution'), required(event.evidenceKey, 'evidenceKey'));
+      return snapshot(run, required(event.execution, 'execution'), required(event.evidenceKey, 'evidenceKey'), log);
     case 'awaitSnapshot':
       return awaitSnapshot(run);
     case 'deleteStaging':
-      await deleteStaging(run);
+      await deleteStaging(run, log);
       return {};
     case 'awaitDeleted':
-      return awaitDeleted(run);
+      return awaitDeleted(run, log);
     case 'cleanup':
-      return cleanup(run, required(event.execution, 'execution'));
+      return cleanup(run, required(event.execution, 'execution'), log);
     case 'signal': {
       const success = event.status === 'SUCCESS';
       const reason = success ? `scrubbed and verified: ${run.scrubbedSnapshotIdentifier}` : failureReason(event.error);
       await sendSignal(required(run.handleUrl, 'run.handleUrl'), { Status: success ? 'SUCCESS' : 'FAILURE', Reason: reason, UniqueId: run.role, Data: success ? run.scrubbedSnapshotIdentifier : reason });
-      log({ event: 'signalled', status: event.status, role: run.role, snapshot: success ? run.scrubbedSnapshotIdentifier : undefined, reason: success ? undefined : reason });
+      log.info('signalled', { status: event.status, role: run.role, snapshot: success ? run.scrubbedSnapshotIdentifier : undefined, reason: success ? undefined : reason });
       return {};
     }
     default:
-      throw new Error(`unknown action '${event.action}'`);
+      throw new HandlerError(`unknown action '${event.action}'`);
   }
 }
 
+/**
+ * The control Lambda (handler `control`): one action per Step Functions state. A `NotReady` (the
+ * state's Retry polls again) is not logged as a failure.
+ */
+export const control = taskHandler<ControlEvent, unknown>(SOURCE, runAction, { format: 'json', quiet: (e) => e instanceof NotReady });
+
 function required<T>(value: T | undefined, name: string): T {
-  if (value === undefined || value === '') throw new Error(`${name} is required`);
+  if (value === undefined || value === '') throw new HandlerError(`${name} is required`);
   return value;
 }
 
-export interface StarterEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly RequestId: string;
-  readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: { readonly StateMachineArn?: string; readonly Run?: string; readonly HandleUrl?: string };
+/** The starter's event (@types/aws-lambda's custom-resource event, the fields it reads). */
+export type StarterEvent = CustomResourceEvent;
+
+const runSchema = z.looseObject({
+  role: requiredText(),
+  runHash: requiredText(),
+  stagingClusterIdentifier: requiredText(),
+  scrubbedSnapshotIdentifier: requiredText(),
+});
+
+const starterSchema = z.object({
+  StateMachineArn: requiredText({ fix: 'give the ARN of the scrubbed-copy state machine' }),
+  Run: jsonText(runSchema, '{"role": "main", "runHash": "...", ...}'),
+  HandleUrl: requiredText({ fix: 'give the URL of the wait condition handle' }),
+});
+
+/** Update and Delete need the run only (Delete removes what it made). */
+const runOnlySchema = starterSchema.pick({ Run: true });
+
+function parseStarterProperties(props: Readonly<Record<string, unknown>>): { stateMachineArn: string; run: StagingRun; handleUrl: string } {
+  const p = parseProperties(starterSchema, props);
+  return { stateMachineArn: p.StateMachineArn, run: p.Run as unknown as StagingRun, handleUrl: p.HandleUrl };
 }
 
-function parseRun(raw: string | undefined): StagingRun {
-  if (!raw) throw new Error('Run is required (JSON)');
-  const run = JSON.parse(raw) as StagingRun;
-  for (const key of ['role', 'runHash', 'stagingClusterIdentifier', 'scrubbedSnapshotIdentifier'] as const) {
-    if (typeof run[key] !== 'string' || run[key] === '') throw new Error(`Run.${key} is required`);
-  }
-  return run;
+function parseRunProperty(props: Readonly<Record<string, unknown>>): StagingRun {
+  return parseProperties(runOnlySchema, props).Run as unknown as StagingRun;
 }
 
 /** Execution names: 1-80 characters of letters, digits, '-' and '_'. */
@@ -432,41 +451,47 @@ export function executionName(run: StagingRun, requestId: string): string {
   return `${run.role}-${run.runHash}-${requestId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`.slice(0, 80);
 }
 
-/** The starter custom resource (Provider framework onEvent). */
-export async function starter(event: StarterEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> {
-  const props = event.ResourceProperties;
-  const run = parseRun(props.Run);
-  if (event.RequestType === 'Create') {
-    const stateMachineArn = required(props.StateMachineArn, 'StateMachineArn');
-    const name = executionName(run, event.RequestId);
-    const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ run: { ...run, handleUrl: required(props.HandleUrl, 'HandleUrl') } }) }));
-    log({ event: 'execution-started', execution: name, role: run.role, runHash: run.runHash });
-    return { PhysicalResourceId: required(out.executionArn, 'executionArn'), Data: { ExecutionName: name } };
-  }
+async function startRun(event: CustomResourceEvent, { log }: Invocation): Promise<CustomResourceResponse> {
+  const { stateMachineArn, run, handleUrl } = parseStarterProperties(event.ResourceProperties);
+  const name = executionName(run, required(event.RequestId, 'RequestId'));
+  const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ run: { ...run, handleUrl } }) }));
+  log.info('execution-started', { execution: name, role: run.role, runHash: run.runHash });
+  return { PhysicalResourceId: required(out.executionArn, 'executionArn'), Data: { ExecutionName: name } };
+}
+
+async function keepRun(event: CustomResourceEvent): Promise<CustomResourceResponse> {
+  parseRunProperty(event.ResourceProperties);
+  return { PhysicalResourceId: event.PhysicalResourceId ?? '' };
+}
+
+/** Delete: stop what still runs, then remove the staging copy and this run's scrubbed snapshot. */
+async function removeRun(event: CustomResourceEvent, { log }: Invocation): Promise<CustomResourceResponse> {
+  const run = parseRunProperty(event.ResourceProperties);
   const physical = event.PhysicalResourceId ?? '';
-  if (event.RequestType === 'Update') return { PhysicalResourceId: physical };
-  // Delete: stop what still runs, then remove the staging copy and this run's scrubbed snapshot.
   if (physical.startsWith('arn:')) {
     try {
       const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: physical }));
       if (execution.status === 'RUNNING') {
         await sfn.send(new StopExecutionCommand({ executionArn: physical, error: 'ClinSpark.Deleted', cause: 'the run was removed from the stack (rollback, refresh or deletion)' }));
-        log({ event: 'execution-stopped', execution: physical });
+        log.info('execution-stopped', { execution: physical });
       }
     } catch (e) {
       if (!/ExecutionDoesNotExist|NotFound/.test((e as Error).name ?? '')) throw e;
     }
   }
-  const staging = await deleteStaging(run).catch(async (e: unknown) => {
+  const staging = await deleteStaging(run, log).catch(async (e: unknown) => {
     // Instances mid-creation cannot be deleted yet: wait a little and try once more.
     if (!(e instanceof NotReady)) throw e;
-    await new Promise((resolve) => setTimeout(resolve, starterTiming.retryMs));
-    return deleteStaging(run);
+    await sleep(starterTiming.retryMs);
+    return deleteStaging(run, log);
   });
-  const snapshotDeleted = await deleteScrubbedSnapshot(run, {});
-  log({ event: 'run-removed', role: run.role, runHash: run.runHash, stagingStillDeleting: staging.exists, snapshotDeleted });
+  const snapshotDeleted = await deleteScrubbedSnapshot(run, {}, log);
+  log.info('run-removed', { role: run.role, runHash: run.runHash, stagingStillDeleting: staging.exists, snapshotDeleted });
   return { PhysicalResourceId: physical };
 }
+
+/** The starter custom resource (Provider framework onEvent, handler `starter`). */
+export const starter: (event: StarterEvent) => Promise<CustomResourceResponse> = customResourceHandler(SOURCE, { create: startRun, update: keepRun, delete: removeRun }, { format: 'json' });
 
 /** Timing of the starter's delete retry; shortened by tests. */
 export const starterTiming = { retryMs: 60_000 };
