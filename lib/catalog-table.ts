@@ -18,6 +18,12 @@ function database(p: EnvironmentPolicy): string {
   return d.mode === 'provisioned' ? `${d.instanceClass} writer + ${d.readers} reader` : `Serverless v2 ${d.minAcu}-${d.maxAcu} ACU${d.minAcu === 0 ? ', pauses after 1 h idle' : ''}`;
 }
 
+/** "w 70 / c 90" (warning / critical thresholds; "-" where a severity has none). */
+function sev(t: { warning?: number; critical?: number }, unit = ''): string {
+  const f = (v?: number) => (v === undefined ? '-' : `${v}${unit}`);
+  return `w ${f(t.warning)} / c ${f(t.critical)}`;
+}
+
 export const CATALOG_START = '<!-- catalog:start -->';
 export const CATALOG_END = '<!-- catalog:end -->';
 
@@ -46,6 +52,25 @@ export function renderCatalogTable(): string {
     ['binlog for a read replica', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].binlogReplicationSource ? 'yes' : 'no'))],
     ['tasks (min-max), CPU/MiB', ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].app.minTasks}-${CATALOG[k].app.maxTasks}, ${CATALOG[k].app.cpu}/${CATALOG[k].app.memoryMiB}`)],
     ['enhanced monitoring / insights', ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].monitoring.enhancedMonitoringSeconds} s / ${CATALOG[k].monitoring.databaseInsights}`)],
+    ['alarm: database CPU / connections (% of max_connections)', ...ENVIRONMENT_KINDS.map((k) => `${sev(CATALOG[k].monitoring.alarms.database.cpuPercent, '%')}; ${sev(CATALOG[k].monitoring.alarms.database.connectionsPercentOfMax, '%')}`)],
+    ['alarm: freeable memory (MiB, below) / ACUs (% of max)', ...ENVIRONMENT_KINDS.map((k) => `${sev(CATALOG[k].monitoring.alarms.database.freeableMemoryMiB)}; ${sev(CATALOG[k].monitoring.alarms.database.capacityPercentOfMax, '%')}`)],
+    ['alarm: deadlocks/s / volume (GiB)', ...ENVIRONMENT_KINDS.map((k) => `${sev(CATALOG[k].monitoring.alarms.database.deadlocksPerSecond)}; ${sev(CATALOG[k].monitoring.alarms.database.volumeGiB)}`)],
+    ['alarm: missing tasks / task CPU / memory / unhealthy', ...ENVIRONMENT_KINDS.map((k) => {
+      const a = CATALOG[k].monitoring.alarms.service;
+      return `${sev(a.missingTasks)}; ${sev(a.cpuPercent, '%')}; ${sev(a.memoryPercent, '%')}; ${sev(a.unhealthyHosts)}`;
+    })],
+    ['alarm: target 5xx / ELB 5xx (per 5 min) / p99 (s)', ...ENVIRONMENT_KINDS.map((k) => {
+      const a = CATALOG[k].monitoring.alarms.loadBalancer;
+      return `${sev(a.target5xx)}; ${sev(a.elb5xx)}; ${sev(a.p99ResponseSeconds)}`;
+    })],
+    ['alarm: WAF blocked / function errors / throttles', ...ENVIRONMENT_KINDS.map((k) => {
+      const a = CATALOG[k].monitoring.alarms;
+      return `${sev(a.waf.blockedRequests)}; ${sev(a.functions.errors)}; ${sev(a.functions.throttles)}`;
+    })],
+    ['alarm: replica lag (s) / stopped / jump host', ...ENVIRONMENT_KINDS.map((k) => {
+      const a = CATALOG[k].monitoring.alarms;
+      return `${sev(a.replica.lagSeconds)}; ${a.replica.replicationStopped ?? '-'}; ${a.jumpHost.statusCheckFailed ?? '-'}`;
+    })],
     ['load balancer deletion protection', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].loadBalancerDeletionProtection ? 'yes' : 'no'))],
     ['default windows (UTC)', ...ENVIRONMENT_KINDS.map((k) => `maint. ${CATALOG[k].windows.maintenance}, backup ${CATALOG[k].windows.backup}`)],
   ];
