@@ -47,7 +47,7 @@ export function mainHelp(): string {
     'Usage: clinspark <command> [options]',
     '',
     'The ClinSpark hosting CLI: everything that is not `cdk` (configuration checks, the PII scrub',
-    'engine, customer guides). Run `clinspark <command> --help` for the options of one command.',
+    'engine, customer guides, GxP evidence: ECR, IQ, configuration report and diff). Run `clinspark <command> --help` for the options of one command.',
     '',
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
