@@ -1,9 +1,12 @@
 /**
- * The secret-scrubbing plumbing shared by the read-replica handlers, against the real server:
+ * The secret-scrubbing SQL plumbing of the shared handler runtime (constructs/core/runtime), used
+ * by every database handler, against the real server:
  * a server error that quotes a password (syntax error "near '...'") must not carry it out.
  */
 import * as mysql from 'mysql2/promise';
-import { connect, HandlerError, query, Redactor, wrapError } from '../../constructs/read-replica/handler/common';
+import { HandlerError, wrapError } from '../../constructs/core/runtime/errors';
+import { connect, query } from '../../constructs/core/runtime/mysql';
+import { Redactor } from '../../constructs/core/runtime/redaction';
 import { adminConnection, testServer } from '../support/db';
 
 beforeAll(() => {

@@ -6,7 +6,7 @@ import * as mysql from 'mysql2/promise';
 import {
   EXCLUDED_PASSWORD_CHARACTERS, MIN_PASSWORD_LENGTH, onEvent,
 } from '../../constructs/read-replica/handler/readonly-account';
-import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/read-replica/handler/common';
+import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/core/runtime/custom-resource';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import { closedPort, connectAs, ConsoleCapture, errnoOf, expectNoSecretIn, FakeSecretsManager, SqlCapture, uniqueName } from './support';
 

@@ -6,7 +6,8 @@
 import { DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as mysql from 'mysql2/promise';
-import { CustomResourceEvent, CustomResourceResponse, nativePasswordHash } from '../../constructs/read-replica/handler/common';
+import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/core/runtime/custom-resource';
+import { nativePasswordHash } from '../../constructs/core/runtime/redaction';
 import { createReplicationHandler, isReservedAccount, ReplicationHandlerOptions } from '../../constructs/read-replica/handler/replication';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import {

@@ -11,7 +11,7 @@
  *             PasswordExpiresOn); CREATE USER when missing, ALTER USER on re-issue, and ALTER USER
  *             (repair) when the stored password no longer logs in. The password is sent as its
  *             mysql_native_password hash (IDENTIFIED WITH mysql_native_password AS '<hash>'), never
- *             in clear: see nativePasswordHash in common.ts.
+ *             in clear: see nativePasswordHash in core/runtime/redaction.ts.
  *   grants:   exactly SELECT, SHOW VIEW on each application schema; in a schema with
  *             ExcludeTables/ExcludeColumns, instead SELECT, SHOW VIEW on each table but the
  *             excluded ones and SELECT (columns) on the allowed columns of a table with excluded
@@ -31,12 +31,14 @@
  */
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
+import { z } from 'zod';
+import { CustomResourceEvent, CustomResourceResponse, customResourceHandler, Invocation } from '../../core/runtime/custom-resource';
 import { quoteIdentifier } from '../../core/runtime/database';
-import {
-  ACCOUNT_HOST, canLogin, closeQuietly, connect, CustomResourceEvent, CustomResourceResponse, customResourceHandler, DELETE_CONNECT_TIMEOUT_MS, describeError,
-  generatePassword, granteeString, HandlerError, hashOf, integerProperty, Logger, optionalString, query, readAdminSecret, readSecretString, Redactor,
-  requiredString, userNameProperty, wrapError,
-} from './common';
+import { describeError, HandlerError, wrapError } from '../../core/runtime/errors';
+import { ACCOUNT_HOST, canLogin, closeQuietly, connect, DELETE_CONNECT_TIMEOUT_MS, granteeString, query } from '../../core/runtime/mysql';
+import { field, integer, isoDate, optionalText, parseProperties, requiredText, shown, userName } from '../../core/runtime/properties';
+import { hashOf, Redactor } from '../../core/runtime/redaction';
+import { generatePassword, readAdminSecret, readSecretString } from '../../core/runtime/secrets';
 
 /**
  * Characters a generated password never contains: every Secrets Manager punctuation character
@@ -90,28 +92,61 @@ const NAME = '[A-Za-z0-9_$]{1,64}';
 const QUALIFIED_TABLE = new RegExp(`^(${NAME})\\.(${NAME})$`);
 const QUALIFIED_COLUMN = new RegExp(`^(${NAME})\\.(${NAME})\\.(${NAME})$`);
 
-function listProperty(props: Readonly<Record<string, unknown>>, name: string, pattern: RegExp, example: string): string[] {
-  const raw = optionalString(props, name);
-  if (raw === undefined) return [];
-  const items = [...new Set(raw.split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
-  for (const item of items) {
-    const m = pattern.exec(item);
-    if (!m) throw new HandlerError(`property '${name}': ${JSON.stringify(item)} is not ${example}`);
-    if (!isApplicationSchema(m[1])) throw new HandlerError(`property '${name}': '${item}' is in a system or internal schema, which is never granted anyway; remove it`);
-  }
-  return items;
+/** A comma-separated list: trimmed, blanks dropped, de-duplicated, sorted. */
+const splitList = (raw: string): string[] => [...new Set(raw.split(',').map((x) => x.trim()).filter((x) => x !== ''))].sort();
+
+/** ExcludeTables / ExcludeColumns: `schema.table[.column]` items of application schemas. */
+function qualifiedList(pattern: RegExp, example: string) {
+  return field<string[]>((raw) => {
+    if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return { value: [] };
+    if (typeof raw !== 'string') return { problem: `must be a comma-separated list of ${example} (got ${shown(raw)})` };
+    const items = splitList(raw);
+    for (const item of items) {
+      const m = pattern.exec(item);
+      if (!m) return { problem: `must list ${example} names: ${JSON.stringify(item)} is not ${example}` };
+      if (!isApplicationSchema(m[1])) return { problem: `must list application schemas only: '${item}' is in a system or internal schema, which is never granted anyway; remove it` };
+    }
+    return { value: items };
+  });
 }
 
-function dateProperty(props: Readonly<Record<string, unknown>>, name: string, required: boolean): string | undefined {
-  const value = required ? requiredString(props, name) : optionalString(props, name);
-  if (value === undefined) return undefined;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  const asDate = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
-  if (!m || !asDate || asDate.toISOString().slice(0, 10) !== value) {
-    throw new HandlerError(`property '${name}' must be a date written YYYY-MM-DD (got ${JSON.stringify(value)})`);
+/** Schemas: undefined (every application schema) or a list of application schema names. */
+const schemaList = field<string[] | undefined>((raw) => {
+  if (raw === undefined || raw === null || raw === '') return { value: undefined };
+  if (typeof raw !== 'string') return { problem: `must be a comma-separated list of schema names (got ${shown(raw)})` };
+  const schemas = splitList(raw);
+  if (schemas.length === 0) return { problem: `lists no schema (got ${shown(raw)}); omit it to grant every application schema` };
+  for (const schema of schemas) {
+    if (schema.length > 64 || /[`\u0000]/.test(schema)) return { problem: `must list schema names: ${JSON.stringify(schema)} is not a valid schema name` };
+    if (!isApplicationSchema(schema)) return { problem: `must list application schemas only: '${schema}' is a system or internal schema and is never granted to the read-only account; remove it` };
   }
-  return value;
-}
+  return { value: schemas };
+});
+
+const propertyShape = z.object({
+  ReplicaSecretArn: requiredText({ fix: "give the ARN of the replica's master secret" }),
+  AccountSecretArn: requiredText({ fix: "give the ARN of the read-only account's secret" }),
+  Username: userName(DEFAULT_USERNAME),
+  IssueDate: isoDate() as z.ZodType<string, unknown>,
+  Schemas: schemaList,
+  PasswordLength: integer(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH),
+  ReleaseVersion: optionalText(),
+  PasswordExpiresOn: isoDate({ optional: true }),
+  ExcludeTables: qualifiedList(QUALIFIED_TABLE, 'schema.table'),
+  ExcludeColumns: qualifiedList(QUALIFIED_COLUMN, 'schema.table.column'),
+});
+
+const propertiesSchema = propertyShape.superRefine((p, ctx) => {
+  if (p.PasswordExpiresOn !== undefined && p.PasswordExpiresOn <= p.IssueDate) {
+    ctx.addIssue({ code: 'custom', path: ['PasswordExpiresOn'], message: `(${p.PasswordExpiresOn}) must be after 'IssueDate' (${p.IssueDate}); give a later day, or omit it for a password that never expires` });
+  }
+  for (const column of p.ExcludeColumns) {
+    const table = column.split('.').slice(0, 2).join('.');
+    if (p.ExcludeTables.includes(table)) {
+      ctx.addIssue({ code: 'custom', path: ['ExcludeColumns'], message: `lists '${column}', which is in ${table}, a table ExcludeTables excludes whole; remove one of the two` });
+    }
+  }
+});
 
 const DAY_MS = 86_400_000;
 
@@ -128,42 +163,23 @@ export function expireIntervalDays(expiresOn: string, setAt: Date): number {
 }
 
 export function parseReadOnlyAccountProperties(props: Readonly<Record<string, unknown>>): ReadOnlyAccountProperties {
-  const issueDate = dateProperty(props, 'IssueDate', true) as string;
-  const passwordExpiresOn = dateProperty(props, 'PasswordExpiresOn', false);
-  if (passwordExpiresOn !== undefined && passwordExpiresOn <= issueDate) {
-    throw new HandlerError(`property 'PasswordExpiresOn' (${passwordExpiresOn}) must be after 'IssueDate' (${issueDate})`);
-  }
-  const excludeTables = listProperty(props, 'ExcludeTables', QUALIFIED_TABLE, 'schema.table');
-  const excludeColumns = listProperty(props, 'ExcludeColumns', QUALIFIED_COLUMN, 'schema.table.column');
-  for (const column of excludeColumns) {
-    const table = column.split('.').slice(0, 2).join('.');
-    if (excludeTables.includes(table)) throw new HandlerError(`property 'ExcludeColumns': '${column}' is in ${table}, which ExcludeTables excludes whole; remove one of the two`);
-  }
-  const schemasRaw = optionalString(props, 'Schemas');
-  let schemas: string[] | undefined;
-  if (schemasRaw !== undefined) {
-    schemas = [...new Set(schemasRaw.split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
-    if (schemas.length === 0) throw new HandlerError(`property 'Schemas' lists no schema (got ${JSON.stringify(schemasRaw)}); omit it to grant every application schema`);
-    for (const schema of schemas) {
-      if (schema.length > 64 || /[`\u0000]/.test(schema)) throw new HandlerError(`property 'Schemas': ${JSON.stringify(schema)} is not a valid schema name`);
-      if (!isApplicationSchema(schema)) {
-        throw new HandlerError(`property 'Schemas': '${schema}' is a system or internal schema and is never granted to the read-only account; remove it`);
-      }
-    }
-  }
+  const p = parseProperties(propertiesSchema, props);
   return {
-    replicaSecretArn: requiredString(props, 'ReplicaSecretArn'),
-    accountSecretArn: requiredString(props, 'AccountSecretArn'),
-    username: userNameProperty(props, 'Username', DEFAULT_USERNAME),
-    issueDate,
-    schemas,
-    passwordLength: integerProperty(props, 'PasswordLength', MIN_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH),
-    releaseVersion: optionalString(props, 'ReleaseVersion'),
-    passwordExpiresOn,
-    excludeTables,
-    excludeColumns,
+    replicaSecretArn: p.ReplicaSecretArn,
+    accountSecretArn: p.AccountSecretArn,
+    username: p.Username,
+    issueDate: p.IssueDate,
+    schemas: p.Schemas,
+    passwordLength: p.PasswordLength,
+    releaseVersion: p.ReleaseVersion,
+    passwordExpiresOn: p.PasswordExpiresOn,
+    excludeTables: p.ExcludeTables,
+    excludeColumns: p.ExcludeColumns,
   };
 }
+
+/** What Delete reads: the replica and the account name (nothing else needs to be valid). */
+const deleteSchema = propertyShape.pick({ ReplicaSecretArn: true, Username: true });
 
 export function isApplicationSchema(name: string): boolean {
   const lower = name.toLowerCase();
@@ -429,7 +445,11 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     return m ? Number(m[1]) : undefined;
   }
 
-  async function apply(event: CustomResourceEvent, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<CustomResourceResponse> {
+  let secretsManager = options.secretsManager;
+  const secretsClient = (): SecretsManagerClient => (secretsManager ??= new SecretsManagerClient({}));
+
+  async function apply(event: CustomResourceEvent, { redactor, log }: Invocation): Promise<CustomResourceResponse> {
+    const client = secretsClient();
     const props = parseReadOnlyAccountProperties(event.ResourceProperties);
     const replica = await readAdminSecret(client, props.replicaSecretArn, 'replica', redactor);
     const account = `'${props.username}'@'${ACCOUNT_HOST}'`;
@@ -524,12 +544,12 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     }
   }
 
-  async function remove(event: CustomResourceEvent, client: SecretsManagerClient, redactor: Redactor, log: Logger): Promise<CustomResourceResponse> {
+  async function remove(event: CustomResourceEvent, { redactor, log }: Invocation): Promise<CustomResourceResponse> {
     const physicalId = event.PhysicalResourceId ?? 'readonly-account/unknown';
     let conn: mysql.Connection | undefined;
     try {
-      const replicaSecretArn = requiredString(event.ResourceProperties, 'ReplicaSecretArn');
-      const username = userNameProperty(event.ResourceProperties, 'Username', DEFAULT_USERNAME);
+      const client = secretsClient();
+      const { ReplicaSecretArn: replicaSecretArn, Username: username } = parseProperties(deleteSchema, event.ResourceProperties);
       const replica = await readAdminSecret(client, replicaSecretArn, 'replica', redactor);
       conn = await connect(replica, 'replica', redactor, deleteConnectTimeoutMs);
       await query(conn, 'replica: DROP USER', 'DROP USER IF EXISTS ?@?', [username, ACCOUNT_HOST], redactor);
@@ -542,7 +562,7 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     return { PhysicalResourceId: physicalId };
   }
 
-  return customResourceHandler('read-replica-readonly-account', { apply, remove }, options.secretsManager);
+  return customResourceHandler('read-replica-readonly-account', { create: apply, update: apply, delete: remove });
 }
 
 /** The Lambda entry point (Provider framework onEvent). */
