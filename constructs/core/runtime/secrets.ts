@@ -3,7 +3,7 @@
  * invocation's Redactor before anything can log it; errors name the secret ARN, never the value.
  */
 import { GetRandomPasswordCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DatabaseSecret, readDatabaseSecret } from './database';
+import { DatabaseSecret, readDatabaseSecret } from './database-secret';
 import { HandlerError, wrapError } from './errors';
 import { addPassword, Redactor } from './redaction';
 
