@@ -22,13 +22,20 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-const handlerDirs = fs.readdirSync(CONSTRUCTS).map((c) => path.join(CONSTRUCTS, c, 'handler')).filter((d) => fs.existsSync(d));
+const handlerDirs = fs
+  .readdirSync(CONSTRUCTS)
+  .map((c) => path.join(CONSTRUCTS, c, 'handler'))
+  .filter((d) => fs.existsSync(d));
 const runtimeFiles = tsFiles(path.join(CONSTRUCTS, 'core', 'runtime'));
 const handlerFiles = handlerDirs.flatMap(tsFiles);
 const all = [...runtimeFiles, ...handlerFiles];
 const rel = (f: string) => path.relative(ROOT, f);
 /** Source without comments (a comment may mention console.log). */
-const code = (f: string) => fs.readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+const code = (f: string) =>
+  fs
+    .readFileSync(f, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 
 /** The Lambda entry files, as the constructs bundle them. */
 const ENTRIES = [
@@ -41,25 +48,37 @@ const ENTRIES = [
 
 test('the guards see every handler family', () => {
   expect(handlerDirs.map(rel).sort()).toEqual([
-    'constructs/database/handler', 'constructs/pii-scrub/handler', 'constructs/read-replica/handler', 'constructs/val-clone/handler',
+    'constructs/database/handler',
+    'constructs/pii-scrub/handler',
+    'constructs/read-replica/handler',
+    'constructs/val-clone/handler',
   ]);
   for (const e of ENTRIES) expect(handlerFiles.map(rel)).toContain(e);
 });
 
 test('no handler and no runtime module writes to the console except the Logger', () => {
-  const offenders = all.filter((f) => !f.endsWith(path.join('runtime', 'logger.ts'))).flatMap((f) =>
-    code(f).split('\n').map((line, i) => ({ line, n: i + 1 })).filter(({ line }) => /\bconsole\s*\.\s*[a-z]+\s*\(|process\.(stdout|stderr)\.write/.test(line)).map(({ n, line }) => `${rel(f)}:${n}: ${line.trim()}`));
+  const offenders = all
+    .filter((f) => !f.endsWith(path.join('runtime', 'logger.ts')))
+    .flatMap((f) =>
+      code(f)
+        .split('\n')
+        .map((line, i) => ({ line, n: i + 1 }))
+        .filter(({ line }) => /\bconsole\s*\.\s*[a-z]+\s*\(|process\.(stdout|stderr)\.write/.test(line))
+        .map(({ n, line }) => `${rel(f)}:${n}: ${line.trim()}`),
+    );
   expect(offenders).toEqual([]);
 });
 
-test('no handler has its own sleep, setTimeout loop or event types: the runtime\'s are used', () => {
+test("no handler has its own sleep, setTimeout loop or event types: the runtime's are used", () => {
   const offenders = handlerFiles.flatMap((f) => {
     const src = code(f);
     return [
       /\bsetTimeout\s*\(/.test(src) ? `${rel(f)}: setTimeout (use sleep/pollUntil from core/runtime/poll)` : undefined,
       /\bfor\s*\(\s*;\s*;\s*\)/.test(src) ? `${rel(f)}: an unbounded for(;;) loop (use pollUntil)` : undefined,
       /\b(class Logger|function log\s*\(|const sleep\b|function sleep\b)/.test(src) ? `${rel(f)}: its own logger or sleep` : undefined,
-      /interface \w*(CustomResource|Rotation)\w*Event\b/.test(src) ? `${rel(f)}: its own event type (use @types/aws-lambda through core/runtime)` : undefined,
+      /interface \w*(CustomResource|Rotation)\w*Event\b/.test(src)
+        ? `${rel(f)}: its own event type (use @types/aws-lambda through core/runtime)`
+        : undefined,
     ].filter((x): x is string => !!x);
   });
   expect(offenders).toEqual([]);
@@ -77,7 +96,16 @@ test('the runtime and the handlers never import aws-cdk-lib, and import statical
 });
 
 test.each(ENTRIES)('%s bundles with esbuild, without aws-cdk-lib', (entry) => {
-  const out = buildSync({ entryPoints: [path.join(ROOT, entry)], bundle: true, platform: 'node', target: 'node24', format: 'cjs', write: false, metafile: true, logLevel: 'silent' });
+  const out = buildSync({
+    entryPoints: [path.join(ROOT, entry)],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
   const inputs = Object.keys(out.metafile?.inputs ?? {});
   expect(inputs.some((i) => i.includes('core/runtime/'))).toBe(true);
   expect(inputs.filter((i) => /node_modules\/(aws-cdk-lib|constructs)\//.test(i))).toEqual([]);

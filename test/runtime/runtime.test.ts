@@ -11,7 +11,17 @@ import { HandlerError, redactInPlace, toHandlerError, wrapError } from '../../co
 import { Logger } from '../../constructs/core/runtime/logger';
 import { done, notYet, pollUntil } from '../../constructs/core/runtime/poll';
 import {
-  flag, forbidden, integer, isoDate, jsonText, matching, optionalText, parseProperties, parseWith, requiredText, userName,
+  flag,
+  forbidden,
+  integer,
+  isoDate,
+  jsonText,
+  matching,
+  optionalText,
+  parseProperties,
+  parseWith,
+  requiredText,
+  userName,
 } from '../../constructs/core/runtime/properties';
 import { resetMasterPassword } from '../../constructs/core/runtime/rds';
 import { nativePasswordHash, Redactor, sqlEscaped } from '../../constructs/core/runtime/redaction';
@@ -20,7 +30,9 @@ const PASSWORD = `Pa'ss"word\\-0123456789-abcdef`;
 
 function capture(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
-  const spies = (['log', 'warn', 'error'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))));
+  const spies = (['log', 'warn', 'error'] as const).map((m) =>
+    jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))),
+  );
   return { lines, restore: () => spies.forEach((s) => s.mockRestore()) };
 }
 
@@ -29,7 +41,7 @@ describe('Redactor', () => {
     ['plain', 'Plain-Secret-Value-1234567890'],
     ['quotes and backslashes', PASSWORD],
     ['control characters', 'a\0b\bc\td\ne\rf\x1ag'],
-  ])('sqlEscaped is mysql2\'s escaping (%s), so the form a server quotes back is removed too', (_what, secret) => {
+  ])("sqlEscaped is mysql2's escaping (%s), so the form a server quotes back is removed too", (_what, secret) => {
     expect(sqlEscaped(secret)).toBe(mysql.escape(secret).slice(1, -1));
     const r = new Redactor();
     r.add(secret);
@@ -44,7 +56,9 @@ describe('Redactor', () => {
     r.add('abcd1234');
     r.add('abcd1234-longer');
     expect(r.redact('x abcd1234-longer y abcd1234')).toBe('x ***** y *****');
-    expect(r.redactValue({ abcd1234: ['abcd1234', 3, { e: new Error('abcd1234-longer') }] })).toEqual({ '*****': ['*****', 3, { e: '*****' }] });
+    expect(r.redactValue({ abcd1234: ['abcd1234', 3, { e: new Error('abcd1234-longer') }] })).toEqual({
+      '*****': ['*****', 3, { e: '*****' }],
+    });
   });
 });
 
@@ -58,7 +72,11 @@ describe('Logger', () => {
       log.info(`password is ${PASSWORD}`);
       log.warn(`escaped ${sqlEscaped(PASSWORD)}`, { also: PASSWORD });
       log.error(`json ${JSON.stringify(PASSWORD)}`);
-      expect(out.lines).toEqual(['[test-source] password is *****', '[test-source] WARNING: escaped ***** {"also":"*****"}', '[test-source] ERROR: json "*****"']);
+      expect(out.lines).toEqual([
+        '[test-source] password is *****',
+        '[test-source] WARNING: escaped ***** {"also":"*****"}',
+        '[test-source] ERROR: json "*****"',
+      ]);
     } finally {
       out.restore();
     }
@@ -87,7 +105,11 @@ describe('errors', () => {
   test('wrapError and toHandlerError redact and keep errno and code', () => {
     const r = new Redactor();
     r.add(PASSWORD);
-    const driver = Object.assign(new Error(`near '${sqlEscaped(PASSWORD)}'`), { code: 'ER_PARSE_ERROR', errno: 1064, sql: `SET x = '${sqlEscaped(PASSWORD)}'` });
+    const driver = Object.assign(new Error(`near '${sqlEscaped(PASSWORD)}'`), {
+      code: 'ER_PARSE_ERROR',
+      errno: 1064,
+      sql: `SET x = '${sqlEscaped(PASSWORD)}'`,
+    });
     const wrapped = wrapError('step', driver, r);
     expect(wrapped).toBeInstanceOf(HandlerError);
     expect(wrapped.message).toBe("step: ER_PARSE_ERROR (1064) near '*****'");
@@ -105,7 +127,11 @@ describe('errors', () => {
     }
     const r = new Redactor();
     r.add(PASSWORD);
-    const e = Object.assign(new NotReady(`waiting with ${PASSWORD}`), { sql: `ALTER USER x IDENTIFIED BY '${PASSWORD}'`, detail: PASSWORD, cause: new Error(PASSWORD) });
+    const e = Object.assign(new NotReady(`waiting with ${PASSWORD}`), {
+      sql: `ALTER USER x IDENTIFIED BY '${PASSWORD}'`,
+      detail: PASSWORD,
+      cause: new Error(PASSWORD),
+    });
     const same = redactInPlace(e, r);
     expect(same).toBe(e);
     expect(same).toBeInstanceOf(NotReady);
@@ -120,19 +146,30 @@ describe('entry points', () => {
   test('customResourceHandler dispatches by request type; an error that quotes a password leaves redacted, in the log too', async () => {
     const seen: string[] = [];
     const handler = customResourceHandler('cr-test', {
-      create: async () => ({ PhysicalResourceId: 'created' }),
-      update: async (e) => ({ PhysicalResourceId: e.PhysicalResourceId ?? 'x', Data: { A: '1' } }),
-      delete: async (_e, { redactor }) => {
+      create: () => Promise.resolve({ PhysicalResourceId: 'created' }),
+      update: (e) => Promise.resolve({ PhysicalResourceId: e.PhysicalResourceId ?? 'x', Data: { A: '1' } }),
+      delete: (_e, { redactor }) => {
         redactor.add(PASSWORD);
         seen.push('delete');
-        throw Object.assign(new Error(`server said '${sqlEscaped(PASSWORD)}' and ${nativePasswordHash(PASSWORD)}`), { code: 'ER_X', sql: PASSWORD });
+        return Promise.reject(
+          Object.assign(new Error(`server said '${sqlEscaped(PASSWORD)}' and ${nativePasswordHash(PASSWORD)}`), {
+            code: 'ER_X',
+            sql: PASSWORD,
+          }),
+        );
       },
     });
     const out = capture();
     try {
       await expect(handler({ RequestType: 'Create', ResourceProperties: {} })).resolves.toEqual({ PhysicalResourceId: 'created' });
-      await expect(handler({ RequestType: 'Update', PhysicalResourceId: 'p', ResourceProperties: {} })).resolves.toEqual({ PhysicalResourceId: 'p', Data: { A: '1' } });
-      const error = await handler({ RequestType: 'Delete', PhysicalResourceId: 'p', ResourceProperties: {} }).then(() => undefined, (e: unknown) => e as HandlerError);
+      await expect(handler({ RequestType: 'Update', PhysicalResourceId: 'p', ResourceProperties: {} })).resolves.toEqual({
+        PhysicalResourceId: 'p',
+        Data: { A: '1' },
+      });
+      const error = await handler({ RequestType: 'Delete', PhysicalResourceId: 'p', ResourceProperties: {} }).then(
+        () => undefined,
+        (e: unknown) => e as HandlerError,
+      );
       expect(error).toBeInstanceOf(HandlerError);
       expect(error?.message).toMatch(/^ER_X server said '\*\*\*\*\*' and \*[0-9A-F]{40}$/);
       expect(`${error?.message}${error?.stack}${JSON.stringify(error)}${out.lines.join('\n')}`).not.toContain(PASSWORD);
@@ -146,15 +183,21 @@ describe('entry points', () => {
 
   test('taskHandler rethrows the same error, redacted', async () => {
     class Busy extends Error {}
-    const task = taskHandler('task-test', async (event: { n: number }, { redactor }) => {
-      redactor.add(PASSWORD);
-      if (event.n > 0) throw new Busy(`busy with ${PASSWORD}`);
-      return 'ok';
-    }, { format: 'json' });
+    const task = taskHandler(
+      'task-test',
+      (event: { n: number }, { redactor }) => {
+        redactor.add(PASSWORD);
+        return event.n > 0 ? Promise.reject(new Busy(`busy with ${PASSWORD}`)) : Promise.resolve('ok');
+      },
+      { format: 'json' },
+    );
     const out = capture();
     try {
       await expect(task({ n: 0 }, undefined)).resolves.toBe('ok');
-      const error = await task({ n: 1 }, undefined).then(() => undefined, (e: unknown) => e as Error);
+      const error = await task({ n: 1 }, undefined).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(Busy);
       expect(error?.message).toBe('busy with *****');
       expect(out.lines.map((l) => JSON.parse(l).event)).toEqual(['task-failed']);
@@ -179,8 +222,26 @@ describe('properties (zod)', () => {
   });
 
   test('a valid set: defaults applied, strings trimmed, CloudFormation strings converted, unknown keys ignored', () => {
-    expect(parseProperties(schema, { ServiceToken: 'arn', Host: ' db.example ', User: 'app_1', Name: 'clinspark', Note: '', Lock: 'true', Run: '{"role":"main"}' })).toEqual({
-      Host: 'db.example', Port: 3306, User: 'app_1', Name: 'clinspark', Note: undefined, On: undefined, Lock: true, Secret: undefined, Run: { role: 'main' },
+    expect(
+      parseProperties(schema, {
+        ServiceToken: 'arn',
+        Host: ' db.example ',
+        User: 'app_1',
+        Name: 'clinspark',
+        Note: '',
+        Lock: 'true',
+        Run: '{"role":"main"}',
+      }),
+    ).toEqual({
+      Host: 'db.example',
+      Port: 3306,
+      User: 'app_1',
+      Name: 'clinspark',
+      Note: undefined,
+      On: undefined,
+      Lock: true,
+      Secret: undefined,
+      Run: { role: 'main' },
     });
     expect(parseProperties(schema, { Host: 'a', User: 'u', Name: 'n', Port: '5432', On: '2025-03-01', Lock: false }).Port).toBe(5432);
   });
@@ -188,7 +249,15 @@ describe('properties (zod)', () => {
   test('every problem at once, each naming the property, the value and the fix', () => {
     const error = (() => {
       try {
-        parseProperties(schema, { Host: 'Bad Host!', Port: '0', User: "x'; DROP", On: '2025-02-30', Lock: 'yes', Secret: 'arn:x', Run: '{"role": 1}' });
+        parseProperties(schema, {
+          Host: 'Bad Host!',
+          Port: '0',
+          User: "x'; DROP",
+          On: '2025-02-30',
+          Lock: 'yes',
+          Secret: 'arn:x',
+          Run: '{"role": 1}',
+        });
       } catch (e) {
         return e as HandlerError;
       }
@@ -209,22 +278,35 @@ describe('properties (zod)', () => {
 
   test('task inputs: the path style with a prefix', () => {
     const input = z.object({ a: z.object({ b: requiredText() }) });
-    expect(() => parseWith(input, { a: {} }, { style: 'path', prefix: 'invalid input: ' })).toThrow('invalid input: a.b is required (got nothing)');
-    expect(() => parseWith(input, {}, { style: 'path', prefix: 'invalid input: ' })).toThrow(/^invalid input: a must be object \(got undefined\)$/);
+    expect(() => parseWith(input, { a: {} }, { style: 'path', prefix: 'invalid input: ' })).toThrow(
+      'invalid input: a.b is required (got nothing)',
+    );
+    expect(() => parseWith(input, {}, { style: 'path', prefix: 'invalid input: ' })).toThrow(
+      /^invalid input: a must be object \(got undefined\)$/,
+    );
   });
 });
 
 describe('pollUntil', () => {
   test('returns the first done value, probing at the interval', async () => {
     let n = 0;
-    await expect(pollUntil(async () => (++n >= 3 ? done(n) : notYet(n)), { timeoutMs: 1000, intervalMs: 1, onTimeout: () => new Error('no') })).resolves.toBe(3);
+    await expect(
+      pollUntil(() => Promise.resolve(++n >= 3 ? done(n) : notYet(n)), {
+        timeoutMs: 1000,
+        intervalMs: 1,
+        onTimeout: () => new Error('no'),
+      }),
+    ).resolves.toBe(3);
   });
 
   test('GIVEN a probe that never finishes THEN the timeout error is built from the last state, on time', async () => {
     let n = 0;
     const started = Date.now();
-    const error = await pollUntil(async () => notYet(`state ${++n}`), { timeoutMs: 60, intervalMs: 10, onTimeout: (s, ms) => new HandlerError(`gave up after ${ms >= 60 ? '60+' : ms} ms at ${s}`) })
-      .catch((e: unknown) => e as HandlerError);
+    const error = await pollUntil(() => Promise.resolve(notYet(`state ${++n}`)), {
+      timeoutMs: 60,
+      intervalMs: 10,
+      onTimeout: (s, ms) => new HandlerError(`gave up after ${ms >= 60 ? '60+' : ms} ms at ${s}`),
+    }).catch((e: unknown) => e as HandlerError);
     expect(error?.message).toBe(`gave up after 60+ ms at state ${n}`);
     expect(n).toBeGreaterThan(2);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -232,12 +314,19 @@ describe('pollUntil', () => {
 
   test('a probe that throws ends the poll at once; timeout 0 probes once', async () => {
     let n = 0;
-    await expect(pollUntil(async () => {
-      n++;
-      throw new Error('hard failure');
-    }, { timeoutMs: 1000, intervalMs: 1, onTimeout: () => new Error('no') })).rejects.toThrow('hard failure');
+    await expect(
+      pollUntil(
+        () => {
+          n++;
+          return Promise.reject(new Error('hard failure'));
+        },
+        { timeoutMs: 1000, intervalMs: 1, onTimeout: () => new Error('no') },
+      ),
+    ).rejects.toThrow('hard failure');
     expect(n).toBe(1);
-    await expect(pollUntil(async () => notYet(++n), { timeoutMs: 0, intervalMs: 1000, onTimeout: (s) => new Error(`once: ${s}`) })).rejects.toThrow('once: 2');
+    await expect(
+      pollUntil(() => Promise.resolve(notYet(++n)), { timeoutMs: 0, intervalMs: 1000, onTimeout: (s) => new Error(`once: ${s}`) }),
+    ).rejects.toThrow('once: 2');
   });
 
   test('resetMasterPassword: waits for the pending password, times out naming cluster and status, never shows the password', async () => {
@@ -248,15 +337,24 @@ describe('pollUntil', () => {
       const r = new Redactor();
       const invocation = { redactor: r, log: new Logger('t', r) };
       const client = new RDSClient({});
-      await expect(resetMasterPassword(client, 'c-1', PASSWORD, { pollMs: 1, timeoutMs: 50 }, invocation, 'cluster'))
-        .rejects.toThrow("cluster: ModifyDBCluster c-1 (master password) failed: MasterUserPassword '*****' is invalid");
+      await expect(resetMasterPassword(client, 'c-1', PASSWORD, { pollMs: 1, timeoutMs: 50 }, invocation, 'cluster')).rejects.toThrow(
+        "cluster: ModifyDBCluster c-1 (master password) failed: MasterUserPassword '*****' is invalid",
+      );
       rds.reset();
       rds.on(ModifyDBClusterCommand).resolves({});
-      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }] });
-      await expect(resetMasterPassword(client, 'c-1', PASSWORD, { pollMs: 5, timeoutMs: 30 }, invocation, 'cluster'))
-        .rejects.toThrow(/^cluster c-1: the master password was not applied within 0 s \(status resetting-master-credentials\)/);
-      rds.on(DescribeDBClustersCommand).resolvesOnce({ DBClusters: [{ Status: 'modifying' }] }).resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: {} }] });
-      await expect(resetMasterPassword(client, 'c-1', PASSWORD, { pollMs: 1, timeoutMs: 1000 }, invocation, 'cluster')).resolves.toBeUndefined();
+      rds
+        .on(DescribeDBClustersCommand)
+        .resolves({ DBClusters: [{ Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }] });
+      await expect(resetMasterPassword(client, 'c-1', PASSWORD, { pollMs: 5, timeoutMs: 30 }, invocation, 'cluster')).rejects.toThrow(
+        /^cluster c-1: the master password was not applied within 0 s \(status resetting-master-credentials\)/,
+      );
+      rds
+        .on(DescribeDBClustersCommand)
+        .resolvesOnce({ DBClusters: [{ Status: 'modifying' }] })
+        .resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: {} }] });
+      await expect(
+        resetMasterPassword(client, 'c-1', PASSWORD, { pollMs: 1, timeoutMs: 1000 }, invocation, 'cluster'),
+      ).resolves.toBeUndefined();
       expect(out.lines.join('\n')).not.toContain(PASSWORD);
     } finally {
       out.restore();

@@ -21,7 +21,12 @@ export type CustomResourceEvent = {
   readonly PhysicalResourceId?: string;
   /** Present on Update only. */
   readonly OldResourceProperties?: Readonly<Record<string, unknown>>;
-} & Partial<Pick<CloudFormationCustomResourceEventCommon, 'RequestId' | 'LogicalResourceId' | 'StackId' | 'ResourceType' | 'ServiceToken' | 'ResponseURL'>>;
+} & Partial<
+  Pick<
+    CloudFormationCustomResourceEventCommon,
+    'RequestId' | 'LogicalResourceId' | 'StackId' | 'ResourceType' | 'ServiceToken' | 'ResponseURL'
+  >
+>;
 
 /** What `onEvent` returns. Data values are strings (CloudFormation attributes). */
 export type CustomResourceResponse = Required<Pick<CdkCustomResourceResponse<Record<string, string>>, 'PhysicalResourceId'>> &
@@ -52,12 +57,17 @@ export function newInvocation(source: string, format: LogFormat = 'text'): Invoc
  * a HandlerError whose message has been redacted (no password can reach CloudFormation's events
  * or the logs).
  */
-export function customResourceHandler(source: string, steps: CustomResourceSteps, options: { format?: LogFormat } = {}): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
+export function customResourceHandler(
+  source: string,
+  steps: CustomResourceSteps,
+  options: { format?: LogFormat } = {},
+): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
   return async (event) => {
     const invocation = newInvocation(source, options.format);
     const { log, redactor } = invocation;
     const type = event.RequestType;
-    if (log.format === 'json') log.info('request', { requestType: type, logicalResourceId: event.LogicalResourceId, physicalResourceId: event.PhysicalResourceId });
+    if (log.format === 'json')
+      log.info('request', { requestType: type, logicalResourceId: event.LogicalResourceId, physicalResourceId: event.PhysicalResourceId });
     else log.info(`${type} ${event.LogicalResourceId ?? ''} ${event.PhysicalResourceId ?? ''}`.trim());
     try {
       if (type === 'Create') return await steps.create(event, invocation);

@@ -35,4 +35,3 @@ export async function readDatabaseSecret(client: SecretsManagerClient, secretArn
     dbname: typeof parsed.dbname === 'string' ? parsed.dbname : undefined,
   };
 }
-

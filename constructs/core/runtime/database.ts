@@ -16,7 +16,7 @@ export { readDatabaseSecret } from './database-secret';
 /** TLS options: the RDS CA bundle, or the CA file named by DB_CA_BUNDLE_FILE (tests). */
 export function tlsOptions(): { ca: string | string[]; rejectUnauthorized: true } {
   const file = process.env.DB_CA_BUNDLE_FILE;
-  return { ca: file ? fs.readFileSync(file, 'utf8') : (awsCaBundle.ca as string[]), rejectUnauthorized: true };
+  return { ca: file ? fs.readFileSync(file, 'utf8') : awsCaBundle.ca, rejectUnauthorized: true };
 }
 
 export interface ConnectOptions {

@@ -45,7 +45,12 @@ export async function query(conn: mysql.Connection, label: string, sql: string, 
 }
 
 /** Opens a TLS connection (server certificate verified); errors name the host, never the password. */
-export async function connect(secret: DatabaseSecret, label: string, redactor: Redactor, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<mysql.Connection> {
+export async function connect(
+  secret: DatabaseSecret,
+  label: string,
+  redactor: Redactor,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<mysql.Connection> {
   redactor.add(secret.password);
   try {
     return await connectTls({ ...secret, dbname: undefined }, { connectTimeoutMs });
@@ -59,23 +64,34 @@ export async function connect(secret: DatabaseSecret, label: string, redactor: R
  * master password reset, the new password can take a moment to work on every node.
  */
 export async function connectWhenAccepted(
-  secret: DatabaseSecret, label: string, redactor: Redactor, timing: { readonly timeoutMs: number; readonly intervalMs: number; readonly connectTimeoutMs?: number },
+  secret: DatabaseSecret,
+  label: string,
+  redactor: Redactor,
+  timing: { readonly timeoutMs: number; readonly intervalMs: number; readonly connectTimeoutMs?: number },
 ): Promise<mysql.Connection> {
-  return pollUntil(async () => {
-    try {
-      return done(await connect(secret, label, redactor, timing.connectTimeoutMs));
-    } catch (error) {
-      if ((error as HandlerError).errno !== ACCESS_DENIED) throw error;
-      return notYet(error as HandlerError);
-    }
-  }, { timeoutMs: timing.timeoutMs, intervalMs: timing.intervalMs, onTimeout: (last) => last });
+  return pollUntil(
+    async () => {
+      try {
+        return done(await connect(secret, label, redactor, timing.connectTimeoutMs));
+      } catch (error) {
+        if ((error as HandlerError).errno !== ACCESS_DENIED) throw error;
+        return notYet(error as HandlerError);
+      }
+    },
+    { timeoutMs: timing.timeoutMs, intervalMs: timing.intervalMs, onTimeout: (last) => last },
+  );
 }
 
 /**
  * Tries credentials over TLS: true if they log in (also when the password is right but has
  * expired: the account's password is what was checked), false on access denied (1045), throws otherwise.
  */
-export async function canLogin(secret: DatabaseSecret, label: string, redactor: Redactor, connectTimeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
+export async function canLogin(
+  secret: DatabaseSecret,
+  label: string,
+  redactor: Redactor,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+): Promise<boolean> {
   let conn: mysql.Connection | undefined;
   try {
     conn = await connect(secret, label, redactor, connectTimeoutMs);

@@ -32,7 +32,7 @@ export function field<T>(check: (raw: unknown) => Check<T>): z.ZodType<T, unknow
       return z.NEVER;
     }
     return result.value;
-  }) as unknown as z.ZodType<T, unknown>;
+  });
 }
 
 const fixText = (fix: string | undefined) => (fix ? `; ${fix}` : '');
@@ -58,9 +58,11 @@ export function optionalText() {
 /** A string matching `pattern`; `description` completes "must be ...". */
 export function matching(pattern: RegExp, description: string, options: { optional?: boolean; fix?: string } = {}) {
   return field<string | undefined>((raw) => {
-    if (isAbsent(raw)) return options.optional ? { value: undefined } : { problem: `is required (got ${shown(raw)}); it must be ${description}` };
+    if (isAbsent(raw))
+      return options.optional ? { value: undefined } : { problem: `is required (got ${shown(raw)}); it must be ${description}` };
     const value = typeof raw === 'string' || typeof raw === 'number' ? String(raw).trim() : undefined;
-    if (value === undefined || !pattern.test(value)) return { problem: `must be ${description} (got ${shown(raw)})${fixText(options.fix)}` };
+    if (value === undefined || !pattern.test(value))
+      return { problem: `must be ${description} (got ${shown(raw)})${fixText(options.fix)}` };
     return { value };
   });
 }
@@ -71,7 +73,9 @@ export function integer(min: number, max: number, defaultValue?: number) {
     if (isAbsent(raw) && defaultValue !== undefined) return { value: defaultValue };
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
-      return { problem: `must be an integer between ${min} and ${max} (got ${shown(raw)})${defaultValue !== undefined ? `; omit it for ${defaultValue}` : ''}` };
+      return {
+        problem: `must be an integer between ${min} and ${max} (got ${shown(raw)})${defaultValue !== undefined ? `; omit it for ${defaultValue}` : ''}`,
+      };
     }
     return { value };
   });
@@ -93,9 +97,13 @@ const USER_NAME = /^[A-Za-z0-9_]{1,32}$/;
 /** A database user name: 1-32 characters of A-Z, a-z, 0-9 and _. */
 export function userName(defaultValue?: string) {
   return field<string>((raw) => {
-    if (isAbsent(raw)) return defaultValue !== undefined ? { value: defaultValue } : { problem: `is required (got ${shown(raw)}); give a user name of 1-32 characters of A-Z, a-z, 0-9 and _` };
+    if (isAbsent(raw))
+      return defaultValue !== undefined
+        ? { value: defaultValue }
+        : { problem: `is required (got ${shown(raw)}); give a user name of 1-32 characters of A-Z, a-z, 0-9 and _` };
     const value = typeof raw === 'string' ? raw.trim() : undefined;
-    if (value === undefined || !USER_NAME.test(value)) return { problem: `must be 1-32 characters of A-Z, a-z, 0-9 and _ (got ${shown(raw)})` };
+    if (value === undefined || !USER_NAME.test(value))
+      return { problem: `must be 1-32 characters of A-Z, a-z, 0-9 and _ (got ${shown(raw)})` };
     return { value };
   });
 }
@@ -103,11 +111,13 @@ export function userName(defaultValue?: string) {
 /** A calendar date `YYYY-MM-DD` (a real day: 2025-02-30 is refused). */
 export function isoDate(options: { optional?: boolean } = {}) {
   return field<string | undefined>((raw) => {
-    if (isAbsent(raw)) return options.optional ? { value: undefined } : { problem: `is required (got ${shown(raw)}); write a date as YYYY-MM-DD` };
+    if (isAbsent(raw))
+      return options.optional ? { value: undefined } : { problem: `is required (got ${shown(raw)}); write a date as YYYY-MM-DD` };
     const value = typeof raw === 'string' ? raw.trim() : '';
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
     const asDate = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : undefined;
-    if (!m || !asDate || asDate.toISOString().slice(0, 10) !== value) return { problem: `must be a date written YYYY-MM-DD (got ${shown(raw)})` };
+    if (!m || !asDate || asDate.toISOString().slice(0, 10) !== value)
+      return { problem: `must be a date written YYYY-MM-DD (got ${shown(raw)})` };
     return { value };
   });
 }
@@ -129,13 +139,17 @@ export function jsonText<T>(schema: z.ZodType<T, unknown>, example: string) {
       try {
         parsed = JSON.parse(raw);
       } catch {
-        ctx.issues.push({ code: 'custom', message: `is not JSON (got ${shown(raw.slice(0, 80))}); it is JSON like ${example}`, input: raw });
+        ctx.issues.push({
+          code: 'custom',
+          message: `is not JSON (got ${shown(raw.slice(0, 80))}); it is JSON like ${example}`,
+          input: raw,
+        });
         return z.NEVER;
       }
     }
     const result = schema.safeParse(parsed);
     if (!result.success) {
-      for (const issue of result.error.issues) ctx.issues.push({ code: 'custom', message: issue.message, input: raw, path: issue.path as PropertyKey[] });
+      for (const issue of result.error.issues) ctx.issues.push({ code: 'custom', message: issue.message, input: raw, path: issue.path });
       return z.NEVER;
     }
     return result.data;
@@ -147,19 +161,28 @@ export type IssueStyle = 'property' | 'path';
 
 /** One line per issue, joined by '; '. An issue without a path is its message alone. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], style: IssueStyle): string {
-  return issues.map((issue) => {
-    const path = issue.path.map(String);
-    if (path.length === 0) return issue.message;
-    const message = issue.code === 'custom' ? issue.message : issue.message.replace(/^Invalid input: expected (\w+), received (\w+)$/, 'must be $1 (got $2)');
-    return style === 'property' ? `property '${path.join('.')}' ${message}` : `${path.join('.')} ${message}`;
-  }).join('; ');
+  return issues
+    .map((issue) => {
+      const path = issue.path.map(String);
+      if (path.length === 0) return issue.message;
+      const message =
+        issue.code === 'custom'
+          ? issue.message
+          : issue.message.replace(/^Invalid input: expected (\w+), received (\w+)$/, 'must be $1 (got $2)');
+      return style === 'property' ? `property '${path.join('.')}' ${message}` : `${path.join('.')} ${message}`;
+    })
+    .join('; ');
 }
 
 /**
  * Parses with `schema` or throws a HandlerError naming every problem at once (all properties
  * are checked before anything is changed). `prefix` starts the message, e.g. 'invalid input: '.
  */
-export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, options: { style?: IssueStyle; prefix?: string } = {}): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  options: { style?: IssueStyle; prefix?: string } = {},
+): z.output<S> {
   const result = schema.safeParse(raw ?? {});
   if (result.success) return result.data;
   throw new HandlerError(`${options.prefix ?? ''}${formatIssues(result.error.issues, options.style ?? 'property')}`);

@@ -25,29 +25,42 @@ export const MASTER_RESET_TIMING: MasterResetTiming = { pollMs: 10_000, timeoutM
  * password until this runs. `label` starts every message ("replica", "cluster").
  */
 export async function resetMasterPassword(
-  rds: RDSClient, clusterIdentifier: string, password: string, timing: MasterResetTiming, invocation: { redactor: Redactor; log: Logger }, label: string,
+  rds: RDSClient,
+  clusterIdentifier: string,
+  password: string,
+  timing: MasterResetTiming,
+  invocation: { redactor: Redactor; log: Logger },
+  label: string,
 ): Promise<void> {
   const { redactor, log } = invocation;
   redactor.add(password);
   try {
-    await rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));
+    await rds.send(
+      new ModifyDBClusterCommand({ DBClusterIdentifier: clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }),
+    );
   } catch (error) {
     throw wrapError(`${label}: ModifyDBCluster ${clusterIdentifier} (master password) failed`, error, redactor);
   }
   log.info(`${label} ${clusterIdentifier}: master password set to the value of its master secret; waiting until it is applied`);
-  await pollUntil(async () => {
-    let out;
-    try {
-      out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }));
-    } catch (error) {
-      throw wrapError(`${label}: DescribeDBClusters ${clusterIdentifier} failed`, error, redactor);
-    }
-    const cluster = out.DBClusters?.[0];
-    const pending = Boolean((cluster?.PendingModifiedValues as { MasterUserPassword?: string } | undefined)?.MasterUserPassword);
-    return cluster?.Status === 'available' && !pending ? done(undefined) : notYet(cluster?.Status);
-  }, {
-    timeoutMs: timing.timeoutMs,
-    intervalMs: timing.pollMs,
-    onTimeout: (status) => new HandlerError(`${label} ${clusterIdentifier}: the master password was not applied within ${Math.round(timing.timeoutMs / 1000)} s (status ${status ?? 'unknown'}); check the cluster's events in the RDS console and retry`),
-  });
+  await pollUntil(
+    async () => {
+      let out;
+      try {
+        out = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }));
+      } catch (error) {
+        throw wrapError(`${label}: DescribeDBClusters ${clusterIdentifier} failed`, error, redactor);
+      }
+      const cluster = out.DBClusters?.[0];
+      const pending = Boolean(cluster?.PendingModifiedValues?.MasterUserPassword);
+      return cluster?.Status === 'available' && !pending ? done(undefined) : notYet(cluster?.Status);
+    },
+    {
+      timeoutMs: timing.timeoutMs,
+      intervalMs: timing.pollMs,
+      onTimeout: (status) =>
+        new HandlerError(
+          `${label} ${clusterIdentifier}: the master password was not applied within ${Math.round(timing.timeoutMs / 1000)} s (status ${status ?? 'unknown'}); check the cluster's events in the RDS console and retry`,
+        ),
+    },
+  );
 }

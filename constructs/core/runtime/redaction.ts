@@ -7,9 +7,18 @@
 import { createHash } from 'crypto';
 
 /** The characters MySQL's string escaping (sqlstring `escapeString`, used by mysql2) replaces. */
+// eslint-disable-next-line no-control-regex -- NUL and Ctrl-Z are exactly what MySQL's escaping replaces
 const SQL_SPECIAL = /[\0\b\t\n\r\x1a"'\\]/g;
 const SQL_ESCAPES: Readonly<Record<string, string>> = {
-  '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', '"': '\\"', '\'': '\\\'', '\\': '\\\\',
+  '\0': '\\0',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\x1a': '\\Z',
+  '"': '\\"',
+  "'": "\\'",
+  '\\': '\\\\',
 };
 
 /** A string as mysql2 escapes it inside quotes (`mysql.escape(s)` without the quotes). */

@@ -8,7 +8,12 @@ import { HandlerError, wrapError } from './errors';
 import { addPassword, Redactor } from './redaction';
 
 /** Reads a database (master) secret and registers its password (and its native hash) with the redactor. */
-export async function readAdminSecret(client: SecretsManagerClient, arn: string, label: string, redactor: Redactor): Promise<DatabaseSecret> {
+export async function readAdminSecret(
+  client: SecretsManagerClient,
+  arn: string,
+  label: string,
+  redactor: Redactor,
+): Promise<DatabaseSecret> {
   try {
     const secret = await readDatabaseSecret(client, arn);
     addPassword(redactor, secret.password);
@@ -23,7 +28,12 @@ export async function readAdminSecret(client: SecretsManagerClient, arn: string,
  * (ResourceNotFoundException on GetSecretValue). Other errors propagate, wrapped. The caller
  * registers what it finds inside with the redactor.
  */
-export async function readSecretString(client: SecretsManagerClient, arn: string, label: string, redactor: Redactor): Promise<string | undefined> {
+export async function readSecretString(
+  client: SecretsManagerClient,
+  arn: string,
+  label: string,
+  redactor: Redactor,
+): Promise<string | undefined> {
   try {
     const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     return out.SecretString;
@@ -34,7 +44,13 @@ export async function readSecretString(client: SecretsManagerClient, arn: string
 }
 
 /** The `password` of a JSON secret, registered with the redactor; `minLength` refuses a placeholder. */
-export async function readSecretPassword(client: SecretsManagerClient, arn: string, label: string, redactor: Redactor, minLength = 1): Promise<string> {
+export async function readSecretPassword(
+  client: SecretsManagerClient,
+  arn: string,
+  label: string,
+  redactor: Redactor,
+  minLength = 1,
+): Promise<string> {
   const raw = await readSecretString(client, arn, label, redactor);
   let password: unknown;
   try {
@@ -57,7 +73,8 @@ export async function readSecretBytes(client: SecretsManagerClient, arn: string,
   } catch (error) {
     throw wrapError(`${label}: cannot read secret ${arn}`, error, redactor);
   }
-  const bytes = out.SecretString !== undefined ? Buffer.from(out.SecretString, 'utf8') : out.SecretBinary ? Buffer.from(out.SecretBinary) : undefined;
+  const bytes =
+    out.SecretString !== undefined ? Buffer.from(out.SecretString, 'utf8') : out.SecretBinary ? Buffer.from(out.SecretBinary) : undefined;
   if (!bytes) throw new HandlerError(`${label}: secret ${arn} has no value`);
   redactor.add(out.SecretString);
   redactor.add(bytes.toString('hex'));
@@ -68,10 +85,23 @@ export async function readSecretBytes(client: SecretsManagerClient, arn: string,
  * A new password from Secrets Manager (GetRandomPassword: every included character class, no
  * space, none of `excludeCharacters`), registered with the redactor before anything can log it.
  */
-export async function generatePassword(client: SecretsManagerClient, length: number, excludeCharacters: string, redactor: Redactor, label: string): Promise<string> {
+export async function generatePassword(
+  client: SecretsManagerClient,
+  length: number,
+  excludeCharacters: string,
+  redactor: Redactor,
+  label: string,
+): Promise<string> {
   let password: string | undefined;
   try {
-    const out = await client.send(new GetRandomPasswordCommand({ PasswordLength: length, ExcludeCharacters: excludeCharacters, IncludeSpace: false, RequireEachIncludedType: true }));
+    const out = await client.send(
+      new GetRandomPasswordCommand({
+        PasswordLength: length,
+        ExcludeCharacters: excludeCharacters,
+        IncludeSpace: false,
+        RequireEachIncludedType: true,
+      }),
+    );
     password = out.RandomPassword;
   } catch (error) {
     throw wrapError(`${label}: GetRandomPassword failed`, error, redactor);

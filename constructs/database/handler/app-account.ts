@@ -49,18 +49,27 @@ export interface AccountProperties {
   readonly ClusterIdentifier?: string;
 }
 
-const propertiesSchema = z.object({
-  MasterSecretArn: requiredText({ fix: "give the ARN of the cluster's master secret" }),
-  AccountSecretArn: requiredText({ fix: "give the ARN of the application account's secret" }),
-  DatabaseName: requiredText({ fix: 'give the application schema name' }),
-  LockOtherAccounts: flag(),
-  ResetMasterPassword: flag(),
-  ClusterIdentifier: matching(/^[a-z][a-z0-9-]{0,62}$/, 'an Aurora cluster identifier (lowercase letters, digits and hyphens)', { optional: true }),
-}).superRefine((p, ctx) => {
-  if (p.ResetMasterPassword && !p.ClusterIdentifier) {
-    ctx.addIssue({ code: 'custom', path: ['ClusterIdentifier'], message: "is required with ResetMasterPassword=true: ResetMasterPassword needs ClusterIdentifier (the restored cluster's identifier)" });
-  }
-});
+const propertiesSchema = z
+  .object({
+    MasterSecretArn: requiredText({ fix: "give the ARN of the cluster's master secret" }),
+    AccountSecretArn: requiredText({ fix: "give the ARN of the application account's secret" }),
+    DatabaseName: requiredText({ fix: 'give the application schema name' }),
+    LockOtherAccounts: flag(),
+    ResetMasterPassword: flag(),
+    ClusterIdentifier: matching(/^[a-z][a-z0-9-]{0,62}$/, 'an Aurora cluster identifier (lowercase letters, digits and hyphens)', {
+      optional: true,
+    }),
+  })
+  .superRefine((p, ctx) => {
+    if (p.ResetMasterPassword && !p.ClusterIdentifier) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ClusterIdentifier'],
+        message:
+          "is required with ResetMasterPassword=true: ResetMasterPassword needs ClusterIdentifier (the restored cluster's identifier)",
+      });
+    }
+  });
 
 export type ParsedAccountProperties = z.output<typeof propertiesSchema>;
 
@@ -112,7 +121,10 @@ async function setAccount(conn: mysql.Connection, username: string, password: st
   await conn.query(`GRANT ALL PRIVILEGES ON ${quoteIdentifier(database)}.* TO ${user}`);
 }
 
-export async function applyAccount(conn: mysql.Connection, options: { username: string; password: string; database: string; masterUsername: string; lockOthers: boolean }): Promise<{ locked: string[]; twin?: string }> {
+export async function applyAccount(
+  conn: mysql.Connection,
+  options: { username: string; password: string; database: string; masterUsername: string; lockOthers: boolean },
+): Promise<{ locked: string[]; twin?: string }> {
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await setAccount(conn, options.username, options.password, options.database, options.lockOthers);
 
@@ -126,7 +138,10 @@ export async function applyAccount(conn: mysql.Connection, options: { username: 
     if (await accountExists(conn, twin, ACCOUNT_HOST)) await setAccount(conn, twin, options.password, options.database, true);
     else twin = undefined;
     const kept = [options.username, rotationTwin(options.username), options.masterUsername];
-    locked = await lockOtherAccounts(conn, (user, host) => (kept.includes(user) && host === ACCOUNT_HOST) || user === options.masterUsername);
+    locked = await lockOtherAccounts(
+      conn,
+      (user, host) => (kept.includes(user) && host === ACCOUNT_HOST) || user === options.masterUsername,
+    );
   }
   return { locked, ...(twin ? { twin } : {}) };
 }
@@ -154,7 +169,12 @@ async function apply(event: CustomResourceEvent, invocation: Invocation): Promis
       masterUsername: master.username,
       lockOthers: props.LockOtherAccounts,
     });
-    log.info('account-ready', { user: account.username, database: props.DatabaseName, lockedAccounts: result.locked, ...(result.twin ? { rotationTwin: result.twin } : {}) });
+    log.info('account-ready', {
+      user: account.username,
+      database: props.DatabaseName,
+      lockedAccounts: result.locked,
+      ...(result.twin ? { rotationTwin: result.twin } : {}),
+    });
     return { PhysicalResourceId: physicalId, Data: { Username: account.username, LockedAccounts: result.locked.join(',') } };
   } finally {
     await closeQuietly(conn);
@@ -162,11 +182,15 @@ async function apply(event: CustomResourceEvent, invocation: Invocation): Promis
 }
 
 /** Delete: nothing (the accounts live and die with the database). Needs no secret and no property. */
-async function remove(event: CustomResourceEvent, { log }: Invocation): Promise<CustomResourceResponse> {
+function remove(event: CustomResourceEvent, { log }: Invocation): Promise<CustomResourceResponse> {
   const database = typeof event.ResourceProperties.DatabaseName === 'string' ? event.ResourceProperties.DatabaseName : undefined;
   log.info('delete-kept', { database, note: 'accounts are kept with the database' });
-  return { PhysicalResourceId: event.PhysicalResourceId ?? `clinspark-account-${database ?? 'unknown'}` };
+  return Promise.resolve({ PhysicalResourceId: event.PhysicalResourceId ?? `clinspark-account-${database ?? 'unknown'}` });
 }
 
 /** The Lambda entry point (Provider framework onEvent). */
-export const handler: (event: CustomResourceEvent) => Promise<CustomResourceResponse> = customResourceHandler(SOURCE, { create: apply, update: apply, delete: remove }, { format: 'json' });
+export const handler: (event: CustomResourceEvent) => Promise<CustomResourceResponse> = customResourceHandler(
+  SOURCE,
+  { create: apply, update: apply, delete: remove },
+  { format: 'json' },
+);

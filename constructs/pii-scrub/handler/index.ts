@@ -56,7 +56,13 @@ import {
 
 /** The input of one invocation (the state machine builds it from the run and the staging endpoint). */
 export interface ScrubStepEvent {
-  readonly database: { readonly host: string; readonly port: number; readonly username: string; readonly secretArn: string; readonly name: string };
+  readonly database: {
+    readonly host: string;
+    readonly port: number;
+    readonly username: string;
+    readonly secretArn: string;
+    readonly name: string;
+  };
   readonly scrub: {
     readonly keySecretArn: string;
     readonly rulesYaml: string;
@@ -72,7 +78,13 @@ export interface ScrubStepEvent {
 /** What one invocation returns: paused (loop again) or done and verified. */
 export type ScrubStepResult =
   | { readonly complete: false }
-  | { readonly complete: true; readonly evidenceKey: string; readonly rulesetSha256: string; readonly rowsScrubbed: number; readonly lockedAccounts: number };
+  | {
+      readonly complete: true;
+      readonly evidenceKey: string;
+      readonly rulesetSha256: string;
+      readonly rowsScrubbed: number;
+      readonly lockedAccounts: number;
+    };
 
 /** What the step reads of the Lambda context. */
 export type LambdaContextLike = Pick<Context, 'getRemainingTimeInMillis'>;
@@ -92,26 +104,38 @@ const text = (allowEmpty = false) => {
 };
 
 const inputSchema = z.object({
-  database: z.object({
-    host: text(),
-    port: z.unknown().optional(),
-    username: text(),
-    secretArn: text(),
-    name: text(),
-  }, { error: 'is required (an object: host, port, username, secretArn, name)' }),
-  scrub: z.object({
-    keySecretArn: text(),
-    rulesYaml: text(),
-    evidenceBucket: text(),
-    evidenceKmsKeyId: text(),
-    evidenceKey: text(),
-    failedEvidencePrefix: text(true),
-    batchSize: z.unknown().optional().superRefine((b, ctx) => {
-      if (b !== undefined && (typeof b !== 'number' || !Number.isInteger(b) || b < 1)) {
-        ctx.addIssue({ code: 'custom', message: `must be a positive whole number, got '${String(b)}'` });
-      }
-    }),
-  }, { error: 'is required (an object: keySecretArn, rulesYaml, evidenceBucket, evidenceKmsKeyId, evidenceKey, failedEvidencePrefix)' }),
+  database: z.object(
+    {
+      host: text(),
+      port: z.unknown().optional(),
+      username: text(),
+      secretArn: text(),
+      name: text(),
+    },
+    { error: 'is required (an object: host, port, username, secretArn, name)' },
+  ),
+  scrub: z.object(
+    {
+      keySecretArn: text(),
+      rulesYaml: text(),
+      evidenceBucket: text(),
+      evidenceKmsKeyId: text(),
+      evidenceKey: text(),
+      failedEvidencePrefix: text(true),
+      batchSize: z
+        .unknown()
+        .optional()
+        .superRefine((b, ctx) => {
+          if (b !== undefined && (typeof b !== 'number' || !Number.isInteger(b) || b < 1)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `must be a positive whole number, got '${typeof b === 'number' ? b : JSON.stringify(b)}'`,
+            });
+          }
+        }),
+    },
+    { error: 'is required (an object: keySecretArn, rulesYaml, evidenceBucket, evidenceKmsKeyId, evidenceKey, failedEvidencePrefix)' },
+  ),
   execution: text(),
 });
 
@@ -197,7 +221,13 @@ async function runStep(event: ScrubStepEvent, { redactor, log }: Invocation, con
       return { complete: false };
     }
     await putEvidence(scrub.evidenceBucket, scrub.evidenceKey, scrub.evidenceKmsKeyId, outcome.evidence);
-    const result = { complete: true as const, evidenceKey: scrub.evidenceKey, rulesetSha256: outcome.evidence.rulesetSha256, rowsScrubbed: rowsScrubbed(outcome.evidence), lockedAccounts: locked.length };
+    const result = {
+      complete: true as const,
+      evidenceKey: scrub.evidenceKey,
+      rulesetSha256: outcome.evidence.rulesetSha256,
+      rowsScrubbed: rowsScrubbed(outcome.evidence),
+      lockedAccounts: locked.length,
+    };
     log.info('scrub-succeeded', { runId, database: database.name, ...result });
     return result;
   } catch (e) {
@@ -217,5 +247,8 @@ async function runStep(event: ScrubStepEvent, { redactor, log }: Invocation, con
  * The Step Functions task (Lambda handler `scrubStep`). Its failures already say what failed and
  * where the failed evidence is; the runtime redacts them once more and logs nothing else.
  */
-export const scrubStep: (event: ScrubStepEvent, context: LambdaContextLike) => Promise<ScrubStepResult> =
-  taskHandler<ScrubStepEvent, ScrubStepResult, LambdaContextLike>(SOURCE, runStep, { format: 'json', quiet: () => true });
+export const scrubStep: (event: ScrubStepEvent, context: LambdaContextLike) => Promise<ScrubStepResult> = taskHandler<
+  ScrubStepEvent,
+  ScrubStepResult,
+  LambdaContextLike
+>(SOURCE, runStep, { format: 'json', quiet: () => true });

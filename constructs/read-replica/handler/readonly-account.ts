@@ -93,7 +93,15 @@ const QUALIFIED_TABLE = new RegExp(`^(${NAME})\\.(${NAME})$`);
 const QUALIFIED_COLUMN = new RegExp(`^(${NAME})\\.(${NAME})\\.(${NAME})$`);
 
 /** A comma-separated list: trimmed, blanks dropped, de-duplicated, sorted. */
-const splitList = (raw: string): string[] => [...new Set(raw.split(',').map((x) => x.trim()).filter((x) => x !== ''))].sort();
+const splitList = (raw: string): string[] =>
+  [
+    ...new Set(
+      raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    ),
+  ].sort();
 
 /** ExcludeTables / ExcludeColumns: `schema.table[.column]` items of application schemas. */
 function qualifiedList(pattern: RegExp, example: string) {
@@ -104,7 +112,10 @@ function qualifiedList(pattern: RegExp, example: string) {
     for (const item of items) {
       const m = pattern.exec(item);
       if (!m) return { problem: `must list ${example} names: ${JSON.stringify(item)} is not ${example}` };
-      if (!isApplicationSchema(m[1])) return { problem: `must list application schemas only: '${item}' is in a system or internal schema, which is never granted anyway; remove it` };
+      if (!isApplicationSchema(m[1]))
+        return {
+          problem: `must list application schemas only: '${item}' is in a system or internal schema, which is never granted anyway; remove it`,
+        };
     }
     return { value: items };
   });
@@ -117,8 +128,12 @@ const schemaList = field<string[] | undefined>((raw) => {
   const schemas = splitList(raw);
   if (schemas.length === 0) return { problem: `lists no schema (got ${shown(raw)}); omit it to grant every application schema` };
   for (const schema of schemas) {
-    if (schema.length > 64 || /[`\u0000]/.test(schema)) return { problem: `must list schema names: ${JSON.stringify(schema)} is not a valid schema name` };
-    if (!isApplicationSchema(schema)) return { problem: `must list application schemas only: '${schema}' is a system or internal schema and is never granted to the read-only account; remove it` };
+    if (schema.length > 64 || schema.includes('`') || schema.includes('\u0000'))
+      return { problem: `must list schema names: ${JSON.stringify(schema)} is not a valid schema name` };
+    if (!isApplicationSchema(schema))
+      return {
+        problem: `must list application schemas only: '${schema}' is a system or internal schema and is never granted to the read-only account; remove it`,
+      };
   }
   return { value: schemas };
 });
@@ -138,12 +153,20 @@ const propertyShape = z.object({
 
 const propertiesSchema = propertyShape.superRefine((p, ctx) => {
   if (p.PasswordExpiresOn !== undefined && p.PasswordExpiresOn <= p.IssueDate) {
-    ctx.addIssue({ code: 'custom', path: ['PasswordExpiresOn'], message: `(${p.PasswordExpiresOn}) must be after 'IssueDate' (${p.IssueDate}); give a later day, or omit it for a password that never expires` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PasswordExpiresOn'],
+      message: `(${p.PasswordExpiresOn}) must be after 'IssueDate' (${p.IssueDate}); give a later day, or omit it for a password that never expires`,
+    });
   }
   for (const column of p.ExcludeColumns) {
     const table = column.split('.').slice(0, 2).join('.');
     if (p.ExcludeTables.includes(table)) {
-      ctx.addIssue({ code: 'custom', path: ['ExcludeColumns'], message: `lists '${column}', which is in ${table}, a table ExcludeTables excludes whole; remove one of the two` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ExcludeColumns'],
+        message: `lists '${column}', which is in ${table}, a table ExcludeTables excludes whole; remove one of the two`,
+      });
     }
   }
 });
@@ -226,7 +249,9 @@ function grantPattern(schema: string): string {
   return schema.replace(/[_%]/g, (c) => `\\${c}`);
 }
 
-export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOptions = {}): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
+export function createReadOnlyAccountHandler(
+  options: ReadOnlyAccountHandlerOptions = {},
+): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const deleteConnectTimeoutMs = options.deleteConnectTimeoutMs ?? DELETE_CONNECT_TIMEOUT_MS;
 
@@ -236,10 +261,16 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     try {
       const parsed = JSON.parse(raw) as Partial<StoredAccount>;
       if (typeof parsed.password === 'string') redactor.add(parsed.password);
-      if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string' || typeof parsed.issueDate !== 'string') return undefined;
+      if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string' || typeof parsed.issueDate !== 'string')
+        return undefined;
       return {
-        username: parsed.username, password: parsed.password, host: String(parsed.host ?? ''), port: Number(parsed.port ?? 0), issueDate: parsed.issueDate,
-        passwordSetAt: typeof parsed.passwordSetAt === 'string' && !Number.isNaN(Date.parse(parsed.passwordSetAt)) ? parsed.passwordSetAt : undefined,
+        username: parsed.username,
+        password: parsed.password,
+        host: String(parsed.host ?? ''),
+        port: Number(parsed.port ?? 0),
+        issueDate: parsed.issueDate,
+        passwordSetAt:
+          typeof parsed.passwordSetAt === 'string' && !Number.isNaN(Date.parse(parsed.passwordSetAt)) ? parsed.passwordSetAt : undefined,
         expiresOn: typeof parsed.expiresOn === 'string' ? parsed.expiresOn : undefined,
       };
     } catch {
@@ -262,13 +293,15 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     }
   }
 
-
   async function resolveSchemas(conn: mysql.Connection, props: ReadOnlyAccountProperties, redactor: Redactor): Promise<string[]> {
     const rows = await query(conn, 'replica: list schemas', 'SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA', [], redactor);
     const existing = rows.map((r) => String(r.s));
     if (!props.schemas) return existing.filter(isApplicationSchema).sort();
     const missing = props.schemas.filter((s) => !existing.includes(s));
-    if (missing.length > 0) throw new HandlerError(`property 'Schemas': ${missing.map((s) => `'${s}'`).join(', ')} not found on the replica; fix the list or wait for replication`);
+    if (missing.length > 0)
+      throw new HandlerError(
+        `property 'Schemas': ${missing.map((s) => `'${s}'`).join(', ')} not found on the replica; fix the list or wait for replication`,
+      );
     return props.schemas;
   }
 
@@ -279,11 +312,18 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
    * tables created later in that schema are not readable until the grants are re-run.
    * Every excluded table and column must exist: a misspelt exclusion would leave the real one readable.
    */
-  async function desiredGrants(conn: mysql.Connection, schemas: string[], props: ReadOnlyAccountProperties, redactor: Redactor): Promise<DesiredGrants> {
+  async function desiredGrants(
+    conn: mysql.Connection,
+    schemas: string[],
+    props: ReadOnlyAccountProperties,
+    redactor: Redactor,
+  ): Promise<DesiredGrants> {
     const restricted = new Set([...props.excludeTables, ...props.excludeColumns].map((x) => x.split('.')[0]));
     for (const schema of restricted) {
       if (!schemas.includes(schema)) {
-        throw new HandlerError(`an exclusion names schema '${schema}', which the read-only account is not granted (${schemas.join(', ') || 'none'}); remove the exclusion or grant the schema`);
+        throw new HandlerError(
+          `an exclusion names schema '${schema}', which the read-only account is not granted (${schemas.join(', ') || 'none'}); remove the exclusion or grant the schema`,
+        );
       }
     }
     const tables = new Map<string, [string, string]>();
@@ -295,10 +335,19 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       partial.set(key, [...(partial.get(key) ?? []), column]);
     }
     for (const schema of [...restricted].sort()) {
-      const rows = await query(conn, `replica: list tables of ${schema}`, 'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [schema], redactor);
+      const rows = await query(
+        conn,
+        `replica: list tables of ${schema}`,
+        'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME',
+        [schema],
+        redactor,
+      );
       const names = rows.map((r) => String(r.t));
       for (const excluded of props.excludeTables.filter((x) => x.startsWith(`${schema}.`))) {
-        if (!names.includes(excluded.slice(schema.length + 1))) throw new HandlerError(`ExcludeTables: '${excluded}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`);
+        if (!names.includes(excluded.slice(schema.length + 1)))
+          throw new HandlerError(
+            `ExcludeTables: '${excluded}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`,
+          );
       }
       for (const name of names) {
         const key = `${schema}.${name}`;
@@ -308,15 +357,27 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
           tables.set(key, [schema, name]);
           continue;
         }
-        const cols = (await query(conn, `replica: list columns of ${key}`, 'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [schema, name], redactor)).map((r) => String(r.c));
+        const cols = (
+          await query(
+            conn,
+            `replica: list columns of ${key}`,
+            'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+            [schema, name],
+            redactor,
+          )
+        ).map((r) => String(r.c));
         for (const column of hidden) {
-          if (!cols.includes(column)) throw new HandlerError(`ExcludeColumns: '${key}.${column}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`);
+          if (!cols.includes(column))
+            throw new HandlerError(
+              `ExcludeColumns: '${key}.${column}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`,
+            );
         }
         const readable = cols.filter((c) => !hidden.includes(c));
         if (readable.length > 0) columns.set(key, { schema, table: name, columns: readable });
       }
       for (const key of partial.keys()) {
-        if (key.startsWith(`${schema}.`) && !names.includes(key.slice(schema.length + 1))) throw new HandlerError(`ExcludeColumns: table '${key}' does not exist on the replica; fix the name`);
+        if (key.startsWith(`${schema}.`) && !names.includes(key.slice(schema.length + 1)))
+          throw new HandlerError(`ExcludeColumns: table '${key}' does not exist on the replica; fix the name`);
       }
     }
     return { schemas: schemas.filter((s) => !restricted.has(s)), tables, columns };
@@ -327,20 +388,47 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     const grantee = granteeString(username);
     const to = [username, ACCOUNT_HOST];
     const changes: string[] = [];
-    const globalPrivs = await query(conn, 'replica: read global privileges', 'SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
-    let schemaPrivs = await query(conn, 'replica: read schema privileges', 'SELECT TABLE_SCHEMA AS s, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
-    let tablePrivs = await query(conn, 'replica: read table privileges', 'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
-    const readColumns = () => query(conn, 'replica: read column privileges', 'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
+    const globalPrivs = await query(
+      conn,
+      'replica: read global privileges',
+      'SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?',
+      [grantee],
+      redactor,
+    );
+    let schemaPrivs = await query(
+      conn,
+      'replica: read schema privileges',
+      'SELECT TABLE_SCHEMA AS s, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?',
+      [grantee],
+      redactor,
+    );
+    let tablePrivs = await query(
+      conn,
+      'replica: read table privileges',
+      'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?',
+      [grantee],
+      redactor,
+    );
+    const readColumns = () =>
+      query(
+        conn,
+        'replica: read column privileges',
+        'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?',
+        [grantee],
+        redactor,
+      );
     let columnPrivs = await readColumns();
 
     const extraGlobal = globalPrivs.map((r) => String(r.p).toUpperCase()).filter((p) => p !== 'USAGE');
     const grantable = [...globalPrivs, ...schemaPrivs, ...tablePrivs, ...columnPrivs].some((r) => String(r.g).toUpperCase() === 'YES');
     if (extraGlobal.length > 0 || grantable) {
       await query(conn, 'replica: REVOKE ALL', 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', to, redactor);
-      changes.push(`revoked every privilege (found global: ${extraGlobal.join(', ') || 'none'}, grant option: ${grantable ? 'yes' : 'no'})`);
+      changes.push(
+        `revoked every privilege (found global: ${extraGlobal.join(', ') || 'none'}, grant option: ${grantable ? 'yes' : 'no'})`,
+      );
       schemaPrivs = [];
       tablePrivs = [];
-      columnPrivs = await readColumns();
+      // Column privileges are read again below, after the table-level changes.
     }
 
     // Schema level.
@@ -359,14 +447,26 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       }
       const extra = [...privileges].filter((p) => !GRANTED_PRIVILEGES.includes(p) && /^[A-Z ]+$/.test(p)).sort();
       if (extra.length > 0) {
-        await query(conn, `replica: REVOKE extra privileges on ${pattern}`, `REVOKE ${extra.join(', ')} ON ${quoteIdentifier(pattern)}.* FROM ?@?`, to, redactor);
+        await query(
+          conn,
+          `replica: REVOKE extra privileges on ${pattern}`,
+          `REVOKE ${extra.join(', ')} ON ${quoteIdentifier(pattern)}.* FROM ?@?`,
+          to,
+          redactor,
+        );
         changes.push(`revoked ${extra.join(', ')} on ${pattern}`);
       }
     }
     for (const [pattern, schema] of wanted) {
       const privileges = held.get(pattern) ?? new Set<string>();
       if (GRANTED_PRIVILEGES.every((p) => privileges.has(p))) continue;
-      await query(conn, `replica: GRANT on ${schema}`, `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${quoteIdentifier(pattern)}.* TO ?@?`, to, redactor);
+      await query(
+        conn,
+        `replica: GRANT on ${schema}`,
+        `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${quoteIdentifier(pattern)}.* TO ?@?`,
+        to,
+        redactor,
+      );
       changes.push(`granted ${GRANTED_PRIVILEGES.join(', ')} on ${schema}`);
     }
 
@@ -379,7 +479,9 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       heldTables.get(key)!.privileges.add(String(r.p).toUpperCase());
     }
     for (const [key, h] of heldTables) {
-      const extra = [...h.privileges].filter((p) => (!desired.tables.has(key) || !GRANTED_PRIVILEGES.includes(p)) && /^[A-Z ]+$/.test(p)).sort();
+      const extra = [...h.privileges]
+        .filter((p) => (!desired.tables.has(key) || !GRANTED_PRIVILEGES.includes(p)) && /^[A-Z ]+$/.test(p))
+        .sort();
       if (extra.length === 0) continue;
       await query(conn, `replica: REVOKE on ${key}`, `REVOKE ${extra.join(', ')} ON ${object(h.schema, h.table)} FROM ?@?`, to, redactor);
       changes.push(`revoked ${extra.join(', ')} on ${key}`);
@@ -387,7 +489,13 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     for (const [key, [schema, table]] of desired.tables) {
       const privileges = heldTables.get(key)?.privileges ?? new Set<string>();
       if (GRANTED_PRIVILEGES.every((p) => privileges.has(p))) continue;
-      await query(conn, `replica: GRANT on ${key}`, `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${object(schema, table)} TO ?@?`, to, redactor);
+      await query(
+        conn,
+        `replica: GRANT on ${key}`,
+        `GRANT ${GRANTED_PRIVILEGES.join(', ')} ON ${object(schema, table)} TO ?@?`,
+        to,
+        redactor,
+      );
       changes.push(`granted ${GRANTED_PRIVILEGES.join(', ')} on ${key}`);
     }
 
@@ -409,7 +517,13 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
         if (!/^[A-Z ]+$/.test(privilege)) continue;
         const extra = [...cols].filter((c) => privilege !== 'SELECT' || !allowed.has(c));
         if (extra.length === 0) continue;
-        await query(conn, `replica: REVOKE ${privilege} (columns) on ${key}`, `REVOKE ${privilege} (${columnList(extra)}) ON ${object(h.schema, h.table)} FROM ?@?`, to, redactor);
+        await query(
+          conn,
+          `replica: REVOKE ${privilege} (columns) on ${key}`,
+          `REVOKE ${privilege} (${columnList(extra)}) ON ${object(h.schema, h.table)} FROM ?@?`,
+          to,
+          redactor,
+        );
         changes.push(`revoked ${privilege} (${[...extra].sort().join(', ')}) on ${key}`);
       }
     }
@@ -417,7 +531,13 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       const have = heldColumns.get(key)?.byPrivilege.get('SELECT') ?? new Set<string>();
       const missing = d.columns.filter((c) => !have.has(c));
       if (missing.length === 0) continue;
-      await query(conn, `replica: GRANT SELECT (columns) on ${key}`, `GRANT SELECT (${columnList(missing)}) ON ${object(d.schema, d.table)} TO ?@?`, to, redactor);
+      await query(
+        conn,
+        `replica: GRANT SELECT (columns) on ${key}`,
+        `GRANT SELECT (${columnList(missing)}) ON ${object(d.schema, d.table)} TO ?@?`,
+        to,
+        redactor,
+      );
       changes.push(`granted SELECT (${[...missing].sort().join(', ')}) on ${key}`);
     }
     return changes;
@@ -428,7 +548,9 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
     if (!props.passwordExpiresOn) return undefined;
     const days = expireIntervalDays(props.passwordExpiresOn, setAt);
     if (days < 1 && newPassword) {
-      throw new HandlerError(`PasswordExpiresOn ${props.passwordExpiresOn} has passed: a password issued now would be expired at once; re-issue with a new IssueDate`);
+      throw new HandlerError(
+        `PasswordExpiresOn ${props.passwordExpiresOn} has passed: a password issued now would be expired at once; re-issue with a new IssueDate`,
+      );
     }
     return Math.min(65535, Math.max(1, days));
   }
@@ -460,50 +582,94 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       conn = await connect(replica, 'replica', redactor, connectTimeoutMs);
       const schemas = await resolveSchemas(conn, props, redactor);
       const desired = await desiredGrants(conn, schemas, props, redactor);
-      const userRows = await query(conn, 'replica: look up the account', 'SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [props.username, ACCOUNT_HOST], redactor);
+      const userRows = await query(
+        conn,
+        'replica: look up the account',
+        'SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?',
+        [props.username, ACCOUNT_HOST],
+        redactor,
+      );
       const exists = userRows.length > 0;
 
       // 1. The password: kept unless none was issued for this username and IssueDate. A kept
       //    password without a record of when it was set (a secret written before expiry existed)
       //    is set again, so that the expiry can count from a known instant.
       const stored = await readStored(client, props.accountSecretArn, redactor);
-      const reuse = !!stored && stored.username === props.username && stored.issueDate === props.issueDate &&
+      const reuse =
+        !!stored &&
+        stored.username === props.username &&
+        stored.issueDate === props.issueDate &&
         passwordPolicyViolation(stored.password, MIN_PASSWORD_LENGTH) === null;
       const password = reuse ? stored.password : await newPassword(client, props.passwordLength, redactor);
       const setNow = !exists || !reuse || !stored.passwordSetAt;
-      const setAt = setNow ? new Date() : new Date(stored.passwordSetAt as string);
+      const setAt = setNow ? new Date() : new Date(stored.passwordSetAt);
       const interval = intervalFor(props, setAt, !reuse);
       let record: StoredAccount = {
-        username: props.username, password, host: replica.host, port: replica.port, issueDate: props.issueDate,
-        passwordSetAt: setAt.toISOString(), ...(props.passwordExpiresOn ? { expiresOn: props.passwordExpiresOn } : {}),
+        username: props.username,
+        password,
+        host: replica.host,
+        port: replica.port,
+        issueDate: props.issueDate,
+        passwordSetAt: setAt.toISOString(),
+        ...(props.passwordExpiresOn ? { expiresOn: props.passwordExpiresOn } : {}),
       };
-      if (!reuse || setNow || stored.host !== replica.host || stored.port !== replica.port || stored.expiresOn !== props.passwordExpiresOn) {
+      if (
+        !reuse ||
+        setNow ||
+        stored.host !== replica.host ||
+        stored.port !== replica.port ||
+        stored.expiresOn !== props.passwordExpiresOn
+      ) {
         await store(client, props.accountSecretArn, record, redactor);
-        log.info(reuse
-          ? `account secret ${props.accountSecretArn}: record updated for ${replica.host}:${replica.port} (password kept, expires ${props.passwordExpiresOn ?? 'never'})`
-          : `account secret ${props.accountSecretArn}: new password issued for ${account} (IssueDate ${props.issueDate}, ${password.length} characters, expires ${props.passwordExpiresOn ?? 'never'})`);
+        log.info(
+          reuse
+            ? `account secret ${props.accountSecretArn}: record updated for ${replica.host}:${replica.port} (password kept, expires ${props.passwordExpiresOn ?? 'never'})`
+            : `account secret ${props.accountSecretArn}: new password issued for ${account} (IssueDate ${props.issueDate}, ${password.length} characters, expires ${props.passwordExpiresOn ?? 'never'})`,
+        );
       }
 
       // 2. The account (password as its hash: never the clear password in an audited statement).
       const expiry = expiryClause(interval);
       let passwordSet = false;
       if (!exists) {
-        await query(conn, `replica: CREATE USER ${account}`, `CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${expiry.sql}`, [...target, hashOf(password, redactor), ...expiry.values], redactor);
+        await query(
+          conn,
+          `replica: CREATE USER ${account}`,
+          `CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${expiry.sql}`,
+          [...target, hashOf(password, redactor), ...expiry.values],
+          redactor,
+        );
         created = true;
         passwordSet = true;
         log.info(`replica ${replica.host}: created ${account} REQUIRE SSL, password expiring ${props.passwordExpiresOn ?? 'never'}`);
       } else if (setNow) {
-        await query(conn, `replica: ALTER USER ${account} (${reuse ? 'password set again' : 're-issue'})`, `ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${expiry.sql}`, [...target, hashOf(password, redactor), ...expiry.values], redactor);
+        await query(
+          conn,
+          `replica: ALTER USER ${account} (${reuse ? 'password set again' : 're-issue'})`,
+          `ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${expiry.sql}`,
+          [...target, hashOf(password, redactor), ...expiry.values],
+          redactor,
+        );
         passwordSet = true;
-        log.info(`replica ${replica.host}: password of ${account} ${reuse ? 'set again (to start its expiry clock)' : `re-issued (IssueDate ${props.issueDate})`}, expiring ${props.passwordExpiresOn ?? 'never'}`);
+        log.info(
+          `replica ${replica.host}: password of ${account} ${reuse ? 'set again (to start its expiry clock)' : `re-issued (IssueDate ${props.issueDate})`}, expiring ${props.passwordExpiresOn ?? 'never'}`,
+        );
       } else {
         if (String(userRows[0].ssl_type).toUpperCase() !== 'ANY') {
           await query(conn, `replica: ALTER USER ${account} REQUIRE SSL`, 'ALTER USER ?@? REQUIRE SSL', target, redactor);
           log.info(`replica ${replica.host}: ${account} now REQUIRE SSL`);
         }
         if ((await currentInterval(conn, props.username, redactor)) !== interval) {
-          await query(conn, `replica: ALTER USER ${account} expiry`, `ALTER USER ?@?${expiry.sql}`, [...target, ...expiry.values], redactor);
-          log.info(`replica ${replica.host}: password of ${account} now expires ${props.passwordExpiresOn ?? 'never'}${interval !== undefined ? ` (${interval} days after it was set)` : ''}`);
+          await query(
+            conn,
+            `replica: ALTER USER ${account} expiry`,
+            `ALTER USER ?@?${expiry.sql}`,
+            [...target, ...expiry.values],
+            redactor,
+          );
+          log.info(
+            `replica ${replica.host}: password of ${account} now expires ${props.passwordExpiresOn ?? 'never'}${interval !== undefined ? ` (${interval} days after it was set)` : ''}`,
+          );
         }
       }
 
@@ -512,20 +678,43 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       for (const change of changes) log.info(`replica ${replica.host}: ${account}: ${change}`);
 
       // 4. The stored password must log in (over TLS); repair drift once.
-      if (!(await canLogin({ host: replica.host, port: replica.port, username: props.username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs))) {
+      if (
+        !(await canLogin(
+          { host: replica.host, port: replica.port, username: props.username, password },
+          'replica: log in as the read-only account',
+          redactor,
+          connectTimeoutMs,
+        ))
+      ) {
         if (passwordSet) throw new HandlerError(`replica: ${account} cannot log in with the password just set`);
         const repairAt = new Date();
         const repairExpiry = expiryClause(intervalFor(props, repairAt, false));
         record = { ...record, passwordSetAt: repairAt.toISOString() };
         await store(client, props.accountSecretArn, record, redactor);
-        await query(conn, `replica: ALTER USER ${account} (repair)`, `ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${repairExpiry.sql}`, [...target, hashOf(password, redactor), ...repairExpiry.values], redactor);
+        await query(
+          conn,
+          `replica: ALTER USER ${account} (repair)`,
+          `ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL${repairExpiry.sql}`,
+          [...target, hashOf(password, redactor), ...repairExpiry.values],
+          redactor,
+        );
         log.warn(`replica ${replica.host}: the password of ${account} did not match the account secret; reset to the stored value`);
-        if (!(await canLogin({ host: replica.host, port: replica.port, username: props.username, password }, 'replica: log in as the read-only account', redactor, connectTimeoutMs))) throw new HandlerError(`replica: ${account} cannot log in with the stored password`);
+        if (
+          !(await canLogin(
+            { host: replica.host, port: replica.port, username: props.username, password },
+            'replica: log in as the read-only account',
+            redactor,
+            connectTimeoutMs,
+          ))
+        )
+          throw new HandlerError(`replica: ${account} cannot log in with the stored password`);
       } else if (!passwordSet && changes.length === 0) {
         log.info(`replica ${replica.host}: ${account} unchanged (${schemas.length} schemas)`);
       }
       if (props.passwordExpiresOn && Date.now() >= Date.parse(`${props.passwordExpiresOn}T00:00:00Z`)) {
-        log.warn(`replica ${replica.host}: the password of ${account} expired on ${props.passwordExpiresOn}; re-issue it (a new IssueDate)`);
+        log.warn(
+          `replica ${replica.host}: the password of ${account} expired on ${props.passwordExpiresOn}; re-issue it (a new IssueDate)`,
+        );
       }
 
       return {
@@ -536,7 +725,9 @@ export function createReadOnlyAccountHandler(options: ReadOnlyAccountHandlerOpti
       // A failed Create is never followed by a Delete (Provider framework): drop what we created.
       if (event.RequestType === 'Create' && created && conn) {
         log.warn(`create failed; dropping ${account}: ${describeError(error)}`);
-        await query(conn, 'replica: DROP USER', 'DROP USER IF EXISTS ?@?', target, redactor).catch((e) => log.warn(`drop failed: ${describeError(e)}`));
+        await query(conn, 'replica: DROP USER', 'DROP USER IF EXISTS ?@?', target, redactor).catch((e) =>
+          log.warn(`drop failed: ${describeError(e)}`),
+        );
       }
       throw error;
     } finally {

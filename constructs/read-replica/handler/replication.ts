@@ -61,7 +61,13 @@
  * source.ts, replica.ts, status.ts, secret.ts and rotation.ts.
  */
 import * as mysql from 'mysql2/promise';
-import { CustomResourceEvent, CustomResourceResponse, customResourceHandler, Invocation, taskHandler } from '../../core/runtime/custom-resource';
+import {
+  CustomResourceEvent,
+  CustomResourceResponse,
+  customResourceHandler,
+  Invocation,
+  taskHandler,
+} from '../../core/runtime/custom-resource';
 import { DatabaseSecret } from '../../core/runtime/database';
 import { describeError, HandlerError } from '../../core/runtime/errors';
 import { closeQuietly, connect } from '../../core/runtime/mysql';
@@ -76,14 +82,25 @@ import { readStatus, upToDate, waitUntilRunning } from './replication/status';
 
 export type { ReplicationHandlerOptions } from './replication/context';
 export {
-  AURORA_RESERVED_ACCOUNTS, DEFAULT_BINLOG_RETENTION_HOURS, isReservedAccount, MAX_BINLOG_RETENTION_HOURS, MAX_REPLICATION_PASSWORD_LENGTH,
-  parseReplicationProperties, parseRotationProperties, REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
+  AURORA_RESERVED_ACCOUNTS,
+  DEFAULT_BINLOG_RETENTION_HOURS,
+  isReservedAccount,
+  MAX_BINLOG_RETENTION_HOURS,
+  MAX_REPLICATION_PASSWORD_LENGTH,
+  parseReplicationProperties,
+  parseRotationProperties,
+  REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
 } from './replication/properties';
 export type { ReplicationProperties, RotationProperties } from './replication/properties';
 export type { RotationEvent } from './replication/rotation';
 
 /** The source side of Create/Update: binlog retention and the replication user. */
-async function applySource(step: Step, source: DatabaseSecret, props: ReplicationProperties, password: string): Promise<{ created: boolean; passwordChanged: boolean }> {
+async function applySource(
+  step: Step,
+  source: DatabaseSecret,
+  props: ReplicationProperties,
+  password: string,
+): Promise<{ created: boolean; passwordChanged: boolean }> {
   let conn: mysql.Connection | undefined;
   try {
     conn = await connect(source, 'source', step.redactor, step.settings.connectTimeoutMs);
@@ -98,7 +115,13 @@ async function applySource(step: Step, source: DatabaseSecret, props: Replicatio
  * After an Update moved to another replica, source or user: detach/drop what the old properties
  * set up (unless the old and new ones name the same replica, or the same account).
  */
-async function cleanUpPrevious(step: Step, oldRaw: Readonly<Record<string, unknown>>, props: ReplicationProperties, replica: DatabaseSecret, source: DatabaseSecret): Promise<void> {
+async function cleanUpPrevious(
+  step: Step,
+  oldRaw: Readonly<Record<string, unknown>>,
+  props: ReplicationProperties,
+  replica: DatabaseSecret,
+  source: DatabaseSecret,
+): Promise<void> {
   let old: ReplicationProperties;
   try {
     old = parseReplicationProperties(oldRaw);
@@ -111,7 +134,10 @@ async function cleanUpPrevious(step: Step, oldRaw: Readonly<Record<string, unkno
     if (!oldReplica || oldReplica.host !== replica.host || oldReplica.port !== replica.port) await detachReplica(step, old);
   }
   if (old.replicationUser !== props.replicationUser || old.sourceSecretArn !== props.sourceSecretArn) {
-    const oldSource = old.sourceSecretArn === props.sourceSecretArn ? source : await readAdminSecret(step.client, old.sourceSecretArn, 'previous source', step.redactor).catch(() => undefined);
+    const oldSource =
+      old.sourceSecretArn === props.sourceSecretArn
+        ? source
+        : await readAdminSecret(step.client, old.sourceSecretArn, 'previous source', step.redactor).catch(() => undefined);
     const sameAccount = old.replicationUser === props.replicationUser && oldSource?.host === source.host && oldSource?.port === source.port;
     if (!sameAccount) await dropReplicationUser(step, old);
   }
@@ -122,7 +148,13 @@ async function cleanUpPrevious(step: Step, oldRaw: Readonly<Record<string, unkno
  * inherited accounts, (re)configure when needed, and wait until both threads run.
  */
 async function applyReplica(
-  step: Step, event: CustomResourceEvent, replica: DatabaseSecret, props: ReplicationProperties, password: string, passwordChanged: boolean, touched: () => void,
+  step: Step,
+  event: CustomResourceEvent,
+  replica: DatabaseSecret,
+  props: ReplicationProperties,
+  password: string,
+  passwordChanged: boolean,
+  touched: () => void,
 ): Promise<{ secondsBehindSource: string | null }> {
   let conn: mysql.Connection | undefined;
   try {
@@ -133,10 +165,14 @@ async function applyReplica(
       touched();
       await configureReplica(step, conn, status, props, password);
     } else {
-      step.log.info(`replica ${replica.host}: already replicating from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS; unchanged`);
+      step.log.info(
+        `replica ${replica.host}: already replicating from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS; unchanged`,
+      );
     }
     const running = await waitUntilRunning(step, conn);
-    step.log.info(`replica ${replica.host}: Replica_IO_Running=Yes, Replica_SQL_Running=Yes, Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'}`);
+    step.log.info(
+      `replica ${replica.host}: Replica_IO_Running=Yes, Replica_SQL_Running=Yes, Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'}`,
+    );
     return running;
   } finally {
     await closeQuietly(conn);
@@ -156,7 +192,8 @@ async function apply(settings: Settings, event: CustomResourceEvent, invocation:
     const { created, passwordChanged } = await applySource(step, source, props, password);
     userCreated = created;
     const running = await applyReplica(step, event, replica, props, password, passwordChanged, () => (replicaTouched = true));
-    if (event.RequestType === 'Update' && event.OldResourceProperties) await cleanUpPrevious(step, event.OldResourceProperties, props, replica, source);
+    if (event.RequestType === 'Update' && event.OldResourceProperties)
+      await cleanUpPrevious(step, event.OldResourceProperties, props, replica, source);
     return {
       PhysicalResourceId: event.PhysicalResourceId ?? `replication/${props.replicationUser}@${props.sourceHost}:${props.sourcePort}`,
       Data: { ReplicationRunning: 'true', SecondsBehindSource: running.secondsBehindSource ?? 'unknown' },
@@ -189,10 +226,16 @@ async function remove(settings: Settings, event: CustomResourceEvent, invocation
   return { PhysicalResourceId: physicalId };
 }
 
-export function createReplicationHandler(options: ReplicationHandlerOptions = {}): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
+export function createReplicationHandler(
+  options: ReplicationHandlerOptions = {},
+): (event: CustomResourceEvent) => Promise<CustomResourceResponse> {
   const settings = resolveSettings(options);
   const applyStep = (event: CustomResourceEvent, invocation: Invocation) => apply(settings, event, invocation);
-  return customResourceHandler('read-replica-replication', { create: applyStep, update: applyStep, delete: (event, invocation) => remove(settings, event, invocation) });
+  return customResourceHandler('read-replica-replication', {
+    create: applyStep,
+    update: applyStep,
+    delete: (event, invocation) => remove(settings, event, invocation),
+  });
 }
 
 /**
@@ -200,16 +243,23 @@ export function createReplicationHandler(options: ReplicationHandlerOptions = {}
  * (ReplicaSecretArn, ReplicationUser, ReplicationSecretArn, SourceHost, SourcePort; never
  * SourceSecretArn); `onRotate` reads them from REPLICATION_PROPERTIES.
  */
-export function createReplicationRotationHandler(properties: Readonly<Record<string, unknown>>, options: ReplicationHandlerOptions = {}): (event: RotationEvent) => Promise<void> {
+export function createReplicationRotationHandler(
+  properties: Readonly<Record<string, unknown>>,
+  options: ReplicationHandlerOptions = {},
+): (event: RotationEvent) => Promise<void> {
   const settings = resolveSettings(options);
-  const task = taskHandler<RotationEvent, void>('read-replica-replication-rotation', async (event, invocation) => {
-    // Every failure leaves as a HandlerError (its text redacted by the runtime).
-    try {
-      await rotate(stepOf(settings, invocation), event, parseRotationProperties(properties));
-    } catch (error) {
-      throw error instanceof HandlerError ? error : new HandlerError(describeError(error));
-    }
-  }, { describe: (event) => `${event.Step} ${event.SecretId} ${event.ClientRequestToken}` });
+  const task = taskHandler<RotationEvent, void>(
+    'read-replica-replication-rotation',
+    async (event, invocation) => {
+      // Every failure leaves as a HandlerError (its text redacted by the runtime).
+      try {
+        await rotate(stepOf(settings, invocation), event, parseRotationProperties(properties));
+      } catch (error) {
+        throw error instanceof HandlerError ? error : new HandlerError(describeError(error));
+      }
+    },
+    { describe: (event) => `${event.Step} ${event.SecretId} ${event.ClientRequestToken}` },
+  );
   return (event) => task(event);
 }
 

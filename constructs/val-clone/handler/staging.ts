@@ -59,7 +59,13 @@ import {
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { CustomResourceEvent, CustomResourceResponse, customResourceHandler, Invocation, taskHandler } from '../../core/runtime/custom-resource';
+import {
+  CustomResourceEvent,
+  CustomResourceResponse,
+  customResourceHandler,
+  Invocation,
+  taskHandler,
+} from '../../core/runtime/custom-resource';
 import { HandlerError } from '../../core/runtime/errors';
 import { Logger } from '../../core/runtime/logger';
 import { jsonText, parseProperties, requiredText } from '../../core/runtime/properties';
@@ -67,9 +73,12 @@ import { sleep } from '../../core/runtime/poll';
 import { readSecretPassword } from '../../core/runtime/secrets';
 
 /** Where the data of one VAL database comes from. */
-export type StagingCopy = { readonly kind: 'clone'; readonly sourceClusterIdentifier: string } | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string };
+export type StagingCopy =
+  { readonly kind: 'clone'; readonly sourceClusterIdentifier: string } | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string };
 
-export type StagingCapacity = { readonly mode: 'serverless'; readonly minAcu: number; readonly maxAcu: number } | { readonly mode: 'provisioned'; readonly instanceClass: string };
+export type StagingCapacity =
+  | { readonly mode: 'serverless'; readonly minAcu: number; readonly maxAcu: number }
+  | { readonly mode: 'provisioned'; readonly instanceClass: string };
 
 /** One run of the workflow for one VAL database (the starter's `Run` property, as JSON). */
 export interface StagingRun {
@@ -161,8 +170,10 @@ const tagValue = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.K
 export async function restore(run: StagingRun, log: Logger): Promise<Record<string, never>> {
   const existing = await describeCluster(run.stagingClusterIdentifier);
   if (existing) {
-    if (existing.Status === 'deleting') throw new NotReady(`staging cluster ${run.stagingClusterIdentifier} of an earlier attempt is still being deleted`);
-    if (tagValue(existing.TagList, TAG_RUN) !== run.runHash) throw new Error(`cluster ${run.stagingClusterIdentifier} exists and is not a staging copy of run ${run.runHash}`);
+    if (existing.Status === 'deleting')
+      throw new NotReady(`staging cluster ${run.stagingClusterIdentifier} of an earlier attempt is still being deleted`);
+    if (tagValue(existing.TagList, TAG_RUN) !== run.runHash)
+      throw new Error(`cluster ${run.stagingClusterIdentifier} exists and is not a staging copy of run ${run.runHash}`);
     log.info('staging-exists', { cluster: run.stagingClusterIdentifier, status: existing.Status });
     return {};
   }
@@ -181,10 +192,17 @@ export async function restore(run: StagingRun, log: Logger): Promise<Record<stri
   };
   if (run.copy.kind === 'clone') {
     await rds.send(
-      new RestoreDBClusterToPointInTimeCommand({ ...common, SourceDBClusterIdentifier: run.copy.sourceClusterIdentifier, RestoreType: 'copy-on-write', UseLatestRestorableTime: true }),
+      new RestoreDBClusterToPointInTimeCommand({
+        ...common,
+        SourceDBClusterIdentifier: run.copy.sourceClusterIdentifier,
+        RestoreType: 'copy-on-write',
+        UseLatestRestorableTime: true,
+      }),
     );
   } else {
-    await rds.send(new RestoreDBClusterFromSnapshotCommand({ ...common, SnapshotIdentifier: run.copy.snapshotIdentifier, Engine: 'aurora-mysql' }));
+    await rds.send(
+      new RestoreDBClusterFromSnapshotCommand({ ...common, SnapshotIdentifier: run.copy.snapshotIdentifier, Engine: 'aurora-mysql' }),
+    );
   }
   log.info('staging-restore-started', { cluster: run.stagingClusterIdentifier, copy: run.copy.kind });
   return {};
@@ -204,7 +222,9 @@ export async function configure(run: StagingRun, log: Logger): Promise<Record<st
       DBClusterIdentifier: run.stagingClusterIdentifier,
       MasterUserPassword: password,
       BackupRetentionPeriod: 1,
-      ...(run.capacity.mode === 'serverless' ? { ServerlessV2ScalingConfiguration: { MinCapacity: run.capacity.minAcu, MaxCapacity: run.capacity.maxAcu } } : {}),
+      ...(run.capacity.mode === 'serverless'
+        ? { ServerlessV2ScalingConfiguration: { MinCapacity: run.capacity.minAcu, MaxCapacity: run.capacity.maxAcu } }
+        : {}),
       ApplyImmediately: true,
     }),
   );
@@ -214,8 +234,9 @@ export async function configure(run: StagingRun, log: Logger): Promise<Record<st
 
 export async function awaitConfigured(run: StagingRun): Promise<Record<string, never>> {
   const cluster = await describeCluster(run.stagingClusterIdentifier);
-  const pending = cluster?.PendingModifiedValues as { MasterUserPassword?: string } | undefined;
-  if (cluster?.Status !== 'available' || pending?.MasterUserPassword) throw new NotReady(`staging cluster is ${cluster?.Status}, password ${pending?.MasterUserPassword ? 'pending' : 'applied'}`);
+  const pending = cluster?.PendingModifiedValues;
+  if (cluster?.Status !== 'available' || pending?.MasterUserPassword)
+    throw new NotReady(`staging cluster is ${cluster?.Status}, password ${pending?.MasterUserPassword ? 'pending' : 'applied'}`);
   return {};
 }
 
@@ -249,8 +270,11 @@ export async function snapshot(run: StagingRun, execution: string, evidenceKey: 
   const existing = await describeSnapshot(run.scrubbedSnapshotIdentifier);
   if (existing) {
     if (tagValue(existing.TagList, TAG_EXECUTION) === execution) return {};
-    if (existing.Status === 'deleting') throw new NotReady(`snapshot ${run.scrubbedSnapshotIdentifier} of an earlier run is still being deleted`);
-    throw new Error(`snapshot ${run.scrubbedSnapshotIdentifier} already exists (made by ${tagValue(existing.TagList, TAG_EXECUTION) ?? 'someone else'}); delete it or change the refresh label`);
+    if (existing.Status === 'deleting')
+      throw new NotReady(`snapshot ${run.scrubbedSnapshotIdentifier} of an earlier run is still being deleted`);
+    throw new Error(
+      `snapshot ${run.scrubbedSnapshotIdentifier} already exists (made by ${tagValue(existing.TagList, TAG_EXECUTION) ?? 'someone else'}); delete it or change the refresh label`,
+    );
   }
   await rds.send(
     new CreateDBClusterSnapshotCommand({
@@ -283,13 +307,25 @@ export async function deleteStaging(run: Pick<StagingRun, 'stagingClusterIdentif
   for (const member of cluster.DBClusterMembers ?? []) {
     if (!member.DBInstanceIdentifier) continue;
     try {
-      await rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: member.DBInstanceIdentifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }));
+      await rds.send(
+        new DeleteDBInstanceCommand({
+          DBInstanceIdentifier: member.DBInstanceIdentifier,
+          SkipFinalSnapshot: true,
+          DeleteAutomatedBackups: true,
+        }),
+      );
     } catch (e) {
       if (!isNotFound(e) && !isInvalidState(e)) throw e;
     }
   }
   try {
-    await rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: run.stagingClusterIdentifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }));
+    await rds.send(
+      new DeleteDBClusterCommand({
+        DBClusterIdentifier: run.stagingClusterIdentifier,
+        SkipFinalSnapshot: true,
+        DeleteAutomatedBackups: true,
+      }),
+    );
   } catch (e) {
     if (isNotFound(e)) return { exists: false };
     // Instances still being created or modified: the next poll tries again.
@@ -308,7 +344,11 @@ export async function awaitDeleted(run: StagingRun, log: Logger): Promise<{ dele
 }
 
 /** Deletes the scrubbed snapshot if it belongs to `owner` (an execution name, or any execution of the run). */
-async function deleteScrubbedSnapshot(run: Pick<StagingRun, 'scrubbedSnapshotIdentifier' | 'runHash'>, owner: { execution?: string }, log: Logger): Promise<boolean> {
+async function deleteScrubbedSnapshot(
+  run: Pick<StagingRun, 'scrubbedSnapshotIdentifier' | 'runHash'>,
+  owner: { execution?: string },
+  log: Logger,
+): Promise<boolean> {
   const s = await describeSnapshot(run.scrubbedSnapshotIdentifier);
   if (!s || s.Status === 'deleting') return false;
   if (tagValue(s.TagList, TAG_RUN) !== run.runHash) return false;
@@ -332,14 +372,19 @@ export async function cleanup(run: StagingRun, execution: string, log: Logger): 
 }
 
 /** Sends a signal to a CloudFormation wait condition handle (a presigned S3 URL, PUT, no content type). */
-export async function sendSignal(url: string, signal: { Status: 'SUCCESS' | 'FAILURE'; Reason: string; UniqueId: string; Data: string }): Promise<void> {
+export async function sendSignal(
+  url: string,
+  signal: { Status: 'SUCCESS' | 'FAILURE'; Reason: string; UniqueId: string; Data: string },
+): Promise<void> {
   const body = JSON.stringify(signal);
   const target = new URL(url);
   const request = target.protocol === 'http:' ? http.request : https.request;
   await new Promise<void>((resolve, reject) => {
     const req = request(target, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`wait condition handle answered HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        (res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`wait condition handle answered HTTP ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -398,8 +443,18 @@ async function runAction(event: ControlEvent, { log }: Invocation): Promise<unkn
     case 'signal': {
       const success = event.status === 'SUCCESS';
       const reason = success ? `scrubbed and verified: ${run.scrubbedSnapshotIdentifier}` : failureReason(event.error);
-      await sendSignal(required(run.handleUrl, 'run.handleUrl'), { Status: success ? 'SUCCESS' : 'FAILURE', Reason: reason, UniqueId: run.role, Data: success ? run.scrubbedSnapshotIdentifier : reason });
-      log.info('signalled', { status: event.status, role: run.role, snapshot: success ? run.scrubbedSnapshotIdentifier : undefined, reason: success ? undefined : reason });
+      await sendSignal(required(run.handleUrl, 'run.handleUrl'), {
+        Status: success ? 'SUCCESS' : 'FAILURE',
+        Reason: reason,
+        UniqueId: run.role,
+        Data: success ? run.scrubbedSnapshotIdentifier : reason,
+      });
+      log.info('signalled', {
+        status: event.status,
+        role: run.role,
+        snapshot: success ? run.scrubbedSnapshotIdentifier : undefined,
+        reason: success ? undefined : reason,
+      });
       return {};
     }
     default:
@@ -459,9 +514,9 @@ async function startRun(event: CustomResourceEvent, { log }: Invocation): Promis
   return { PhysicalResourceId: required(out.executionArn, 'executionArn'), Data: { ExecutionName: name } };
 }
 
-async function keepRun(event: CustomResourceEvent): Promise<CustomResourceResponse> {
+function keepRun(event: CustomResourceEvent): Promise<CustomResourceResponse> {
   parseRunProperty(event.ResourceProperties);
-  return { PhysicalResourceId: event.PhysicalResourceId ?? '' };
+  return Promise.resolve({ PhysicalResourceId: event.PhysicalResourceId ?? '' });
 }
 
 /** Delete: stop what still runs, then remove the staging copy and this run's scrubbed snapshot. */
@@ -472,7 +527,13 @@ async function removeRun(event: CustomResourceEvent, { log }: Invocation): Promi
     try {
       const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: physical }));
       if (execution.status === 'RUNNING') {
-        await sfn.send(new StopExecutionCommand({ executionArn: physical, error: 'ClinSpark.Deleted', cause: 'the run was removed from the stack (rollback, refresh or deletion)' }));
+        await sfn.send(
+          new StopExecutionCommand({
+            executionArn: physical,
+            error: 'ClinSpark.Deleted',
+            cause: 'the run was removed from the stack (rollback, refresh or deletion)',
+          }),
+        );
         log.info('execution-stopped', { execution: physical });
       }
     } catch (e) {
@@ -491,7 +552,11 @@ async function removeRun(event: CustomResourceEvent, { log }: Invocation): Promi
 }
 
 /** The starter custom resource (Provider framework onEvent, handler `starter`). */
-export const starter: (event: StarterEvent) => Promise<CustomResourceResponse> = customResourceHandler(SOURCE, { create: startRun, update: keepRun, delete: removeRun }, { format: 'json' });
+export const starter: (event: StarterEvent) => Promise<CustomResourceResponse> = customResourceHandler(
+  SOURCE,
+  { create: startRun, update: keepRun, delete: removeRun },
+  { format: 'json' },
+);
 
 /** Timing of the starter's delete retry; shortened by tests. */
 export const starterTiming = { retryMs: 60_000 };

@@ -81,7 +81,10 @@ export function resolveSettings(options: ReplicationHandlerOptions): Settings {
     pollIntervalMs: options.pollIntervalMs ?? 2_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     deleteConnectTimeoutMs: options.deleteConnectTimeoutMs ?? DELETE_CONNECT_TIMEOUT_MS,
-    masterReset: { pollMs: options.masterResetPollMs ?? MASTER_RESET_TIMING.pollMs, timeoutMs: options.masterResetTimeoutMs ?? MASTER_RESET_TIMING.timeoutMs },
+    masterReset: {
+      pollMs: options.masterResetPollMs ?? MASTER_RESET_TIMING.pollMs,
+      timeoutMs: options.masterResetTimeoutMs ?? MASTER_RESET_TIMING.timeoutMs,
+    },
     selfPasswordStatement: options.selfPasswordStatement ?? 'ALTER USER CURRENT_USER() IDENTIFIED BY ?',
     lockableAccounts: options.lockableAccounts ?? '%',
     secretsManager: () => (secretsManager ??= new SecretsManagerClient({})),
@@ -100,8 +103,26 @@ export function stepOf(settings: Settings, invocation: Invocation): Step {
 }
 
 /** CALL of an rds_* procedure in the configured schema. */
-export function call(step: Step, conn: mysql.Connection, name: string, args: unknown[], side: 'replica' | 'source' = 'replica'): Promise<Row[]> {
-  return query(conn, `${side}: CALL ${name}`, `CALL ${step.settings.procedureSchema}.${quoteIdentifier(name)}(${args.map(() => '?').join(', ')})`, args, step.redactor);
+export function call(
+  step: Step,
+  conn: mysql.Connection,
+  name: string,
+  args: unknown[],
+  side: 'replica' | 'source' = 'replica',
+): Promise<Row[]> {
+  return query(
+    conn,
+    `${side}: CALL ${name}`,
+    `CALL ${step.settings.procedureSchema}.${quoteIdentifier(name)}(${args.map(() => '?').join(', ')})`,
+    args,
+    step.redactor,
+  );
 }
 
-export const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+/** A column value as text ('' for NULL). */
+export function str(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return Buffer.isBuffer(v) ? v.toString('utf8') : JSON.stringify(v);
+}

@@ -52,7 +52,9 @@ export interface RotationProperties {
 /** What configuring the replica needs: where the source is and who replicates. */
 export type SourceEndpoint = Pick<RotationProperties, 'sourceHost' | 'sourcePort' | 'replicationUser'>;
 
-const sourceHost = matching(/^[A-Za-z0-9.-]{1,255}$/, 'a host name or IP address', { fix: "give the source cluster's endpoint" }) as z.ZodType<string, unknown>;
+const sourceHost = matching(/^[A-Za-z0-9.-]{1,255}$/, 'a host name or IP address', {
+  fix: "give the source cluster's endpoint",
+}) as z.ZodType<string, unknown>;
 const sourcePort = integer(1, 65535, 3306);
 const arn = (what: string) => requiredText({ fix: `give the ARN of ${what}` });
 
@@ -76,7 +78,9 @@ const replicationSchema = z.object({
 });
 
 const rotationSchema = z.object({
-  SourceSecretArn: forbidden("is given to the rotation function; it must not hold the source's master secret (it rotates in the replication user's own session): remove it from REPLICATION_PROPERTIES"),
+  SourceSecretArn: forbidden(
+    "is given to the rotation function; it must not hold the source's master secret (it rotates in the replication user's own session): remove it from REPLICATION_PROPERTIES",
+  ),
   ReplicaSecretArn: arn("the replica's master secret"),
   ReplicationUser: userName(),
   ReplicationSecretArn: arn('the replication secret'),
@@ -102,7 +106,13 @@ export function parseReplicationProperties(props: Readonly<Record<string, unknow
 /** The rotation's contract (REPLICATION_PROPERTIES): SourceSecretArn is refused, not ignored. */
 export function parseRotationProperties(props: Readonly<Record<string, unknown>>): RotationProperties {
   const p = parseProperties(rotationSchema, props);
-  return { replicaSecretArn: p.ReplicaSecretArn, replicationUser: p.ReplicationUser, replicationSecretArn: p.ReplicationSecretArn, sourceHost: p.SourceHost, sourcePort: p.SourcePort };
+  return {
+    replicaSecretArn: p.ReplicaSecretArn,
+    replicationUser: p.ReplicationUser,
+    replicationSecretArn: p.ReplicationSecretArn,
+    sourceHost: p.SourceHost,
+    sourcePort: p.SourcePort,
+  };
 }
 
 /**

@@ -24,10 +24,16 @@ export async function connectReplica(step: Step, replica: DatabaseSecret, props:
     return await connect(replica, 'replica', redactor, settings.connectTimeoutMs);
   } catch (error) {
     if ((error as HandlerError).errno !== ACCESS_DENIED || !props.replicaClusterIdentifier) throw error;
-    log.info(`replica ${replica.host}: the master secret is refused (access denied): a restored clone still has the source's master password`);
+    log.info(
+      `replica ${replica.host}: the master secret is refused (access denied): a restored clone still has the source's master password`,
+    );
   }
   await resetMasterPassword(settings.rds(), props.replicaClusterIdentifier, replica.password, settings.masterReset, step, 'replica');
-  return connectWhenAccepted(replica, 'replica', redactor, { timeoutMs: settings.masterReset.timeoutMs, intervalMs: settings.masterReset.pollMs, connectTimeoutMs: settings.connectTimeoutMs });
+  return connectWhenAccepted(replica, 'replica', redactor, {
+    timeoutMs: settings.masterReset.timeoutMs,
+    intervalMs: settings.masterReset.pollMs,
+    connectTimeoutMs: settings.connectTimeoutMs,
+  });
 }
 
 /**
@@ -42,9 +48,20 @@ export async function connectReplica(step: Step, replica: DatabaseSecret, props:
  * Returns the accounts it locked. Any failure fails the request: an inherited account that
  * still logs in is what this step exists to prevent.
  */
-export async function lockInheritedAccounts(step: Step, conn: mysql.Connection, replica: DatabaseSecret, props: ReplicationProperties): Promise<string[]> {
+export async function lockInheritedAccounts(
+  step: Step,
+  conn: mysql.Connection,
+  replica: DatabaseSecret,
+  props: ReplicationProperties,
+): Promise<string[]> {
   const { redactor, log } = step;
-  const rows = await query(conn, 'replica: list accounts', 'SELECT * FROM mysql.user WHERE User LIKE ?', [step.settings.lockableAccounts], redactor);
+  const rows = await query(
+    conn,
+    'replica: list accounts',
+    'SELECT * FROM mysql.user WHERE User LIKE ?',
+    [step.settings.lockableAccounts],
+    redactor,
+  );
   const keep = new Set([replica.username, props.readOnlyUser]);
   const locked: string[] = [];
   const failed: string[] = [];
@@ -67,7 +84,11 @@ export async function lockInheritedAccounts(step: Step, conn: mysql.Connection, 
   if (locked.length > 0) log.info(`replica ${replica.host}: locked ${locked.length} inherited account(s): ${locked.join(', ')}`);
   else log.info(`replica ${replica.host}: no unlocked inherited account`);
   if (failed.length > 0) {
-    throw new HandlerError(redactor.redact(`replica ${replica.host}: cannot lock inherited account(s) (they would still log in with the source's passwords): ${failed.join('; ')}`));
+    throw new HandlerError(
+      redactor.redact(
+        `replica ${replica.host}: cannot lock inherited account(s) (they would still log in with the source's passwords): ${failed.join('; ')}`,
+      ),
+    );
   }
   return locked;
 }
@@ -85,23 +106,39 @@ async function stopQuietly(step: Step, conn: mysql.Connection): Promise<void> {
  * (Re)configures replication with the Aurora MySQL 3 procedures: stop and reset (when a
  * configuration exists), set the external source with GTID auto-position, TLS, start.
  */
-export async function configureReplica(step: Step, conn: mysql.Connection, existing: ReplicaStatus | undefined, props: SourceEndpoint, password: string): Promise<void> {
+export async function configureReplica(
+  step: Step,
+  conn: mysql.Connection,
+  existing: ReplicaStatus | undefined,
+  props: SourceEndpoint,
+  password: string,
+): Promise<void> {
   if (existing) {
     await stopQuietly(step, conn);
     await call(step, conn, 'rds_reset_external_source', []);
   }
   // ssl_encryption = 0: not implemented by this procedure on Aurora MySQL 3; TLS comes next.
-  await call(step, conn, 'rds_set_external_source_with_auto_position', [props.sourceHost, props.sourcePort, props.replicationUser, password, 0]);
+  await call(step, conn, 'rds_set_external_source_with_auto_position', [
+    props.sourceHost,
+    props.sourcePort,
+    props.replicationUser,
+    password,
+    0,
+  ]);
   try {
     await call(step, conn, 'rds_set_binlog_source_ssl', [1]);
   } catch (error) {
     if ((error as HandlerError).errno === 1305) {
-      throw new HandlerError(`replica: mysql.rds_set_binlog_source_ssl does not exist; TLS for binlog replication needs Aurora MySQL 3.06 or higher (${describeError(error)})`);
+      throw new HandlerError(
+        `replica: mysql.rds_set_binlog_source_ssl does not exist; TLS for binlog replication needs Aurora MySQL 3.06 or higher (${describeError(error)})`,
+      );
     }
     throw error;
   }
   await call(step, conn, 'rds_start_replication', []);
-  step.log.info(`replica: replication configured from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' (GTID auto-position, TLS) and started`);
+  step.log.info(
+    `replica: replication configured from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' (GTID auto-position, TLS) and started`,
+  );
 }
 
 /** Stops and resets the replica, but only if it still replicates from props.sourceHost:sourcePort. Never throws. */
@@ -117,7 +154,9 @@ export async function detachReplica(step: Step, props: ReplicationProperties): P
       return;
     }
     if (status.sourceHost !== props.sourceHost || status.sourcePort !== props.sourcePort) {
-      log.warn(`replica ${replica.host}: replicates from ${status.sourceHost}:${status.sourcePort}, not from ${props.sourceHost}:${props.sourcePort}; left unchanged`);
+      log.warn(
+        `replica ${replica.host}: replicates from ${status.sourceHost}:${status.sourcePort}, not from ${props.sourceHost}:${props.sourcePort}; left unchanged`,
+      );
       return;
     }
     await stopQuietly(step, conn);

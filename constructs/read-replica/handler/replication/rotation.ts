@@ -2,7 +2,12 @@
  * The rotation of the replication secret (a Secrets Manager rotation function): createSecret,
  * setSecret, testSecret, finishSecret. Holds no credential of the source's master user.
  */
-import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerRotationEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { HandlerError, wrapError } from '../../../core/runtime/errors';
@@ -17,7 +22,10 @@ import { describeStatus, readStatus, upToDate, waitUntilRunning } from './status
 /** What Secrets Manager sends a rotation function (@types/aws-lambda). */
 export type RotationEvent = Readonly<SecretsManagerRotationEvent>;
 
-async function secretVersionStages(step: Step, secretId: string): Promise<{ rotationEnabled: boolean; versions: Record<string, string[]> }> {
+async function secretVersionStages(
+  step: Step,
+  secretId: string,
+): Promise<{ rotationEnabled: boolean; versions: Record<string, string[]> }> {
   try {
     const out = await step.client.send(new DescribeSecretCommand({ SecretId: secretId }));
     return { rotationEnabled: out.RotationEnabled === true, versions: out.VersionIdsToStages ?? {} };
@@ -26,7 +34,12 @@ async function secretVersionStages(step: Step, secretId: string): Promise<{ rota
   }
 }
 
-async function readVersion(step: Step, secretId: string, stage: 'AWSCURRENT' | 'AWSPENDING', versionId: string | undefined): Promise<string | undefined> {
+async function readVersion(
+  step: Step,
+  secretId: string,
+  stage: 'AWSCURRENT' | 'AWSPENDING',
+  versionId: string | undefined,
+): Promise<string | undefined> {
   try {
     const out = await step.client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage, VersionId: versionId }));
     return out.SecretString;
@@ -37,7 +50,12 @@ async function readVersion(step: Step, secretId: string, stage: 'AWSCURRENT' | '
 }
 
 async function currentPassword(step: Step, event: RotationEvent, props: RotationProperties): Promise<string> {
-  return parseReplicationSecret(await readVersion(step, event.SecretId, 'AWSCURRENT', undefined), `the AWSCURRENT version of ${event.SecretId}`, props, step.redactor);
+  return parseReplicationSecret(
+    await readVersion(step, event.SecretId, 'AWSCURRENT', undefined),
+    `the AWSCURRENT version of ${event.SecretId}`,
+    props,
+    step.redactor,
+  );
 }
 
 async function pendingPassword(step: Step, event: RotationEvent, props: RotationProperties): Promise<string> {
@@ -54,10 +72,23 @@ async function createPending(step: Step, event: RotationEvent, props: RotationPr
     log.info(`createSecret: version ${event.ClientRequestToken} already exists`);
     return;
   }
-  const password = await generatePassword(client, MAX_REPLICATION_PASSWORD_LENGTH, REPLICATION_PASSWORD_EXCLUDED_CHARACTERS, redactor, 'rotation');
+  const password = await generatePassword(
+    client,
+    MAX_REPLICATION_PASSWORD_LENGTH,
+    REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
+    redactor,
+    'rotation',
+  );
   const next = { ...(JSON.parse(currentRaw as string) as Record<string, unknown>), username: props.replicationUser, password };
   try {
-    await client.send(new PutSecretValueCommand({ SecretId: event.SecretId, ClientRequestToken: event.ClientRequestToken, SecretString: JSON.stringify(next), VersionStages: ['AWSPENDING'] }));
+    await client.send(
+      new PutSecretValueCommand({
+        SecretId: event.SecretId,
+        ClientRequestToken: event.ClientRequestToken,
+        SecretString: JSON.stringify(next),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
   } catch (error) {
     throw wrapError(`rotation: cannot store the AWSPENDING version of ${event.SecretId}`, error, redactor);
   }
@@ -82,21 +113,30 @@ async function setOnSource(step: Step, props: RotationProperties, password: stri
   }
   let own: mysql.Connection | undefined;
   try {
-    own = await connect({ ...endpoint, password: current }, `source: log in as '${props.replicationUser}' with the AWSCURRENT password`, redactor, settings.connectTimeoutMs);
+    own = await connect(
+      { ...endpoint, password: current },
+      `source: log in as '${props.replicationUser}' with the AWSCURRENT password`,
+      redactor,
+      settings.connectTimeoutMs,
+    );
     // Clear text here: a session without CREATE USER may not name an authentication plugin.
     // See docs/read-replica-handlers.md, "Passwords in audited statements", for what the
     // source's audit log records of it.
     await query(own, `source: '${props.replicationUser}' changes its own password`, settings.selfPasswordStatement, [password], redactor);
   } catch (error) {
     if ((error as HandlerError).errno === ACCESS_DENIED) {
-      throw new HandlerError(`setSecret: '${props.replicationUser}' logs in to ${props.sourceHost} with neither the AWSCURRENT nor the AWSPENDING password (changed by hand?). ` +
-        'The rotation holds no master credential of the source and cannot repair it: run an Update of the replication custom resource (it sets the AWSCURRENT password with the source master secret), then rotate again.');
+      throw new HandlerError(
+        `setSecret: '${props.replicationUser}' logs in to ${props.sourceHost} with neither the AWSCURRENT nor the AWSPENDING password (changed by hand?). ` +
+          'The rotation holds no master credential of the source and cannot repair it: run an Update of the replication custom resource (it sets the AWSCURRENT password with the source master secret), then rotate again.',
+      );
     }
     throw error;
   } finally {
     await closeQuietly(own);
   }
-  log.info(`setSecret: '${props.replicationUser}' changed its own password on ${props.sourceHost} (its own session; no master credential of the source used)`);
+  log.info(
+    `setSecret: '${props.replicationUser}' changed its own password on ${props.sourceHost} (its own session; no master credential of the source used)`,
+  );
 }
 
 /** setSecret: the source first, then the replica (its own master secret) reset and restarted with the new password. */
@@ -109,7 +149,9 @@ async function setPending(step: Step, event: RotationEvent, props: RotationPrope
     replicaConn = await connect(replica, 'replica', step.redactor, step.settings.connectTimeoutMs);
     await configureReplica(step, replicaConn, await readStatus(step, replicaConn), props, password);
     const running = await waitUntilRunning(step, replicaConn);
-    step.log.info(`setSecret: replica ${replica.host} replicates with the new password (Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'})`);
+    step.log.info(
+      `setSecret: replica ${replica.host} replicates with the new password (Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'})`,
+    );
   } finally {
     await closeQuietly(replicaConn);
   }
@@ -119,8 +161,17 @@ async function setPending(step: Step, event: RotationEvent, props: RotationPrope
 async function testPending(step: Step, event: RotationEvent, props: RotationProperties): Promise<void> {
   const { redactor, settings } = step;
   const password = await pendingPassword(step, event, props);
-  if (!(await canLogin({ host: props.sourceHost, port: props.sourcePort, username: props.replicationUser, password }, 'source: check the replication password', redactor, settings.connectTimeoutMs))) {
-    throw new HandlerError(`testSecret: '${props.replicationUser}' cannot log in to the source ${props.sourceHost} with the AWSPENDING password`);
+  if (
+    !(await canLogin(
+      { host: props.sourceHost, port: props.sourcePort, username: props.replicationUser, password },
+      'source: check the replication password',
+      redactor,
+      settings.connectTimeoutMs,
+    ))
+  ) {
+    throw new HandlerError(
+      `testSecret: '${props.replicationUser}' cannot log in to the source ${props.sourceHost} with the AWSPENDING password`,
+    );
   }
   const replica = await readAdminSecret(step.client, props.replicaSecretArn, 'replica', redactor);
   let conn: mysql.Connection | undefined;
@@ -128,7 +179,11 @@ async function testPending(step: Step, event: RotationEvent, props: RotationProp
     conn = await connect(replica, 'replica', redactor, settings.connectTimeoutMs);
     const status = await readStatus(step, conn);
     if (!upToDate(status, props)) {
-      throw new HandlerError(redactor.redact(`testSecret: the replica does not replicate from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS${status ? `: ${describeStatus(status)}` : ' (no replication configured)'}`));
+      throw new HandlerError(
+        redactor.redact(
+          `testSecret: the replica does not replicate from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS${status ? `: ${describeStatus(status)}` : ' (no replication configured)'}`,
+        ),
+      );
     }
   } finally {
     await closeQuietly(conn);
@@ -145,7 +200,14 @@ async function finishPending(step: Step, event: RotationEvent): Promise<void> {
     return;
   }
   try {
-    await step.client.send(new UpdateSecretVersionStageCommand({ SecretId: event.SecretId, VersionStage: 'AWSCURRENT', MoveToVersionId: event.ClientRequestToken, RemoveFromVersionId: current }));
+    await step.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: event.SecretId,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: event.ClientRequestToken,
+        RemoveFromVersionId: current,
+      }),
+    );
   } catch (error) {
     throw wrapError(`finishSecret: cannot move AWSCURRENT to version ${event.ClientRequestToken}`, error, step.redactor);
   }
@@ -165,12 +227,18 @@ export async function rotate(step: Step, event: RotationEvent, props: RotationPr
     step.log.info(`${event.Step}: version ${event.ClientRequestToken} is already AWSCURRENT; nothing to do`);
     return;
   }
-  if (!stages.includes('AWSPENDING')) throw new HandlerError(`rotation: version ${event.ClientRequestToken} of ${event.SecretId} is not AWSPENDING`);
+  if (!stages.includes('AWSPENDING'))
+    throw new HandlerError(`rotation: version ${event.ClientRequestToken} of ${event.SecretId} is not AWSPENDING`);
   switch (event.Step) {
-    case 'createSecret': return createPending(step, event, props);
-    case 'setSecret': return setPending(step, event, props);
-    case 'testSecret': return testPending(step, event, props);
-    case 'finishSecret': return finishPending(step, event);
-    default: throw new HandlerError(`rotation: unknown step ${JSON.stringify((event as { Step?: unknown }).Step)}`);
+    case 'createSecret':
+      return createPending(step, event, props);
+    case 'setSecret':
+      return setPending(step, event, props);
+    case 'testSecret':
+      return testPending(step, event, props);
+    case 'finishSecret':
+      return finishPending(step, event);
+    default:
+      throw new HandlerError(`rotation: unknown step ${JSON.stringify((event as { Step?: unknown }).Step)}`);
   }
 }

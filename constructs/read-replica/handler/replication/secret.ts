@@ -6,7 +6,12 @@ import { Step } from './context';
 import { MAX_REPLICATION_PASSWORD_LENGTH, ReplicationProperties } from './properties';
 
 /** Checks a replication secret's JSON and returns its password (registered with the redactor). */
-export function parseReplicationSecret(raw: string | undefined, label: string, props: Pick<ReplicationProperties, 'replicationUser'>, redactor: Redactor): string {
+export function parseReplicationSecret(
+  raw: string | undefined,
+  label: string,
+  props: Pick<ReplicationProperties, 'replicationUser'>,
+  redactor: Redactor,
+): string {
   if (!raw) throw new HandlerError(`${label} has no value`);
   let parsed: unknown;
   try {
@@ -21,7 +26,9 @@ export function parseReplicationSecret(raw: string | undefined, label: string, p
     throw new HandlerError(`${label} is for user ${JSON.stringify(username)}, but ReplicationUser is '${props.replicationUser}'`);
   }
   if (password.length > MAX_REPLICATION_PASSWORD_LENGTH) {
-    throw new HandlerError(`${label}: the password has ${password.length} characters; CHANGE REPLICATION SOURCE TO accepts at most ${MAX_REPLICATION_PASSWORD_LENGTH}`);
+    throw new HandlerError(
+      `${label}: the password has ${password.length} characters; CHANGE REPLICATION SOURCE TO accepts at most ${MAX_REPLICATION_PASSWORD_LENGTH}`,
+    );
   }
   return password;
 }

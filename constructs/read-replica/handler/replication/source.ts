@@ -37,23 +37,58 @@ export async function ensureBinlogRetention(step: Step, conn: mysql.Connection, 
  * Returns whether the user was created and whether its password changed.
  */
 export async function ensureReplicationUser(
-  step: Step, conn: mysql.Connection, source: DatabaseSecret, props: ReplicationProperties, password: string,
+  step: Step,
+  conn: mysql.Connection,
+  source: DatabaseSecret,
+  props: ReplicationProperties,
+  password: string,
 ): Promise<{ created: boolean; passwordChanged: boolean }> {
   const { redactor, log } = step;
   const user = props.replicationUser;
   const account = `'${user}'@'${ACCOUNT_HOST}'`;
-  const existing = await query(conn, 'source: look up the replication user', 'SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?', [user, ACCOUNT_HOST], redactor);
+  const existing = await query(
+    conn,
+    'source: look up the replication user',
+    'SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = ?',
+    [user, ACCOUNT_HOST],
+    redactor,
+  );
   if (existing.length === 0) {
-    await query(conn, `source: CREATE USER ${account}`, 'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL', [user, ACCOUNT_HOST, hashOf(password, redactor)], redactor);
-    await query(conn, `source: GRANT ${REPLICATION_PRIVILEGE} to ${account}`, `GRANT ${REPLICATION_PRIVILEGE} ON *.* TO ?@?`, [user, ACCOUNT_HOST], redactor);
+    await query(
+      conn,
+      `source: CREATE USER ${account}`,
+      'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL',
+      [user, ACCOUNT_HOST, hashOf(password, redactor)],
+      redactor,
+    );
+    await query(
+      conn,
+      `source: GRANT ${REPLICATION_PRIVILEGE} to ${account}`,
+      `GRANT ${REPLICATION_PRIVILEGE} ON *.* TO ?@?`,
+      [user, ACCOUNT_HOST],
+      redactor,
+    );
     log.info(`source ${source.host}: created ${account} with ${REPLICATION_PRIVILEGE} ON *.* and REQUIRE SSL`);
     return { created: true, passwordChanged: true };
   }
 
   let passwordChanged = false;
   let sslRepaired = false;
-  if (!(await canLogin({ host: source.host, port: source.port, username: user, password }, 'source: check the replication password', redactor, step.settings.connectTimeoutMs))) {
-    await query(conn, `source: ALTER USER ${account} (password)`, 'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL', [user, ACCOUNT_HOST, hashOf(password, redactor)], redactor);
+  if (
+    !(await canLogin(
+      { host: source.host, port: source.port, username: user, password },
+      'source: check the replication password',
+      redactor,
+      step.settings.connectTimeoutMs,
+    ))
+  ) {
+    await query(
+      conn,
+      `source: ALTER USER ${account} (password)`,
+      'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL',
+      [user, ACCOUNT_HOST, hashOf(password, redactor)],
+      redactor,
+    );
     log.info(`source ${source.host}: password of ${account} set to the value of the replication secret`);
     passwordChanged = true;
   } else if (str(existing[0].ssl_type).toUpperCase() !== 'ANY') {
@@ -64,19 +99,43 @@ export async function ensureReplicationUser(
 
   // Exactly one global privilege, nothing at schema, table or column level, no GRANT OPTION.
   const grantee = granteeString(user);
-  const globalPrivs = await query(conn, 'source: read global privileges', 'SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [grantee], redactor);
-  const otherGrants = await query(conn, 'source: read other privileges', [
-    'SELECT COUNT(*) AS n FROM (',
-    ' SELECT GRANTEE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?',
-    ' UNION ALL SELECT GRANTEE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?',
-    ' UNION ALL SELECT GRANTEE FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?) x',
-  ].join(''), [grantee, grantee, grantee], redactor);
+  const globalPrivs = await query(
+    conn,
+    'source: read global privileges',
+    'SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?',
+    [grantee],
+    redactor,
+  );
+  const otherGrants = await query(
+    conn,
+    'source: read other privileges',
+    [
+      'SELECT COUNT(*) AS n FROM (',
+      ' SELECT GRANTEE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?',
+      ' UNION ALL SELECT GRANTEE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?',
+      ' UNION ALL SELECT GRANTEE FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?) x',
+    ].join(''),
+    [grantee, grantee, grantee],
+    redactor,
+  );
   const names = globalPrivs.map((r) => str(r.p).toUpperCase()).filter((p) => p !== 'USAGE');
-  const exact = names.length === 1 && names[0] === REPLICATION_PRIVILEGE && globalPrivs.every((r) => str(r.g).toUpperCase() !== 'YES') && Number(otherGrants[0]?.n ?? 0) === 0;
+  const exact =
+    names.length === 1 &&
+    names[0] === REPLICATION_PRIVILEGE &&
+    globalPrivs.every((r) => str(r.g).toUpperCase() !== 'YES') &&
+    Number(otherGrants[0]?.n ?? 0) === 0;
   if (!exact) {
     await query(conn, `source: REVOKE ALL from ${account}`, 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM ?@?', [user, ACCOUNT_HOST], redactor);
-    await query(conn, `source: GRANT ${REPLICATION_PRIVILEGE} to ${account}`, `GRANT ${REPLICATION_PRIVILEGE} ON *.* TO ?@?`, [user, ACCOUNT_HOST], redactor);
-    log.info(`source ${source.host}: privileges of ${account} reset to ${REPLICATION_PRIVILEGE} ON *.* (found: ${names.join(', ') || 'none'}${Number(otherGrants[0]?.n ?? 0) > 0 ? ' plus schema/table/column grants' : ''})`);
+    await query(
+      conn,
+      `source: GRANT ${REPLICATION_PRIVILEGE} to ${account}`,
+      `GRANT ${REPLICATION_PRIVILEGE} ON *.* TO ?@?`,
+      [user, ACCOUNT_HOST],
+      redactor,
+    );
+    log.info(
+      `source ${source.host}: privileges of ${account} reset to ${REPLICATION_PRIVILEGE} ON *.* (found: ${names.join(', ') || 'none'}${Number(otherGrants[0]?.n ?? 0) > 0 ? ' plus schema/table/column grants' : ''})`,
+    );
   }
   if (!passwordChanged && !sslRepaired && exact) log.info(`source ${source.host}: ${account} unchanged`);
   return { created: false, passwordChanged };

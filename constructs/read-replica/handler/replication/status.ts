@@ -28,7 +28,9 @@ export async function readStatus(step: Step, conn: mysql.Connection): Promise<Re
   if (rows.length === 0) return undefined;
   const row = rows[0];
   if (!('Replica_IO_Running' in row)) {
-    throw new HandlerError(`replica: unexpected SHOW REPLICA STATUS output (no Replica_IO_Running column; columns: ${Object.keys(row).join(', ')}); Aurora MySQL 3 is required`);
+    throw new HandlerError(
+      `replica: unexpected SHOW REPLICA STATUS output (no Replica_IO_Running column; columns: ${Object.keys(row).join(', ')}); Aurora MySQL 3 is required`,
+    );
   }
   return {
     ioState: str(row.Replica_IO_State),
@@ -41,7 +43,8 @@ export async function readStatus(step: Step, conn: mysql.Connection): Promise<Re
     lastIoError: str(row.Last_IO_Error),
     lastSqlErrno: Number(row.Last_SQL_Errno ?? 0),
     lastSqlError: str(row.Last_SQL_Error),
-    secondsBehindSource: row.Seconds_Behind_Source === null || row.Seconds_Behind_Source === undefined ? null : String(row.Seconds_Behind_Source),
+    secondsBehindSource:
+      row.Seconds_Behind_Source === null || row.Seconds_Behind_Source === undefined ? null : str(row.Seconds_Behind_Source),
     sslAllowed: str(row.Source_SSL_Allowed),
     autoPosition: str(row.Auto_Position),
   };
@@ -62,10 +65,17 @@ export function describeStatus(s: ReplicaStatus): string {
 
 /** The replica replicates from this source, as this user, by GTID auto-position, over TLS, both threads running. */
 export const upToDate = (s: ReplicaStatus | undefined, props: SourceEndpoint): boolean =>
-  !!s && s.sourceHost === props.sourceHost && s.sourcePort === props.sourcePort && s.sourceUser === props.replicationUser &&
-  s.autoPosition === '1' && s.sslAllowed === 'Yes' && s.ioRunning === 'Yes' && s.sqlRunning === 'Yes';
+  !!s &&
+  s.sourceHost === props.sourceHost &&
+  s.sourcePort === props.sourcePort &&
+  s.sourceUser === props.replicationUser &&
+  s.autoPosition === '1' &&
+  s.sslAllowed === 'Yes' &&
+  s.ioRunning === 'Yes' &&
+  s.sqlRunning === 'Yes';
 
-const HINT = 'Check that the source security group admits the replica cluster, that binlog_format and gtid_mode=ON are set on both clusters, ' +
+const HINT =
+  'Check that the source security group admits the replica cluster, that binlog_format and gtid_mode=ON are set on both clusters, ' +
   'and that the replication secret holds the password of the replication user.';
 
 /**
@@ -74,22 +84,39 @@ const HINT = 'Check that the source security group admits the replica cluster, t
  */
 export async function waitUntilRunning(step: Step, conn: mysql.Connection): Promise<ReplicaStatus> {
   const { redactor, settings } = step;
-  return pollUntil(async () => {
-    const status = await readStatus(step, conn);
-    if (!status) throw new HandlerError('replica: SHOW REPLICA STATUS is empty after rds_start_replication: replication is not configured');
-    if (status.ioRunning === 'Yes' && status.sqlRunning === 'Yes') {
-      if (status.sslAllowed !== 'Yes') {
-        throw new HandlerError(redactor.redact(`replica: replication runs without TLS (Source_SSL_Allowed=${status.sslAllowed || '(empty)'}); refusing. ${describeStatus(status)}`));
+  return pollUntil(
+    async () => {
+      const status = await readStatus(step, conn);
+      if (!status)
+        throw new HandlerError('replica: SHOW REPLICA STATUS is empty after rds_start_replication: replication is not configured');
+      if (status.ioRunning === 'Yes' && status.sqlRunning === 'Yes') {
+        if (status.sslAllowed !== 'Yes') {
+          throw new HandlerError(
+            redactor.redact(
+              `replica: replication runs without TLS (Source_SSL_Allowed=${status.sslAllowed || '(empty)'}); refusing. ${describeStatus(status)}`,
+            ),
+          );
+        }
+        return done(status);
       }
-      return done(status);
-    }
-    if ((status.sqlRunning === 'No' && status.lastSqlErrno !== 0) || (status.ioRunning === 'No' && status.lastIoErrno !== 0)) {
-      throw new HandlerError(redactor.redact(`replica: replication did not start (a replication thread stopped with an error): ${describeStatus(status)}. ${HINT}`));
-    }
-    return notYet(status);
-  }, {
-    timeoutMs: settings.startTimeoutMs,
-    intervalMs: settings.pollIntervalMs,
-    onTimeout: (status) => new HandlerError(redactor.redact(`replica: replication did not start within ${Math.round(settings.startTimeoutMs / 1000)} s: ${describeStatus(status)}. ${HINT}`)),
-  });
+      if ((status.sqlRunning === 'No' && status.lastSqlErrno !== 0) || (status.ioRunning === 'No' && status.lastIoErrno !== 0)) {
+        throw new HandlerError(
+          redactor.redact(
+            `replica: replication did not start (a replication thread stopped with an error): ${describeStatus(status)}. ${HINT}`,
+          ),
+        );
+      }
+      return notYet(status);
+    },
+    {
+      timeoutMs: settings.startTimeoutMs,
+      intervalMs: settings.pollIntervalMs,
+      onTimeout: (status) =>
+        new HandlerError(
+          redactor.redact(
+            `replica: replication did not start within ${Math.round(settings.startTimeoutMs / 1000)} s: ${describeStatus(status)}. ${HINT}`,
+          ),
+        ),
+    },
+  );
 }
