@@ -55,7 +55,8 @@ export function renderMarkdown(doc: EvidenceDocument): string {
         out.push('```', b.text, '```', '');
         break;
       case 'figure':
-        out.push(`Figure: ${mdText(b.caption)} (drawn in the HTML and PDF of this document; Graphviz source below).`, '', '```dot', b.layout.dot, '```', '');
+        // The picture itself is in the HTML and PDF; Markdown carries its Graphviz source.
+        out.push(`Figure: ${mdText(b.caption)}`, '', '```dot', b.layout.dot, '```', '');
         break;
       case 'signatures':
         out.push(`Record SHA-256: ${b.recordSha256}`, '', mdText(b.how), '');

@@ -86,11 +86,13 @@ function drawLayout(doc: Doc, layout: GraphLayout, x0: number, y0: number, scale
         if (pts.length < 2) break;
         doc.moveTo(pts[0][0], pts[0][1]);
         if (op.op === 'L') for (const p of pts.slice(1)) doc.lineTo(p[0], p[1]);
-        else for (let i = 1; i + 2 < pts.length; i += 3) {
-          doc.bezierCurveTo(pts[i][0], pts[i][1], pts[i + 1][0], pts[i + 1][1], pts[i + 2][0], pts[i + 2][1]);
-        }
-        if (op.op === 'b') doc.closePath();
-        paint(op.op === 'b');
+        else
+          for (let i = 1; i + 2 < pts.length; i += 3) {
+            doc.bezierCurveTo(pts[i][0], pts[i][1], pts[i + 1][0], pts[i + 1][1], pts[i + 2][0], pts[i + 2][1]);
+          }
+        // Graphviz's JSON output: uppercase is filled (E, P, B), lowercase is outline (e, p, b).
+        if (op.op === 'B') doc.closePath();
+        paint(op.op === 'B');
         doc.undash();
         break;
       }
@@ -118,7 +120,9 @@ function columnWidths(block: Extract<Block, { kind: 'table' }>, total: number): 
     const sum = block.widths.reduce((a, b) => a + b, 0);
     return block.widths.map((w) => (w / sum) * total);
   }
-  const weight = block.columns.map((c, i) => Math.min(60, Math.max(6, c.length, ...block.rows.map((r) => Math.min(60, (r[i] ?? '').length)))));
+  const weight = block.columns.map((c, i) =>
+    Math.min(60, Math.max(6, c.length, ...block.rows.map((r) => Math.min(60, (r[i] ?? '').length)))),
+  );
   const sum = weight.reduce((a, b) => a + b, 0);
   return weight.map((w) => (w / sum) * total);
 }
@@ -131,7 +135,15 @@ export function renderPdf(document: EvidenceDocument, when: string): Promise<Buf
     margins: { top: MARGIN, bottom: MARGIN + 14, left: MARGIN, right: MARGIN },
     bufferPages: true,
     autoFirstPage: true,
-    info: { Title: pdfSafe(document.title), Subject: pdfSafe(document.id), Author: 'clinspark', Creator: 'clinspark', Producer: 'clinspark (pdfkit)', CreationDate: date, ModDate: date },
+    info: {
+      Title: pdfSafe(document.title),
+      Subject: pdfSafe(document.id),
+      Author: 'clinspark',
+      Creator: 'clinspark',
+      Producer: 'clinspark (pdfkit)',
+      CreationDate: date,
+      ModDate: date,
+    },
   });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
@@ -145,13 +157,21 @@ export function renderPdf(document: EvidenceDocument, when: string): Promise<Buf
     if (doc.y + h > bottom()) doc.addPage();
   };
   const text = (t: string, opts: { font?: string; size?: number; gap?: number } = {}) => {
-    doc.font(opts.font ?? FONT).fontSize(opts.size ?? 9).fillColor('#000000');
+    doc
+      .font(opts.font ?? FONT)
+      .fontSize(opts.size ?? 9)
+      .fillColor('#000000');
     const safe = pdfSafe(t);
     ensure(Math.min(doc.heightOfString(safe, { width }), 200));
     doc.text(safe, MARGIN, doc.y, { width });
     doc.moveDown(opts.gap ?? 0.4);
   };
-  const table = (columns: readonly string[], rows: readonly (readonly string[])[], widths: number[], opts: { headerFill?: boolean } = {}) => {
+  const table = (
+    columns: readonly string[],
+    rows: readonly (readonly string[])[],
+    widths: number[],
+    opts: { headerFill?: boolean } = {},
+  ) => {
     const pad = 3;
     const size = 8;
     const rowHeight = (cells: readonly string[], font: string) => {
@@ -169,7 +189,11 @@ export function renderPdf(document: EvidenceDocument, when: string): Promise<Buf
       cells.forEach((c, i) => {
         if (fill) doc.rect(x, y, widths[i], h).fillColor(fill).fill();
         doc.rect(x, y, widths[i], h).lineWidth(0.5).strokeColor('#999999').stroke();
-        doc.font(font).fontSize(size).fillColor('#000000').text(pdfSafe(c), x + pad, y + pad, { width: widths[i] - pad * 2 });
+        doc
+          .font(font)
+          .fontSize(size)
+          .fillColor('#000000')
+          .text(pdfSafe(c), x + pad, y + pad, { width: widths[i] - pad * 2 });
         x += widths[i];
       });
       doc.x = MARGIN;
@@ -218,7 +242,17 @@ export function renderPdf(document: EvidenceDocument, when: string): Promise<Buf
         text(b.how);
         for (const r of b.roles) {
           ensure(110);
-          table([], [[r.role, ''], ['Meaning of signature', r.meaning], ...SIGNATURE_FIELDS.map((f) => [f, '']), ['Record SHA-256', b.recordSha256]], [width * 0.3, width * 0.7].map((w) => w * 0.8), { headerFill: false });
+          table(
+            [],
+            [
+              [r.role, ''],
+              ['Meaning of signature', r.meaning],
+              ...SIGNATURE_FIELDS.map((f) => [f, '']),
+              ['Record SHA-256', b.recordSha256],
+            ],
+            [width * 0.3, width * 0.7].map((w) => w * 0.8),
+            { headerFill: false },
+          );
         }
         break;
     }
@@ -228,7 +262,15 @@ export function renderPdf(document: EvidenceDocument, when: string): Promise<Buf
     doc.switchToPage(i);
     const savedBottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
-    doc.font(FONT).fontSize(7).fillColor('#555555').text(pdfSafe(`${document.id} - page ${i + 1} of ${range.count}`), MARGIN, doc.page.height - MARGIN, { width, align: 'right', lineBreak: false });
+    doc
+      .font(FONT)
+      .fontSize(7)
+      .fillColor('#555555')
+      .text(pdfSafe(`${document.id} - page ${i + 1} of ${range.count}`), MARGIN, doc.page.height - MARGIN, {
+        width,
+        align: 'right',
+        lineBreak: false,
+      });
     doc.page.margins.bottom = savedBottom;
   }
   doc.end();

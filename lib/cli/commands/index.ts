@@ -1,9 +1,10 @@
 import { Command } from '../command';
 import { baselineCommand } from './baseline';
 import { ecrCommand } from './ecr';
+import { iqCommand } from './iq';
 import { replicaGuideCommand } from './replica-guide';
 import { scrubCommand } from './scrub';
 import { validateCommand } from './validate';
 
 /** Every command of `npx clinspark`, in the order `--help` lists them. */
-export const commands: readonly Command[] = [validateCommand, scrubCommand, replicaGuideCommand, ecrCommand, baselineCommand];
+export const commands: readonly Command[] = [validateCommand, scrubCommand, replicaGuideCommand, ecrCommand, baselineCommand, iqCommand];
