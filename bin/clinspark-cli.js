@@ -7,4 +7,6 @@
 require('ts-node').register({ project: require('path').join(__dirname, '..', 'tsconfig.json') });
 require('../lib/cli/main')
   .main(process.argv.slice(2))
-  .then((code) => { process.exitCode = code; });
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -34,10 +34,16 @@ try {
 }
 if (only !== undefined) {
   // One owner, or several separated by commas (how `npm run synth:sharded` splits a fleet).
-  const wanted = String(only).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const wanted = String(only)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const known = [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];
   const unknown = wanted.filter((w) => !known.includes(w));
-  if (wanted.length === 0 || unknown.length > 0) fail([`clinspark: -c customer=${only}: no such customer in ${configDir}: ${unknown.join(', ') || '(empty)'}; known: ${known.join(', ')}`]);
+  if (wanted.length === 0 || unknown.length > 0)
+    fail([
+      `clinspark: -c customer=${only}: no such customer in ${configDir}: ${unknown.join(', ') || '(empty)'}; known: ${known.join(', ')}`,
+    ]);
   fleet = {
     ...fleet,
     customers: fleet.customers.filter((c) => wanted.includes(c.slug)),
@@ -60,7 +66,11 @@ if (synthError || !report.passed) {
   const failures = recorder.failures();
   fail([
     ...(failures.length > 0
-      ? [`clinspark: compliance gate failed: ${failures.length} unacknowledged finding(s):`, ...failures.slice(0, 50).map((f) => `  ${f.id} on ${f.path}`), ...(failures.length > 50 ? [`  ... and ${failures.length - 50} more`] : [])]
+      ? [
+          `clinspark: compliance gate failed: ${failures.length} unacknowledged finding(s):`,
+          ...failures.slice(0, 50).map((f) => `  ${f.id} on ${f.path}`),
+          ...(failures.length > 50 ? [`  ... and ${failures.length - 50} more`] : []),
+        ]
       : [`clinspark: synthesis failed: ${synthError?.message.split('\n').slice(0, 20).join('\n')}`]),
     `clinspark: see ${path.relative(process.cwd(), written.markdown)} (and nag-report.json) for every rule, outcome and acknowledgement`,
   ]);
@@ -74,7 +84,12 @@ const assembly = app.synth();
 if (fs.existsSync(lockFile)) {
   const locked = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as StatefulLock;
   const diff = compareLock(locked, statefulResources(app), new Set(assembly.stacks.map((s) => s.stackName)));
-  const problems = [...diff.changed, ...diff.missing.map((m) => `${m}: the locked stateful resource disappears (CloudFormation would delete it, or replace it under a new logical id)`)];
+  const problems = [
+    ...diff.changed,
+    ...diff.missing.map(
+      (m) => `${m}: the locked stateful resource disappears (CloudFormation would delete it, or replace it under a new logical id)`,
+    ),
+  ];
   if (problems.length > 0) {
     for (const stack of assembly.stacks) fs.rmSync(stack.templateFullPath, { force: true });
     fail([
@@ -85,6 +100,10 @@ if (fs.existsSync(lockFile)) {
     ]);
   }
 } else {
-  process.stderr.write(`clinspark: note: ${path.relative(process.cwd(), lockFile)} does not exist, so replacements of stateful resources are not gated; create it with \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` once the fleet is deployed\n`);
+  process.stderr.write(
+    `clinspark: note: ${path.relative(process.cwd(), lockFile)} does not exist, so replacements of stateful resources are not gated; create it with \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` once the fleet is deployed\n`,
+  );
 }
-process.stderr.write(`clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ${path.relative(process.cwd(), written.markdown)} (and nag-report.json, ${written.csv.length} classic cdk-nag CSV reports beside it)\n`);
+process.stderr.write(
+  `clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ${path.relative(process.cwd(), written.markdown)} (and nag-report.json, ${written.csv.length} classic cdk-nag CSV reports beside it)\n`,
+);

@@ -7,15 +7,23 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { CATALOG, EnvironmentPolicy } from './catalog';
 import { ENVIRONMENT_KINDS } from './kinds';
 
-const policyName = (p: RemovalPolicy) => ({ [RemovalPolicy.DESTROY]: 'destroy', [RemovalPolicy.SNAPSHOT]: 'final snapshot', [RemovalPolicy.RETAIN]: 'retain' })[p as string] ?? String(p);
+const policyName = (p: RemovalPolicy) =>
+  ({ [RemovalPolicy.DESTROY]: 'destroy', [RemovalPolicy.SNAPSHOT]: 'final snapshot', [RemovalPolicy.RETAIN]: 'retain' })[p as string] ??
+  String(p);
 
 function years(days: number): string {
-  return days >= 365 && days % 365 < 5 ? `${Math.round(days / 365)} y` : days >= 30 && days % 30 < 2 ? `${Math.round(days / 30)} mo` : `${days} d`;
+  return days >= 365 && days % 365 < 5
+    ? `${Math.round(days / 365)} y`
+    : days >= 30 && days % 30 < 2
+      ? `${Math.round(days / 30)} mo`
+      : `${days} d`;
 }
 
 function database(p: EnvironmentPolicy): string {
   const d = p.database;
-  return d.mode === 'provisioned' ? `${d.instanceClass} writer + ${d.readers} reader` : `Serverless v2 ${d.minAcu}-${d.maxAcu} ACU${d.minAcu === 0 ? ', pauses after 1 h idle' : ''}`;
+  return d.mode === 'provisioned'
+    ? `${d.instanceClass} writer + ${d.readers} reader`
+    : `Serverless v2 ${d.minAcu}-${d.maxAcu} ACU${d.minAcu === 0 ? ', pauses after 1 h idle' : ''}`;
 }
 
 /** "w 70 / c 90" (warning / critical thresholds; "-" where a severity has none). */
@@ -42,37 +50,87 @@ export function renderCatalogTable(): string {
     ['log groups', ...ENVIRONMENT_KINDS.map((k) => policyName(CATALOG[k].stateful.logs))],
     ['stack termination protection', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].stack.terminationProtection ? 'yes' : 'no'))],
     ['Aurora backup retention', ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].backup.retentionDays} d`)],
-    ['AWS Backup plan', ...ENVIRONMENT_KINDS.map((k) => {
-      const plan = CATALOG[k].backup.plan;
-      return plan ? `daily ${plan.dailyRetentionDays} d${plan.monthlyRetentionDays ? `, monthly ${years(plan.monthlyRetentionDays)}` : ''}` : 'no';
-    })],
+    [
+      'AWS Backup plan',
+      ...ENVIRONMENT_KINDS.map((k) => {
+        const plan = CATALOG[k].backup.plan;
+        return plan
+          ? `daily ${plan.dailyRetentionDays} d${plan.monthlyRetentionDays ? `, monthly ${years(plan.monthlyRetentionDays)}` : ''}`
+          : 'no';
+      }),
+    ],
     ['log retention', ...ENVIRONMENT_KINDS.map((k) => years(CATALOG[k].logRetention))],
-    ['availability zones / NAT', ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].network.maxAzs} / ${CATALOG[k].network.natGateways === 'perAz' ? 'one per zone' : 'one'}`)],
+    [
+      'availability zones / NAT',
+      ...ENVIRONMENT_KINDS.map(
+        (k) => `${CATALOG[k].network.maxAzs} / ${CATALOG[k].network.natGateways === 'perAz' ? 'one per zone' : 'one'}`,
+      ),
+    ],
     ['database', ...ENVIRONMENT_KINDS.map((k) => database(CATALOG[k]))],
     ['binlog for a read replica', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].binlogReplicationSource ? 'yes' : 'no'))],
-    ['tasks (min-max), CPU/MiB', ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].app.minTasks}-${CATALOG[k].app.maxTasks}, ${CATALOG[k].app.cpu}/${CATALOG[k].app.memoryMiB}`)],
-    ['enhanced monitoring / insights', ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].monitoring.enhancedMonitoringSeconds} s / ${CATALOG[k].monitoring.databaseInsights}`)],
-    ['alarm: database CPU / connections (% of max_connections)', ...ENVIRONMENT_KINDS.map((k) => `${sev(CATALOG[k].monitoring.alarms.database.cpuPercent, '%')}; ${sev(CATALOG[k].monitoring.alarms.database.connectionsPercentOfMax, '%')}`)],
-    ['alarm: freeable memory (MiB, below) / ACUs (% of max)', ...ENVIRONMENT_KINDS.map((k) => `${sev(CATALOG[k].monitoring.alarms.database.freeableMemoryMiB)}; ${sev(CATALOG[k].monitoring.alarms.database.capacityPercentOfMax, '%')}`)],
-    ['alarm: deadlocks/s / volume (GiB)', ...ENVIRONMENT_KINDS.map((k) => `${sev(CATALOG[k].monitoring.alarms.database.deadlocksPerSecond)}; ${sev(CATALOG[k].monitoring.alarms.database.volumeGiB)}`)],
-    ['alarm: missing tasks / task CPU / memory / unhealthy', ...ENVIRONMENT_KINDS.map((k) => {
-      const a = CATALOG[k].monitoring.alarms.service;
-      return `${sev(a.missingTasks)}; ${sev(a.cpuPercent, '%')}; ${sev(a.memoryPercent, '%')}; ${sev(a.unhealthyHosts)}`;
-    })],
-    ['alarm: target 5xx / ELB 5xx (per 5 min) / p99 (s)', ...ENVIRONMENT_KINDS.map((k) => {
-      const a = CATALOG[k].monitoring.alarms.loadBalancer;
-      return `${sev(a.target5xx)}; ${sev(a.elb5xx)}; ${sev(a.p99ResponseSeconds)}`;
-    })],
-    ['alarm: WAF blocked / function errors / throttles', ...ENVIRONMENT_KINDS.map((k) => {
-      const a = CATALOG[k].monitoring.alarms;
-      return `${sev(a.waf.blockedRequests)}; ${sev(a.functions.errors)}; ${sev(a.functions.throttles)}`;
-    })],
-    ['alarm: replica lag (s) / stopped / jump host', ...ENVIRONMENT_KINDS.map((k) => {
-      const a = CATALOG[k].monitoring.alarms;
-      return `${sev(a.replica.lagSeconds)}; ${a.replica.replicationStopped ?? '-'}; ${a.jumpHost.statusCheckFailed ?? '-'}`;
-    })],
+    [
+      'tasks (min-max), CPU/MiB',
+      ...ENVIRONMENT_KINDS.map(
+        (k) => `${CATALOG[k].app.minTasks}-${CATALOG[k].app.maxTasks}, ${CATALOG[k].app.cpu}/${CATALOG[k].app.memoryMiB}`,
+      ),
+    ],
+    [
+      'enhanced monitoring / insights',
+      ...ENVIRONMENT_KINDS.map((k) => `${CATALOG[k].monitoring.enhancedMonitoringSeconds} s / ${CATALOG[k].monitoring.databaseInsights}`),
+    ],
+    [
+      'alarm: database CPU / connections (% of max_connections)',
+      ...ENVIRONMENT_KINDS.map(
+        (k) =>
+          `${sev(CATALOG[k].monitoring.alarms.database.cpuPercent, '%')}; ${sev(CATALOG[k].monitoring.alarms.database.connectionsPercentOfMax, '%')}`,
+      ),
+    ],
+    [
+      'alarm: freeable memory (MiB, below) / ACUs (% of max)',
+      ...ENVIRONMENT_KINDS.map(
+        (k) =>
+          `${sev(CATALOG[k].monitoring.alarms.database.freeableMemoryMiB)}; ${sev(CATALOG[k].monitoring.alarms.database.capacityPercentOfMax, '%')}`,
+      ),
+    ],
+    [
+      'alarm: deadlocks/s / volume (GiB)',
+      ...ENVIRONMENT_KINDS.map(
+        (k) => `${sev(CATALOG[k].monitoring.alarms.database.deadlocksPerSecond)}; ${sev(CATALOG[k].monitoring.alarms.database.volumeGiB)}`,
+      ),
+    ],
+    [
+      'alarm: missing tasks / task CPU / memory / unhealthy',
+      ...ENVIRONMENT_KINDS.map((k) => {
+        const a = CATALOG[k].monitoring.alarms.service;
+        return `${sev(a.missingTasks)}; ${sev(a.cpuPercent, '%')}; ${sev(a.memoryPercent, '%')}; ${sev(a.unhealthyHosts)}`;
+      }),
+    ],
+    [
+      'alarm: target 5xx / ELB 5xx (per 5 min) / p99 (s)',
+      ...ENVIRONMENT_KINDS.map((k) => {
+        const a = CATALOG[k].monitoring.alarms.loadBalancer;
+        return `${sev(a.target5xx)}; ${sev(a.elb5xx)}; ${sev(a.p99ResponseSeconds)}`;
+      }),
+    ],
+    [
+      'alarm: WAF blocked / function errors / throttles',
+      ...ENVIRONMENT_KINDS.map((k) => {
+        const a = CATALOG[k].monitoring.alarms;
+        return `${sev(a.waf.blockedRequests)}; ${sev(a.functions.errors)}; ${sev(a.functions.throttles)}`;
+      }),
+    ],
+    [
+      'alarm: replica lag (s) / stopped / jump host',
+      ...ENVIRONMENT_KINDS.map((k) => {
+        const a = CATALOG[k].monitoring.alarms;
+        return `${sev(a.replica.lagSeconds)}; ${a.replica.replicationStopped ?? '-'}; ${a.jumpHost.statusCheckFailed ?? '-'}`;
+      }),
+    ],
     ['load balancer deletion protection', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].loadBalancerDeletionProtection ? 'yes' : 'no'))],
-    ['default windows (UTC)', ...ENVIRONMENT_KINDS.map((k) => `maint. ${CATALOG[k].windows.maintenance}, backup ${CATALOG[k].windows.backup}`)],
+    [
+      'default windows (UTC)',
+      ...ENVIRONMENT_KINDS.map((k) => `maint. ${CATALOG[k].windows.maintenance}, backup ${CATALOG[k].windows.backup}`),
+    ],
   ];
   const [header, ...body] = rows;
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');

@@ -107,7 +107,12 @@ export interface EnvironmentPolicy {
 const PAIR: readonly InstanceRole[] = ['main', 'test'];
 const SINGLE: readonly InstanceRole[] = ['main'];
 
-const serverless = (minAcu: number, maxAcu: number): DatabaseCapacity => ({ mode: 'serverless', minAcu, maxAcu, autoPause: Duration.hours(1) });
+const serverless = (minAcu: number, maxAcu: number): DatabaseCapacity => ({
+  mode: 'serverless',
+  minAcu,
+  maxAcu,
+  autoPause: Duration.hours(1),
+});
 
 /**
  * Alarm thresholds. PROD pages (critical) on what hurts users or the replica customer and warns
@@ -129,8 +134,17 @@ const PROD_ALARMS: AlarmPolicy = {
     deadlocksPerSecond: { warning: 0.1, critical: 1 },
     volumeGiB: { warning: 500, critical: 1000 },
   },
-  service: { missingTasks: { critical: 0 }, cpuPercent: { warning: 75, critical: 90 }, memoryPercent: { warning: 75, critical: 90 }, unhealthyHosts: { critical: 0 } },
-  loadBalancer: { target5xx: { warning: 10, critical: 50 }, elb5xx: { warning: 5, critical: 25 }, p99ResponseSeconds: { warning: 2, critical: 5 } },
+  service: {
+    missingTasks: { critical: 0 },
+    cpuPercent: { warning: 75, critical: 90 },
+    memoryPercent: { warning: 75, critical: 90 },
+    unhealthyHosts: { critical: 0 },
+  },
+  loadBalancer: {
+    target5xx: { warning: 10, critical: 50 },
+    elb5xx: { warning: 5, critical: 25 },
+    p99ResponseSeconds: { warning: 2, critical: 5 },
+  },
   waf: { blockedRequests: { warning: 500, critical: 2000 } },
   functions: { errors: { critical: 0 }, throttles: { warning: 0 } },
   replica: { lagSeconds: { warning: 300, critical: 900 }, replicationStopped: 'critical' },
@@ -178,7 +192,10 @@ const SCRATCH_ALARMS: AlarmPolicy = {
   jumpHost: { statusCheckFailed: 'warning' },
 };
 
-const COMMUNITY_ALARMS: AlarmPolicy = { ...STAGING_ALARMS, service: { ...STAGING_ALARMS.service, missingTasks: { critical: 0 }, unhealthyHosts: { critical: 0 } } };
+const COMMUNITY_ALARMS: AlarmPolicy = {
+  ...STAGING_ALARMS,
+  service: { ...STAGING_ALARMS.service, missingTasks: { critical: 0 }, unhealthyHosts: { critical: 0 } },
+};
 
 export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
   sandbox: {
@@ -191,7 +208,12 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     holdsRealPii: false,
     requiresPiiScrub: false,
     stack: { terminationProtection: false },
-    stateful: { database: RemovalPolicy.DESTROY, deletionProtection: false, keysAndSecrets: RemovalPolicy.DESTROY, logs: RemovalPolicy.DESTROY },
+    stateful: {
+      database: RemovalPolicy.DESTROY,
+      deletionProtection: false,
+      keysAndSecrets: RemovalPolicy.DESTROY,
+      logs: RemovalPolicy.DESTROY,
+    },
     backup: { retentionDays: 1 },
     logRetention: RetentionDays.ONE_MONTH,
     network: { maxAzs: 2, natGateways: 'single' },
@@ -212,7 +234,12 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     holdsRealPii: true,
     requiresPiiScrub: false,
     stack: { terminationProtection: false },
-    stateful: { database: RemovalPolicy.DESTROY, deletionProtection: false, keysAndSecrets: RemovalPolicy.DESTROY, logs: RemovalPolicy.DESTROY },
+    stateful: {
+      database: RemovalPolicy.DESTROY,
+      deletionProtection: false,
+      keysAndSecrets: RemovalPolicy.DESTROY,
+      logs: RemovalPolicy.DESTROY,
+    },
     backup: { retentionDays: 7 },
     logRetention: RetentionDays.THREE_MONTHS,
     network: { maxAzs: 2, natGateways: 'single' },
@@ -233,7 +260,12 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     holdsRealPii: true,
     requiresPiiScrub: false,
     stack: { terminationProtection: true },
-    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
+    stateful: {
+      database: RemovalPolicy.SNAPSHOT,
+      deletionProtection: false,
+      keysAndSecrets: RemovalPolicy.RETAIN,
+      logs: RemovalPolicy.RETAIN,
+    },
     backup: { retentionDays: 14, plan: { dailyRetentionDays: 35 } },
     logRetention: RetentionDays.ONE_YEAR,
     network: { maxAzs: 2, natGateways: 'single' },
@@ -254,7 +286,12 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     holdsRealPii: false,
     requiresPiiScrub: true,
     stack: { terminationProtection: true },
-    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN },
+    stateful: {
+      database: RemovalPolicy.SNAPSHOT,
+      deletionProtection: false,
+      keysAndSecrets: RemovalPolicy.RETAIN,
+      logs: RemovalPolicy.RETAIN,
+    },
     backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
     logRetention: RetentionDays.ONE_YEAR,
     network: { maxAzs: 2, natGateways: 'single' },
@@ -276,7 +313,13 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     requiresPiiScrub: false,
     stack: { terminationProtection: true },
     // VAL clones PROD, so VAL's roles use PROD's keys too (through RDS, for the staging copy).
-    stateful: { database: RemovalPolicy.RETAIN, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.RETAIN, keyUsers: ['prod', 'val'] },
+    stateful: {
+      database: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+      keysAndSecrets: RemovalPolicy.RETAIN,
+      logs: RemovalPolicy.RETAIN,
+      keyUsers: ['prod', 'val'],
+    },
     backup: { retentionDays: 35, plan: { dailyRetentionDays: 35, monthlyRetentionDays: 365 } },
     logRetention: RetentionDays.SIX_YEARS,
     network: { maxAzs: 3, natGateways: 'perAz' },
@@ -297,7 +340,12 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     holdsRealPii: false,
     requiresPiiScrub: false,
     stack: { terminationProtection: true },
-    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: false, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.DESTROY },
+    stateful: {
+      database: RemovalPolicy.SNAPSHOT,
+      deletionProtection: false,
+      keysAndSecrets: RemovalPolicy.RETAIN,
+      logs: RemovalPolicy.DESTROY,
+    },
     backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
     logRetention: RetentionDays.THREE_MONTHS,
     network: { maxAzs: 2, natGateways: 'single' },
@@ -318,7 +366,12 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     holdsRealPii: false,
     requiresPiiScrub: false,
     stack: { terminationProtection: true },
-    stateful: { database: RemovalPolicy.SNAPSHOT, deletionProtection: true, keysAndSecrets: RemovalPolicy.RETAIN, logs: RemovalPolicy.DESTROY },
+    stateful: {
+      database: RemovalPolicy.SNAPSHOT,
+      deletionProtection: true,
+      keysAndSecrets: RemovalPolicy.RETAIN,
+      logs: RemovalPolicy.DESTROY,
+    },
     backup: { retentionDays: 7, plan: { dailyRetentionDays: 14 } },
     logRetention: RetentionDays.THREE_MONTHS,
     network: { maxAzs: 2, natGateways: 'single' },

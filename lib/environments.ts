@@ -60,7 +60,12 @@ export interface EnvironmentSpec {
    * the same tag.
    */
   readonly release: Release & { readonly imageTag: string; readonly readOnlyRootFilesystem: boolean; readonly user: string };
-  readonly image: { readonly repositoryUri: string; readonly repositoryName: string; readonly repositoryAccount: string; readonly repositoryRegion: string };
+  readonly image: {
+    readonly repositoryUri: string;
+    readonly repositoryName: string;
+    readonly repositoryAccount: string;
+    readonly repositoryRegion: string;
+  };
   readonly dns: { readonly zoneId: string; readonly zoneName: string; readonly certificateArn: string };
   readonly instances: readonly InstanceSpec[];
   readonly maintenanceWindow: string;
@@ -174,7 +179,9 @@ function resolveVal(customer: CustomerConfig, config: ValConfig, configDir: stri
 
 /** The catalog's word for a kind that holds no real volunteer PII (the EC23 acknowledgement). */
 function noPiiReason(policy: EnvironmentPolicy): string {
-  const without = ENVIRONMENT_KINDS.map(policyOf).filter((p) => !p.holdsRealPii).map((p) => p.title);
+  const without = ENVIRONMENT_KINDS.map(policyOf)
+    .filter((p) => !p.holdsRealPii)
+    .map((p) => p.title);
   return `this ${policy.title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for ${without.slice(0, -1).join(', ')} and ${without[without.length - 1]})`;
 }
 
@@ -189,9 +196,20 @@ function dedupe(list: readonly AlarmSubscription[]): AlarmSubscription[] {
   });
 }
 
-function resolveMonitoring(owner: Owner, kind: EnvironmentKind, name: string, database: DatabaseCapacity, vendor: VendorMonitoring | undefined): MonitoringSpec {
-  const maxConnections = auroraMysqlMaxConnections(database.mode === 'provisioned' ? { mode: 'provisioned', instanceClass: database.instanceClass } : { mode: 'serverless', maxAcu: database.maxAcu });
-  if (maxConnections === undefined) throw new Error(`${owner.slug}/${name}: no max_connections known for ${JSON.stringify(database)} (validation refuses such a class)`);
+function resolveMonitoring(
+  owner: Owner,
+  kind: EnvironmentKind,
+  name: string,
+  database: DatabaseCapacity,
+  vendor: VendorMonitoring | undefined,
+): MonitoringSpec {
+  const maxConnections = auroraMysqlMaxConnections(
+    database.mode === 'provisioned'
+      ? { mode: 'provisioned', instanceClass: database.instanceClass }
+      : { mode: 'serverless', maxAcu: database.maxAcu },
+  );
+  if (maxConnections === undefined)
+    throw new Error(`${owner.slug}/${name}: no max_connections known for ${JSON.stringify(database)} (validation refuses such a class)`);
   return {
     alarmNamePrefix: `clinspark-${owner.slug}-${name}`,
     dashboardName: `${owner.slug}-${name}`,
@@ -212,7 +230,13 @@ function placeLink(envs: EnvironmentSpec[], vendor: VendorMonitoring | undefined
   return envs.map((e) => (e === carrier ? { ...e, monitoring: { ...e.monitoring, observabilitySinkArn: sink } } : e));
 }
 
-function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: EnvironmentOverrides, extra: { readReplica?: ReadReplicaConfig; val?: ValSpec; vendor?: VendorMonitoring } = {}): EnvironmentSpec {
+function resolve(
+  owner: Owner,
+  kind: EnvironmentKind,
+  name: string,
+  overrides: EnvironmentOverrides,
+  extra: { readReplica?: ReadReplicaConfig; val?: ValSpec; vendor?: VendorMonitoring } = {},
+): EnvironmentSpec {
   const policy = policyOf(kind);
   const paired = policy.instances.length > 1;
   const release = overrides.release ?? owner.release;
@@ -242,9 +266,17 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
       readOnlyRootFilesystem: release.readOnlyRootFilesystem ?? true,
       user: release.user ?? DEFAULT_CONTAINER_USER,
     },
-    image: { repositoryUri: owner.image.repository, repositoryName: repo.name, repositoryAccount: repo.account, repositoryRegion: repo.region },
+    image: {
+      repositoryUri: owner.image.repository,
+      repositoryName: repo.name,
+      repositoryAccount: repo.account,
+      repositoryRegion: repo.region,
+    },
     dns: { zoneId: owner.dns.zoneId, zoneName: owner.dns.zoneName, certificateArn: overrides.certificateArn ?? owner.dns.certificateArn },
-    instances: policy.instances.map((role) => ({ role, hostName: hostName({ environment: name, role, paired, zoneName: owner.dns.zoneName }) })),
+    instances: policy.instances.map((role) => ({
+      role,
+      hostName: hostName({ environment: name, role, paired, zoneName: owner.dns.zoneName }),
+    })),
     maintenanceWindow: overrides.maintenanceWindow ?? policy.windows.maintenance,
     backupWindow: overrides.backupWindow ?? policy.windows.backup,
     database,
@@ -271,7 +303,12 @@ function resolve(owner: Owner, kind: EnvironmentKind, name: string, overrides: E
   };
 }
 
-export function customerEnvironments(customer: CustomerConfig, configDir: string, file = `customers/${customer.slug}.yaml`, vendor?: VendorMonitoring): EnvironmentSpec[] {
+export function customerEnvironments(
+  customer: CustomerConfig,
+  configDir: string,
+  file = `customers/${customer.slug}.yaml`,
+  vendor?: VendorMonitoring,
+): EnvironmentSpec[] {
   const owner: Owner = { ...customer, file };
   const envs = customer.environments;
   const out: EnvironmentSpec[] = [];
@@ -285,7 +322,13 @@ export function customerEnvironments(customer: CustomerConfig, configDir: string
 }
 
 export function platformEnvironments(platform: PlatformConfig, file = 'platform.yaml'): EnvironmentSpec[] {
-  const owner: Owner = { ...platform, monitoring: undefined, slug: PLATFORM_OWNER, displayName: platform.displayName ?? 'ClinSpark platform', file };
+  const owner: Owner = {
+    ...platform,
+    monitoring: undefined,
+    slug: PLATFORM_OWNER,
+    displayName: platform.displayName ?? 'ClinSpark platform',
+    file,
+  };
   const out: EnvironmentSpec[] = (platform.demos ?? []).map((demo: DemoConfig) => {
     const { name, ...overrides } = demo;
     return resolve(owner, 'demo', `demo-${name}`, overrides, { vendor: platform.monitoring });
@@ -297,5 +340,8 @@ export function platformEnvironments(platform: PlatformConfig, file = 'platform.
 /** Every environment of a fleet: customers in file order, then the platform. */
 export function fleetEnvironments(fleet: Fleet): EnvironmentSpec[] {
   const vendor = fleet.platform?.monitoring;
-  return [...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor)), ...(fleet.platform ? platformEnvironments(fleet.platform) : [])];
+  return [
+    ...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor)),
+    ...(fleet.platform ? platformEnvironments(fleet.platform) : []),
+  ];
 }

@@ -24,7 +24,8 @@ export interface OfflineAppOptions {
 }
 
 export function offlineApp(options: OfflineAppOptions = {}): App {
-  const context = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  const context = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+    .context;
   return new App({
     outdir: options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-cdk-')),
     builtinCloudFormationValidation: !(options.withoutBuiltinValidation ?? false),

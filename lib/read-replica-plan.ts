@@ -13,7 +13,13 @@
  * - Secret: `clinspark-<owner>-<environment>-replica/<RO user>` in the PROD account and region.
  */
 import { TUNNEL_USER } from '../constructs/jump-host/host-config';
-import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName, passwordExpiry } from '../constructs/read-replica/credentials';
+import {
+  collectionWindow,
+  DEFAULT_COLLECTION_DAYS,
+  DEFAULT_READ_ONLY_USERNAME,
+  defaultReadOnlySecretName,
+  passwordExpiry,
+} from '../constructs/read-replica/credentials';
 import { EnvironmentSpec } from './environments';
 import { stackName } from './naming';
 

@@ -25,13 +25,23 @@ for (const [name, artifact] of Object.entries(manifest.artifacts)) {
   if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
   const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '') ?? [];
   // The default synthesizer adds BootstrapVersion (parameter and rule) again: the included template has them.
-  const stack = new Stack(app, name, { ...(account && region ? { env: { account, region } } : {}), synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }) });
+  const stack = new Stack(app, name, {
+    ...(account && region ? { env: { account, region } } : {}),
+    synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+  });
   // CfnInclude does not parse Fn::GetStackOutput (the weak cross-stack references): each becomes
   // a literal of the same size, which costs CDK the same to resolve and write.
   const template = fs.readFileSync(path.join(assembly, artifact.properties.templateFile), 'utf8');
   const included = path.join(outdir, '..', `floor-input-${name}.json`);
   fs.mkdirSync(path.dirname(included), { recursive: true });
-  fs.writeFileSync(included, JSON.stringify(JSON.parse(template, (_key, value: unknown) => (value && typeof value === 'object' && 'Fn::GetStackOutput' in value ? JSON.stringify(value) : value))));
+  fs.writeFileSync(
+    included,
+    JSON.stringify(
+      JSON.parse(template, (_key, value: unknown) =>
+        value && typeof value === 'object' && 'Fn::GetStackOutput' in value ? JSON.stringify(value) : value,
+      ),
+    ),
+  );
   new CfnInclude(stack, 'Template', { templateFile: included });
 }
 app.synth();

@@ -26,7 +26,8 @@ const SCHEMA = fs.readFileSync(path.join(ROOT, 'test/scrub/fixtures/volunteer-sc
 const FULL_RULES = fs.readFileSync(path.join(ROOT, 'config/scrub/volunteers.rules.yaml'), 'utf8');
 const KEY = Buffer.from('bench-key-'.repeat(7));
 
-const DIGITS = '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
+const DIGITS =
+  '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
 
 /** `SELECT n` for n = 1..count, from cross-joined digit tables (no recursion limits). */
 function numbers(count: number): string {
@@ -51,7 +52,9 @@ async function generate(conn: mysql.Connection): Promise<number> {
     SELECT n, 1 + (n MOD ${VOLUNTEERS}), IF(n MOD 2, 'CSP-101', 'CSP-202'), DATE_ADD('2023-01-01', INTERVAL n MOD 700 DAY),
            IF(n MOD 5 = 0, NULL, DATE_ADD('2023-01-01 07:00:00', INTERVAL n MOD 700 DAY)), 50 + n MOD 60, IF(n MOD 10 = 0, CONCAT('Comment ', n), NULL)
       FROM (${numbers(VISITS)}) s`);
-  await conn.query(`INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) SELECT id, 'volunteer.created', CONCAT('created ', first_name), registered_at FROM volunteers`);
+  await conn.query(
+    `INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) SELECT id, 'volunteer.created', CONCAT('created ', first_name), registered_at FROM volunteers`,
+  );
   return Date.now() - started;
 }
 
@@ -70,12 +73,33 @@ const STRATEGY_CASES: Array<{ label: string; column: string; rule: string }> = [
   { label: 'fixed', column: 'middle_name', rule: '{ strategy: fixed, value: "X" }' },
 ];
 
-const VOLUNTEER_COLUMNS = ['id', 'volunteer_number', 'first_name', 'middle_name', 'last_name', 'date_of_birth', 'sex', 'email', 'phone', 'address_line', 'city', 'postal_code', 'country', 'national_id', 'notes', 'registered_at', 'updated_at', 'status'];
+const VOLUNTEER_COLUMNS = [
+  'id',
+  'volunteer_number',
+  'first_name',
+  'middle_name',
+  'last_name',
+  'date_of_birth',
+  'sex',
+  'email',
+  'phone',
+  'address_line',
+  'city',
+  'postal_code',
+  'country',
+  'national_id',
+  'notes',
+  'registered_at',
+  'updated_at',
+  'status',
+];
 
 /** One column masked, every other table kept; no PII scan (the kept columns hold the generated PII). */
 function oneStrategyRules(column: string, rule: string): string {
   const cols = VOLUNTEER_COLUMNS.map((c) => `      ${c}: ${c === column ? rule : 'keep'}`).join('\n');
-  const others = ALL_TABLES.filter((t) => t !== 'volunteers').map((t) => `  ${t}: keep`).join('\n');
+  const others = ALL_TABLES.filter((t) => t !== 'volunteers')
+    .map((t) => `  ${t}: keep`)
+    .join('\n');
   return `version: 1\ntables:\n  volunteers:\n    subject: id\n    columns:\n${cols}\n${others}\ndetect:\n  patterns: { email: false, phone: false, nationalId: false }\n`;
 }
 
@@ -85,7 +109,14 @@ function rate(rows: number, ms: number): string {
 
 async function scrub(conn: mysql.Connection, rulesYaml: string, runId: string): Promise<{ evidence: ScrubEvidence; wallMs: number }> {
   const started = Date.now();
-  const outcome = await runScrub({ connection: conn, database: DB, rules: parseScrubRules(rulesYaml, 'bench.rules.yaml'), key: KEY, runId, batchSize: BATCH });
+  const outcome = await runScrub({
+    connection: conn,
+    database: DB,
+    rules: parseScrubRules(rulesYaml, 'bench.rules.yaml'),
+    key: KEY,
+    runId,
+    batchSize: BATCH,
+  });
   if (!outcome.complete) throw new Error('scrub did not complete');
   return { evidence: outcome.evidence, wallMs: Date.now() - started };
 }
@@ -131,22 +162,37 @@ async function main(): Promise<void> {
   const server = await startMariaDb();
   try {
     const conn = await mysql.createConnection({
-      host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword,
-      ssl: { ca: fs.readFileSync(server.caPath, 'utf8'), rejectUnauthorized: true }, multipleStatements: true, charset: 'utf8mb4_unicode_ci', dateStrings: true,
+      host: server.host,
+      port: server.port,
+      user: server.adminUser,
+      password: server.adminPassword,
+      ssl: { ca: fs.readFileSync(server.caPath, 'utf8'), rejectUnauthorized: true },
+      multipleStatements: true,
+      charset: 'utf8mb4_unicode_ci',
+      dateStrings: true,
     });
     const genMs = await generate(conn);
     // The engine inventories every schema its account sees: the benchmark's account sees bench_scrub only.
     await conn.query("CREATE USER 'bench_scrub'@'%' IDENTIFIED BY 'Bench-Scrub-0nly'");
     await conn.query(`GRANT ALL PRIVILEGES ON ${DB}.* TO 'bench_scrub'@'%'`);
     const scoped = await mysql.createConnection({
-      host: server.host, port: server.port, user: 'bench_scrub', password: 'Bench-Scrub-0nly', database: DB,
-      ssl: { ca: fs.readFileSync(server.caPath, 'utf8'), rejectUnauthorized: true }, multipleStatements: true, charset: 'utf8mb4_unicode_ci', dateStrings: true,
+      host: server.host,
+      port: server.port,
+      user: 'bench_scrub',
+      password: 'Bench-Scrub-0nly',
+      database: DB,
+      ssl: { ca: fs.readFileSync(server.caPath, 'utf8'), rejectUnauthorized: true },
+      multipleStatements: true,
+      charset: 'utf8mb4_unicode_ci',
+      dateStrings: true,
     });
     await conn.query(`DROP DATABASE IF EXISTS ${PRISTINE}; CREATE DATABASE ${PRISTINE}`);
     for (const t of ALL_TABLES) await conn.query(`CREATE TABLE ${PRISTINE}.\`${t}\` ENGINE=InnoDB AS SELECT * FROM ${DB}.\`${t}\``);
     const lines: string[] = [];
     const total = Date.now();
-    lines.push(`PII scrub benchmark: MariaDB ${((await conn.query('SELECT VERSION() AS v'))[0] as Array<{ v: string }>)[0].v}, ${VOLUNTEERS.toLocaleString('en-US')} volunteers, ${VISITS.toLocaleString('en-US')} visits, batch ${BATCH.toLocaleString('en-US')}; data generated in ${(genMs / 1000).toFixed(1)} s`);
+    lines.push(
+      `PII scrub benchmark: MariaDB ${((await conn.query('SELECT VERSION() AS v'))[0] as Array<{ v: string }>)[0].v}, ${VOLUNTEERS.toLocaleString('en-US')} volunteers, ${VISITS.toLocaleString('en-US')} visits, batch ${BATCH.toLocaleString('en-US')}; data generated in ${(genMs / 1000).toFixed(1)} s`,
+    );
     lines.push('');
     lines.push('One column masked per run (the other columns of volunteers kept):');
     lines.push('');
@@ -159,7 +205,9 @@ async function main(): Promise<void> {
       await restore(conn, ['volunteers']);
       const { wallMs } = await scrub(scoped, rules, `bench-${c.column}`);
       const rows = VOLUNTEERS;
-      lines.push(`| ${c.label} | ${c.column} | ${rows.toLocaleString('en-US')} | ${wallMs} | ${r.wallMs} | ${ratio(wallMs, r.wallMs)} | ${rate(rows, wallMs)} |`);
+      lines.push(
+        `| ${c.label} | ${c.column} | ${rows.toLocaleString('en-US')} | ${wallMs} | ${r.wallMs} | ${ratio(wallMs, r.wallMs)} | ${rate(rows, wallMs)} |`,
+      );
       process.stderr.write(`bench: ${c.label}: engine ${wallMs} ms, raw ${r.wallMs} ms\n`);
     }
     await restore(conn, ALL_TABLES);
@@ -176,11 +224,15 @@ async function main(): Promise<void> {
       if (t.action !== 'mask' || !t.columns?.length) continue;
       const ms = e.steps.filter((s) => s.table === t.table).reduce((sum, s) => sum + s.durationMs, 0);
       const rawMs = r.perTable.get(t.table) ?? 0;
-      lines.push(`| ${t.table} | ${(t.rowsBefore ?? 0).toLocaleString('en-US')} | ${t.columns.length} | ${ms} | ${rawMs} | ${ratio(ms, rawMs)} |`);
+      lines.push(
+        `| ${t.table} | ${(t.rowsBefore ?? 0).toLocaleString('en-US')} | ${t.columns.length} | ${ms} | ${rawMs} | ${ratio(ms, rawMs)} |`,
+      );
     }
     const verifyMs = e.verification?.durationMs ?? 0;
     lines.push('');
-    lines.push(`**Whole ruleset: engine ${(full.wallMs / 1000).toFixed(1)} s (planning, snapshot, mask, truncate, verification ${(verifyMs / 1000).toFixed(1)} s, cleanup) vs raw UPDATEs ${(r.wallMs / 1000).toFixed(1)} s: ${ratio(full.wallMs, r.wallMs)}** (target at most 1.5x); status ${e.status}.`);
+    lines.push(
+      `**Whole ruleset: engine ${(full.wallMs / 1000).toFixed(1)} s (planning, snapshot, mask, truncate, verification ${(verifyMs / 1000).toFixed(1)} s, cleanup) vs raw UPDATEs ${(r.wallMs / 1000).toFixed(1)} s: ${ratio(full.wallMs, r.wallMs)}** (target at most 1.5x); status ${e.status}.`,
+    );
     lines.push(`Benchmark wall time (without data generation) ${((Date.now() - total) / 1000).toFixed(0)} s.`);
     process.stdout.write(`${lines.join('\n')}\n`);
     await scoped.end();

@@ -13,7 +13,10 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.join(__dirname, '..');
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const SIZES = sizes.length > 0 ? sizes : [1, 10, 50];
 const RULES = fs.readFileSync(path.join(root, 'config', 'scrub', 'volunteers.rules.yaml'), 'utf8');
 
@@ -65,7 +68,12 @@ interface Row {
 
 function timed(args: string[], env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed:\n${r.stderr.slice(-3000)}`);
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
@@ -79,12 +87,31 @@ function run(n: number): Row {
   const outdir = path.join(dir, 'cdk.out');
   const rssFile = path.join(dir, 'rss');
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--max-old-space-size=12288', '-r', 'ts-node/register', '-r', path.join(__dirname, 'support', 'report-rss.js'), path.join(root, 'bin', 'clinspark.ts')], {
-    cwd: root,
-    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')).context, config: dir }), CLINSPARK_RSS_FILE: rssFile },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--max-old-space-size=12288',
+      '-r',
+      'ts-node/register',
+      '-r',
+      path.join(__dirname, 'support', 'report-rss.js'),
+      path.join(root, 'bin', 'clinspark.ts'),
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({
+          ...(JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context,
+          config: dir,
+        }),
+        CLINSPARK_RSS_FILE: rssFile,
+      },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`synth of ${n} customers failed:\n${r.stderr.slice(-3000)}`);
   const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
@@ -99,11 +126,37 @@ function run(n: number): Row {
     largestBytes = Math.max(largestBytes, Buffer.byteLength(text));
   }
   const peakMb = Math.round(Number(fs.readFileSync(rssFile, 'utf8')) / 1024);
-  const floorSeconds = timed(['--max-old-space-size=12288', '-r', 'ts-node/register', path.join(__dirname, 'bench-floor.ts'), outdir, path.join(dir, 'floor.out')], {});
+  const floorSeconds = timed(
+    ['--max-old-space-size=12288', '-r', 'ts-node/register', path.join(__dirname, 'bench-floor.ts'), outdir, path.join(dir, 'floor.out')],
+    {},
+  );
   const jobs = String(Math.max(1, os.cpus().length));
-  const shardedSeconds = timed(['-r', 'ts-node/register', path.join(__dirname, 'synth-sharded.ts'), '--jobs', jobs, '--config', dir, '--out', path.join(dir, 'sharded.out')], {});
+  const shardedSeconds = timed(
+    [
+      '-r',
+      'ts-node/register',
+      path.join(__dirname, 'synth-sharded.ts'),
+      '--jobs',
+      jobs,
+      '--config',
+      dir,
+      '--out',
+      path.join(dir, 'sharded.out'),
+    ],
+    {},
+  );
   fs.rmSync(dir, { recursive: true, force: true });
-  return { customers: n, stacks: templates.length, resources, largestResources, largestKb: Math.round(largestBytes / 1024), seconds, peakMb, floorSeconds, shardedSeconds };
+  return {
+    customers: n,
+    stacks: templates.length,
+    resources,
+    largestResources,
+    largestKb: Math.round(largestBytes / 1024),
+    seconds,
+    peakMb,
+    floorSeconds,
+    shardedSeconds,
+  };
 }
 
 const rows: Row[] = [];
@@ -123,6 +176,9 @@ const lines = [
 ];
 if (rows.length > 1) {
   const [a, b] = [rows[rows.length - 2], rows[rows.length - 1]];
-  lines.push('', `Marginal cost per extra customer between ${a.customers} and ${b.customers}: ${((b.seconds - a.seconds) / (b.customers - a.customers)).toFixed(2)} s, ${((b.peakMb - a.peakMb) / (b.customers - a.customers)).toFixed(0)} MB.`);
+  lines.push(
+    '',
+    `Marginal cost per extra customer between ${a.customers} and ${b.customers}: ${((b.seconds - a.seconds) / (b.customers - a.customers)).toFixed(2)} s, ${((b.peakMb - a.peakMb) / (b.customers - a.customers)).toFixed(0)} MB.`,
+  );
 }
 process.stdout.write(`${lines.join('\n')}\n`);

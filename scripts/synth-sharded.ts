@@ -33,11 +33,17 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { jobs: Math.max(1, os.cpus().length), configDir: path.join(root, 'config'), outDir: path.join(root, 'cdk.out.sharded') };
+  const options: Options = {
+    jobs: Math.max(1, os.cpus().length),
+    configDir: path.join(root, 'config'),
+    outDir: path.join(root, 'cdk.out.sharded'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--help' || flag === '-h') {
-      process.stdout.write('npm run synth:sharded -- [--jobs N] [--config <dir>] [--out <dir>]\n  Synthesises the fleet in N parallel groups of owners (default: one per CPU core).\n');
+      process.stdout.write(
+        'npm run synth:sharded -- [--jobs N] [--config <dir>] [--out <dir>]\n  Synthesises the fleet in N parallel groups of owners (default: one per CPU core).\n',
+      );
       process.exit(0);
     }
     if (value === undefined) usage(`${flag} needs a value`);
@@ -67,7 +73,11 @@ export function shardOwners(owners: ReadonlyArray<{ name: string; weight: number
 function runGroup(names: string[], index: number, options: Options): Promise<{ ok: boolean; output: string; seconds: number }> {
   const outdir = path.join(options.outDir, `shard-${index + 1}`);
   fs.rmSync(outdir, { recursive: true, force: true });
-  const context = { ...(JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context, config: options.configDir, customer: names.join(',') };
+  const context = {
+    ...(JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context,
+    config: options.configDir,
+    customer: names.join(','),
+  };
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(root, 'bin', 'clinspark.ts')], {
@@ -89,7 +99,9 @@ async function main(): Promise<number> {
     fleet = loadFleet(options.configDir);
   } catch (e) {
     if (!(e instanceof ConfigValidationError)) throw e;
-    process.stderr.write(`synth-sharded: configuration in ${options.configDir} has ${e.issues.length} problem(s); nothing was synthesised:\n${issueLines(e.issues).join('\n')}\n`);
+    process.stderr.write(
+      `synth-sharded: configuration in ${options.configDir} has ${e.issues.length} problem(s); nothing was synthesised:\n${issueLines(e.issues).join('\n')}\n`,
+    );
     return 1;
   }
   const owners = [
@@ -97,12 +109,15 @@ async function main(): Promise<number> {
     ...(fleet.platform ? [{ name: PLATFORM_OWNER, weight: 1 + (fleet.platform.demos?.length ?? 0) }] : []),
   ];
   const groups = shardOwners(owners, options.jobs);
-  process.stderr.write(`synth-sharded: ${owners.length} owners in ${groups.length} group(s) -> ${path.relative(process.cwd(), options.outDir) || '.'}/shard-<k>/\n`);
+  process.stderr.write(
+    `synth-sharded: ${owners.length} owners in ${groups.length} group(s) -> ${path.relative(process.cwd(), options.outDir) || '.'}/shard-<k>/\n`,
+  );
   const queue = groups.map((names, i) => ({ names, i }));
   const results: Array<{ names: string[]; ok: boolean; output: string; seconds: number }> = [];
   await Promise.all(
     Array.from({ length: Math.min(options.jobs, groups.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) results[next.i] = { names: next.names, ...(await runGroup(next.names, next.i, options)) };
+      for (let next = queue.shift(); next; next = queue.shift())
+        results[next.i] = { names: next.names, ...(await runGroup(next.names, next.i, options)) };
     }),
   );
   for (const [i, r] of results.entries()) {
@@ -113,5 +128,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => process.exit(code));
+  void main().then((code) => process.exit(code));
 }

@@ -5,7 +5,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CATALOG_END, CATALOG_START, INVENTORY_END, INVENTORY_START, renderCatalogTable, renderInventory, replaceBetweenMarkers } from '../lib/catalog-table';
+import {
+  CATALOG_END,
+  CATALOG_START,
+  INVENTORY_END,
+  INVENTORY_START,
+  renderCatalogTable,
+  renderInventory,
+  replaceBetweenMarkers,
+} from '../lib/catalog-table';
 import { loadFleet } from '../lib/config';
 import { buildFleet } from '../lib/fleet';
 import { offlineApp } from '../lib/offline-app';

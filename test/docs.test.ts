@@ -27,7 +27,7 @@ describe('README', () => {
     expect(between(INVENTORY_START, INVENTORY_END)).toBe(renderInventory(templates));
   });
 
-  test('.ci/run runs the README\'s test command', () => {
+  test(".ci/run runs the README's test command", () => {
     const ci = fs.readFileSync(path.join(__dirname, '..', '.ci', 'run'), 'utf8');
     expect(ci).toMatch(/^npm test$/m);
   });

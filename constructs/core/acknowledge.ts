@@ -55,11 +55,15 @@ function recordInTemplate(scope: IConstruct, finding: Finding): void {
  */
 export function acknowledge(scope: IConstruct, findings: readonly Finding[]): void {
   if (App.isApp(scope) || Stage.isStage(scope) || Stack.isStack(scope)) {
-    throw new Error(`${scope.node.path}: acknowledge findings on the construct that owns the resource, not on a ${Stack.isStack(scope) ? 'stack' : 'app'}`);
+    throw new Error(
+      `${scope.node.path}: acknowledge findings on the construct that owns the resource, not on a ${Stack.isStack(scope) ? 'stack' : 'app'}`,
+    );
   }
   for (const f of findings) {
     if (f.reason.trim().length < MIN_REASON_LENGTH) {
-      throw new Error(`${scope.node.path}: the reason for ${f.id} is too short to be specific ("${f.reason}"); say why this resource is acceptable`);
+      throw new Error(
+        `${scope.node.path}: the reason for ${f.id} is too short to be specific ("${f.reason}"); say why this resource is acceptable`,
+      );
     }
     if (/\*$/.test(f.id) && !/\[.*\]$/.test(f.id)) {
       throw new Error(`${scope.node.path}: '${f.id}' looks like a wildcard; acknowledge each rule and finding by its full id`);

@@ -41,7 +41,10 @@ export function parseCidr(value: string): CidrResult {
   }
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
   if (!m) {
-    return { ok: false, error: `'${value}' is not an IPv4 CIDR block; write it as a.b.c.d/prefix, e.g. "203.0.113.0/24" (a single address is "/32")` };
+    return {
+      ok: false,
+      error: `'${value}' is not an IPv4 CIDR block; write it as a.b.c.d/prefix, e.g. "203.0.113.0/24" (a single address is "/32")`,
+    };
   }
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
@@ -53,15 +56,21 @@ export function parseCidr(value: string): CidrResult {
     return { ok: false, error: `'${value}' opens access to the whole internet (/0); list the customer's own ranges instead` };
   }
   if (prefix < BROADEST_PREFIX) {
-    return { ok: false, error: `'${value}' is broader than /${BROADEST_PREFIX} (${2 ** (32 - prefix)} addresses); list the customer's narrower ranges instead` };
+    return {
+      ok: false,
+      error: `'${value}' is broader than /${BROADEST_PREFIX} (${2 ** (32 - prefix)} addresses); list the customer's narrower ranges instead`,
+    };
   }
   const address = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
   const network = (address & mask(prefix)) >>> 0;
   if (network !== address) {
-    return { ok: false, error: `'${value}' has host bits set; the block starting there is "${formatIPv4(network)}/${prefix}" (or use "${value.split('/')[0]}/32" for one address)` };
+    return {
+      ok: false,
+      error: `'${value}' has host bits set; the block starting there is "${formatIPv4(network)}/${prefix}" (or use "${value.split('/')[0]}/32" for one address)`,
+    };
   }
   for (const [range, base, p, label] of SPECIAL_RANGES) {
-    if (((network & mask(p)) >>> 0) === base) {
+    if ((network & mask(p)) >>> 0 === base) {
       return { ok: false, error: `'${value}' lies in ${range} (${label}) and can never be a customer's source address` };
     }
   }
@@ -71,5 +80,5 @@ export function parseCidr(value: string): CidrResult {
 /** True when one block contains or equals the other. */
 export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   const p = Math.min(a.prefix, b.prefix);
-  return ((a.network & mask(p)) >>> 0) === ((b.network & mask(p)) >>> 0);
+  return (a.network & mask(p)) >>> 0 === (b.network & mask(p)) >>> 0;
 }

@@ -101,7 +101,13 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
         resources: ['*'],
       }),
     );
@@ -124,14 +130,18 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalId}.Arn>:*]`,
-        reason: 'Log streams of this function\'s own log group are created per execution environment; the wildcard covers that group\'s streams only.',
+        reason:
+          "Log streams of this function's own log group are created per execution environment; the wildcard covers that group's streams only.",
       },
     ]);
-    acknowledge(this.function, sameReason(
-      ['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ'],
-      props.failureHandling ??
-        'Called by the CDK provider framework (custom resources) or by Secrets Manager (rotation), which own the retry and record a failure: a failed deployment or a failed rotation of the secret; the invocation and its error are kept in this function\'s encrypted log group.',
-    ));
+    acknowledge(
+      this.function,
+      sameReason(
+        ['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ'],
+        props.failureHandling ??
+          "Called by the CDK provider framework (custom resources) or by Secrets Manager (rotation), which own the retry and record a failure: a failed deployment or a failed rotation of the secret; the invocation and its error are kept in this function's encrypted log group.",
+      ),
+    );
   }
 
   get connections(): ec2.Connections {

@@ -50,7 +50,9 @@ export class ClinSparkProvider extends Construct {
     // and timeout functions (which the state machine invokes); one role for both would make the
     // state machine and the functions depend on each other.
     const role = this.frameworkRole('FrameworkRole', `Custom resource framework: ${props.description}`, logGroup);
-    const completeRole = props.isComplete ? this.frameworkRole('FrameworkCompleteRole', `Custom resource framework (completion): ${props.description}`, logGroup) : undefined;
+    const completeRole = props.isComplete
+      ? this.frameworkRole('FrameworkCompleteRole', `Custom resource framework (completion): ${props.description}`, logGroup)
+      : undefined;
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `Custom resource framework: ${props.description}`.slice(0, 255),
@@ -73,7 +75,10 @@ export class ClinSparkProvider extends Construct {
       logGroup,
       frameworkLambdaLoggingLevel: lambda.ApplicationLogLevel.INFO,
       ...(props.isComplete
-        ? { disableWaiterStateMachineLogging: false, waiterStateMachineLogOptions: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false } }
+        ? {
+            disableWaiterStateMachineLogging: false,
+            waiterStateMachineLogOptions: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+          }
         : {}),
     });
     this.serviceToken = this.provider.serviceToken;
@@ -96,7 +101,13 @@ export class ClinSparkProvider extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'VpcNetworkInterfaces',
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
         resources: ['*'],
       }),
     );
@@ -107,7 +118,9 @@ export class ClinSparkProvider extends Construct {
         resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
       }),
     );
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+    );
     return role;
   }
 
@@ -117,7 +130,7 @@ export class ClinSparkProvider extends Construct {
     acknowledge(role.permissions, [
       ...handlers.map((h) => ({
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(h.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-        reason: 'The framework invokes its own handler function; the :* suffix covers that function\'s versions and aliases only.',
+        reason: "The framework invokes its own handler function; the :* suffix covers that function's versions and aliases only.",
       })),
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -125,18 +138,23 @@ export class ClinSparkProvider extends Construct {
           'VPC access of the framework functions (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC"): Lambda manages their network interfaces ' +
           'with this role and ec2:DescribeNetworkInterfaces works only on "*"; the actions manage network interfaces and read no data. X-Ray trace uploads support no resource-level permissions.',
       },
-      { id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`, reason: 'Log streams of the framework\'s own log group are created per execution environment; the wildcard covers that group only.' },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
+        reason: "Log streams of the framework's own log group are created per execution environment; the wildcard covers that group only.",
+      },
     ]);
     const frameworkFunctions: IConstruct[] = this.provider.node.findAll().filter((c) => c instanceof lambda.Function);
     for (const fn of frameworkFunctions) {
       acknowledge(fn, [
         {
           id: 'HIPAA.Security-LambdaDLQ',
-          reason: 'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
+          reason:
+            'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
         },
         {
           id: 'NIST.800.53.R5-LambdaDLQ',
-          reason: 'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
+          reason:
+            'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
         },
       ]);
     }

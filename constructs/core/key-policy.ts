@@ -52,7 +52,8 @@ export const RESTRICTED_KEY_ACTIONS = ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:
  */
 export function restrictKeyUse(key: kms.Key, users: KeyUsers): void {
   const stack = Stack.of(key);
-  if (users.environments.length === 0) throw new ClinSparkPropsError(key, "'keyUsers.environments' is empty; name at least the key's own environment");
+  if (users.environments.length === 0)
+    throw new ClinSparkPropsError(key, "'keyUsers.environments' is empty; name at least the key's own environment");
   if (users.breakGlassRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(users.breakGlassRoleArn)) {
     throw new ClinSparkPropsError(key, `'keyUsers.breakGlassRoleArn' is '${users.breakGlassRoleArn}'; use an IAM role ARN`);
   }
@@ -81,6 +82,10 @@ export function restrictKeyUse(key: kms.Key, users: KeyUsers): void {
     });
   // Two statements because a statement's conditions are ANDed: the first denies roles of other
   // customers (or untagged ones), the second roles of this customer's other environments.
-  key.addToResourcePolicy(statement('DenyUseByOtherCustomers', { StringNotEquals: { 'aws:PrincipalTag/clinspark:customer': users.customer } }));
-  key.addToResourcePolicy(statement('DenyUseByOtherEnvironments', { StringNotEquals: { 'aws:PrincipalTag/clinspark:environment': [...users.environments] } }));
+  key.addToResourcePolicy(
+    statement('DenyUseByOtherCustomers', { StringNotEquals: { 'aws:PrincipalTag/clinspark:customer': users.customer } }),
+  );
+  key.addToResourcePolicy(
+    statement('DenyUseByOtherEnvironments', { StringNotEquals: { 'aws:PrincipalTag/clinspark:environment': [...users.environments] } }),
+  );
 }

@@ -205,7 +205,11 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         retention: type === 'slowquery' ? capRetention(props.logRetention, SLOW_QUERY_LOG_MAX_RETENTION) : props.logRetention,
         removalPolicy: props.logRemovalPolicy,
       });
-    this.logGroups = { audit: logGroup('audit', 'AuditLog'), error: logGroup('error', 'ErrorLog'), slowquery: logGroup('slowquery', 'SlowQueryLog') };
+    this.logGroups = {
+      audit: logGroup('audit', 'AuditLog'),
+      error: logGroup('error', 'ErrorLog'),
+      slowquery: logGroup('slowquery', 'SlowQueryLog'),
+    };
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -216,12 +220,18 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     const extraParameters = props.extraParameters ?? {};
     const overridden = Object.keys(extraParameters).filter((name) => PROTECTED_PARAMETERS.includes(name));
     if (overridden.length > 0) {
-      throw new ClinSparkPropsError(this, `'extraParameters' sets ${overridden.join(', ')}; TLS and audit parameters are fixed by the construct and cannot be overridden`);
+      throw new ClinSparkPropsError(
+        this,
+        `'extraParameters' sets ${overridden.join(', ')}; TLS and audit parameters are fixed by the construct and cannot be overridden`,
+      );
     }
     const clusterLevel = { ...clusterParameters({ replicationSource: props.replicationSource ?? false }), ...extraParameters };
     const problems = checkParameters('cluster', clusterLevel);
     if (problems.length > 0) {
-      throw new ClinSparkPropsError(this, `'extraParameters': ${problems.join('; ')} (Aurora would refuse the parameter group at deploy time)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'extraParameters': ${problems.join('; ')} (Aurora would refuse the parameter group at deploy time)`,
+      );
     }
     const parameterGroup = new rds.ParameterGroup(this, 'ClusterParameters', {
       engine,
@@ -250,7 +260,11 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     const writer =
       capacity.mode === 'serverless'
         ? rds.ClusterInstance.serverlessV2('Writer', instanceDefaults)
-        : rds.ClusterInstance.provisioned('Writer', { ...instanceDefaults, instanceType: instanceType(capacity.instanceClass), availabilityZone: zone(0) });
+        : rds.ClusterInstance.provisioned('Writer', {
+            ...instanceDefaults,
+            instanceType: instanceType(capacity.instanceClass),
+            availabilityZone: zone(0),
+          });
     const readers =
       capacity.mode === 'provisioned'
         ? Array.from({ length: capacity.readers }, (_, i) =>
@@ -314,7 +328,7 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         snapshotIdentifier: source.snapshotIdentifier,
         snapshotCredentials: rds.SnapshotCredentials.fromSecret(masterSecret),
       });
-      this.cluster = restored as unknown as rds.DatabaseCluster;
+      this.cluster = restored;
       // A snapshot restore keeps the snapshot's master user: CloudFormation takes no password
       // without MasterUsername (which a restore refuses), so, as for clones, the account resource
       // sets this cluster's own password through the RDS API right after the restore.
@@ -356,11 +370,20 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       securityGroups: [this.rotationSecurityGroup(props, 'MasterRotationSecurityGroup', 'master secret rotation')],
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
-    const masterRotation = this.cluster.secret.addRotationSchedule('Rotation', { hostedRotation: masterRotationFunction, automaticallyAfter: rotationPeriod });
+    const masterRotation = this.cluster.secret.addRotationSchedule('Rotation', {
+      hostedRotation: masterRotationFunction,
+      automaticallyAfter: rotationPeriod,
+    });
     this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
 
     if (props.applicationAccount) {
-      this.applicationSecret = this.createApplicationAccount(props, props.applicationAccount, applicationUsername, source.kind !== 'empty', rotationPeriod);
+      this.applicationSecret = this.createApplicationAccount(
+        props,
+        props.applicationAccount,
+        applicationUsername,
+        source.kind !== 'empty',
+        rotationPeriod,
+      );
       // A restored copy's master password is reset by the account resource: rotate only after it.
       if (this.accountResource) masterRotation.node.addDependency(this.accountResource);
     }
@@ -421,7 +444,14 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       options.handler.grantPrincipal.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
-          resources: [Stack.of(this).formatArn({ service: 'rds', resource: 'cluster', resourceName: props.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'rds',
+              resource: 'cluster',
+              resourceName: props.clusterIdentifier,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
         }),
       );
     }
@@ -472,48 +502,66 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     acknowledge(cluster, [
       {
         id: 'AwsSolutions-RDS11',
-        reason: 'Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only the peers granted explicitly in this template (its ingress rules name them: this instance\'s application tasks, set-up and scrub functions, secret rotation; only a read replica admits a jump host); a non-default port would be obscurity, not control, and breaks customer BI defaults.',
+        reason:
+          "Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only the peers granted explicitly in this template (its ingress rules name them: this instance's application tasks, set-up and scrub functions, secret rotation; only a read replica admits a jump host); a non-default port would be obscurity, not control, and breaks customer BI defaults.",
       },
       {
         id: 'AwsSolutions-RDS6',
-        reason: 'IAM database authentication is off on purpose: no account of this cluster authenticates through IAM; every password is in Secrets Manager, encrypted with this database\'s key and rotated, so rds-db:connect would only open an unused second way in.',
+        reason:
+          "IAM database authentication is off on purpose: no account of this cluster authenticates through IAM; every password is in Secrets Manager, encrypted with this database's key and rotated, so rds-db:connect would only open an unused second way in.",
       },
       {
         id: 'AwsSolutions-RDS14',
-        reason: 'Backtrack is off on purpose: it rewinds the live database in place, which in a GxP system would silently remove audit-trail records and breaks binlog replicas; recovery uses point-in-time restore to a new cluster and AWS Backup.',
+        reason:
+          'Backtrack is off on purpose: it rewinds the live database in place, which in a GxP system would silently remove audit-trail records and breaks binlog replicas; recovery uses point-in-time restore to a new cluster and AWS Backup.',
       },
       ...sameReason(
         ['HIPAA.Security-RDSLoggingEnabled[LogExport::general]', 'NIST.800.53.R5-RDSLoggingEnabled[LogExport::general]'],
-        'The general query log is not exported: it would copy every statement, including volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, DCL) and error log are exported and encrypted with the environment\'s retention, and the slow-query log (statement text) is kept 30 days at most.',
+        "The general query log is not exported: it would copy every statement, including volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, DCL) and error log are exported and encrypted with the environment's retention, and the slow-query log (statement text) is kept 30 days at most.",
       ),
     ]);
     if (!props.deletionProtection) {
-      acknowledge(cluster, sameReason(
-        ['AwsSolutions-RDS10', 'HIPAA.Security-RDSInstanceDeletionProtectionEnabled', 'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled'],
-        props.removalPolicy === RemovalPolicy.DESTROY
-          ? `${props.description}: the environment catalog leaves deletion protection off and destroys this database with its stack on purpose (removal policy destroy): the environment is decommissioned by deleting its stack, and its data does not outlive it (that deletion is the intended end of its life).`
-          : props.removalPolicy === RemovalPolicy.SNAPSHOT
-            ? `${props.description}: the environment catalog leaves deletion protection off for this kind: the environment is decommissioned by deleting its stack, and the data survives that in a final snapshot (removal policy snapshot: CloudFormation snapshots the cluster before deleting it).`
-            : `${props.description}: the environment catalog leaves deletion protection off for this kind, and the cluster survives the deletion of its stack (removal policy ${props.removalPolicy}).`,
-      ));
+      acknowledge(
+        cluster,
+        sameReason(
+          [
+            'AwsSolutions-RDS10',
+            'HIPAA.Security-RDSInstanceDeletionProtectionEnabled',
+            'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
+          ],
+          props.removalPolicy === RemovalPolicy.DESTROY
+            ? `${props.description}: the environment catalog leaves deletion protection off and destroys this database with its stack on purpose (removal policy destroy): the environment is decommissioned by deleting its stack, and its data does not outlive it (that deletion is the intended end of its life).`
+            : props.removalPolicy === RemovalPolicy.SNAPSHOT
+              ? `${props.description}: the environment catalog leaves deletion protection off for this kind: the environment is decommissioned by deleting its stack, and the data survives that in a final snapshot (removal policy snapshot: CloudFormation snapshots the cluster before deleting it).`
+              : `${props.description}: the environment catalog leaves deletion protection off for this kind, and the cluster survives the deletion of its stack (removal policy ${props.removalPolicy}).`,
+        ),
+      );
     }
     const monitoringRole = this.cluster.node.tryFindChild('MonitoringRole');
     if (monitoringRole) {
       acknowledge(monitoringRole, [
         {
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
-          reason: 'Enhanced monitoring role: the AWS-maintained service policy only lets monitoring.rds.amazonaws.com write OS metrics to the RDSOSMetrics log group; no other principal can assume the role.',
+          reason:
+            'Enhanced monitoring role: the AWS-maintained service policy only lets monitoring.rds.amazonaws.com write OS metrics to the RDSOSMetrics log group; no other principal can assume the role.',
         },
       ]);
     }
     for (const instance of this.cluster.node.findAll().filter((c) => c instanceof rds.CfnDBInstance)) {
-      if ((instance as rds.CfnDBInstance).availabilityZone) {
-        acknowledge(instance, [{ id: 'CloudFormation-Validate::W3010', reason: 'The writer and its standby are pinned to different configured availability zones on purpose, so a zone failure leaves a promotable copy.' }]);
+      if (instance.availabilityZone) {
+        acknowledge(instance, [
+          {
+            id: 'CloudFormation-Validate::W3010',
+            reason:
+              'The writer and its standby are pinned to different configured availability zones on purpose, so a zone failure leaves a promotable copy.',
+          },
+        ]);
       }
       acknowledge(instance, [
         {
           id: 'HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled',
-          reason: 'Engine upgrades are change-controlled: minor versions are applied in the planned maintenance window through an Environment Change Record (engineVersion in code), never automatically.',
+          reason:
+            'Engine upgrades are change-controlled: minor versions are applied in the planned maintenance window through an Environment Change Record (engineVersion in code), never automatically.',
         },
         ...sameReason(
           ['HIPAA.Security-RDSInBackupPlan', 'NIST.800.53.R5-RDSInBackupPlan'],
@@ -531,8 +579,15 @@ function instanceType(instanceClass: string): ec2.InstanceType {
 }
 
 function validate(scope: Construct, props: ClinSparkDatabaseProps): void {
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.clusterIdentifier) || props.clusterIdentifier.endsWith('-') || props.clusterIdentifier.includes('--')) {
-    throw new ClinSparkPropsError(scope, `'clusterIdentifier' is '${props.clusterIdentifier}'; use 1-63 lowercase letters, digits and single hyphens, starting with a letter`);
+  if (
+    !/^[a-z][a-z0-9-]{0,62}$/.test(props.clusterIdentifier) ||
+    props.clusterIdentifier.endsWith('-') ||
+    props.clusterIdentifier.includes('--')
+  ) {
+    throw new ClinSparkPropsError(
+      scope,
+      `'clusterIdentifier' is '${props.clusterIdentifier}'; use 1-63 lowercase letters, digits and single hyphens, starting with a letter`,
+    );
   }
   const c = props.capacity;
   if (c.mode === 'serverless') {

@@ -104,17 +104,30 @@ export class EnvironmentIngress extends Construct {
   constructor(scope: Construct, id: string, props: EnvironmentIngressProps) {
     super(scope, id);
     if (!props.wafLogGroup.logGroupName.startsWith('aws-waf-logs-') && !props.wafLogGroup.logGroupName.startsWith('${Token')) {
-      throw new ClinSparkPropsError(this, `'wafLogGroup' is named '${props.wafLogGroup.logGroupName}'; WAF only logs to groups named aws-waf-logs-*`);
+      throw new ClinSparkPropsError(
+        this,
+        `'wafLogGroup' is named '${props.wafLogGroup.logGroupName}'; WAF only logs to groups named aws-waf-logs-*`,
+      );
     }
     for (const cidr of props.allowedCidrs ?? []) {
-      if (/\/0$/.test(cidr)) throw new ClinSparkPropsError(this, `'allowedCidrs' contains ${cidr}; omit allowedCidrs to serve the internet, or list client ranges`);
+      if (/\/0$/.test(cidr))
+        throw new ClinSparkPropsError(
+          this,
+          `'allowedCidrs' contains ${cidr}; omit allowedCidrs to serve the internet, or list client ranges`,
+        );
     }
     const restricted = Boolean(props.allowedCidrs?.length);
     if (restricted && props.internetAccessReason !== undefined) {
-      throw new ClinSparkPropsError(this, "'internetAccessReason' is set but 'allowedCidrs' restrict the load balancer to client ranges; nothing is open to the internet");
+      throw new ClinSparkPropsError(
+        this,
+        "'internetAccessReason' is set but 'allowedCidrs' restrict the load balancer to client ranges; nothing is open to the internet",
+      );
     }
     if (!restricted && !props.requireSso && !props.internetAccessReason) {
-      throw new ClinSparkPropsError(this, "the load balancer would serve the whole internet with no single sign-on; set 'allowedCidrs', 'requireSso', or say why it is acceptable in 'internetAccessReason'");
+      throw new ClinSparkPropsError(
+        this,
+        "the load balancer would serve the whole internet with no single sign-on; set 'allowedCidrs', 'requireSso', or say why it is acceptable in 'internetAccessReason'",
+      );
     }
     this.zone = props.zone;
     this.requireSso = props.requireSso ?? false;
@@ -191,22 +204,30 @@ export class EnvironmentIngress extends Construct {
       redactedFields: [{ singleHeader: { Name: 'authorization' } }, { singleHeader: { Name: 'cookie' } }],
     });
 
-    acknowledge(redirect, sameReason(
-      ['HIPAA.Security-ELBv2ACMCertificateRequired', 'NIST.800.53.R5-ELBv2ACMCertificateRequired'],
-      'Port 80 only answers with a permanent redirect to HTTPS (no forwarding, no content); every request reaching the application uses the TLS listener and its ACM certificate.',
-    ));
+    acknowledge(
+      redirect,
+      sameReason(
+        ['HIPAA.Security-ELBv2ACMCertificateRequired', 'NIST.800.53.R5-ELBv2ACMCertificateRequired'],
+        'Port 80 only answers with a permanent redirect to HTTPS (no forwarding, no content); every request reaching the application uses the TLS listener and its ACM certificate.',
+      ),
+    );
     if (!props.deletionProtection) {
-      acknowledge(this.loadBalancer, sameReason(
-        ['HIPAA.Security-ELBDeletionProtectionEnabled', 'NIST.800.53.R5-ELBDeletionProtectionEnabled'],
-        'The environment catalog leaves load balancer deletion protection off for this ephemeral or vendor environment kind; the load balancer holds no data and is recreated by the app stack.',
-      ));
+      acknowledge(
+        this.loadBalancer,
+        sameReason(
+          ['HIPAA.Security-ELBDeletionProtectionEnabled', 'NIST.800.53.R5-ELBDeletionProtectionEnabled'],
+          'The environment catalog leaves load balancer deletion protection off for this ephemeral or vendor environment kind; the load balancer holds no data and is recreated by the app stack.',
+        ),
+      );
     }
     if (!restricted) {
       // What protects this environment, in the words a reviewer checks against the template: the
       // two listeners, the OIDC action of every route (enforced by addInstance) or the caller's reason.
       const protections = [
         ...(this.requireSso
-          ? ["every request must authenticate through the customer's SSO (OIDC authenticate action on every listener rule of the load balancer) before it reaches the application"]
+          ? [
+              "every request must authenticate through the customer's SSO (OIDC authenticate action on every listener rule of the load balancer) before it reaches the application",
+            ]
           : []),
         ...(props.internetAccessReason ? [props.internetAccessReason] : []),
       ];
@@ -223,10 +244,14 @@ export class EnvironmentIngress extends Construct {
 
   /** Routes a host name to an instance's target group (optionally behind OIDC) and adds its DNS alias. */
   addInstance(id: string, route: InstanceRoute): elbv2.ApplicationListenerRule {
-    if (this.priorities.has(route.priority)) throw new ClinSparkPropsError(this, `priority ${route.priority} of '${id}' is already used; give each instance its own`);
+    if (this.priorities.has(route.priority))
+      throw new ClinSparkPropsError(this, `priority ${route.priority} of '${id}' is already used; give each instance its own`);
     this.priorities.add(route.priority);
     if (this.requireSso && !route.sso) {
-      throw new ClinSparkPropsError(this, `route '${id}' has no 'sso', but this load balancer requires single sign-on on every route (requireSso)`);
+      throw new ClinSparkPropsError(
+        this,
+        `route '${id}' has no 'sso', but this load balancer requires single sign-on on every route (requireSso)`,
+      );
     }
     const forward = elbv2.ListenerAction.forward([route.targetGroup]);
     const action = route.sso
@@ -262,4 +287,3 @@ export class EnvironmentIngress extends Construct {
     this.loadBalancer.connections.allowTo(peer, port, 'Load balancer to application tasks');
   }
 }
-

@@ -234,19 +234,34 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
       targets: [this.service],
       deregistrationDelay: Duration.seconds(30),
       stickinessCookieDuration: Duration.hours(8),
-      healthCheck: { path: healthPath, healthyHttpCodes: '200', interval: Duration.seconds(30), healthyThresholdCount: 2, unhealthyThresholdCount: 3 },
+      healthCheck: {
+        path: healthPath,
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(30),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
     });
     if (props.scrubEvidence) {
       Tags.of(this.targetGroup).add('clinspark:scrub-evidence', props.scrubEvidence);
       Tags.of(this.service).add('clinspark:scrub-evidence', props.scrubEvidence);
     }
     props.ingress.allowTo(this.service, ec2.Port.tcp(port));
-    this.listenerRule = props.ingress.addInstance(id, { hostName: props.hostName, targetGroup: this.targetGroup, priority: props.priority, sso: props.sso });
+    this.listenerRule = props.ingress.addInstance(id, {
+      hostName: props.hostName,
+      targetGroup: this.targetGroup,
+      priority: props.priority,
+      sso: props.sso,
+    });
     // The route is created after the target group (and so after the scrub, where there is one).
     this.listenerRule.node.addDependency(this.targetGroup);
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: props.minTasks, maxCapacity: props.maxTasks });
-    scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60, scaleInCooldown: Duration.minutes(5), scaleOutCooldown: Duration.minutes(2) });
+    scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: 60,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(2),
+    });
 
     this.acknowledgeFindings();
   }
@@ -259,13 +274,15 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
     acknowledge(this.taskDefinition, [
       {
         id: 'AwsSolutions-ECS2',
-        reason: 'Only non-secret settings (instance role, base URL, release) are plain environment variables; every credential is injected from Secrets Manager as an ECS secret.',
+        reason:
+          'Only non-secret settings (instance role, base URL, release) are plain environment variables; every credential is injected from Secrets Manager as an ECS secret.',
       },
     ]);
     acknowledge(this.executionRole.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ecr:GetAuthorizationToken has no resource-level permission; image layers are pulled from the one release repository named in the other statement.',
+        reason:
+          'ecr:GetAuthorizationToken has no resource-level permission; image layers are pulled from the one release repository named in the other statement.',
       },
     ]);
   }
@@ -273,21 +290,31 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
 
 function validate(scope: Construct, props: ClinSparkInstanceProps): void {
   if (props.minTasks < 0 || props.maxTasks < 1 || props.minTasks > props.maxTasks) {
-    throw new ClinSparkPropsError(scope, `'minTasks'/'maxTasks' are ${props.minTasks}/${props.maxTasks}; use 0 <= minTasks <= maxTasks and maxTasks >= 1`);
+    throw new ClinSparkPropsError(
+      scope,
+      `'minTasks'/'maxTasks' are ${props.minTasks}/${props.maxTasks}; use 0 <= minTasks <= maxTasks and maxTasks >= 1`,
+    );
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(props.imageTag)) {
     throw new ClinSparkPropsError(scope, `'imageTag' is '${props.imageTag}'; a container tag has letters, digits, '_', '.', '-' (max 128)`);
   }
   if (props.imageDigest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(props.imageDigest)) {
-    throw new ClinSparkPropsError(scope, `'imageDigest' is '${props.imageDigest}'; an image digest is 'sha256:' followed by 64 lowercase hex digits`);
+    throw new ClinSparkPropsError(
+      scope,
+      `'imageDigest' is '${props.imageDigest}'; an image digest is 'sha256:' followed by 64 lowercase hex digits`,
+    );
   }
   const user = props.user ?? DEFAULT_USER;
   const userMatch = /^(0|[1-9]\d{0,9})(:(0|[1-9]\d{0,9}))?$/.exec(user);
   if (!userMatch || Number(userMatch[1]) === 0) {
-    throw new ClinSparkPropsError(scope, `'user' is '${user}'; run the container as a numeric non-root user, 'UID' or 'UID:GID' with UID > 0`);
+    throw new ClinSparkPropsError(
+      scope,
+      `'user' is '${user}'; run the container as a numeric non-root user, 'UID' or 'UID:GID' with UID > 0`,
+    );
   }
   for (const p of props.scratchPaths ?? []) {
-    if (!/^\/[A-Za-z0-9._/-]+$/.test(p) || p.split('/').includes('..')) throw new ClinSparkPropsError(scope, `'scratchPaths' contains '${p}'; use absolute container paths such as /tmp`);
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(p) || p.split('/').includes('..'))
+      throw new ClinSparkPropsError(scope, `'scratchPaths' contains '${p}'; use absolute container paths such as /tmp`);
   }
   if (!props.healthCheckPath?.startsWith('/') && props.healthCheckPath !== undefined) {
     throw new ClinSparkPropsError(scope, `'healthCheckPath' is '${props.healthCheckPath}'; it must start with '/'`);

@@ -83,7 +83,9 @@ export function renderAuthorizedKeys(keyLines: readonly string[], target: string
 }
 
 export function renderJournaldConfig(): string {
-  return ['[Journal]', '# Keep sshd\'s log (logins, key fingerprints) across reboots.', 'Storage=persistent', 'SystemMaxUse=512M', ''].join('\n');
+  return ['[Journal]', "# Keep sshd's log (logins, key fingerprints) across reboots.", 'Storage=persistent', 'SystemMaxUse=512M', ''].join(
+    '\n',
+  );
 }
 
 /** CloudWatch agent: ship /var/log/secure (sshd via rsyslog) to the session log group. */
@@ -93,7 +95,9 @@ export function renderCloudWatchAgentConfig(logGroupName: string): string {
     logs: {
       logs_collected: {
         files: {
-          collect_list: [{ file_path: '/var/log/secure', log_group_name: '__LOG_GROUP__', log_stream_name: '{instance_id}/secure', timezone: 'UTC' }],
+          collect_list: [
+            { file_path: '/var/log/secure', log_group_name: '__LOG_GROUP__', log_stream_name: '{instance_id}/secure', timezone: 'UTC' },
+          ],
         },
       },
     },
@@ -169,7 +173,7 @@ export function renderHostScript(options: HostScriptOptions): string {
   if (options.sessionLogGroupName !== undefined) {
     lines.push(
       '',
-      '# 5. Ship sshd\'s log to CloudWatch Logs. Packages come from the repository release the pinned',
+      "# 5. Ship sshd's log to CloudWatch Logs. Packages come from the repository release the pinned",
       '# AMI is locked to (AL2023 deterministic upgrades); retried while the Elastic IP is attached.',
       'if ! rpm -q rsyslog amazon-cloudwatch-agent >/dev/null 2>&1; then',
       '  for attempt in $(seq 1 30); do',

@@ -8,14 +8,7 @@ import { acknowledge } from '../core/acknowledge';
 import { cidrsOverlap, Cidr, parseCidr } from '../core/cidr';
 import { ClinSparkPropsError } from '../core/errors';
 import { ClinSparkRole } from '../core/clinspark-role';
-import {
-  permitOpenTarget,
-  renderAuthorizedKeys,
-  renderHostScript,
-  renderSshdConfig,
-  renderUserData,
-  TUNNEL_USER,
-} from './host-config';
+import { permitOpenTarget, renderAuthorizedKeys, renderHostScript, renderSshdConfig, renderUserData, TUNNEL_USER } from './host-config';
 import { parseSshPublicKey } from './ssh-keys';
 
 /** Where the tunnel leads: the only host and port the tunnel user may forward to. */
@@ -169,13 +162,22 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     const port = this.validateForwardTo(props.forwardTo);
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO);
     if (instanceType.architecture !== ec2.InstanceArchitecture.ARM_64) {
-      throw new ClinSparkPropsError(this, `'instanceType' is ${instanceType}, which is not Graviton (arm64); the pinned Amazon Linux 2023 AMI is arm64: use t4g.nano or t4g.micro`);
+      throw new ClinSparkPropsError(
+        this,
+        `'instanceType' is ${instanceType.toString()}, which is not Graviton (arm64); the pinned Amazon Linux 2023 AMI is arm64: use t4g.nano or t4g.micro`,
+      );
     }
     if (Token.isUnresolved(props.amiId) || !AMI_ID.test(props.amiId)) {
-      throw new ClinSparkPropsError(this, `'amiId' is "${shorten(props.amiId)}"; give a literal AMI id such as "ami-0123456789abcdef0" (pinned: never a look-up or a parameter)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'amiId' is "${shorten(props.amiId)}"; give a literal AMI id such as "ami-0123456789abcdef0" (pinned: never a look-up or a parameter)`,
+      );
     }
     if (Token.isUnresolved(stack.region)) {
-      throw new ClinSparkPropsError(this, `'amiId' ${props.amiId} belongs to one region, but stack ${stack.stackName} has no concrete region; give the stack an env with a region`);
+      throw new ClinSparkPropsError(
+        this,
+        `'amiId' ${props.amiId} belongs to one region, but stack ${stack.stackName} has no concrete region; give the stack an env with a region`,
+      );
     }
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC };
     this.validateSubnets(props.vpc, vpcSubnets);
@@ -196,7 +198,11 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     for (const cidr of cidrs) {
       this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr.text), ec2.Port.tcp(22), `SSH tunnel from customer range ${cidr.text}`);
     }
-    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS endpoints (SSM registration, CloudWatch Logs, package repositories)');
+    this.securityGroup.addEgressRule(
+      props.httpsEgress ?? ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to AWS endpoints (SSM registration, CloudWatch Logs, package repositories)',
+    );
 
     this.volumeKey =
       props.volumeKey ??
@@ -213,7 +219,8 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     // (HIPAA/NIST IAMNoInlinePolicy). Later grants to `role` land there too.
     this.role = new ClinSparkRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'ClinSpark jump host: SSM agent registration only (no Session Manager, no Run Command) and, if configured, sshd log shipping',
+      description:
+        'ClinSpark jump host: SSM agent registration only (no Session Manager, no Run Command) and, if configured, sshd log shipping',
     });
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'SsmAgent', actions: SSM_AGENT_ACTIONS, resources: ['*'] }));
     if (props.sessionLogGroup) {
@@ -298,7 +305,10 @@ export class JumpHost extends Construct implements ec2.IConnectable {
       if (!parsed.ok) throw new ClinSparkPropsError(this, `'allowedCidrs[${index}]': ${parsed.error}`);
       const prior = out.find((o) => cidrsOverlap(o.cidr, parsed.cidr));
       if (prior) {
-        throw new ClinSparkPropsError(this, `'allowedCidrs[${index}]' '${value}' overlaps 'allowedCidrs[${prior.index}]' '${values[prior.index]}'; list each range once (keep the broader one)`);
+        throw new ClinSparkPropsError(
+          this,
+          `'allowedCidrs[${index}]' '${value}' overlaps 'allowedCidrs[${prior.index}]' '${values[prior.index]}'; list each range once (keep the broader one)`,
+        );
       }
       out.push({ cidr: parsed.cidr, index });
     });
@@ -307,7 +317,10 @@ export class JumpHost extends Construct implements ec2.IConnectable {
 
   private validateKeys(values: readonly string[]): string[] {
     if (values.length === 0 || values.length > MAX_KEYS) {
-      throw new ClinSparkPropsError(this, `'authorizedKeys' has ${values.length} keys; list 1 to ${MAX_KEYS} customer public keys (the host accepts no passwords)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'authorizedKeys' has ${values.length} keys; list 1 to ${MAX_KEYS} customer public keys (the host accepts no passwords)`,
+      );
     }
     const blobs = new Map<string, number>();
     return values.map((value, index) => {
@@ -318,7 +331,10 @@ export class JumpHost extends Construct implements ec2.IConnectable {
       if (!parsed.ok) throw new ClinSparkPropsError(this, `'authorizedKeys[${index}]' ("${shorten(value)}") ${parsed.error}`);
       const first = blobs.get(parsed.key.blob);
       if (first !== undefined) {
-        throw new ClinSparkPropsError(this, `'authorizedKeys[${index}]' ("${shorten(value)}") is the same key as 'authorizedKeys[${first}]'; list each key once`);
+        throw new ClinSparkPropsError(
+          this,
+          `'authorizedKeys[${index}]' ("${shorten(value)}") is the same key as 'authorizedKeys[${first}]'; list each key once`,
+        );
       }
       blobs.set(parsed.key.blob, index);
       return parsed.key.line;
@@ -328,7 +344,10 @@ export class JumpHost extends Construct implements ec2.IConnectable {
   /** Returns the port as a string (a token's string form when the port is a token). */
   private validateForwardTo(target: ForwardTarget): string {
     if (!Token.isUnresolved(target.host) && !(HOST_NAME.test(target.host) || /^\d{1,3}(\.\d{1,3}){3}$/.test(target.host))) {
-      throw new ClinSparkPropsError(this, `'forwardTo.host' is "${shorten(target.host)}"; give a DNS name or IPv4 address (typically the replica cluster's endpoint)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'forwardTo.host' is "${shorten(target.host)}"; give a DNS name or IPv4 address (typically the replica cluster's endpoint)`,
+      );
     }
     if (!Token.isUnresolved(target.port) && (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)) {
       throw new ClinSparkPropsError(this, `'forwardTo.port' is ${target.port}; give a TCP port 1 to 65535 (3306 for Aurora MySQL)`);
@@ -340,13 +359,19 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     const selected = vpc.selectSubnets(selection).subnets;
     const publicIds = new Set(vpc.publicSubnets.map((s) => s.node.path));
     if (selected.length === 0 || selected.some((s) => !publicIds.has(s.node.path))) {
-      throw new ClinSparkPropsError(this, `'vpcSubnets' selects ${selected.length === 0 ? 'no subnet' : 'non-public subnets'}; select public subnets (route to the internet gateway), which the Elastic IP needs`);
+      throw new ClinSparkPropsError(
+        this,
+        `'vpcSubnets' selects ${selected.length === 0 ? 'no subnet' : 'non-public subnets'}; select public subnets (route to the internet gateway), which the Elastic IP needs`,
+      );
     }
   }
 
   /** Renders the user data with the longest possible target: EC2 refuses more than 16 KiB. */
   private validateUserDataSize(props: JumpHostProps, keyLines: readonly string[], port: string): void {
-    const target = permitOpenTarget(Token.isUnresolved(props.forwardTo.host) ? LONGEST_HOST : props.forwardTo.host, Token.isUnresolved(port) ? '65535' : port);
+    const target = permitOpenTarget(
+      Token.isUnresolved(props.forwardTo.host) ? LONGEST_HOST : props.forwardTo.host,
+      Token.isUnresolved(port) ? '65535' : port,
+    );
     const worst = renderUserData(
       renderHostScript({
         sshdConfig: renderSshdConfig(target),
@@ -356,7 +381,10 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     );
     const size = Buffer.byteLength(worst, 'utf8');
     if (size > USER_DATA_LIMIT) {
-      throw new ClinSparkPropsError(this, `'authorizedKeys' make the user data ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT}; use fewer keys or ed25519 keys (about 100 bytes each instead of 750 for RSA)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'authorizedKeys' make the user data ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT}; use fewer keys or ed25519 keys (about 100 bytes each instead of 750 for RSA)`,
+      );
     }
   }
 
@@ -365,24 +393,28 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     acknowledge(this.instance, [
       {
         id: 'CloudFormation-Validate::W9010',
-        reason: 'The AMI id is pinned on purpose: the host changes only when the configuration names a new AMI (a planned, change-controlled patch), never through a look-up.',
+        reason:
+          'The AMI id is pinned on purpose: the host changes only when the configuration names a new AMI (a planned, change-controlled patch), never through a look-up.',
       },
       {
         id: 'CloudFormation-Validate::W3010',
-        reason: 'The zone comes from the public subnet the host is placed in; the environment\'s zones are pinned in configuration so synthesis needs no look-up.',
+        reason:
+          "The zone comes from the public subnet the host is placed in; the environment's zones are pinned in configuration so synthesis needs no look-up.",
       },
     ]);
     acknowledge(this.role.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ssm:UpdateInstanceInformation only: the SSM agent registers the host in the inventory (it acts on the calling instance). No Session Manager or Run Command channel, no association and no GetParameter is granted, so no session or port forward reaches the host around the SSH allow-list.',
+        reason:
+          'ssm:UpdateInstanceInformation only: the SSM agent registers the host in the inventory (it acts on the calling instance). No Session Manager or Run Command channel, no association and no GetParameter is granted, so no session or port forward reaches the host around the SSH allow-list.',
       },
     ]);
     if (!terminationProtection) {
       acknowledge(this.instance, [
         {
           id: 'AwsSolutions-EC29',
-          reason: 'The environment catalog turns termination protection off for this jump host; the host keeps no data of its own: it is rebuilt from the pinned AMI and its user data, and a replacement keeps the Elastic IP.',
+          reason:
+            'The environment catalog turns termination protection off for this jump host; the host keeps no data of its own: it is rebuilt from the pinned AMI and its user data, and a replacement keeps the Elastic IP.',
         },
       ]);
     }

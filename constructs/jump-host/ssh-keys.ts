@@ -62,7 +62,8 @@ function unacceptedTypeReason(first: string): string {
     return 'starts with authorized_keys options; options such as from= or command= are not accepted (the jump host adds its own restrictions to every key)';
   }
   if (first === 'ssh-dss') return 'is a DSA key, which OpenSSH no longer accepts';
-  if (first.startsWith('sk-') || first.includes('-cert-')) return `is of type '${first}' (security-key and certificate keys are not supported)`;
+  if (first.startsWith('sk-') || first.includes('-cert-'))
+    return `is of type '${first}' (security-key and certificate keys are not supported)`;
   return 'does not start with an accepted key type';
 }
 
@@ -78,24 +79,34 @@ export function parseSshPublicKey(value: string): SshKeyResult {
   const [type, blob, ...rest] = fields;
   const spec = KEY_TYPES[type];
   if (!spec) {
-    return { ok: false, error: `${unacceptedTypeReason(type)}; give an OpenSSH public key line starting with ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (3072 bits or more), e.g. the content of ~/.ssh/id_ed25519.pub` };
+    return {
+      ok: false,
+      error: `${unacceptedTypeReason(type)}; give an OpenSSH public key line starting with ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (3072 bits or more), e.g. the content of ~/.ssh/id_ed25519.pub`,
+    };
   }
   if (!blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob) || blob.length % 4 !== 0) {
     return { ok: false, error: `has no valid base64 key after '${type}'; copy the whole line of the .pub file` };
   }
   const comment = rest.join(' ');
   if (comment && !/^[^\s"]{1,100}$/.test(comment)) {
-    return { ok: false, error: 'has a comment with spaces, quotes or more than 100 characters; use one word such as "alice@example.org" or no comment' };
+    return {
+      ok: false,
+      error: 'has a comment with spaces, quotes or more than 100 characters; use one word such as "alice@example.org" or no comment',
+    };
   }
   const reader = new BlobReader(Buffer.from(blob, 'base64'));
   const innerType = reader.bytes()?.toString('latin1');
   if (innerType !== type) {
-    return { ok: false, error: `is labelled '${type}' but its key data is ${innerType ? `'${innerType.slice(0, 30)}'` : 'not an SSH public key'}; copy the whole line of the .pub file unchanged` };
+    return {
+      ok: false,
+      error: `is labelled '${type}' but its key data is ${innerType ? `'${innerType.slice(0, 30)}'` : 'not an SSH public key'}; copy the whole line of the .pub file unchanged`,
+    };
   }
   let bits: number;
   if (spec.kind === 'ed25519') {
     const pk = reader.bytes();
-    if (!pk || pk.length !== 32) return { ok: false, error: 'is not a valid ed25519 key (the public key must be 32 bytes); copy the whole line of the .pub file' };
+    if (!pk || pk.length !== 32)
+      return { ok: false, error: 'is not a valid ed25519 key (the public key must be 32 bytes); copy the whole line of the .pub file' };
     bits = 256;
   } else if (spec.kind === 'ecdsa') {
     const curve = reader.bytes()?.toString('latin1');
@@ -112,11 +123,17 @@ export function parseSshPublicKey(value: string): SshKeyResult {
     }
     bits = bitLength(modulus);
     if (bits < MIN_RSA_BITS) {
-      return { ok: false, error: `is an RSA key of ${bits} bits; RSA keys need at least ${MIN_RSA_BITS} bits: generate a new key with "ssh-keygen -t ed25519" (preferred) or "ssh-keygen -t rsa -b 4096"` };
+      return {
+        ok: false,
+        error: `is an RSA key of ${bits} bits; RSA keys need at least ${MIN_RSA_BITS} bits: generate a new key with "ssh-keygen -t ed25519" (preferred) or "ssh-keygen -t rsa -b 4096"`,
+      };
     }
   }
   if (!reader.done) {
     return { ok: false, error: `has trailing data after the ${type} key; copy the whole line of the .pub file unchanged` };
   }
-  return { ok: true, key: { type, blob, comment: comment || undefined, bits, line: comment ? `${type} ${blob} ${comment}` : `${type} ${blob}` } };
+  return {
+    ok: true,
+    key: { type, blob, comment: comment || undefined, bits, line: comment ? `${type} ${blob} ${comment}` : `${type} ${blob}` },
+  };
 }

@@ -83,11 +83,16 @@ export class AlarmTopic extends Construct {
       }),
     );
     props.subscriptions.forEach((s) => {
-      this.topic.addSubscription('email' in s ? new subscriptions.EmailSubscription(s.email) : new subscriptions.UrlSubscription(s.https, { protocol: sns.SubscriptionProtocol.HTTPS }));
+      this.topic.addSubscription(
+        'email' in s
+          ? new subscriptions.EmailSubscription(s.email)
+          : new subscriptions.UrlSubscription(s.https, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.topic.topicArn,
-      description: 'Alarm notifications of this environment (subscribe chat integrations, e.g. Amazon Q Developer in chat applications, to it)',
+      description:
+        'Alarm notifications of this environment (subscribe chat integrations, e.g. Amazon Q Developer in chat applications, to it)',
     });
   }
 }

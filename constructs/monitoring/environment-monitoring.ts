@@ -80,13 +80,17 @@ class SingleDashboardFactory extends Construct implements IDynamicDashboardFacto
   readonly dashboard: cloudwatch.Dashboard;
   constructor(scope: Construct, id: string, dashboardName: string) {
     super(scope, id);
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName, start: '-PT8H', periodOverride: cloudwatch.PeriodOverride.INHERIT });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName,
+      start: '-PT8H',
+      periodOverride: cloudwatch.PeriodOverride.INHERIT,
+    });
   }
   addDynamicSegment(segment: IDynamicDashboardSegment): void {
     this.dashboard.addWidgets(...segment.widgetsForDashboard(DefaultDashboards.DETAIL));
   }
   getDashboard(type: string): cloudwatch.Dashboard | undefined {
-    return type === DefaultDashboards.DETAIL ? this.dashboard : undefined;
+    return type === String(DefaultDashboards.DETAIL) ? this.dashboard : undefined;
   }
 }
 
@@ -139,16 +143,42 @@ export class EnvironmentMonitoring extends Construct {
     for (const segment of other.facade.createdMonitorings()) this.facade.addSegment(segment);
   }
 
-  private metric(namespace: string, name: string, statistic: MetricStatistic, label: string, dimensions: Record<string, string>): MetricWithAlarmSupport {
+  private metric(
+    namespace: string,
+    name: string,
+    statistic: MetricStatistic,
+    label: string,
+    dimensions: Record<string, string>,
+  ): MetricWithAlarmSupport {
     return this.facade.createMetricFactory().createMetric(name, statistic, label, dimensions, undefined, namespace, this.period);
   }
 
-  private custom(thresholds: SeverityThresholds, operator: cloudwatch.ComparisonOperator, description: string, scale = 1, missing = cloudwatch.TreatMissingData.NOT_BREACHING): Record<string, CustomThreshold> {
-    return perSeverity(thresholds, (value) => ({ threshold: value * scale, comparisonOperator: operator, treatMissingDataOverride: missing, additionalDescription: description }));
+  private custom(
+    thresholds: SeverityThresholds,
+    operator: cloudwatch.ComparisonOperator,
+    description: string,
+    scale = 1,
+    missing = cloudwatch.TreatMissingData.NOT_BREACHING,
+  ): Record<string, CustomThreshold> {
+    return perSeverity(thresholds, (value) => ({
+      threshold: value * scale,
+      comparisonOperator: operator,
+      treatMissingDataOverride: missing,
+      additionalDescription: description,
+    }));
   }
 
   private flag(severity: Severity | undefined, description: string, missing: cloudwatch.TreatMissingData): Record<string, CustomThreshold> {
-    return severity ? { [severityName(severity)]: { threshold: 0, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingDataOverride: missing, additionalDescription: description } } : {};
+    return severity
+      ? {
+          [severityName(severity)]: {
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treatMissingDataOverride: missing,
+            additionalDescription: description,
+          },
+        }
+      : {};
   }
 
   /** An Aurora MySQL cluster: CPU, connections against max_connections, Serverless v2 capacity, freeable memory, deadlocks, volume. */
@@ -161,9 +191,17 @@ export class EnvironmentMonitoring extends Construct {
       humanReadableName: db.title,
       alarmFriendlyName: db.title.replace(/\s+/g, ''),
       addCpuUsageAlarm: perSeverity(t.cpuPercent, (v) => ({ maxUsagePercent: v, ...notBreaching })),
-      addMaxConnectionCountAlarm: perSeverity(t.connectionsPercentOfMax, (v) => ({ maxConnectionCount: Math.floor((db.maxConnections * v) / 100), ...notBreaching })),
+      addMaxConnectionCountAlarm: perSeverity(t.connectionsPercentOfMax, (v) => ({
+        maxConnectionCount: Math.floor((db.maxConnections * v) / 100),
+        ...notBreaching,
+      })),
       addMaxServerlessDatabaseCapacityAlarm:
-        db.capacity.mode === 'serverless' ? perSeverity(t.capacityPercentOfMax, (v) => ({ maxUsageCount: ((db.capacity as { maxAcu: number }).maxAcu * v) / 100, ...notBreaching })) : undefined,
+        db.capacity.mode === 'serverless'
+          ? perSeverity(t.capacityPercentOfMax, (v) => ({
+              maxUsageCount: ((db.capacity as { maxAcu: number }).maxAcu * v) / 100,
+              ...notBreaching,
+            }))
+          : undefined,
     });
     const id = { DBClusterIdentifier: db.cluster.clusterIdentifier };
     const groups: CustomMetricGroup[] = [
@@ -171,9 +209,19 @@ export class EnvironmentMonitoring extends Construct {
         title: 'Freeable memory (MiB)',
         metrics: [
           {
-            metric: this.facade.createMetricFactory().createMetricMath('m / 1048576', { m: this.metric(RDS, 'FreeableMemory', MetricStatistic.MIN, 'Freeable memory', id) }, 'Freeable memory (MiB)'),
+            metric: this.facade
+              .createMetricFactory()
+              .createMetricMath(
+                'm / 1048576',
+                { m: this.metric(RDS, 'FreeableMemory', MetricStatistic.MIN, 'Freeable memory', id) },
+                'Freeable memory (MiB)',
+              ),
             alarmFriendlyName: 'FreeableMemory',
-            addAlarm: this.custom(t.freeableMemoryMiB, cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD, 'Freeable memory of the cluster\'s instances is low (MiB).'),
+            addAlarm: this.custom(
+              t.freeableMemoryMiB,
+              cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+              "Freeable memory of the cluster's instances is low (MiB).",
+            ),
           },
         ],
       },
@@ -183,7 +231,11 @@ export class EnvironmentMonitoring extends Construct {
           {
             metric: this.metric(RDS, 'Deadlocks', MetricStatistic.AVERAGE, 'Deadlocks/s', id),
             alarmFriendlyName: 'Deadlocks',
-            addAlarm: this.custom(t.deadlocksPerSecond, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 'Deadlocks per second (average).'),
+            addAlarm: this.custom(
+              t.deadlocksPerSecond,
+              cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              'Deadlocks per second (average).',
+            ),
           },
         ],
       },
@@ -191,18 +243,35 @@ export class EnvironmentMonitoring extends Construct {
         title: 'Cluster volume (GiB)',
         metrics: [
           {
-            metric: this.facade.createMetricFactory().createMetricMath('v / 1073741824', { v: this.metric(RDS, 'VolumeBytesUsed', MetricStatistic.MAX, 'Volume used', id) }, 'Volume used (GiB)'),
+            metric: this.facade
+              .createMetricFactory()
+              .createMetricMath(
+                'v / 1073741824',
+                { v: this.metric(RDS, 'VolumeBytesUsed', MetricStatistic.MAX, 'Volume used', id) },
+                'Volume used (GiB)',
+              ),
             alarmFriendlyName: 'VolumeUsed',
-            addAlarm: this.custom(t.volumeGiB, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 'The cluster volume has grown past the catalog\'s size (GiB).'),
+            addAlarm: this.custom(
+              t.volumeGiB,
+              cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+              "The cluster volume has grown past the catalog's size (GiB).",
+            ),
           },
         ],
       },
     ];
     if (serverless) {
       // Graph only: the alarm at the maximum is the library's ServerlessDatabaseCapacity alarm above.
-      groups.push({ title: 'ACU utilization (% of maximum)', metrics: [this.metric(RDS, 'ACUUtilization', MetricStatistic.MAX, 'ACU utilization', id)] });
+      groups.push({
+        title: 'ACU utilization (% of maximum)',
+        metrics: [this.metric(RDS, 'ACUUtilization', MetricStatistic.MAX, 'ACU utilization', id)],
+      });
     }
-    this.facade.monitorCustom({ alarmFriendlyName: `${db.title.replace(/\s+/g, '')}Health`, humanReadableName: `${db.title}: memory, deadlocks, volume`, metricGroups: groups });
+    this.facade.monitorCustom({
+      alarmFriendlyName: `${db.title.replace(/\s+/g, '')}Health`,
+      humanReadableName: `${db.title}: memory, deadlocks, volume`,
+      metricGroups: groups,
+    });
   }
 
   /** A Fargate service behind the load balancer: running versus desired tasks, CPU, memory, unhealthy targets. */
@@ -223,7 +292,10 @@ export class EnvironmentMonitoring extends Construct {
     const dims = { ClusterName: s.service.cluster.clusterName, ServiceName: s.service.serviceName };
     const missing = this.facade.createMetricFactory().createMetricMath(
       'desired - running',
-      { desired: this.metric(CONTAINER_INSIGHTS, 'DesiredTaskCount', MetricStatistic.MAX, 'Desired', dims), running: this.metric(CONTAINER_INSIGHTS, 'RunningTaskCount', MetricStatistic.MIN, 'Running', dims) },
+      {
+        desired: this.metric(CONTAINER_INSIGHTS, 'DesiredTaskCount', MetricStatistic.MAX, 'Desired', dims),
+        running: this.metric(CONTAINER_INSIGHTS, 'RunningTaskCount', MetricStatistic.MIN, 'Running', dims),
+      },
       'Desired minus running tasks',
     );
     this.facade.monitorCustom({
@@ -237,7 +309,11 @@ export class EnvironmentMonitoring extends Construct {
               metric: missing,
               alarmFriendlyName: 'MissingTasks',
               // Zero when the service is scaled to zero on purpose: only desired-but-not-running tasks count.
-              addAlarm: this.custom(t.missingTasks, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 'Fewer tasks run than the service wants.'),
+              addAlarm: this.custom(
+                t.missingTasks,
+                cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                'Fewer tasks run than the service wants.',
+              ),
             },
           ],
         },
@@ -264,7 +340,11 @@ export class EnvironmentMonitoring extends Construct {
             {
               metric: this.metric(ALB, 'HTTPCode_ELB_5XX_Count', MetricStatistic.SUM, 'Load balancer 5xx', lb),
               alarmFriendlyName: 'Elb5xx',
-              addAlarm: this.custom(t.elb5xx, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 'The load balancer itself answers with 5xx (no healthy target, timeouts).'),
+              addAlarm: this.custom(
+                t.elb5xx,
+                cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                'The load balancer itself answers with 5xx (no healthy target, timeouts).',
+              ),
             },
           ],
         },
@@ -274,7 +354,11 @@ export class EnvironmentMonitoring extends Construct {
             {
               metric: this.metric(ALB, 'TargetResponseTime', MetricStatistic.P99, 'p99', lb),
               alarmFriendlyName: 'ResponseTimeP99',
-              addAlarm: this.custom(t.p99ResponseSeconds, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 'p99 target response time (seconds).'),
+              addAlarm: this.custom(
+                t.p99ResponseSeconds,
+                cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                'p99 target response time (seconds).',
+              ),
             },
           ],
         },
@@ -291,7 +375,10 @@ export class EnvironmentMonitoring extends Construct {
       region,
       humanReadableName: title,
       alarmFriendlyName: 'WebAcl',
-      addBlockedRequestsCountAlarm: perSeverity(this.policy.waf.blockedRequests, (v) => ({ maxErrorCount: v, treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING })),
+      addBlockedRequestsCountAlarm: perSeverity(this.policy.waf.blockedRequests, (v) => ({
+        maxErrorCount: v,
+        treatMissingDataOverride: cloudwatch.TreatMissingData.NOT_BREACHING,
+      })),
     });
   }
 
@@ -324,14 +411,32 @@ export class EnvironmentMonitoring extends Construct {
             {
               metric: this.metric(RDS, 'AuroraBinlogReplicaLag', MetricStatistic.MAX, 'Lag', id),
               alarmFriendlyName: 'ReplicaLag',
-              addAlarm: withAlarms ? this.custom(t.lagSeconds, cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD, 'The read replica lags behind PROD Main (seconds).') : {},
+              addAlarm: withAlarms
+                ? this.custom(
+                    t.lagSeconds,
+                    cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    'The read replica lags behind PROD Main (seconds).',
+                  )
+                : {},
             },
             {
               // -1 = replication not active; no data at all = no replica instance replicating. IF() of
               // metric math: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html#metric-math-syntax
-              metric: this.facade.createMetricFactory().createMetricMath('IF(lag < 0, 1, 0)', { lag: this.metric(RDS, 'AuroraBinlogReplicaLag', MetricStatistic.MIN, 'Lag (min)', id) }, 'Replication stopped'),
+              metric: this.facade
+                .createMetricFactory()
+                .createMetricMath(
+                  'IF(lag < 0, 1, 0)',
+                  { lag: this.metric(RDS, 'AuroraBinlogReplicaLag', MetricStatistic.MIN, 'Lag (min)', id) },
+                  'Replication stopped',
+                ),
               alarmFriendlyName: 'ReplicationStopped',
-              addAlarm: withAlarms ? this.flag(t.replicationStopped, 'Binlog replication of the read replica is not running (AuroraBinlogReplicaLag -1 or absent).', cloudwatch.TreatMissingData.BREACHING) : {},
+              addAlarm: withAlarms
+                ? this.flag(
+                    t.replicationStopped,
+                    'Binlog replication of the read replica is not running (AuroraBinlogReplicaLag -1 or absent).',
+                    cloudwatch.TreatMissingData.BREACHING,
+                  )
+                : {},
             },
           ],
         },
@@ -351,7 +456,11 @@ export class EnvironmentMonitoring extends Construct {
             {
               metric: this.metric(EC2, 'StatusCheckFailed', MetricStatistic.MAX, 'Status check failed', { InstanceId: instanceId }),
               alarmFriendlyName: 'StatusCheckFailed',
-              addAlarm: this.flag(this.policy.jumpHost.statusCheckFailed, 'The jump host failed its instance or system status check.', cloudwatch.TreatMissingData.BREACHING),
+              addAlarm: this.flag(
+                this.policy.jumpHost.statusCheckFailed,
+                'The jump host failed its instance or system status check.',
+                cloudwatch.TreatMissingData.BREACHING,
+              ),
             },
           ],
         },
@@ -363,7 +472,10 @@ export class EnvironmentMonitoring extends Construct {
 /** The connection limit of one instance of this capacity (throws for a class the table lacks: validation refuses those first). */
 export function maxConnectionsOf(capacity: MaxConnectionsInput): number {
   const n = auroraMysqlMaxConnections(capacity);
-  if (n === undefined) throw new Error(`no max_connections known for ${JSON.stringify(capacity)}; add the class to constructs/monitoring/max-connections.ts from the Aurora user guide`);
+  if (n === undefined)
+    throw new Error(
+      `no max_connections known for ${JSON.stringify(capacity)}; add the class to constructs/monitoring/max-connections.ts from the Aurora user guide`,
+    );
   return n;
 }
 
@@ -373,5 +485,11 @@ export function functionsIn(scope: Construct): Array<{ title: string; fn: lambda
   return scope.node
     .findAll()
     .filter((c): c is lambda.Function => c instanceof lambda.Function)
-    .map((fn) => ({ title: fn.node.path.slice(base).replace(/\/(Function|Resource)$/, '').replace(/\//g, ' '), fn }));
+    .map((fn) => ({
+      title: fn.node.path
+        .slice(base)
+        .replace(/\/(Function|Resource)$/, '')
+        .replace(/\//g, ' '),
+      fn,
+    }));
 }

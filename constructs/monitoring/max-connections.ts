@@ -89,7 +89,8 @@ export const AURORA_MYSQL_SERVERLESS_V2_MAX_CONNECTIONS: ReadonlyArray<readonly 
   [128, 5000],
 ];
 
-export type MaxConnectionsInput = { readonly mode: 'serverless'; readonly maxAcu: number } | { readonly mode: 'provisioned'; readonly instanceClass: string };
+export type MaxConnectionsInput =
+  { readonly mode: 'serverless'; readonly maxAcu: number } | { readonly mode: 'provisioned'; readonly instanceClass: string };
 
 /** The default max_connections of one instance of this capacity; undefined for an instance class the table does not list. */
 export function auroraMysqlMaxConnections(capacity: MaxConnectionsInput): number | undefined {

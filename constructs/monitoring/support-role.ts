@@ -66,11 +66,16 @@ export class SupportRole extends Construct {
       assumedBy: new iam.ArnPrincipal(props.supportPrincipalArn),
       description: props.description.slice(0, 1000),
     });
-    const arn = (service: string, resource: string, region = stack.region) => `arn:${stack.partition}:${service}:${region}:${stack.account}:${resource}`;
+    const arn = (service: string, resource: string, region = stack.region) =>
+      `arn:${stack.partition}:${service}:${region}:${stack.account}:${resource}`;
     // Resource and action names: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
     // (dashboard ARNs have no region), list_amazoncloudwatchlogs.html, list_amazonelasticcontainerservice.html, list_amazonrds.html.
     this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'ReadDashboard', actions: ['cloudwatch:GetDashboard'], resources: [arn('cloudwatch', `dashboard/${props.dashboardName}`, '')] }),
+      new iam.PolicyStatement({
+        sid: 'ReadDashboard',
+        actions: ['cloudwatch:GetDashboard'],
+        resources: [arn('cloudwatch', `dashboard/${props.dashboardName}`, '')],
+      }),
     );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -113,7 +118,14 @@ export class SupportRole extends Construct {
         }),
       );
     }
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'NeverDecryptOrReadSecrets', effect: iam.Effect.DENY, actions: [...SUPPORT_DENIED_ACTIONS], resources: ['*'] }));
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'NeverDecryptOrReadSecrets',
+        effect: iam.Effect.DENY,
+        actions: [...SUPPORT_DENIED_ACTIONS],
+        resources: ['*'],
+      }),
+    );
     acknowledge(this.role.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -85,10 +85,16 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
     super(scope, id);
     const azs = [...props.availabilityZones];
     if (azs.length < 2) {
-      throw new ClinSparkPropsError(this, `'availabilityZones' has ${azs.length} zone(s) (${azs.join(', ') || 'none'}); list at least 2, Aurora needs two`);
+      throw new ClinSparkPropsError(
+        this,
+        `'availabilityZones' has ${azs.length} zone(s) (${azs.join(', ') || 'none'}); list at least 2, Aurora needs two`,
+      );
     }
     if (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > azs.length) {
-      throw new ClinSparkPropsError(this, `'natGateways' is ${props.natGateways}; use 1 to ${azs.length} (one per availability zone at most)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'natGateways' is ${props.natGateways}; use 1 to ${azs.length} (one per availability zone at most)`,
+      );
     }
     const cidr = props.cidr ?? '10.40.0.0/16';
     const prefix = Number(cidr.split('/')[1]);
@@ -127,7 +133,7 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
     // A customer-managed policy instead of the inline policy CDK would add (HIPAA/NIST
     // IAMNoInlinePolicy); the role handed to the flow log is immutable so nothing is added inline.
     const flowLogPolicy = new iam.ManagedPolicy(this, 'FlowLogPolicy', {
-      description: 'Write VPC flow logs to this environment\'s flow log group',
+      description: "Write VPC flow logs to this environment's flow log group",
       statements: [
         new iam.PolicyStatement({
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
@@ -207,17 +213,27 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
     // on purpose: they come from configuration, so synthesis needs no look-up and is reproducible.
     for (const subnet of [...this.vpc.publicSubnets, ...this.vpc.privateSubnets, ...this.vpc.isolatedSubnets]) {
       const cfn = subnet.node.defaultChild;
-      if (cfn) acknowledge(cfn, [{ id: 'CloudFormation-Validate::W3010', reason: 'Availability zones come from the customer configuration on purpose: synthesis needs no AWS look-up and is reproducible.' }]);
+      if (cfn)
+        acknowledge(cfn, [
+          {
+            id: 'CloudFormation-Validate::W3010',
+            reason:
+              'Availability zones come from the customer configuration on purpose: synthesis needs no AWS look-up and is reproducible.',
+          },
+        ]);
     }
     // The public subnets' default routes to the internet gateway: they carry the load balancer,
     // the NAT gateways and (PROD with a read replica) the jump host, and nothing else.
     for (const subnet of this.vpc.publicSubnets) {
       const route = subnet.node.tryFindChild('DefaultRoute');
       if (route) {
-        acknowledge(route, sameReason(
-          ['HIPAA.Security-VPCNoUnrestrictedRouteToIGW', 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW'],
-          'Public subnet route to the internet gateway: only the HTTPS load balancer, NAT gateways and the allow-listed SSH jump host live in public subnets; application and database subnets have no such route.',
-        ));
+        acknowledge(
+          route,
+          sameReason(
+            ['HIPAA.Security-VPCNoUnrestrictedRouteToIGW', 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW'],
+            'Public subnet route to the internet gateway: only the HTTPS load balancer, NAT gateways and the allow-listed SSH jump host live in public subnets; application and database subnets have no such route.',
+          ),
+        );
       }
     }
     // The flow log role may write to streams of its own log group only; CloudWatch Logs needs
@@ -227,7 +243,8 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
       acknowledge(policy, [
         {
           id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.flowLogGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
-          reason: 'VPC Flow Logs create one log stream per network interface; the wildcard covers the streams of this environment\'s flow log group only.',
+          reason:
+            "VPC Flow Logs create one log stream per network interface; the wildcard covers the streams of this environment's flow log group only.",
         },
       ]);
     }

@@ -140,7 +140,8 @@ export class PiiScrubJob extends Construct {
     if (!/^[A-Za-z0-9._:-]{1,200}$/.test(props.refreshId)) {
       throw new ClinSparkPropsError(this, `'refreshId' is '${props.refreshId}'; use 1-200 letters, digits, '.', '_', ':' or '-'`);
     }
-    if (!/^[a-z][a-z0-9-]{2,40}$/.test(props.namePrefix)) throw new ClinSparkPropsError(this, `'namePrefix' is '${props.namePrefix}'; use 3-41 lowercase letters, digits and hyphens`);
+    if (!/^[a-z][a-z0-9-]{2,40}$/.test(props.namePrefix))
+      throw new ClinSparkPropsError(this, `'namePrefix' is '${props.namePrefix}'; use 3-41 lowercase letters, digits and hyphens`);
     this.batchSize = props.batchSize ?? 20_000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 100 || this.batchSize > 1_000_000) {
       throw new ClinSparkPropsError(this, `'batchSize' is ${props.batchSize}; use 100 to 1,000,000 rows`);
@@ -194,7 +195,8 @@ export class PiiScrubJob extends Construct {
       handler: 'control',
       timeout: Duration.minutes(2),
       description: `ClinSpark ${props.description}: VAL staging copy control (RDS restore, snapshot, delete, signal)`,
-      failureHandling: 'Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose retries and catch branch handle a failure: the staging copy is deleted and the wait condition gets FAILURE, so the deployment fails and rolls back; the error is kept in this function\'s encrypted log group and the workflow\'s history.',
+      failureHandling:
+        "Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose retries and catch branch handle a failure: the staging copy is deleted and the wait condition gets FAILURE, so the deployment fails and rolls back; the error is kept in this function's encrypted log group and the workflow's history.",
     });
     this.scrubFunction = new ClinSparkFunction(this, 'Scrub', {
       ...common,
@@ -203,7 +205,8 @@ export class PiiScrubJob extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
       description: `ClinSpark ${props.description}: PII scrub of the staging copy (resumable batches, verify, evidence)`,
-      failureHandling: 'Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose catch branch deletes the staging copy and signals FAILURE on any error; failed evidence is written under the run\'s prefix and the error is kept in this function\'s encrypted log group.',
+      failureHandling:
+        "Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose catch branch deletes the staging copy and signals FAILURE on any error; failed evidence is written under the run's prefix and the error is kept in this function's encrypted log group.",
     });
     this.starter = new ClinSparkFunction(this, 'Starter', {
       ...common,
@@ -262,7 +265,12 @@ export class PiiScrubJob extends Construct {
     return this.arn('db', `${this.props.namePrefix}-*-staging-*`);
   }
   private get executionsArn(): string {
-    return Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName: `${this.stateMachine.stateMachineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
   private get scrubbedSnapshots(): string {
     return this.arn('cluster-snapshot', `${this.props.namePrefix}-*-scrubbed-*`);
@@ -281,7 +289,7 @@ export class PiiScrubJob extends Construct {
 
     const run = sfn.JsonPath.objectAt('$.run');
     const execution = sfn.JsonPath.stringAt('$$.Execution.Name');
-    const step = (id: string, action: string, resultPath: string | typeof sfn.JsonPath.DISCARD, extra: Record<string, unknown> = {}) =>
+    const step = (id: string, action: string, resultPath: string, extra: Record<string, unknown> = {}) =>
       new tasks.LambdaInvoke(this, id, {
         lambdaFunction: this.control.function,
         payload: sfn.TaskInput.fromObject({ action, run, execution, ...extra }),
@@ -296,9 +304,15 @@ export class PiiScrubJob extends Construct {
     };
 
     const cleanup = poll(step('Cleanup', 'cleanup', sfn.JsonPath.DISCARD), Duration.seconds(30));
-    const signalFailure = step('SignalFailure', 'signal', sfn.JsonPath.DISCARD, { status: 'FAILURE', error: sfn.JsonPath.objectAt('$.error') });
+    const signalFailure = step('SignalFailure', 'signal', sfn.JsonPath.DISCARD, {
+      status: 'FAILURE',
+      error: sfn.JsonPath.objectAt('$.error'),
+    });
     signalFailure.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(10), maxAttempts: 5, backoffRate: 2 });
-    const failed = new sfn.Fail(this, 'Failed', { error: 'ClinSpark.ScrubbedCopyFailed', cause: 'the scrubbed copy failed; the staging copy was deleted (see the execution history and the failed evidence)' });
+    const failed = new sfn.Fail(this, 'Failed', {
+      error: 'ClinSpark.ScrubbedCopyFailed',
+      cause: 'the scrubbed copy failed; the staging copy was deleted (see the execution history and the failed evidence)',
+    });
     cleanup.addCatch(signalFailure, { resultPath: '$.cleanupError' });
     cleanup.next(signalFailure);
     signalFailure.addCatch(failed, { resultPath: '$.signalError' });
@@ -334,7 +348,9 @@ export class PiiScrubJob extends Construct {
         retryOnServiceExceptions: true,
       }),
     );
-    const snapshot = onError(step('Snapshot', 'snapshot', sfn.JsonPath.DISCARD, { evidenceKey: sfn.JsonPath.stringAt('$.scrub.evidenceKey') }));
+    const snapshot = onError(
+      step('Snapshot', 'snapshot', sfn.JsonPath.DISCARD, { evidenceKey: sfn.JsonPath.stringAt('$.scrub.evidenceKey') }),
+    );
     snapshot.addRetry({ errors: ['NotReady'], interval: Duration.seconds(60), maxAttempts: 30, backoffRate: 1 });
     const awaitSnapshot = onError(poll(step('AwaitSnapshot', 'awaitSnapshot', sfn.JsonPath.DISCARD), Duration.seconds(30)));
     const deleteStaging = onError(step('DeleteStaging', 'deleteStaging', sfn.JsonPath.DISCARD));
@@ -345,9 +361,19 @@ export class PiiScrubJob extends Construct {
     const done = new sfn.Succeed(this, 'Scrubbed');
 
     const scrubbed = new sfn.Choice(this, 'ScrubComplete')
-      .when(sfn.Condition.booleanEquals('$.scrub.complete', true), snapshot.next(awaitSnapshot).next(deleteStaging).next(awaitDeleted).next(signalSuccess).next(done))
+      .when(
+        sfn.Condition.booleanEquals('$.scrub.complete', true),
+        snapshot.next(awaitSnapshot).next(deleteStaging).next(awaitDeleted).next(signalSuccess).next(done),
+      )
       .otherwise(scrub);
-    const definition = restore.next(awaitCluster).next(configure).next(awaitConfigured).next(createInstance).next(awaitInstance).next(scrub).next(scrubbed);
+    const definition = restore
+      .next(awaitCluster)
+      .next(configure)
+      .next(awaitConfigured)
+      .next(createInstance)
+      .next(awaitInstance)
+      .next(scrub)
+      .next(scrubbed);
 
     const machine = new sfn.StateMachine(this, 'Workflow', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
@@ -358,7 +384,13 @@ export class PiiScrubJob extends Construct {
       // Execution data (the wait condition URL, identifiers) is not logged; events and errors are.
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'XRay', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'XRay',
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+        resources: ['*'],
+      }),
+    );
     return machine;
   }
 
@@ -369,7 +401,13 @@ export class PiiScrubJob extends Construct {
     c.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'StagingLifecycle',
-        actions: ['rds:DescribeDBClusters', 'rds:ModifyDBCluster', 'rds:DeleteDBCluster', 'rds:CreateDBClusterSnapshot', 'rds:AddTagsToResource'],
+        actions: [
+          'rds:DescribeDBClusters',
+          'rds:ModifyDBCluster',
+          'rds:DeleteDBCluster',
+          'rds:CreateDBClusterSnapshot',
+          'rds:AddTagsToResource',
+        ],
         resources: [this.stagingClusters],
       }),
     );
@@ -409,7 +447,9 @@ export class PiiScrubJob extends Construct {
     );
     // The starter: start and stop executions of this workflow; on delete, remove staging and snapshots.
     const s = this.starter.role;
-    s.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'StartWorkflow', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }));
+    s.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'StartWorkflow', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+    );
     s.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'StopWorkflow',
@@ -417,13 +457,29 @@ export class PiiScrubJob extends Construct {
         resources: [this.executionsArn],
       }),
     );
-    s.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RemoveStaging', actions: ['rds:DescribeDBClusters', 'rds:DeleteDBCluster'], resources: [this.stagingClusters] }));
-    s.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RemoveStagingInstances', actions: ['rds:DeleteDBInstance'], resources: [this.stagingInstances] }));
-    s.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RemoveScrubbedSnapshots', actions: ['rds:DescribeDBClusterSnapshots', 'rds:DeleteDBClusterSnapshot'], resources: [this.scrubbedSnapshots] }));
+    s.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RemoveStaging',
+        actions: ['rds:DescribeDBClusters', 'rds:DeleteDBCluster'],
+        resources: [this.stagingClusters],
+      }),
+    );
+    s.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'RemoveStagingInstances', actions: ['rds:DeleteDBInstance'], resources: [this.stagingInstances] }),
+    );
+    s.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RemoveScrubbedSnapshots',
+        actions: ['rds:DescribeDBClusterSnapshots', 'rds:DeleteDBClusterSnapshot'],
+        resources: [this.scrubbedSnapshots],
+      }),
+    );
     // The scrub function: the scrub key, the evidence bucket (its own key), MySQL to staging.
     const f = this.scrubFunction;
     grantSecretRead(this.scrubKey, this.key, f);
-    f.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteEvidence', actions: ['s3:PutObject'], resources: [this.evidenceBucket.arnForObjects('*')] }));
+    f.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'WriteEvidence', actions: ['s3:PutObject'], resources: [this.evidenceBucket.arnForObjects('*')] }),
+    );
     f.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EncryptEvidence',
@@ -456,12 +512,18 @@ export class PiiScrubJob extends Construct {
    * wait condition handle, the starter custom resource and the wait condition.
    */
   run(scope: Construct, id: string, props: ScrubbedCopyRunProps): ScrubbedCopy {
-    if (!/^[0-9a-f]{6,16}$/.test(props.runHash)) throw new ClinSparkPropsError(scope, `'runHash' is '${props.runHash}'; use 6-16 lowercase hex digits`);
-    if (!props.identifierPrefix.startsWith(`${this.props.namePrefix}-`)) throw new ClinSparkPropsError(scope, `'identifierPrefix' ${props.identifierPrefix} must start with '${this.props.namePrefix}-'`);
+    if (!/^[0-9a-f]{6,16}$/.test(props.runHash))
+      throw new ClinSparkPropsError(scope, `'runHash' is '${props.runHash}'; use 6-16 lowercase hex digits`);
+    if (!props.identifierPrefix.startsWith(`${this.props.namePrefix}-`))
+      throw new ClinSparkPropsError(scope, `'identifierPrefix' ${props.identifierPrefix} must start with '${this.props.namePrefix}-'`);
     const stack = Stack.of(this);
     const stagingClusterIdentifier = `${props.identifierPrefix}-staging-${props.runHash}`;
     const snapshotIdentifier = `${props.identifierPrefix}-scrubbed-${props.runHash}`;
-    if (stagingClusterIdentifier.length > 61) throw new ClinSparkPropsError(scope, `staging cluster identifier ${stagingClusterIdentifier} is too long (instance names add 2 characters to at most 63)`);
+    if (stagingClusterIdentifier.length > 61)
+      throw new ClinSparkPropsError(
+        scope,
+        `staging cluster identifier ${stagingClusterIdentifier} is too long (instance names add 2 characters to at most 63)`,
+      );
     const evidenceKey = `${props.role}/${snapshotIdentifier}.json`;
 
     const stagingSecret = new secretsmanager.Secret(scope, `${id}StagingSecret`, {
@@ -480,14 +542,20 @@ export class PiiScrubJob extends Construct {
     grantSecretRead(stagingSecret, this.key, this.control);
     grantSecretRead(stagingSecret, this.key, this.scrubFunction);
     this.restrictSecretRead(stagingSecret, [this.control.role, this.scrubFunction.role]);
-    acknowledge(stagingSecret, sameReason(
-      ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
-      `Master password of the ${props.role} staging copy, which exists only while one workflow run scrubs it and is then deleted; every refresh generates a new password, and a resource policy lets only the control and scrub functions read it.`,
-    ));
+    acknowledge(
+      stagingSecret,
+      sameReason(
+        ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
+        `Master password of the ${props.role} staging copy, which exists only while one workflow run scrubs it and is then deleted; every refresh generates a new password, and a resource policy lets only the control and scrub functions read it.`,
+      ),
+    );
 
     // Permissions of this database: read its source, use its key (through RDS only).
     const c = this.control.role;
-    const source = props.copy.kind === 'clone' ? this.arn('cluster', props.copy.sourceClusterIdentifier) : this.arn('cluster-snapshot', props.copy.snapshotIdentifier);
+    const source =
+      props.copy.kind === 'clone'
+        ? this.arn('cluster', props.copy.sourceClusterIdentifier)
+        : this.arn('cluster-snapshot', props.copy.snapshotIdentifier);
     c.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [props.copy.kind === 'clone' ? 'rds:RestoreDBClusterToPointInTime' : 'rds:RestoreDBClusterFromSnapshot'],
@@ -496,7 +564,15 @@ export class PiiScrubJob extends Construct {
     );
     c.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['kms:CreateGrant', 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+        actions: [
+          'kms:CreateGrant',
+          'kms:DescribeKey',
+          'kms:Decrypt',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
         resources: [props.databaseKey.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `rds.${stack.region}.amazonaws.com` } },
       }),
@@ -547,19 +623,23 @@ export class PiiScrubJob extends Construct {
 
   private acknowledgeFindings(): void {
     const stack = Stack.of(this);
-    acknowledge(this.scrubKey, sameReason(
-      ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
-      'The scrub HMAC key must stay the same for the whole run of one refresh (pseudonyms stay joinable across tables); each refresh of VAL generates a new key instead of rotating this one, and its resource policy denies reading it to every principal but the scrub function.',
-    ));
+    acknowledge(
+      this.scrubKey,
+      sameReason(
+        ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
+        'The scrub HMAC key must stay the same for the whole run of one refresh (pseudonyms stay joinable across tables); each refresh of VAL generates a new key instead of rotating this one, and its resource policy denies reading it to every principal but the scrub function.',
+      ),
+    );
     acknowledge(this.scrubFunction.role.permissions, [
       {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.evidenceBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-        reason: 'The scrub writes one evidence object per run and database (keys made of the database and snapshot identifier) into its own evidence bucket; it cannot read, delete or list them.',
+        reason:
+          'The scrub writes one evidence object per run and database (keys made of the database and snapshot identifier) into its own evidence bucket; it cannot read, delete or list them.',
       },
     ]);
     const pattern = (arn: string) => {
-      const resolved = stack.resolve(arn);
-      return `AwsSolutions-IAM5[Resource::${typeof resolved === 'string' ? resolved : joinForNag(resolved)}]`;
+      const resolved: unknown = stack.resolve(arn);
+      return `AwsSolutions-IAM5[Resource::${typeof resolved === 'string' ? resolved : joinForNag(resolved as { 'Fn::Join': [string, unknown[]] })}]`;
     };
     const stagingReason = `Staging clusters, their instances and scrubbed snapshots are named ${this.props.namePrefix}-<role>-staging-<run hash> and -scrubbed-<run hash>; the run hash changes with every refresh, and a refresh's clean-up must delete the previous run's, so the names are matched by this environment's prefix, not pinned.`;
     for (const role of [this.control.role, this.starter.role]) {
@@ -572,27 +652,36 @@ export class PiiScrubJob extends Construct {
     acknowledge(this.control.role.permissions, [
       {
         id: pattern(stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })),
-        reason: 'The source environment\'s storage keys live in its own stack (VAL takes no reference to it); the job may use a key only through RDS (kms:ViaService) and only if the key carries the source environment\'s customer and environment tags, to restore the source copy into staging.',
+        reason:
+          "The source environment's storage keys live in its own stack (VAL takes no reference to it); the job may use a key only through RDS (kms:ViaService) and only if the key carries the source environment's customer and environment tags, to restore the source copy into staging.",
       },
     ]);
     acknowledge(this.starter.role.permissions, [
       {
         id: pattern(this.executionsArn),
-        reason: 'The starter stops a still-running execution of this one state machine when its run is removed; execution names are generated per run, so the executions of this state machine are matched, nothing else.',
+        reason:
+          'The starter stops a still-running execution of this one state machine when its run is removed; execution names are generated per run, so the executions of this state machine are matched, nothing else.',
       },
     ]);
     const workflowRole = this.stateMachine.role as ClinSparkRole;
     acknowledge(workflowRole.permissions, [
-      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Step Functions log delivery (CreateLogDelivery and friends) and X-Ray trace uploads support no resource-level permissions.' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Step Functions log delivery (CreateLogDelivery and friends) and X-Ray trace uploads support no resource-level permissions.',
+      },
       ...[this.control, this.scrubFunction].map((fn) => ({
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.function.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
         reason: 'The workflow invokes its own control and scrub functions; the :* suffix covers their versions and aliases only.',
       })),
     ]);
-    acknowledge(this.evidenceBucket, sameReason(
-      ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled'],
-      'Scrub evidence is versioned and object-locked (COMPLIANCE) in this region and copied into the qualification record of the VAL environment; cross-region replication adds no control the retention policy needs.',
-    ));
+    acknowledge(
+      this.evidenceBucket,
+      sameReason(
+        ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled'],
+        'Scrub evidence is versioned and object-locked (COMPLIANCE) in this region and copied into the qualification record of the VAL environment; cross-region replication adds no control the retention policy needs.',
+      ),
+    );
   }
 }
 

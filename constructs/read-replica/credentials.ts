@@ -14,7 +14,8 @@ export const DEFAULT_READ_ONLY_USERNAME = 'RO_USER';
  */
 export function collectionWindow(issueDate: string, days: number): { opensAt: string; closesAt: string } {
   const opens = new Date(`${issueDate}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(issueDate) || Number.isNaN(opens.getTime())) throw new Error(`issue date "${issueDate}" is not YYYY-MM-DD`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(issueDate) || Number.isNaN(opens.getTime()))
+    throw new Error(`issue date "${issueDate}" is not YYYY-MM-DD`);
   const closes = new Date(opens.getTime() + days * 86_400_000);
   const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
   return { opensAt: iso(opens), closesAt: iso(closes) };

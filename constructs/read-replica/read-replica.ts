@@ -14,7 +14,13 @@ import { KeyUsers, restrictKeyUse } from '../core/key-policy';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
 import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
-import { collectionWindow, DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName, passwordExpiry } from './credentials';
+import {
+  collectionWindow,
+  DEFAULT_COLLECTION_DAYS,
+  DEFAULT_READ_ONLY_USERNAME,
+  defaultReadOnlySecretName,
+  passwordExpiry,
+} from './credentials';
 
 /** What the replica needs of its source: PROD Main's ClinSparkDatabase satisfies it. */
 export interface ReplicaSourceDatabase extends ec2.IConnectable {
@@ -64,11 +70,17 @@ export interface ReadReplicaReadOnlyExclusions {
  * Windows, removal policies, logs and description are those of ClinSparkDatabase (the replica is
  * one), given by the environment catalog.
  */
-export interface ReadReplicaProps
-  extends Pick<
-    ClinSparkDatabaseProps,
-    'backupWindow' | 'maintenanceWindow' | 'removalPolicy' | 'deletionProtection' | 'keyRemovalPolicy' | 'logKey' | 'logRetention' | 'logRemovalPolicy'
-  > {
+export interface ReadReplicaProps extends Pick<
+  ClinSparkDatabaseProps,
+  | 'backupWindow'
+  | 'maintenanceWindow'
+  | 'removalPolicy'
+  | 'deletionProtection'
+  | 'keyRemovalPolicy'
+  | 'logKey'
+  | 'logRetention'
+  | 'logRemovalPolicy'
+> {
   /** The VPC of PROD (the replica, its functions and the source are in it). */
   readonly vpc: ec2.IVpc;
   /**
@@ -307,7 +319,12 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       SourceHost: props.source.cluster.clusterEndpoint.hostname,
       SourcePort: String(DATABASE_PORT),
     };
-    const replicaClusterArn = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: props.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const replicaClusterArn = stack.formatArn({
+      service: 'rds',
+      resource: 'cluster',
+      resourceName: props.clusterIdentifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     this.replicationFunction = new ClinSparkFunction(this, 'ReplicationFunction', {
       ...functionDefaults,
@@ -332,11 +349,13 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     // user's password in that user's own session and reconfigures the replica with the replica's
     // own master secret, so PROD's master credentials are not used every rotationPeriod.
     grantSecretRead(props.source.masterSecret, props.source.key, this.replicationFunction);
-    this.replicationFunction.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ResetReplicaMasterPassword',
-      actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
-      resources: [replicaClusterArn],
-    }));
+    this.replicationFunction.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ResetReplicaMasterPassword',
+        actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
+        resources: [replicaClusterArn],
+      }),
+    );
     for (const fn of [this.replicationFunction, this.rotationFunction]) {
       grantSecretRead(this.database.masterSecret, this.database.key, fn);
       // MySQL to the source (replication user) and to the replica (replication procedures).
@@ -360,7 +379,12 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       properties: replicationProperties,
     });
     // The cluster with its writer, the network rules both ways and the permissions come first.
-    this.replication.node.addDependency(this.cluster, this.database.securityGroup, this.replicationFunction.securityGroup, this.replicationFunction.role.permissions);
+    this.replication.node.addDependency(
+      this.cluster,
+      this.database.securityGroup,
+      this.replicationFunction.securityGroup,
+      this.replicationFunction.role.permissions,
+    );
 
     const invoke = new lambda.CfnPermission(this.rotationFunction, 'InvokedBySecretsManager', {
       action: 'lambda:InvokeFunction',
@@ -377,10 +401,17 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       // The first value was just generated and applied by the custom resource.
       rotateImmediatelyOnUpdate: false,
     });
-    replicationRotation.node.addDependency(this.replication, invoke, this.rotationFunction.role.permissions, this.rotationFunction.securityGroup);
+    replicationRotation.node.addDependency(
+      this.replication,
+      invoke,
+      this.rotationFunction.role.permissions,
+      this.rotationFunction.securityGroup,
+    );
     // The clone's master password only matches its secret once the replication resource has
     // reset it: the master secret's first rotation must not run before.
-    for (const schedule of this.database.node.findAll().filter((c): c is secretsmanager.CfnRotationSchedule => c instanceof secretsmanager.CfnRotationSchedule)) {
+    for (const schedule of this.database.node
+      .findAll()
+      .filter((c): c is secretsmanager.CfnRotationSchedule => c instanceof secretsmanager.CfnRotationSchedule)) {
       schedule.node.addDependency(this.replication);
     }
 
@@ -392,7 +423,10 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       pendingWindow: Duration.days(30),
     });
     if (props.keyUsers) {
-      restrictKeyUse(this.readOnlySecretKey, { ...props.keyUsers, additionalPrincipalArns: [...(props.keyUsers.additionalPrincipalArns ?? []), props.credentials.recipientArn] });
+      restrictKeyUse(this.readOnlySecretKey, {
+        ...props.keyUsers,
+        additionalPrincipalArns: [...(props.keyUsers.additionalPrincipalArns ?? []), props.credentials.recipientArn],
+      });
     }
     this.readOnlySecret = new secretsmanager.Secret(this, 'ReadOnlyAccountSecret', {
       secretName: settings.secretName,
@@ -444,7 +478,12 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       },
     });
     // After replication: the master password works and the application schemas exist.
-    this.readOnlyAccount.node.addDependency(this.replication, this.readOnlySecret, this.readOnlyAccountFunction.securityGroup, this.readOnlyAccountFunction.role.permissions);
+    this.readOnlyAccount.node.addDependency(
+      this.replication,
+      this.readOnlySecret,
+      this.readOnlyAccountFunction.securityGroup,
+      this.readOnlyAccountFunction.role.permissions,
+    );
 
     this.acknowledgeFindings();
   }
@@ -460,7 +499,10 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
    */
   private restrictReadOnlySecret(recipientArn: string, writer: iam.IRole, secretName: string): void {
     const stack = Stack.of(this);
-    const window = { DateGreaterThan: { 'aws:CurrentTime': this.collectionOpensAt }, DateLessThan: { 'aws:CurrentTime': this.collectionClosesAt } };
+    const window = {
+      DateGreaterThan: { 'aws:CurrentTime': this.collectionOpensAt },
+      DateLessThan: { 'aws:CurrentTime': this.collectionClosesAt },
+    };
     const recipient = new iam.ArnPrincipal(recipientArn);
     const isRecipient = { ArnEquals: { 'aws:PrincipalArn': recipientArn } };
     const statements = [
@@ -510,30 +552,37 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
 
     // The key: the recipient decrypts this secret only, through Secrets Manager only, and only
     // during the window (also if the secret's policy were ever removed).
-    const secretArnPattern = Arn.format({ service: 'secretsmanager', resource: 'secret', resourceName: `${secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
-    this.readOnlySecretKey.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'RecipientDecryptsThroughSecretsManagerDuringWindow',
-      principals: [recipient],
-      actions: ['kms:Decrypt'],
-      resources: ['*'],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
-        ArnLike: { 'kms:EncryptionContext:SecretARN': secretArnPattern },
-        ...window,
-      },
-    }));
+    const secretArnPattern = Arn.format(
+      { service: 'secretsmanager', resource: 'secret', resourceName: `${secretName}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+      stack,
+    );
+    this.readOnlySecretKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RecipientDecryptsThroughSecretsManagerDuringWindow',
+        principals: [recipient],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+          ArnLike: { 'kms:EncryptionContext:SecretARN': secretArnPattern },
+          ...window,
+        },
+      }),
+    );
     for (const [sid, outside] of [
       ['DenyRecipientDecryptBeforeIssue', { DateLessThan: { 'aws:CurrentTime': this.collectionOpensAt } }],
       ['DenyRecipientDecryptAfterCollectionWindow', { DateGreaterThanEquals: { 'aws:CurrentTime': this.collectionClosesAt } }],
     ] as const) {
-      this.readOnlySecretKey.addToResourcePolicy(new iam.PolicyStatement({
-        sid,
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:Decrypt'],
-        resources: ['*'],
-        conditions: { ...isRecipient, ...outside },
-      }));
+      this.readOnlySecretKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: { ...isRecipient, ...outside },
+        }),
+      );
     }
   }
 
@@ -544,34 +593,57 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       statements: [new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] })],
     });
     fn.role.addManagedPolicy(policy);
-    acknowledge(policy, [{
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `secretsmanager:GetRandomPassword (${purpose}) acts on no resource and supports no resource-level permission; it only returns random characters and reads or writes no secret.`,
-    }]);
+    acknowledge(policy, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `secretsmanager:GetRandomPassword (${purpose}) acts on no resource and supports no resource-level permission; it only returns random characters and reads or writes no secret.`,
+      },
+    ]);
   }
 
   private validate(props: ReadReplicaProps): {
-    instanceClass: string; collectionDays: number; readOnlyUsername: string; replicationUsername: string; passwordLength: number;
-    binlogRetentionHours: number; secretName: string; passwordValidityDays: number; excludeTables: string[]; excludeColumns: string[];
+    instanceClass: string;
+    collectionDays: number;
+    readOnlyUsername: string;
+    replicationUsername: string;
+    passwordLength: number;
+    binlogRetentionHours: number;
+    secretName: string;
+    passwordValidityDays: number;
+    excludeTables: string[];
+    excludeColumns: string[];
   } {
     const literal = (name: string, value: string) => {
-      if (Token.isUnresolved(value)) throw new ClinSparkPropsError(this, `'${name}' is a token; give a literal value (it decides policies and names at synth time)`);
+      if (Token.isUnresolved(value))
+        throw new ClinSparkPropsError(this, `'${name}' is a token; give a literal value (it decides policies and names at synth time)`);
     };
     const { credentials } = props;
     literal('credentials.recipientArn', credentials.recipientArn);
     const recipient = ROLE_OR_USER_ARN.exec(credentials.recipientArn);
     if (!recipient) {
-      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is "${credentials.recipientArn}"; give the ARN of the IAM user of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`);
+      throw new ClinSparkPropsError(
+        this,
+        `'credentials.recipientArn' is "${credentials.recipientArn}"; give the ARN of the IAM user of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`,
+      );
     }
     if (recipient[2] === 'role') {
-      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is the role "${credentials.recipientArn}"; give the IAM user of the named person: every session of a role matches the secret's and the key's policies, so a role names no one person`);
+      throw new ClinSparkPropsError(
+        this,
+        `'credentials.recipientArn' is the role "${credentials.recipientArn}"; give the IAM user of the named person: every session of a role matches the secret's and the key's policies, so a role names no one person`,
+      );
     }
     const account = Stack.of(this).account;
     if (Token.isUnresolved(account)) {
-      throw new ClinSparkPropsError(this, `the stack has no literal account; the read-only account's recipient must be checked against it (give the stack an env with an account)`);
+      throw new ClinSparkPropsError(
+        this,
+        `the stack has no literal account; the read-only account's recipient must be checked against it (give the stack an env with an account)`,
+      );
     }
     if (recipient[1] !== account) {
-      throw new ClinSparkPropsError(this, `'credentials.recipientArn' is in account ${recipient[1]}, not in the replica's account ${account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'credentials.recipientArn' is in account ${recipient[1]}, not in the replica's account ${account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`,
+      );
     }
     literal('credentials.issueDate', credentials.issueDate);
     const issued = /^\d{4}-\d{2}-\d{2}$/.test(credentials.issueDate) ? new Date(`${credentials.issueDate}T00:00:00Z`) : undefined;
@@ -580,90 +652,162 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     }
     const collectionDays = credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
     if (!Number.isInteger(collectionDays) || collectionDays < 1 || collectionDays > 30) {
-      throw new ClinSparkPropsError(this, `'credentials.collectionDays' is ${collectionDays}; give 1 to 30 days (re-issue with a new issueDate rather than a long window)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'credentials.collectionDays' is ${collectionDays}; give 1 to 30 days (re-issue with a new issueDate rather than a long window)`,
+      );
     }
     const passwordValidityDays = credentials.passwordValidityDays ?? DEFAULT_PASSWORD_VALIDITY_DAYS;
     if (!Number.isInteger(passwordValidityDays) || passwordValidityDays <= collectionDays || passwordValidityDays > 365) {
-      throw new ClinSparkPropsError(this, `'credentials.passwordValidityDays' is ${passwordValidityDays}; give whole days, more than collectionDays (${collectionDays}) and at most 365 (re-issue with a new issueDate before it expires)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'credentials.passwordValidityDays' is ${passwordValidityDays}; give whole days, more than collectionDays (${collectionDays}) and at most 365 (re-issue with a new issueDate before it expires)`,
+      );
     }
     const instanceClass = props.instanceClass ?? DEFAULT_REPLICA_INSTANCE_CLASS;
     if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(instanceClass)) {
       throw new ClinSparkPropsError(this, `'instanceClass' is "${instanceClass}"; give an RDS instance class such as "db.r7g.large"`);
     }
-    for (const [name, value] of [['sourceClusterIdentifier', props.sourceClusterIdentifier], ['clusterIdentifier', props.clusterIdentifier]] as const) {
+    for (const [name, value] of [
+      ['sourceClusterIdentifier', props.sourceClusterIdentifier],
+      ['clusterIdentifier', props.clusterIdentifier],
+    ] as const) {
       literal(name, value);
-      if (!CLUSTER_IDENTIFIER.test(value)) throw new ClinSparkPropsError(this, `'${name}' is "${value}"; give an Aurora cluster identifier (lowercase letters, digits and single hyphens, starting with a letter)`);
+      if (!CLUSTER_IDENTIFIER.test(value))
+        throw new ClinSparkPropsError(
+          this,
+          `'${name}' is "${value}"; give an Aurora cluster identifier (lowercase letters, digits and single hyphens, starting with a letter)`,
+        );
     }
     if (props.sourceClusterIdentifier === props.clusterIdentifier) {
-      throw new ClinSparkPropsError(this, `'clusterIdentifier' equals 'sourceClusterIdentifier' ("${props.clusterIdentifier}"); the replica is a separate cluster with an identifier of its own`);
+      throw new ClinSparkPropsError(
+        this,
+        `'clusterIdentifier' equals 'sourceClusterIdentifier' ("${props.clusterIdentifier}"); the replica is a separate cluster with an identifier of its own`,
+      );
     }
     const readOnlyUsername = props.readOnlyUsername ?? DEFAULT_READ_ONLY_USERNAME;
     const replicationUsername = props.replicationUsername ?? DEFAULT_REPLICATION_USERNAME;
-    for (const [name, value] of [['readOnlyUsername', readOnlyUsername], ['replicationUsername', replicationUsername]] as const) {
-      if (!USER_NAME.test(value)) throw new ClinSparkPropsError(this, `'${name}' is "${value}"; use 1-32 characters of A-Z, a-z, 0-9 and _`);
+    for (const [name, value] of [
+      ['readOnlyUsername', readOnlyUsername],
+      ['replicationUsername', replicationUsername],
+    ] as const) {
+      if (!USER_NAME.test(value))
+        throw new ClinSparkPropsError(this, `'${name}' is "${value}"; use 1-32 characters of A-Z, a-z, 0-9 and _`);
     }
-    if (readOnlyUsername === replicationUsername) throw new ClinSparkPropsError(this, `'readOnlyUsername' and 'replicationUsername' are both "${readOnlyUsername}"; they are two different accounts`);
+    if (readOnlyUsername === replicationUsername)
+      throw new ClinSparkPropsError(
+        this,
+        `'readOnlyUsername' and 'replicationUsername' are both "${readOnlyUsername}"; they are two different accounts`,
+      );
     const passwordLength = props.passwordLength ?? 48;
     if (!Number.isInteger(passwordLength) || passwordLength < 48 || passwordLength > 128) {
-      throw new ClinSparkPropsError(this, `'passwordLength' is ${passwordLength}; the read-only account's password has 48 to 128 characters`);
+      throw new ClinSparkPropsError(
+        this,
+        `'passwordLength' is ${passwordLength}; the read-only account's password has 48 to 128 characters`,
+      );
     }
     const binlogRetentionHours = props.binlogRetentionHours ?? DEFAULT_BINLOG_RETENTION_HOURS;
     if (!Number.isInteger(binlogRetentionHours) || binlogRetentionHours < 1 || binlogRetentionHours > 2160) {
-      throw new ClinSparkPropsError(this, `'binlogRetentionHours' is ${binlogRetentionHours}; Aurora MySQL keeps binary logs 1 to 2160 hours (90 days)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'binlogRetentionHours' is ${binlogRetentionHours}; Aurora MySQL keeps binary logs 1 to 2160 hours (90 days)`,
+      );
     }
     for (const [index, schema] of (props.schemas ?? []).entries()) {
-      if (!SCHEMA_NAME.test(schema)) throw new ClinSparkPropsError(this, `'schemas[${index}]' is "${schema}"; give a schema name (letters, digits, _ and $)`);
+      if (!SCHEMA_NAME.test(schema))
+        throw new ClinSparkPropsError(this, `'schemas[${index}]' is "${schema}"; give a schema name (letters, digits, _ and $)`);
       if (SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark')) {
-        throw new ClinSparkPropsError(this, `'schemas[${index}]' is "${schema}", a system or internal schema; the read-only account never sees credential or internal data: remove it`);
+        throw new ClinSparkPropsError(
+          this,
+          `'schemas[${index}]' is "${schema}", a system or internal schema; the read-only account never sees credential or internal data: remove it`,
+        );
       }
     }
-    if (props.schemas && props.schemas.length === 0) throw new ClinSparkPropsError(this, `'schemas' is empty; omit it to grant every application schema`);
+    if (props.schemas && props.schemas.length === 0)
+      throw new ClinSparkPropsError(this, `'schemas' is empty; omit it to grant every application schema`);
     const excludeTables = [...(props.readOnly?.excludeTables ?? [])];
     const excludeColumns = [...(props.readOnly?.excludeColumns ?? [])];
     const excludableSchema = (name: string, schema: string, what: string) => {
       if (SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark')) {
-        throw new ClinSparkPropsError(this, `'${name}' is "${what}", in a system or internal schema, which the read-only account never sees anyway; remove it`);
+        throw new ClinSparkPropsError(
+          this,
+          `'${name}' is "${what}", in a system or internal schema, which the read-only account never sees anyway; remove it`,
+        );
       }
       if (props.schemas && !props.schemas.includes(schema)) {
-        throw new ClinSparkPropsError(this, `'${name}' is "${what}", but schema '${schema}' is not in 'schemas' (${props.schemas.join(', ')}); exclude only from granted schemas`);
+        throw new ClinSparkPropsError(
+          this,
+          `'${name}' is "${what}", but schema '${schema}' is not in 'schemas' (${props.schemas.join(', ')}); exclude only from granted schemas`,
+        );
       }
     };
     for (const [index, table] of excludeTables.entries()) {
       literal(`readOnly.excludeTables[${index}]`, table);
       const m = QUALIFIED_TABLE.exec(table);
-      if (!m) throw new ClinSparkPropsError(this, `'readOnly.excludeTables[${index}]' is "${table}"; give schema.table, e.g. "clinspark.user_credentials"`);
+      if (!m)
+        throw new ClinSparkPropsError(
+          this,
+          `'readOnly.excludeTables[${index}]' is "${table}"; give schema.table, e.g. "clinspark.user_credentials"`,
+        );
       excludableSchema(`readOnly.excludeTables[${index}]`, m[1], table);
-      if (excludeTables.indexOf(table) !== index) throw new ClinSparkPropsError(this, `'readOnly.excludeTables[${index}]' repeats "${table}"; list each table once`);
+      if (excludeTables.indexOf(table) !== index)
+        throw new ClinSparkPropsError(this, `'readOnly.excludeTables[${index}]' repeats "${table}"; list each table once`);
     }
     for (const [index, column] of excludeColumns.entries()) {
       literal(`readOnly.excludeColumns[${index}]`, column);
       const m = QUALIFIED_COLUMN.exec(column);
-      if (!m) throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' is "${column}"; give schema.table.column, e.g. "clinspark.users.password_hash"`);
+      if (!m)
+        throw new ClinSparkPropsError(
+          this,
+          `'readOnly.excludeColumns[${index}]' is "${column}"; give schema.table.column, e.g. "clinspark.users.password_hash"`,
+        );
       excludableSchema(`readOnly.excludeColumns[${index}]`, m[1], column);
-      if (excludeTables.includes(`${m[1]}.${m[2]}`)) throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' is "${column}", but its table ${m[1]}.${m[2]} is excluded whole; remove one of the two`);
-      if (excludeColumns.indexOf(column) !== index) throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' repeats "${column}"; list each column once`);
+      if (excludeTables.includes(`${m[1]}.${m[2]}`))
+        throw new ClinSparkPropsError(
+          this,
+          `'readOnly.excludeColumns[${index}]' is "${column}", but its table ${m[1]}.${m[2]} is excluded whole; remove one of the two`,
+        );
+      if (excludeColumns.indexOf(column) !== index)
+        throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' repeats "${column}"; list each column once`);
     }
     const secretName = props.readOnlySecretName ?? defaultReadOnlySecretName(props.clusterIdentifier, readOnlyUsername);
     if (!SECRET_NAME.test(secretName) || /-[A-Za-z0-9]{6}$/.test(secretName)) {
-      throw new ClinSparkPropsError(this, `'readOnlySecretName' is "${secretName}"; use letters, digits and /_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN suffix)`);
+      throw new ClinSparkPropsError(
+        this,
+        `'readOnlySecretName' is "${secretName}"; use letters, digits and /_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN suffix)`,
+      );
     }
     const rotationDays = (props.rotationPeriod ?? Duration.days(30)).toDays({ integral: false });
     if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 365) {
       throw new ClinSparkPropsError(this, `'rotationPeriod' is ${rotationDays} days; give whole days from 1 to 365`);
     }
     if (Token.isUnresolved(props.releaseVersion) || props.releaseVersion.trim() === '') {
-      throw new ClinSparkPropsError(this, `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. "2025.4.0-b2231") so that an upgrade re-runs the grants`);
+      throw new ClinSparkPropsError(
+        this,
+        `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. "2025.4.0-b2231") so that an upgrade re-runs the grants`,
+      );
     }
     return {
-      instanceClass, collectionDays, readOnlyUsername, replicationUsername, passwordLength, binlogRetentionHours, secretName, passwordValidityDays,
-      excludeTables: excludeTables.sort(), excludeColumns: excludeColumns.sort(),
+      instanceClass,
+      collectionDays,
+      readOnlyUsername,
+      replicationUsername,
+      passwordLength,
+      binlogRetentionHours,
+      secretName,
+      passwordValidityDays,
+      excludeTables: excludeTables.sort(),
+      excludeColumns: excludeColumns.sort(),
     };
   }
 
   private acknowledgeFindings(): void {
-    acknowledge(this.readOnlySecret, sameReason(
-      ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
-      `The ${this.readOnlyUsername} password of the read replica is rotated by re-issue, not on a schedule: a new credentials.issueDate makes the read-only account custom resource generate, set and store a new password, and opens a new collection window for the named recipient. An automatic rotation would change the customer's BI password with no window in which the recipient could collect the new one.`,
-    ));
+    acknowledge(
+      this.readOnlySecret,
+      sameReason(
+        ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
+        `The ${this.readOnlyUsername} password of the read replica is rotated by re-issue, not on a schedule: a new credentials.issueDate makes the read-only account custom resource generate, set and store a new password, and opens a new collection window for the named recipient. An automatic rotation would change the customer's BI password with no window in which the recipient could collect the new one.`,
+      ),
+    );
   }
 }

@@ -34,7 +34,8 @@ export interface ValCloneProps extends Omit<ClinSparkDatabaseProps, 'source' | '
 
 /** A short, stable hash of the copy's identity (snapshot identifier, or source and refresh label). */
 export function copyHash(copy: ValCopy): string {
-  const identity = copy.kind === 'snapshot' ? `snapshot:${copy.snapshotIdentifier}` : `clone:${copy.sourceClusterIdentifier}:${copy.refresh}`;
+  const identity =
+    copy.kind === 'snapshot' ? `snapshot:${copy.snapshotIdentifier}` : `clone:${copy.sourceClusterIdentifier}:${copy.refresh}`;
   return crypto.createHash('sha256').update(identity).digest('hex').slice(0, 6);
 }
 
@@ -46,7 +47,11 @@ export function copyHash(copy: ValCopy): string {
  */
 export function runHash(copy: ValCopy, rulesYaml: string): string {
   const rules = crypto.createHash('sha256').update(rulesYaml).digest('hex');
-  return crypto.createHash('sha256').update(`${copyHash(copy)}:${rules}`).digest('hex').slice(0, 6);
+  return crypto
+    .createHash('sha256')
+    .update(`${copyHash(copy)}:${rules}`)
+    .digest('hex')
+    .slice(0, 6);
 }
 
 /**
@@ -77,7 +82,8 @@ export class ValClone extends Construct {
   constructor(scope: Construct, id: string, props: ValCloneProps) {
     super(scope, id);
     const { copy, clusterIdentifierPrefix, scrubJob, rulesYaml, applicationAccount, role, tags, ...databaseProps } = props;
-    if (rulesYaml.trim() === '') throw new ClinSparkPropsError(this, "'rulesYaml' is empty; a VAL database is never served without scrub rules");
+    if (rulesYaml.trim() === '')
+      throw new ClinSparkPropsError(this, "'rulesYaml' is empty; a VAL database is never served without scrub rules");
     this.runHash = runHash(copy, rulesYaml);
     this.clusterIdentifier = `${clusterIdentifierPrefix}-${this.runHash}`;
     this.database = new ClinSparkDatabase(this, 'Database', {
@@ -90,15 +96,22 @@ export class ValClone extends Construct {
     this.copy = scrubJob.run(this, 'Scrub', {
       role,
       runHash: this.runHash,
-      copy: copy.kind === 'clone' ? { kind: 'clone', sourceClusterIdentifier: copy.sourceClusterIdentifier } : { kind: 'snapshot', snapshotIdentifier: copy.snapshotIdentifier },
+      copy:
+        copy.kind === 'clone'
+          ? { kind: 'clone', sourceClusterIdentifier: copy.sourceClusterIdentifier }
+          : { kind: 'snapshot', snapshotIdentifier: copy.snapshotIdentifier },
       identifierPrefix: clusterIdentifierPrefix,
       databaseKey: this.database.key,
-      capacity: capacity.mode === 'serverless' ? { mode: 'serverless', minAcu: Math.max(0.5, capacity.minAcu), maxAcu: Math.max(2, capacity.maxAcu) } : { mode: 'provisioned', instanceClass: capacity.instanceClass },
+      capacity:
+        capacity.mode === 'serverless'
+          ? { mode: 'serverless', minAcu: Math.max(0.5, capacity.minAcu), maxAcu: Math.max(2, capacity.maxAcu) }
+          : { mode: 'provisioned', instanceClass: capacity.instanceClass },
       databaseName: this.database.databaseName,
       rulesYaml,
       tags,
     });
-    if (this.copy.snapshotIdentifier !== `${clusterIdentifierPrefix}-scrubbed-${this.runHash}`) throw new ClinSparkPropsError(this, 'the scrubbed snapshot identifier does not match the restore');
+    if (this.copy.snapshotIdentifier !== `${clusterIdentifierPrefix}-scrubbed-${this.runHash}`)
+      throw new ClinSparkPropsError(this, 'the scrubbed snapshot identifier does not match the restore');
     this.scrubbed = this.copy.ready;
     // Nothing of the VAL cluster (cluster, instances, secret attachment, accounts) exists before the scrubbed snapshot.
     this.database.cluster.node.addDependency(this.scrubbed);

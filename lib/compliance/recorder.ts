@@ -75,7 +75,19 @@ export class ComplianceRecorder {
     let rec = rules.get(ruleId);
     if (!rec) {
       const level = params.level === NagMessageLevel.WARN ? 'Warning' : params.level === NagMessageLevel.INFO ? 'Info' : 'Error';
-      rec = { pack, ruleId, info: params.info, explanation: params.explanation, level, compliant: 0, compliantResources: [], notApplicable: 0, nonCompliant: [], acknowledged: [], errors: [] };
+      rec = {
+        pack,
+        ruleId,
+        info: params.info,
+        explanation: params.explanation,
+        level,
+        compliant: 0,
+        compliantResources: [],
+        notApplicable: 0,
+        nonCompliant: [],
+        acknowledged: [],
+        errors: [],
+      };
       rules.set(ruleId, rec);
     }
     return rec;
@@ -94,16 +106,16 @@ export class ComplianceRecorder {
    */
   wrap(pack: string, params: IApplyRule): IApplyRule {
     this.packs.add(pack);
-    const original = params.rule;
-    const ruleId = `${pack}-${params.ruleSuffixOverride ?? original.name}`;
-    const recorder = this;
-    const wrapped = function (node: CfnResource) {
-      const rec = recorder.record(Stack.of(node).stackName, pack, params, ruleId);
+    const ruleName = params.rule.name;
+    const original = (node: CfnResource) => params.rule(node);
+    const ruleId = `${pack}-${params.ruleSuffixOverride ?? ruleName}`;
+    const wrapped = (node: CfnResource) => {
+      const rec = this.record(Stack.of(node).stackName, pack, params, ruleId);
       let result;
       try {
         result = original(node);
       } catch (e) {
-        const f = recorder.classify(node, ruleId);
+        const f = this.classify(node, ruleId);
         if (f.acknowledged) rec.acknowledged.push(f);
         else rec.errors.push({ ...f, error: (e as Error).message });
         throw e;
@@ -111,19 +123,18 @@ export class ComplianceRecorder {
       if (result === NagRuleCompliance.COMPLIANT || (Array.isArray(result) && result.length === 0)) {
         rec.compliant++;
         rec.compliantResources.push(node);
-      }
-      else if (result === NagRuleCompliance.NOT_APPLICABLE) rec.notApplicable++;
+      } else if (result === NagRuleCompliance.NOT_APPLICABLE) rec.notApplicable++;
       else {
         const ids = Array.isArray(result) ? result.map((finding) => `${ruleId}[${finding}]`) : [ruleId];
         for (const id of ids) {
-          const f = recorder.classify(node, id);
+          const f = this.classify(node, id);
           const { acknowledged, ...finding } = f;
           (acknowledged ? rec.acknowledged : rec.nonCompliant).push(finding);
         }
       }
       return result;
     };
-    Object.defineProperty(wrapped, 'name', { value: original.name });
+    Object.defineProperty(wrapped, 'name', { value: ruleName });
     return { ...params, rule: wrapped, level: NagMessageLevel.ERROR };
   }
 

@@ -27,7 +27,12 @@ export interface StackReport {
   readonly rulesEvaluated: number;
   readonly outcomes: Record<RuleOutcome, number>;
   readonly rules: RuleSummary[];
-  readonly acknowledgements: Array<{ readonly id: string; readonly resource: string; readonly resourceType: string; readonly reason: string }>;
+  readonly acknowledgements: Array<{
+    readonly id: string;
+    readonly resource: string;
+    readonly resourceType: string;
+    readonly reason: string;
+  }>;
   readonly failures: Array<ResourceFinding & { readonly info: string }>;
 }
 
@@ -49,7 +54,14 @@ export function buildComplianceReport(recorder: ComplianceRecorder, root: IConst
     const failures: StackReport['failures'] = [];
     for (const rec of [...rules.values()].sort((a, b) => a.ruleId.localeCompare(b.ruleId))) {
       const nonCompliant = rec.nonCompliant.length + rec.errors.length;
-      const outcome: RuleOutcome = nonCompliant > 0 ? 'non-compliant' : rec.acknowledged.length > 0 ? 'acknowledged' : rec.compliant > 0 ? 'compliant' : 'not-applicable';
+      const outcome: RuleOutcome =
+        nonCompliant > 0
+          ? 'non-compliant'
+          : rec.acknowledged.length > 0
+            ? 'acknowledged'
+            : rec.compliant > 0
+              ? 'compliant'
+              : 'not-applicable';
       outcomes[outcome]++;
       summaries.push({
         pack: rec.pack,
@@ -61,7 +73,8 @@ export function buildComplianceReport(recorder: ComplianceRecorder, root: IConst
         nonCompliant,
         info: rec.info,
       });
-      for (const a of rec.acknowledged) acknowledgements.push({ id: a.id, resource: a.path, resourceType: a.resourceType, reason: a.reason ?? '' });
+      for (const a of rec.acknowledged)
+        acknowledgements.push({ id: a.id, resource: a.path, resourceType: a.resourceType, reason: a.reason ?? '' });
       for (const f of [...rec.nonCompliant, ...rec.errors]) failures.push({ ...f, info: rec.info });
     }
     acknowledgements.sort((a, b) => a.resource.localeCompare(b.resource) || a.id.localeCompare(b.id));
@@ -82,13 +95,21 @@ const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function renderComplianceMarkdown(report: ComplianceReport): string {
   const lines: string[] = [];
   lines.push('# Compliance report (cdk-nag)', '');
-  lines.push(`Packs: ${report.packs.join(', ')}. Result: **${report.passed ? 'PASSED' : 'FAILED'}** ` +
-    `(${report.totals.stacks} stacks, ${report.totals.acknowledgements} acknowledged findings, ${report.totals.failures} unacknowledged findings).`, '');
-  lines.push('A rule is *compliant* when every resource it applies to passes, *acknowledged* when a finding was accepted with the reason shown below, ' +
-    '*not applicable* when no resource of the stack is of a type it checks, and *non-compliant* when a finding is not acknowledged (the synth fails).', '');
+  lines.push(
+    `Packs: ${report.packs.join(', ')}. Result: **${report.passed ? 'PASSED' : 'FAILED'}** ` +
+      `(${report.totals.stacks} stacks, ${report.totals.acknowledgements} acknowledged findings, ${report.totals.failures} unacknowledged findings).`,
+    '',
+  );
+  lines.push(
+    'A rule is *compliant* when every resource it applies to passes, *acknowledged* when a finding was accepted with the reason shown below, ' +
+      '*not applicable* when no resource of the stack is of a type it checks, and *non-compliant* when a finding is not acknowledged (the synth fails).',
+    '',
+  );
   lines.push('| stack | rules evaluated | compliant | acknowledged | not applicable | non-compliant |', '|---|---:|---:|---:|---:|---:|');
   for (const s of report.stacks) {
-    lines.push(`| ${s.stack} | ${s.rulesEvaluated} | ${s.outcomes.compliant} | ${s.outcomes.acknowledged} | ${s.outcomes['not-applicable']} | ${s.outcomes['non-compliant']} |`);
+    lines.push(
+      `| ${s.stack} | ${s.rulesEvaluated} | ${s.outcomes.compliant} | ${s.outcomes.acknowledged} | ${s.outcomes['not-applicable']} | ${s.outcomes['non-compliant']} |`,
+    );
   }
   lines.push('');
   if (report.unusedAcknowledgements.length > 0) {
@@ -160,7 +181,11 @@ export function renderNagCsvReports(recorder: ComplianceRecorder): Map<string, s
  * Writes `compliance/nag-report.json` and `compliance/nag-report.md` under `outdir`, and with a
  * recorder also the classic CSV reports (`compliance/<Pack>-<stack>-NagReport.csv`).
  */
-export function writeComplianceReport(report: ComplianceReport, outdir: string, recorder?: ComplianceRecorder): { json: string; markdown: string; csv: string[] } {
+export function writeComplianceReport(
+  report: ComplianceReport,
+  outdir: string,
+  recorder?: ComplianceRecorder,
+): { json: string; markdown: string; csv: string[] } {
   const dir = path.join(outdir, 'compliance');
   fs.mkdirSync(dir, { recursive: true });
   const json = path.join(dir, 'nag-report.json');

@@ -102,7 +102,12 @@ export function readConfigFile(absolute: string, file: string, options: ReadOpti
       } catch {
         /* not there at all */
       }
-      return fail(file, isLink ? `is a symbolic link to a file that does not exist; ${what} must be a regular file` : `does not exist; create it, or fix the name`);
+      return fail(
+        file,
+        isLink
+          ? `is a symbolic link to a file that does not exist; ${what} must be a regular file`
+          : `does not exist; create it, or fix the name`,
+      );
     }
     return fail(file, `cannot be read (${code ?? String(e)}); check its permissions`);
   }
@@ -118,10 +123,14 @@ export function readConfigFile(absolute: string, file: string, options: ReadOpti
       return fail(file, `cannot be resolved (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
     if (!isInside(root, real)) {
-      return fail(file, `is a symbolic link that leaves the configuration directory (to ${real}); keep ${what} inside the configuration directory as a regular file`);
+      return fail(
+        file,
+        `is a symbolic link that leaves the configuration directory (to ${real}); keep ${what} inside the configuration directory as a regular file`,
+      );
     }
   }
-  if (stat.size > MAX_FILE_BYTES) return fail(file, `is ${stat.size} bytes; configuration files are at most ${MAX_FILE_BYTES} bytes: is this the right file?`);
+  if (stat.size > MAX_FILE_BYTES)
+    return fail(file, `is ${stat.size} bytes; configuration files are at most ${MAX_FILE_BYTES} bytes: is this the right file?`);
   let buf: Buffer;
   try {
     buf = fs.readFileSync(absolute);

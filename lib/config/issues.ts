@@ -27,16 +27,24 @@ export function issueLines(issues: readonly ConfigIssue[], limit = MAX_PRINTED_I
   const shown = limit > 0 ? issues.slice(0, limit) : issues;
   const lines = shown.map(formatIssue);
   const rest = issues.length - shown.length;
-  if (rest > 0) lines.push(`... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above first; \`npx clinspark validate --max-problems 0\` prints every one)`);
+  if (rest > 0)
+    lines.push(
+      `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above first; \`npx clinspark validate --max-problems 0\` prints every one)`,
+    );
   return lines;
 }
 
 /** Thrown when a fleet fails validation; carries every problem found (the message shows the first 50). */
 export class ConfigValidationError extends Error {
-  constructor(readonly configDir: string, readonly issues: readonly ConfigIssue[]) {
+  constructor(
+    readonly configDir: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
     super(
       `configuration in ${configDir} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
-        issueLines(issues).map((l) => `  ${l}`).join('\n'),
+        issueLines(issues)
+          .map((l) => `  ${l}`)
+          .join('\n'),
     );
     this.name = 'ConfigValidationError';
   }
@@ -44,7 +52,12 @@ export class ConfigValidationError extends Error {
 
 export function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   const keyed = issues.map((issue) => ({ issue, path: formatPath(issue.path) }));
-  keyed.sort((a, b) => (a.issue.file < b.issue.file ? -1 : a.issue.file > b.issue.file ? 1 : 0) || (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  keyed.sort(
+    (a, b) =>
+      (a.issue.file < b.issue.file ? -1 : a.issue.file > b.issue.file ? 1 : 0) ||
+      (a.issue.line ?? 0) - (b.issue.line ?? 0) ||
+      (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
   return keyed.map((k) => k.issue);
 }
 
@@ -57,7 +70,8 @@ export function schemaAt(schema: z.ZodType, path: readonly PathSegment[]): z.Zod
     let cur = s;
     for (;;) {
       const def = (cur as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } } })._zod.def;
-      if ((def.type === 'optional' || def.type === 'nullable' || def.type === 'default' || def.type === 'prefault') && def.innerType) cur = def.innerType;
+      if ((def.type === 'optional' || def.type === 'nullable' || def.type === 'default' || def.type === 'prefault') && def.innerType)
+        cur = def.innerType;
       else if (def.type === 'pipe' && def.in) cur = def.in;
       else return cur;
     }

@@ -11,17 +11,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Document, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
+import { ConfigIssue, ConfigValidationError, PathSegment, describeType, didYouMean, objectKeysAt, schemaAt, sortIssues } from './issues';
 import {
-  ConfigIssue,
-  ConfigValidationError,
-  PathSegment,
-  describeType,
-  didYouMean,
-  objectKeysAt,
-  schemaAt,
-  sortIssues,
-} from './issues';
-import { CUSTOMER_ENVIRONMENT_KINDS, CustomerConfig, Fleet, PLATFORM_ENVIRONMENT_KINDS, PlatformConfig, customerSchema, platformSchema } from './model';
+  CUSTOMER_ENVIRONMENT_KINDS,
+  CustomerConfig,
+  Fleet,
+  PLATFORM_ENVIRONMENT_KINDS,
+  PlatformConfig,
+  customerSchema,
+  platformSchema,
+} from './model';
 import { runSemanticRules } from './rules';
 import { ALIAS_BOMB_MESSAGE, MAX_ALIAS_COUNT, readConfigFile } from './files';
 import { LineIndex, keyPathAt } from './lines';
@@ -29,8 +28,6 @@ import { LineIndex, keyPathAt } from './lines';
 // SourceFile lives in issues.ts (the semantic rules use it too); re-exported for callers.
 import type { SourceFile } from './issues';
 export type { SourceFile };
-
-
 
 /** Field-specific hints for keys that are valid elsewhere. */
 const MISPLACED_KEYS: Record<string, string> = {
@@ -76,24 +73,39 @@ export function translateZodIssues(file: string, schema: z.ZodType, raw: unknown
     }
     switch (issue.code) {
       case 'unrecognized_keys':
-        for (const key of issue.keys) out.push({ file, path: [...p, key], message: unknownKeyMessage(schema, p, key), code: 'unknown-key' });
+        for (const key of issue.keys)
+          out.push({ file, path: [...p, key], message: unknownKeyMessage(schema, p, key), code: 'unknown-key' });
         break;
       case 'invalid_type': {
         const value = valueAt(raw, p);
         if (issue.message && !issue.message.startsWith('Invalid input')) {
           out.push({ file, path: p, message: issue.message });
         } else {
-          out.push({ file, path: p, message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeType(value)}` });
+          out.push({
+            file,
+            path: p,
+            message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeType(value)}`,
+          });
         }
         break;
       }
       case 'invalid_union': {
         const value = valueAt(raw, p);
-        out.push({ file, path: p, message: issue.message && issue.message !== 'Invalid input' ? issue.message : `has an invalid value (${describeType(value)})` });
+        out.push({
+          file,
+          path: p,
+          message: issue.message && issue.message !== 'Invalid input' ? issue.message : `has an invalid value (${describeType(value)})`,
+        });
         break;
       }
       case 'invalid_value':
-        out.push({ file, path: p, message: issue.message.startsWith('Invalid') ? `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message });
+        out.push({
+          file,
+          path: p,
+          message: issue.message.startsWith('Invalid')
+            ? `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+            : issue.message,
+        });
         break;
       default:
         out.push({ file, path: p, message: issue.message });
@@ -159,7 +171,11 @@ export function parseSource<T>(file: string, text: string, schema: z.ZodType<T>)
     };
   }
   if (raw === null || raw === undefined) {
-    return { file, raw, shapeIssues: [{ file, path: [], message: 'is empty; see README "Configuration reference" for the expected keys' }] };
+    return {
+      file,
+      raw,
+      shapeIssues: [{ file, path: [], message: 'is empty; see README "Configuration reference" for the expected keys' }],
+    };
   }
   const parsed = schema.safeParse(raw);
   const issues = parsed.success ? [] : translateZodIssues(file, schema, raw, parsed.error.issues);
@@ -185,18 +201,31 @@ function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
   const dir = path.join(configDir, 'customers');
   const stat = statOf(dir);
   if (!stat) {
-    issues.push({ file: 'customers/', path: [], message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")' });
+    issues.push({
+      file: 'customers/',
+      path: [],
+      message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")',
+    });
     return [];
   }
   if (!stat.isDirectory()) {
-    issues.push({ file: 'customers', path: [], message: 'is a file, not a directory; customers must be a directory holding one <slug>.yaml file per customer: move this file to customers/<slug>.yaml' });
+    issues.push({
+      file: 'customers',
+      path: [],
+      message:
+        'is a file, not a directory; customers must be a directory holding one <slug>.yaml file per customer: move this file to customers/<slug>.yaml',
+    });
     return [];
   }
   let names: string[];
   try {
     names = fs.readdirSync(dir).sort();
   } catch (e) {
-    issues.push({ file: 'customers/', path: [], message: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? String(e)}); check its permissions` });
+    issues.push({
+      file: 'customers/',
+      path: [],
+      message: `cannot be listed (${(e as NodeJS.ErrnoException).code ?? String(e)}); check its permissions`,
+    });
     return [];
   }
   const yamlNames = names.filter((f) => /\.ya?ml$/i.test(f));
@@ -204,15 +233,27 @@ function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
   for (const f of yamlNames) {
     const base = f.replace(/\.ya?ml$/i, '');
     if (!/\.ya?ml$/.test(f)) {
-      issues.push({ file: `customers/${f}`, path: [], message: `is not read: customer files end in lowercase .yaml; rename it to customers/${base}.yaml` });
+      issues.push({
+        file: `customers/${f}`,
+        path: [],
+        message: `is not read: customer files end in lowercase .yaml; rename it to customers/${base}.yaml`,
+      });
     } else if (f.endsWith('.yml') && names.includes(`${base}.yaml`)) {
-      issues.push({ file: `customers/${f}`, path: [], message: `customers/${base}.yaml exists too, and a customer has one file: merge this file into customers/${base}.yaml and delete it` });
+      issues.push({
+        file: `customers/${f}`,
+        path: [],
+        message: `customers/${base}.yaml exists too, and a customer has one file: merge this file into customers/${base}.yaml and delete it`,
+      });
     } else {
       files.push(f);
     }
   }
   if (yamlNames.length === 0) {
-    issues.push({ file: 'customers/', path: [], message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")' });
+    issues.push({
+      file: 'customers/',
+      path: [],
+      message: 'no customer files found; add customers/<slug>.yaml (see README "How to add a customer")',
+    });
   }
   return files;
 }
@@ -225,13 +266,21 @@ export function readFleet(configDir: string): {
 } {
   const issues: ConfigIssue[] = [];
   if (!statOf(configDir)?.isDirectory()) {
-    issues.push({ file: configDir, path: [], message: 'configuration directory not found; pass a directory holding customers/*.yaml (and optionally platform.yaml)' });
+    issues.push({
+      file: configDir,
+      path: [],
+      message: 'configuration directory not found; pass a directory holding customers/*.yaml (and optionally platform.yaml)',
+    });
     return { customers: [], issues };
   }
   const customers = customerFiles(configDir, issues).map((f) => readYaml(configDir, `customers/${f}`, customerSchema, 'a customer file'));
   const platformFiles = ['platform.yaml', 'platform.yml'].filter((f) => fs.existsSync(path.join(configDir, f)));
   if (platformFiles.length > 1) {
-    issues.push({ file: 'platform.yml', path: [], message: 'platform.yaml exists too, and the platform has one file: merge this file into platform.yaml and delete it' });
+    issues.push({
+      file: 'platform.yml',
+      path: [],
+      message: 'platform.yaml exists too, and the platform has one file: merge this file into platform.yaml and delete it',
+    });
   }
   const platform = platformFiles.length > 0 ? readYaml(configDir, platformFiles[0], platformSchema, 'platform.yaml') : undefined;
 

@@ -11,7 +11,14 @@ import { parseCidr } from './cidr';
 import { parseBackupWindow, parseMaintenanceWindow } from './windows';
 
 // The kinds and the platform owner live in lib/kinds.ts (shared with the catalog); re-exported here.
-export { CUSTOMER_ENVIRONMENT_KINDS, CustomerEnvironmentKind, ENVIRONMENT_KINDS, EnvironmentKind, PLATFORM_ENVIRONMENT_KINDS, PLATFORM_OWNER } from '../kinds';
+export {
+  CUSTOMER_ENVIRONMENT_KINDS,
+  CustomerEnvironmentKind,
+  ENVIRONMENT_KINDS,
+  EnvironmentKind,
+  PLATFORM_ENVIRONMENT_KINDS,
+  PLATFORM_OWNER,
+} from '../kinds';
 
 const SLUG_RE = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,22}[a-z0-9]$/;
 export const slugSchema = z
@@ -37,13 +44,21 @@ export const awsSchema = z
     account: accountSchema,
     region: regionSchema,
     availabilityZones: z
-      .array(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/, { error: 'must be an availability zone name such as "us-east-1a"' }))
+      .array(
+        z
+          .string()
+          .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/, { error: 'must be an availability zone name such as "us-east-1a"' }),
+      )
       .min(2, { error: 'list at least 2 availability zones: Aurora needs subnets in two zones' })
       .max(6, { error: 'list at most 6 availability zones' })
-      .describe('Availability zones of the region, in any order: environments use them in name order, the first 2 (3 for PROD); no AWS look-up is made.'),
+      .describe(
+        'Availability zones of the region, in any order: environments use them in name order, the first 2 (3 for PROD); no AWS look-up is made.',
+      ),
     breakGlassRoleArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, { error: 'must be an IAM role ARN, e.g. arn:aws:iam::012345678901:role/clinspark-break-glass' })
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
+        error: 'must be an IAM role ARN, e.g. arn:aws:iam::012345678901:role/clinspark-break-glass',
+      })
       .optional()
       .describe(
         "The vendor's break-glass administrator role (an IAM role of this account). Besides the environment's own roles and the CDK deployment roles, it is the only principal that may decrypt with, or grant on, the keys of PROD's databases, the read replica and the PII scrub.",
@@ -52,7 +67,11 @@ export const awsSchema = z
   .superRefine((value, ctx) => {
     const account = value.breakGlassRoleArn?.split(':')[4];
     if (account !== undefined && account !== value.account) {
-      ctx.addIssue({ code: 'custom', path: ['breakGlassRoleArn'], message: `is a role of account ${account}; the break-glass role must be a role of this owner's account ${value.account}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['breakGlassRoleArn'],
+        message: `is a role of account ${account}; the break-glass role must be a role of this owner's account ${value.account}`,
+      });
     }
   })
   .describe('Where the environments are deployed.');
@@ -74,12 +93,15 @@ export const CONTAINER_USER_RE = /^(0|[1-9]\d{0,9})(:(0|[1-9]\d{0,9}))?$/;
 /** The user the container runs as when the release does not say: non-root. */
 export const DEFAULT_CONTAINER_USER = '1000:1000';
 /** How to find a release image's digest (in messages). */
-export const DIGEST_HOWTO = "aws ecr describe-images --repository-name <name> --image-ids imageTag=<version>-b<build> --query 'imageDetails[0].imageDigest'";
+export const DIGEST_HOWTO =
+  "aws ecr describe-images --repository-name <name> --image-ids imageTag=<version>-b<build> --query 'imageDetails[0].imageDigest'";
 
 export const releaseSchema = z
   .strictObject({
     version: z
-      .string({ error: 'must be a quoted version string "MAJOR.MINOR.PATCH", e.g. version: "2025.2.0" (unquoted, YAML reads 2025.2 as a number)' })
+      .string({
+        error: 'must be a quoted version string "MAJOR.MINOR.PATCH", e.g. version: "2025.2.0" (unquoted, YAML reads 2025.2 as a number)',
+      })
       .regex(VERSION_RE, { error: 'must be "MAJOR.MINOR.PATCH" with numbers only, e.g. "2025.2.0"' })
       .describe('Release version, "MAJOR.MINOR.PATCH".'),
     build: z
@@ -101,12 +123,16 @@ export const releaseSchema = z
       .boolean({ error: 'must be true or false' })
       .optional()
       .describe(
-        'Run the container with a read-only root filesystem; /tmp is then a writable scratch volume on the task\'s ephemeral storage. Set false only for an image that must write elsewhere. @default true',
+        "Run the container with a read-only root filesystem; /tmp is then a writable scratch volume on the task's ephemeral storage. Set false only for an image that must write elsewhere. @default true",
       ),
     user: z
       .string({ error: 'must be a quoted numeric user "UID" or "UID:GID", e.g. user: "1000:1000"' })
-      .regex(CONTAINER_USER_RE, { error: 'must be a numeric user "UID" or "UID:GID", e.g. "1000:1000" (names depend on the image\'s /etc/passwd; numbers do not)' })
-      .refine((v) => Number(v.split(':')[0]) !== 0, { error: 'is root (UID 0); ClinSpark containers run as a non-root user: use the UID the image\'s files belong to, e.g. "1000:1000"' })
+      .regex(CONTAINER_USER_RE, {
+        error: 'must be a numeric user "UID" or "UID:GID", e.g. "1000:1000" (names depend on the image\'s /etc/passwd; numbers do not)',
+      })
+      .refine((v) => Number(v.split(':')[0]) !== 0, {
+        error: 'is root (UID 0); ClinSpark containers run as a non-root user: use the UID the image\'s files belong to, e.g. "1000:1000"',
+      })
       .optional()
       .describe(`User the container runs as, numeric "UID" or "UID:GID"; never root (UID 0). @default "${DEFAULT_CONTAINER_USER}"`),
   })
@@ -122,7 +148,9 @@ export const imageSchema = z
   .strictObject({
     repository: z
       .string()
-      .regex(ECR_RE, { error: 'must be an ECR repository URI without a tag, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/clinspark/app"' })
+      .regex(ECR_RE, {
+        error: 'must be an ECR repository URI without a tag, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/clinspark/app"',
+      })
       .describe('ECR repository of the ClinSpark container image (the tag comes from the release).'),
   })
   .describe('The application container image.');
@@ -178,11 +206,11 @@ export const backupWindowSchema = z
     const parsed = parseBackupWindow(value);
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
   })
-  .describe('Daily backup window in UTC, "hh:mm-hh:mm" (e.g. "01:00-01:30"), at least 30 minutes; must not overlap the maintenance window.');
+  .describe(
+    'Daily backup window in UTC, "hh:mm-hh:mm" (e.g. "01:00-01:30"), at least 30 minutes; must not overlap the maintenance window.',
+  );
 
-const httpsUrl = z
-  .string()
-  .regex(/^https:\/\/[^\s/$.?#][^\s]*$/, { error: 'must be an https:// URL' });
+const httpsUrl = z.string().regex(/^https:\/\/[^\s/$.?#][^\s]*$/, { error: 'must be an https:// URL' });
 
 export const ssoSchema = z
   .strictObject({
@@ -197,7 +225,11 @@ export const ssoSchema = z
         error: 'must be the ARN of a Secrets Manager secret holding the OIDC client secret (never the secret itself)',
       })
       .describe('Secrets Manager secret that holds the OIDC client secret; the value never enters a template.'),
-    scope: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/).optional().describe('OIDC scopes. @default "openid"'),
+    scope: z
+      .string()
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/)
+      .optional()
+      .describe('OIDC scopes. @default "openid"'),
   })
   .describe('Single sign-on in front of the application (ALB authenticate-oidc action).');
 
@@ -240,7 +272,7 @@ export const sizingSchema = z
 
 /** Overrides every environment (customer or platform) may set. */
 const environmentOverrides = {
-  release: releaseSchema.optional().describe('Release of this environment. @default the owner\'s default release'),
+  release: releaseSchema.optional().describe("Release of this environment. @default the owner's default release"),
   sizing: sizingSchema.optional(),
   maintenanceWindow: maintenanceWindowSchema.optional(),
   backupWindow: backupWindowSchema.optional(),
@@ -258,12 +290,14 @@ const environmentOverrides = {
       ),
     })
     .optional()
-    .describe("Where the application may connect to on the internet (through the NAT gateway). Default: nowhere."),
+    .describe('Where the application may connect to on the internet (through the NAT gateway). Default: nowhere.'),
   certificateArn: certificateArnSchema.optional().describe('Overrides dns.certificateArn for this environment.'),
 };
 
 /** For editors only (JSON Schema `pattern`); the validator decodes every key with parseSshPublicKey. */
-const SSH_KEY_PATTERN = /^(ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+={0,2}|ecdsa-sha2-nistp(256|384|521) AAAA[A-Za-z0-9+/]+={0,2}|ssh-rsa AAAA[A-Za-z0-9+/]{500,}={0,2})( [^\s"]{1,100})?$/.source;
+const SSH_KEY_PATTERN =
+  /^(ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+={0,2}|ecdsa-sha2-nistp(256|384|521) AAAA[A-Za-z0-9+/]+={0,2}|ssh-rsa AAAA[A-Za-z0-9+/]{500,}={0,2})( [^\s"]{1,100})?$/
+    .source;
 
 function shortKey(value: string): string {
   return value.length > 32 ? `${value.slice(0, 32)}...` : value;
@@ -281,7 +315,9 @@ export const sshPublicKeySchema = z
     if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `'${shortKey(value)}' ${parsed.error}` });
   })
   .meta({ pattern: SSH_KEY_PATTERN })
-  .describe('One OpenSSH public key line: "ssh-ed25519 AAAA... comment", "ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, no line breaks.');
+  .describe(
+    'One OpenSSH public key line: "ssh-ed25519 AAAA... comment", "ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, no line breaks.',
+  );
 
 export const readReplicaSchema = z
   .strictObject({
@@ -298,7 +334,9 @@ export const readReplicaSchema = z
       .describe('Public keys authorised to open the SSH tunnel (port forwarding to the replica only, no shell).'),
     jumpHostAmi: z
       .string()
-      .regex(/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/, { error: 'must be an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64, of the customer\'s region)' })
+      .regex(/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/, {
+        error: 'must be an AMI id such as "ami-0123456789abcdef0" (Amazon Linux 2023, arm64, of the customer\'s region)',
+      })
       .describe('Pinned Amazon Linux 2023 arm64 AMI of the jump host; changing it replaces the host (a planned patch).'),
     schemas: z
       .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}$/, { error: 'must be a schema name (letters, digits, _ and $)' }))
@@ -308,92 +346,136 @@ export const readReplicaSchema = z
     readOnly: z
       .strictObject({
         excludeTables: z
-          .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}$/, { error: 'must be schema.table, e.g. "clinspark.api_tokens"' }))
+          .array(
+            z.string().regex(/^[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}$/, { error: 'must be schema.table, e.g. "clinspark.api_tokens"' }),
+          )
           .optional()
           .describe('Tables (or views) the read-only account never reads, schema.table; their schema is then granted table by table.'),
         excludeColumns: z
-          .array(z.string().regex(/^[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}$/, { error: 'must be schema.table.column, e.g. "clinspark.users.password_hash"' }))
+          .array(
+            z.string().regex(/^[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}\.[A-Za-z0-9_$]{1,64}$/, {
+              error: 'must be schema.table.column, e.g. "clinspark.users.password_hash"',
+            }),
+          )
           .optional()
-          .describe('Columns the read-only account never reads, schema.table.column; the table\'s other columns stay readable.'),
+          .describe("Columns the read-only account never reads, schema.table.column; the table's other columns stay readable."),
       })
       .optional()
-      .describe('What the read-only account must not see in its schemas (credential-like tables and columns; docs/read-replica.md lists them).'),
+      .describe(
+        'What the read-only account must not see in its schemas (credential-like tables and columns; docs/read-replica.md lists them).',
+      ),
     credentials: z
       .strictObject({
         recipientArn: z
           .string()
           .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[A-Za-z0-9+=,.@_/-]+$/, {
-            error: 'must be the ARN of the IAM user or role of the named person who collects the password, e.g. "arn:aws:iam::123456789012:user/jane.doe"',
+            error:
+              'must be the ARN of the IAM user or role of the named person who collects the password, e.g. "arn:aws:iam::123456789012:user/jane.doe"',
           })
-          .describe('IAM principal of the named person allowed to read the read-only account\'s password.'),
+          .describe("IAM principal of the named person allowed to read the read-only account's password."),
         issueDate: z
           .string()
           .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
-          .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), { error: 'is not a real calendar date' })
+          .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
+            error: 'is not a real calendar date',
+          })
           .describe('Day the password is issued; changing it re-issues (rotates) the password.'),
-        collectionDays: z.number().int().min(1).max(30).optional().describe('Days the recipient may collect the password, from the issue date. @default 14'),
+        collectionDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(30)
+          .optional()
+          .describe('Days the recipient may collect the password, from the issue date. @default 14'),
         passwordValidityDays: z
           .number()
           .int()
           .min(2)
           .max(365)
           .optional()
-          .describe('Days the password is valid from the issue date (PASSWORD EXPIRE INTERVAL); more than collectionDays; re-issue before it ends. @default 90'),
+          .describe(
+            'Days the password is valid from the issue date (PASSWORD EXPIRE INTERVAL); more than collectionDays; re-issue before it ends. @default 90',
+          ),
       })
       .describe('Delivery of the read-only account (RO_USER) password to a named person.'),
   })
-  .describe('Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, reachable only through an SSH jump host from the customer\'s ranges.');
+  .describe(
+    "Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, reachable only through an SSH jump host from the customer's ranges.",
+  );
 
 /** Where alarm notifications go (constructs/monitoring/alarm-topic.ts). */
 export const alarmSubscriptionSchema = z
   .union(
     [
-      z.strictObject({ email: z.email({ error: 'must be an e-mail address such as "ops@example.com"' }).describe('E-mail address (the recipient confirms the subscription once).') }),
       z.strictObject({
-        https: httpsUrl.describe('HTTPS endpoint: a paging integration (e.g. a PagerDuty or Opsgenie CloudWatch/SNS integration URL) or a webhook.'),
+        email: z
+          .email({ error: 'must be an e-mail address such as "ops@example.com"' })
+          .describe('E-mail address (the recipient confirms the subscription once).'),
+      }),
+      z.strictObject({
+        https: httpsUrl.describe(
+          'HTTPS endpoint: a paging integration (e.g. a PagerDuty or Opsgenie CloudWatch/SNS integration URL) or a webhook.',
+        ),
       }),
     ],
     { error: 'must be { email: <address> } or { https: <https:// URL> }' },
   )
-  .describe('One subscription of the alarm topic: e-mail or an HTTPS endpoint. Chat integrations (Amazon Q Developer in chat applications) subscribe to the topic ARN themselves (stack output AlarmTopicArn).');
+  .describe(
+    'One subscription of the alarm topic: e-mail or an HTTPS endpoint. Chat integrations (Amazon Q Developer in chat applications) subscribe to the topic ARN themselves (stack output AlarmTopicArn).',
+  );
 
-const subscriptionListSchema = z.array(alarmSubscriptionSchema).min(1, { error: 'list at least one subscription (remove the key to use the default)' }).max(20);
+const subscriptionListSchema = z
+  .array(alarmSubscriptionSchema)
+  .min(1, { error: 'list at least one subscription (remove the key to use the default)' })
+  .max(20);
 
 export const ownerMonitoringSchema = z
   .strictObject({
-    subscriptions: subscriptionListSchema.describe("This owner's own alarm subscriptions, added to the vendor's default (platform.yaml monitoring.subscriptions)."),
+    subscriptions: subscriptionListSchema.describe(
+      "This owner's own alarm subscriptions, added to the vendor's default (platform.yaml monitoring.subscriptions).",
+    ),
   })
   .describe("Alarm notifications of this owner's environments.");
 
-const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, { error: 'must be an IAM role ARN, e.g. arn:aws:iam::012345678901:role/clinspark-support' });
+const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, {
+  error: 'must be an IAM role ARN, e.g. arn:aws:iam::012345678901:role/clinspark-support',
+});
 
 export const platformMonitoringSchema = z
   .strictObject({
     subscriptions: subscriptionListSchema
       .optional()
-      .describe("The vendor's default alarm subscriptions: every environment of every owner (customers and platform) notifies them, plus the owner's own."),
+      .describe(
+        "The vendor's default alarm subscriptions: every environment of every owner (customers and platform) notifies them, plus the owner's own.",
+      ),
     supportPrincipalArn: iamRoleArn
       .optional()
-      .describe("The vendor's support principal (IAM role, usually of the vendor's own account): it may assume each environment's read-only support role clinspark-<owner>-<environment>-support. Without it no support role is created."),
+      .describe(
+        "The vendor's support principal (IAM role, usually of the vendor's own account): it may assume each environment's read-only support role clinspark-<owner>-<environment>-support. Without it no support role is created.",
+      ),
     observabilitySinkArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink\/[A-Za-z0-9-]+$/, { error: 'must be a CloudWatch Observability Access Manager sink ARN, e.g. arn:aws:oam:us-east-1:012345678901:sink/0a1b2c3d-...' })
+      .regex(/^arn:aws[a-z-]*:oam:[a-z0-9-]+:\d{12}:sink\/[A-Za-z0-9-]+$/, {
+        error: 'must be a CloudWatch Observability Access Manager sink ARN, e.g. arn:aws:oam:us-east-1:012345678901:sink/0a1b2c3d-...',
+      })
       .optional()
-      .describe("Sink of the vendor's monitoring account: every owner's account links to it (CloudWatch cross-account observability; metrics and log groups). The sink policy in the monitoring account must admit the accounts."),
+      .describe(
+        "Sink of the vendor's monitoring account: every owner's account links to it (CloudWatch cross-account observability; metrics and log groups). The sink policy in the monitoring account must admit the accounts.",
+      ),
   })
   .describe('Vendor-wide monitoring: default alarm subscriptions, the support principal, cross-account observability.');
 
 export const VAL_SOURCES = ['prod', 'preprod'] as const;
 export const VAL_METHODS = ['clone', 'snapshot'] as const;
 
-const snapshotIdSchema = z
-  .string()
-  .regex(/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, {
-    error: 'must be a DB cluster snapshot identifier ("clinspark-acme-prod-main-2026-11-20", "rds:..." for automated snapshots) or its ARN',
-  });
+const snapshotIdSchema = z.string().regex(/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, {
+  error: 'must be a DB cluster snapshot identifier ("clinspark-acme-prod-main-2026-11-20", "rds:..." for automated snapshots) or its ARN',
+});
 
 export const environmentSchemas = {
-  sandbox: z.strictObject({ ...environmentOverrides }).describe('Sandbox pair: base configuration and dummy volunteers; destroyed at go-live.'),
+  sandbox: z
+    .strictObject({ ...environmentOverrides })
+    .describe('Sandbox pair: base configuration and dummy volunteers; destroyed at go-live.'),
   migration: z.strictObject({ ...environmentOverrides }).describe('Migration instance: receives the legacy volunteer database (real PII).'),
   preprod: z.strictObject({ ...environmentOverrides }).describe('Pre-PROD instance: staging, becomes PROD Main at go-live.'),
   val: z
@@ -403,25 +485,40 @@ export const environmentSchemas = {
         .enum(VAL_SOURCES, { error: 'must be "prod" or "preprod": the environment VAL is cloned from' })
         .describe('Environment VAL is cloned from (must exist for the customer).'),
       method: z
-        .enum(VAL_METHODS, { error: 'must be "clone" (Aurora clone of the source at its latest restorable time) or "snapshot" (restore of pinned cluster snapshots)' })
+        .enum(VAL_METHODS, {
+          error:
+            'must be "clone" (Aurora clone of the source at its latest restorable time) or "snapshot" (restore of pinned cluster snapshots)',
+        })
         .optional()
         .describe('How the source data is copied. @default "clone"'),
       snapshots: z
         .strictObject({
-          main: snapshotIdSchema.describe('Cluster snapshot VAL Main is restored from (a snapshot of the source\'s Main).'),
-          test: snapshotIdSchema.optional().describe('Cluster snapshot VAL Test is restored from (a snapshot of the source\'s Test, or Main when the source is single).'),
+          main: snapshotIdSchema.describe("Cluster snapshot VAL Main is restored from (a snapshot of the source's Main)."),
+          test: snapshotIdSchema
+            .optional()
+            .describe("Cluster snapshot VAL Test is restored from (a snapshot of the source's Test, or Main when the source is single)."),
         })
         .optional()
-        .describe('Pinned cluster snapshots (method snapshot only). Changing one replaces that VAL database: the documented way to refresh VAL.'),
+        .describe(
+          'Pinned cluster snapshots (method snapshot only). Changing one replaces that VAL database: the documented way to refresh VAL.',
+        ),
       refresh: z
         .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, { error: 'must be a short label such as "2026-11-20" or "upgrade-2026.1" (letters, digits, . _ -)' })
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/, {
+          error: 'must be a short label such as "2026-11-20" or "upgrade-2026.1" (letters, digits, . _ -)',
+        })
         .optional()
-        .describe('Label of the current refresh (method clone): changing it clones the source again into new VAL databases. @default "initial"'),
+        .describe(
+          'Label of the current refresh (method clone): changing it clones the source again into new VAL databases. @default "initial"',
+        ),
       scrubRules: z
         .string()
-        .regex(/^[A-Za-z0-9._/-]+\.ya?ml$/, { error: 'must be the path of a rules YAML file relative to the configuration directory, e.g. "scrub/volunteers.rules.yaml"' })
-        .describe('PII scrub rules applied to every VAL database before anyone can reach it (path relative to the configuration directory).'),
+        .regex(/^[A-Za-z0-9._/-]+\.ya?ml$/, {
+          error: 'must be the path of a rules YAML file relative to the configuration directory, e.g. "scrub/volunteers.rules.yaml"',
+        })
+        .describe(
+          'PII scrub rules applied to every VAL database before anyone can reach it (path relative to the configuration directory).',
+        ),
     })
     .describe('VAL pair: clone of PROD or Pre-PROD with the new release and volunteer PII scrambled.'),
   prod: z
@@ -448,10 +545,10 @@ export const customerSchema = z
     slug: slugSchema,
     displayName: z.string().min(2).max(100).describe('Customer name as shown in reports.'),
     aws: awsSchema,
-    release: releaseSchema.describe('Default release of the customer\'s environments.'),
+    release: releaseSchema.describe("Default release of the customer's environments."),
     image: imageSchema,
     dns: dnsSchema,
-    usesCommunity: z.boolean().optional().describe('The customer\'s users also use the shared Community instance. @default false'),
+    usesCommunity: z.boolean().optional().describe("The customer's users also use the shared Community instance. @default false"),
     environments: customerEnvironmentsSchema,
     monitoring: ownerMonitoringSchema.optional(),
   })
@@ -473,7 +570,10 @@ export const platformSchema = z
     image: imageSchema,
     dns: dnsSchema,
     demos: z.array(demoSchema).max(20).optional().describe('Demo instances, each on its own release.'),
-    community: z.strictObject({ ...environmentOverrides }).optional().describe('The shared Community instance (obfuscated data only; may be wiped).'),
+    community: z
+      .strictObject({ ...environmentOverrides })
+      .optional()
+      .describe('The shared Community instance (obfuscated data only; may be wiped).'),
     monitoring: platformMonitoringSchema.optional(),
   })
   .meta({ title: 'ClinSpark platform', description: 'Vendor-owned instances (Demo, Community): config/platform.yaml' });

@@ -71,7 +71,8 @@ function environmentsOf(f: SourceFile<unknown>, isPlatform: boolean): Array<{ pa
   } else {
     const envs = get(f.raw, ['environments']);
     if (envs && typeof envs === 'object') {
-      for (const kind of CUSTOMER_ENVIRONMENT_KINDS) if ((envs as Raw)[kind] !== undefined) out.push({ path: ['environments', kind], kind });
+      for (const kind of CUSTOMER_ENVIRONMENT_KINDS)
+        if ((envs as Raw)[kind] !== undefined) out.push({ path: ['environments', kind], kind });
     }
   }
   return out.filter((e) => {
@@ -114,7 +115,11 @@ function checkCidrList(f: SourceFile<unknown>, p: PathSegment[], report: Report)
       if (e.cidr.text === outer.cidr.text) {
         report(f.file, [...p, e.index], `'${list[e.index]}' duplicates entry [${outer.index}]; remove one of them`);
       } else {
-        report(f.file, [...p, e.index], `'${list[e.index]}' overlaps entry [${outer.index}] ('${list[outer.index]}'): ${e.cidr.text} lies inside ${outer.cidr.text}; keep only the range you mean`);
+        report(
+          f.file,
+          [...p, e.index],
+          `'${list[e.index]}' overlaps entry [${outer.index}] ('${list[outer.index]}'): ${e.cidr.text} lies inside ${outer.cidr.text}; keep only the range you mean`,
+        );
       }
       continue;
     }
@@ -135,7 +140,12 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
       for (const f of ctx.customers) {
         const slug = str(f, ['slug']);
         const base = f.file.replace(/^customers\//, '').replace(/\.ya?ml$/, '');
-        if (slug !== undefined && slug !== base) report(f.file, ['slug'], `'${slug}' does not match the file name; rename the file to customers/${slug}.yaml or set slug: ${base}`);
+        if (slug !== undefined && slug !== base)
+          report(
+            f.file,
+            ['slug'],
+            `'${slug}' does not match the file name; rename the file to customers/${slug}.yaml or set slug: ${base}`,
+          );
       }
     },
   },
@@ -147,7 +157,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
       for (const f of ctx.customers) {
         const slug = str(f, ['slug']);
         if (slug === undefined) continue;
-        if (slug === PLATFORM_OWNER) report(f.file, ['slug'], `'${PLATFORM_OWNER}' is reserved for the vendor platform's stacks; choose another slug`);
+        if (slug === PLATFORM_OWNER)
+          report(f.file, ['slug'], `'${PLATFORM_OWNER}' is reserved for the vendor platform's stacks; choose another slug`);
         const prior = seen.get(slug);
         if (prior) report(f.file, ['slug'], `'${slug}' is already used by ${prior}; slugs must be unique`);
         else seen.set(slug, f.file);
@@ -162,7 +173,11 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         const region = str(f, ['aws', 'region']);
         if (region === undefined || REGION_ZONES[region]) continue;
         if (KNOWN_REGIONS.has(region)) {
-          report(f.file, ['aws', 'region'], `'${region}' is an AWS region whose availability zones are not in ${REGION_TABLE_FILE}; add its row there (see the comment at the top of that file), or use one of ${SUPPORTED_REGIONS.join(', ')}`);
+          report(
+            f.file,
+            ['aws', 'region'],
+            `'${region}' is an AWS region whose availability zones are not in ${REGION_TABLE_FILE}; add its row there (see the comment at the top of that file), or use one of ${SUPPORTED_REGIONS.join(', ')}`,
+          );
         } else {
           report(f.file, ['aws', 'region'], `'${region}' is not a known AWS region; use one of ${SUPPORTED_REGIONS.join(', ')}`);
         }
@@ -182,21 +197,31 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           if (region !== undefined && table && !table.names.includes(az)) {
             const home = Object.keys(REGION_ZONES).find((r) => REGION_ZONES[r].names.includes(az));
             const other = home && home !== region ? ` (it is a zone of ${home})` : '';
-            report(f.file, ['aws', 'availabilityZones', i], `'${az}' is not an availability zone of ${region}${other}; the zones of ${region} are ${zoneList(region)}`);
+            report(
+              f.file,
+              ['aws', 'availabilityZones', i],
+              `'${az}' is not an availability zone of ${region}${other}; the zones of ${region} are ${zoneList(region)}`,
+            );
           }
           const prior = seen.get(az);
-          if (prior !== undefined) report(f.file, ['aws', 'availabilityZones', i], `'${az}' is listed twice (also entry [${prior}]); list each zone once`);
+          if (prior !== undefined)
+            report(f.file, ['aws', 'availabilityZones', i], `'${az}' is listed twice (also entry [${prior}]); list each zone once`);
           else seen.set(az, i);
         });
         if (table && azs.length > table.zoneIds.length) {
-          report(f.file, ['aws', 'availabilityZones'], `lists ${azs.length} zones but ${region} has ${table.zoneIds.length} (${table.zoneIds.join(', ')}); list at most ${table.zoneIds.length}`);
+          report(
+            f.file,
+            ['aws', 'availabilityZones'],
+            `lists ${azs.length} zones but ${region} has ${table.zoneIds.length} (${table.zoneIds.join(', ')}); list at most ${table.zoneIds.length}`,
+          );
         }
       }
     },
   },
   {
     id: 'zones-per-kind',
-    description: 'The owner lists at least as many availability zones as its environment kinds span (catalog network.maxAzs: PROD 3, others 2).',
+    description:
+      'The owner lists at least as many availability zones as its environment kinds span (catalog network.maxAzs: PROD 3, others 2).',
     check(ctx, report) {
       for (const { f, isPlatform } of allFiles(ctx)) {
         if (!fieldOk(f, ['aws', 'availabilityZones'])) continue;
@@ -204,7 +229,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         const region = str(f, ['aws', 'region']);
         const table = region !== undefined ? REGION_ZONES[region] : undefined;
         const kinds = [...new Set(environmentsOf(f, isPlatform).map((e) => e.kind))];
-        const widest = kinds.map((kind) => ({ kind, policy: CATALOG[kind] })).sort((a, b) => b.policy.network.maxAzs - a.policy.network.maxAzs)[0];
+        const widest = kinds
+          .map((kind) => ({ kind, policy: CATALOG[kind] }))
+          .sort((a, b) => b.policy.network.maxAzs - a.policy.network.maxAzs)[0];
         if (!widest) continue;
         const needed = widest.policy.network.maxAzs;
         if (azs.length >= needed) continue;
@@ -212,31 +239,45 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         const where = isPlatform ? widest.kind : `environments.${widest.kind}`;
         const nat = widest.policy.network.natGateways === 'perAz' ? ' and a NAT gateway in each' : '';
         if (table && table.zoneIds.length < needed) {
-          report(f.file, ['aws', 'availabilityZones'], `${where} needs ${needed} availability zones (the catalog builds ${title} on ${needed} zones${nat}), but ${region} has only ${table.zoneIds.length}; deploy this customer to a region with ${needed} or more zones`);
+          report(
+            f.file,
+            ['aws', 'availabilityZones'],
+            `${where} needs ${needed} availability zones (the catalog builds ${title} on ${needed} zones${nat}), but ${region} has only ${table.zoneIds.length}; deploy this customer to a region with ${needed} or more zones`,
+          );
           continue;
         }
         const unused = table && region ? table.names.filter((n) => !azs.includes(n)).slice(0, needed - azs.length) : [];
         const hint = unused.length > 0 ? ` (e.g. ${unused.join(', ')})` : '';
-        report(f.file, ['aws', 'availabilityZones'], `lists ${azs.length} availability zone${azs.length === 1 ? '' : 's'} but ${where} needs ${needed}: the catalog builds ${title} on ${needed} zones${nat}; add ${needed - azs.length} more zone${needed - azs.length === 1 ? '' : 's'} of ${region ?? 'the region'}${hint}`);
+        report(
+          f.file,
+          ['aws', 'availabilityZones'],
+          `lists ${azs.length} availability zone${azs.length === 1 ? '' : 's'} but ${where} needs ${needed}: the catalog builds ${title} on ${needed} zones${nat}; add ${needed - azs.length} more zone${needed - azs.length === 1 ? '' : 's'} of ${region ?? 'the region'}${hint}`,
+        );
       }
     },
   },
   {
     id: 'arns-match-account',
-    description: 'Certificates and the SSO client secret live in the environment\'s own account and region.',
+    description: "Certificates and the SSO client secret live in the environment's own account and region.",
     check(ctx, report) {
       for (const { f, isPlatform } of allFiles(ctx)) {
         const region = str(f, ['aws', 'region']);
         const account = str(f, ['aws', 'account']);
         const arns: PathSegment[][] = [['dns', 'certificateArn']];
-        for (const env of environmentsOf(f, isPlatform)) arns.push([...env.path, 'certificateArn'], [...env.path, 'sso', 'clientSecretArn']);
+        for (const env of environmentsOf(f, isPlatform))
+          arns.push([...env.path, 'certificateArn'], [...env.path, 'sso', 'clientSecretArn']);
         for (const p of arns) {
           const arn = str(f, p);
           if (arn === undefined) continue;
           const parts = arnParts(arn);
-          const what = p[p.length - 1] === 'certificateArn' ? 'the load balancer can only use a certificate' : 'the load balancer can only read a client secret';
-          if (region !== undefined && parts.region !== region) report(f.file, p, `is in region ${parts.region} but the environments are in ${region}; ${what} from its own region`);
-          if (account !== undefined && parts.account !== account) report(f.file, p, `is in account ${parts.account} but the environments are in ${account}; ${what} from its own account`);
+          const what =
+            p[p.length - 1] === 'certificateArn'
+              ? 'the load balancer can only use a certificate'
+              : 'the load balancer can only read a client secret';
+          if (region !== undefined && parts.region !== region)
+            report(f.file, p, `is in region ${parts.region} but the environments are in ${region}; ${what} from its own region`);
+          if (account !== undefined && parts.account !== account)
+            report(f.file, p, `is in account ${parts.account} but the environments are in ${account}; ${what} from its own account`);
         }
       }
     },
@@ -248,7 +289,11 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
       for (const f of ctx.customers) {
         const envs = get(f.raw, ['environments']);
         if (envs && typeof envs === 'object' && Object.keys(envs).length === 0) {
-          report(f.file, ['environments'], `declares no environment; add at least one of ${CUSTOMER_ENVIRONMENT_KINDS.join(', ')} (a new customer starts with sandbox: {})`);
+          report(
+            f.file,
+            ['environments'],
+            `declares no environment; add at least one of ${CUSTOMER_ENVIRONMENT_KINDS.join(', ')} (a new customer starts with sandbox: {})`,
+          );
         }
       }
     },
@@ -261,29 +306,53 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         const source = str(f, ['environments', 'val', 'source']);
         if (source === undefined) continue;
         if (get(f.raw, ['environments', source]) === undefined) {
-          report(f.file, ['environments', 'val', 'source'], `'${source}' is not an environment of this customer; VAL is cloned from an existing ${source} (declare environments.${source}, or set source to the one that exists)`);
+          report(
+            f.file,
+            ['environments', 'val', 'source'],
+            `'${source}' is not an environment of this customer; VAL is cloned from an existing ${source} (declare environments.${source}, or set source to the one that exists)`,
+          );
         }
       }
     },
   },
   {
     id: 'val-copy',
-    description: 'A VAL environment says how its data is copied (clone, or pinned snapshots for Main and Test) and names a valid scrub rules file.',
+    description:
+      'A VAL environment says how its data is copied (clone, or pinned snapshots for Main and Test) and names a valid scrub rules file.',
     check(ctx, report) {
       for (const f of ctx.customers) {
         const base = ['environments', 'val'];
         const val = get(f.raw, base);
         if (!val || typeof val !== 'object') continue;
-        const method = fieldOk(f, [...base, 'method']) ? (get(f.raw, [...base, 'method']) as string) : get(f.raw, [...base, 'method']) === undefined ? 'clone' : undefined;
+        const method = fieldOk(f, [...base, 'method'])
+          ? (get(f.raw, [...base, 'method']) as string)
+          : get(f.raw, [...base, 'method']) === undefined
+            ? 'clone'
+            : undefined;
         const hasSnapshots = get(f.raw, [...base, 'snapshots']) !== undefined;
         if (method === 'snapshot') {
-          if (!hasSnapshots) report(f.file, [...base, 'snapshots'], 'is required with method snapshot: name the cluster snapshot of Main and of Test, e.g. snapshots: { main: ..., test: ... }');
+          if (!hasSnapshots)
+            report(
+              f.file,
+              [...base, 'snapshots'],
+              'is required with method snapshot: name the cluster snapshot of Main and of Test, e.g. snapshots: { main: ..., test: ... }',
+            );
           else if (fieldOk(f, [...base, 'snapshots']) && get(f.raw, [...base, 'snapshots', 'test']) === undefined) {
-            report(f.file, [...base, 'snapshots', 'test'], 'is required: VAL is a pair, Test is restored from its own snapshot (of the source\'s Test, or of Main when the source is single)');
+            report(
+              f.file,
+              [...base, 'snapshots', 'test'],
+              "is required: VAL is a pair, Test is restored from its own snapshot (of the source's Test, or of Main when the source is single)",
+            );
           }
-          if (get(f.raw, [...base, 'refresh']) !== undefined) report(f.file, [...base, 'refresh'], 'is only used with method clone; with snapshots, a new snapshot identifier is the refresh');
+          if (get(f.raw, [...base, 'refresh']) !== undefined)
+            report(
+              f.file,
+              [...base, 'refresh'],
+              'is only used with method clone; with snapshots, a new snapshot identifier is the refresh',
+            );
         }
-        if (method === 'clone' && hasSnapshots) report(f.file, [...base, 'snapshots'], 'is only used with method snapshot; remove it, or set method: snapshot');
+        if (method === 'clone' && hasSnapshots)
+          report(f.file, [...base, 'snapshots'], 'is only used with method snapshot; remove it, or set method: snapshot');
         const region = str(f, ['aws', 'region']);
         const account = str(f, ['aws', 'account']);
         for (const role of ['main', 'test']) {
@@ -291,14 +360,22 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           if (!id?.startsWith('arn:')) continue;
           const parts = arnParts(id);
           if ((region !== undefined && parts.region !== region) || (account !== undefined && parts.account !== account)) {
-            report(f.file, [...base, 'snapshots', role], `is in ${parts.account}/${parts.region}; restore from a snapshot in the customer's own account and region (${account}/${region}); copy shared snapshots first`);
+            report(
+              f.file,
+              [...base, 'snapshots', role],
+              `is in ${parts.account}/${parts.region}; restore from a snapshot in the customer's own account and region (${account}/${region}); copy shared snapshots first`,
+            );
           }
         }
         const rulesPath = str(f, [...base, 'scrubRules']);
         if (rulesPath === undefined) continue;
         const absolute = path.resolve(ctx.configDir, rulesPath);
         if (!absolute.startsWith(path.resolve(ctx.configDir) + path.sep)) {
-          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' points outside the configuration directory; keep rules files inside it (e.g. scrub/<name>.rules.yaml)`);
+          report(
+            f.file,
+            [...base, 'scrubRules'],
+            `'${rulesPath}' points outside the configuration directory; keep rules files inside it (e.g. scrub/<name>.rules.yaml)`,
+          );
           continue;
         }
         let linkTarget = false;
@@ -308,7 +385,11 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           /* absent */
         }
         if (!fs.existsSync(absolute) && !linkTarget) {
-          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' does not exist in the configuration directory; create it (see config/scrub/volunteers.rules.yaml and docs/scrub.md)`);
+          report(
+            f.file,
+            [...base, 'scrubRules'],
+            `'${rulesPath}' does not exist in the configuration directory; create it (see config/scrub/volunteers.rules.yaml and docs/scrub.md)`,
+          );
           continue;
         }
         const read = readConfigFile(absolute, rulesPath, { confineTo: ctx.configDir, what: 'a scrub rules file' });
@@ -321,10 +402,18 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         } catch (e) {
           if (!(e instanceof ScrubRulesError)) {
             const bomb = e instanceof ReferenceError && /alias/i.test(e.message);
-            report(f.file, [...base, 'scrubRules'], `'${rulesPath}' ${bomb ? ALIAS_BOMB_MESSAGE : `cannot be read as a ruleset (${(e as Error).message}); see docs/scrub.md for the format`}`);
+            report(
+              f.file,
+              [...base, 'scrubRules'],
+              `'${rulesPath}' ${bomb ? ALIAS_BOMB_MESSAGE : `cannot be read as a ruleset (${(e as Error).message}); see docs/scrub.md for the format`}`,
+            );
             continue;
           }
-          report(f.file, [...base, 'scrubRules'], `'${rulesPath}' is not a valid ruleset (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}, listed under ${rulesPath})`);
+          report(
+            f.file,
+            [...base, 'scrubRules'],
+            `'${rulesPath}' is not a valid ruleset (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}, listed under ${rulesPath})`,
+          );
           for (const issue of e.issues) report(rulesPath, [...issue.path], issue.message, issue.line);
         }
       }
@@ -332,7 +421,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   },
   {
     id: 'read-replica-recipient',
-    description: 'The read replica\'s credentials recipient is an IAM user in the customer\'s own account (a role names no one person: every session of it matches), and the password outlives the collection window.',
+    description:
+      "The read replica's credentials recipient is an IAM user in the customer's own account (a role names no one person: every session of it matches), and the password outlives the collection window.",
     check(ctx, report) {
       for (const f of ctx.customers) {
         const base: PathSegment[] = ['environments', 'prod', 'readReplica', 'credentials'];
@@ -341,22 +431,34 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         if (m) {
           const account = get(f.raw, ['aws', 'account']);
           if (m[2] === 'role') {
-            report(f.file, [...base, 'recipientArn'], `'${arn}' is a role; give the IAM user of the named person who collects the password (every session of a role could read it)`);
+            report(
+              f.file,
+              [...base, 'recipientArn'],
+              `'${String(arn)}' is a role; give the IAM user of the named person who collects the password (every session of a role could read it)`,
+            );
           } else if (typeof account === 'string' && m[1] !== account) {
-            report(f.file, [...base, 'recipientArn'], `'${arn}' is in account ${m[1]}, not in the customer's account ${account}; give an IAM user of the customer's own account`);
+            report(
+              f.file,
+              [...base, 'recipientArn'],
+              `'${String(arn)}' is in account ${m[1]}, not in the customer's account ${account}; give an IAM user of the customer's own account`,
+            );
           }
         }
         const validity = get(f.raw, [...base, 'passwordValidityDays']);
         const collection = get(f.raw, [...base, 'collectionDays']) ?? 14;
         if (typeof validity === 'number' && typeof collection === 'number' && validity <= collection) {
-          report(f.file, [...base, 'passwordValidityDays'], `is ${validity}, not more than collectionDays (${collection}); the password must stay valid after the collection window closes`);
+          report(
+            f.file,
+            [...base, 'passwordValidityDays'],
+            `is ${validity}, not more than collectionDays (${collection}); the password must stay valid after the collection window closes`,
+          );
         }
       }
     },
   },
   {
     id: 'ssh-keys-distinct',
-    description: 'The read replica\'s SSH public keys are each listed once (the jump host refuses a repeated key).',
+    description: "The read replica's SSH public keys are each listed once (the jump host refuses a repeated key).",
     check(ctx, report) {
       for (const f of ctx.customers) {
         const p: PathSegment[] = ['environments', 'prod', 'readReplica', 'sshPublicKeys'];
@@ -389,14 +491,16 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   },
   {
     id: 'pii-not-open-to-internet',
-    description: 'An environment that holds real volunteer PII (catalog row "real volunteer PII") is not open to the whole internet without single sign-on: it sets sso or ingress.allowedCidrs.',
+    description:
+      'An environment that holds real volunteer PII (catalog row "real volunteer PII") is not open to the whole internet without single sign-on: it sets sso or ingress.allowedCidrs.',
     check(ctx, report) {
       for (const { f, isPlatform } of allFiles(ctx)) {
         for (const env of environmentsOf(f, isPlatform)) {
           const policy = CATALOG[env.kind];
           if (!policy.holdsRealPii) continue;
           // A present but malformed block is already reported by the shape check.
-          if (get(f.raw, [...env.path, 'sso']) !== undefined || get(f.raw, [...env.path, 'ingress', 'allowedCidrs']) !== undefined) continue;
+          if (get(f.raw, [...env.path, 'sso']) !== undefined || get(f.raw, [...env.path, 'ingress', 'allowedCidrs']) !== undefined)
+            continue;
           report(
             f.file,
             env.path,
@@ -410,7 +514,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   },
   {
     id: 'digest-for-change-controlled',
-    description: 'A change-controlled environment (catalog row "change-controlled") runs a release pinned by image digest (release.digest), never a mutable tag alone.',
+    description:
+      'A change-controlled environment (catalog row "change-controlled") runs a release pinned by image digest (release.digest), never a mutable tag alone.',
     check(ctx, report) {
       for (const { f, isPlatform } of allFiles(ctx)) {
         const repository = str(f, ['image', 'repository']);
@@ -454,9 +559,13 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           const m = parseMaintenanceWindow(mGiven ? (get(f.raw, mPath) as string) : CATALOG[env.kind].windows.maintenance);
           const b = parseBackupWindow(bGiven ? (get(f.raw, bPath) as string) : CATALOG[env.kind].windows.backup);
           if (m.ok && b.ok && backupOverlapsMaintenance(b.value, m.value)) {
-            const mText = mGiven ? get(f.raw, mPath) : `${CATALOG[env.kind].windows.maintenance} (catalog default)`;
-            const bText = bGiven ? get(f.raw, bPath) : `${CATALOG[env.kind].windows.backup} (catalog default)`;
-            report(f.file, bGiven ? bPath : mPath, `backup window ${bText} overlaps maintenance window ${mText}; move one of them (RDS refuses overlapping windows)`);
+            const mText = mGiven ? String(get(f.raw, mPath)) : `${CATALOG[env.kind].windows.maintenance} (catalog default)`;
+            const bText = bGiven ? String(get(f.raw, bPath)) : `${CATALOG[env.kind].windows.backup} (catalog default)`;
+            report(
+              f.file,
+              bGiven ? bPath : mPath,
+              `backup window ${bText} overlaps maintenance window ${mText}; move one of them (RDS refuses overlapping windows)`,
+            );
           }
         }
       }
@@ -476,28 +585,50 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             const memory = (given.memoryMiB as number | undefined) ?? policy.app.memoryMiB;
             const size = FARGATE_SIZES[cpu];
             if (size && (memory < size.min || memory > size.max || (memory - size.min) % size.step !== 0)) {
-              report(f.file, [...app, given.memoryMiB !== undefined ? 'memoryMiB' : 'cpu'], `${memory} MiB is not a valid memory size for ${cpu} CPU units on Fargate; use ${size.min} to ${size.max} in steps of ${size.step}`);
+              report(
+                f.file,
+                [...app, given.memoryMiB !== undefined ? 'memoryMiB' : 'cpu'],
+                `${memory} MiB is not a valid memory size for ${cpu} CPU units on Fargate; use ${size.min} to ${size.max} in steps of ${size.step}`,
+              );
             }
             const min = (given.minTasks as number | undefined) ?? policy.app.minTasks;
             const max = (given.maxTasks as number | undefined) ?? policy.app.maxTasks;
-            if (min > max) report(f.file, [...app, given.minTasks !== undefined ? 'minTasks' : 'maxTasks'], `minTasks ${min} is greater than maxTasks ${max}`);
+            if (min > max)
+              report(
+                f.file,
+                [...app, given.minTasks !== undefined ? 'minTasks' : 'maxTasks'],
+                `minTasks ${min} is greater than maxTasks ${max}`,
+              );
             if (given.minTasks !== undefined && min < policy.app.minTasksFloor) {
-              report(f.file, [...app, 'minTasks'], `${policy.title} needs at least ${policy.app.minTasksFloor} running task(s) for availability; set minTasks >= ${policy.app.minTasksFloor}`);
+              report(
+                f.file,
+                [...app, 'minTasks'],
+                `${policy.title} needs at least ${policy.app.minTasksFloor} running task(s) for availability; set minTasks >= ${policy.app.minTasksFloor}`,
+              );
             }
           }
           const db = [...env.path, 'sizing', 'database'];
           if (fieldOk(f, db)) {
             const given = get(f.raw, db) as Raw;
             if (policy.database.mode === 'serverless' && given.instanceClass !== undefined) {
-              report(f.file, [...db, 'instanceClass'], `${policy.title} runs Aurora Serverless v2; size it with minAcu/maxAcu, not an instance class`);
+              report(
+                f.file,
+                [...db, 'instanceClass'],
+                `${policy.title} runs Aurora Serverless v2; size it with minAcu/maxAcu, not an instance class`,
+              );
             }
             if (policy.database.mode === 'provisioned' && (given.minAcu !== undefined || given.maxAcu !== undefined)) {
-              report(f.file, [...db, given.minAcu !== undefined ? 'minAcu' : 'maxAcu'], `${policy.title} runs provisioned instances; size it with instanceClass, not ACUs`);
+              report(
+                f.file,
+                [...db, given.minAcu !== undefined ? 'minAcu' : 'maxAcu'],
+                `${policy.title} runs provisioned instances; size it with instanceClass, not ACUs`,
+              );
             }
             if (policy.database.mode === 'serverless') {
               const min = (given.minAcu as number | undefined) ?? policy.database.minAcu;
               const max = (given.maxAcu as number | undefined) ?? policy.database.maxAcu;
-              if (min > max) report(f.file, [...db, given.minAcu !== undefined ? 'minAcu' : 'maxAcu'], `minAcu ${min} is greater than maxAcu ${max}`);
+              if (min > max)
+                report(f.file, [...db, given.minAcu !== undefined ? 'minAcu' : 'maxAcu'], `minAcu ${min} is greater than maxAcu ${max}`);
             }
           }
         }
@@ -510,7 +641,11 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
     check(ctx, report) {
       for (const f of ctx.customers) {
         if (get(f.raw, ['usesCommunity']) === true && (!ctx.platform || get(ctx.platform.raw, ['community']) === undefined)) {
-          report(f.file, ['usesCommunity'], 'the fleet has no Community instance; declare community in platform.yaml or remove usesCommunity');
+          report(
+            f.file,
+            ['usesCommunity'],
+            'the fleet has no Community instance; declare community in platform.yaml or remove usesCommunity',
+          );
         }
       }
       const p = ctx.platform;
@@ -520,7 +655,12 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         demos.forEach((_, i) => {
           const name = str(p, ['demos', i, 'name']);
           if (name === undefined) return;
-          if (seen.has(name)) report(p.file, ['demos', i, 'name'], `'${name}' is already used by demos[${seen.get(name)}]; each Demo instance needs its own name`);
+          if (seen.has(name))
+            report(
+              p.file,
+              ['demos', i, 'name'],
+              `'${name}' is already used by demos[${seen.get(name)}]; each Demo instance needs its own name`,
+            );
           else seen.set(name, i);
         });
       }
@@ -528,7 +668,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   },
   {
     id: 'dns-zones-distinct',
-    description: 'Each owner has its own DNS zone, by name and by Route 53 hosted zone id (host names are "<instance>-<environment>.<zone>" and would collide).',
+    description:
+      'Each owner has its own DNS zone, by name and by Route 53 hosted zone id (host names are "<instance>-<environment>.<zone>" and would collide).',
     check(ctx, report) {
       const names = new Map<string, string>();
       const ids = new Map<string, string>();
@@ -536,14 +677,23 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         const zone = str(f, ['dns', 'zoneName']);
         if (zone !== undefined) {
           const prior = names.get(zone);
-          if (prior) report(f.file, ['dns', 'zoneName'], `'${zone}' is already the zone of ${prior}; host names would collide, give each customer its own zone (e.g. <slug>.${zone})`);
+          if (prior)
+            report(
+              f.file,
+              ['dns', 'zoneName'],
+              `'${zone}' is already the zone of ${prior}; host names would collide, give each customer its own zone (e.g. <slug>.${zone})`,
+            );
           else names.set(zone, f.file);
         }
         const id = str(f, ['dns', 'zoneId']);
         if (id !== undefined) {
           const prior = ids.get(id);
           if (prior) {
-            report(f.file, ['dns', 'zoneId'], `'${id}' is already the hosted zone of ${prior}; one Route 53 hosted zone per owner: create a hosted zone for this owner's zoneName and use its id`);
+            report(
+              f.file,
+              ['dns', 'zoneId'],
+              `'${id}' is already the hosted zone of ${prior}; one Route 53 hosted zone per owner: create a hosted zone for this owner's zoneName and use its id`,
+            );
           } else ids.set(id, f.file);
         }
       }

@@ -29,12 +29,14 @@ export function parseMaintenanceWindow(value: string): WindowResult<WeeklyRange>
   const t1 = hhmm(m[2]);
   const t2 = hhmm(m[4]);
   if (d1 < 0 || d2 < 0) return { ok: false, error: `'${value}' has an unknown day; days are ${DAYS.join(', ')} (lowercase), ${example}` };
-  if (t1 === undefined || t2 === undefined) return { ok: false, error: `'${value}' has an invalid time; times are 00:00 to 23:59, ${example}` };
+  if (t1 === undefined || t2 === undefined)
+    return { ok: false, error: `'${value}' has an invalid time; times are 00:00 to 23:59, ${example}` };
   const start = d1 * DAY + t1;
   let end = d2 * DAY + t2;
   if (end <= start) end += WEEK;
   const length = end - start;
-  if (length < MIN_WINDOW_MINUTES) return { ok: false, error: `'${value}' lasts ${length} minutes; RDS needs at least ${MIN_WINDOW_MINUTES}` };
+  if (length < MIN_WINDOW_MINUTES)
+    return { ok: false, error: `'${value}' lasts ${length} minutes; RDS needs at least ${MIN_WINDOW_MINUTES}` };
   if (length > DAY) return { ok: false, error: `'${value}' lasts more than 24 hours; RDS allows at most 24` };
   return { ok: true, value: { start, end } };
 }
@@ -46,11 +48,13 @@ export function parseBackupWindow(value: string): WindowResult<WeeklyRange> {
   if (!m) return { ok: false, error: `'${value}' is not a backup window "hh:mm-hh:mm", ${example}` };
   const t1 = hhmm(m[1]);
   const t2 = hhmm(m[2]);
-  if (t1 === undefined || t2 === undefined) return { ok: false, error: `'${value}' has an invalid time; times are 00:00 to 23:59, ${example}` };
+  if (t1 === undefined || t2 === undefined)
+    return { ok: false, error: `'${value}' has an invalid time; times are 00:00 to 23:59, ${example}` };
   let end = t2;
   if (end <= t1) end += DAY;
   const length = end - t1;
-  if (length < MIN_WINDOW_MINUTES) return { ok: false, error: `'${value}' lasts ${length} minutes; RDS needs at least ${MIN_WINDOW_MINUTES}` };
+  if (length < MIN_WINDOW_MINUTES)
+    return { ok: false, error: `'${value}' lasts ${length} minutes; RDS needs at least ${MIN_WINDOW_MINUTES}` };
   return { ok: true, value: { start: t1, end } };
 }
 

@@ -110,12 +110,22 @@ export class EnvironmentAppStack extends ClinSparkStack {
     }
 
     const m = spec.monitoring;
-    this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', { alarmNamePrefix: m.alarmNamePrefix, topic: data.alarmTopic.topic, policy: m.alarms, dashboardName: m.dashboardName });
+    this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', {
+      alarmNamePrefix: m.alarmNamePrefix,
+      topic: data.alarmTopic.topic,
+      policy: m.alarms,
+      dashboardName: m.dashboardName,
+    });
     this.monitoring.monitorLoadBalancer('Load balancer', this.ingress.loadBalancer);
     this.monitoring.monitorWaf('Web ACL', this.ingress.webAcl, spec.region);
     for (const instance of this.instances) {
       const title = `${instance.node.id === 'Main' || instance.node.id === 'Test' ? instance.node.id : instance.node.id} application`;
-      this.monitoring.monitorService({ title, service: instance.service, loadBalancer: this.ingress.loadBalancer, targetGroup: instance.targetGroup });
+      this.monitoring.monitorService({
+        title,
+        service: instance.service,
+        loadBalancer: this.ingress.loadBalancer,
+        targetGroup: instance.targetGroup,
+      });
     }
     // The data stack's databases and functions (alarms live there), then the replica's lag as a graph
     // (its alarms live in the replica stack, which the app stack never references).

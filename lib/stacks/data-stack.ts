@@ -152,7 +152,9 @@ export class EnvironmentDataStack extends ClinSparkStack {
         monitoringInterval: Duration.seconds(policy.monitoring.enhancedMonitoringSeconds),
         databaseInsights: policy.monitoring.databaseInsights,
         backupPlan: this.backup,
-        keyUsers: policy.stateful.keyUsers ? { customer: spec.owner, environments: policy.stateful.keyUsers, breakGlassRoleArn: spec.breakGlassRoleArn } : undefined,
+        keyUsers: policy.stateful.keyUsers
+          ? { customer: spec.owner, environments: policy.stateful.keyUsers, breakGlassRoleArn: spec.breakGlassRoleArn }
+          : undefined,
         description: `${spec.id} ${role}`,
       };
       const applicationAccount = { serviceToken: this.accountProvider.serviceToken, handler: accountFunction };
@@ -205,10 +207,22 @@ export class EnvironmentDataStack extends ClinSparkStack {
   /** Database and function alarms, the support role and the observability link (monitoring section of the README). */
   private createMonitoring(spec: EnvironmentSpec): EnvironmentMonitoring {
     const m = spec.monitoring;
-    const monitoring = new EnvironmentMonitoring(this, 'Monitoring', { alarmNamePrefix: m.alarmNamePrefix, topic: this.alarmTopic.topic, policy: m.alarms });
-    const capacity = spec.database.mode === 'provisioned' ? { mode: 'provisioned' as const, instanceClass: spec.database.instanceClass } : { mode: 'serverless' as const, maxAcu: spec.database.maxAcu };
+    const monitoring = new EnvironmentMonitoring(this, 'Monitoring', {
+      alarmNamePrefix: m.alarmNamePrefix,
+      topic: this.alarmTopic.topic,
+      policy: m.alarms,
+    });
+    const capacity =
+      spec.database.mode === 'provisioned'
+        ? { mode: 'provisioned' as const, instanceClass: spec.database.instanceClass }
+        : { mode: 'serverless' as const, maxAcu: spec.database.maxAcu };
     for (const instance of this.instances) {
-      monitoring.monitorDatabase({ title: `${ROLE_ID[instance.role]} database`, cluster: instance.database.cluster, capacity, maxConnections: m.maxConnections });
+      monitoring.monitorDatabase({
+        title: `${ROLE_ID[instance.role]} database`,
+        cluster: instance.database.cluster,
+        capacity,
+        maxConnections: m.maxConnections,
+      });
     }
     monitoring.monitorFunctions(functionsIn(this));
     if (m.supportPrincipalArn) {
@@ -222,7 +236,8 @@ export class EnvironmentDataStack extends ClinSparkStack {
         description: `ClinSpark ${spec.id}: read-only support (dashboards, alarms, logs, ECS and RDS descriptions; no decryption)`,
       });
     }
-    if (m.observabilitySinkArn) new ObservabilityLink(this, 'ObservabilityLink', { sinkArn: m.observabilitySinkArn, label: `clinspark-${spec.owner}` });
+    if (m.observabilitySinkArn)
+      new ObservabilityLink(this, 'ObservabilityLink', { sinkArn: m.observabilitySinkArn, label: `clinspark-${spec.owner}` });
     return monitoring;
   }
 

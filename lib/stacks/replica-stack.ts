@@ -31,9 +31,14 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
 
   constructor(scope: Construct, spec: EnvironmentSpec, data: EnvironmentDataStack) {
     const plan = readReplicaPlan(spec);
-    if (!plan || !spec.readReplica) throw new Error(`${spec.id}: no readReplica in the configuration; the replica stack is only built for a PROD environment that has one`);
+    if (!plan || !spec.readReplica)
+      throw new Error(
+        `${spec.id}: no readReplica in the configuration; the replica stack is only built for a PROD environment that has one`,
+      );
     if (!spec.policy.binlogReplicationSource) {
-      throw new Error(`${spec.id}: the catalog gives ${spec.kind} no binlog replication source (ROW binlog with GTID); a read replica needs it`);
+      throw new Error(
+        `${spec.id}: the catalog gives ${spec.kind} no binlog replication source (ROW binlog with GTID); a read replica needs it`,
+      );
     }
     super(scope, { spec, layer: 'replica', stackName: plan.stackName });
     this.plan = plan;
@@ -53,7 +58,12 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
       sourceClusterIdentifier: plan.sourceClusterIdentifier,
       clusterIdentifier: plan.clusterIdentifier,
       instanceClass: plan.instanceClass,
-      credentials: { recipientArn: plan.recipientArn, issueDate: plan.issueDate, collectionDays: plan.collectionDays, passwordValidityDays: plan.passwordValidityDays },
+      credentials: {
+        recipientArn: plan.recipientArn,
+        issueDate: plan.issueDate,
+        collectionDays: plan.collectionDays,
+        passwordValidityDays: plan.passwordValidityDays,
+      },
       schemas: plan.schemas,
       readOnly: { excludeTables: plan.excludeTables, excludeColumns: plan.excludeColumns },
       releaseVersion: spec.release.imageTag,
@@ -69,7 +79,9 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
       logRemovalPolicy: policy.stateful.logs,
       monitoringInterval: Duration.seconds(policy.monitoring.enhancedMonitoringSeconds),
       // The replica's keys: its own stack's roles (tagged with this environment), the CDK roles and the break-glass role.
-      keyUsers: policy.stateful.keyUsers ? { customer: spec.owner, environments: [spec.kind], breakGlassRoleArn: spec.breakGlassRoleArn } : undefined,
+      keyUsers: policy.stateful.keyUsers
+        ? { customer: spec.owner, environments: [spec.kind], breakGlassRoleArn: spec.breakGlassRoleArn }
+        : undefined,
       description: `${spec.id} read replica`,
     });
 
@@ -109,17 +121,39 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
     });
 
     const m = spec.monitoring;
-    this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', { alarmNamePrefix: `${m.alarmNamePrefix}-replica`, topic: data.alarmTopic.topic, policy: m.alarms });
+    this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', {
+      alarmNamePrefix: `${m.alarmNamePrefix}-replica`,
+      topic: data.alarmTopic.topic,
+      policy: m.alarms,
+    });
     this.monitoring.monitorReplica('Read replica', plan.clusterIdentifier);
     this.monitoring.monitorHost('Jump host', this.jumpHost.instance.instanceId);
     this.monitoring.monitorFunctions(functionsIn(this));
 
-    new CfnOutput(this, 'JumpHostAddress', { value: this.jumpHost.publicIp, description: `Elastic IP of the jump host (${plan.jumpHostName}), for the customer's outbound firewall` });
+    new CfnOutput(this, 'JumpHostAddress', {
+      value: this.jumpHost.publicIp,
+      description: `Elastic IP of the jump host (${plan.jumpHostName}), for the customer's outbound firewall`,
+    });
     new CfnOutput(this, 'JumpHostName', { value: plan.jumpHostName, description: 'DNS name of the SSH jump host' });
-    new CfnOutput(this, 'ReplicaEndpoint', { value: this.replica.endpoint, description: `Writer endpoint of the replica cluster (CNAME ${plan.replicaHostName})` });
-    new CfnOutput(this, 'ReplicaHostName', { value: plan.replicaHostName, description: 'What the customer forwards to through the tunnel' });
-    new CfnOutput(this, 'ReadOnlySecretArn', { value: this.replica.readOnlySecret.secretArn, description: `Secret of ${plan.readOnlyUsername}, readable by ${plan.recipientArn} only` });
-    new CfnOutput(this, 'PasswordExpiresOn', { value: this.replica.passwordExpiresOn, description: `Day (UTC) the ${plan.readOnlyUsername} password expires; re-issue it before (a new credentials.issueDate)` });
-    new CfnOutput(this, 'CredentialsCollectableUntil', { value: this.replica.collectionClosesAt, description: `End of the collection window (exclusive, UTC), opened ${this.replica.collectionOpensAt}` });
+    new CfnOutput(this, 'ReplicaEndpoint', {
+      value: this.replica.endpoint,
+      description: `Writer endpoint of the replica cluster (CNAME ${plan.replicaHostName})`,
+    });
+    new CfnOutput(this, 'ReplicaHostName', {
+      value: plan.replicaHostName,
+      description: 'What the customer forwards to through the tunnel',
+    });
+    new CfnOutput(this, 'ReadOnlySecretArn', {
+      value: this.replica.readOnlySecret.secretArn,
+      description: `Secret of ${plan.readOnlyUsername}, readable by ${plan.recipientArn} only`,
+    });
+    new CfnOutput(this, 'PasswordExpiresOn', {
+      value: this.replica.passwordExpiresOn,
+      description: `Day (UTC) the ${plan.readOnlyUsername} password expires; re-issue it before (a new credentials.issueDate)`,
+    });
+    new CfnOutput(this, 'CredentialsCollectableUntil', {
+      value: this.replica.collectionClosesAt,
+      description: `End of the collection window (exclusive, UTC), opened ${this.replica.collectionOpensAt}`,
+    });
   }
 }

@@ -47,7 +47,11 @@ function inV3(notes) {
   if (/removed from aurora mysql version 3/i.test(notes)) return false;
   if (/isn't supported for version 3/i.test(notes)) return false;
   if (/currently not available in aurora mysql version 3/i.test(notes)) return false;
-  if (/this parameter applies to aurora mysql version 2\.(?! and)/i.test(notes) && !/version 3/i.test(notes.replace(/applies to aurora mysql version 2\./i, ''))) return false;
+  if (
+    /this parameter applies to aurora mysql version 2\.(?! and)/i.test(notes) &&
+    !/version 3/i.test(notes.replace(/applies to aurora mysql version 2\./i, ''))
+  )
+    return false;
   return true;
 }
 
@@ -55,7 +59,10 @@ function rows(level, body) {
   const out = [];
   for (const line of body.split('\n')) {
     if (!line.startsWith('|')) continue;
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length < 3) continue;
     const name = unescape(cells[0]).replace(/`/g, '').trim();
     if (name === '' || /^-+$/.test(name) || name.toLowerCase() === 'parameter name') continue;

@@ -61,11 +61,15 @@ describe('clinspark replica-guide', () => {
     expect(r.out).toContain('`arn:aws:secretsmanager:eu-west-1:345678901234:secret:clinspark-northwind-prod-replica/RO_USER-??????`');
     expect(r.out).toContain('output `ReadOnlySecretArn` of stack `clinspark-northwind-prod-replica`');
     expect(r.out).toContain('| issued | 2026-11-16 |');
-    expect(r.out).toContain('from 2026-11-16T00:00:00Z until **2026-11-30T00:00:00Z** (exclusive): 14 day(s), the last full day is 2026-11-29 (UTC)');
-    expect(r.out).toContain("aws secretsmanager get-secret-value --region eu-west-1 --secret-id 'clinspark-northwind-prod-replica/RO_USER'");
+    expect(r.out).toContain(
+      'from 2026-11-16T00:00:00Z until **2026-11-30T00:00:00Z** (exclusive): 14 day(s), the last full day is 2026-11-29 (UTC)',
+    );
+    expect(r.out).toContain(
+      "aws secretsmanager get-secret-value --region eu-west-1 --secret-id 'clinspark-northwind-prod-replica/RO_USER'",
+    );
   });
 
-  test('GIVEN northwind THEN the customer\'s responsibilities and the re-issue procedure are stated', async () => {
+  test("GIVEN northwind THEN the customer's responsibilities and the re-issue procedure are stated", async () => {
     const r = await run(['replica-guide', '--customer', 'northwind', '--config', exampleConfig]);
 
     expect(r.out).toMatch(/## 4\. Your responsibilities/);
@@ -88,7 +92,9 @@ describe('clinspark replica-guide', () => {
       const r = await run(['replica-guide', '--customer', 'northwind', '--config', dir, '--local-port', '13306']);
 
       expect(r.code).toBe(0);
-      expect(r.out).toContain('-L 127.0.0.1:13306:replica-prod.northwind.clinspark.cloud:3306 clinspark-tunnel@jump-prod.northwind.clinspark.cloud');
+      expect(r.out).toContain(
+        '-L 127.0.0.1:13306:replica-prod.northwind.clinspark.cloud:3306 clinspark-tunnel@jump-prod.northwind.clinspark.cloud',
+      );
       expect(r.out).toContain('--port=13306');
       expect(r.out).toContain('until **2027-03-02T00:00:00Z** (exclusive): 3 day(s), the last full day is 2027-03-01 (UTC)');
       expect(r.out).toContain('| password expires | **2027-03-29** (00:00 UTC; 30 days after issue): ask for a re-issue before |');
@@ -99,29 +105,44 @@ describe('clinspark replica-guide', () => {
   });
 
   test.each([
-    ['a role', 'arn:aws:iam::345678901234:role/bi/collector', /recipientArn: 'arn:aws:iam::345678901234:role\/bi\/collector' is a role; give the IAM user of the named person/],
-    ['a user of another account', 'arn:aws:iam::999988887777:user/jane', /recipientArn: 'arn:aws:iam::999988887777:user\/jane' is in account 999988887777, not in the customer's account 345678901234/],
-  ])('GIVEN a recipient that is %s THEN the configuration is refused (the recipient is an IAM user of the customer\'s own account)', async (_what, arn, message) => {
-    const dir = fleetWith((doc) => doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'recipientArn'], arn));
-    try {
-      const r = await run(['replica-guide', '--customer', 'northwind', '--config', dir]);
-      expect(r.code).toBe(1);
-      expect(`${r.out}${r.err}`).toMatch(message);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    [
+      'a role',
+      'arn:aws:iam::345678901234:role/bi/collector',
+      /recipientArn: 'arn:aws:iam::345678901234:role\/bi\/collector' is a role; give the IAM user of the named person/,
+    ],
+    [
+      'a user of another account',
+      'arn:aws:iam::999988887777:user/jane',
+      /recipientArn: 'arn:aws:iam::999988887777:user\/jane' is in account 999988887777, not in the customer's account 345678901234/,
+    ],
+  ])(
+    "GIVEN a recipient that is %s THEN the configuration is refused (the recipient is an IAM user of the customer's own account)",
+    async (_what, arn, message) => {
+      const dir = fleetWith((doc) => doc.setIn(['environments', 'prod', 'readReplica', 'credentials', 'recipientArn'], arn));
+      try {
+        const r = await run(['replica-guide', '--customer', 'northwind', '--config', dir]);
+        expect(r.code).toBe(1);
+        expect(`${r.out}${r.err}`).toMatch(message);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   test.each([
     [['--customer', 'nosuch'], 1, /no customer 'nosuch' in .*; known customers: acme, northwind/],
-    [['--customer', 'acme'], 1, /customer 'acme' has no read replica: customers\/acme\.yaml sets no environments\.prod\.readReplica \(and has no PROD environment\); customers with one: northwind/],
+    [
+      ['--customer', 'acme'],
+      1,
+      /customer 'acme' has no read replica: customers\/acme\.yaml sets no environments\.prod\.readReplica \(and has no PROD environment\); customers with one: northwind/,
+    ],
     [['--customer', 'platform'], 1, /the vendor platform has no read replica/],
     [[], 2, /--customer is required/],
     [['--customer', 'northwind', '--local-port', '22'], 2, /--local-port is "22"; give a port from 1024 to 65535/],
   ])('GIVEN %j THEN exit %i with a clear message', async (args, code, message) => {
-    const r = await run(['replica-guide', '--config', exampleConfig, ...(args as string[])]);
+    const r = await run(['replica-guide', '--config', exampleConfig, ...args]);
     expect(r.code).toBe(code);
-    expect(r.err).toMatch(message as RegExp);
+    expect(r.err).toMatch(message);
     expect(r.out).toBe('');
   });
 
@@ -130,7 +151,9 @@ describe('clinspark replica-guide', () => {
     try {
       const r = await run(['replica-guide', '--customer', 'northwind', '--config', dir]);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(/customers\/northwind\.yaml: environments\.prod\.readReplica\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet/);
+      expect(r.err).toMatch(
+        /customers\/northwind\.yaml: environments\.prod\.readReplica\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet/,
+      );
       expect(r.out).toBe('');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -139,9 +162,14 @@ describe('clinspark replica-guide', () => {
 
   test('GIVEN the guide is printed outside the collection window THEN it says so; inside it says nothing', () => {
     const plan = readReplicaPlan(fleetEnvironments(loadFleet(exampleConfig)).find((e) => e.readReplica)!)!;
-    const guide = (now: string) => renderReplicaGuide(plan, { localPort: 3306, sourceFile: 'customers/northwind.yaml', sshKeyCount: 1, now: Date.parse(now) });
-    expect(guide('2026-11-30T00:00:00Z')).toContain('> **The collection window closed on 2026-11-30T00:00:00Z.** The password can no longer be collected: ask for a re-issue');
-    expect(guide('2026-11-15T23:59:59Z')).toContain('> The collection window opens on 2026-11-16T00:00:00Z; the password cannot be collected before.');
+    const guide = (now: string) =>
+      renderReplicaGuide(plan, { localPort: 3306, sourceFile: 'customers/northwind.yaml', sshKeyCount: 1, now: Date.parse(now) });
+    expect(guide('2026-11-30T00:00:00Z')).toContain(
+      '> **The collection window closed on 2026-11-30T00:00:00Z.** The password can no longer be collected: ask for a re-issue',
+    );
+    expect(guide('2026-11-15T23:59:59Z')).toContain(
+      '> The collection window opens on 2026-11-16T00:00:00Z; the password cannot be collected before.',
+    );
     expect(guide('2026-11-29T23:59:59Z')).not.toMatch(/^> /m);
   });
 

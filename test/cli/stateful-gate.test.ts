@@ -12,7 +12,14 @@ import { StatefulLock, compareLock } from '../../lib/stateful-lock';
 
 const root = path.join(__dirname, '..', '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' };
+const env = {
+  ...process.env,
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  AWS_PROFILE: 'none',
+};
 const temps: string[] = [];
 
 function tempDir(prefix: string): string {
@@ -35,7 +42,11 @@ function fleetWith(edit: (northwind: string) => string): string {
 
 function synth(configDir: string): { status: number | null; stderr: string; templates: string[] } {
   const outdir = tempDir('clinspark-gate-out-');
-  const r = spawnSync(cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`, '-c', 'customer=northwind'], { cwd: root, env, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(
+    cdk,
+    ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`, '-c', 'customer=northwind'],
+    { cwd: root, env, encoding: 'utf8', timeout: 180_000 },
+  );
   return { status: r.status, stderr: r.stderr, templates: fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')) };
 }
 
@@ -70,7 +81,10 @@ describe('compareLock', () => {
   };
 
   test('a moved database instance is a replacement, named with both zones', () => {
-    const current: StatefulLock = { s: { Writer: { type: 'AWS::RDS::DBInstance', createOnly: { AvailabilityZone: 'eu-west-1b' } }, Key: 'AWS::KMS::Key' }, other: { Gone: 'AWS::KMS::Key' } };
+    const current: StatefulLock = {
+      s: { Writer: { type: 'AWS::RDS::DBInstance', createOnly: { AvailabilityZone: 'eu-west-1b' } }, Key: 'AWS::KMS::Key' },
+      other: { Gone: 'AWS::KMS::Key' },
+    };
     expect(compareLock(locked, current).changed).toEqual([
       's/Writer (AWS::RDS::DBInstance): AvailabilityZone changes from eu-west-1a to eu-west-1b; this create-only property makes CloudFormation replace the resource: the database instance is deleted and created anew in the other zone',
     ]);

@@ -14,7 +14,10 @@ describe('shardOwners', () => {
       2,
     );
     // a 5, b 5, then platform (3) onto the first group, c and d (2 each) onto the second: 8 and 9.
-    expect(groups).toEqual([['a', 'platform'], ['b', 'c', 'd']]);
+    expect(groups).toEqual([
+      ['a', 'platform'],
+      ['b', 'c', 'd'],
+    ]);
   });
 
   test('never makes more groups than owners, and every owner lands in exactly one group', () => {

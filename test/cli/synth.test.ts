@@ -10,11 +10,23 @@ import * as path from 'path';
 
 const root = path.join(__dirname, '..', '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-const env = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' };
+const env = {
+  ...process.env,
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  AWS_PROFILE: 'none',
+};
 
 function synth(args: string[]): { status: number | null; stdout: string; stderr: string; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-synth-'));
-  const r = spawnSync(cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, ...args], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, ...args], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, outdir };
 }
 
@@ -32,11 +44,17 @@ describe('cdk synth', () => {
     const r = synth(['-c', 'customer=acme']);
     expect(r.stderr).not.toMatch(/compliance gate failed/);
     expect(r.status).toBe(0);
-    const templates = fs.readdirSync(r.outdir).filter((f) => f.endsWith('.template.json')).sort();
+    const templates = fs
+      .readdirSync(r.outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .sort();
     expect(templates).toEqual([
-      'clinspark-acme-migration-app.template.json', 'clinspark-acme-migration-data.template.json',
-      'clinspark-acme-preprod-app.template.json', 'clinspark-acme-preprod-data.template.json',
-      'clinspark-acme-sandbox-app.template.json', 'clinspark-acme-sandbox-data.template.json',
+      'clinspark-acme-migration-app.template.json',
+      'clinspark-acme-migration-data.template.json',
+      'clinspark-acme-preprod-app.template.json',
+      'clinspark-acme-preprod-data.template.json',
+      'clinspark-acme-sandbox-app.template.json',
+      'clinspark-acme-sandbox-data.template.json',
     ]);
     const report = JSON.parse(fs.readFileSync(path.join(r.outdir, 'compliance', 'nag-report.json'), 'utf8'));
     expect(report.passed).toBe(true);

@@ -51,11 +51,19 @@ describe('clinspark validate', () => {
   });
 
   test('the installed bin runs without a stack trace on bad input (as `npx clinspark` does)', () => {
-    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), 'validate', '--config', path.join(fixtures, 'cidr', 'open-to-internet')], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'bin', 'clinspark-cli.js'), 'validate', '--config', path.join(fixtures, 'cidr', 'open-to-internet')],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/customers\/acme\.yaml: environments\.prod\.ingress\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet/);
+    expect(r.stderr).toMatch(
+      /customers\/acme\.yaml: environments\.prod\.ingress\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet/,
+    );
     expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(execFileSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), '--help'], { encoding: 'utf8' })).toMatch(/Commands:/);
+    expect(execFileSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), '--help'], { encoding: 'utf8' })).toMatch(
+      /Commands:/,
+    );
   });
 });
 
@@ -102,7 +110,8 @@ function expectedOf(name: string): Expected {
 }
 
 /** A printed problem line: `<file>: <path>: <problem> (line N)`, the line part when known. */
-const PROBLEM_LINE = /^(customers\/[\w.-]+|customers|platform\.ya?ml|scrub\/[\w./-]+): ((\(file\))|[\w$]+(\.[\w$]+|\[\d+\])*): .+?( \(line \d+\))?$/;
+const PROBLEM_LINE =
+  /^(customers\/[\w.-]+|customers|platform\.ya?ml|scrub\/[\w./-]+): ((\(file\))|[\w$]+(\.[\w$]+|\[\d+\])*): .+?( \(line \d+\))?$/;
 
 /** Checks printed problem lines against a fixture's expected.yaml: the same problems, no more. */
 function expectProblems(name: string, lines: string[]): void {
@@ -122,7 +131,14 @@ function expectProblems(name: string, lines: string[]): void {
 }
 
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-const cdkEnv = { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none' };
+const cdkEnv = {
+  ...process.env,
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  AWS_PROFILE: 'none',
+};
 
 /**
  * `cdk synth -c config=<dir>` into a fresh output directory (removed afterwards). With `via: 'app'`
@@ -136,14 +152,20 @@ function cdkSynth(configDir: string, via: 'cli' | 'app' = 'cli'): Promise<{ code
   const [command, args, env] =
     via === 'cli'
       ? [cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`], cdkEnv]
-      : [appCommand[0] === 'node' ? process.execPath : appCommand[0], appCommand.slice(1), { ...cdkEnv, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ config: configDir }) }];
+      : [
+          appCommand[0] === 'node' ? process.execPath : appCommand[0],
+          appCommand.slice(1),
+          { ...cdkEnv, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ config: configDir }) },
+        ];
   return new Promise((resolve) => {
     execFile(
       command,
       args,
       { cwd: root, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
       (error, _stdout, stderr) => {
-        const written = fs.existsSync(outdir) ? fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json') || f === 'compliance') : [];
+        const written = fs.existsSync(outdir)
+          ? fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json') || f === 'compliance')
+          : [];
         fs.rmSync(outdir, { recursive: true, force: true });
         resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr, written });
       },
@@ -181,7 +203,10 @@ describe('bad input is refused cleanly by cdk synth (the CDK app calls loadFleet
 
   beforeAll(async () => {
     results = new Map();
-    const queue = [...BAD_INPUTS.map((name) => [name, 'app'] as const), ...THROUGH_CLI.map((name) => [`${name} (cdk CLI)`, 'cli'] as const)];
+    const queue = [
+      ...BAD_INPUTS.map((name) => [name, 'app'] as const),
+      ...THROUGH_CLI.map((name) => [`${name} (cdk CLI)`, 'cli'] as const),
+    ];
     // Two at a time: the machine is shared.
     await Promise.all(
       [0, 1].map(async () => {
@@ -226,7 +251,9 @@ describe('a 100,000-entry CIDR list', () => {
       const block = `${11 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
       entries.push(i % 3 === 2 ? `      - ${block}.9/32` : `      - ${block}.0/24`);
     }
-    const text = fs.readFileSync(file, 'utf8').replace(/^ {2}prod: \{.*\}\n/m, `  prod:\n    ingress:\n      allowedCidrs:\n${entries.join('\n')}\n`);
+    const text = fs
+      .readFileSync(file, 'utf8')
+      .replace(/^ {2}prod: \{.*\}\n/m, `  prod:\n    ingress:\n      allowedCidrs:\n${entries.join('\n')}\n`);
     fs.writeFileSync(file, text);
   });
 
@@ -240,11 +267,15 @@ describe('a 100,000-entry CIDR list', () => {
     const [header, ...lines] = r.err.trim().split('\n');
     expect(header).toMatch(/: 33334 problems found$/);
     expect(lines).toHaveLength(51);
-    expect(lines[0]).toBe('customers/acme.yaml: environments.prod.ingress.allowedCidrs: list at most 50 CIDR blocks (security group rule limits) (line 23)');
+    expect(lines[0]).toBe(
+      'customers/acme.yaml: environments.prod.ingress.allowedCidrs: list at most 50 CIDR blocks (security group rule limits) (line 23)',
+    );
     expect(lines[1]).toBe(
       "customers/acme.yaml: environments.prod.ingress.allowedCidrs[2]: '11.0.1.9/32' overlaps entry [1] ('11.0.1.0/24'): 11.0.1.9/32 lies inside 11.0.1.0/24; keep only the range you mean (line 26)",
     );
-    expect(lines[50]).toBe('... and 33284 more problems (fix the ones above first; `npx clinspark validate --max-problems 0` prints every one)');
+    expect(lines[50]).toBe(
+      '... and 33284 more problems (fix the ones above first; `npx clinspark validate --max-problems 0` prints every one)',
+    );
     // 74 s (and 34,000 lines) before the sweep; a few seconds now, with room for a loaded machine.
     expect(seconds).toBeLessThan(20);
   }, 60_000);
@@ -282,7 +313,10 @@ describe('smaller things', () => {
     expect(block).not.toBeNull();
     const r = await run(['validate', '--config', path.join(root, block![1])]);
     const printed = r.err.trim().split('\n');
-    const shown = block![2].trim().split('\n').filter((l) => l !== '...');
+    const shown = block![2]
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '...');
     expect(shown.length).toBeGreaterThan(1);
     expect(printed[0].replace(path.join(root, block![1]), block![1])).toBe(shown[0]);
     for (const line of shown.slice(1)) expect(printed).toContain(line);

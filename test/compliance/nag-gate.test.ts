@@ -20,7 +20,12 @@ const both = (rule: string) => [`HIPAA.Security-${rule}`, `NIST.800.53.R5-${rule
 type Layer = 'data' | 'app' | 'replica';
 
 /** The acknowledged rule ids a stack of this kind and layer must have, derived from the catalog. */
-function expectedAcknowledgements(kind: EnvironmentKind, layer: Layer, hasIngressCidrs: boolean, scrubOf?: { account: string; region: string; prefix: string }): string[] {
+function expectedAcknowledgements(
+  kind: EnvironmentKind,
+  layer: Layer,
+  hasIngressCidrs: boolean,
+  scrubOf?: { account: string; region: string; prefix: string },
+): string[] {
   const hasScrub = scrubOf !== undefined;
   const p = CATALOG[kind];
   if (layer === 'replica') {
@@ -165,35 +170,49 @@ describe('compliance gate on the example fleet', () => {
   });
 
   test('a database without deletion protection says what really guards its data: a final snapshot, or nothing on purpose', () => {
-    const reasons = report.stacks.flatMap((s) => s.acknowledgements.filter((a) => a.id === 'AwsSolutions-RDS10').map((a) => [s.stack, a.reason] as const));
+    const reasons = report.stacks.flatMap((s) =>
+      s.acknowledgements.filter((a) => a.id === 'AwsSolutions-RDS10').map((a) => [s.stack, a.reason] as const),
+    );
     expect(reasons.length).toBeGreaterThan(0);
     for (const [stack, reason] of reasons) {
       const kind = fleet.environments.find((e) => e.spec.stackNames.data === stack)?.spec.kind;
       expect(kind).toBeDefined();
       const policy = CATALOG[kind as EnvironmentKind].stateful.database;
       if (policy === RemovalPolicy.DESTROY) expect(reason).toMatch(/destroys this database with its stack on purpose/);
-      else expect(reason).toMatch(policy === RemovalPolicy.SNAPSHOT ? /survives that in a final snapshot/ : /survives the deletion of its stack/);
+      else
+        expect(reason).toMatch(
+          policy === RemovalPolicy.SNAPSHOT ? /survives that in a final snapshot/ : /survives the deletion of its stack/,
+        );
       expect(reason).not.toMatch(/termination protection or final snapshot/);
     }
   });
 
-  test('the read replica\'s exception covers RO_USER\'s secret in every replica stack and nothing else', () => {
+  test("the read replica's exception covers RO_USER's secret in every replica stack and nothing else", () => {
     const replicaStacks = fleet.environments.flatMap((e) => (e.replica ? [e.replica.stackName] : []));
     expect(replicaStacks.length).toBeGreaterThan(0);
-    const uses = report.stacks.flatMap((s) => s.acknowledgements).filter((a) => /-prod-replica\//.test(a.resource) && NEVER_ACKNOWLEDGED.includes(a.id));
-    expect([...new Set(uses.map((a) => a.resource))].sort()).toEqual(replicaStacks.map((s) => `${s}/ReadReplica/ReadOnlyAccountSecret/Resource`).sort());
+    const uses = report.stacks
+      .flatMap((s) => s.acknowledgements)
+      .filter((a) => /-prod-replica\//.test(a.resource) && NEVER_ACKNOWLEDGED.includes(a.id));
+    expect([...new Set(uses.map((a) => a.resource))].sort()).toEqual(
+      replicaStacks.map((s) => `${s}/ReadReplica/ReadOnlyAccountSecret/Resource`).sort(),
+    );
     expect([...new Set(uses.map((a) => a.id))].sort()).toEqual(['AwsSolutions-SMG4', ...both('SecretsManagerRotationEnabled')].sort());
     for (const a of uses) expect(a.reason).toMatch(/rotated by re-issue/);
   });
 
-  test.each(fleet.environments.flatMap((e) => (['data', 'app', 'replica'] as const).filter((l) => l !== 'replica' || e.replica).map((layer) => [`${e.spec.kind}/${layer}`, e, layer] as const)))(
-    '%s: acknowledged rule ids are exactly the named ones',
-    (_, env, layer) => {
-      const name = layer === 'replica' ? env.replica?.stackName : env.spec.stackNames[layer];
-      const stack = report.stacks.find((s) => s.stack === name);
-      const ids = [...new Set(stack?.acknowledgements.map((a) => a.id.replace(/<[A-Za-z0-9]+\.(Arn|Name)>/, '<*.$1>')))].sort();
-      const scrubOf = env.spec.val ? { account: env.spec.account, region: env.spec.region, prefix: `clinspark-${env.spec.owner}-${env.spec.name}` } : undefined;
-      expect(ids).toEqual(expectedAcknowledgements(env.spec.kind, layer, Boolean(env.spec.ingressCidrs?.length), scrubOf).sort());
-    },
-  );
+  test.each(
+    fleet.environments.flatMap((e) =>
+      (['data', 'app', 'replica'] as const)
+        .filter((l) => l !== 'replica' || e.replica)
+        .map((layer) => [`${e.spec.kind}/${layer}`, e, layer] as const),
+    ),
+  )('%s: acknowledged rule ids are exactly the named ones', (_, env, layer) => {
+    const name = layer === 'replica' ? env.replica?.stackName : env.spec.stackNames[layer];
+    const stack = report.stacks.find((s) => s.stack === name);
+    const ids = [...new Set(stack?.acknowledgements.map((a) => a.id.replace(/<[A-Za-z0-9]+\.(Arn|Name)>/, '<*.$1>')))].sort();
+    const scrubOf = env.spec.val
+      ? { account: env.spec.account, region: env.spec.region, prefix: `clinspark-${env.spec.owner}-${env.spec.name}` }
+      : undefined;
+    expect(ids).toEqual(expectedAcknowledgements(env.spec.kind, layer, Boolean(env.spec.ingressCidrs?.length), scrubOf).sort());
+  });
 });

@@ -10,7 +10,10 @@ import { valScrubbed } from '../../lib/compliance/rules/val-scrubbed';
 import { TAG_ENVIRONMENT } from '../../lib/environments';
 
 function testStack(kind?: string): Stack {
-  return new Stack(new App(), 'Test', { env: { account: '111122223333', region: 'us-east-1' }, tags: kind ? { [TAG_ENVIRONMENT]: kind } : undefined });
+  return new Stack(new App(), 'Test', {
+    env: { account: '111122223333', region: 'us-east-1' },
+    tags: kind ? { [TAG_ENVIRONMENT]: kind } : undefined,
+  });
 }
 
 describe('ClinSpark-NoOpenAdminPorts', () => {
@@ -43,8 +46,20 @@ describe('ClinSpark-NoOpenAdminPorts', () => {
 
   test('standalone ingress resources are checked too', () => {
     const stack = testStack();
-    const open = new ec2.CfnSecurityGroupIngress(stack, 'Open', { groupId: 'sg-1', ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIp: '0.0.0.0/0' });
-    const named = new ec2.CfnSecurityGroupIngress(stack, 'Named', { groupId: 'sg-1', ipProtocol: 'tcp', fromPort: 3306, toPort: 3306, sourceSecurityGroupId: 'sg-2' });
+    const open = new ec2.CfnSecurityGroupIngress(stack, 'Open', {
+      groupId: 'sg-1',
+      ipProtocol: 'tcp',
+      fromPort: 22,
+      toPort: 22,
+      cidrIp: '0.0.0.0/0',
+    });
+    const named = new ec2.CfnSecurityGroupIngress(stack, 'Named', {
+      groupId: 'sg-1',
+      ipProtocol: 'tcp',
+      fromPort: 3306,
+      toPort: 3306,
+      sourceSecurityGroupId: 'sg-2',
+    });
     expect(noOpenAdminPorts(open)).toBe(NagRuleCompliance.NON_COMPLIANT);
     expect(noOpenAdminPorts(named)).toBe(NagRuleCompliance.COMPLIANT);
   });
@@ -79,14 +94,25 @@ describe('ClinSpark-ValScrubbed', () => {
     const snapshot = 'clinspark-acme-val-main-scrubbed-abc123';
     const starter = new CfnResource(stack, 'Start', {
       type: 'Custom::ClinSparkScrubbedCopy',
-      properties: { ServiceToken: 'arn:fn', Run: JSON.stringify({ scrubbedSnapshotIdentifier: variant === 'other-snapshot' ? 'clinspark-acme-val-main-scrubbed-fff000' : snapshot }) },
+      properties: {
+        ServiceToken: 'arn:fn',
+        Run: JSON.stringify({
+          scrubbedSnapshotIdentifier: variant === 'other-snapshot' ? 'clinspark-acme-val-main-scrubbed-fff000' : snapshot,
+        }),
+      },
     });
     const handle = new CfnResource(stack, 'Handle', { type: 'AWS::CloudFormation::WaitConditionHandle' });
-    const wait = new CfnResource(stack, 'Ready', { type: 'AWS::CloudFormation::WaitCondition', properties: { Handle: handle.ref, Timeout: '43200' } });
+    const wait = new CfnResource(stack, 'Ready', {
+      type: 'AWS::CloudFormation::WaitCondition',
+      properties: { Handle: handle.ref, Timeout: '43200' },
+    });
     if (variant !== 'no-run') wait.node.addDependency(starter);
     const cluster = new CfnResource(stack, 'Cluster', {
       type: 'AWS::RDS::DBCluster',
-      properties: variant === 'from-source' ? { Engine: 'aurora-mysql', SourceDBClusterIdentifier: 'clinspark-acme-prod-main', SnapshotIdentifier: snapshot } : { Engine: 'aurora-mysql', SnapshotIdentifier: snapshot },
+      properties:
+        variant === 'from-source'
+          ? { Engine: 'aurora-mysql', SourceDBClusterIdentifier: 'clinspark-acme-prod-main', SnapshotIdentifier: snapshot }
+          : { Engine: 'aurora-mysql', SnapshotIdentifier: snapshot },
     });
     if (variant !== 'no-dependency') cluster.node.addDependency(wait);
     return { stack, cluster };
@@ -96,9 +122,12 @@ describe('ClinSpark-ValScrubbed', () => {
     expect(valScrubbed(valStack('scrubbed').cluster)).toBe(NagRuleCompliance.COMPLIANT);
   });
 
-  test.each(['no-run', 'other-snapshot', 'no-dependency', 'from-source'] as const)('a VAL cluster that is not (only) a restore of a scrubbed snapshot is non-compliant: %s', (variant) => {
-    expect(valScrubbed(valStack(variant).cluster)).toBe(NagRuleCompliance.NON_COMPLIANT);
-  });
+  test.each(['no-run', 'other-snapshot', 'no-dependency', 'from-source'] as const)(
+    'a VAL cluster that is not (only) a restore of a scrubbed snapshot is non-compliant: %s',
+    (variant) => {
+      expect(valScrubbed(valStack(variant).cluster)).toBe(NagRuleCompliance.NON_COMPLIANT);
+    },
+  );
 
   test('clusters of other kinds are not concerned', () => {
     const cluster = new CfnResource(testStack('prod'), 'Cluster', { type: 'AWS::RDS::DBCluster', properties: {} });

@@ -43,17 +43,24 @@ describe("cdk-nag's classic CSV report", () => {
 
   test('one file per pack and stack, with the classic header', () => {
     expect([...files.keys()].sort()).toEqual([
-      'AwsSolutions-Reviewed-NagReport.csv', 'ClinSpark-Reviewed-NagReport.csv', 'HIPAA.Security-Reviewed-NagReport.csv', 'NIST.800.53.R5-Reviewed-NagReport.csv',
+      'AwsSolutions-Reviewed-NagReport.csv',
+      'ClinSpark-Reviewed-NagReport.csv',
+      'HIPAA.Security-Reviewed-NagReport.csv',
+      'NIST.800.53.R5-Reviewed-NagReport.csv',
     ]);
     for (const content of files.values()) expect(content.split('\n')[0]).toBe(NAG_CSV_HEADER);
   });
 
   test('an acknowledged finding is Suppressed with its reason, an open one Non-Compliant, a passing rule Compliant', () => {
     const lines = (files.get('AwsSolutions-Reviewed-NagReport.csv') ?? '').split('\n');
-    expect(lines).toContain(`"AwsSolutions-S1","Reviewed/Evidence/Resource","Suppressed","${REASON}","Error","The S3 Bucket has server access logs disabled."`);
+    expect(lines).toContain(
+      `"AwsSolutions-S1","Reviewed/Evidence/Resource","Suppressed","${REASON}","Error","The S3 Bucket has server access logs disabled."`,
+    );
     expect(lines.some((l) => /^"AwsSolutions-S10","Reviewed\/Evidence\/Resource","Compliant","N\/A","Error",/.test(l))).toBe(true);
     const hipaa = (files.get('HIPAA.Security-Reviewed-NagReport.csv') ?? '').split('\n');
-    expect(hipaa.some((l) => /^"HIPAA\.Security-S3BucketLoggingEnabled","Reviewed\/Evidence\/Resource","Non-Compliant","N\/A",/.test(l))).toBe(true);
+    expect(
+      hipaa.some((l) => /^"HIPAA\.Security-S3BucketLoggingEnabled","Reviewed\/Evidence\/Resource","Non-Compliant","N\/A",/.test(l)),
+    ).toBe(true);
   });
 
   test('quotes inside a field are doubled, so commas and quotes in reasons keep the columns', () => {

@@ -45,7 +45,8 @@ function verdicts(file: string, kind: 'customer' | 'platform') {
   } catch {
     return undefined; // not UTF-8: neither sees data
   }
-  const parsed = kind === 'customer' ? parseSource(path.basename(file), text, customerSchema) : parseSource(path.basename(file), text, platformSchema);
+  const parsed =
+    kind === 'customer' ? parseSource(path.basename(file), text, customerSchema) : parseSource(path.basename(file), text, platformSchema);
   if (parsed.raw === undefined || parsed.raw === null) return undefined; // not YAML data: the schema never sees it
   const schemaAccepts = validators[kind](parsed.raw);
   return { zodIssues: parsed.shapeIssues.map((i) => i.message), schemaAccepts, schemaErrors: validators[kind].errors };
@@ -62,19 +63,29 @@ describe('committed JSON Schemas, checked with ajv', () => {
     }
   });
 
-  const cases = fixtureDirs().flatMap((dir) => fleetFiles(dir).map((f) => ({ ...f, name: path.relative(path.join(root, 'test', 'fixtures', 'validation'), f.file) })));
+  const cases = fixtureDirs().flatMap((dir) =>
+    fleetFiles(dir).map((f) => ({ ...f, name: path.relative(path.join(root, 'test', 'fixtures', 'validation'), f.file) })),
+  );
 
   test('accept every fixture file whose shape the validator accepts (the schema is never stricter)', () => {
     const checked = cases.map((c) => ({ c, v: verdicts(c.file, c.kind) })).filter(({ v }) => v && v.zodIssues.length === 0);
     expect(checked.length).toBeGreaterThan(20);
-    const refused = checked.filter(({ v }) => !v?.schemaAccepts).map(({ c, v }) => `${c.name}: ${JSON.stringify(v?.schemaErrors?.slice(0, 2))}`);
+    const refused = checked
+      .filter(({ v }) => !v?.schemaAccepts)
+      .map(({ c, v }) => `${c.name}: ${JSON.stringify(v?.schemaErrors?.slice(0, 2))}`);
     expect(refused).toEqual([]);
   });
 
   test('reject every fixture file with an unknown key, a missing required key or a wrong type, as the validator does', () => {
     const structural = cases
       .map((c) => ({ c, v: verdicts(c.file, c.kind) }))
-      .filter(({ v }) => v?.zodIssues.some((m) => /^unknown key|^is required|^must be (a|an) (string|number|boolean|object|list)|is not an environment kind|is a vendor platform environment/.test(m)));
+      .filter(({ v }) =>
+        v?.zodIssues.some((m) =>
+          /^unknown key|^is required|^must be (a|an) (string|number|boolean|object|list)|is not an environment kind|is a vendor platform environment/.test(
+            m,
+          ),
+        ),
+      );
     expect(structural.length).toBeGreaterThan(5);
     const accepted = structural.filter(({ v }) => v?.schemaAccepts).map(({ c, v }) => `${c.name}: ${v?.zodIssues.join('; ')}`);
     expect(accepted).toEqual([]);

@@ -10,7 +10,10 @@ describe('committed JSON Schemas', () => {
   });
 
   test('the schema rejects unknown keys and knows every environment kind of a customer', () => {
-    const customer = configJsonSchemas()['customer.schema.json'] as { additionalProperties: boolean; properties: { environments: { properties: object; additionalProperties: boolean } } };
+    const customer = configJsonSchemas()['customer.schema.json'] as {
+      additionalProperties: boolean;
+      properties: { environments: { properties: object; additionalProperties: boolean } };
+    };
     expect(customer.additionalProperties).toBe(false);
     expect(customer.properties.environments.additionalProperties).toBe(false);
     expect(Object.keys(customer.properties.environments.properties).sort()).toEqual(['migration', 'preprod', 'prod', 'sandbox', 'val']);
@@ -18,9 +21,13 @@ describe('committed JSON Schemas', () => {
 
   test('the example configuration files point editors at the schemas', () => {
     const root = path.join(__dirname, '..', '..', 'config');
-    expect(fs.readFileSync(path.join(root, 'platform.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/schema\/platform\.schema\.json/);
+    expect(fs.readFileSync(path.join(root, 'platform.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=\.\.\/schema\/platform\.schema\.json/,
+    );
     for (const f of fs.readdirSync(path.join(root, 'customers'))) {
-      expect(fs.readFileSync(path.join(root, 'customers', f), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/\.\.\/schema\/customer\.schema\.json/);
+      expect(fs.readFileSync(path.join(root, 'customers', f), 'utf8')).toMatch(
+        /^# yaml-language-server: \$schema=\.\.\/\.\.\/schema\/customer\.schema\.json/,
+      );
     }
   });
 });

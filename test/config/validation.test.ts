@@ -24,7 +24,22 @@ const cases = fs
 describe('fleet validation fixtures', () => {
   test('there is a good and a bad fixture for every rule family', () => {
     const families = new Set(cases.map((c) => c.split('/')[0]));
-    for (const required of ['slug', 'account', 'azs', 'environments', 'val-source', 'cidr', 'release', 'windows', 'files', 'collected', 'good', 'ssh-keys', 'dns', 'ingress']) {
+    for (const required of [
+      'slug',
+      'account',
+      'azs',
+      'environments',
+      'val-source',
+      'cidr',
+      'release',
+      'windows',
+      'files',
+      'collected',
+      'good',
+      'ssh-keys',
+      'dns',
+      'ingress',
+    ]) {
       expect(families).toContain(required);
     }
   });
@@ -38,7 +53,11 @@ describe('fleet validation fixtures', () => {
     const unmatched = [...actual];
     for (const want of expected.errors) {
       const index = unmatched.findIndex(
-        (a) => a.file === want.file && a.path === want.path && new RegExp(want.message).test(a.message) && (want.line === undefined || a.line === want.line),
+        (a) =>
+          a.file === want.file &&
+          a.path === want.path &&
+          new RegExp(want.message).test(a.message) &&
+          (want.line === undefined || a.line === want.line),
       );
       if (index < 0) {
         throw new Error(
@@ -64,14 +83,20 @@ describe('loadFleet', () => {
     expect(error).toBeInstanceOf(ConfigValidationError);
     const e = error as ConfigValidationError;
     expect(e.issues.length).toBe(6);
-    expect(e.message).toMatch(/customers\/acme\.yaml: environments\.preprod\.ingress\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet .* \(line \d+\)/);
+    expect(e.message).toMatch(
+      /customers\/acme\.yaml: environments\.preprod\.ingress\.allowedCidrs\[0\]: '0\.0\.0\.0\/0' opens access to the whole internet .* \(line \d+\)/,
+    );
     expect(e.message).toMatch(/platform\.yaml: demos\[0\]\.name: must be DNS-safe/);
   });
 
   test('returns the typed fleet with defaults applied and builds coerced to strings', () => {
     const fleet = loadFleet(path.join(ROOT, 'good', 'full-lifecycle-with-platform'));
     expect(fleet.customers.map((c) => c.slug)).toEqual(['acme']);
-    expect(fleet.customers[0].release).toEqual({ version: '2025.4.0', build: '2231', digest: 'sha256:129d008298b6154840313aeba8fd5e3dd2b47d5076f810a61d330be410725551' });
+    expect(fleet.customers[0].release).toEqual({
+      version: '2025.4.0',
+      build: '2231',
+      digest: 'sha256:129d008298b6154840313aeba8fd5e3dd2b47d5076f810a61d330be410725551',
+    });
     expect(fleet.customers[0].environments.val?.release?.build).toBe('2410');
     expect(fleet.platform?.demos?.map((d) => d.name)).toEqual(['r2025-4']);
   });
@@ -100,6 +125,10 @@ describe('loadFleet', () => {
     for (const e of pii) expect(e.sso !== undefined || (e.ingressCidrs?.length ?? 0) > 0).toBe(true);
     expect(envs.find((e) => e.id === 'acme/preprod')?.ingressCidrs).toEqual(['198.51.100.0/24', '203.0.113.64/26']);
     // Safe container defaults where the release does not say otherwise.
-    for (const e of envs) expect({ readOnlyRootFilesystem: e.release.readOnlyRootFilesystem, user: e.release.user }).toEqual({ readOnlyRootFilesystem: true, user: '1000:1000' });
+    for (const e of envs)
+      expect({ readOnlyRootFilesystem: e.release.readOnlyRootFilesystem, user: e.release.user }).toEqual({
+        readOnlyRootFilesystem: true,
+        user: '1000:1000',
+      });
   });
 });

@@ -11,20 +11,34 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ClinSparkDatabase, ClinSparkDatabaseProps } from '../../constructs/database/clinspark-database';
-import { PROTECTED_PARAMETERS, auroraParameterTable, checkParameters, clusterParameters, instanceParameters, parameterProblem } from '../../constructs/database/parameters';
+import {
+  PROTECTED_PARAMETERS,
+  auroraParameterTable,
+  checkParameters,
+  clusterParameters,
+  instanceParameters,
+  parameterProblem,
+} from '../../constructs/database/parameters';
 import { offlineApp } from '../../lib/offline-app';
 import { EXAMPLE_CONFIG, buildTestFleet } from '../support/fleet';
 
 const FIXTURE_FLEETS = path.join(__dirname, '..', 'fixtures', 'fleets');
 
-function parameterGroups(configDir: string): Array<{ stack: string; id: string; level: 'cluster' | 'instance'; parameters: Record<string, string> }> {
+function parameterGroups(
+  configDir: string,
+): Array<{ stack: string; id: string; level: 'cluster' | 'instance'; parameters: Record<string, string> }> {
   const fleet = buildTestFleet({ configDir });
   const out = [];
   for (const name of fleet.stacks.keys()) {
-    const resources = fleet.template(name).toJSON().Resources as Record<string, { Type: string; Properties: { Parameters?: Record<string, string> } }>;
+    const resources = fleet.template(name).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Parameters?: Record<string, string> } }
+    >;
     for (const [id, r] of Object.entries(resources)) {
-      if (r.Type === 'AWS::RDS::DBClusterParameterGroup') out.push({ stack: name, id, level: 'cluster' as const, parameters: r.Properties.Parameters ?? {} });
-      if (r.Type === 'AWS::RDS::DBParameterGroup') out.push({ stack: name, id, level: 'instance' as const, parameters: r.Properties.Parameters ?? {} });
+      if (r.Type === 'AWS::RDS::DBClusterParameterGroup')
+        out.push({ stack: name, id, level: 'cluster' as const, parameters: r.Properties.Parameters ?? {} });
+      if (r.Type === 'AWS::RDS::DBParameterGroup')
+        out.push({ stack: name, id, level: 'instance' as const, parameters: r.Properties.Parameters ?? {} });
     }
   }
   return out;
@@ -33,7 +47,9 @@ function parameterGroups(configDir: string): Array<{ stack: string; id: string; 
 describe('the committed Aurora MySQL parameter table', () => {
   test('cites its source and holds both levels, with the names this project relies on', () => {
     const table = auroraParameterTable();
-    expect(table.source.url).toBe('https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Reference.ParameterGroups.html');
+    expect(table.source.url).toBe(
+      'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Reference.ParameterGroups.html',
+    );
     expect(table.parameters.filter((p) => p.level === 'cluster').length).toBeGreaterThan(100);
     expect(table.parameters.filter((p) => p.level === 'instance').length).toBeGreaterThan(250);
     const row = (name: string) => table.parameters.find((p) => p.name === name);
@@ -43,7 +59,9 @@ describe('the committed Aurora MySQL parameter table', () => {
   });
 
   test('the defects it exists to catch are refused: wrong spelling, unmodifiable, wrong level, removed in version 3', () => {
-    expect(parameterProblem('cluster', 'gtid_mode')).toMatch(/not an Aurora MySQL parameter name \(the parameter group spells it 'gtid-mode'\)/);
+    expect(parameterProblem('cluster', 'gtid_mode')).toMatch(
+      /not an Aurora MySQL parameter name \(the parameter group spells it 'gtid-mode'\)/,
+    );
     expect(parameterProblem('cluster', 'binlog_row_image')).toMatch(/not modifiable/);
     expect(parameterProblem('instance', 'tls_version')).toMatch(/cluster-level parameter/);
     expect(parameterProblem('cluster', 'query_cache_type')).toMatch(/does not exist in Aurora MySQL version 3/);
@@ -71,7 +89,11 @@ describe('ClinSparkDatabase extraParameters', () => {
     return () => {
       const app = offlineApp({ withoutBuiltinValidation: true });
       const stack = new Stack(app, 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
-      const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['eu-west-1a', 'eu-west-1b'], natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const vpc = new ec2.Vpc(stack, 'Vpc', {
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+        natGateways: 0,
+        subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+      });
       const logKey = new kms.Key(stack, 'LogKey');
       const props: ClinSparkDatabaseProps = {
         vpc,
@@ -101,7 +123,9 @@ describe('ClinSparkDatabase extraParameters', () => {
   });
 
   test('refuses a name Aurora does not know, naming the right spelling', () => {
-    expect(build({ gtid_mode: 'ON' })).toThrow(/'gtid_mode' is not an Aurora MySQL parameter name \(the parameter group spells it 'gtid-mode'\)/);
+    expect(build({ gtid_mode: 'ON' })).toThrow(
+      /'gtid_mode' is not an Aurora MySQL parameter name \(the parameter group spells it 'gtid-mode'\)/,
+    );
   });
 
   test('refuses an unmodifiable or instance-level parameter', () => {

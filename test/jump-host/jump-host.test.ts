@@ -61,15 +61,33 @@ describe('JumpHost with the default props', () => {
     const volumeKeyId = logicalId(f.stack, f.jumpHost.volumeKey);
     f.template.hasResourceProperties('AWS::EC2::Instance', {
       BlockDeviceMappings: [
-        { DeviceName: '/dev/xvda', Ebs: Match.objectEquals({ DeleteOnTermination: true, Encrypted: true, KmsKeyId: { 'Fn::GetAtt': [volumeKeyId, 'Arn'] }, VolumeSize: 10, VolumeType: 'gp3' }) },
+        {
+          DeviceName: '/dev/xvda',
+          Ebs: Match.objectEquals({
+            DeleteOnTermination: true,
+            Encrypted: true,
+            KmsKeyId: { 'Fn::GetAtt': [volumeKeyId, 'Arn'] },
+            VolumeSize: 10,
+            VolumeType: 'gp3',
+          }),
+        },
       ],
     });
     const key = f.template.findResources('AWS::KMS::Key')[volumeKeyId] as Resource & { UpdateReplacePolicy?: string };
-    expect(key).toMatchObject({ Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(key).toMatchObject({
+      Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   test('detailed monitoring, EBS optimisation, standard CPU credits and termination protection are on', () => {
-    expect(instance.Properties).toMatchObject({ Monitoring: true, EbsOptimized: true, DisableApiTermination: true, CreditSpecification: { CPUCredits: 'standard' } });
+    expect(instance.Properties).toMatchObject({
+      Monitoring: true,
+      EbsOptimized: true,
+      DisableApiTermination: true,
+      CreditSpecification: { CPUCredits: 'standard' },
+    });
   });
 
   test('an Elastic IP is associated with the instance and exposed as publicIp', () => {
@@ -83,7 +101,13 @@ describe('JumpHost with the default props', () => {
     const sgId = logicalId(f.stack, f.jumpHost.securityGroup);
     const sg = f.template.findResources('AWS::EC2::SecurityGroup')[sgId] as Resource;
     expect(sg.Properties.SecurityGroupIngress).toEqual(
-      CIDRS.map((cidr) => ({ CidrIp: cidr, IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Description: `SSH tunnel from customer range ${cidr}` })),
+      CIDRS.map((cidr) => ({
+        CidrIp: cidr,
+        IpProtocol: 'tcp',
+        FromPort: 22,
+        ToPort: 22,
+        Description: `SSH tunnel from customer range ${cidr}`,
+      })),
     );
     const standalone = Object.values(f.template.findResources('AWS::EC2::SecurityGroupIngress')) as Resource[];
     expect(standalone.filter((r) => JSON.stringify(r.Properties.GroupId).includes(sgId))).toEqual([]);
@@ -91,7 +115,9 @@ describe('JumpHost with the default props', () => {
 
   test('nothing in the template admits traffic from 0.0.0.0/0 or ::/0 on any port', () => {
     const rules = [
-      ...(Object.values(f.template.findResources('AWS::EC2::SecurityGroup')) as Resource[]).flatMap((r) => (r.Properties.SecurityGroupIngress as Array<Record<string, unknown>>) ?? []),
+      ...(Object.values(f.template.findResources('AWS::EC2::SecurityGroup')) as Resource[]).flatMap(
+        (r) => (r.Properties.SecurityGroupIngress as Array<Record<string, unknown>>) ?? [],
+      ),
       ...(Object.values(f.template.findResources('AWS::EC2::SecurityGroupIngress')) as Resource[]).map((r) => r.Properties),
     ];
     expect(rules.length).toBeGreaterThanOrEqual(CIDRS.length);
@@ -102,7 +128,13 @@ describe('JumpHost with the default props', () => {
     const sgId = logicalId(f.stack, f.jumpHost.securityGroup);
     const sg = f.template.findResources('AWS::EC2::SecurityGroup')[sgId] as Resource;
     expect(sg.Properties.SecurityGroupEgress).toEqual([
-      { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS to AWS endpoints (SSM registration, CloudWatch Logs, package repositories)' },
+      {
+        CidrIp: '0.0.0.0/0',
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        Description: 'HTTPS to AWS endpoints (SSM registration, CloudWatch Logs, package repositories)',
+      },
     ]);
   });
 
@@ -110,7 +142,9 @@ describe('JumpHost with the default props', () => {
     const roleId = logicalId(f.stack, f.jumpHost.role);
     const policyId = logicalId(f.stack, f.jumpHost.role.permissions);
     const role = f.template.findResources('AWS::IAM::Role')[roleId] as Resource;
-    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({ Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }] });
+    expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } }],
+    });
     expect(role.Properties.ManagedPolicyArns).toEqual([{ Ref: policyId }]);
     expect(role.Properties.Policies).toBeUndefined();
     expect(Object.values(f.template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes(roleId))).toEqual([]);
@@ -150,7 +184,17 @@ describe('JumpHost with the default props', () => {
     }
     const match = sshd.slice(sshd.indexOf('Match User clinspark-tunnel'), sshd.indexOf('Match all'));
     const block = match.split('\n').map((l) => l.trim());
-    for (const line of ['AllowTcpForwarding local', `PermitOpen ${TARGET}`, 'PermitListen none', 'X11Forwarding no', 'AllowAgentForwarding no', 'PermitTTY no', 'GatewayPorts no', 'PermitTunnel no', 'ForceCommand /sbin/nologin']) {
+    for (const line of [
+      'AllowTcpForwarding local',
+      `PermitOpen ${TARGET}`,
+      'PermitListen none',
+      'X11Forwarding no',
+      'AllowAgentForwarding no',
+      'PermitTTY no',
+      'GatewayPorts no',
+      'PermitTunnel no',
+      'ForceCommand /sbin/nologin',
+    ]) {
       expect(block).toContain(line);
     }
     expect(sshd.trimEnd().endsWith('Match all')).toBe(true);
@@ -159,7 +203,8 @@ describe('JumpHost with the default props', () => {
   test('user data: every authorized key may only forward to the target', () => {
     const keys = heredocOf(userData, 'CLINSPARK_AUTHORIZED_KEYS');
     expect(keys).toBe(
-      `restrict,port-forwarding,permitopen="${TARGET}" ${KEYS.ed25519}\n` + `restrict,port-forwarding,permitopen="${TARGET}" ${KEYS.rsa3072}\n`,
+      `restrict,port-forwarding,permitopen="${TARGET}" ${KEYS.ed25519}\n` +
+        `restrict,port-forwarding,permitopen="${TARGET}" ${KEYS.rsa3072}\n`,
     );
     expect(userData).toContain("mv -f '/etc/ssh/authorized_keys/clinspark-tunnel.new' '/etc/ssh/authorized_keys/clinspark-tunnel'");
   });
@@ -180,7 +225,7 @@ describe('JumpHost with the default props', () => {
   });
 
   test('user data runs on every boot (new keys apply on the stop/start CloudFormation does) and keeps the journal', () => {
-    expect(userData).toMatch(/#cloud-config\ncloud_final_modules:\n(.*\n)*  - \[scripts-user, always\]\n/);
+    expect(userData).toMatch(/#cloud-config\ncloud_final_modules:\n(.*\n)* {2}- \[scripts-user, always\]\n/);
     expect(userData).toContain('  - keys-to-console\n');
     expect(heredocOf(userData, 'CLINSPARK_JOURNALD')).toContain('Storage=persistent');
     expect(userData).not.toContain('amazon-cloudwatch-agent');
@@ -288,13 +333,20 @@ describe('JumpHost options', () => {
     const userData = userDataOf(f.template);
     // THEN the agent configuration names the group
     const agent = JSON.parse(heredocOf(userData, 'CLINSPARK_CLOUDWATCH_AGENT').replace(`{{Ref:${groupId}}}`, 'GROUP'));
-    expect(agent.logs.logs_collected.files.collect_list).toEqual([expect.objectContaining({ file_path: '/var/log/secure', log_group_name: 'GROUP' })]);
+    expect(agent.logs.logs_collected.files.collect_list).toEqual([
+      expect.objectContaining({ file_path: '/var/log/secure', log_group_name: 'GROUP' }),
+    ]);
     expect(userData).toContain('dnf install -y rsyslog amazon-cloudwatch-agent');
     // AND the instance policy may write to that group only
     f.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Sid: 'ShipSshdLog', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: { 'Fn::GetAtt': [groupId, 'Arn'] } },
+          {
+            Sid: 'ShipSshdLog',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            Resource: { 'Fn::GetAtt': [groupId, 'Arn'] },
+          },
         ]),
       },
     });
@@ -306,4 +358,3 @@ describe('JumpHost options', () => {
     expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '10.40.0.0/16', FromPort: 443, ToPort: 443 })]);
   });
 });
-

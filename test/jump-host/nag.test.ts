@@ -73,7 +73,10 @@ describe('JumpHost compliance gate', () => {
       return rec !== undefined && rec.compliant > 0;
     });
     expect(evaluated).toBe(true);
-    const findings = [...recorder.stacks.values()].flatMap((rules) => [...(rules.get(ruleId)?.nonCompliant ?? []), ...(rules.get(ruleId)?.acknowledged ?? [])]);
+    const findings = [...recorder.stacks.values()].flatMap((rules) => [
+      ...(rules.get(ruleId)?.nonCompliant ?? []),
+      ...(rules.get(ruleId)?.acknowledged ?? []),
+    ]);
     expect(findings.filter((x) => x.path.startsWith(JUMP_HOST))).toEqual([]);
   });
 
@@ -83,11 +86,14 @@ describe('JumpHost compliance gate', () => {
 });
 
 describe('JumpHost compliance gate without termination protection, with session logs', () => {
-  test('EC29 is acknowledged with the catalog\'s reason and nothing fails', () => {
+  test("EC29 is acknowledged with the catalog's reason and nothing fails", () => {
     // GIVEN the catalog turns termination protection off, and sshd logs go to CloudWatch
     const f = jumpHostFixture((stack) => ({
       terminationProtection: false,
-      sessionLogGroup: new logs.LogGroup(stack, 'SessionLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN }),
+      sessionLogGroup: new logs.LogGroup(stack, 'SessionLogs', {
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      }),
     }));
     // WHEN
     const recorder = evaluateCompliance(f.stack);

@@ -63,8 +63,14 @@ describeWithSshd(`the jump host's sshd configuration under a real sshd${suffix}`
     fs.mkdirSync(path.join(dir, 'sshd_config.d'));
     execFileSync(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'ssh_host_ed25519_key')]);
     fs.writeFileSync(path.join(dir, 'sshd_config.d', '00-clinspark-jump-host.conf'), dropIn);
-    fs.writeFileSync(path.join(dir, 'sshd_config.d', '50-redhat.conf'), ['KbdInteractiveAuthentication yes', 'UsePAM yes', 'X11Forwarding yes', 'PrintMotd no', ''].join('\n'));
-    fs.writeFileSync(path.join(dir, 'sshd_config.d', '60-later.conf'), [`Match User ${TUNNEL_USER}`, '    PermitOpen any', '    AllowTcpForwarding yes', '    PermitTTY yes', ''].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'sshd_config.d', '50-redhat.conf'),
+      ['KbdInteractiveAuthentication yes', 'UsePAM yes', 'X11Forwarding yes', 'PrintMotd no', ''].join('\n'),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'sshd_config.d', '60-later.conf'),
+      [`Match User ${TUNNEL_USER}`, '    PermitOpen any', '    AllowTcpForwarding yes', '    PermitTTY yes', ''].join('\n'),
+    );
     mainConfig = path.join(dir, 'sshd_config');
     fs.writeFileSync(
       mainConfig,
@@ -91,7 +97,12 @@ describeWithSshd(`the jump host's sshd configuration under a real sshd${suffix}`
   function effective(user: string): Map<string, string> {
     const r = sshd(['-T', '-f', mainConfig, '-C', `user=${user},host=bi.customer.example,addr=203.0.113.10`]);
     if (r.status !== 0) throw new Error(`sshd -T failed: ${r.stderr}`);
-    return new Map(r.stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]));
+    return new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]),
+    );
   }
 
   test('sshd -t accepts the configuration', () => {
@@ -145,13 +156,21 @@ describeWithSshd(`the jump host's sshd configuration under a real sshd${suffix}`
 
   test('any other user (were one let in) gets no forwarding at all', () => {
     const s = effective('ec2-user');
-    expect([s.get('allowtcpforwarding'), s.get('permitopen'), s.get('forcecommand'), s.get('permittty')]).toEqual(['no', 'none', 'none', 'no']);
+    expect([s.get('allowtcpforwarding'), s.get('permitopen'), s.get('forcecommand'), s.get('permittty')]).toEqual([
+      'no',
+      'none',
+      'none',
+      'no',
+    ]);
   });
 
   test('a broken drop-in is rejected by sshd -t (what the user data relies on to roll back)', () => {
     // GIVEN the drop-in with a typo
     const broken = path.join(dir, 'broken_config');
-    fs.writeFileSync(broken, `HostKey ${dir}/ssh_host_ed25519_key\n${dropIn.replace('AllowTcpForwarding local', 'AllowTcpForwarding locally')}`);
+    fs.writeFileSync(
+      broken,
+      `HostKey ${dir}/ssh_host_ed25519_key\n${dropIn.replace('AllowTcpForwarding local', 'AllowTcpForwarding locally')}`,
+    );
     // WHEN / THEN
     const r = sshd(['-t', '-f', broken]);
     expect(r.status).not.toBe(0);
@@ -166,7 +185,12 @@ describeWithSshd(`the jump host's sshd configuration under a real sshd${suffix}`
       '256 ed25519@customer.example ED25519',
       '3072 rsa3072@customer.example RSA',
     ]);
-    expect(authorizedKeys.split('\n').filter(Boolean).every((l) => l.startsWith(`restrict,port-forwarding,permitopen="${TARGET}" `))).toBe(true);
+    expect(
+      authorizedKeys
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith(`restrict,port-forwarding,permitopen="${TARGET}" `)),
+    ).toBe(true);
     expect(KEYS.ed25519).toContain('ed25519@customer.example');
   });
 });

@@ -17,19 +17,27 @@ const fleet = buildTestFleet();
 type Res = { Type: string; Properties: Record<string, any> };
 const resources = (stack: string): Record<string, Res> => fleet.template(stack).toJSON().Resources;
 const ofType = (stack: string, type: string) => Object.entries(resources(stack)).filter(([, r]) => r.Type === type);
-const alarms = (stack: string) => ofType(stack, 'AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, ...r.Properties }));
+const alarms = (stack: string): Array<Record<string, any> & { id: string }> =>
+  ofType(stack, 'AWS::CloudWatch::Alarm').map(([id, r]) => ({ id, ...r.Properties }));
 
 const environments = fleet.environments;
 const kinds = [...new Set(environments.map((e) => e.spec.kind))];
 
 function severities(t: SeverityThresholds): Array<[string, number]> {
-  return (['warning', 'critical'] as const).filter((s) => t[s] !== undefined).map((s) => [s === 'warning' ? 'Warning' : 'Critical', t[s] as number]);
+  return (['warning', 'critical'] as const)
+    .filter((s) => t[s] !== undefined)
+    .map((s) => [s === 'warning' ? 'Warning' : 'Critical', t[s] as number]);
 }
 
 /** The alarm named `<prefix>-<middle>-<Severity>` must exist with this threshold. */
 function expectAlarm(stack: string, name: string, threshold: number, operator = 'GreaterThanThreshold') {
   const found = alarms(stack).find((a) => a.AlarmName === name);
-  if (!found) throw new Error(`${stack}: no alarm ${name}; alarms: ${alarms(stack).map((a) => a.AlarmName).join(', ')}`);
+  if (!found)
+    throw new Error(
+      `${stack}: no alarm ${name}; alarms: ${alarms(stack)
+        .map((a) => a.AlarmName)
+        .join(', ')}`,
+    );
   expect(found.Threshold).toBeCloseTo(threshold, 6);
   expect(found.ComparisonOperator).toBe(operator);
 }
@@ -52,7 +60,9 @@ describe.each(kinds)('%s', (kind) => {
 
   test('each database: CPU, connections against max_connections, freeable memory, Serverless v2 capacity, deadlocks, volume', () => {
     const db = spec.database;
-    const max = auroraMysqlMaxConnections(db.mode === 'provisioned' ? { mode: 'provisioned', instanceClass: db.instanceClass } : { mode: 'serverless', maxAcu: db.maxAcu })!;
+    const max = auroraMysqlMaxConnections(
+      db.mode === 'provisioned' ? { mode: 'provisioned', instanceClass: db.instanceClass } : { mode: 'serverless', maxAcu: db.maxAcu },
+    )!;
     expect(spec.monitoring.maxConnections).toBe(max);
     for (const role of spec.instances.map((i) => (i.role === 'main' ? 'Main' : 'Test'))) {
       expectAll(data, `${p}-${role}database-CPU-Usage`, a.database.cpuPercent);
@@ -60,7 +70,8 @@ describe.each(kinds)('%s', (kind) => {
       expectAll(data, `${p}-${role}databaseHealth-FreeableMemory`, a.database.freeableMemoryMiB, (v) => v, 'LessThanThreshold');
       expectAll(data, `${p}-${role}databaseHealth-Deadlocks`, a.database.deadlocksPerSecond);
       expectAll(data, `${p}-${role}databaseHealth-VolumeUsed`, a.database.volumeGiB);
-      if (db.mode === 'serverless') expectAll(data, `${p}-${role}database-Usage-Count`, a.database.capacityPercentOfMax, (v) => (db.maxAcu * v) / 100);
+      if (db.mode === 'serverless')
+        expectAll(data, `${p}-${role}database-Usage-Count`, a.database.capacityPercentOfMax, (v) => (db.maxAcu * v) / 100);
     }
   });
 
@@ -81,7 +92,8 @@ describe.each(kinds)('%s', (kind) => {
     const listed = functionsIn(fleet.stacks.get(data)!);
     const functions = listed.length;
     expect(listed.map((f) => f.title)).toContain('AccountFunction');
-    if (spec.val) expect(listed.map((f) => f.title)).toEqual(expect.arrayContaining(['PiiScrub Control', 'PiiScrub Scrub', 'PiiScrub Starter']));
+    if (spec.val)
+      expect(listed.map((f) => f.title)).toEqual(expect.arrayContaining(['PiiScrub Control', 'PiiScrub Scrub', 'PiiScrub Starter']));
     const faults = alarms(data).filter((x) => /-Fault-Count-(Warning|Critical)$/.test(x.AlarmName));
     const throttles = alarms(data).filter((x) => /-Throttled-Count-(Warning|Critical)$/.test(x.AlarmName));
     expect(faults.length).toBe(functions * severities(a.functions.errors).length);
@@ -139,7 +151,7 @@ describe.each(kinds)('%s', (kind) => {
     expect(policy.some((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
   });
 
-  test('subscriptions: the vendor default from platform.yaml, then the owner\'s own', () => {
+  test("subscriptions: the vendor default from platform.yaml, then the owner's own", () => {
     const subs = ofType(data, 'AWS::SNS::Subscription').map(([, r]) => `${r.Properties.Protocol}:${r.Properties.Endpoint}`);
     const vendor = fleet.fleet.platform?.monitoring?.subscriptions ?? [];
     expect(subs).toEqual(expect.arrayContaining(vendor.map((s) => ('email' in s ? `email:${s.email}` : `https:${s.https}`))));
@@ -164,9 +176,19 @@ describe.each(kinds)('%s', (kind) => {
     const policy = resources(data)[role.Properties.ManagedPolicyArns[0].Ref];
     expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
     const statements: any[] = policy.Properties.PolicyDocument.Statement;
-    const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [].concat(s.Action));
-    const denied = statements.filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Resource) === '"*"').flatMap((s) => [].concat(s.Action));
-    for (const action of ['cloudwatch:GetDashboard', 'cloudwatch:DescribeAlarms', 'logs:StartQuery', 'logs:GetQueryResults', 'ecs:DescribeServices', 'rds:DescribeDBClusters']) expect(allowed).toContain(action);
+    const allowed: string[] = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action));
+    const denied = statements
+      .filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Resource) === '"*"')
+      .flatMap((s) => ([] as string[]).concat(s.Action));
+    for (const action of [
+      'cloudwatch:GetDashboard',
+      'cloudwatch:DescribeAlarms',
+      'logs:StartQuery',
+      'logs:GetQueryResults',
+      'ecs:DescribeServices',
+      'rds:DescribeDBClusters',
+    ])
+      expect(allowed).toContain(action);
     for (const action of ['kms:Decrypt', 'secretsmanager:GetSecretValue', ...SUPPORT_DENIED_ACTIONS]) expect(denied).toContain(action);
     // No allow that could decrypt or read secrets, even by wildcard.
     expect(allowed.filter((x) => /^(kms|secretsmanager|ssm|s3|rds-db):/.test(x) || x.includes('*'))).toEqual([]);
@@ -193,7 +215,8 @@ test('PROD read replica: AuroraBinlogReplicaLag per severity, replication stoppe
 test('one observability link per owner account, on its longest-lived environment', () => {
   const links = new Map<string, string[]>();
   for (const e of environments) {
-    if (ofType(e.spec.stackNames.data, 'AWS::Oam::Link').length > 0) links.set(e.spec.owner, [...(links.get(e.spec.owner) ?? []), e.spec.kind]);
+    if (ofType(e.spec.stackNames.data, 'AWS::Oam::Link').length > 0)
+      links.set(e.spec.owner, [...(links.get(e.spec.owner) ?? []), e.spec.kind]);
   }
   expect(Object.fromEntries(links)).toEqual({ acme: ['preprod'], northwind: ['prod'], platform: ['community'] });
 });

@@ -48,10 +48,22 @@ describe('clinspark scrub', () => {
   });
 
   test.each([
-    ['a scheme other than mysql', `postgres://u:${PASSWORD}@db.example.com/clinspark`, /--database-url must start with mysql:\/\/; expected mysql:\/\/user\[:password\]@host\[:port\]\/database/],
-    ['no database', `mysql://u:${PASSWORD}@db.example.com:3306/`, /--database-url mysql:\/\/u:\*\*\*@db\.example\.com:3306\/: the path must be the database name/],
+    [
+      'a scheme other than mysql',
+      `postgres://u:${PASSWORD}@db.example.com/clinspark`,
+      /--database-url must start with mysql:\/\/; expected mysql:\/\/user\[:password\]@host\[:port\]\/database/,
+    ],
+    [
+      'no database',
+      `mysql://u:${PASSWORD}@db.example.com:3306/`,
+      /--database-url mysql:\/\/u:\*\*\*@db\.example\.com:3306\/: the path must be the database name/,
+    ],
     ['no scheme', `u:${PASSWORD}@db.example.com`, /--database-url must start with mysql:\/\//],
-    ['not a URL', `mysql://u:${PASSWORD}@db example.com/x`, /--database-url is not a valid URL; expected mysql:\/\/user\[:password\]@host\[:port\]\/database/],
+    [
+      'not a URL',
+      `mysql://u:${PASSWORD}@db example.com/x`,
+      /--database-url is not a valid URL; expected mysql:\/\/user\[:password\]@host\[:port\]\/database/,
+    ],
     ['no host', `mysql:/u:${PASSWORD}@db.example.com/x`, /--database-url has no host/],
     ['TLS options in the URL', `mysql://u:${PASSWORD}@db.example.com/x?ssl=false`, /query parameters and fragments are not supported/],
   ])('a bad URL (%s) exits 1 without echoing the password', async (_label, value, expected) => {
@@ -64,8 +76,18 @@ describe('clinspark scrub', () => {
   test('an unreachable database, a wrong password and an unverifiable certificate exit 1 with a clear message', async () => {
     const closed = await cli('--rules', RULES_PATH, '--database-url', url(db.name, PASSWORD, 1), '--ca', server.caPath, '--dry-run');
     expect(closed.code).toBe(1);
-    expect(closed.err).toContain(`clinspark scrub: cannot connect to mysql://${scopedUser(db.name).user}:***@127.0.0.1:1/${db.name}: ECONNREFUSED`);
-    const denied = await cli('--rules', RULES_PATH, '--database-url', url(db.name, 'Wrong-Password-42'), '--ca', server.caPath, '--dry-run');
+    expect(closed.err).toContain(
+      `clinspark scrub: cannot connect to mysql://${scopedUser(db.name).user}:***@127.0.0.1:1/${db.name}: ECONNREFUSED`,
+    );
+    const denied = await cli(
+      '--rules',
+      RULES_PATH,
+      '--database-url',
+      url(db.name, 'Wrong-Password-42'),
+      '--ca',
+      server.caPath,
+      '--dry-run',
+    );
     expect(denied.code).toBe(1);
     expect(denied.err).toMatch(/cannot connect to .*: database error 1045 ER_ACCESS_DENIED_ERROR: Access denied for user/);
     expect(denied.err).not.toContain('Wrong-Password-42');
@@ -90,13 +112,21 @@ describe('clinspark scrub', () => {
 
   test('rules that do not fit the database list every problem with file and path, exit 1, and change nothing', async () => {
     const rules = path.join(dir, 'bad.rules.yaml');
-    fs.writeFileSync(rules, fs.readFileSync(RULES_PATH, 'utf8').replace('      sex: keep', '      sexe: keep').replace('  audit_events: truncate', '  audit_event: truncate'));
+    fs.writeFileSync(
+      rules,
+      fs
+        .readFileSync(RULES_PATH, 'utf8')
+        .replace('      sex: keep', '      sexe: keep')
+        .replace('  audit_events: truncate', '  audit_event: truncate'),
+    );
     const before = await dumpDatabase(db.conn, db.name);
     const { code, err } = await cli('--rules', rules, '--database-url', url(db.name), '--ca', server.caPath, '--key-file', keyFile);
     expect(code).toBe(1);
     expect(err).toContain('scrub: 4 problems found; nothing was changed');
     expect(err).toContain(`${rules}: tables: table 'audit_events' of database '${db.name}' is not named in the rules`);
-    expect(err).toContain(`${rules}: tables.volunteers.columns.sexe: column 'sexe' does not exist in table 'volunteers' (did you mean 'sex'?)`);
+    expect(err).toContain(
+      `${rules}: tables.volunteers.columns.sexe: column 'sexe' does not exist in table 'volunteers' (did you mean 'sex'?)`,
+    );
     expect(err).toContain(`${rules}: tables.volunteers.columns: column 'sex' (char(1)) has no rule`);
     expect(err).toContain(`${rules}: tables.audit_event: table 'audit_event' does not exist`);
     expect(await dumpDatabase(db.conn, db.name)).toEqual(before);
@@ -108,9 +138,18 @@ describe('clinspark scrub', () => {
     expect(noKey.err).toContain('--key-file is required to scrub (not for --dry-run or --verify-only)');
     const both = await cli('--rules', RULES_PATH, '--database-url', url(db.name), '--dry-run', '--verify-only');
     expect(both.code).toBe(2);
-    const remote = await cli('--rules', RULES_PATH, '--database-url', `mysql://u:${PASSWORD}@db.example.com/x`, '--insecure-no-tls', '--dry-run');
+    const remote = await cli(
+      '--rules',
+      RULES_PATH,
+      '--database-url',
+      `mysql://u:${PASSWORD}@db.example.com/x`,
+      '--insecure-no-tls',
+      '--dry-run',
+    );
     expect(remote.code).toBe(1);
-    expect(remote.err).toContain('--insecure-no-tls is only allowed for a database on this machine (localhost, 127.0.0.1, ::1), not db.example.com; use TLS (--ca <pem>)');
+    expect(remote.err).toContain(
+      '--insecure-no-tls is only allowed for a database on this machine (localhost, 127.0.0.1, ::1), not db.example.com; use TLS (--ca <pem>)',
+    );
     const local = await cli('--rules', RULES_PATH, '--database-url', url(db.name), '--insecure-no-tls', '--dry-run');
     expect(local.code).toBe(0);
     expect(local.err).toContain(`WARNING: --insecure-no-tls: connecting to 127.0.0.1:${server.port} WITHOUT TLS (local rehearsal only)`);
@@ -118,7 +157,20 @@ describe('clinspark scrub', () => {
 
   test('a full run scrubs, verifies, writes the evidence file; --verify-only then passes', async () => {
     const evidenceFile = path.join(dir, 'evidence.json');
-    const run = await cli('--rules', RULES_PATH, '--database-url', url(db.name), '--ca', server.caPath, '--key-file', keyFile, '--batch-size', '4', '--evidence', evidenceFile);
+    const run = await cli(
+      '--rules',
+      RULES_PATH,
+      '--database-url',
+      url(db.name),
+      '--ca',
+      server.caPath,
+      '--key-file',
+      keyFile,
+      '--batch-size',
+      '4',
+      '--evidence',
+      evidenceFile,
+    );
     expect(run.code).toBe(0);
     expect(run.out).toBe('');
     expect(run.err).toMatch(/scrub: mask volunteers: \d+\/\d+ rows, \d+ rows\/s \(done\)/);

@@ -21,7 +21,10 @@ describe('dateShift in place: zero offsets', () => {
       const v = Number((first as Array<{ v: number }>)[0].v);
       const zeroFor = cols.map((c): ColumnSql => (c.shiftDays ? { ...c, shiftDays: `IF(t.volunteer_id = ${v}, 0, 7)` } : c));
       // THEN its rows holding a date are counted, per column
-      const [expected] = await db.conn.query('SELECT SUM(visit_date IS NOT NULL) AS d, SUM(checked_in_at IS NOT NULL) AS c FROM visits WHERE volunteer_id = ?', [v]);
+      const [expected] = await db.conn.query(
+        'SELECT SUM(visit_date IS NOT NULL) AS d, SUM(checked_in_at IS NOT NULL) AS c FROM visits WHERE volunteer_id = ?',
+        [v],
+      );
       const e = (expected as Array<{ d: unknown; c: unknown }>)[0];
       expect(Number(e.d)).toBeGreaterThan(0);
       expect(await countZeroShifts(db.conn, visits, zeroFor)).toEqual({ 'e:visit_date': Number(e.d), 'e:checked_in_at': Number(e.c) });
@@ -37,9 +40,20 @@ describe('PII scan of a kept table in key ranges', () => {
     const db = await fixtureDb('scrub_scan_ranges', 3);
     try {
       // GIVEN 12 studies whose titles quote an e-mail address (more than two ranges)
-      for (let i = 0; i < 12; i++) await db.conn.query('INSERT INTO studies (code, title) VALUES (?, ?)', [`X-${String(i).padStart(2, '0')}`, `Contact pi${i}@sponsor.example.com`]);
+      for (let i = 0; i < 12; i++)
+        await db.conn.query('INSERT INTO studies (code, title) VALUES (?, ?)', [
+          `X-${String(i).padStart(2, '0')}`,
+          `Contact pi${i}@sponsor.example.com`,
+        ]);
       // WHEN the scrub runs with batches of one row
-      const error = await runScrub({ connection: db.conn, database: db.name, rules: parseScrubRules(RULES_YAML, 'volunteers.rules.yaml'), key: KEY_A, runId: 'scan-ranges', batchSize: 1 }).catch((e: unknown) => e);
+      const error = await runScrub({
+        connection: db.conn,
+        database: db.name,
+        rules: parseScrubRules(RULES_YAML, 'volunteers.rules.yaml'),
+        key: KEY_A,
+        runId: 'scan-ranges',
+        batchSize: 1,
+      }).catch((e: unknown) => e);
       // THEN the run fails on exactly those 12 values, counted over the ranges
       expect(error).toBeInstanceOf(ScrubFailedError);
       const checks = (error as ScrubFailedError).evidence.verification?.checks ?? [];

@@ -1,12 +1,5 @@
 /** Rules against the live schema: every problem found before the first write. */
-import {
-  ScrubRulesError,
-  formatPlan,
-  formatRulesIssue,
-  parseScrubRules,
-  planScrub,
-  runScrub,
-} from '../../constructs/pii-scrub';
+import { ScrubRulesError, formatPlan, formatRulesIssue, parseScrubRules, planScrub, runScrub } from '../../constructs/pii-scrub';
 import { RULES_YAML } from './fixtures/volunteers';
 import { adminConnection } from '../support/db';
 import { Dump, FixtureDb, KEY_A, dumpDatabase, fixtureDb, tableNames } from './support';
@@ -58,7 +51,10 @@ describe('scrub plan: rules against the live schema', () => {
     const yaml = edited(
       ['      visit_date: { strategy: dateShift, days: 30 }', '      visit_date: { strategy: dateShift, days: 60 }'],
       ['      email: email                    # u<16 hex>', '      email: { strategy: fixed, value: "x@example.invalid" } #'],
-      ['      email: email\n      phone: phone\n\n  visits', '      email: { strategy: fixed, value: "x@example.invalid" }\n      phone: phone\n\n  visits'],
+      [
+        '      email: email\n      phone: phone\n\n  visits',
+        '      email: { strategy: fixed, value: "x@example.invalid" }\n      phone: phone\n\n  visits',
+      ],
     );
     const plan = await planScrub(fx.conn, fx.name, parseScrubRules(yaml, FILE));
     expect(plan.warnings).toEqual([
@@ -129,7 +125,9 @@ describe('scrub plan: rules against the live schema', () => {
 
   test('truncating a parent whose children keep rows, and tables with UPDATE triggers, are refused', async () => {
     const admin = await adminConnection(fx.name);
-    await admin.query("CREATE TRIGGER trg_volunteers_audit AFTER UPDATE ON volunteers FOR EACH ROW INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) VALUES (OLD.id, 'updated', OLD.email, NOW())");
+    await admin.query(
+      "CREATE TRIGGER trg_volunteers_audit AFTER UPDATE ON volunteers FOR EACH ROW INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) VALUES (OLD.id, 'updated', OLD.email, NOW())",
+    );
     try {
       const found = await problems(edited(['  studies: keep ', '  studies: truncate ']));
       expect(found).toEqual([
@@ -144,7 +142,9 @@ describe('scrub plan: rules against the live schema', () => {
 
   test('nothing was written by planning nor by a rejected scrub (no scratch table, same data)', async () => {
     const bad = parseScrubRules(edited(['  audit_events: truncate', '  audit_event: truncate']), FILE);
-    await expect(runScrub({ connection: fx.conn, database: fx.name, rules: bad, key: KEY_A, runId: 'rejected-1' })).rejects.toThrow(ScrubRulesError);
+    await expect(runScrub({ connection: fx.conn, database: fx.name, rules: bad, key: KEY_A, runId: 'rejected-1' })).rejects.toThrow(
+      ScrubRulesError,
+    );
     expect(await tableNames(fx.conn, fx.name)).toEqual(['audit_events', 'contacts', 'lab_results', 'studies', 'visits', 'volunteers']);
     expect(await dumpDatabase(fx.conn, fx.name)).toEqual(before);
   });

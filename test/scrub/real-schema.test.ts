@@ -71,10 +71,22 @@ async function load(conn: mysql.Connection): Promise<void> {
     i % 2 ? 'S1' : 'S2',
   ]);
   await conn.query('INSERT INTO subjects VALUES ?', [subjects]);
-  const outcomes = subjects.flatMap((s, i) => [1, 2, 3].map((v) => [s[0], v, v === 3 ? 'completed' : 'ongoing', v === 1 ? `Patient ${s[1]} anxious 🙂` : v === 2 ? '' : null, `2024-0${1 + (i % 9)}-1${v} 08:30:00`]));
+  const outcomes = subjects.flatMap((s, i) =>
+    [1, 2, 3].map((v) => [
+      s[0],
+      v,
+      v === 3 ? 'completed' : 'ongoing',
+      v === 1 ? `Patient ${s[1]} anxious 🙂` : v === 2 ? '' : null,
+      `2024-0${1 + (i % 9)}-1${v} 08:30:00`,
+    ]),
+  );
   await conn.query('INSERT INTO visit_outcomes VALUES ?', [outcomes]);
   // Key-less, with duplicate rows.
-  const log = Array.from({ length: 30 }, (_, i) => [i % 5 === 0 ? null : `imported ${NAMES[i % NAMES.length]} row ${i % 10}`, i % 4 === 0 ? '' : `+33 6 12 34 ${String(10 + (i % 10))}`, `batch-${i % 3}`]);
+  const log = Array.from({ length: 30 }, (_, i) => [
+    i % 5 === 0 ? null : `imported ${NAMES[i % NAMES.length]} row ${i % 10}`,
+    i % 4 === 0 ? '' : `+33 6 12 34 ${String(10 + (i % 10))}`,
+    `batch-${i % 3}`,
+  ]);
   await conn.query('INSERT INTO import_log VALUES ?', [log]);
 }
 
@@ -99,7 +111,9 @@ describe('PII scrub of a real-shaped schema', () => {
     await grantScoped(db, [db, other]);
     conn = await connectTo(db);
     await load(conn);
-    await conn.query(`CREATE TABLE \`${other}\`.lookup (k INT PRIMARY KEY, v VARCHAR(50)); INSERT INTO \`${other}\`.lookup VALUES (1, 'alpha'), (2, NULL)`);
+    await conn.query(
+      `CREATE TABLE \`${other}\`.lookup (k INT PRIMARY KEY, v VARCHAR(50)); INSERT INTO \`${other}\`.lookup VALUES (1, 'alpha'), (2, NULL)`,
+    );
     rulesText = RULES.replace('OTHER', other);
     before = await dumpDatabase(conn, db);
   });
@@ -125,7 +139,13 @@ describe('PII scrub of a real-shaped schema', () => {
     await admin.end();
     try {
       await conn.query('CREATE TABLE new_release_table (id INT PRIMARY KEY, secret VARCHAR(50))');
-      const error = await runScrub({ connection: conn, database: db, rules: parseScrubRules(rulesText, 'real.rules.yaml'), key: KEY_A, runId: 'uncovered' }).catch((e: unknown) => e);
+      const error = await runScrub({
+        connection: conn,
+        database: db,
+        rules: parseScrubRules(rulesText, 'real.rules.yaml'),
+        key: KEY_A,
+        runId: 'uncovered',
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ScrubRulesError);
       const issues = (error as ScrubRulesError).issues.map(formatRulesIssue);
       expect(issues).toEqual(
@@ -134,7 +154,10 @@ describe('PII scrub of a real-shaped schema', () => {
           expect.stringContaining(`real.rules.yaml: tables: table 'new_release_table' of database '${db}' is not named in the rules`),
         ]),
       );
-      const [state] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_clinspark%'", [db]);
+      const [state] = await conn.query(
+        "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE '\\_clinspark%'",
+        [db],
+      );
       expect(Number((state as Array<{ n: number }>)[0].n)).toBe(0);
       await conn.query('DROP TABLE new_release_table');
       expect(await dumpDatabase(conn, db)).toEqual(before);
@@ -163,13 +186,26 @@ describe('PII scrub of a real-shaped schema', () => {
     const text = JSON.stringify(after);
     for (const o of originals(before)) expect([o, text.includes(JSON.stringify(o).slice(1, -1))]).toEqual([o, false]);
     // Non-PII columns and tables byte-identical; NULL and '' kept; table definitions unchanged (surrogate dropped).
-    const kept: Record<string, string[]> = { subjects: ['uuid', 'site'], visit_outcomes: ['subject_uuid', 'visit_no', 'outcome'], import_log: ['batch_label'], sites: ['code', 'label'] };
-    for (const [t, cols] of Object.entries(kept)) for (const c of cols) expect(after[t].map((r) => r[c]).sort()).toEqual(before[t].map((r) => r[c]).sort());
-    expect(after.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x'))).toEqual(before.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x')));
+    const kept: Record<string, string[]> = {
+      subjects: ['uuid', 'site'],
+      visit_outcomes: ['subject_uuid', 'visit_no', 'outcome'],
+      import_log: ['batch_label'],
+      sites: ['code', 'label'],
+    };
+    for (const [t, cols] of Object.entries(kept))
+      for (const c of cols) expect(after[t].map((r) => r[c]).sort()).toEqual(before[t].map((r) => r[c]).sort());
+    expect(after.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x'))).toEqual(
+      before.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x')),
+    );
     expect(after.import_log.filter((r) => r.phone === '').length).toBe(before.import_log.filter((r) => r.phone === '').length);
     expect(await createTables()).toEqual(tablesBefore);
     const [hexRows] = await conn.query('SELECT HEX(code) AS c, HEX(label) AS l FROM sites ORDER BY code');
-    expect(hexRows).toEqual(before.sites.map((r) => ({ c: Buffer.from(String(r.code)).toString('hex').toUpperCase(), l: Buffer.from(String(r.label)).toString('hex').toUpperCase() })));
+    expect(hexRows).toEqual(
+      before.sites.map((r) => ({
+        c: Buffer.from(String(r.code)).toString('hex').toUpperCase(),
+        l: Buffer.from(String(r.label)).toString('hex').toUpperCase(),
+      })),
+    );
     // A second run with the same key changes nothing.
     const second = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'real-2', batchSize: 7 });
     if (!second.complete) throw new Error('incomplete');
@@ -185,9 +221,18 @@ describe('PII scrub of a real-shaped schema', () => {
       const rules = parseScrubRules(rulesText, 'real.rules.yaml');
       const error = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'scan-1' }).catch((e: Error) => e);
       expect((error as Error).message).toContain("sites.label: 1 value(s) match PII pattern 'email'");
-      const acknowledged = parseScrubRules(`${rulesText}detect:\n  acknowledge:\n    - { table: sites, column: label, pattern: email, reason: "the site's public switchboard address, not a volunteer's" }\n`, 'real.rules.yaml');
+      const acknowledged = parseScrubRules(
+        `${rulesText}detect:\n  acknowledge:\n    - { table: sites, column: label, pattern: email, reason: "the site's public switchboard address, not a volunteer's" }\n`,
+        'real.rules.yaml',
+      );
       const ok = await runScrub({ connection: conn, database: db, rules: acknowledged, key: KEY_A, runId: 'scan-2' });
-      expect(ok.complete && ok.evidence.verification?.checks.find((c) => c.check === 'pii-pattern')).toMatchObject({ table: 'sites', column: 'label', pattern: 'email', violations: 1, passed: true });
+      expect(ok.complete && ok.evidence.verification?.checks.find((c) => c.check === 'pii-pattern')).toMatchObject({
+        table: 'sites',
+        column: 'label',
+        pattern: 'email',
+        violations: 1,
+        passed: true,
+      });
     } finally {
       await conn.query("UPDATE sites SET label = 'Main unit' WHERE code = 'S2'");
     }

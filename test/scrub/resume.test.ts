@@ -1,12 +1,5 @@
 /** Runs under a deadline, resumed across connections; failures midway; the lock. */
-import {
-  ScrubBusyError,
-  ScrubFailedError,
-  ScrubOutcome,
-  ScrubRules,
-  parseScrubRules,
-  runScrub,
-} from '../../constructs/pii-scrub';
+import { ScrubBusyError, ScrubFailedError, ScrubOutcome, ScrubRules, parseScrubRules, runScrub } from '../../constructs/pii-scrub';
 import { RULES_YAML } from './fixtures/volunteers';
 import { Dump, FixtureDb, KEY_A, KEY_B, connectTo, dumpDatabase, fixtureDb, tableNames } from './support';
 
@@ -59,9 +52,16 @@ describe('resumable PII scrub', () => {
     const db = await fixtureDb('scrub_resume_key', 5);
     try {
       expect((await oneCall(db, 'keyed')).complete).toBe(false);
-      await expect(oneCall(db, 'keyed', RULES, KEY_B)).rejects.toThrow("run 'keyed' cannot be resumed: the key changed; start a new run on a fresh copy of the database");
-      const otherRules = parseScrubRules(RULES_YAML.replace('      notes: null', '      notes: { strategy: fixed, value: "-" }'), 'volunteers.rules.yaml');
-      await expect(oneCall(db, 'keyed', otherRules)).rejects.toThrow(/cannot be resumed: the rules changed, the schema or the plan changed/);
+      await expect(oneCall(db, 'keyed', RULES, KEY_B)).rejects.toThrow(
+        "run 'keyed' cannot be resumed: the key changed; start a new run on a fresh copy of the database",
+      );
+      const otherRules = parseScrubRules(
+        RULES_YAML.replace('      notes: null', '      notes: { strategy: fixed, value: "-" }'),
+        'volunteers.rules.yaml',
+      );
+      await expect(oneCall(db, 'keyed', otherRules)).rejects.toThrow(
+        /cannot be resumed: the rules changed, the schema or the plan changed/,
+      );
       // The refused calls did not spoil the run.
       const done = await runScrub({ connection: db.conn, database: db.name, rules: RULES, key: KEY_A, runId: 'keyed' });
       expect(done.complete && done.evidence.status).toBe('succeeded');
@@ -74,7 +74,26 @@ describe('resumable PII scrub', () => {
     const db = await fixtureDb('scrub_failure', 5);
     try {
       // GIVEN rules that mask contacts, then put one fixed address in the UNIQUE e-mail column of volunteers
-      const columns = ['id', 'volunteer_number', 'first_name', 'middle_name', 'last_name', 'date_of_birth', 'sex', 'email', 'phone', 'address_line', 'city', 'postal_code', 'country', 'national_id', 'notes', 'registered_at', 'updated_at', 'status'];
+      const columns = [
+        'id',
+        'volunteer_number',
+        'first_name',
+        'middle_name',
+        'last_name',
+        'date_of_birth',
+        'sex',
+        'email',
+        'phone',
+        'address_line',
+        'city',
+        'postal_code',
+        'country',
+        'national_id',
+        'notes',
+        'registered_at',
+        'updated_at',
+        'status',
+      ];
       const yaml = [
         'version: 1',
         'tables:',
@@ -91,7 +110,9 @@ describe('resumable PII scrub', () => {
       const rules = parseScrubRules(yaml, 'failing.rules.yaml');
       const before = await dumpDatabase(db.conn, db.name);
       // WHEN it runs
-      const error = await runScrub({ connection: db.conn, database: db.name, rules, key: KEY_A, runId: 'failing', batchSize: 1000 }).catch((e: unknown) => e);
+      const error = await runScrub({ connection: db.conn, database: db.name, rules, key: KEY_A, runId: 'failing', batchSize: 1000 }).catch(
+        (e: unknown) => e,
+      );
       // THEN the error says which step failed and why, without the value
       expect(error).toBeInstanceOf(ScrubFailedError);
       const failed = error as ScrubFailedError;
@@ -99,7 +120,12 @@ describe('resumable PII scrub', () => {
         "scrub failed in step mask:volunteers: database error 1062 ER_DUP_ENTRY: a value would be duplicated in unique index 'uq_volunteer_email' (value withheld)",
       );
       // AND the evidence records the steps completed and where it stopped
-      expect(failed.evidence).toMatchObject({ status: 'failed', error: failed.message, runId: 'failing', stepInProgress: { step: 'mask', table: 'volunteers', rowsDone: 0 } });
+      expect(failed.evidence).toMatchObject({
+        status: 'failed',
+        error: failed.message,
+        runId: 'failing',
+        stepInProgress: { step: 'mask', table: 'volunteers', rowsDone: 0 },
+      });
       expect(failed.evidence.steps.map((s) => `${s.step}:${s.table}`)).toEqual(['mask:contacts']);
       expect(failed.evidence.verification).toBeUndefined();
       const published = JSON.stringify(failed.evidence);
@@ -110,10 +136,20 @@ describe('resumable PII scrub', () => {
       expect(after.volunteers).toEqual(before.volunteers);
       expect(after.contacts.map((c) => c.email)).not.toEqual(before.contacts.map((c) => c.email));
       // AND the originals are dropped, the state says failed, and the run cannot be resumed
-      expect(await tableNames(db.conn, db.name)).toEqual(['_clinspark_scrub_state', 'audit_events', 'contacts', 'lab_results', 'studies', 'visits', 'volunteers']);
+      expect(await tableNames(db.conn, db.name)).toEqual([
+        '_clinspark_scrub_state',
+        'audit_events',
+        'contacts',
+        'lab_results',
+        'studies',
+        'visits',
+        'volunteers',
+      ]);
       const [state] = await db.conn.query("SELECT status, error_message FROM _clinspark_scrub_state WHERE run_id = 'failing'");
       expect(state).toEqual([{ status: 'failed', error_message: failed.message }]);
-      await expect(runScrub({ connection: db.conn, database: db.name, rules, key: KEY_A, runId: 'failing' })).rejects.toThrow(`run 'failing' failed: ${failed.message}`);
+      await expect(runScrub({ connection: db.conn, database: db.name, rules, key: KEY_A, runId: 'failing' })).rejects.toThrow(
+        `run 'failing' failed: ${failed.message}`,
+      );
     } finally {
       await db.close();
     }
@@ -142,7 +178,11 @@ describe('resumable PII scrub', () => {
       const zoe = before.volunteers[0];
       await db.conn.query('UPDATE volunteers SET email = ?, last_name = ? WHERE id = 1', [zoe.email, zoe.last_name]);
       // AND originals of masks the batch UPDATE computes in place (null, partial, generalize) come back too
-      await db.conn.query('UPDATE volunteers SET notes = ?, postal_code = ?, date_of_birth = ? WHERE id = 1', [zoe.notes, zoe.postal_code, zoe.date_of_birth]);
+      await db.conn.query('UPDATE volunteers SET notes = ?, postal_code = ?, date_of_birth = ? WHERE id = 1', [
+        zoe.notes,
+        zoe.postal_code,
+        zoe.date_of_birth,
+      ]);
       // WHEN the run goes on to verification
       let error: unknown;
       try {
@@ -157,7 +197,8 @@ describe('resumable PII scrub', () => {
       expect(message).toContain('volunteers.last_name: 1 row(s) do not hold the value masked from their original (changed after masking)');
       expect(message).toContain('volunteers.email: 1 row(s) do not hold the value masked from their original (changed after masking)');
       expect(message).toContain(`volunteers: ${before.volunteers.length} row(s) before, ${before.volunteers.length + 1} after`);
-      for (const c of ['notes', 'postal_code', 'date_of_birth']) expect(message).toContain(`volunteers.${c}: 1 row(s) still hold their original value`);
+      for (const c of ['notes', 'postal_code', 'date_of_birth'])
+        expect(message).toContain(`volunteers.${c}: 1 row(s) still hold their original value`);
       const evidence = (error as ScrubFailedError).evidence;
       expect(evidence.verification?.passed).toBe(false);
       expect(JSON.stringify(evidence)).not.toContain(String(zoe.email));
@@ -191,7 +232,9 @@ describe('resumable PII scrub', () => {
     try {
       await other.query('SELECT GET_LOCK(?, 0)', [`clinspark_scrub:${db.name}`]);
       const before = await dumpDatabase(db.conn, db.name);
-      await expect(runScrub({ connection: db.conn, database: db.name, rules: RULES, key: KEY_A, runId: 'busy' })).rejects.toThrow(ScrubBusyError);
+      await expect(runScrub({ connection: db.conn, database: db.name, rules: RULES, key: KEY_A, runId: 'busy' })).rejects.toThrow(
+        ScrubBusyError,
+      );
       expect(await dumpDatabase(db.conn, db.name)).toEqual(before);
     } finally {
       await other.end();

@@ -37,7 +37,14 @@ describe('scrub rules: parsing', () => {
     // GIVEN the shipped example WHEN parsed
     const rules = parseScrubRules(RULES_YAML, 'config/scrub/volunteers.rules.yaml');
     // THEN tables keep file order, options get their defaults, the SHA-256 is of the text
-    expect(rules.tables.map((t) => `${t.table}:${t.action}`)).toEqual(['volunteers:mask', 'contacts:mask', 'visits:mask', 'lab_results:mask', 'audit_events:truncate', 'studies:keep']);
+    expect(rules.tables.map((t) => `${t.table}:${t.action}`)).toEqual([
+      'volunteers:mask',
+      'contacts:mask',
+      'visits:mask',
+      'lab_results:mask',
+      'audit_events:truncate',
+      'studies:keep',
+    ]);
     const volunteers = rules.tables[0] as MaskTableRules;
     const rule = (c: string) => volunteers.columns.find((x) => x.column === c);
     expect(rule('email')).toEqual({ column: 'email', strategy: 'email', domain: DEFAULT_EMAIL_DOMAIN });
@@ -72,16 +79,44 @@ describe('scrub rules: validation errors', () => {
       'email: { strategy: email, domian: example.test }',
       /tables\.v\.columns\.email\.domian: unknown key 'domian' \(did you mean 'domain'\?\); strategy 'email' allows: strategy, domain \(line 6\)/,
     ],
-    ['unknown strategy', 'email: { strategy: emial }', /tables\.v\.columns\.email\.strategy: unknown strategy 'emial' \(did you mean 'email'\?\); strategies: keep, null/],
+    [
+      'unknown strategy',
+      'email: { strategy: emial }',
+      /tables\.v\.columns\.email\.strategy: unknown strategy 'emial' \(did you mean 'email'\?\); strategies: keep, null/,
+    ],
     ['unknown shorthand strategy', 'email: scramble', /tables\.v\.columns\.email: unknown strategy 'scramble'; strategies:/],
-    ['shorthand without required options', 'email: pseudonym', /tables\.v\.columns\.email: strategy 'pseudonym' needs options; write \{ strategy: pseudonym, kind: firstName \}/],
-    ['missing required option', 'email: { strategy: fixed }', /tables\.v\.columns\.email\.value: is required: The value written to every non-NULL row\./],
-    ['bad pseudonym kind', 'email: { strategy: pseudonym, kind: nickname }', /tables\.v\.columns\.email\.kind: must be one of firstName, lastName, fullName, city, street/],
-    ['a real mail domain', 'email: { strategy: email, domain: gmail.com }', /tables\.v\.columns\.email\.domain: must be a reserved domain that can never receive mail/],
+    [
+      'shorthand without required options',
+      'email: pseudonym',
+      /tables\.v\.columns\.email: strategy 'pseudonym' needs options; write \{ strategy: pseudonym, kind: firstName \}/,
+    ],
+    [
+      'missing required option',
+      'email: { strategy: fixed }',
+      /tables\.v\.columns\.email\.value: is required: The value written to every non-NULL row\./,
+    ],
+    [
+      'bad pseudonym kind',
+      'email: { strategy: pseudonym, kind: nickname }',
+      /tables\.v\.columns\.email\.kind: must be one of firstName, lastName, fullName, city, street/,
+    ],
+    [
+      'a real mail domain',
+      'email: { strategy: email, domain: gmail.com }',
+      /tables\.v\.columns\.email\.domain: must be a reserved domain that can never receive mail/,
+    ],
     ['a short hash', 'email: { strategy: hash, length: 8 }', /tables\.v\.columns\.email\.length: must be at least 16/],
-    ['a phone format without digits to fill', "email: { strategy: phone, format: '+1 555 0100' }", /tables\.v\.columns\.email\.format: must contain 2 to 16 #/],
+    [
+      'a phone format without digits to fill',
+      "email: { strategy: phone, format: '+1 555 0100' }",
+      /tables\.v\.columns\.email\.format: must contain 2 to 16 #/,
+    ],
     ['dateShift without a subject', 'email: dateShift', /tables\.v\.columns\.email: dateShift needs a subject column/],
-    ['a list instead of a rule', 'email: [email]', /tables\.v\.columns\.email: must be a strategy name or a mapping with 'strategy', not a list/],
+    [
+      'a list instead of a rule',
+      'email: [email]',
+      /tables\.v\.columns\.email: must be a strategy name or a mapping with 'strategy', not a list/,
+    ],
     ['a mapping without strategy', 'email: { kind: firstName }', /tables\.v\.columns\.email: has no 'strategy'/],
   ])('%s', (_label, line, expected) => {
     const found = problems(`version: 1\ntables:\n  v:\n    columns:\n      id: keep\n      ${line}\n`);
@@ -110,16 +145,22 @@ describe('scrub rules: validation errors', () => {
       `${FILE}: version: must be 1 (the only rules format version) (line 1)`,
       `${FILE}: extra: unknown key 'extra'; the rules file allows: version, tables, schemas, detect (line 2)`,
       `${FILE}: tables.volunteers.kee: unknown key 'kee' (did you mean 'key'?); a table allows: key, subject, allowUpdateTriggers, columns (line 5)`,
-      expect.stringMatching(/^rules\/test\.rules\.yaml: tables\.volunteers\.columns\.email\.strategy: unknown strategy 'emial' \(did you mean 'email'\?\).*\(line 7\)$/),
+      expect.stringMatching(
+        /^rules\/test\.rules\.yaml: tables\.volunteers\.columns\.email\.strategy: unknown strategy 'emial' \(did you mean 'email'\?\).*\(line 7\)$/,
+      ),
       `${FILE}: tables.volunteers.columns.phone.format: must be a string, not number 12 (line 8)`,
-      expect.stringMatching(/^rules\/test\.rules\.yaml: tables\.audit_events: must be 'truncate', 'keep' or a mapping with 'columns' .*\(did you mean 'truncate'\?\) \(line 9\)$/),
+      expect.stringMatching(
+        /^rules\/test\.rules\.yaml: tables\.audit_events: must be 'truncate', 'keep' or a mapping with 'columns' .*\(did you mean 'truncate'\?\) \(line 9\)$/,
+      ),
       `${FILE}: tables._clinspark_scrub_state: tables starting with '_clinspark_scrub' are the engine's own scratch tables and cannot be scrubbed by rules (line 10)`,
     ]);
   });
 
   test('invalid YAML and an empty file are reported with the file name', () => {
     expect(problems('version: 1\ntables: {\n')[0]).toMatch(/^rules\/test\.rules\.yaml: \(file\): is not valid YAML: /);
-    expect(problems('# only a comment\n')).toEqual([`${FILE}: (file): is empty; a rules file starts with 'version: 1' and 'tables:' (see docs/scrub.md)`]);
+    expect(problems('# only a comment\n')).toEqual([
+      `${FILE}: (file): is empty; a rules file starts with 'version: 1' and 'tables:' (see docs/scrub.md)`,
+    ]);
     expect(problems('version: 1\ntables: {}\n')).toEqual([`${FILE}: tables: lists no table; name at least one table to scrub (line 2)`]);
   });
 });
@@ -132,7 +173,8 @@ describe('scrub rules: JSON Schema', () => {
 
   test('the schema closes every object and lists every strategy', () => {
     const text = JSON.stringify(scrubRulesJsonSchema());
-    for (const s of ['keep', 'null', 'fixed', 'hash', 'pseudonym', 'email', 'phone', 'partial', 'dateShift', 'generalize']) expect(text).toContain(`"const":"${s}"`);
+    for (const s of ['keep', 'null', 'fixed', 'hash', 'pseudonym', 'email', 'phone', 'partial', 'dateShift', 'generalize'])
+      expect(text).toContain(`"const":"${s}"`);
     expect(text).toContain('"additionalProperties":false');
   });
 });

@@ -3,12 +3,7 @@
  * guarantee (no original left anywhere, kept data byte-identical, links intact, determinism,
  * evidence without values or key), checked from the outside against a real MariaDB.
  */
-import {
-  CITIES,
-  FIRST_NAMES,
-  LAST_NAMES,
-  STREETS,
-} from '../../constructs/pii-scrub/engine/dictionaries';
+import { CITIES, FIRST_NAMES, LAST_NAMES, STREETS } from '../../constructs/pii-scrub/engine/dictionaries';
 import {
   MaskTableRules,
   ScrubEvidence,
@@ -43,7 +38,15 @@ function originalTextValues(before: Dump): Set<string> {
 function secretsOf(key: Buffer): string[] {
   const sqlKey = deriveSqlKey(key);
   const { ipad, opad } = hmacPads(sqlKey);
-  return [key.toString('utf8'), key.toString('hex'), key.toString('base64'), sqlKey.toString('hex'), sqlKey.toString('base64'), ipad.toString('hex'), opad.toString('hex')];
+  return [
+    key.toString('utf8'),
+    key.toString('hex'),
+    key.toString('base64'),
+    sqlKey.toString('hex'),
+    sqlKey.toString('base64'),
+    ipad.toString('hex'),
+    opad.toString('hex'),
+  ];
 }
 
 function daysBetween(a: string, b: string): number {
@@ -51,7 +54,15 @@ function daysBetween(a: string, b: string): number {
 }
 
 async function scrub(db: FixtureDb, key: Buffer, runId: string, progress?: ScrubProgress[]): Promise<ScrubEvidence> {
-  const outcome = await runScrub({ connection: db.conn, database: db.name, rules: RULES, key, runId, batchSize: 7, onProgress: (p) => progress?.push(p) });
+  const outcome = await runScrub({
+    connection: db.conn,
+    database: db.name,
+    rules: RULES,
+    key,
+    runId,
+    batchSize: 7,
+    onProgress: (p) => progress?.push(p),
+  });
   if (!outcome.complete) throw new Error('scrub did not complete');
   return outcome.evidence;
 }
@@ -92,7 +103,15 @@ describe('PII scrub of the volunteer fixture', () => {
       }
     }
     expect(leaks).toEqual([]);
-    expect([...text.keys()].sort()).toEqual(['_clinspark_scrub_state', 'audit_events', 'contacts', 'lab_results', 'studies', 'visits', 'volunteers']);
+    expect([...text.keys()].sort()).toEqual([
+      '_clinspark_scrub_state',
+      'audit_events',
+      'contacts',
+      'lab_results',
+      'studies',
+      'visits',
+      'volunteers',
+    ]);
   });
 
   test('every masked value changed; NULL stays NULL and empty text stays empty', () => {
@@ -116,7 +135,9 @@ describe('PII scrub of the volunteer fixture', () => {
   test('kept columns, untouched tables and the ON UPDATE timestamp are byte-identical', async () => {
     for (const t of MASK_TABLES) {
       const kept = t.columns.filter((c) => c.strategy === 'keep').map((c) => c.column);
-      const [rows] = await a.conn.query(`SELECT ${kept.map((c) => `HEX(CAST(\`${c}\` AS BINARY)) AS \`${c}\``).join(', ')} FROM \`${t.table}\` x ORDER BY x.id`);
+      const [rows] = await a.conn.query(
+        `SELECT ${kept.map((c) => `HEX(CAST(\`${c}\` AS BINARY)) AS \`${c}\``).join(', ')} FROM \`${t.table}\` x ORDER BY x.id`,
+      );
       const hex = (v: string | null) => (v === null ? null : Buffer.from(v, 'utf8').toString('hex').toUpperCase());
       expect(rows).toEqual(before[t.table].map((r) => Object.fromEntries(kept.map((c) => [c, hex(r[c])]))));
     }
@@ -136,7 +157,9 @@ describe('PII scrub of the volunteer fixture', () => {
     ];
     for (const sql of joins) {
       const [rows] = await a.conn.query(sql);
-      expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(a.counts.visits === 0 ? 0 : sql.includes('contacts') ? a.counts.contacts : a.counts.visits);
+      expect(Number((rows as Array<{ n: number }>)[0].n)).toBe(
+        a.counts.visits === 0 ? 0 : sql.includes('contacts') ? a.counts.contacts : a.counts.visits,
+      );
     }
     expect(evidence.verification?.checks.filter((c) => c.check === 'foreign-key').map((c) => [c.constraint, c.violations])).toEqual([
       ['fk_contacts_volunteer', 0],
@@ -148,7 +171,8 @@ describe('PII scrub of the volunteer fixture', () => {
   });
 
   test('linked values stay joinable: one address or number gives one fake in every table, different ones differ', () => {
-    const email = (table: string, id: number) => after[table].find((r) => r[table === 'volunteers' ? 'id' : 'volunteer_id'] === String(id))?.email;
+    const email = (table: string, id: number) =>
+      after[table].find((r) => r[table === 'volunteers' ? 'id' : 'volunteer_id'] === String(id))?.email;
     for (const id of [1, 2, 3]) expect(email('contacts', id)).toBe(email('volunteers', id));
     // 'JOSE.GARCIA@Correo.Example.com' (volunteer) and 'jose.garcia@correo.example.com' (contact): one address.
     expect(before.volunteers[2].email).not.toBe(before.contacts[2].email);
@@ -158,13 +182,17 @@ describe('PII scrub of the volunteer fixture', () => {
     expect(after.volunteers[6].phone).toBe(after.volunteers[2].phone);
     expect(after.contacts[2].phone).toBe(after.volunteers[2].phone);
     // The same names give the same pseudonyms (volunteers 3 and 7 are namesakes).
-    expect([after.volunteers[6].first_name, after.volunteers[6].last_name]).toEqual([after.volunteers[2].first_name, after.volunteers[2].last_name]);
+    expect([after.volunteers[6].first_name, after.volunteers[6].last_name]).toEqual([
+      after.volunteers[2].first_name,
+      after.volunteers[2].last_name,
+    ]);
   });
 
   test('masked values have the promised form', () => {
     const v = after.volunteers;
     const nonEmpty = (table: string, c: string) => column(after, table, c).filter((x): x is string => x !== null && x !== '');
-    for (const e of [...nonEmpty('volunteers', 'email'), ...nonEmpty('contacts', 'email')]) expect(e).toMatch(/^u[0-9a-f]{16}@example\.invalid$/);
+    for (const e of [...nonEmpty('volunteers', 'email'), ...nonEmpty('contacts', 'email')])
+      expect(e).toMatch(/^u[0-9a-f]{16}@example\.invalid$/);
     for (const p of [...nonEmpty('volunteers', 'phone'), ...nonEmpty('contacts', 'phone')]) expect(p).toMatch(/^\+1 \d{3} 555 01\d{2}$/);
     for (const h of nonEmpty('volunteers', 'national_id')) expect(h).toMatch(/^[0-9a-f]{32}$/);
     for (const d of nonEmpty('volunteers', 'date_of_birth')) expect(d).toMatch(/^\d{4}-01-01$/);
@@ -182,57 +210,121 @@ describe('PII scrub of the volunteer fixture', () => {
     expect([v[0].postal_code, v[3].postal_code, v[8].postal_code]).toEqual(['75***', '10******', '*']);
   });
 
-  test("dateShift moves every date of one volunteer by the same non-zero offset (intervals survive)", () => {
+  test('dateShift moves every date of one volunteer by the same non-zero offset (intervals survive)', () => {
     const offsets = new Map<string, number>();
-    before.volunteers.forEach((row, i) => offsets.set(row.id as string, daysBetween(row.registered_at as string, after.volunteers[i].registered_at as string)));
+    before.volunteers.forEach((row, i) =>
+      offsets.set(row.id as string, daysBetween(row.registered_at as string, after.volunteers[i].registered_at as string)),
+    );
     for (const o of offsets.values()) expect(o === 0 || Math.abs(o) > 30).toBe(false);
     expect(new Set(offsets.values()).size).toBeGreaterThan(10);
-    before.volunteers.forEach((row, i) => expect((after.volunteers[i].registered_at as string).slice(11)).toBe((row.registered_at as string).slice(11)));
+    before.volunteers.forEach((row, i) =>
+      expect((after.volunteers[i].registered_at as string).slice(11)).toBe((row.registered_at as string).slice(11)),
+    );
     before.visits.forEach((row, i) => {
       const offset = offsets.get(row.volunteer_id as string);
       expect([row.id, daysBetween(row.visit_date as string, after.visits[i].visit_date as string)]).toEqual([row.id, offset]);
       if (row.checked_in_at) expect(daysBetween(row.checked_in_at, after.visits[i].checked_in_at as string)).toBe(offset);
       else expect(after.visits[i].checked_in_at).toBeNull();
     });
-    before.lab_results.forEach((row, i) => expect(daysBetween(row.collected_at as string, after.lab_results[i].collected_at as string)).toBe(offsets.get(row.volunteer_id as string)));
+    before.lab_results.forEach((row, i) =>
+      expect(daysBetween(row.collected_at as string, after.lab_results[i].collected_at as string)).toBe(
+        offsets.get(row.volunteer_id as string),
+      ),
+    );
   });
 
   test('evidence: counts per table and rule, verification passed, and no key or data value in it or in the progress reports', () => {
-    expect(evidence).toMatchObject({ evidenceVersion: 1, mode: 'scrub', runId: 'main-1', database: a.name, status: 'succeeded', rulesetSha256: RULES.sha256, keyFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(evidence).toMatchObject({
+      evidenceVersion: 1,
+      mode: 'scrub',
+      runId: 'main-1',
+      database: a.name,
+      status: 'succeeded',
+      rulesetSha256: RULES.sha256,
+      keyFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     const volunteers = evidence.tables.find((t) => t.table === 'volunteers');
     expect(volunteers).toMatchObject({ action: 'mask', rowsBefore: a.counts.volunteers, rowsAfter: a.counts.volunteers });
     const emails = before.volunteers.filter((r) => r.email).length;
-    expect(volunteers?.columns?.find((c) => c.column === 'email')).toEqual({ column: 'email', strategy: 'email', options: { domain: 'example.invalid' }, valuesMasked: emails });
-    expect(evidence.tables.find((t) => t.table === 'audit_events')).toEqual({ table: 'audit_events', action: 'truncate', rowsBefore: a.counts.auditEvents, rowsAfter: 0 });
+    expect(volunteers?.columns?.find((c) => c.column === 'email')).toEqual({
+      column: 'email',
+      strategy: 'email',
+      options: { domain: 'example.invalid' },
+      valuesMasked: emails,
+    });
+    expect(evidence.tables.find((t) => t.table === 'audit_events')).toEqual({
+      table: 'audit_events',
+      action: 'truncate',
+      rowsBefore: a.counts.auditEvents,
+      rowsAfter: 0,
+    });
     expect(evidence.verification?.passed).toBe(true);
     const checks = evidence.verification?.checks ?? [];
     expect(checks.every((c) => c.passed && c.violations === 0)).toBe(true);
     // Every masked column: no original left (checked while masking) or masked as planned (checked afterwards).
-    const perColumn = new Set(checks.filter((c) => ['no-original-values', 'masked-as-planned'].includes(c.check)).map((c) => `${c.table}.${c.column}`));
+    const perColumn = new Set(
+      checks.filter((c) => ['no-original-values', 'masked-as-planned'].includes(c.check)).map((c) => `${c.table}.${c.column}`),
+    );
     expect(perColumn.size).toBe(19);
-    expect(checks.filter((c) => c.check === 'pii-scan').map((c) => c.table)).toEqual(['volunteers', 'contacts', 'visits', 'lab_results', 'studies']);
+    expect(checks.filter((c) => c.check === 'pii-scan').map((c) => c.table)).toEqual([
+      'volunteers',
+      'contacts',
+      'visits',
+      'lab_results',
+      'studies',
+    ]);
     expect(evidence.inventory?.schemas).toEqual([
-      { schema: a.name, tables: [
-        { table: 'volunteers', rows: a.counts.volunteers, rule: 'mask' }, { table: 'contacts', rows: a.counts.contacts, rule: 'mask' },
-        { table: 'visits', rows: a.counts.visits, rule: 'mask' }, { table: 'lab_results', rows: a.counts.labResults, rule: 'mask' },
-        { table: 'audit_events', rows: a.counts.auditEvents, rule: 'truncate' }, { table: 'studies', rows: 2, rule: 'keep' },
-      ] },
+      {
+        schema: a.name,
+        tables: [
+          { table: 'volunteers', rows: a.counts.volunteers, rule: 'mask' },
+          { table: 'contacts', rows: a.counts.contacts, rule: 'mask' },
+          { table: 'visits', rows: a.counts.visits, rule: 'mask' },
+          { table: 'lab_results', rows: a.counts.labResults, rule: 'mask' },
+          { table: 'audit_events', rows: a.counts.auditEvents, rule: 'truncate' },
+          { table: 'studies', rows: 2, rule: 'keep' },
+        ],
+      },
     ]);
     expect(evidence.steps.map((s) => `${s.step}${s.table ? `:${s.table}` : ''}`)).toEqual([
-      'mask:volunteers', 'mask:contacts', 'mask:visits', 'mask:lab_results', 'truncate:audit_events',
-      'verify:volunteers', 'verify:contacts', 'verify:visits', 'verify:lab_results', 'scan:studies',
-      'verify-foreign-keys', 'verify-row-counts', 'cleanup',
+      'mask:volunteers',
+      'mask:contacts',
+      'mask:visits',
+      'mask:lab_results',
+      'truncate:audit_events',
+      'verify:volunteers',
+      'verify:contacts',
+      'verify:visits',
+      'verify:lab_results',
+      'scan:studies',
+      'verify-foreign-keys',
+      'verify-row-counts',
+      'cleanup',
     ]);
     const published = JSON.stringify(evidence).toLowerCase() + JSON.stringify(progress).toLowerCase();
     for (const s of secretsOf(KEY_A)) expect(published).not.toContain(s.toLowerCase());
     for (const o of originalTextValues(before)) if (o.length >= 4) expect([o, published.includes(o.toLowerCase())]).toEqual([o, false]);
-    expect(new Set(progress.flatMap((p) => Object.keys(p)))).toEqual(new Set(['runId', 'step', 'table', 'rowsDone', 'rowsTotal', 'rowsPerSecond', 'stepDone']));
+    expect(new Set(progress.flatMap((p) => Object.keys(p)))).toEqual(
+      new Set(['runId', 'step', 'table', 'rowsDone', 'rowsTotal', 'rowsPerSecond', 'stepDone']),
+    );
   });
 
   test('the originals tables are dropped; the state table records the run without values', async () => {
-    expect(await tableNames(a.conn, a.name)).toEqual(['_clinspark_scrub_state', 'audit_events', 'contacts', 'lab_results', 'studies', 'visits', 'volunteers']);
-    const [rows] = await a.conn.query('SELECT run_id, status, ruleset_sha256, key_fingerprint, finished_at IS NOT NULL AS finished FROM _clinspark_scrub_state');
-    expect(rows).toEqual([{ run_id: 'main-1', status: 'succeeded', ruleset_sha256: RULES.sha256, key_fingerprint: evidence.keyFingerprint, finished: 1 }]);
+    expect(await tableNames(a.conn, a.name)).toEqual([
+      '_clinspark_scrub_state',
+      'audit_events',
+      'contacts',
+      'lab_results',
+      'studies',
+      'visits',
+      'volunteers',
+    ]);
+    const [rows] = await a.conn.query(
+      'SELECT run_id, status, ruleset_sha256, key_fingerprint, finished_at IS NOT NULL AS finished FROM _clinspark_scrub_state',
+    );
+    expect(rows).toEqual([
+      { run_id: 'main-1', status: 'succeeded', ruleset_sha256: RULES.sha256, key_fingerprint: evidence.keyFingerprint, finished: 1 },
+    ]);
     const [state] = await a.conn.query('SELECT progress FROM _clinspark_scrub_state');
     const text = String((state as Array<{ progress: string }>)[0].progress).toLowerCase();
     for (const s of secretsOf(KEY_A)) expect(text).not.toContain(s.toLowerCase());
@@ -307,9 +399,18 @@ describe('PII scrub of the volunteer fixture', () => {
       const snapshot = await dumpDatabase(raw.conn, raw.name);
       const result = await verifyScrubbed({ connection: raw.conn, database: raw.name, rules: RULES, runId: 'verify-raw' });
       expect(result.status).toBe('failed');
-      const failed = result.verification?.checks.filter((c) => !c.passed).map((c) => `${c.check} ${c.table}${c.column ? `.${c.column}` : ''}`);
+      const failed = result.verification?.checks
+        .filter((c) => !c.passed)
+        .map((c) => `${c.check} ${c.table}${c.column ? `.${c.column}` : ''}`);
       expect(failed).toEqual(
-        expect.arrayContaining(['masked-format volunteers.email', 'masked-format volunteers.first_name', 'masked-format volunteers.notes', 'masked-format volunteers.date_of_birth', 'truncated-empty audit_events', 'masked-format contacts.phone']),
+        expect.arrayContaining([
+          'masked-format volunteers.email',
+          'masked-format volunteers.first_name',
+          'masked-format volunteers.notes',
+          'masked-format volunteers.date_of_birth',
+          'truncated-empty audit_events',
+          'masked-format contacts.phone',
+        ]),
       );
       expect(result.error).toMatch(/^verification failed: volunteers\.first_name: masked-format \(\d+\); /);
       expect(await dumpDatabase(raw.conn, raw.name)).toEqual(snapshot);

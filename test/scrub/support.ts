@@ -33,7 +33,14 @@ export async function connectTo(database: string): Promise<mysql.Connection> {
   const server = testServer();
   const { user, password } = scopedUser(database);
   const conn = await mysql.createConnection({
-    host: server.host, port: server.port, user, password, database, ssl: tlsOptions(server), multipleStatements: true, charset: 'utf8mb4_unicode_ci',
+    host: server.host,
+    port: server.port,
+    user,
+    password,
+    database,
+    ssl: tlsOptions(server),
+    multipleStatements: true,
+    charset: 'utf8mb4_unicode_ci',
   });
   await conn.query("SET time_zone = '+00:00'");
   return conn;
@@ -81,7 +88,14 @@ export async function dumpDatabase(conn: mysql.Connection, database: string): Pr
   for (const [table, columns] of byTable) {
     const select = columns.map((c) => `CAST(\`${c}\` AS CHAR) AS \`${c}\``).join(', ');
     const [rows] = await conn.query(`SELECT ${select} FROM \`${database}\`.\`${table}\` x ORDER BY x.\`${columns[0]}\``);
-    dump[table] = (rows as Array<Record<string, unknown>>).map((r) => Object.fromEntries(columns.map((c) => [c, r[c] === null ? null : String(r[c])])));
+    dump[table] = (rows as Array<Record<string, unknown>>).map((r) =>
+      Object.fromEntries(
+        columns.map((c) => [
+          c,
+          r[c] === null ? null : Buffer.isBuffer(r[c]) ? (r[c]).toString('hex') : String(r[c] as string | number),
+        ]),
+      ),
+    );
   }
   return dump;
 }
@@ -98,7 +112,9 @@ export async function textColumns(conn: mysql.Connection, database: string): Pro
 }
 
 export async function tableNames(conn: mysql.Connection, database: string): Promise<string[]> {
-  const [rows] = await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [database]);
+  const [rows] = await conn.query('SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [
+    database,
+  ]);
   return (rows as Array<{ t: string }>).map((r) => r.t).sort();
 }
 

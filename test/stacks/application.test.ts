@@ -36,7 +36,12 @@ describe('application tier', () => {
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTP',
       Port: 80,
-      DefaultActions: [Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }) })],
+      DefaultActions: [
+        Match.objectLike({
+          Type: 'redirect',
+          RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' }),
+        }),
+      ],
     });
     t.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
   });
@@ -44,7 +49,12 @@ describe('application tier', () => {
   test('load balancer drops invalid headers, logs access, and is deletion-protected per catalog', () => {
     const attrs = (env: string) =>
       Object.fromEntries(
-        (Object.values(app(env).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0].Properties.LoadBalancerAttributes as Array<{ Key: string; Value: string }>).map((a) => [a.Key, a.Value]),
+        (
+          Object.values(app(env).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0].Properties.LoadBalancerAttributes as Array<{
+            Key: string;
+            Value: string;
+          }>
+        ).map((a) => [a.Key, a.Value]),
       );
     expect(attrs('northwind-prod')).toMatchObject({
       'routing.http.drop_invalid_header_fields.enabled': 'true',
@@ -68,7 +78,9 @@ describe('application tier', () => {
   });
 
   test('the migration environment (real PII) is reachable only from the configured client ranges', () => {
-    const sg = Object.values(app('acme-migration').findResources('AWS::EC2::SecurityGroup')).find((g) => /load balancer/.test(g.Properties.GroupDescription));
+    const sg = Object.values(app('acme-migration').findResources('AWS::EC2::SecurityGroup')).find((g) =>
+      /load balancer/.test(g.Properties.GroupDescription),
+    );
     const cidrs = (sg?.Properties.SecurityGroupIngress as Array<{ CidrIp: string }>).map((r) => r.CidrIp);
     expect([...new Set(cidrs)].sort()).toEqual(['198.51.100.0/24', '203.0.113.64/26']);
   });
@@ -86,7 +98,13 @@ describe('application tier', () => {
       expect(container.DockerLabels).toEqual({ [IMAGE_TAG_LABEL]: '2026.1.0-b2410' });
       const envNames = (container.Environment as Array<{ Name: string }>).map((e) => e.Name);
       expect(envNames.some((n) => /PASSWORD|USER|SECRET/.test(n))).toBe(false);
-      expect((container.Secrets as Array<{ Name: string }>).map((s) => s.Name).sort()).toEqual(['DB_HOST', 'DB_NAME', 'DB_PASSWORD', 'DB_PORT', 'DB_USERNAME']);
+      expect((container.Secrets as Array<{ Name: string }>).map((s) => s.Name).sort()).toEqual([
+        'DB_HOST',
+        'DB_NAME',
+        'DB_PASSWORD',
+        'DB_PORT',
+        'DB_USERNAME',
+      ]);
       expect(container.HealthCheck.Command[1]).toMatch(/curl -fsS http:\/\/localhost:8080\/health/);
       expect(container.LogConfiguration.LogDriver).toBe('awslogs');
     }
@@ -98,12 +116,16 @@ describe('application tier', () => {
     (env) => {
       const t = app(env);
       const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
-      const taskGroups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup' && /tasks: from the load balancer/.test(r.Properties.GroupDescription));
+      const taskGroups = Object.entries(resources).filter(
+        ([, r]) => r.Type === 'AWS::EC2::SecurityGroup' && /tasks: from the load balancer/.test(r.Properties.GroupDescription),
+      );
       expect(taskGroups.length).toBeGreaterThan(0);
       for (const [id, group] of taskGroups) {
         const egress = [
           ...((group.Properties.SecurityGroupEgress ?? []) as Array<Record<string, any>>),
-          ...Object.values(resources).filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress' && JSON.stringify(r.Properties.GroupId).includes(`"${id}"`)).map((r) => r.Properties),
+          ...Object.values(resources)
+            .filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress' && JSON.stringify(r.Properties.GroupId).includes(`"${id}"`))
+            .map((r) => r.Properties),
         ];
         const cidrs = egress.filter((e) => e.CidrIp !== undefined || e.CidrIpv6 !== undefined);
         expect(cidrs.map((e) => [e.CidrIp, e.FromPort, e.ToPort])).toEqual(env === 'northwind-prod' ? [['192.0.2.32/28', 443, 443]] : []);
@@ -115,17 +137,34 @@ describe('application tier', () => {
   );
 
   test('autoscaling bounds from the catalog: ephemeral kinds may scale to zero, PROD keeps two tasks', () => {
-    const bounds = (env: string) => Object.values(app(env).findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((s) => [s.Properties.MinCapacity, s.Properties.MaxCapacity]);
-    expect(bounds('acme-sandbox')).toEqual([[0, 2], [0, 2]]);
-    expect(bounds('northwind-prod')).toEqual([[2, 6], [2, 6]]);
+    const bounds = (env: string) =>
+      Object.values(app(env).findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((s) => [
+        s.Properties.MinCapacity,
+        s.Properties.MaxCapacity,
+      ]);
+    expect(bounds('acme-sandbox')).toEqual([
+      [0, 2],
+      [0, 2],
+    ]);
+    expect(bounds('northwind-prod')).toEqual([
+      [2, 6],
+      [2, 6],
+    ]);
   });
 
   test('DNS: <instance>-<environment>.<zone> for pairs, <environment>.<zone> for single instances, as aliases', () => {
-    const names = (env: string) => Object.values(app(env).findResources('AWS::Route53::RecordSet')).map((r) => r.Properties.Name).sort();
+    const names = (env: string) =>
+      Object.values(app(env).findResources('AWS::Route53::RecordSet'))
+        .map((r) => r.Properties.Name)
+        .sort();
     expect(names('northwind-prod')).toEqual(['main-prod.northwind.clinspark.cloud.', 'test-prod.northwind.clinspark.cloud.']);
     expect(names('acme-preprod')).toEqual(['preprod.acme.clinspark.cloud.']);
     expect(names('platform-demo-r2026-1')).toEqual(['demo-r2026-1.clinspark.cloud.']);
-    app('northwind-prod').hasResourceProperties('AWS::Route53::RecordSet', { Type: 'A', HostedZoneId: 'Z04NORTHWIND00000001', AliasTarget: Match.anyValue() });
+    app('northwind-prod').hasResourceProperties('AWS::Route53::RecordSet', {
+      Type: 'A',
+      HostedZoneId: 'Z04NORTHWIND00000001',
+      AliasTarget: Match.anyValue(),
+    });
   });
 
   test('SSO: PROD routes through the OIDC authenticate action with the client secret resolved at deploy time', () => {
@@ -136,7 +175,9 @@ describe('application tier', () => {
       const [auth, forward] = r.Properties.Actions;
       expect(auth.Type).toBe('authenticate-oidc');
       expect(auth.AuthenticateOidcConfig.Issuer).toBe('https://login.northwind.example/oauth2/default');
-      expect(JSON.stringify(auth.AuthenticateOidcConfig.ClientSecret)).toMatch(/\{\{resolve:secretsmanager:arn:aws:secretsmanager:eu-west-1:345678901234:secret:clinspark\/prod\/oidc-client-AbCdEf:SecretString:::\}\}/);
+      expect(JSON.stringify(auth.AuthenticateOidcConfig.ClientSecret)).toMatch(
+        /\{\{resolve:secretsmanager:arn:aws:secretsmanager:eu-west-1:345678901234:secret:clinspark\/prod\/oidc-client-AbCdEf:SecretString:::\}\}/,
+      );
       expect(forward.Type).toBe('forward');
     }
     for (const r of Object.values(app('acme-sandbox').findResources('AWS::ElasticLoadBalancingV2::ListenerRule'))) {
@@ -147,7 +188,10 @@ describe('application tier', () => {
   describe('Main and Test isolation (PROD pair)', () => {
     const t: Template = app('northwind-prod');
     const resources = t.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
-    const serviceSg = (role: 'Main' | 'Test') => Object.keys(resources).find((id) => id.startsWith(`Instances${role}SecurityGroup`) && resources[id].Type === 'AWS::EC2::SecurityGroup') as string;
+    const serviceSg = (role: 'Main' | 'Test') =>
+      Object.keys(resources).find(
+        (id) => id.startsWith(`Instances${role}SecurityGroup`) && resources[id].Type === 'AWS::EC2::SecurityGroup',
+      ) as string;
     const dbIngress = () =>
       Object.values(resources)
         .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress' && r.Properties.FromPort === 3306)
@@ -166,7 +210,8 @@ describe('application tier', () => {
 
     test('each execution role reads only its own application secret and key; task roles have no permissions', () => {
       const policies = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy');
-      const policyOf = (role: 'Main' | 'Test') => JSON.stringify(policies.find(([id]) => id.startsWith(`Instances${role}ExecutionRolePermissions`))?.[1].Properties);
+      const policyOf = (role: 'Main' | 'Test') =>
+        JSON.stringify(policies.find(([id]) => id.startsWith(`Instances${role}ExecutionRolePermissions`))?.[1].Properties);
       const other = { Main: 'Test', Test: 'Main' } as const;
       for (const role of ['Main', 'Test'] as const) {
         const p = policyOf(role);
@@ -184,9 +229,16 @@ describe('application tier', () => {
           (r) => r.Type === 'AWS::EC2::SecurityGroupEgress' && resolveImport(r.Properties.GroupId).includes(serviceSg(role)),
         );
         // Security-group destinations: its own database, and the VPC's AWS API endpoints (HTTPS).
-        const destinations = egress.filter((e) => e.Properties.DestinationSecurityGroupId).map((e) => [resolveImport(e.Properties.DestinationSecurityGroupId), e.Properties.FromPort]);
+        const destinations = egress
+          .filter((e) => e.Properties.DestinationSecurityGroupId)
+          .map((e) => [resolveImport(e.Properties.DestinationSecurityGroupId), e.Properties.FromPort]);
         expect(destinations).toHaveLength(2);
-        expect(destinations).toEqual(expect.arrayContaining([[expect.stringMatching(new RegExp(`${role}DatabaseSecurityGroup`)), 3306], [expect.stringMatching(/NetworkEndpointSecurityGroup/), 443]]));
+        expect(destinations).toEqual(
+          expect.arrayContaining([
+            [expect.stringMatching(new RegExp(`${role}DatabaseSecurityGroup`)), 3306],
+            [expect.stringMatching(/NetworkEndpointSecurityGroup/), 443],
+          ]),
+        );
         expect(JSON.stringify(destinations)).not.toMatch(role === 'Main' ? /TestDatabase/ : /MainDatabase/);
       }
     });
@@ -194,7 +246,10 @@ describe('application tier', () => {
 
   describe('container images: pinned by digest where change-controlled, read-only root filesystem, non-root user', () => {
     const containers = (env: string) =>
-      Object.values(app(env).findResources('AWS::ECS::TaskDefinition')).map((td) => ({ td: td.Properties, container: td.Properties.ContainerDefinitions[0] }));
+      Object.values(app(env).findResources('AWS::ECS::TaskDefinition')).map((td) => ({
+        td: td.Properties,
+        container: td.Properties.ContainerDefinitions[0],
+      }));
 
     test('PROD, Pre-PROD and VAL task definitions reference the image by digest (<repository>@sha256:...), never by the mutable tag', () => {
       const changeControlled = fleet.environments.filter((e) => e.spec.policy.changeControlled);
@@ -221,7 +276,7 @@ describe('application tier', () => {
       }
     });
 
-    test('every container has a read-only root filesystem, runs as user 1000:1000, and writes only to /tmp, a bind mount on the task\'s ephemeral storage', () => {
+    test("every container has a read-only root filesystem, runs as user 1000:1000, and writes only to /tmp, a bind mount on the task's ephemeral storage", () => {
       for (const e of fleet.environments) {
         for (const { td, container } of containers(`${e.spec.owner}-${e.spec.name}`)) {
           expect(container.ReadonlyRootFilesystem).toBe(true);
@@ -235,7 +290,10 @@ describe('application tier', () => {
     });
 
     test('a release may turn the read-only root filesystem off (no scratch volume then) and choose another non-root user', () => {
-      const other = buildTestFleet({ configDir: path.join(__dirname, '..', 'fixtures', 'validation', 'good', 'pii-protected-by-sso-or-ranges'), platform: false });
+      const other = buildTestFleet({
+        configDir: path.join(__dirname, '..', 'fixtures', 'validation', 'good', 'pii-protected-by-sso-or-ranges'),
+        platform: false,
+      });
       const td = Object.values(other.template('clinspark-acme-migration-app').findResources('AWS::ECS::TaskDefinition'))[0].Properties;
       expect(td.ContainerDefinitions[0].ReadonlyRootFilesystem).toBe(false);
       expect(td.ContainerDefinitions[0].User).toBe('10001:0');
@@ -252,23 +310,31 @@ describe('application tier', () => {
       return report.stacks.flatMap((s) => s.acknowledgements).filter((a) => a.id === 'AwsSolutions-EC23');
     };
     const lbIngress = (env: string) => {
-      const sg = Object.values(app(env).findResources('AWS::EC2::SecurityGroup')).find((g) => /load balancer/.test(g.Properties.GroupDescription));
-      return (sg?.Properties.SecurityGroupIngress as Array<{ CidrIp: string; FromPort: number }>).map((r) => `${r.CidrIp}:${r.FromPort}`).sort();
+      const sg = Object.values(app(env).findResources('AWS::EC2::SecurityGroup')).find((g) =>
+        /load balancer/.test(g.Properties.GroupDescription),
+      );
+      return (sg?.Properties.SecurityGroupIngress as Array<{ CidrIp: string; FromPort: number }>)
+        .map((r) => `${r.CidrIp}:${r.FromPort}`)
+        .sort();
     };
 
-    test('Pre-PROD (real PII) is reachable only from the customer\'s ranges, and has no EC23 finding to acknowledge', () => {
+    test("Pre-PROD (real PII) is reachable only from the customer's ranges, and has no EC23 finding to acknowledge", () => {
       for (const env of ['acme-preprod', 'acme-migration']) {
         expect(lbIngress(env)).toEqual(['198.51.100.0/24:443', '198.51.100.0/24:80', '203.0.113.64/26:443', '203.0.113.64/26:80']);
         expect(ec23(env)).toEqual([]);
       }
     });
 
-    test('PROD (real PII, open to the internet): the acknowledgement says every request authenticates through the customer\'s SSO', () => {
+    test("PROD (real PII, open to the internet): the acknowledgement says every request authenticates through the customer's SSO", () => {
       expect(lbIngress('northwind-prod')).toEqual(['0.0.0.0/0:443', '0.0.0.0/0:80']);
       const acks = ec23('northwind-prod');
       expect(acks.map((a) => a.resource)).toEqual(['clinspark-northwind-prod-app/Ingress/SecurityGroup/Resource']);
-      expect(acks[0].reason).toMatch(/^Open to the internet on 443 \(HTTPS, TLS 1\.3 policy, behind the WAF web ACL\) and 80 \(answers only with a redirect to HTTPS\), nothing else; /);
-      expect(acks[0].reason).toMatch(/every request must authenticate through the customer's SSO \(OIDC authenticate action on every listener rule of the load balancer\) before it reaches the application/);
+      expect(acks[0].reason).toMatch(
+        /^Open to the internet on 443 \(HTTPS, TLS 1\.3 policy, behind the WAF web ACL\) and 80 \(answers only with a redirect to HTTPS\), nothing else; /,
+      );
+      expect(acks[0].reason).toMatch(
+        /every request must authenticate through the customer's SSO \(OIDC authenticate action on every listener rule of the load balancer\) before it reaches the application/,
+      );
       expect(acks[0].reason).not.toMatch(/no real volunteer PII/);
     });
 
@@ -281,7 +347,9 @@ describe('application tier', () => {
       const acks = ec23(env);
       expect(acks).toHaveLength(1);
       expect(acks[0].reason).toMatch(/^Open to the internet on 443 .* and 80 \(answers only with a redirect to HTTPS\), nothing else; /);
-      expect(acks[0].reason).toContain(`this ${title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for Sandbox, VAL, Demo and Community)`);
+      expect(acks[0].reason).toContain(
+        `this ${title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for Sandbox, VAL, Demo and Community)`,
+      );
       expect(acks[0].reason).not.toMatch(/SSO/);
     });
 
@@ -309,14 +377,27 @@ describe('application tier', () => {
 
       test('a reason with client ranges: refused (nothing is open to the internet)', () => {
         const s = stack();
-        expect(() => new EnvironmentIngress(s, 'Ingress', props(s, { allowedCidrs: ['203.0.113.0/24'], internetAccessReason: 'holds no real volunteer PII' }))).toThrow(/nothing is open to the internet/);
+        expect(
+          () =>
+            new EnvironmentIngress(
+              s,
+              'Ingress',
+              props(s, { allowedCidrs: ['203.0.113.0/24'], internetAccessReason: 'holds no real volunteer PII' }),
+            ),
+        ).toThrow(/nothing is open to the internet/);
       });
 
       test('requireSso: a route without SSO is refused', () => {
         const s = stack();
         const ingress = new EnvironmentIngress(s, 'Ingress', props(s, { requireSso: true }));
-        const targetGroup = new elbv2.ApplicationTargetGroup(s, 'Targets', { vpc: ingress.loadBalancer.vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP });
-        expect(() => ingress.addInstance('Main', { hostName: 'main.example.com', targetGroup, priority: 10 })).toThrow(/requires single sign-on on every route/);
+        const targetGroup = new elbv2.ApplicationTargetGroup(s, 'Targets', {
+          vpc: ingress.loadBalancer.vpc,
+          port: 8080,
+          protocol: elbv2.ApplicationProtocol.HTTP,
+        });
+        expect(() => ingress.addInstance('Main', { hostName: 'main.example.com', targetGroup, priority: 10 })).toThrow(
+          /requires single sign-on on every route/,
+        );
       });
     });
   });

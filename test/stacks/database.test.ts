@@ -19,23 +19,31 @@ function clusters(t: Template) {
 
 describe('ClinSpark databases in the example fleet', () => {
   test.each([
-    ['acme-sandbox', 2], ['acme-migration', 1], ['acme-preprod', 1], ['northwind-prod', 2], ['northwind-val', 2],
-    ['platform-demo-r2025-4', 1], ['platform-community', 1],
+    ['acme-sandbox', 2],
+    ['acme-migration', 1],
+    ['acme-preprod', 1],
+    ['northwind-prod', 2],
+    ['northwind-val', 2],
+    ['platform-demo-r2025-4', 1],
+    ['platform-community', 1],
   ])('%s has %i database cluster(s), one per instance', (env, count) => {
     expect(clusters(data(env))).toHaveLength(count);
   });
 
-  test.each(['acme-sandbox', 'northwind-prod', 'platform-community'])('%s: storage encrypted with a rotating key of its own per cluster', (env) => {
-    const t = data(env);
-    const keys = new Set<string>();
-    for (const [, c] of clusters(t)) {
-      expect(c.Properties.StorageEncrypted).toBe(true);
-      const keyRef = c.Properties.KmsKeyId['Fn::GetAtt'][0] as string;
-      keys.add(keyRef);
-      expect(t.toJSON().Resources[keyRef].Properties.EnableKeyRotation).toBe(true);
-    }
-    expect(keys.size).toBe(clusters(t).length);
-  });
+  test.each(['acme-sandbox', 'northwind-prod', 'platform-community'])(
+    '%s: storage encrypted with a rotating key of its own per cluster',
+    (env) => {
+      const t = data(env);
+      const keys = new Set<string>();
+      for (const [, c] of clusters(t)) {
+        expect(c.Properties.StorageEncrypted).toBe(true);
+        const keyRef = c.Properties.KmsKeyId['Fn::GetAtt'][0] as string;
+        keys.add(keyRef);
+        expect(t.toJSON().Resources[keyRef].Properties.EnableKeyRotation).toBe(true);
+      }
+      expect(keys.size).toBe(clusters(t).length);
+    },
+  );
 
   test('TLS is required and connections, DDL and DCL are audited on every cluster parameter group', () => {
     for (const env of ['acme-sandbox', 'acme-migration', 'northwind-prod', 'northwind-val', 'platform-demo-r2025-4']) {
@@ -84,21 +92,24 @@ describe('ClinSpark databases in the example fleet', () => {
     }
   });
 
-  test.each(['acme-sandbox', 'northwind-prod'])('%s: audit and error logs kept for the catalog retention, the slow-query log (statement text) 30 days at most, all KMS-encrypted', (env) => {
-    const t = data(env);
-    const catalogRetention = env === 'northwind-prod' ? 2192 : 30;
-    for (const [, c] of clusters(t)) {
-      expect(c.Properties.EnableCloudwatchLogsExports).toEqual(['audit', 'error', 'slowquery']);
-      const id = c.Properties.DBClusterIdentifier as string;
-      for (const type of ['audit', 'error', 'slowquery']) {
-        t.hasResourceProperties('AWS::Logs::LogGroup', {
-          LogGroupName: `/aws/rds/cluster/${id}/${type}`,
-          KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^LogKey')]) }),
-          RetentionInDays: type === 'slowquery' ? Math.min(catalogRetention, 30) : catalogRetention,
-        });
+  test.each(['acme-sandbox', 'northwind-prod'])(
+    '%s: audit and error logs kept for the catalog retention, the slow-query log (statement text) 30 days at most, all KMS-encrypted',
+    (env) => {
+      const t = data(env);
+      const catalogRetention = env === 'northwind-prod' ? 2192 : 30;
+      for (const [, c] of clusters(t)) {
+        expect(c.Properties.EnableCloudwatchLogsExports).toEqual(['audit', 'error', 'slowquery']);
+        const id = c.Properties.DBClusterIdentifier as string;
+        for (const type of ['audit', 'error', 'slowquery']) {
+          t.hasResourceProperties('AWS::Logs::LogGroup', {
+            LogGroupName: `/aws/rds/cluster/${id}/${type}`,
+            KmsKeyId: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('^LogKey')]) }),
+            RetentionInDays: type === 'slowquery' ? Math.min(catalogRetention, 30) : catalogRetention,
+          });
+        }
       }
-    }
-  });
+    },
+  );
 
   test.each([
     ['acme-sandbox', 'Delete', false],
@@ -126,12 +137,16 @@ describe('ClinSpark databases in the example fleet', () => {
     }
   });
 
-  test.each(['acme-sandbox', 'acme-migration', 'acme-preprod', 'northwind-val'])('%s: Aurora Serverless v2 that scales to zero and pauses when idle', (env) => {
-    for (const [, c] of clusters(data(env))) {
-      expect(c.Properties.ServerlessV2ScalingConfiguration).toMatchObject({ MinCapacity: 0, SecondsUntilAutoPause: 3600 });
-    }
-    for (const i of Object.values(data(env).findResources('AWS::RDS::DBInstance'))) expect(i.Properties.DBInstanceClass).toBe('db.serverless');
-  });
+  test.each(['acme-sandbox', 'acme-migration', 'acme-preprod', 'northwind-val'])(
+    '%s: Aurora Serverless v2 that scales to zero and pauses when idle',
+    (env) => {
+      for (const [, c] of clusters(data(env))) {
+        expect(c.Properties.ServerlessV2ScalingConfiguration).toMatchObject({ MinCapacity: 0, SecondsUntilAutoPause: 3600 });
+      }
+      for (const i of Object.values(data(env).findResources('AWS::RDS::DBInstance')))
+        expect(i.Properties.DBInstanceClass).toBe('db.serverless');
+    },
+  );
 
   test('PROD runs a provisioned writer and a standby reader in another availability zone per cluster', () => {
     const instances = Object.values(data('northwind-prod').findResources('AWS::RDS::DBInstance'));
@@ -151,7 +166,12 @@ describe('ClinSpark databases in the example fleet', () => {
     for (const s of Object.values(secrets)) expect(s.Properties.KmsKeyId).toBeDefined();
     const schedules = Object.values(t.findResources('AWS::SecretsManager::RotationSchedule'));
     expect(schedules).toHaveLength(4);
-    expect(schedules.map((s) => s.Properties.HostedRotationLambda.RotationType).sort()).toEqual(['MySQLMultiUser', 'MySQLMultiUser', 'MySQLSingleUser', 'MySQLSingleUser']);
+    expect(schedules.map((s) => s.Properties.HostedRotationLambda.RotationType).sort()).toEqual([
+      'MySQLMultiUser',
+      'MySQLMultiUser',
+      'MySQLSingleUser',
+      'MySQLSingleUser',
+    ]);
   });
 
   test('no secret value appears in any template', () => {
@@ -164,7 +184,12 @@ describe('ClinSpark databases in the example fleet', () => {
 
   test('backups: catalog retention and window, tags copied to snapshots, AWS Backup plan with an encrypted vault for PROD', () => {
     for (const [, c] of clusters(data('northwind-prod'))) {
-      expect(c.Properties).toMatchObject({ BackupRetentionPeriod: 35, PreferredBackupWindow: '00:30-01:00', PreferredMaintenanceWindow: 'sun:02:00-sun:03:00', CopyTagsToSnapshot: true });
+      expect(c.Properties).toMatchObject({
+        BackupRetentionPeriod: 35,
+        PreferredBackupWindow: '00:30-01:00',
+        PreferredMaintenanceWindow: 'sun:02:00-sun:03:00',
+        CopyTagsToSnapshot: true,
+      });
     }
     const t = data('northwind-prod');
     t.hasResourceProperties('AWS::Backup::BackupVault', { EncryptionKeyArn: Match.anyValue() });
@@ -184,11 +209,14 @@ describe('ClinSpark databases in the example fleet', () => {
     }
   });
 
-  test.each(['acme-sandbox', 'northwind-prod', 'northwind-val'])('%s: IAM database authentication is off on every cluster (no account uses it)', (env) => {
-    const all = clusters(data(env));
-    expect(all.length).toBeGreaterThan(0);
-    for (const [, c] of all) expect(c.Properties.EnableIAMDatabaseAuthentication).not.toBe(true);
-  });
+  test.each(['acme-sandbox', 'northwind-prod', 'northwind-val'])(
+    '%s: IAM database authentication is off on every cluster (no account uses it)',
+    (env) => {
+      const all = clusters(data(env));
+      expect(all.length).toBeGreaterThan(0);
+      for (const [, c] of all) expect(c.Properties.EnableIAMDatabaseAuthentication).not.toBe(true);
+    },
+  );
 
   test('PROD database key policies name their users: decrypt and grants denied to every other principal of the account', () => {
     const t = data('northwind-prod');
@@ -208,19 +236,34 @@ describe('ClinSpark databases in the example fleet', () => {
         expect(exempt).toContain('arn:aws:iam::345678901234:role/clinspark-break-glass');
         expect(exempt).toContain('cdk-*-cfn-exec-role-345678901234-eu-west-1');
       }
-      expect(denies.find((d) => d.Sid === 'DenyUseByOtherCustomers')?.Condition.StringNotEquals).toEqual({ 'aws:PrincipalTag/clinspark:customer': 'northwind' });
-      expect(denies.find((d) => d.Sid === 'DenyUseByOtherEnvironments')?.Condition.StringNotEquals).toEqual({ 'aws:PrincipalTag/clinspark:environment': ['prod', 'val'] });
+      expect(denies.find((d) => d.Sid === 'DenyUseByOtherCustomers')?.Condition.StringNotEquals).toEqual({
+        'aws:PrincipalTag/clinspark:customer': 'northwind',
+      });
+      expect(denies.find((d) => d.Sid === 'DenyUseByOtherEnvironments')?.Condition.StringNotEquals).toEqual({
+        'aws:PrincipalTag/clinspark:environment': ['prod', 'val'],
+      });
     }
     // The roles carry the tags that the key policy names: as stack tags (CloudFormation propagates
     // them to every role, nested stacks included) and in the template wherever CDK can tag.
-    expect(fleet.stacks.get('clinspark-northwind-prod-data')?.tags.tagValues()).toMatchObject({ 'clinspark:customer': 'northwind', 'clinspark:environment': 'prod' });
+    expect(fleet.stacks.get('clinspark-northwind-prod-data')?.tags.tagValues()).toMatchObject({
+      'clinspark:customer': 'northwind',
+      'clinspark:environment': 'prod',
+    });
     const roles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
     // Only aws-cdk-lib's own custom-resource providers (raw CfnResources CDK does not tag) rely on
     // the stack tags alone; their roles use none of these keys.
-    const untagged = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role' && !r.Properties.Tags).map(([id]) => id);
-    for (const id of untagged) expect(id).toMatch(/^Custom(VpcRestrictDefaultSG|ClinSparkManagedPrefixListProvider)CustomResourceProviderRole/);
+    const untagged = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role' && !r.Properties.Tags)
+      .map(([id]) => id);
+    for (const id of untagged)
+      expect(id).toMatch(/^Custom(VpcRestrictDefaultSG|ClinSparkManagedPrefixListProvider)CustomResourceProviderRole/);
     for (const role of roles.filter((r) => r.Properties.Tags)) {
-      expect(role.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'clinspark:customer', Value: 'northwind' }, { Key: 'clinspark:environment', Value: 'prod' }]));
+      expect(role.Properties.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'clinspark:customer', Value: 'northwind' },
+          { Key: 'clinspark:environment', Value: 'prod' },
+        ]),
+      );
     }
   });
 

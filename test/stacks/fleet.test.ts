@@ -14,24 +14,36 @@ describe('example fleet stacks', () => {
   test('one data and one app stack per environment, named clinspark-<owner>-<environment>-<layer>', () => {
     expect([...fleet.stacks.keys()].sort()).toEqual(
       [
-        'clinspark-acme-sandbox', 'clinspark-acme-migration', 'clinspark-acme-preprod',
-        'clinspark-northwind-prod', 'clinspark-northwind-val',
-        'clinspark-platform-demo-r2025-4', 'clinspark-platform-demo-r2026-1', 'clinspark-platform-community',
-      ].flatMap((s) => [`${s}-data`, `${s}-app`]).concat(['clinspark-northwind-prod-replica']).filter((n) => fleet.stacks.has(n) || !n.endsWith('-replica')).sort(),
+        'clinspark-acme-sandbox',
+        'clinspark-acme-migration',
+        'clinspark-acme-preprod',
+        'clinspark-northwind-prod',
+        'clinspark-northwind-val',
+        'clinspark-platform-demo-r2025-4',
+        'clinspark-platform-demo-r2026-1',
+        'clinspark-platform-community',
+      ]
+        .flatMap((s) => [`${s}-data`, `${s}-app`])
+        .concat(['clinspark-northwind-prod-replica'])
+        .filter((n) => fleet.stacks.has(n) || !n.endsWith('-replica'))
+        .sort(),
     );
   });
 
-  test.each([...buildTestFleet().environments.map((e) => [e.spec.id, e] as const)])('%s: account, region, tags and termination protection', (_, env) => {
-    for (const stack of [env.data, env.app]) {
-      expect(stack.account).toBe(env.spec.account);
-      expect(stack.region).toBe(env.spec.region);
-      expect(stack.terminationProtection).toBe(CATALOG[env.spec.kind].stack.terminationProtection);
-      const tags = stack.tags.tagValues();
-      expect(tags[TAG_CUSTOMER]).toBe(env.spec.owner);
-      expect(tags[TAG_ENVIRONMENT]).toBe(env.spec.kind);
-      expect(tags[TAG_CHANGE_CONTROLLED]).toBe(String(CATALOG[env.spec.kind].changeControlled));
-    }
-  });
+  test.each([...buildTestFleet().environments.map((e) => [e.spec.id, e] as const)])(
+    '%s: account, region, tags and termination protection',
+    (_, env) => {
+      for (const stack of [env.data, env.app]) {
+        expect(stack.account).toBe(env.spec.account);
+        expect(stack.region).toBe(env.spec.region);
+        expect(stack.terminationProtection).toBe(CATALOG[env.spec.kind].stack.terminationProtection);
+        const tags = stack.tags.tagValues();
+        expect(tags[TAG_CUSTOMER]).toBe(env.spec.owner);
+        expect(tags[TAG_ENVIRONMENT]).toBe(env.spec.kind);
+        expect(tags[TAG_CHANGE_CONTROLLED]).toBe(String(CATALOG[env.spec.kind].changeControlled));
+      }
+    },
+  );
 
   test('platform stacks are tagged clinspark:customer=platform; customer stacks with their slug', () => {
     const owners = new Set(fleet.environments.map((e) => e.data.tags.tagValues()[TAG_CUSTOMER]));
@@ -52,7 +64,11 @@ describe('example fleet stacks', () => {
 
   test('availability zones come from configuration: PROD spans three zones, other kinds two', () => {
     const zonesOf = (name: string) =>
-      [...new Set(Object.values(fleet.template(name).findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone as string))].sort();
+      [
+        ...new Set(
+          Object.values(fleet.template(name).findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone as string),
+        ),
+      ].sort();
     expect(zonesOf('clinspark-northwind-prod-data')).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
     expect(zonesOf('clinspark-northwind-val-data')).toEqual(['eu-west-1a', 'eu-west-1b']);
     expect(zonesOf('clinspark-acme-sandbox-data')).toEqual(['us-east-1a', 'us-east-1b']);
@@ -103,7 +119,9 @@ describe('example fleet stacks', () => {
       t().resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
       const endpoints = Object.values(t().findResources('AWS::EC2::VPCEndpoint'));
       // S3 through the gateway endpoint; every other AWS API through an interface endpoint (test/network/egress.test.ts).
-      expect(endpoints.filter((e) => e.Properties.VpcEndpointType === 'Gateway').map((e) => JSON.stringify(e.Properties.ServiceName))).toEqual([expect.stringContaining('.s3')]);
+      expect(
+        endpoints.filter((e) => e.Properties.VpcEndpointType === 'Gateway').map((e) => JSON.stringify(e.Properties.ServiceName)),
+      ).toEqual([expect.stringContaining('.s3')]);
       expect(endpoints.filter((e) => e.Properties.VpcEndpointType === 'Interface')).toHaveLength(9);
     });
   });

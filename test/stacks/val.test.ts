@@ -37,7 +37,13 @@ function runOf(starter: Resource): Record<string, any> {
     typeof raw === 'string'
       ? raw
       : (raw['Fn::Join'][1] as unknown[])
-          .map((p) => (typeof p === 'string' ? p : 'Ref' in (p as object) ? `<${(p as { Ref: string }).Ref}>` : `<${(p as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`))
+          .map((p) =>
+            typeof p === 'string'
+              ? p
+              : 'Ref' in (p as object)
+                ? `<${(p as { Ref: string }).Ref}>`
+                : `<${(p as { 'Fn::GetAtt': string[] })['Fn::GetAtt'].join('.')}>`,
+          )
           .join('');
   return JSON.parse(text) as Record<string, any>;
 }
@@ -51,7 +57,11 @@ function definitionOf(t: Template): { StartAt: string; States: Record<string, an
 }
 
 /** A fleet like `configDir` with one customer's VAL configuration changed. */
-function variant(configDir: string, slug: string, change: (val: Record<string, any>) => Record<string, any>): ReturnType<typeof templatesOf> {
+function variant(
+  configDir: string,
+  slug: string,
+  change: (val: Record<string, any>) => Record<string, any>,
+): ReturnType<typeof templatesOf> {
   const loaded = loadFleet(configDir);
   const fleet: Fleet = {
     ...loaded,
@@ -74,7 +84,7 @@ describe('VAL cloned from PROD (example fleet)', () => {
   const app = example.template('clinspark-northwind-val-app');
   const rules = fs.readFileSync(path.join(EXAMPLE_CONFIG, 'scrub', 'volunteers.rules.yaml'), 'utf8');
 
-  test('no resource of the VAL stacks restores or clones the source: each VAL cluster is restored from its scrubbed snapshot, with VAL\'s own key', () => {
+  test("no resource of the VAL stacks restores or clones the source: each VAL cluster is restored from its scrubbed snapshot, with VAL's own key", () => {
     const clusters = ofType(data, 'AWS::RDS::DBCluster');
     expect(clusters).toHaveLength(2);
     for (const [id, c] of clusters) {
@@ -94,12 +104,16 @@ describe('VAL cloned from PROD (example fleet)', () => {
     // The only mention of the source clusters is the run's input of the staging restore.
     const text = JSON.stringify(data.toJSON());
     const mentions = Object.entries(resources(data)).filter(([, r]) => JSON.stringify(r).includes('clinspark-northwind-prod-'));
-    expect(mentions.map(([, r]) => r.Type).sort()).toEqual(['AWS::IAM::ManagedPolicy', 'Custom::ClinSparkScrubbedCopy', 'Custom::ClinSparkScrubbedCopy']);
+    expect(mentions.map(([, r]) => r.Type).sort()).toEqual([
+      'AWS::IAM::ManagedPolicy',
+      'Custom::ClinSparkScrubbedCopy',
+      'Custom::ClinSparkScrubbedCopy',
+    ]);
     expect(text).not.toMatch(/northwind-prod-data|ProdData/);
     expect(JSON.stringify(app.toJSON())).not.toMatch(/northwind-prod|ProdData/);
   });
 
-  test('each VAL cluster and its instances depend on the run\'s wait condition, which depends on the run\'s starter and waits up to 12 hours', () => {
+  test("each VAL cluster and its instances depend on the run's wait condition, which depends on the run's starter and waits up to 12 hours", () => {
     for (const role of ['Main', 'Test']) {
       const [startId, starter] = one(data, 'Custom::ClinSparkScrubbedCopy', `${role}CloneScrubStart`);
       const [readyId, ready] = one(data, 'AWS::CloudFormation::WaitCondition', `${role}CloneScrubReady`);
@@ -109,7 +123,8 @@ describe('VAL cloned from PROD (example fleet)', () => {
       expect(starter.Properties.HandleUrl).toEqual({ Ref: handleId });
       const [, cluster] = one(data, 'AWS::RDS::DBCluster', `${role}CloneDatabaseCluster`);
       expect(cluster.DependsOn).toContain(readyId);
-      for (const [, instance] of ofType(data, 'AWS::RDS::DBInstance').filter(([id]) => id.startsWith(`${role}CloneDatabaseCluster`))) expect(instance.DependsOn).toContain(readyId);
+      for (const [, instance] of ofType(data, 'AWS::RDS::DBInstance').filter(([id]) => id.startsWith(`${role}CloneDatabaseCluster`)))
+        expect(instance.DependsOn).toContain(readyId);
       const run = runOf(starter);
       expect(run.scrubbedSnapshotIdentifier).toBe(cluster.Properties.SnapshotIdentifier);
       expect(run.copy).toEqual({ kind: 'clone', sourceClusterIdentifier: `clinspark-northwind-prod-${role.toLowerCase()}` });
@@ -125,12 +140,27 @@ describe('VAL cloned from PROD (example fleet)', () => {
     const [sgId, sg] = one(data, 'AWS::EC2::SecurityGroup', 'PiiScrubStagingSecurityGroup');
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
     expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]); // no outbound
-    const ingress = ofType(data, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sgId, 'GroupId'] }));
+    const ingress = ofType(data, 'AWS::EC2::SecurityGroupIngress').filter(
+      ([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sgId, 'GroupId'] }),
+    );
     expect(ingress).toHaveLength(1);
-    expect(ingress[0][1].Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^PiiScrubSecurityGroup[0-9A-F]{8}$/), 'GroupId'] } });
+    expect(ingress[0][1].Properties).toMatchObject({
+      IpProtocol: 'tcp',
+      FromPort: 3306,
+      ToPort: 3306,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^PiiScrubSecurityGroup[0-9A-F]{8}$/), 'GroupId'] },
+    });
     // Nothing else refers to the staging security group (no database, no task, no other rule).
-    const referrers = Object.entries(resources(data)).filter(([id, r]) => id !== sgId && JSON.stringify(r).includes(sgId)).map(([, r]) => r.Type).sort();
-    expect(referrers).toEqual(['AWS::EC2::SecurityGroupEgress', 'AWS::EC2::SecurityGroupIngress', 'Custom::ClinSparkScrubbedCopy', 'Custom::ClinSparkScrubbedCopy']);
+    const referrers = Object.entries(resources(data))
+      .filter(([id, r]) => id !== sgId && JSON.stringify(r).includes(sgId))
+      .map(([, r]) => r.Type)
+      .sort();
+    expect(referrers).toEqual([
+      'AWS::EC2::SecurityGroupEgress',
+      'AWS::EC2::SecurityGroupIngress',
+      'Custom::ClinSparkScrubbedCopy',
+      'Custom::ClinSparkScrubbedCopy',
+    ]);
     expect(JSON.stringify(app.toJSON())).not.toMatch(/Staging|-staging-/);
     const [, subnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'PiiScrubStagingSubnets');
     const [, valSubnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'MainCloneDatabaseClusterSubnets');
@@ -161,7 +191,22 @@ describe('VAL cloned from PROD (example fleet)', () => {
     const definition = definitionOf(data);
     expect(definition.StartAt).toBe('Restore');
     const states = definition.States;
-    const order = ['Restore', 'AwaitCluster', 'Configure', 'AwaitConfigured', 'CreateInstance', 'AwaitInstance', 'ScrubBatch', 'ScrubComplete', 'Snapshot', 'AwaitSnapshot', 'DeleteStaging', 'AwaitDeleted', 'SignalSuccess', 'Scrubbed'];
+    const order = [
+      'Restore',
+      'AwaitCluster',
+      'Configure',
+      'AwaitConfigured',
+      'CreateInstance',
+      'AwaitInstance',
+      'ScrubBatch',
+      'ScrubComplete',
+      'Snapshot',
+      'AwaitSnapshot',
+      'DeleteStaging',
+      'AwaitDeleted',
+      'SignalSuccess',
+      'Scrubbed',
+    ];
     for (let i = 0; i < order.length - 1; i++) {
       const s = states[order[i]];
       if (s.Type === 'Choice') continue;
@@ -175,14 +220,20 @@ describe('VAL cloned from PROD (example fleet)', () => {
     expect(states.Cleanup.Next).toBe('SignalFailure');
     expect(states.SignalFailure.Next).toBe('Failed');
     expect(states.Failed.Type).toBe('Fail');
-    expect(states.AwaitInstance.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['NotReady'], BackoffRate: 1 })]));
+    expect(states.AwaitInstance.Retry).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['NotReady'], BackoffRate: 1 })]),
+    );
     const [, machine] = ofType(data, 'AWS::StepFunctions::StateMachine')[0];
-    expect(machine.Properties).toMatchObject({ TracingConfiguration: { Enabled: true }, LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false } });
+    expect(machine.Properties).toMatchObject({
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
   });
 
   test('the scrub key and the staging passwords are readable only by the job functions (resource policies), and new per refresh', () => {
     const policies = ofType(data, 'AWS::SecretsManager::ResourcePolicy');
-    const policyOf = (secretPrefix: string) => policies.find(([, p]) => JSON.stringify(p.Properties.SecretId).includes(secretPrefix))?.[1].Properties.ResourcePolicy;
+    const policyOf = (secretPrefix: string) =>
+      policies.find(([, p]) => JSON.stringify(p.Properties.SecretId).includes(secretPrefix))?.[1].Properties.ResourcePolicy;
     const scrubKey = policyOf('PiiScrubScrubKey');
     expect(scrubKey.Statement).toEqual([
       {
@@ -192,7 +243,9 @@ describe('VAL cloned from PROD (example fleet)', () => {
         Action: 'secretsmanager:GetSecretValue',
         Resource: '*',
         // PiiScrub/Scrub/Role: the scrub function's role (CDK drops the repeated 'Scrub' from the id).
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [expect.stringMatching(/^PiiScrubRole[0-9A-F]{8}$/), 'Arn'] }] } },
+        Condition: {
+          ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [expect.stringMatching(/^PiiScrubRole[0-9A-F]{8}$/), 'Arn'] }] },
+        },
       },
     ]);
     for (const role of ['MainClone', 'TestClone']) {
@@ -211,13 +264,16 @@ describe('VAL cloned from PROD (example fleet)', () => {
   test('scrub evidence lands in a KMS-encrypted, versioned bucket with Object Lock in COMPLIANCE mode', () => {
     const [, bucket] = one(data, 'AWS::S3::Bucket', 'PiiScrubEvidence');
     expect(bucket.Properties).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' }, BucketKeyEnabled: true }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       ObjectLockEnabled: true,
       ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
     });
     // The scrub step writes with the bucket's own key (SSEKMSKeyId), passed in the run.
-    for (const [, s] of ofType(data, 'Custom::ClinSparkScrubbedCopy')) expect(runOf(s).scrub.evidenceKmsKeyId).toMatch(/^<PiiScrubKey[0-9A-F]{8}\.Arn>$/);
+    for (const [, s] of ofType(data, 'Custom::ClinSparkScrubbedCopy'))
+      expect(runOf(s).scrub.evidenceKmsKeyId).toMatch(/^<PiiScrubKey[0-9A-F]{8}\.Arn>$/);
   });
 
   test('the application refers to the scrub of its own database by literal evidence key, and only to the VAL clusters', () => {
@@ -225,7 +281,9 @@ describe('VAL cloned from PROD (example fleet)', () => {
     for (const [id, td] of ofType(app, 'AWS::ECS::TaskDefinition')) {
       const env = td.Properties.ContainerDefinitions[0].Environment as Array<{ Name: string; Value: unknown }>;
       const evidence = env.find((e) => e.Name === 'CLINSPARK_SCRUB_EVIDENCE')?.Value as string;
-      expect(evidence).toMatch(new RegExp(`^${evidenceOf(id)}clinspark-northwind-val-${evidenceOf(id).slice(0, -1)}-scrubbed-[0-9a-f]{6}\\.json$`));
+      expect(evidence).toMatch(
+        new RegExp(`^${evidenceOf(id)}clinspark-northwind-val-${evidenceOf(id).slice(0, -1)}-scrubbed-[0-9a-f]{6}\\.json$`),
+      );
     }
     for (const [id, tg] of ofType(app, 'AWS::ElasticLoadBalancingV2::TargetGroup')) {
       const tag = (tg.Properties.Tags as Array<{ Key: string; Value: unknown }>).find((t) => t.Key === 'clinspark:scrub-evidence');
@@ -236,23 +294,32 @@ describe('VAL cloned from PROD (example fleet)', () => {
       expect(resources(data)[a.Properties.TargetId.Ref].Type).toBe('AWS::RDS::DBCluster');
       expect(resources(data)[a.Properties.TargetId.Ref].Properties.SnapshotIdentifier).toMatch(/-scrubbed-/);
     }
-    expect(example.stacks.get('clinspark-northwind-val-app')?.dependencies.map((s) => s.stackName)).toContain('clinspark-northwind-val-data');
+    expect(example.stacks.get('clinspark-northwind-val-app')?.dependencies.map((s) => s.stackName)).toContain(
+      'clinspark-northwind-val-data',
+    );
   });
 
-  test('the VAL data stack is deployed after its source\'s data stack (it copies it by name)', () => {
-    expect(example.stacks.get('clinspark-northwind-val-data')?.dependencies.map((s) => s.stackName)).toEqual(['clinspark-northwind-prod-data']);
+  test("the VAL data stack is deployed after its source's data stack (it copies it by name)", () => {
+    expect(example.stacks.get('clinspark-northwind-val-data')?.dependencies.map((s) => s.stackName)).toEqual([
+      'clinspark-northwind-prod-data',
+    ]);
   });
 
   test('the account function outlives the up-to-10-minute master-password reset it waits for', () => {
     const [, fn] = ofType(data, 'AWS::Lambda::Function').find(([id]) => id.startsWith('AccountFunction')) ?? [];
     expect(fn?.Properties.Timeout).toBe(900);
-    for (const [, a] of ofType(data, 'Custom::ClinSparkApplicationAccount')) expect(a.Properties).toMatchObject({ ResetMasterPassword: 'true', LockOtherAccounts: 'true' });
+    for (const [, a] of ofType(data, 'Custom::ClinSparkApplicationAccount'))
+      expect(a.Properties).toMatchObject({ ResetMasterPassword: 'true', LockOtherAccounts: 'true' });
   });
 
   test('no other environment kind has a scrubbed-copy job or restored databases', () => {
     const prod = example.template('clinspark-northwind-prod-data');
     expect(ofType(prod, 'Custom::ClinSparkScrubbedCopy')).toHaveLength(0);
-    expect(ofType(prod, 'AWS::RDS::DBCluster').every(([, c]) => c.Properties.SourceDBClusterIdentifier === undefined && c.Properties.SnapshotIdentifier === undefined)).toBe(true);
+    expect(
+      ofType(prod, 'AWS::RDS::DBCluster').every(
+        ([, c]) => c.Properties.SourceDBClusterIdentifier === undefined && c.Properties.SnapshotIdentifier === undefined,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -260,14 +327,24 @@ describe('a refresh runs everything again', () => {
   const before = variant(EXAMPLE_CONFIG, 'northwind', (val) => ({ ...val, refresh: '2026-11-20' }));
   const after = variant(EXAMPLE_CONFIG, 'northwind', (val) => ({ ...val, refresh: '2027-02-01' }));
   const snapBefore = variant(SNAPSHOT_CONFIG, 'acme', (val) => val);
-  const snapAfter = variant(SNAPSHOT_CONFIG, 'acme', (val) => ({ ...val, snapshots: { main: 'clinspark-acme-preprod-main-2026-12-02', test: 'clinspark-acme-preprod-main-2026-12-02' } }));
+  const snapAfter = variant(SNAPSHOT_CONFIG, 'acme', (val) => ({
+    ...val,
+    snapshots: { main: 'clinspark-acme-preprod-main-2026-12-02', test: 'clinspark-acme-preprod-main-2026-12-02' },
+  }));
 
   const mustRunAgain = (a: Map<string, Record<string, any>>, b: Map<string, Record<string, any>>, slug: string) => {
     const da = a.get(`clinspark-${slug}-val-data`)?.Resources as Resources;
     const db = b.get(`clinspark-${slug}-val-data`)?.Resources as Resources;
-    const ids = (r: Resources, type: string) => Object.keys(r).filter((id) => r[id].Type === type).sort();
+    const ids = (r: Resources, type: string) =>
+      Object.keys(r)
+        .filter((id) => r[id].Type === type)
+        .sort();
     // The run (handle, starter, wait condition) is new: new logical ids, so CloudFormation creates and starts it.
-    for (const type of ['AWS::CloudFormation::WaitConditionHandle', 'Custom::ClinSparkScrubbedCopy', 'AWS::CloudFormation::WaitCondition']) {
+    for (const type of [
+      'AWS::CloudFormation::WaitConditionHandle',
+      'Custom::ClinSparkScrubbedCopy',
+      'AWS::CloudFormation::WaitCondition',
+    ]) {
       expect(ids(da, type)).toHaveLength(2);
       for (const id of ids(db, type)) expect(ids(da, type)).not.toContain(id);
     }
@@ -280,10 +357,13 @@ describe('a refresh runs everything again', () => {
     }
     // New staging passwords and a new scrub key (the generated-secret templates change).
     for (const id of ids(da, 'AWS::SecretsManager::Secret').filter((i) => /StagingSecret|ScrubKey/.test(i))) {
-      expect(db[id].Properties.GenerateSecretString.SecretStringTemplate).not.toBe(da[id].Properties.GenerateSecretString.SecretStringTemplate);
+      expect(db[id].Properties.GenerateSecretString.SecretStringTemplate).not.toBe(
+        da[id].Properties.GenerateSecretString.SecretStringTemplate,
+      );
     }
     // The account resources run again on the new clusters (their ClusterIdentifier changes).
-    for (const id of ids(da, 'Custom::ClinSparkApplicationAccount')) expect(db[id].Properties.ClusterIdentifier).not.toBe(da[id].Properties.ClusterIdentifier);
+    for (const id of ids(da, 'Custom::ClinSparkApplicationAccount'))
+      expect(db[id].Properties.ClusterIdentifier).not.toBe(da[id].Properties.ClusterIdentifier);
     // The app template changes: new task definitions (new evidence key), so `cdk diff` shows the refresh and ECS restarts the tasks.
     const aa = a.get(`clinspark-${slug}-val-app`)?.Resources as Resources;
     const ab = b.get(`clinspark-${slug}-val-app`)?.Resources as Resources;
@@ -291,15 +371,20 @@ describe('a refresh runs everything again', () => {
     expect(tasks).toHaveLength(2);
     for (const id of tasks) expect(JSON.stringify(ab[id].Properties)).not.toBe(JSON.stringify(aa[id].Properties));
     // What holds no copy of the data does not change (network, keys, evidence bucket).
-    for (const id of [...ids(da, 'AWS::EC2::VPC'), ...ids(da, 'AWS::KMS::Key'), ...ids(da, 'AWS::S3::Bucket')]) expect(db[id]).toEqual(da[id]);
+    for (const id of [...ids(da, 'AWS::EC2::VPC'), ...ids(da, 'AWS::KMS::Key'), ...ids(da, 'AWS::S3::Bucket')])
+      expect(db[id]).toEqual(da[id]);
   };
 
   test('clone: a new refresh label', () => mustRunAgain(before, after, 'northwind'));
   test('snapshot: new pinned snapshots', () => mustRunAgain(snapBefore, snapAfter, 'acme'));
 
   test('copy hashes: the label and the snapshot are part of the identity', () => {
-    expect(copyHash({ kind: 'clone', sourceClusterIdentifier: 'x', refresh: 'a' })).not.toBe(copyHash({ kind: 'clone', sourceClusterIdentifier: 'x', refresh: 'b' }));
-    expect(runHash({ kind: 'snapshot', snapshotIdentifier: 's' }, 'rules: 1')).not.toBe(runHash({ kind: 'snapshot', snapshotIdentifier: 's' }, 'rules: 2'));
+    expect(copyHash({ kind: 'clone', sourceClusterIdentifier: 'x', refresh: 'a' })).not.toBe(
+      copyHash({ kind: 'clone', sourceClusterIdentifier: 'x', refresh: 'b' }),
+    );
+    expect(runHash({ kind: 'snapshot', snapshotIdentifier: 's' }, 'rules: 1')).not.toBe(
+      runHash({ kind: 'snapshot', snapshotIdentifier: 's' }, 'rules: 2'),
+    );
   });
 });
 
@@ -317,10 +402,11 @@ describe('VAL restored from pinned snapshots', () => {
       expect(resources(data)[cluster.Properties.KmsKeyId['Fn::GetAtt'][0]].Type).toBe('AWS::KMS::Key');
     }
     expect(JSON.stringify(data.toJSON())).not.toMatch(/"SnapshotIdentifier":"clinspark-acme-preprod/);
-    for (const [, a] of ofType(data, 'Custom::ClinSparkApplicationAccount')) expect(a.Properties).toMatchObject({ ResetMasterPassword: 'true', LockOtherAccounts: 'true' });
+    for (const [, a] of ofType(data, 'Custom::ClinSparkApplicationAccount'))
+      expect(a.Properties).toMatchObject({ ResetMasterPassword: 'true', LockOtherAccounts: 'true' });
   });
 
-  test('the restore permission names the pinned snapshots; the source keys are usable only through RDS and only with the source\'s tags', () => {
+  test("the restore permission names the pinned snapshots; the source keys are usable only through RDS and only with the source's tags", () => {
     const text = JSON.stringify(ofType(data, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties.PolicyDocument));
     expect(text).toContain('cluster-snapshot:clinspark-acme-preprod-main-2026-11-18');
     expect(text).toContain('"aws:ResourceTag/clinspark:environment":"preprod"');

@@ -20,8 +20,14 @@ export function tlsOptions(server = testServer()): { ca: string; rejectUnauthori
 export async function adminConnection(database?: string): Promise<mysql.Connection> {
   const server = testServer();
   return mysql.createConnection({
-    host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword,
-    database, ssl: tlsOptions(server), multipleStatements: true, charset: 'utf8mb4_unicode_ci',
+    host: server.host,
+    port: server.port,
+    user: server.adminUser,
+    password: server.adminPassword,
+    database,
+    ssl: tlsOptions(server),
+    multipleStatements: true,
+    charset: 'utf8mb4_unicode_ci',
   });
 }
 

@@ -67,4 +67,3 @@ export function buildTestFleet(options: TestFleetOptions = {}): BuiltFleet {
   cache.set(key, built);
   return built;
 }
-

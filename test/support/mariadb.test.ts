@@ -15,7 +15,13 @@ describe('test MariaDB harness', () => {
   test('rejects a client that does not trust the server certificate', async () => {
     const server = testServer();
     await expect(
-      mysql.createConnection({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, ssl: { rejectUnauthorized: true } }),
+      mysql.createConnection({
+        host: server.host,
+        port: server.port,
+        user: server.adminUser,
+        password: server.adminPassword,
+        ssl: { rejectUnauthorized: true },
+      }),
     ).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
   });
 });

@@ -53,10 +53,40 @@ async function freePort(): Promise<number> {
 
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=clinspark-test-ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=clinspark-test-ca',
+    '-keyout',
+    'ca-key.pem',
+    '-out',
+    'ca.pem',
+  ]);
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server-key.pem', '-out', 'server.csr']);
   fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', 'san.cnf', '-out', 'server.pem']);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca-key.pem',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'san.cnf',
+    '-out',
+    'server.pem',
+  ]);
   return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server-key.pem') };
 }
 
@@ -77,26 +107,43 @@ export async function startMariaDb(options: { baseDir?: string } = {}): Promise<
   const certs = makeCertificates(baseDir);
   const user = os.userInfo().username;
 
-  execFileSync(findBinary('mariadb-install-db'), [
-    '--no-defaults', `--datadir=${dataDir}`, `--user=${user}`,
-    '--auth-root-authentication-method=normal', '--skip-test-db',
-  ], { stdio: 'pipe' });
+  execFileSync(
+    findBinary('mariadb-install-db'),
+    ['--no-defaults', `--datadir=${dataDir}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    { stdio: 'pipe' },
+  );
 
   const port = await freePort();
   const logFile = path.join(baseDir, 'mariadbd.log');
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(findBinary('mariadbd'), [
-    '--no-defaults', `--datadir=${dataDir}`, `--socket=${socket}`, `--port=${port}`,
-    '--bind-address=127.0.0.1', `--user=${user}`, '--skip-name-resolve',
-    `--ssl-ca=${certs.ca}`, `--ssl-cert=${certs.cert}`, `--ssl-key=${certs.key}`,
-    `--pid-file=${path.join(baseDir, 'mariadbd.pid')}`,
-    // A server of its own for temporary files: a starting server deletes other servers' #sql*
-    // files in a shared tmpdir (seen as random "Error on delete of '/tmp/#sql-...'" failures).
-    `--tmpdir=${baseDir}`,
-    '--innodb-buffer-pool-size=256M', '--innodb-flush-log-at-trx-commit=2',
-    '--max-connections=300', '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
-    '--log-bin=mysql-bin', '--binlog-format=ROW', '--server-id=1',
-  ], { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(
+    findBinary('mariadbd'),
+    [
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--user=${user}`,
+      '--skip-name-resolve',
+      `--ssl-ca=${certs.ca}`,
+      `--ssl-cert=${certs.cert}`,
+      `--ssl-key=${certs.key}`,
+      `--pid-file=${path.join(baseDir, 'mariadbd.pid')}`,
+      // A server of its own for temporary files: a starting server deletes other servers' #sql*
+      // files in a shared tmpdir (seen as random "Error on delete of '/tmp/#sql-...'" failures).
+      `--tmpdir=${baseDir}`,
+      '--innodb-buffer-pool-size=256M',
+      '--innodb-flush-log-at-trx-commit=2',
+      '--max-connections=300',
+      '--character-set-server=utf8mb4',
+      '--collation-server=utf8mb4_unicode_ci',
+      '--log-bin=mysql-bin',
+      '--binlog-format=ROW',
+      '--server-id=1',
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
   child.unref();
   if (!child.pid) throw new Error(`mariadbd did not start; see ${logFile}`);
 
@@ -107,7 +154,7 @@ export async function startMariaDb(options: { baseDir?: string } = {}): Promise<
       break;
     } catch (e) {
       if (Date.now() > deadline) {
-        throw new Error(`mariadbd did not become ready within 30 s; log: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
+        throw new Error(`mariadbd did not become ready within 30 s; log: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`, { cause: e });
       }
       await new Promise((r) => setTimeout(r, 150));
     }
@@ -115,10 +162,13 @@ export async function startMariaDb(options: { baseDir?: string } = {}): Promise<
 
   const adminUser = 'clinspark_admin';
   const adminPassword = 'Admin-Pass-For-Tests-0nly';
-  rootSql({ socket }, [
-    `CREATE USER '${adminUser}'@'%' IDENTIFIED BY '${adminPassword}'`,
-    `GRANT ALL PRIVILEGES ON *.* TO '${adminUser}'@'%' WITH GRANT OPTION`,
-  ].join(';'));
+  rootSql(
+    { socket },
+    [
+      `CREATE USER '${adminUser}'@'%' IDENTIFIED BY '${adminPassword}'`,
+      `GRANT ALL PRIVILEGES ON *.* TO '${adminUser}'@'%' WITH GRANT OPTION`,
+    ].join(';'),
+  );
 
   return { host: '127.0.0.1', port, socket, adminUser, adminPassword, caPath: certs.ca, pid: child.pid, baseDir };
 }

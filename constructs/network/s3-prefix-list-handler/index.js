@@ -16,7 +16,9 @@ exports.handler = async (event, client = new EC2Client({})) => {
   if (event.RequestType === 'Delete') return {};
   const name = event.ResourceProperties && event.ResourceProperties.PrefixListName;
   if (typeof name !== 'string' || !/^com\.amazonaws\.[a-z0-9-]+\.[a-z0-9.-]+$/.test(name)) {
-    throw new Error(`property PrefixListName must be an AWS-managed prefix list name such as com.amazonaws.eu-west-1.s3 (got ${JSON.stringify(name)})`);
+    throw new Error(
+      `property PrefixListName must be an AWS-managed prefix list name such as com.amazonaws.eu-west-1.s3 (got ${JSON.stringify(name)})`,
+    );
   }
   const out = await client.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: [name] }] }));
   const list = (out.PrefixLists || []).find((p) => p.PrefixListName === name && p.OwnerId === 'AWS');

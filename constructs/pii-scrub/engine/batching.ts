@@ -35,7 +35,8 @@ export function keyLiteral(c: ColumnInfo, encoded: string): string {
     if (!/^([0-9A-Fa-f]{2})*$/.test(encoded)) throw new Error('a key value is not hex');
     const bytes = encoded.length ? `X'${encoded}'` : "''";
     if (c.typeClass !== 'string') return bytes;
-    if (!/^[a-z0-9_]+$/.test(c.charset ?? '') || !/^[a-z0-9_]+$/.test(c.collation ?? '')) throw new Error(`unknown character set of key column ${c.name}`);
+    if (!/^[a-z0-9_]+$/.test(c.charset ?? '') || !/^[a-z0-9_]+$/.test(c.collation ?? ''))
+      throw new Error(`unknown character set of key column ${c.name}`);
     return `CONVERT(${bytes} USING ${c.charset}) COLLATE ${c.collation}`;
   }
   return literal(encoded);
@@ -63,7 +64,12 @@ export function rangeCondition(alias: string, key: readonly ColumnInfo[], b: Bat
 }
 
 /** The next key range of at most `size` rows after `lo`, or undefined when the table is done. */
-export async function nextBatch(conn: Connection, t: Pick<MaskTablePlan, 'key' | 'ref'>, lo: readonly string[] | null, size: number): Promise<Batch | undefined> {
+export async function nextBatch(
+  conn: Connection,
+  t: Pick<MaskTablePlan, 'key' | 'ref'>,
+  lo: readonly string[] | null,
+  size: number,
+): Promise<Batch | undefined> {
   const alias = 'b';
   const cols = t.key.map((c, i) => `${encodeExpr(alias, c)} AS k${i}`).join(', ');
   const where = lo === null ? '' : `WHERE ${compare(alias, t.key, lo, '>')}`;

@@ -38,7 +38,16 @@ import {
 } from './evidence';
 import { checkKey, keyFingerprint } from './key';
 import { Batch, columnDefinition, joinOn, keyColumnDefinitions, nextBatch, rangeCondition } from './batching';
-import { KeepTablePlan, MaskTablePlan, ORIGINALS_TABLE_PREFIX, PlannedColumn, ScrubPlan, TablePlan, TruncateTablePlan, planScrub } from './plan';
+import {
+  KeepTablePlan,
+  MaskTablePlan,
+  ORIGINALS_TABLE_PREFIX,
+  PlannedColumn,
+  ScrubPlan,
+  TablePlan,
+  TruncateTablePlan,
+  planScrub,
+} from './plan';
 import { ScrubRules, SCRATCH_TABLE_PREFIX, detectRulesOf } from './rules';
 import { SURROGATE_COLUMN } from './schema';
 import { ColumnSql, O, T, columnSql } from './strategies';
@@ -143,7 +152,8 @@ interface RunState {
 
 function validateBatchSize(batchSize: number | undefined): number {
   const n = batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH_SIZE) throw new Error(`batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${String(batchSize)}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BATCH_SIZE)
+    throw new Error(`batch size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got ${String(batchSize)}`);
   return n;
 }
 
@@ -164,9 +174,16 @@ function stepsOf(plan: ScrubPlan, progress: Progress): Step[] {
   return [
     ...active.filter((t) => t.keySource === 'surrogate').map((t) => ({ kind: 'prepare' as const, table: t, name: `prepare:${t.table}` })),
     ...active.map((t) => ({ kind: 'mask' as const, table: t, name: `mask:${t.table}` })),
-    ...plan.tables.filter((t): t is TruncateTablePlan => t.action === 'truncate').map((t) => ({ kind: 'truncate' as const, table: t, name: `truncate:${t.table}` })),
+    ...plan.tables
+      .filter((t): t is TruncateTablePlan => t.action === 'truncate')
+      .map((t) => ({ kind: 'truncate' as const, table: t, name: `truncate:${t.table}` })),
     ...masks.map((t) => ({ kind: 'verify' as const, table: t, name: `verify:${t.table}` })),
-    ...plan.tables.filter((t): t is KeepTablePlan => t.action === 'keep' && t.scanColumns.length > 0 && Object.keys(detectRulesOf(plan.rules).patterns).length > 0).map((t) => ({ kind: 'scan' as const, table: t, name: `scan:${t.table}` })),
+    ...plan.tables
+      .filter(
+        (t): t is KeepTablePlan =>
+          t.action === 'keep' && t.scanColumns.length > 0 && Object.keys(detectRulesOf(plan.rules).patterns).length > 0,
+      )
+      .map((t) => ({ kind: 'scan' as const, table: t, name: `scan:${t.table}` })),
     { kind: 'verify-foreign-keys', name: 'verify-foreign-keys' },
     { kind: 'verify-row-counts', name: 'verify-row-counts' },
     { kind: 'cleanup', name: 'cleanup' },
@@ -205,8 +222,19 @@ async function ensureStateTable(conn: Connection, database: string): Promise<voi
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
     COMMENT='ClinSpark PII scrub runs: status, progress, counts and timings (no data values)'`);
   // Engine 1.x kept an integer cursor in VARCHAR(40); key values of any type need more room.
-  const [rows] = await conn.query("SELECT DATA_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = 'cursor_value'", [database, STATE_TABLE]);
-  if (String((rows as Array<{ t: string }>)[0]?.t ?? 'text').toLowerCase() !== 'text') await conn.query(`ALTER TABLE ${quoteIdentifier(STATE_TABLE)} MODIFY cursor_value TEXT NULL`);
+  const [rows] = await conn.query(
+    "SELECT DATA_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = 'cursor_value'",
+    [database, STATE_TABLE],
+  );
+  if (String((rows as Array<{ t: string }>)[0]?.t ?? 'text').toLowerCase() !== 'text')
+    await conn.query(`ALTER TABLE ${quoteIdentifier(STATE_TABLE)} MODIFY cursor_value TEXT NULL`);
+}
+
+/** A column value read back as text (strings as they are, binary values as UTF-8). */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return typeof value === 'number' || typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? '');
 }
 
 async function loadState(conn: Connection, runId: string): Promise<RunState | undefined> {
@@ -221,9 +249,9 @@ async function loadState(conn: Connection, runId: string): Promise<RunState | un
     keyFingerprint: String(r.key_fingerprint),
     planFingerprint: String(r.plan_fingerprint),
     stepIndex: Number(r.step_index),
-    cursor: r.cursor_value === null ? null : String(r.cursor_value),
+    cursor: r.cursor_value === null ? null : textOf(r.cursor_value),
     progress: JSON.parse(String(r.progress)) as Progress,
-    error: r.error_message === null ? null : String(r.error_message),
+    error: r.error_message === null ? null : textOf(r.error_message),
   };
 }
 
@@ -238,7 +266,10 @@ export async function useDatabase(conn: Connection, database: string): Promise<v
 
 /** Whether a run is recorded (read-only: nothing is created). */
 async function runExists(conn: Connection, database: string, runId: string): Promise<boolean> {
-  const [tables] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, STATE_TABLE]);
+  const [tables] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [
+    database,
+    STATE_TABLE,
+  ]);
   if ((tables as unknown[]).length === 0) return false;
   const [rows] = await conn.query(`SELECT 1 FROM ${quoteIdentifier(STATE_TABLE)} WHERE run_id = ?`, [runId]);
   return (rows as unknown[]).length > 0;
@@ -254,14 +285,20 @@ async function saveState(conn: Connection, s: RunState, finished = false): Promi
 
 /** Drops the originals tables and the surrogate keys of a database (a run's scratch, whatever its state). */
 async function dropScratch(conn: Connection, database: string): Promise<void> {
-  const [rows] = await conn.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ESCAPE '!'", [
+  const [rows] = await conn.query(
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? ESCAPE '!'",
+    [database, `${ORIGINALS_TABLE_PREFIX.replace(/_/g, '!_')}%`],
+  );
+  for (const r of rows as Array<{ name: string }>)
+    await conn.query(`DROP TABLE IF EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(r.name)}`);
+  const [cols] = await conn.query('SELECT TABLE_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND COLUMN_NAME = ?', [
     database,
-    `${ORIGINALS_TABLE_PREFIX.replace(/_/g, '!_')}%`,
+    SURROGATE_COLUMN,
   ]);
-  for (const r of rows as Array<{ name: string }>) await conn.query(`DROP TABLE IF EXISTS ${quoteIdentifier(database)}.${quoteIdentifier(r.name)}`);
-  const [cols] = await conn.query('SELECT TABLE_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND COLUMN_NAME = ?', [database, SURROGATE_COLUMN]);
   for (const r of cols as Array<{ name: string }>) {
-    await conn.query(`ALTER TABLE ${quoteIdentifier(database)}.${quoteIdentifier(r.name)} DROP COLUMN ${quoteIdentifier(SURROGATE_COLUMN)}`);
+    await conn.query(
+      `ALTER TABLE ${quoteIdentifier(database)}.${quoteIdentifier(r.name)} DROP COLUMN ${quoteIdentifier(SURROGATE_COLUMN)}`,
+    );
   }
 }
 
@@ -309,12 +346,20 @@ function ruleSignature(m: PlannedColumn): string {
 }
 
 /** Evidence from a plan and the recorded progress. */
-function buildEvidence(plan: ScrubPlan, runId: string, progress: Progress, status: 'succeeded' | 'failed', error?: string, inProgress?: Step): ScrubEvidence {
+function buildEvidence(
+  plan: ScrubPlan,
+  runId: string,
+  progress: Progress,
+  status: 'succeeded' | 'failed',
+  error?: string,
+  inProgress?: Step,
+): ScrubEvidence {
   const finishedAt = new Date();
   const after = (t: TablePlan) => (t.table in progress.rowsAfter ? { rowsAfter: progress.rowsAfter[t.table] } : {});
   const schema = (t: TablePlan) => (t.schema !== plan.database ? { schema: t.schema } : {});
   const tables: TableEvidence[] = plan.tables.map((t) => {
-    if (t.action !== 'mask') return { table: t.table, ...schema(t), action: t.action, rowsBefore: progress.rowsBefore[t.table], ...after(t) };
+    if (t.action !== 'mask')
+      return { table: t.table, ...schema(t), action: t.action, rowsBefore: progress.rowsBefore[t.table], ...after(t) };
     const skipped = progress.skipped?.[t.table] ?? {};
     return {
       table: t.table,
@@ -326,7 +371,9 @@ function buildEvidence(plan: ScrubPlan, runId: string, progress: Progress, statu
         column: m.info.name,
         strategy: m.rule.strategy,
         ...(optionsOf(m.rule) ? { options: optionsOf(m.rule) } : {}),
-        ...(progress.valuesMasked[t.table]?.[m.info.name] !== undefined ? { valuesMasked: progress.valuesMasked[t.table][m.info.name] } : {}),
+        ...(progress.valuesMasked[t.table]?.[m.info.name] !== undefined
+          ? { valuesMasked: progress.valuesMasked[t.table][m.info.name] }
+          : {}),
         ...(skipped[m.info.name] ? { alreadyScrubbedBy: skipped[m.info.name] } : {}),
       })),
       keptColumns: t.kept,
@@ -351,12 +398,24 @@ function buildEvidence(plan: ScrubPlan, runId: string, progress: Progress, statu
     invocations: progress.invocations,
     steps: progress.steps,
     ...(inProgress
-      ? { stepInProgress: { step: inProgress.kind, ...(inProgress.table ? { table: inProgress.table.table } : {}), rowsDone: progress.current?.rows ?? 0 } }
+      ? {
+          stepInProgress: {
+            step: inProgress.kind,
+            ...(inProgress.table ? { table: inProgress.table.table } : {}),
+            rowsDone: progress.current?.rows ?? 0,
+          },
+        }
       : {}),
     tables,
     inventory: inventoryOf(plan, progress.rowsBefore),
     ...(verified || progress.checks.length > 0
-      ? { verification: { passed: verified && progress.checks.every((c) => c.passed), checks: progress.checks, durationMs: progress.verificationMs } }
+      ? {
+          verification: {
+            passed: verified && progress.checks.every((c) => c.passed),
+            checks: progress.checks,
+            durationMs: progress.verificationMs,
+          },
+        }
       : {}),
     ...(progress.warnings.length ? { warnings: progress.warnings } : {}),
   };
@@ -370,13 +429,24 @@ export function inventoryOf(plan: ScrubPlan, rows: Record<string, number> = {}):
       schema,
       tables: plan.tables
         .filter((t) => t.schema === schema)
-        .map((t) => ({ table: schema === plan.database ? t.table : t.table.slice(schema.length + 1), rows: rows[t.table] ?? t.rows, rule: t.action })),
+        .map((t) => ({
+          table: schema === plan.database ? t.table : t.table.slice(schema.length + 1),
+          rows: rows[t.table] ?? t.rows,
+          rule: t.action,
+        })),
     })),
   };
 }
 
 /** Evidence for a run that failed before it could start (bad rules, unreachable database...). */
-export function failedBeforeStartEvidence(args: { runId: string; database: string; rules?: ScrubRules; error: string; startedAt: Date; key?: Buffer }): ScrubEvidence {
+export function failedBeforeStartEvidence(args: {
+  runId: string;
+  database: string;
+  rules?: ScrubRules;
+  error: string;
+  startedAt: Date;
+  key?: Buffer;
+}): ScrubEvidence {
   const now = new Date();
   let fingerprint: string | undefined;
   try {
@@ -451,7 +521,11 @@ class Runner {
     private readonly options: ScrubRunOptions,
   ) {
     this.steps = stepsOf(plan, state.progress);
-    for (const t of maskTables(plan)) this.sqlByTable.set(t.table, t.masked.map((m) => columnSql(t, m)));
+    for (const t of maskTables(plan))
+      this.sqlByTable.set(
+        t.table,
+        t.masked.map((m) => columnSql(t, m)),
+      );
     this.scan = scanSqlOf(plan);
   }
 
@@ -503,7 +577,8 @@ class Runner {
     cur.rows += rows;
     cur.durationMs += ms;
     this.rowsThisCall += rows;
-    if (step.kind === 'verify' || step.kind === 'scan' || step.kind === 'verify-foreign-keys' || step.kind === 'verify-row-counts') this.progress.verificationMs += ms;
+    if (step.kind === 'verify' || step.kind === 'scan' || step.kind === 'verify-foreign-keys' || step.kind === 'verify-row-counts')
+      this.progress.verificationMs += ms;
     if (stepDone) {
       this.progress.steps.push({
         step: step.kind,
@@ -566,7 +641,10 @@ class Runner {
   /** A table without a usable key gets a temporary surrogate key (one ALTER TABLE; dropped at cleanup). */
   private async prepare(step: Step, t: MaskTablePlan): Promise<boolean> {
     const started = Date.now();
-    const [cols] = await this.conn.query('SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?', [t.schema, t.table, SURROGATE_COLUMN]);
+    const [cols] = await this.conn.query(
+      'SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+      [t.schema, t.table, SURROGATE_COLUMN],
+    );
     if ((cols as unknown[]).length === 0) {
       const c = quoteIdentifier(SURROGATE_COLUMN);
       await this.conn.query(`ALTER TABLE ${t.ref} ADD COLUMN ${c} BIGINT UNSIGNED NOT NULL AUTO_INCREMENT, ADD PRIMARY KEY (${c})`);
@@ -616,7 +694,11 @@ class Runner {
       : `SELECT ${sums.join(', ')} FROM ${t.ref} ${T} ${where} FOR UPDATE`;
     // 3. One UPDATE of the batch: stored values copied (the table first in the join, so rows are updated
     //    on the fly), the cheap deterministic masks computed in place, as the raw UPDATE does.
-    const sets = [...stored.map((c) => `${c.ref} = ${O}.${c.column.storedColumn}`), ...direct.map((c) => `${c.ref} = ${c.newValue}`), ...keepTimestamps];
+    const sets = [
+      ...stored.map((c) => `${c.ref} = ${O}.${c.column.storedColumn}`),
+      ...direct.map((c) => `${c.ref} = ${c.newValue}`),
+      ...keepTimestamps,
+    ];
     const update = stored.length
       ? `UPDATE ${t.ref} ${T} STRAIGHT_JOIN ${o} ${O} ON ${on} SET ${sets.join(', ')} ${where}`
       : `UPDATE ${t.ref} ${T} SET ${sets.join(', ')} ${where}`;
@@ -629,7 +711,8 @@ class Runner {
       const counters = ((this.progress.maskCounters ??= {})[t.table] ??= {});
       sqls.forEach((c, i) => {
         masked[c.column.info.name] = (masked[c.column.info.name] ?? 0) + num(r[`v${i}`]);
-        for (const k of ['e', 'm']) if (`${k}${i}` in r) counters[`${k}:${c.column.info.name}`] = (counters[`${k}:${c.column.info.name}`] ?? 0) + num(r[`${k}${i}`]);
+        for (const k of ['e', 'm'])
+          if (`${k}${i}` in r) counters[`${k}:${c.column.info.name}`] = (counters[`${k}:${c.column.info.name}`] ?? 0) + num(r[`${k}${i}`]);
       });
       await this.checkpoint(step, num(r.n), Date.now() - started, false, JSON.stringify(batch.hi));
     });
@@ -650,7 +733,14 @@ class Runner {
   }
 
   /** Per pattern counts of the columns that matched (rare): a second query on the same rows. */
-  private async scanFindings(table: string, ref: string, alias: string, columns: readonly { name: string }[], counts: Record<string, unknown>, where: string): Promise<Record<string, number>> {
+  private async scanFindings(
+    table: string,
+    ref: string,
+    alias: string,
+    columns: readonly { name: string }[],
+    counts: Record<string, unknown>,
+    where: string,
+  ): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     if (!this.scan) return out;
     const scan = this.scan;
@@ -675,9 +765,19 @@ class Runner {
     let unacknowledged = 0;
     for (const [k, n] of Object.entries(found).sort()) {
       const [column, pattern] = k.split('\u0000');
-      const a = ack.find((x) => x.table === table && (x.column === undefined || x.column === column) && (x.pattern === undefined || x.pattern === pattern));
+      const a = ack.find(
+        (x) => x.table === table && (x.column === undefined || x.column === column) && (x.pattern === undefined || x.pattern === pattern),
+      );
       if (!a) unacknowledged += n;
-      this.progress.checks.push({ check: 'pii-pattern', table, column, pattern, violations: n, passed: a !== undefined, ...(a ? { acknowledged: a.reason } : {}) });
+      this.progress.checks.push({
+        check: 'pii-pattern',
+        table,
+        column,
+        pattern,
+        violations: n,
+        passed: a !== undefined,
+        ...(a ? { acknowledged: a.reason } : {}),
+      });
     }
     this.progress.checks.push({ check: 'pii-scan', table, violations: unacknowledged, passed: unacknowledged === 0 });
   }
@@ -698,7 +798,11 @@ class Runner {
     const whole = active.length === 0; // nothing was masked by this run: one read of the table, no key needed
     const joined = active.some((c) => c.stored); // the originals table exists
     const size = Math.min(MAX_BATCH_SIZE, this.progress.batchSize * VERIFY_BATCH_FACTOR);
-    const batch: Batch | undefined = whole ? (this.state.cursor === null ? { lo: null, hi: [] } : undefined) : await nextBatch(this.conn, t, cursorOf(this.state.cursor), size);
+    const batch: Batch | undefined = whole
+      ? this.state.cursor === null
+        ? { lo: null, hi: [] }
+        : undefined
+      : await nextBatch(this.conn, t, cursorOf(this.state.cursor), size);
     if (!batch) {
       const add = (c: Omit<VerificationCheck, 'passed'>) => this.progress.checks.push({ ...c, passed: c.violations === 0 });
       const mc = { ...(this.progress.maskCounters?.[t.table] ?? {}), ...(await this.zeroShifts(t, active)) };
@@ -710,7 +814,10 @@ class Runner {
             if (c.sameAsOriginal) add({ check: 'no-original-values', ...base, violations: mc[`e:${base.column}`] ?? 0 });
             const maskedForm = mc[`m:${base.column}`] ?? 0;
             // A masked value equals another row's original only if that original already had the masked form.
-            if (maskedForm > 0) this.progress.warnings.push(`${t.table}.${base.column}: ${maskedForm} original value(s) already had the masked form (${base.strategy}); they were masked again (an earlier unfinished run?)`);
+            if (maskedForm > 0)
+              this.progress.warnings.push(
+                `${t.table}.${base.column}: ${maskedForm} original value(s) already had the masked form (${base.strategy}); they were masked again (an earlier unfinished run?)`,
+              );
             add({ check: 'masked-as-planned', ...base, violations: counters[`p${i}`] ?? 0 });
           } else {
             // Computed in place by the batch UPDATE: compared with the original by the batch's locking read
@@ -765,7 +872,12 @@ class Runner {
     let where = '';
     let batch: Batch | undefined;
     if (key) {
-      batch = await nextBatch(this.conn, { key, ref: t.ref }, cursorOf(this.state.cursor), Math.min(MAX_BATCH_SIZE, this.progress.batchSize * VERIFY_BATCH_FACTOR));
+      batch = await nextBatch(
+        this.conn,
+        { key, ref: t.ref },
+        cursorOf(this.state.cursor),
+        Math.min(MAX_BATCH_SIZE, this.progress.batchSize * VERIFY_BATCH_FACTOR),
+      );
       if (batch) where = rangeCondition(alias, key, batch);
     } else if (this.state.cursor === null) {
       batch = { lo: null, hi: [] };
@@ -778,7 +890,9 @@ class Runner {
       await this.checkpoint(step, 0, Date.now() - started, true, null);
       return true;
     }
-    const [rows] = await this.conn.query(`SELECT COUNT(*) AS n, ${this.scanSums(t.scanColumns, alias).join(', ')} FROM ${t.ref} ${alias}${where ? ` WHERE ${where}` : ''}`);
+    const [rows] = await this.conn.query(
+      `SELECT COUNT(*) AS n, ${this.scanSums(t.scanColumns, alias).join(', ')} FROM ${t.ref} ${alias}${where ? ` WHERE ${where}` : ''}`,
+    );
     const r = (rows as Array<Record<string, unknown>>)[0];
     const found = await this.scanFindings(t.table, t.ref, alias, t.scanColumns, r, where);
     for (const [k, v] of Object.entries(found)) counters[`x:${k}`] = (counters[`x:${k}`] ?? 0) + v;
@@ -812,7 +926,14 @@ class Runner {
       }
       this.progress.rowsAfter[t.table] = actual;
       const expected = t.action === 'truncate' ? 0 : this.progress.rowsBefore[t.table];
-      this.progress.checks.push({ check: t.action === 'truncate' ? 'truncated-empty' : 'row-count', table: t.table, expected, actual, violations: Math.abs(actual - expected), passed: actual === expected });
+      this.progress.checks.push({
+        check: t.action === 'truncate' ? 'truncated-empty' : 'row-count',
+        table: t.table,
+        expected,
+        actual,
+        violations: Math.abs(actual - expected),
+        passed: actual === expected,
+      });
     }
     await this.checkpoint(step, 0, Date.now() - started, true, null);
     return true;
@@ -828,7 +949,13 @@ class Runner {
     delete this.progress.current;
     this.state.stepIndex += 1;
     this.state.cursor = null;
-    this.progress.evidence = buildEvidence(this.plan, this.state.runId, this.progress, this.state.status === 'succeeded' ? 'succeeded' : 'failed', this.state.error ?? undefined);
+    this.progress.evidence = buildEvidence(
+      this.plan,
+      this.state.runId,
+      this.progress,
+      this.state.status === 'succeeded' ? 'succeeded' : 'failed',
+      this.state.error ?? undefined,
+    );
     await saveState(this.conn, this.state, true);
     this.report(step, 0, true);
     return true;
@@ -880,19 +1007,27 @@ function verificationFailureMessage(failed: readonly VerificationCheck[]): strin
  * (never, by construction) the rows are counted per column, `e:<column>` (an unshifted date holds a value
  * exactly when its original did).
  */
-export async function countZeroShifts(conn: Connection, t: Pick<MaskTablePlan, 'ref'>, active: readonly ColumnSql[]): Promise<Record<string, number>> {
+export async function countZeroShifts(
+  conn: Connection,
+  t: Pick<MaskTablePlan, 'ref'>,
+  active: readonly ColumnSql[],
+): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   const groups = new Map<string, ColumnSql[]>();
   for (const c of active) if (c.shiftDays && !c.stored) groups.set(c.shiftDays, [...(groups.get(c.shiftDays) ?? []), c]);
   for (const [days, cols] of groups) {
     const subject = quoteIdentifier(cols[0].column.shiftSubject as string);
-    const [rows] = await conn.query(`SELECT COUNT(*) AS z FROM (SELECT DISTINCT ${T}.${subject} FROM ${t.ref} ${T}) ${T} WHERE ${days} = 0`);
+    const [rows] = await conn.query(
+      `SELECT COUNT(*) AS z FROM (SELECT DISTINCT ${T}.${subject} FROM ${t.ref} ${T}) ${T} WHERE ${days} = 0`,
+    );
     const zero = num((rows as Array<{ z: unknown }>)[0].z);
     if (zero === 0) {
       for (const c of cols) out[`e:${c.column.info.name}`] = 0;
       continue;
     }
-    const [counts] = await conn.query(`SELECT ${cols.map((c, i) => `SUM(${c.hasValue}) AS e${i}`).join(', ')} FROM ${t.ref} ${T} WHERE ${days} = 0`);
+    const [counts] = await conn.query(
+      `SELECT ${cols.map((c, i) => `SUM(${c.hasValue}) AS e${i}`).join(', ')} FROM ${t.ref} ${T} WHERE ${days} = 0`,
+    );
     const r = (counts as Array<Record<string, unknown>>)[0];
     cols.forEach((c, i) => (out[`e:${c.column.info.name}`] = num(r[`e${i}`])));
   }
@@ -910,7 +1045,11 @@ export async function countOrphans(conn: Connection, fk: ScrubPlan['foreignKeys'
 }
 
 /** Columns an earlier succeeded run with the same key and engine applied the same rule to: left as they are. */
-async function alreadyScrubbed(conn: Connection, plan: ScrubPlan, fingerprint: string): Promise<{ skipped: Record<string, Record<string, string>>; applied: Record<string, Record<string, string>> }> {
+async function alreadyScrubbed(
+  conn: Connection,
+  plan: ScrubPlan,
+  fingerprint: string,
+): Promise<{ skipped: Record<string, Record<string, string>>; applied: Record<string, Record<string, string>> }> {
   const [rows] = await conn.query(
     `SELECT run_id, progress FROM ${quoteIdentifier(STATE_TABLE)} WHERE status = 'succeeded' AND key_fingerprint = ? AND engine_version = ? ORDER BY finished_at, run_id`,
     [fingerprint, ENGINE_VERSION],
@@ -941,7 +1080,10 @@ async function alreadyScrubbed(conn: Connection, plan: ScrubPlan, fingerprint: s
 }
 
 async function startRun(conn: Connection, plan: ScrubPlan, options: ScrubRunOptions, batchSize: number): Promise<RunState> {
-  await conn.query(`UPDATE ${quoteIdentifier(STATE_TABLE)} SET status = 'abandoned', updated_at = UTC_TIMESTAMP(3) WHERE status = 'running' AND run_id <> ?`, [options.runId]);
+  await conn.query(
+    `UPDATE ${quoteIdentifier(STATE_TABLE)} SET status = 'abandoned', updated_at = UTC_TIMESTAMP(3) WHERE status = 'running' AND run_id <> ?`,
+    [options.runId],
+  );
   await dropScratch(conn, plan.database);
   const fingerprint = keyFingerprint(options.key);
   const progress = emptyProgress(plan, batchSize, fingerprint);
@@ -976,7 +1118,8 @@ function checkResumable(state: RunState, plan: ScrubPlan, options: ScrubRunOptio
   if (state.rulesetSha256 !== plan.rules.sha256) problems.push('the rules changed');
   if (state.keyFingerprint !== keyFingerprint(options.key)) problems.push('the key changed');
   if (state.planFingerprint !== plan.fingerprint) problems.push('the schema or the plan changed');
-  if (problems.length) throw new Error(`run '${state.runId}' cannot be resumed: ${problems.join(', ')}; start a new run on a fresh copy of the database`);
+  if (problems.length)
+    throw new Error(`run '${state.runId}' cannot be resumed: ${problems.join(', ')}; start a new run on a fresh copy of the database`);
 }
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -997,7 +1140,8 @@ export async function runScrub(options: ScrubRunOptions): Promise<ScrubOutcome> 
   const { connection: conn, database, runId } = options;
   checkKey(options.key);
   const batchSize = validateBatchSize(options.batchSize);
-  if (!RUN_ID_RE.test(runId)) throw new Error(`run id '${runId}' must be 1-128 characters: letters, digits and . _ : -, starting with a letter or digit`);
+  if (!RUN_ID_RE.test(runId))
+    throw new Error(`run id '${runId}' must be 1-128 characters: letters, digits and . _ : -, starting with a letter or digit`);
   await useDatabase(conn, database);
   const resuming = await runExists(conn, database, runId);
   const plan = await planScrub(conn, database, options.rules, { countRows: !resuming });
@@ -1011,8 +1155,12 @@ export async function runScrub(options: ScrubRunOptions): Promise<ScrubOutcome> 
     state = await loadState(conn, runId);
     if (state?.status === 'succeeded' && state.progress.evidence) return { complete: true, runId, evidence: state.progress.evidence };
     if (state && state.status !== 'running') {
-      const evidence = state.progress.evidence ?? buildEvidence(plan, runId, state.progress, 'failed', state.error ?? `run ${state.status}`);
-      throw new ScrubFailedError(`run '${runId}' ${state.status === 'abandoned' ? 'was abandoned (a newer run started)' : `failed: ${state.error ?? 'unknown error'}`}`, evidence);
+      const evidence =
+        state.progress.evidence ?? buildEvidence(plan, runId, state.progress, 'failed', state.error ?? `run ${state.status}`);
+      throw new ScrubFailedError(
+        `run '${runId}' ${state.status === 'abandoned' ? 'was abandoned (a newer run started)' : `failed: ${state.error ?? 'unknown error'}`}`,
+        evidence,
+      );
     }
     if (state) checkResumable(state, plan, options);
     else state = await startRun(conn, plan, options, batchSize);

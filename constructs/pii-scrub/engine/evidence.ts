@@ -112,7 +112,10 @@ export const EVIDENCE_ENGINE = { name: ENGINE_NAME, version: ENGINE_VERSION } as
 
 /** A failed scrub. Nothing in `message` or `evidence` is a data value or key material. */
 export class ScrubFailedError extends Error {
-  constructor(message: string, readonly evidence: ScrubEvidence) {
+  constructor(
+    message: string,
+    readonly evidence: ScrubEvidence,
+  ) {
     super(message);
     this.name = 'ScrubFailedError';
   }

@@ -12,7 +12,17 @@ import { createHash } from 'crypto';
 import type { Connection } from 'mysql2/promise';
 import { RulesIssue, RulesPathSegment, ScrubRulesError, didYouMean, formatRulesIssue } from './issues';
 import { ColumnRule, MaskTableRules, ScrubRules, SCRATCH_TABLE_PREFIX, SYSTEM_SCHEMAS, detectRulesOf } from './rules';
-import { ColumnInfo, ForeignKeyInfo, InventorySchema, SURROGATE_COLUMN, SchemaInfo, TableInfo, primaryKeyColumns, readInventory, readSchema } from './schema';
+import {
+  ColumnInfo,
+  ForeignKeyInfo,
+  InventorySchema,
+  SURROGATE_COLUMN,
+  SchemaInfo,
+  TableInfo,
+  primaryKeyColumns,
+  readInventory,
+  readSchema,
+} from './schema';
 import { quoteIdentifier } from './sql';
 import { STORED_STRATEGIES } from './strategies';
 import { ENGINE_VERSION } from './version';
@@ -149,7 +159,11 @@ function resolveKey(ctx: Ctx, rules: MaskTableRules, info: TableInfo): ResolvedK
   }
   const missing = rules.key.filter((k) => !byName.has(k));
   if (missing.length) {
-    for (const k of missing) ctx.report(['tables', rules.table, 'key'], `column '${k}' does not exist in table '${rules.table}'${didYouMean(k, [...byName.keys()])}`);
+    for (const k of missing)
+      ctx.report(
+        ['tables', rules.table, 'key'],
+        `column '${k}' does not exist in table '${rules.table}'${didYouMean(k, [...byName.keys()])}`,
+      );
     return undefined;
   }
   const same = (names: readonly string[]) => names.length === rules.key?.length && names.every((n) => rules.key?.includes(n));
@@ -164,7 +178,14 @@ function resolveKey(ctx: Ctx, rules: MaskTableRules, info: TableInfo): ResolvedK
 }
 
 /** Reports what does not fit; returns the output length for truncating strategies. */
-function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnInfo, key: ResolvedKey | undefined, rows: number): { ok: boolean; outputLength?: number } {
+function checkColumn(
+  ctx: Ctx,
+  table: TableInfo,
+  rule: ColumnRule,
+  info: ColumnInfo,
+  key: ResolvedKey | undefined,
+  rows: number,
+): { ok: boolean; outputLength?: number } {
   const path = columnPath(table.name, rule.column);
   let ok = true;
   const bad = (message: string, p: RulesPathSegment[] = path) => {
@@ -177,45 +198,67 @@ function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnI
     return { ok };
   }
   if (key && key.columns.some((k) => k.name === info.name)) {
-    bad(`'${info.name}' is part of the key used for batching (${key.source}) and links rows; it must be keep (mask the personal columns instead)`);
+    bad(
+      `'${info.name}' is part of the key used for batching (${key.source}) and links rows; it must be keep (mask the personal columns instead)`,
+    );
     return { ok };
   }
   const needsText = () => {
-    if (info.typeClass !== 'string') bad(`strategy '${rule.strategy}' needs a text column (char, varchar or text); '${info.name}' is ${typeName(info)}`);
+    if (info.typeClass !== 'string')
+      bad(`strategy '${rule.strategy}' needs a text column (char, varchar or text); '${info.name}' is ${typeName(info)}`);
     return info.typeClass === 'string';
   };
   const maxLength = info.maxLength ?? 0;
   switch (rule.strategy) {
     case 'null':
-      if (!info.nullable) bad(`'${info.name}' is NOT NULL, so it cannot be set to NULL; use fixed (e.g. { strategy: fixed, value: "" }) or another strategy`, [...path]);
+      if (!info.nullable)
+        bad(
+          `'${info.name}' is NOT NULL, so it cannot be set to NULL; use fixed (e.g. { strategy: fixed, value: "" }) or another strategy`,
+          [...path],
+        );
       return { ok };
     case 'fixed': {
       const v = rule.value;
-      if (info.typeClass === 'string' && String(v).length > maxLength) bad(`the fixed value has ${String(v).length} characters but '${info.name}' is ${typeName(info)}`, [...path, 'value']);
-      if (info.typeClass === 'integer' && !(typeof v === 'number' && Number.isInteger(v))) bad(`'${info.name}' is ${typeName(info)}; the fixed value must be a whole number`, [...path, 'value']);
-      if (info.typeClass === 'decimal' && typeof v !== 'number') bad(`'${info.name}' is ${typeName(info)}; the fixed value must be a number`, [...path, 'value']);
+      if (info.typeClass === 'string' && String(v).length > maxLength)
+        bad(`the fixed value has ${String(v).length} characters but '${info.name}' is ${typeName(info)}`, [...path, 'value']);
+      if (info.typeClass === 'integer' && !(typeof v === 'number' && Number.isInteger(v)))
+        bad(`'${info.name}' is ${typeName(info)}; the fixed value must be a whole number`, [...path, 'value']);
+      if (info.typeClass === 'decimal' && typeof v !== 'number')
+        bad(`'${info.name}' is ${typeName(info)}; the fixed value must be a number`, [...path, 'value']);
       if (info.typeClass === 'date' && !(typeof v === 'string' && /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$/.test(v))) {
-        bad(`'${info.name}' is ${typeName(info)}; the fixed value must be a date "YYYY-MM-DD" or "YYYY-MM-DD hh:mm:ss"`, [...path, 'value']);
+        bad(`'${info.name}' is ${typeName(info)}; the fixed value must be a date "YYYY-MM-DD" or "YYYY-MM-DD hh:mm:ss"`, [
+          ...path,
+          'value',
+        ]);
       }
-      if (rows > 1 && table.indexes.some((i) => i.unique && i.columns.includes(info.name))) ctx.warn(`${table.name}.${info.name}: a fixed value in a UNIQUE index fails on the second row`);
+      if (rows > 1 && table.indexes.some((i) => i.unique && i.columns.includes(info.name)))
+        ctx.warn(`${table.name}.${info.name}: a fixed value in a UNIQUE index fails on the second row`);
       return { ok };
     }
     case 'hash': {
       if (!needsText()) return { ok };
       const length = rule.length ?? Math.min(64, maxLength);
       if (length > maxLength) bad(`length ${length} does not fit '${info.name}' (${typeName(info)})`, [...path, 'length']);
-      else if (length < MIN_HASH_LENGTH) bad(`'${info.name}' (${typeName(info)}) is too short for a keyed hash (at least ${MIN_HASH_LENGTH} characters); use partial, fixed or null`);
+      else if (length < MIN_HASH_LENGTH)
+        bad(
+          `'${info.name}' (${typeName(info)}) is too short for a keyed hash (at least ${MIN_HASH_LENGTH} characters); use partial, fixed or null`,
+        );
       return { ok, outputLength: length };
     }
     case 'email': {
       if (!needsText()) return { ok };
       const length = EMAIL_LOCAL_LENGTH + 1 + rule.domain.length;
-      if (length > maxLength) bad(`fake addresses at '${rule.domain}' have ${length} characters but '${info.name}' is ${typeName(info)}; use a shorter domain`);
+      if (length > maxLength)
+        bad(`fake addresses at '${rule.domain}' have ${length} characters but '${info.name}' is ${typeName(info)}; use a shorter domain`);
       return { ok, outputLength: length };
     }
     case 'phone': {
       if (!needsText()) return { ok };
-      if (rule.format.length > maxLength) bad(`the format '${rule.format}' has ${rule.format.length} characters but '${info.name}' is ${typeName(info)}`, [...path, 'format']);
+      if (rule.format.length > maxLength)
+        bad(`the format '${rule.format}' has ${rule.format.length} characters but '${info.name}' is ${typeName(info)}`, [
+          ...path,
+          'format',
+        ]);
       return { ok, outputLength: rule.format.length };
     }
     case 'pseudonym':
@@ -227,12 +270,20 @@ function checkColumn(ctx: Ctx, table: TableInfo, rule: ColumnRule, info: ColumnI
       return { ok };
     case 'generalize':
     case 'dateShift':
-      if (info.typeClass !== 'date') bad(`strategy '${rule.strategy}' needs a date column (date, datetime or timestamp); '${info.name}' is ${typeName(info)}`);
+      if (info.typeClass !== 'date')
+        bad(`strategy '${rule.strategy}' needs a date column (date, datetime or timestamp); '${info.name}' is ${typeName(info)}`);
       return { ok };
   }
 }
 
-function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: number, database: string, scanMasked: boolean): MaskTablePlan | undefined {
+function planMaskTable(
+  ctx: Ctx,
+  rules: MaskTableRules,
+  info: TableInfo,
+  index: number,
+  database: string,
+  scanMasked: boolean,
+): MaskTablePlan | undefined {
   let ok = true;
   const report = (p: RulesPathSegment[], m: string) => {
     ok = false;
@@ -242,7 +293,10 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
   const ruleByColumn = new Map(rules.columns.map((r) => [r.column, r]));
   for (const r of rules.columns) {
     if (!byName.has(r.column)) {
-      report(columnPath(rules.table, r.column), `column '${r.column}' does not exist in table '${rules.table}'${didYouMean(r.column, [...byName.keys()])}; remove the rule or fix the name`);
+      report(
+        columnPath(rules.table, r.column),
+        `column '${r.column}' does not exist in table '${rules.table}'${didYouMean(r.column, [...byName.keys()])}; remove the rule or fix the name`,
+      );
     }
   }
   for (const c of info.columns) {
@@ -255,7 +309,10 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
   }
   const subjectPath = ['tables', rules.table, 'subject'];
   if (rules.subject !== undefined && !byName.has(rules.subject)) {
-    report(subjectPath, `column '${rules.subject}' does not exist in table '${rules.table}'${didYouMean(rules.subject, [...byName.keys()])}`);
+    report(
+      subjectPath,
+      `column '${rules.subject}' does not exist in table '${rules.table}'${didYouMean(rules.subject, [...byName.keys()])}`,
+    );
   }
   const key = resolveKey(ctx, rules, info);
   if (!key) ok = false;
@@ -280,8 +337,13 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
       const fromTable = rules.subject === rule.subject;
       const p = fromTable ? subjectPath : columnPath(rules.table, rule.column, 'subject');
       if (!subject) {
-        if (fromTable) ok = false; // reported once, at the table's subject
-        else report(p, `subject column '${rule.subject}' does not exist in table '${rules.table}'${didYouMean(rule.subject, [...byName.keys()])}`);
+        if (fromTable)
+          ok = false; // reported once, at the table's subject
+        else
+          report(
+            p,
+            `subject column '${rule.subject}' does not exist in table '${rules.table}'${didYouMean(rule.subject, [...byName.keys()])}`,
+          );
       } else if ((ruleByColumn.get(subject.name)?.strategy ?? 'keep') !== 'keep') {
         report(p, `subject column '${subject.name}' must be keep: the shift is derived from it, so it must stay the same in every table`);
       } else {
@@ -297,17 +359,31 @@ function planMaskTable(ctx: Ctx, rules: MaskTableRules, info: TableInfo, index: 
     });
     const uniqueIdx = info.indexes.find((i) => i.unique && i.columns.includes(col.name));
     if (uniqueIdx && ['pseudonym', 'phone', 'partial', 'generalize', 'dateShift'].includes(rule.strategy)) {
-      ctx.warn(`${rules.table}.${col.name}: strategy '${rule.strategy}' is not one-to-one and the column is in UNIQUE index '${uniqueIdx.name}'; the scrub fails if two rows get the same value`);
+      ctx.warn(
+        `${rules.table}.${col.name}: strategy '${rule.strategy}' is not one-to-one and the column is in UNIQUE index '${uniqueIdx.name}'; the scrub fails if two rows get the same value`,
+      );
     }
   }
   if (!ok || !key) return undefined;
   const kept = rules.columns.filter((r) => r.strategy === 'keep').map((r) => r.column);
   const keyColumns: ColumnInfo[] =
     key.source === 'surrogate'
-      ? [{ name: SURROGATE_COLUMN, dataType: 'bigint', columnType: 'bigint unsigned', typeClass: 'integer', nullable: false, generated: false, onUpdate: false }]
+      ? [
+          {
+            name: SURROGATE_COLUMN,
+            dataType: 'bigint',
+            columnType: 'bigint unsigned',
+            typeClass: 'integer',
+            nullable: false,
+            generated: false,
+            onUpdate: false,
+          },
+        ]
       : [...key.columns];
   if (key.source === 'surrogate' && masked.length > 0) {
-    ctx.warn(`${rules.table}: no primary key and no UNIQUE index of NOT NULL columns; batched on a temporary surrogate key (one ALTER TABLE adds it, another drops it after the scrub)`);
+    ctx.warn(
+      `${rules.table}: no primary key and no UNIQUE index of NOT NULL columns; batched on a temporary surrogate key (one ALTER TABLE adds it, another drops it after the scrub)`,
+    );
   }
   return {
     table: rules.table,
@@ -356,7 +432,10 @@ function checkForeignKeys(ctx: Ctx, rules: ScrubRules, plans: Map<string, TableP
     if (childRules?.action === 'truncate') continue;
     if (parentRules?.action === 'truncate' && fk.table !== fk.referencedTable) {
       if ((ctx.rowCounts.get(fk.table) ?? 0) > 0) {
-        ctx.report(['tables', fk.referencedTable], `truncating '${fk.referencedTable}' would orphan the rows of '${fk.table}' (foreign key ${fk.name}); truncate '${fk.table}' as well, or keep '${fk.referencedTable}'`);
+        ctx.report(
+          ['tables', fk.referencedTable],
+          `truncating '${fk.referencedTable}' would orphan the rows of '${fk.table}' (foreign key ${fk.name}); truncate '${fk.table}' as well, or keep '${fk.referencedTable}'`,
+        );
       }
       continue;
     }
@@ -390,9 +469,17 @@ export function planFingerprint(database: string, tables: readonly TablePlan[]):
   const shape = tables.map((t) =>
     t.action !== 'mask'
       ? { table: t.table, action: t.action }
-      : { table: t.table, key: t.key.map((k) => k.name), source: t.keySource, masked: t.masked.map((m) => ({ ...m.rule, n: m.storedColumn, s: m.shiftSubject, l: m.outputLength })), orig: t.originalsTable },
+      : {
+          table: t.table,
+          key: t.key.map((k) => k.name),
+          source: t.keySource,
+          masked: t.masked.map((m) => ({ ...m.rule, n: m.storedColumn, s: m.shiftSubject, l: m.outputLength })),
+          orig: t.originalsTable,
+        },
   );
-  return createHash('sha256').update(JSON.stringify({ engine: ENGINE_VERSION, database, shape })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ engine: ENGINE_VERSION, database, shape }))
+    .digest('hex');
 }
 
 export interface PlanOptions {
@@ -431,7 +518,13 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     }
     const found = others.find((o) => o.schema === sr.schema);
     if (!found) {
-      report(['schemas', sr.schema], `schema '${sr.schema}' does not exist on the server${didYouMean(sr.schema, others.map((o) => o.schema))}; remove it from the rules or fix the name`);
+      report(
+        ['schemas', sr.schema],
+        `schema '${sr.schema}' does not exist on the server${didYouMean(
+          sr.schema,
+          others.map((o) => o.schema),
+        )}; remove it from the rules or fix the name`,
+      );
       continue;
     }
     if (sr.action !== 'tables') {
@@ -440,27 +533,47 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     }
     for (const tr of sr.tables) {
       if (!found.tables.some((t) => t.table === tr.table)) {
-        report(['schemas', sr.schema, 'tables', tr.table], `table '${tr.table}' does not exist in schema '${sr.schema}'${didYouMean(tr.table, found.tables.map((t) => t.table))}; remove it from the rules or fix the name`);
+        report(
+          ['schemas', sr.schema, 'tables', tr.table],
+          `table '${tr.table}' does not exist in schema '${sr.schema}'${didYouMean(
+            tr.table,
+            found.tables.map((t) => t.table),
+          )}; remove it from the rules or fix the name`,
+        );
       }
     }
     for (const t of found.tables) {
       const tr = sr.tables.find((x) => x.table === t.table);
       if (tr) otherTables.push({ schema: found, table: t, action: tr.action });
-      else report(['schemas', sr.schema, 'tables'], `table '${sr.schema}.${t.table}' is not named in the rules; every table of the schema must be: keep or truncate`);
+      else
+        report(
+          ['schemas', sr.schema, 'tables'],
+          `table '${sr.schema}.${t.table}' is not named in the rules; every table of the schema must be: keep or truncate`,
+        );
     }
   }
   for (const o of others) {
     if (!schemaRules.some((sr) => sr.schema === o.schema)) {
       report(
         ['schemas'],
-        `schema '${o.schema}' (${o.tables.length} table(s)${o.tables.length ? `: ${o.tables.slice(0, 5).map((t) => t.table).join(', ')}${o.tables.length > 5 ? ', ...' : ''}` : ''}) is not named in the rules; every non-system schema of the server must be named: '${o.schema}: keep' (no personal data), 'truncate', or '{ tables: ... }'`,
+        `schema '${o.schema}' (${o.tables.length} table(s)${
+          o.tables.length
+            ? `: ${o.tables
+                .slice(0, 5)
+                .map((t) => t.table)
+                .join(', ')}${o.tables.length > 5 ? ', ...' : ''}`
+            : ''
+        }) is not named in the rules; every non-system schema of the server must be named: '${o.schema}: keep' (no personal data), 'truncate', or '{ tables: ... }'`,
       );
     }
   }
   // The scrubbed database: every base table named.
   for (const name of schema.tables.keys()) {
     if (!rules.tables.some((t) => t.table === name)) {
-      report(['tables'], `table '${name}' of database '${database}' is not named in the rules; every table must be: masked ('${name}: { columns: ... }'), 'truncate', or 'keep' (no personal data)`);
+      report(
+        ['tables'],
+        `table '${name}' of database '${database}' is not named in the rules; every table must be: masked ('${name}: { columns: ... }'), 'truncate', or 'keep' (no personal data)`,
+      );
     }
   }
 
@@ -485,13 +598,28 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     }
     const q = qualified(database, database, t.table);
     if (t.action === 'truncate') {
-      plans.set(t.table, { table: t.table, schema: database, ref: q.ref, action: 'truncate', rows: rowCounts.get(t.table) ?? 0, scanColumns: [] });
+      plans.set(t.table, {
+        table: t.table,
+        schema: database,
+        ref: q.ref,
+        action: 'truncate',
+        rows: rowCounts.get(t.table) ?? 0,
+        scanColumns: [],
+      });
       continue;
     }
     if (t.action === 'keep') {
       const scanColumns = info.columns.filter((c) => c.typeClass === 'string');
       const scanKey = scanColumns.length ? scanKeyOf(info) : undefined;
-      plans.set(t.table, { table: t.table, schema: database, ref: q.ref, action: 'keep', rows: rowCounts.get(t.table) ?? 0, scanColumns, ...(scanKey ? { scanKey } : {}) });
+      plans.set(t.table, {
+        table: t.table,
+        schema: database,
+        ref: q.ref,
+        action: 'keep',
+        rows: rowCounts.get(t.table) ?? 0,
+        scanColumns,
+        ...(scanKey ? { scanKey } : {}),
+      });
       continue;
     }
     maskIndex += 1;
@@ -499,13 +627,21 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     if (plan) plans.set(t.table, plan);
   }
   checkForeignKeys(ctx, rules, plans);
-  const days = new Set(rules.tables.flatMap((t) => (t.action === 'mask' ? t.columns.flatMap((c) => (c.strategy === 'dateShift' ? [c.days] : [])) : [])));
+  const days = new Set(
+    rules.tables.flatMap((t) => (t.action === 'mask' ? t.columns.flatMap((c) => (c.strategy === 'dateShift' ? [c.days] : [])) : [])),
+  );
   if (days.size > 1) {
-    warnings.push(`dateShift rules use different 'days' (${[...days].join(', ')}): the shift of one subject depends on 'days', so dates with different 'days' move by different offsets`);
+    warnings.push(
+      `dateShift rules use different 'days' (${[...days].join(', ')}): the shift of one subject depends on 'days', so dates with different 'days' move by different offsets`,
+    );
   }
   for (const [i, a] of detect.acknowledge.entries()) {
     const exists = plans.has(a.table) || otherTables.some((o) => qualified(database, o.schema.schema, o.table.table).name === a.table);
-    if (!exists) report(['detect', 'acknowledge', i, 'table'], `table '${a.table}' is not in the inventory (write 'table' for the scrubbed database, 'schema.table' for another schema)`);
+    if (!exists)
+      report(
+        ['detect', 'acknowledge', i, 'table'],
+        `table '${a.table}' is not in the inventory (write 'table' for the scrubbed database, 'schema.table' for another schema)`,
+      );
   }
   if (issues.length > 0) {
     const seen = new Set<string>();
@@ -514,7 +650,14 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
   const tables: TablePlan[] = rules.tables.map((t) => plans.get(t.table) as TablePlan);
   for (const o of otherTables) {
     const q = qualified(database, o.schema.schema, o.table.table);
-    tables.push({ table: q.name, schema: o.schema.schema, ref: q.ref, action: o.action, rows: rowCounts.get(q.name) ?? 0, scanColumns: o.action === 'keep' ? o.table.textColumns : [] });
+    tables.push({
+      table: q.name,
+      schema: o.schema.schema,
+      ref: q.ref,
+      action: o.action,
+      rows: rowCounts.get(q.name) ?? 0,
+      scanColumns: o.action === 'keep' ? o.table.textColumns : [],
+    });
   }
   return {
     database,
@@ -537,7 +680,9 @@ export function formatPlan(plan: ScrubPlan): string {
       continue;
     }
     if (t.action === 'keep') {
-      out.push(`  ${t.table}: keep (${t.rows} rows${t.scanColumns.length ? `, ${t.scanColumns.length} text column(s) scanned for PII patterns` : ''})`);
+      out.push(
+        `  ${t.table}: keep (${t.rows} rows${t.scanColumns.length ? `, ${t.scanColumns.length} text column(s) scanned for PII patterns` : ''})`,
+      );
       continue;
     }
     out.push(

@@ -45,12 +45,14 @@ export const DEFAULT_PHONE_FORMAT = '+1 ### 555 01##';
 export const DEFAULT_DATE_SHIFT_DAYS = 30;
 export const DEFAULT_PARTIAL_MASK = '*';
 
-const RESERVED_DOMAIN_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:invalid|test|example|localhost)|example\.(?:com|net|org))$/;
+const RESERVED_DOMAIN_RE =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.(?:invalid|test|example|localhost)|example\.(?:com|net|org))$/;
 
 const identifierSchema = z
   .string({ error: 'must be a table or column name (a string)' })
   .min(1, { error: 'must not be empty' })
   .max(64, { error: 'must be at most 64 characters (a MySQL identifier)' })
+  // eslint-disable-next-line no-control-regex -- NUL is exactly the character this refuses
   .regex(/^[^`\u0000]+$/, { error: 'must not contain backticks or NUL characters' });
 
 const keepRule = z.strictObject({ strategy: z.literal('keep') }).describe('Leave the column unchanged (it holds no personal data).');
@@ -63,7 +65,9 @@ const fixedRule = z
   .strictObject({
     strategy: z.literal('fixed'),
     value: z
-      .union([z.string().max(1000, { error: 'must be at most 1000 characters' }), z.number()], { error: 'must be a string or a number, e.g. value: "redacted"' })
+      .union([z.string().max(1000, { error: 'must be at most 1000 characters' }), z.number()], {
+        error: 'must be a string or a number, e.g. value: "redacted"',
+      })
       .describe('The value written to every non-NULL row.'),
   })
   .describe('Replace every non-NULL value with one given value.');
@@ -84,7 +88,9 @@ const hashRule = z
 const pseudonymRule = z
   .strictObject({
     strategy: z.literal('pseudonym'),
-    kind: z.enum(PSEUDONYM_KINDS, { error: `must be one of ${PSEUDONYM_KINDS.join(', ')}` }).describe('The dictionary the pseudonym is drawn from.'),
+    kind: z
+      .enum(PSEUDONYM_KINDS, { error: `must be one of ${PSEUDONYM_KINDS.join(', ')}` })
+      .describe('The dictionary the pseudonym is drawn from.'),
   })
   .describe('Replace the value with a name, city or street picked from a bundled dictionary by keyed hash of the value.');
 
@@ -94,7 +100,8 @@ const emailRule = z
     domain: z
       .string()
       .regex(RESERVED_DOMAIN_RE, {
-        error: 'must be a reserved domain that can never receive mail (RFC 2606/6761): *.invalid, *.test, *.example, *.localhost or example.com/net/org',
+        error:
+          'must be a reserved domain that can never receive mail (RFC 2606/6761): *.invalid, *.test, *.example, *.localhost or example.com/net/org',
       })
       .optional()
       .describe(`Reserved domain of the fake addresses. @default "${DEFAULT_EMAIL_DOMAIN}"`),
@@ -106,7 +113,9 @@ const phoneRule = z
     strategy: z.literal('phone'),
     format: z
       .string()
-      .regex(/^[0-9+() .#-]{1,40}$/, { error: 'may only contain digits, spaces, + ( ) . - and # (a generated digit), at most 40 characters' })
+      .regex(/^[0-9+() .#-]{1,40}$/, {
+        error: 'may only contain digits, spaces, + ( ) . - and # (a generated digit), at most 40 characters',
+      })
       .refine((f) => (f.match(/#/g) ?? []).length >= 2 && (f.match(/#/g) ?? []).length <= 16, {
         error: 'must contain 2 to 16 # (each # becomes a digit derived from the keyed hash)',
       })
@@ -127,9 +136,15 @@ const partialRule = z
     strategy: z.literal('partial'),
     keepFirst: keepCount.describe('Leading characters kept. @default 0'),
     keepLast: keepCount.describe('Trailing characters kept. @default 0'),
-    mask: z.string().length(1, { error: 'must be exactly one character' }).optional().describe(`Masking character. @default "${DEFAULT_PARTIAL_MASK}"`),
+    mask: z
+      .string()
+      .length(1, { error: 'must be exactly one character' })
+      .optional()
+      .describe(`Masking character. @default "${DEFAULT_PARTIAL_MASK}"`),
   })
-  .describe('Keep the first/last characters and mask the rest; a value too short to mask at least half (and 2) of its characters is masked entirely.');
+  .describe(
+    'Keep the first/last characters and mask the rest; a value too short to mask at least half (and 2) of its characters is masked entirely.',
+  );
 
 const dateShiftRule = z
   .strictObject({
@@ -143,7 +158,9 @@ const dateShiftRule = z
       .describe(`Largest shift in days; the shift is between -days and +days, never 0. @default ${DEFAULT_DATE_SHIFT_DAYS}`),
     subject: identifierSchema.optional().describe("Column whose value selects the shift (e.g. volunteer_id). @default the table's subject"),
   })
-  .describe('Shift dates by a non-zero number of days derived from the keyed hash of the subject column, so intervals within one subject survive.');
+  .describe(
+    'Shift dates by a non-zero number of days derived from the keyed hash of the subject column, so intervals within one subject survive.',
+  );
 
 const generalizeRule = z
   .strictObject({ strategy: z.literal('generalize') })
@@ -174,21 +191,30 @@ function tableSchemaWith(columns: z.ZodType) {
   return z
     .strictObject({
       key: z
-        .union([identifierSchema, z.array(identifierSchema).min(1, { error: 'must list at least one column' }).max(16, { error: 'must list at most 16 columns' })])
+        .union([
+          identifierSchema,
+          z.array(identifierSchema).min(1, { error: 'must list at least one column' }).max(16, { error: 'must list at most 16 columns' }),
+        ])
         .optional()
-        .describe('Key used for batching: a column or a list of columns forming the primary key or a UNIQUE index of NOT NULL columns, of any type (integer, UUID, char, composite). @default the primary key, else the first UNIQUE index of NOT NULL columns, else a temporary surrogate key (see docs/scrub.md)'),
+        .describe(
+          'Key used for batching: a column or a list of columns forming the primary key or a UNIQUE index of NOT NULL columns, of any type (integer, UUID, char, composite). @default the primary key, else the first UNIQUE index of NOT NULL columns, else a temporary surrogate key (see docs/scrub.md)',
+        ),
       subject: identifierSchema.optional().describe('Column identifying the data subject (volunteer) for dateShift rules of this table.'),
       allowUpdateTriggers: z
         .boolean()
         .optional()
-        .describe('Mask even though the table has UPDATE triggers (check first that they cannot copy original values elsewhere). @default false'),
+        .describe(
+          'Mask even though the table has UPDATE triggers (check first that they cannot copy original values elsewhere). @default false',
+        ),
       columns: columns.describe('Every column of the table, each with a rule (keep for columns without personal data).'),
     })
     .describe('A table whose columns are masked in place.');
 }
 
 const truncateSchema = z.literal('truncate').describe('Delete every row of the table.');
-const keepTableSchema = z.literal('keep').describe('Keep the whole table unchanged (it holds no personal data); its text columns are scanned for PII patterns after the scrub.');
+const keepTableSchema = z
+  .literal('keep')
+  .describe('Keep the whole table unchanged (it holds no personal data); its text columns are scanned for PII patterns after the scrub.');
 
 /** A table of another schema: kept or truncated as a whole (masking happens in the scrubbed database). */
 const otherTableSchema = z.union([keepTableSchema, truncateSchema]);
@@ -209,10 +235,13 @@ const schemaRuleSchema = z
 export const DEFAULT_PII_PATTERNS: Readonly<Record<string, string>> = {
   email: '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
   phone: '\\+[0-9][0-9 ().-]{7,}[0-9]|\\(?[0-9]{3}\\)?[ .-]?[0-9]{3}[ .-][0-9]{4}|[0-9]{3,4}[ .-][0-9]{3,4}[ .-][0-9]{3,4}',
-  nationalId: '(^|[^0-9A-Za-z])([0-9]{3}-[0-9]{2}-[0-9]{4}|[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])([^0-9A-Za-z]|$)',
+  nationalId:
+    '(^|[^0-9A-Za-z])([0-9]{3}-[0-9]{2}-[0-9]{4}|[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D])([^0-9A-Za-z]|$)',
 };
 
-const patternNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, { error: 'must be a pattern name: a letter, then letters, digits, _ or -, at most 32 characters' });
+const patternNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, {
+  error: 'must be a pattern name: a letter, then letters, digits, _ or -, at most 32 characters',
+});
 
 const detectSchema = z
   .strictObject({
@@ -228,17 +257,18 @@ const detectSchema = z
       .describe(
         `PII patterns (REGEXP, matched case-sensitively) added to or replacing the defaults by name; false disables a default. Defaults: ${Object.keys(DEFAULT_PII_PATTERNS).join(', ')}.`,
       ),
-    scanMaskedTables: z
-      .boolean()
-      .optional()
-      .describe('Also scan the kept text columns of masked tables. @default true'),
+    scanMaskedTables: z.boolean().optional().describe('Also scan the kept text columns of masked tables. @default true'),
     acknowledge: z
       .array(
         z.strictObject({
           table: z.string().min(1).max(129).describe('The table (`table` of the scrubbed database, or `schema.table`).'),
           column: identifierSchema.optional().describe('The column. @default every scanned column of the table'),
           pattern: patternNameSchema.optional().describe('The pattern. @default every pattern'),
-          reason: z.string().min(20, { error: 'must say why the match is not personal data (at least 20 characters)' }).max(500).describe('Why the match is not personal data.'),
+          reason: z
+            .string()
+            .min(20, { error: 'must say why the match is not personal data (at least 20 characters)' })
+            .max(500)
+            .describe('Why the match is not personal data.'),
         }),
       )
       .optional()
@@ -257,14 +287,18 @@ function rulesSchemaWith(table: z.ZodType) {
       schemas: z
         .record(identifierSchema, schemaRuleSchema)
         .optional()
-        .describe('EVERY other non-system schema of the server (mysql, information_schema, performance_schema and sys excepted): keep, truncate, or per table. A schema not named here fails the plan.'),
+        .describe(
+          'EVERY other non-system schema of the server (mysql, information_schema, performance_schema and sys excepted): keep, truncate, or per table. A schema not named here fails the plan.',
+        ),
       detect: detectSchema.optional(),
     })
     .describe('ClinSpark PII scrub rules: how each table and column of a database copy is masked.');
 }
 
 /** The full model of a rules file, as published in schema/scrub-rules.schema.json. */
-export const scrubRulesSchema = rulesSchemaWith(z.union([truncateSchema, keepTableSchema, tableSchemaWith(z.record(identifierSchema, columnRuleSchema))]));
+export const scrubRulesSchema = rulesSchemaWith(
+  z.union([truncateSchema, keepTableSchema, tableSchemaWith(z.record(identifierSchema, columnRuleSchema))]),
+);
 
 /** JSON Schema of the rules file, generated from the zod model (`npm run schema` writes it). */
 export function scrubRulesJsonSchema(): Record<string, unknown> {
@@ -316,7 +350,11 @@ export type TableRules = MaskTableRules | TruncateTableRules | KeepTableRules;
 /** Another schema of the server: kept or truncated whole, or table by table. */
 export type SchemaRules =
   | { readonly schema: string; readonly action: 'keep' | 'truncate' }
-  | { readonly schema: string; readonly action: 'tables'; readonly tables: ReadonlyArray<{ readonly table: string; readonly action: 'keep' | 'truncate' }> };
+  | {
+      readonly schema: string;
+      readonly action: 'tables';
+      readonly tables: ReadonlyArray<{ readonly table: string; readonly action: 'keep' | 'truncate' }>;
+    };
 
 export interface PiiAcknowledgement {
   /** `table` (scrubbed database) or `schema.table`. */
@@ -395,11 +433,18 @@ function reportZodIssues(schema: z.ZodObject, value: unknown, base: RulesPathSeg
         break;
       case 'invalid_type': {
         if (issue.message && !issue.message.startsWith('Invalid input')) report(p, issue.message);
-        else report(p, `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeValue(v)}`);
+        else
+          report(
+            p,
+            `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeValue(v)}`,
+          );
         break;
       }
       case 'invalid_value':
-        report(p, issue.message.startsWith('Invalid') ? `must be one of ${issue.values.map((x) => JSON.stringify(x)).join(', ')}` : issue.message);
+        report(
+          p,
+          issue.message.startsWith('Invalid') ? `must be one of ${issue.values.map((x) => JSON.stringify(x)).join(', ')}` : issue.message,
+        );
         break;
       case 'invalid_union':
         report(p, issue.message && issue.message !== 'Invalid input' ? issue.message : `has an invalid value (${describeValue(v)})`);
@@ -420,7 +465,13 @@ function strategyList(): string {
   return STRATEGIES.join(', ');
 }
 
-function parseColumnRule(raw: unknown, path: RulesPathSegment[], column: string, tableSubject: string | undefined, report: Report): ColumnRule | undefined {
+function parseColumnRule(
+  raw: unknown,
+  path: RulesPathSegment[],
+  column: string,
+  tableSubject: string | undefined,
+  report: Report,
+): ColumnRule | undefined {
   let strategy: unknown;
   let options: Record<string, unknown>;
   let strategyPath: RulesPathSegment[];
@@ -442,7 +493,10 @@ function parseColumnRule(raw: unknown, path: RulesPathSegment[], column: string,
   }
   if (typeof strategy !== 'string' || !(STRATEGIES as readonly string[]).includes(strategy)) {
     const shown = typeof strategy === 'string' ? `'${strategy}'` : describeValue(strategy);
-    report(strategyPath, `unknown strategy ${shown}${typeof strategy === 'string' ? didYouMean(strategy, STRATEGIES) : ''}; strategies: ${strategyList()}`);
+    report(
+      strategyPath,
+      `unknown strategy ${shown}${typeof strategy === 'string' ? didYouMean(strategy, STRATEGIES) : ''}; strategies: ${strategyList()}`,
+    );
     return undefined;
   }
   const name = strategy as StrategyName;
@@ -452,10 +506,16 @@ function parseColumnRule(raw: unknown, path: RulesPathSegment[], column: string,
   }
   const schema = STRATEGY_SCHEMAS[name];
   let ok = true;
-  reportZodIssues(schema, options, path, (p, m) => {
-    ok = false;
-    report(p, m);
-  }, `strategy '${name}'`);
+  reportZodIssues(
+    schema,
+    options,
+    path,
+    (p, m) => {
+      ok = false;
+      report(p, m);
+    },
+    `strategy '${name}'`,
+  );
   if (!ok) return undefined;
   const o = options as Record<string, never>;
   switch (name) {
@@ -466,7 +526,7 @@ function parseColumnRule(raw: unknown, path: RulesPathSegment[], column: string,
     case 'fixed':
       return { column, strategy: 'fixed', value: o.value };
     case 'hash':
-      return { column, strategy: 'hash', ...(o.length !== undefined ? { length: o.length as number } : {}) };
+      return { column, strategy: 'hash', ...(o.length !== undefined ? { length: o.length } : {}) };
     case 'pseudonym':
       return { column, strategy: 'pseudonym', kind: o.kind };
     case 'email':
@@ -478,7 +538,10 @@ function parseColumnRule(raw: unknown, path: RulesPathSegment[], column: string,
     case 'dateShift': {
       const subject = (o.subject as string | undefined) ?? tableSubject;
       if (subject === undefined) {
-        report(path, "dateShift needs a subject column (e.g. the volunteer id) so one volunteer's dates move together: set 'subject:' on the table or on this rule");
+        report(
+          path,
+          "dateShift needs a subject column (e.g. the volunteer id) so one volunteer's dates move together: set 'subject:' on the table or on this rule",
+        );
         return undefined;
       }
       return { column, strategy: 'dateShift', days: o.days ?? DEFAULT_DATE_SHIFT_DAYS, subject };
@@ -496,10 +559,14 @@ function parseTable(raw: unknown, table: string, report: Report): TableRules | u
     report(p, m);
   };
   identifierSchema.safeParse(table).error?.issues.forEach((i) => r(path, `table name ${i.message}`));
-  if (table.toLowerCase().startsWith(SCRATCH_TABLE_PREFIX)) r(path, `tables starting with '${SCRATCH_TABLE_PREFIX}' are the engine's own scratch tables and cannot be scrubbed by rules`);
+  if (table.toLowerCase().startsWith(SCRATCH_TABLE_PREFIX))
+    r(path, `tables starting with '${SCRATCH_TABLE_PREFIX}' are the engine's own scratch tables and cannot be scrubbed by rules`);
   if (typeof raw === 'string' || raw === null) {
     if (raw === 'truncate' || raw === 'keep') return ok ? { table, action: raw } : undefined;
-    r(path, `must be 'truncate', 'keep' or a mapping with 'columns' (and optionally ${TABLE_KEYS.filter((k) => k !== 'columns').join(', ')}), not ${describeValue(raw)}${typeof raw === 'string' ? didYouMean(raw, ['truncate', 'keep']) : ''}`);
+    r(
+      path,
+      `must be 'truncate', 'keep' or a mapping with 'columns' (and optionally ${TABLE_KEYS.filter((k) => k !== 'columns').join(', ')}), not ${describeValue(raw)}${typeof raw === 'string' ? didYouMean(raw, ['truncate', 'keep']) : ''}`,
+    );
     return undefined;
   }
   if (!isRecord(raw)) {
@@ -565,11 +632,15 @@ export function parseScrubRules(text: string, file = 'rules.yaml'): ScrubRules {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
-    throw new ScrubRulesError(doc.errors.map((e) => ({ file, path: [], message: `is not valid YAML: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })));
+    throw new ScrubRulesError(
+      doc.errors.map((e) => ({ file, path: [], message: `is not valid YAML: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })),
+    );
   }
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (raw === null || raw === undefined) {
-    throw new ScrubRulesError([{ file, path: [], message: "is empty; a rules file starts with 'version: 1' and 'tables:' (see docs/scrub.md)" }]);
+    throw new ScrubRulesError([
+      { file, path: [], message: "is empty; a rules file starts with 'version: 1' and 'tables:' (see docs/scrub.md)" },
+    ]);
   }
   const issues: RulesIssue[] = [];
   const report: Report = (path, message) => issues.push({ file, path, message, line: lineOf(doc, lines, path) });
@@ -579,10 +650,23 @@ export function parseScrubRules(text: string, file = 'rules.yaml'): ScrubRules {
   }
   const emptyPaths = emptyValues(doc, raw);
   for (const p of emptyPaths) {
-    report(p, `has no value; write a strategy (${strategyList()})${p.length === 2 ? " or 'truncate'" : ''}; to set the column to NULL write 'null' explicitly`);
+    report(
+      p,
+      `has no value; write a strategy (${strategyList()})${p.length === 2 ? " or 'truncate'" : ''}; to set the column to NULL write 'null' explicitly`,
+    );
   }
   const empty = new Set(emptyPaths.map((p) => JSON.stringify(p)));
-  reportZodIssues(rulesSchemaWith(z.unknown()).extend({ tables: z.record(z.string(), z.unknown()), schemas: z.unknown().optional(), detect: z.unknown().optional() }), raw, [], report, 'the rules file');
+  reportZodIssues(
+    rulesSchemaWith(z.unknown()).extend({
+      tables: z.record(z.string(), z.unknown()),
+      schemas: z.unknown().optional(),
+      detect: z.unknown().optional(),
+    }),
+    raw,
+    [],
+    report,
+    'the rules file',
+  );
   const tables: TableRules[] = [];
   if (isRecord(raw.tables)) {
     if (Object.keys(raw.tables).length === 0) report(['tables'], 'lists no table; name at least one table to scrub');
@@ -622,19 +706,32 @@ function parseSchemas(raw: unknown, report: Report): SchemaRules[] {
       continue;
     }
     if (!isRecord(rule)) {
-      report(path, `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, not ${describeValue(rule)}${typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : ''}`);
+      report(
+        path,
+        `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, not ${describeValue(rule)}${typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : ''}`,
+      );
       continue;
     }
     let ok = true;
-    reportZodIssues(z.strictObject({ tables: z.record(z.string(), z.unknown()) }), rule, path, (p, m) => {
-      ok = false;
-      report(p, m);
-    }, 'a schema');
+    reportZodIssues(
+      z.strictObject({ tables: z.record(z.string(), z.unknown()) }),
+      rule,
+      path,
+      (p, m) => {
+        ok = false;
+        report(p, m);
+      },
+      'a schema',
+    );
     if (!ok) continue;
     const tables: Array<{ table: string; action: 'keep' | 'truncate' }> = [];
     for (const [table, t] of Object.entries(rule.tables as Record<string, unknown>)) {
       if (t === 'keep' || t === 'truncate') tables.push({ table, action: t });
-      else report([...path, 'tables', table], `must be keep or truncate (tables of other schemas are kept or truncated; mask in the scrubbed database), not ${describeValue(t)}`);
+      else
+        report(
+          [...path, 'tables', table],
+          `must be keep or truncate (tables of other schemas are kept or truncated; mask in the scrubbed database), not ${describeValue(t)}`,
+        );
     }
     out.push({ schema, action: 'tables', tables });
   }
@@ -645,10 +742,16 @@ function parseDetect(raw: unknown, report: Report): DetectRules {
   const patterns: Record<string, string> = { ...DEFAULT_PII_PATTERNS };
   if (raw === undefined) return { patterns, scanMaskedTables: true, acknowledge: [] };
   let ok = true;
-  reportZodIssues(detectSchema, raw, ['detect'], (p, m) => {
-    ok = false;
-    report(p, m);
-  }, 'detect');
+  reportZodIssues(
+    detectSchema,
+    raw,
+    ['detect'],
+    (p, m) => {
+      ok = false;
+      report(p, m);
+    },
+    'detect',
+  );
   if (!ok || !isRecord(raw)) return { patterns, scanMaskedTables: true, acknowledge: [] };
   const d = raw as z.infer<typeof detectSchema>;
   for (const [name, p] of Object.entries(d.patterns ?? {})) {
@@ -664,11 +767,20 @@ function parseDetect(raw: unknown, report: Report): DetectRules {
     patterns[name] = p;
   }
   (d.acknowledge ?? []).forEach((a, i) => {
-    if (a.pattern !== undefined && !(a.pattern in patterns)) report(['detect', 'acknowledge', i, 'pattern'], `unknown pattern '${a.pattern}'${didYouMean(a.pattern, Object.keys(patterns))}; patterns: ${Object.keys(patterns).join(', ')}`);
+    if (a.pattern !== undefined && !(a.pattern in patterns))
+      report(
+        ['detect', 'acknowledge', i, 'pattern'],
+        `unknown pattern '${a.pattern}'${didYouMean(a.pattern, Object.keys(patterns))}; patterns: ${Object.keys(patterns).join(', ')}`,
+      );
   });
   return {
     patterns,
     scanMaskedTables: d.scanMaskedTables ?? true,
-    acknowledge: (d.acknowledge ?? []).map((a) => ({ table: a.table, ...(a.column ? { column: a.column } : {}), ...(a.pattern ? { pattern: a.pattern } : {}), reason: a.reason })),
+    acknowledge: (d.acknowledge ?? []).map((a) => ({
+      table: a.table,
+      ...(a.column ? { column: a.column } : {}),
+      ...(a.pattern ? { pattern: a.pattern } : {}),
+      reason: a.reason,
+    })),
   };
 }

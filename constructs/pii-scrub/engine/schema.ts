@@ -6,6 +6,12 @@
 import type { Connection } from 'mysql2/promise';
 import { SCRATCH_TABLE_PREFIX } from './rules';
 
+/** A column value read back as text (strings as they are, binary values as UTF-8). */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return typeof value === 'number' || typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? '');
+}
 export type ColumnClass = 'string' | 'date' | 'integer' | 'decimal' | 'other';
 
 export interface ColumnInfo {
@@ -90,7 +96,11 @@ async function rows(conn: Connection, sql: string, params: unknown[]): Promise<R
 
 /** Reads tables, columns, indexes, UPDATE triggers and foreign keys of one schema. */
 export async function readSchema(conn: Connection, database: string): Promise<SchemaInfo> {
-  const tableRows = await rows(conn, 'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]);
+  const tableRows = await rows(
+    conn,
+    'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+    [database],
+  );
   const columnRows = await rows(
     conn,
     `SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, LOWER(DATA_TYPE) AS dataType, COLUMN_TYPE AS columnType,
@@ -120,7 +130,10 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
   );
 
   const baseNames = tableRows
-    .filter((r) => String(r.type) !== 'VIEW' && String(r.type) !== 'SYSTEM VIEW' && String(r.type) !== 'SEQUENCE' && !isScratchTable(String(r.name)))
+    .filter(
+      (r) =>
+        String(r.type) !== 'VIEW' && String(r.type) !== 'SYSTEM VIEW' && String(r.type) !== 'SEQUENCE' && !isScratchTable(String(r.name)),
+    )
     .map((r) => String(r.name));
   const views = tableRows.filter((r) => String(r.type) === 'VIEW').map((r) => String(r.name));
   const columnsByTable = new Map<string, ColumnInfo[]>();
@@ -130,7 +143,7 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
       surrogates.add(String(r.tbl));
       continue;
     }
-    const extra = String(r.extra ?? '').toLowerCase();
+    const extra = String((r.extra as string | null) ?? '').toLowerCase();
     const dataType = String(r.dataType);
     const list = columnsByTable.get(String(r.tbl)) ?? [];
     list.push({
@@ -142,15 +155,15 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
       nullable: String(r.nullable) === 'YES',
       generated: /\b(virtual|stored|persistent) generated\b/.test(extra),
       onUpdate: extra.includes('on update'),
-      ...(r.charset ? { charset: String(r.charset) } : {}),
-      ...(r.collation ? { collation: String(r.collation) } : {}),
+      ...(r.charset ? { charset: textOf(r.charset) } : {}),
+      ...(r.collation ? { collation: textOf(r.collation) } : {}),
     });
     columnsByTable.set(String(r.tbl), list);
   }
   const indexesByTable = new Map<string, Map<string, { unique: boolean; columns: string[] }>>();
   for (const r of indexRows) {
     if (String(r.col) === SURROGATE_COLUMN) continue;
-    const byName = indexesByTable.get(String(r.tbl)) ?? new Map();
+    const byName = indexesByTable.get(String(r.tbl)) ?? new Map<string, { unique: boolean; columns: string[] }>();
     const idx = byName.get(String(r.name)) ?? { unique: Number(r.nonUnique) === 0, columns: [] };
     idx.columns.push(String(r.col));
     byName.set(String(r.name), idx);
@@ -164,7 +177,11 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
     tables.set(name, {
       name,
       columns: columnsByTable.get(name) ?? [],
-      indexes: [...(indexesByTable.get(name) ?? new Map()).entries()].map(([n, i]) => ({ name: n, unique: i.unique, columns: i.columns })),
+      indexes: [...(indexesByTable.get(name) ?? new Map<string, { unique: boolean; columns: string[] }>()).entries()].map(([n, i]) => ({
+        name: n,
+        unique: i.unique,
+        columns: i.columns,
+      })),
       updateTriggers: triggersByTable.get(name) ?? [],
       ...(surrogates.has(name) ? { hasSurrogate: true } : {}),
     });
@@ -172,7 +189,13 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
   const fks = new Map<string, { name: string; table: string; columns: string[]; referencedTable: string; referencedColumns: string[] }>();
   for (const r of fkRows) {
     const id = `${String(r.tbl)}\u0000${String(r.name)}`;
-    const fk = fks.get(id) ?? { name: String(r.name), table: String(r.tbl), columns: [], referencedTable: String(r.refTable), referencedColumns: [] };
+    const fk = fks.get(id) ?? {
+      name: String(r.name),
+      table: String(r.tbl),
+      columns: [],
+      referencedTable: String(r.refTable),
+      referencedColumns: [],
+    };
     fk.columns.push(String(r.col));
     fk.referencedColumns.push(String(r.refCol));
     fks.set(id, fk);
@@ -204,7 +227,11 @@ export async function readInventory(conn: Connection, database: string, systemSc
   if (!schemas.includes(database)) schemas.push(database);
   if (schemas.length === 0) return [];
   const marks = schemas.map(() => '?').join(', ');
-  const tableRows = await rows(conn, `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${marks}) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME`, schemas);
+  const tableRows = await rows(
+    conn,
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${marks}) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+    schemas,
+  );
   const colRows = await rows(
     conn,
     `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS tbl, COLUMN_NAME AS name, LOWER(DATA_TYPE) AS dataType, COLUMN_TYPE AS columnType, CHARACTER_MAXIMUM_LENGTH AS maxLength,
@@ -219,10 +246,16 @@ export async function readInventory(conn: Connection, database: string, systemSc
     cols.set(id, [
       ...(cols.get(id) ?? []),
       {
-        name: String(r.name), dataType: String(r.dataType), columnType: String(r.columnType), typeClass: 'string',
+        name: String(r.name),
+        dataType: String(r.dataType),
+        columnType: String(r.columnType),
+        typeClass: 'string',
         ...(r.maxLength !== null && r.maxLength !== undefined ? { maxLength: Number(r.maxLength) } : {}),
-        nullable: String(r.nullable) === 'YES', generated: false, onUpdate: false,
-        ...(r.charset ? { charset: String(r.charset) } : {}), ...(r.collation ? { collation: String(r.collation) } : {}),
+        nullable: String(r.nullable) === 'YES',
+        generated: false,
+        onUpdate: false,
+        ...(r.charset ? { charset: textOf(r.charset) } : {}),
+        ...(r.collation ? { collation: textOf(r.collation) } : {}),
       },
     ]);
   }

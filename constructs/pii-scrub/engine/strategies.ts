@@ -236,7 +236,13 @@ function columnExpressions(column: PlannedColumn): Omit<ColumnSql, 'stored'> {
       return { column, ref, hasValue, newValue: 'NULL', format: `(${ref} IS NOT NULL)` };
     case 'fixed': {
       const v = literal(rule.value);
-      return { column, ref, hasValue, newValue: `IF(${ref} IS NULL, NULL, ${v})`, format: `(${ref} IS NOT NULL AND NOT (${ref} <=> ${v}))` };
+      return {
+        column,
+        ref,
+        hasValue,
+        newValue: `IF(${ref} IS NULL, NULL, ${v})`,
+        format: `(${ref} IS NOT NULL AND NOT (${ref} <=> ${v}))`,
+      };
     }
     case 'hash': {
       const first = `LEFT(LOWER(HEX(${keyed})), ${length})`;
@@ -299,7 +305,13 @@ function columnExpressions(column: PlannedColumn): Omit<ColumnSql, 'stored'> {
     case 'generalize': {
       const yearStart = `(${ref} = MAKEDATE(YEAR(${ref}), 1))`;
       // Equal only when the original already was 1 January, 00:00: legitimate.
-      return { column, ref, hasValue, newValue: `IF(${ref} IS NULL, NULL, MAKEDATE(YEAR(${ref}), 1))`, format: `(${ref} IS NOT NULL AND NOT ${yearStart})` };
+      return {
+        column,
+        ref,
+        hasValue,
+        newValue: `IF(${ref} IS NULL, NULL, MAKEDATE(YEAR(${ref}), 1))`,
+        format: `(${ref} IS NOT NULL AND NOT ${yearStart})`,
+      };
     }
     case 'dateShift': {
       const days = shiftDays(shiftSnapshotSql(column.shiftSubject as string), rule.days);

@@ -30,7 +30,12 @@ export interface VerifyOptions {
   /** Names the verification in the evidence. */
   readonly runId: string;
   /** Called after each table and foreign key. */
-  readonly onProgress?: (p: { readonly check: string; readonly table: string; readonly column?: string; readonly violations: number }) => void;
+  readonly onProgress?: (p: {
+    readonly check: string;
+    readonly table: string;
+    readonly column?: string;
+    readonly violations: number;
+  }) => void;
 }
 
 export const VERIFY_ONLY_LIMITATIONS = [
@@ -67,12 +72,26 @@ export async function verifyScrubbed(options: VerifyOptions): Promise<ScrubEvide
         tables.push({ table: t.table, action: 'keep', rowsAfter: t.rows });
         continue;
       }
-      tables.push({ table: t.table, action: 'mask', rowsAfter: t.rows, columns: t.masked.map((m) => ({ column: m.info.name, strategy: m.rule.strategy })), keptColumns: t.kept });
+      tables.push({
+        table: t.table,
+        action: 'mask',
+        rowsAfter: t.rows,
+        columns: t.masked.map((m) => ({ column: m.info.name, strategy: m.rule.strategy })),
+        keptColumns: t.kept,
+      });
       const sqls = t.masked.map((m) => columnSql(t, m)).filter((c) => c.format);
       if (sqls.length === 0) continue;
       const [rows] = await conn.query(`SELECT ${sqls.map((c, i) => `SUM(${c.format}) AS f${i}`).join(', ')} FROM ${t.ref} ${T}`);
       const r = (rows as Array<Record<string, unknown>>)[0];
-      sqls.forEach((c, i) => add({ check: 'masked-format', table: t.table, column: c.column.info.name, strategy: c.column.rule.strategy, violations: Number(r[`f${i}`] ?? 0) }));
+      sqls.forEach((c, i) =>
+        add({
+          check: 'masked-format',
+          table: t.table,
+          column: c.column.info.name,
+          strategy: c.column.rule.strategy,
+          violations: Number(r[`f${i}`] ?? 0),
+        }),
+      );
     }
     for (const fk of plan.foreignKeys) {
       add({ check: 'foreign-key', table: fk.table, constraint: fk.name, violations: await countOrphans(conn, fk) });

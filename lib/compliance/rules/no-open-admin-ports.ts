@@ -38,7 +38,8 @@ function opensAdminPort(raw: IngressRule): boolean {
 export function noOpenAdminPorts(node: CfnResource): NagRuleCompliance {
   const stack = Stack.of(node);
   if (node.cfnResourceType === 'AWS::EC2::SecurityGroup') {
-    const ingress = stack.resolve((node as unknown as { securityGroupIngress?: unknown }).securityGroupIngress) as IngressRule[] | undefined;
+    const ingress = stack.resolve((node as unknown as { securityGroupIngress?: unknown }).securityGroupIngress) as
+      IngressRule[] | undefined;
     if (!Array.isArray(ingress)) return NagRuleCompliance.COMPLIANT;
     return ingress.some((r) => opensAdminPort(r)) ? NagRuleCompliance.NON_COMPLIANT : NagRuleCompliance.COMPLIANT;
   }

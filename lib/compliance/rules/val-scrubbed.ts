@@ -34,11 +34,14 @@ export function valScrubbed(node: CfnResource): NagRuleCompliance {
   // Kind policy lives in the catalog: the kinds whose data is a scrubbed copy of another's.
   if (kind === undefined || !(kind in CATALOG) || !CATALOG[kind].requiresPiiScrub) return NagRuleCompliance.NOT_APPLICABLE;
   const props = propertiesOf(node);
-  if (props.SourceDBClusterIdentifier !== undefined || props.sourceDbClusterIdentifier !== undefined) return NagRuleCompliance.NON_COMPLIANT;
+  if (props.SourceDBClusterIdentifier !== undefined || props.sourceDbClusterIdentifier !== undefined)
+    return NagRuleCompliance.NON_COMPLIANT;
   const snapshot = props.SnapshotIdentifier ?? props.snapshotIdentifier;
   if (typeof snapshot !== 'string' || snapshot === '') return NagRuleCompliance.NON_COMPLIANT;
   const resources = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));
-  const starters = resources.filter((r) => r.cfnResourceType === SCRUBBED_COPY_RESOURCE_TYPE && JSON.stringify(propertiesOf(r).Run ?? '').includes(snapshot));
+  const starters = resources.filter(
+    (r) => r.cfnResourceType === SCRUBBED_COPY_RESOURCE_TYPE && JSON.stringify(propertiesOf(r).Run ?? '').includes(snapshot),
+  );
   const waits = dependenciesOf(node).filter((d): d is CfnResource => CfnResource.isCfnResource(d) && d.cfnResourceType === WAIT_CONDITION);
   const scrubbed = waits.some((w) => dependenciesOf(w).some((d) => starters.includes(d as CfnResource)));
   return scrubbed ? NagRuleCompliance.COMPLIANT : NagRuleCompliance.NON_COMPLIANT;
