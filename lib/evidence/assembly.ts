@@ -64,7 +64,13 @@ export interface CloudAssembly {
 interface ManifestArtifact {
   readonly type: string;
   readonly environment?: string;
-  readonly properties?: { readonly templateFile?: string; readonly file?: string; readonly tags?: Record<string, string>; readonly terminationProtection?: boolean; readonly stackName?: string };
+  readonly properties?: {
+    readonly templateFile?: string;
+    readonly file?: string;
+    readonly tags?: Record<string, string>;
+    readonly terminationProtection?: boolean;
+    readonly stackName?: string;
+  };
   readonly dependencies?: readonly string[];
   readonly displayName?: string;
   readonly metadata?: Record<string, readonly { readonly type: string; readonly data?: unknown }[]>;
@@ -75,7 +81,10 @@ interface ManifestArtifact {
 function metadataOf(dir: string, artifact: ManifestArtifact): ManifestArtifact['metadata'] {
   if (!artifact.additionalMetadataFile) return artifact.metadata;
   try {
-    return { ...(artifact.metadata ?? {}), ...JSON.parse(fs.readFileSync(path.join(dir, artifact.additionalMetadataFile), 'utf8')) };
+    return {
+      ...(artifact.metadata ?? {}),
+      ...(JSON.parse(fs.readFileSync(path.join(dir, artifact.additionalMetadataFile), 'utf8')) as ManifestArtifact['metadata']),
+    };
   } catch {
     return artifact.metadata;
   }
@@ -96,11 +105,15 @@ export class AssemblyError extends Error {}
 export function readAssembly(dir: string): CloudAssembly {
   const abs = path.resolve(dir);
   const manifestFile = path.join(abs, 'manifest.json');
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new AssemblyError(`${dir} is not a directory (give a cloud assembly: the output directory of \`cdk synth\`, e.g. cdk.out)`);
-  if (!fs.existsSync(manifestFile)) throw new AssemblyError(`${dir} has no manifest.json, so it is not a cloud assembly (run \`npx cdk synth -o ${dir}\`, or give the baseline directory)`);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
+    throw new AssemblyError(`${dir} is not a directory (give a cloud assembly: the output directory of \`cdk synth\`, e.g. cdk.out)`);
+  if (!fs.existsSync(manifestFile))
+    throw new AssemblyError(
+      `${dir} has no manifest.json, so it is not a cloud assembly (run \`npx cdk synth -o ${dir}\`, or give the baseline directory)`,
+    );
   let manifest: { artifacts?: Record<string, ManifestArtifact> };
   try {
-    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
   } catch (e) {
     throw new AssemblyError(`${manifestFile}: not valid JSON (${(e as Error).message})`);
   }
@@ -109,10 +122,11 @@ export function readAssembly(dir: string): CloudAssembly {
   for (const [id, artifact] of Object.entries(artifacts)) {
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     const templateFile = path.join(abs, artifact.properties?.templateFile ?? `${id}.template.json`);
-    if (!fs.existsSync(templateFile)) throw new AssemblyError(`${path.relative(process.cwd(), templateFile)}: template of stack ${id} is missing from the assembly`);
+    if (!fs.existsSync(templateFile))
+      throw new AssemblyError(`${path.relative(process.cwd(), templateFile)}: template of stack ${id} is missing from the assembly`);
     let template: CfnTemplate;
     try {
-      template = JSON.parse(fs.readFileSync(templateFile, 'utf8'));
+      template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as CfnTemplate;
     } catch (e) {
       throw new AssemblyError(`${templateFile}: not valid JSON (${(e as Error).message})`);
     }
@@ -181,5 +195,5 @@ export function specificationFiles(env: AssemblyEnvironment, assemblyDir: string
 /** Construct path of a resource (the `aws:cdk:path` metadata CDK writes), or its logical id. */
 export function constructPath(resource: CfnResource | undefined, logicalId: string, paths: Readonly<Record<string, string>> = {}): string {
   const p = resource?.Metadata?.['aws:cdk:path'];
-  return typeof p === 'string' ? p : paths[logicalId] ?? `(no construct path) ${logicalId}`;
+  return typeof p === 'string' ? p : (paths[logicalId] ?? `(no construct path) ${logicalId}`);
 }

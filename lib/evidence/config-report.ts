@@ -8,6 +8,7 @@ import { renderCatalogTable } from '../catalog-table';
 import { ENVIRONMENT_KINDS } from '../kinds';
 import { EnvironmentOverrides, Fleet } from '../config/model';
 import { EnvironmentSpec } from '../environments';
+import { showValue } from './canonical';
 import { Block, EvidenceDocument } from './document';
 import { overridesOf } from './environment-select';
 import { recordSha256 } from './ecr';
@@ -42,9 +43,14 @@ export interface ConfigReport {
 /** The catalog's column of this kind, row by row, in the README's own wording (lib/catalog-table.ts). */
 export function catalogColumn(kind: string): { row: string; value: string }[] {
   const index = (ENVIRONMENT_KINDS as readonly string[]).indexOf(kind);
-  const lines = renderCatalogTable().split('\n').filter((l) => l.startsWith('|') && !/^\|(\s*-+\s*\|)+$/.test(l));
+  const lines = renderCatalogTable()
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|(\s*-+\s*\|)+$/.test(l));
   return lines.slice(1).map((l) => {
-    const cells = l.slice(1, -1).split('|').map((c) => c.trim());
+    const cells = l
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
     return { row: cells[0], value: cells[index + 1] ?? '' };
   });
 }
@@ -60,11 +66,23 @@ export function resolvedSettings(fleet: Fleet, spec: EnvironmentSpec): Setting[]
   const o = overrides as EnvironmentOverrides & Record<string, unknown>;
   const releaseFrom = has(o, 'release') ? ov('release') : owner('release');
   const out: Setting[] = [];
-  const add = (group: string, name: string, value: unknown, source: string) => out.push({ group, name, value: value === undefined ? 'none' : Array.isArray(value) ? value.join(', ') || 'none' : String(value), source });
+  const add = (group: string, name: string, value: unknown, source: string) =>
+    out.push({
+      group,
+      name,
+      value:
+        value === undefined ? 'none' : Array.isArray(value) ? value.map((v) => showValue(v)).join(', ') || 'none' : showValue(value, 1000),
+      source,
+    });
   add('Identity', 'display name', spec.ownerDisplayName, owner('displayName'));
   add('Identity', 'account', spec.account, owner('aws.account'));
   add('Identity', 'region', spec.region, owner('aws.region'));
-  add('Identity', 'availability zones', spec.availabilityZones, `${owner('aws.availabilityZones')} (name order, first ${spec.policy.network.maxAzs}: ${catalog})`);
+  add(
+    'Identity',
+    'availability zones',
+    spec.availabilityZones,
+    `${owner('aws.availabilityZones')} (name order, first ${spec.policy.network.maxAzs}: ${catalog})`,
+  );
   add('Identity', 'NAT gateways', spec.natGateways, catalog);
   add('Identity', 'break-glass role', spec.breakGlassRoleArn, spec.breakGlassRoleArn ? owner('aws.breakGlassRoleArn') : 'default: none');
   add('Release', 'version', spec.release.version, releaseFrom);
@@ -73,25 +91,55 @@ export function resolvedSettings(fleet: Fleet, spec: EnvironmentSpec): Setting[]
   add('Release', 'digest', spec.release.digest, releaseFrom);
   const ownerConfig = spec.owner === 'platform' ? fleet.platform : fleet.customers.find((c) => c.slug === spec.owner);
   const releaseConfig = (has(o, 'release') ? o.release : ownerConfig?.release) as Record<string, unknown> | undefined;
-  add('Release', 'read-only root filesystem', spec.release.readOnlyRootFilesystem, has(releaseConfig, 'readOnlyRootFilesystem') ? `${releaseFrom}.readOnlyRootFilesystem` : 'default: true (lib/config/model.ts)');
-  add('Release', 'container user', spec.release.user, has(releaseConfig, 'user') ? `${releaseFrom}.user` : 'default: 1000:1000 (lib/config/model.ts)');
+  add(
+    'Release',
+    'read-only root filesystem',
+    spec.release.readOnlyRootFilesystem,
+    has(releaseConfig, 'readOnlyRootFilesystem') ? `${releaseFrom}.readOnlyRootFilesystem` : 'default: true (lib/config/model.ts)',
+  );
+  add(
+    'Release',
+    'container user',
+    spec.release.user,
+    has(releaseConfig, 'user') ? `${releaseFrom}.user` : 'default: 1000:1000 (lib/config/model.ts)',
+  );
   add('Release', 'image repository', spec.image.repositoryUri, owner('image.repository'));
   const db = spec.database;
-  const sizingDb = (o.sizing as { database?: Record<string, unknown> } | undefined)?.database;
+  const sizingDb = o.sizing?.database;
   if (db.mode === 'provisioned') {
-    add('Sizing', 'database', `${db.instanceClass} writer + ${db.readers} reader(s)`, has(sizingDb, 'instanceClass') ? ov('sizing.database.instanceClass') : catalog);
+    add(
+      'Sizing',
+      'database',
+      `${db.instanceClass} writer + ${db.readers} reader(s)`,
+      has(sizingDb, 'instanceClass') ? ov('sizing.database.instanceClass') : catalog,
+    );
   } else {
     add('Sizing', 'database minimum ACU', db.minAcu, has(sizingDb, 'minAcu') ? ov('sizing.database.minAcu') : catalog);
     add('Sizing', 'database maximum ACU', db.maxAcu, has(sizingDb, 'maxAcu') ? ov('sizing.database.maxAcu') : catalog);
   }
-  const sizingApp = (o.sizing as { app?: Record<string, unknown> } | undefined)?.app;
-  for (const [k, label] of [['cpu', 'task CPU units'], ['memoryMiB', 'task memory (MiB)'], ['minTasks', 'minimum tasks'], ['maxTasks', 'maximum tasks']] as const) {
+  const sizingApp = o.sizing?.app;
+  for (const [k, label] of [
+    ['cpu', 'task CPU units'],
+    ['memoryMiB', 'task memory (MiB)'],
+    ['minTasks', 'minimum tasks'],
+    ['maxTasks', 'maximum tasks'],
+  ] as const) {
     add('Sizing', label, spec.app[k], has(sizingApp, k) ? ov(`sizing.app.${k}`) : catalog);
   }
   add('Windows', 'maintenance window (UTC)', spec.maintenanceWindow, has(o, 'maintenanceWindow') ? ov('maintenanceWindow') : catalog);
   add('Windows', 'backup window (UTC)', spec.backupWindow, has(o, 'backupWindow') ? ov('backupWindow') : catalog);
-  add('Access', 'host names', spec.instances.map((i) => i.hostName), 'derived: lib/naming.ts');
-  add('Access', 'client ranges (ingress)', spec.ingressCidrs ?? 'the internet (behind WAF)', spec.ingressCidrs ? ov('ingress.allowedCidrs') : 'default: none');
+  add(
+    'Access',
+    'host names',
+    spec.instances.map((i) => i.hostName),
+    'derived: lib/naming.ts',
+  );
+  add(
+    'Access',
+    'client ranges (ingress)',
+    spec.ingressCidrs ?? 'the internet (behind WAF)',
+    spec.ingressCidrs ? ov('ingress.allowedCidrs') : 'default: none',
+  );
   add('Access', 'application egress (HTTPS)', spec.egressCidrs, spec.egressCidrs ? ov('egress.allowedCidrs') : 'default: none');
   add('Access', 'SSO issuer', spec.sso?.issuer, spec.sso ? ov('sso.issuer') : 'default: none');
   add('Access', 'SSO client id', spec.sso?.clientId, spec.sso ? ov('sso.clientId') : 'default: none');
@@ -114,13 +162,22 @@ export function resolvedSettings(fleet: Fleet, spec: EnvironmentSpec): Setting[]
     add('VAL source', 'source environment', val.source, ov('source'));
     add('VAL source', 'copy method', val.method, has(o, 'method') ? ov('method') : 'default: clone');
     add('VAL source', 'refresh label', val.refresh, has(o, 'refresh') ? ov('refresh') : 'default: initial');
-    add('VAL source', 'source clusters', Object.values(val.copies).map((c) => c.snapshotIdentifier ?? c.sourceClusterIdentifier), 'derived: fixed cluster names of the source');
+    add(
+      'VAL source',
+      'source clusters',
+      Object.values(val.copies).map((c) => c.snapshotIdentifier ?? c.sourceClusterIdentifier),
+      'derived: fixed cluster names of the source',
+    );
     add('VAL source', 'scrub rules', val.scrubRulesPath, ov('scrubRules'));
   }
   return out;
 }
 
-export function configReport(fleet: Fleet, spec: EnvironmentSpec, info: { build: BuildFingerprint; configurationFile: FileHash; generatedAt: string; generatedAtSource: string }): ConfigReport {
+export function configReport(
+  fleet: Fleet,
+  spec: EnvironmentSpec,
+  info: { build: BuildFingerprint; configurationFile: FileHash; generatedAt: string; generatedAtSource: string },
+): ConfigReport {
   const settings = resolvedSettings(fleet, spec);
   const catalog = catalogColumn(spec.kind);
   return {
@@ -146,24 +203,42 @@ export function configReportDocument(r: ConfigReport): EvidenceDocument {
   const b: Block[] = [];
   const h = (level: 1 | 2 | 3, text: string) => b.push({ kind: 'heading', level, text });
   h(1, `Configuration report ${r.reportId}`);
-  b.push({ kind: 'table', columns: ['Field', 'Value'], rows: [
-    ['Report id', r.reportId],
-    ['Customer', r.customer],
-    ['Environment', `${r.environment} (${r.title})`],
-    ['Account / region', `${r.account} / ${r.region}`],
-    ['Configuration file', `${r.configurationFile.file} (SHA-256 ${r.configurationFile.sha256})`],
-    ['Git commit', `${r.build.gitCommit}${r.build.gitWorkTreeModified ? ' (work tree had uncommitted changes)' : ''}`],
-    ['Generator', r.generator],
-    ['Generated (UTC)', `${r.generatedAt} (${r.generatedAtSource})`],
-  ], widths: [1, 4] });
-  b.push({ kind: 'paragraph', text: 'Every value below is resolved as the stacks are built (lib/environments.ts), with its source: the environment\'s own override in its file, the owner\'s default in the same file, the environment catalog, or a documented default.' });
+  b.push({
+    kind: 'table',
+    columns: ['Field', 'Value'],
+    rows: [
+      ['Report id', r.reportId],
+      ['Customer', r.customer],
+      ['Environment', `${r.environment} (${r.title})`],
+      ['Account / region', `${r.account} / ${r.region}`],
+      ['Configuration file', `${r.configurationFile.file} (SHA-256 ${r.configurationFile.sha256})`],
+      ['Git commit', `${r.build.gitCommit}${r.build.gitWorkTreeModified ? ' (work tree had uncommitted changes)' : ''}`],
+      ['Generator', r.generator],
+      ['Generated (UTC)', `${r.generatedAt} (${r.generatedAtSource})`],
+    ],
+    widths: [1, 4],
+  });
+  b.push({
+    kind: 'paragraph',
+    text: "Every value below is resolved as the stacks are built (lib/environments.ts), with its source: the environment's own override in its file, the owner's default in the same file, the environment catalog, or a documented default.",
+  });
   for (const group of [...new Set(r.settings.map((s) => s.group))]) {
     h(2, group);
-    b.push({ kind: 'table', columns: ['Setting', 'Value', 'Source'], rows: r.settings.filter((s) => s.group === group).map((s) => [s.name, s.value, s.source]), widths: [1.5, 3, 3] });
+    b.push({
+      kind: 'table',
+      columns: ['Setting', 'Value', 'Source'],
+      rows: r.settings.filter((s) => s.group === group).map((s) => [s.name, s.value, s.source]),
+      widths: [1.5, 3, 3],
+    });
   }
   h(2, `Catalog policy (${r.title})`);
   b.push({ kind: 'table', columns: ['Catalog row', 'Value'], rows: r.catalog.map((c) => [c.row, c.value]), widths: [2, 4] });
   h(2, 'Signatures');
-  b.push({ kind: 'signatures', recordSha256: sha, how: SIGNATURE_HOW.replace('"record" in the JSON file', '"record" in config-report.json'), roles: SIGNATURE_ROLES('configuration report').slice(0, 2) });
+  b.push({
+    kind: 'signatures',
+    recordSha256: sha,
+    how: SIGNATURE_HOW.replace('"record" in the JSON file', '"record" in config-report.json'),
+    roles: SIGNATURE_ROLES('configuration report').slice(0, 2),
+  });
   return { title: `Configuration report ${r.reportId}`, id: `${r.reportId} (record SHA-256 ${sha})`, blocks: b };
 }

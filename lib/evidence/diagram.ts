@@ -63,18 +63,30 @@ function q(text: string): string {
 }
 
 export function toDot(graph: Graph): string {
-  const lines = ['digraph architecture {', '  graph [rankdir=TB, fontname="Helvetica", fontsize=10, nodesep=0.25, ranksep=0.35, compound=true];', '  node [fontname="Helvetica", fontsize=9, shape=box, style="rounded,filled", fillcolor="#ffffff"];', '  edge [fontname="Helvetica", fontsize=8];'];
+  const lines = [
+    'digraph architecture {',
+    '  graph [rankdir=TB, fontname="Helvetica", fontsize=10, nodesep=0.25, ranksep=0.35, compound=true];',
+    '  node [fontname="Helvetica", fontsize=9, shape=box, style="rounded,filled", fillcolor="#ffffff"];',
+    '  edge [fontname="Helvetica", fontsize=8];',
+  ];
   const children = (parent?: string) => graph.clusters.filter((c) => c.parent === parent);
   const emit = (cluster: GraphCluster, indent: string) => {
-    lines.push(`${indent}subgraph ${q(`cluster_${cluster.id}`)} {`, `${indent}  label=${q(cluster.label)}; style="filled"; fillcolor=${q(cluster.fill ?? '#f4f6f8')};`);
+    lines.push(
+      `${indent}subgraph ${q(`cluster_${cluster.id}`)} {`,
+      `${indent}  label=${q(cluster.label)}; style="filled"; fillcolor=${q(cluster.fill ?? '#f4f6f8')};`,
+    );
     for (const n of graph.nodes.filter((node) => node.cluster === cluster.id)) lines.push(`${indent}  ${nodeLine(n)}`);
     for (const c of children(cluster.id)) emit(c, `${indent}  `);
     lines.push(`${indent}}`);
   };
-  const nodeLine = (n: GraphNode) => `${q(n.id)} [label=${q(n.label)}${n.shape ? `, shape=${n.shape}` : ''}${n.fill ? `, fillcolor=${q(n.fill)}` : ''}];`;
+  const nodeLine = (n: GraphNode) =>
+    `${q(n.id)} [label=${q(n.label)}${n.shape ? `, shape=${n.shape}` : ''}${n.fill ? `, fillcolor=${q(n.fill)}` : ''}];`;
   for (const c of children(undefined)) emit(c, '  ');
   for (const n of graph.nodes.filter((node) => !node.cluster)) lines.push(`  ${nodeLine(n)}`);
-  for (const e of graph.edges) lines.push(`  ${q(e.from)} -> ${q(e.to)}${e.label || e.dashed ? ` [${[e.label ? `label=${q(e.label)}` : '', e.dashed ? 'style=dashed' : ''].filter(Boolean).join(', ')}]` : ''};`);
+  for (const e of graph.edges)
+    lines.push(
+      `  ${q(e.from)} -> ${q(e.to)}${e.label || e.dashed ? ` [${[e.label ? `label=${q(e.label)}` : '', e.dashed ? 'style=dashed' : ''].filter(Boolean).join(', ')}]` : ''};`,
+    );
   lines.push('}');
   return lines.join('\n');
 }
@@ -99,7 +111,15 @@ export async function renderGraph(graph: Graph): Promise<{ svg: string; layout: 
   const json = viz.renderJSON(dot) as JsonObject;
   const [, , w, h] = (json.bb ?? '0,0,0,0').split(',').map(Number);
   const ops: DrawOp[] = [];
-  const take = (o: JsonObject) => ops.push(...(o._draw_ ?? []), ...(o._ldraw_ ?? []), ...(o._hdraw_ ?? []), ...(o._tdraw_ ?? []), ...(o._hldraw_ ?? []), ...(o._tldraw_ ?? []));
+  const take = (o: JsonObject) =>
+    ops.push(
+      ...(o._draw_ ?? []),
+      ...(o._ldraw_ ?? []),
+      ...(o._hdraw_ ?? []),
+      ...(o._tdraw_ ?? []),
+      ...(o._hldraw_ ?? []),
+      ...(o._tldraw_ ?? []),
+    );
   take(json);
   // Clusters first (they are backgrounds), then nodes, then edges on top.
   const objects = json.objects ?? [];

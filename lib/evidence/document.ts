@@ -12,10 +12,20 @@ export type Block =
   | { readonly kind: 'heading'; readonly level: 1 | 2 | 3; readonly text: string }
   | { readonly kind: 'paragraph'; readonly text: string }
   | { readonly kind: 'list'; readonly items: readonly string[] }
-  | { readonly kind: 'table'; readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[]; readonly widths?: readonly number[] }
+  | {
+      readonly kind: 'table';
+      readonly columns: readonly string[];
+      readonly rows: readonly (readonly string[])[];
+      readonly widths?: readonly number[];
+    }
   | { readonly kind: 'code'; readonly text: string }
   | { readonly kind: 'figure'; readonly caption: string; readonly svg: string; readonly layout: GraphLayout }
-  | { readonly kind: 'signatures'; readonly recordSha256: string; readonly how: string; readonly roles: readonly { readonly role: string; readonly meaning: string }[] };
+  | {
+      readonly kind: 'signatures';
+      readonly recordSha256: string;
+      readonly how: string;
+      readonly roles: readonly { readonly role: string; readonly meaning: string }[];
+    };
 
 export interface EvidenceDocument {
   readonly title: string;
@@ -49,7 +59,12 @@ export function renderMarkdown(doc: EvidenceDocument): string {
         out.push(...b.items.map((i) => `- ${mdText(i)}`), '');
         break;
       case 'table':
-        out.push(`| ${b.columns.map(mdCell).join(' | ')} |`, `|${b.columns.map(() => '---').join('|')}|`, ...b.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`), '');
+        out.push(
+          `| ${b.columns.map(mdCell).join(' | ')} |`,
+          `|${b.columns.map(() => '---').join('|')}|`,
+          ...b.rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+          '',
+        );
         break;
       case 'code':
         out.push('```', b.text, '```', '');
@@ -61,7 +76,14 @@ export function renderMarkdown(doc: EvidenceDocument): string {
       case 'signatures':
         out.push(`Record SHA-256: ${b.recordSha256}`, '', mdText(b.how), '');
         for (const r of b.roles) {
-          out.push(`| ${mdCell(r.role)} | |`, '|---|---|', `| Meaning of signature | ${mdCell(r.meaning)} |`, ...SIGNATURE_FIELDS.map((f) => `| ${f} | |`), `| Record SHA-256 | ${b.recordSha256} |`, '');
+          out.push(
+            `| ${mdCell(r.role)} | |`,
+            '|---|---|',
+            `| Meaning of signature | ${mdCell(r.meaning)} |`,
+            ...SIGNATURE_FIELDS.map((f) => `| ${f} | |`),
+            `| Record SHA-256 | ${b.recordSha256} |`,
+            '',
+          );
         }
         break;
     }
@@ -102,13 +124,26 @@ export function renderHtml(doc: EvidenceDocument): string {
         out.push('<ul>', ...b.items.map((i) => `<li>${esc(i)}</li>`), '</ul>');
         break;
       case 'table':
-        out.push('<table>', `<tr>${b.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`, ...b.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`), '</table>');
+        out.push(
+          '<table>',
+          `<tr>${b.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`,
+          ...b.rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`),
+          '</table>',
+        );
         break;
       case 'code':
         out.push(`<pre>${esc(b.text)}</pre>`);
         break;
       case 'figure':
-        out.push('<figure>', b.svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/^<!DOCTYPE[^>]*>\s*/, '').replace(/<!--[\s\S]*?-->\s*/g, ''), `<figcaption>Figure: ${esc(b.caption)}</figcaption>`, '</figure>');
+        out.push(
+          '<figure>',
+          b.svg
+            .replace(/^<\?xml[^>]*>\s*/, '')
+            .replace(/^<!DOCTYPE[^>]*>\s*/, '')
+            .replace(/<!--[\s\S]*?-->\s*/g, ''),
+          `<figcaption>Figure: ${esc(b.caption)}</figcaption>`,
+          '</figure>',
+        );
         break;
       case 'signatures':
         out.push(`<p>Record SHA-256: <span class="sha">${b.recordSha256}</span></p>`, `<p>${esc(b.how)}</p>`);

@@ -42,16 +42,22 @@ export function readChangeSet(stack: string, file: string): { file: string; sha2
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new EcrInputError(`--change-set ${stack}=${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new EcrInputError(
+      `--change-set ${stack}=${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   let json: { Changes?: unknown; StackName?: string };
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as { Changes?: unknown; StackName?: string };
   } catch (e) {
-    throw new EcrInputError(`--change-set ${stack}=${file}: not JSON (${(e as Error).message}); give the output of \`aws cloudformation describe-change-set --stack-name ${stack} --change-set-name <name> --output json\``);
+    throw new EcrInputError(
+      `--change-set ${stack}=${file}: not JSON (${(e as Error).message}); give the output of \`aws cloudformation describe-change-set --stack-name ${stack} --change-set-name <name> --output json\``,
+    );
   }
   if (!json || typeof json !== 'object' || !Array.isArray(json.Changes)) {
-    throw new EcrInputError(`--change-set ${stack}=${file}: no "Changes" array, so this is not the output of \`aws cloudformation describe-change-set\``);
+    throw new EcrInputError(
+      `--change-set ${stack}=${file}: no "Changes" array, so this is not the output of \`aws cloudformation describe-change-set\``,
+    );
   }
   if (json.StackName && json.StackName !== stack && !String(json.StackName).includes(`:stack/${stack}/`)) {
     throw new EcrInputError(`--change-set ${stack}=${file}: the change set is for stack ${json.StackName}, not ${stack}`);
@@ -67,12 +73,16 @@ export function runEcr(options: EcrOptions): EcrResult {
   const after = only(environmentsOf(candidate));
   if (options.customer && before.length === 0 && after.length === 0) {
     const known = [...new Set([...environmentsOf(baseline), ...environmentsOf(candidate)].map((e) => e.owner))].sort();
-    throw new EcrInputError(`--customer ${options.customer}: no stack of that customer in ${label(options.baselineDir)} or ${label(options.assemblyDir)}; customers there: ${known.join(', ') || 'none'}`);
+    throw new EcrInputError(
+      `--customer ${options.customer}: no stack of that customer in ${label(options.baselineDir)} or ${label(options.assemblyDir)}; customers there: ${known.join(', ') || 'none'}`,
+    );
   }
   const changeSets = new Map<string, ReturnType<typeof readChangeSet>>();
   for (const [stack, file] of options.changeSetFiles ?? []) {
     if (!after.some((e) => e.stacks.some((s) => s.stackName === stack))) {
-      throw new EcrInputError(`--change-set ${stack}=${file}: no stack ${stack} in the candidate assembly ${label(options.assemblyDir)}${options.customer ? ` for customer ${options.customer}` : ''}`);
+      throw new EcrInputError(
+        `--change-set ${stack}=${file}: no stack ${stack} in the candidate assembly ${label(options.assemblyDir)}${options.customer ? ` for customer ${options.customer}` : ''}`,
+      );
     }
     changeSets.set(stack, readChangeSet(stack, file));
   }
@@ -94,7 +104,12 @@ export function runEcr(options: EcrOptions): EcrResult {
       gitCommit: git.gitCommit,
       changeSets,
     });
-    if (record.resources.length === 0 && record.otherTemplateChanges.length === 0 && record.iam.length === 0 && record.securityGroups.length === 0) {
+    if (
+      record.resources.length === 0 &&
+      record.otherTemplateChanges.length === 0 &&
+      record.iam.length === 0 &&
+      record.securityGroups.length === 0
+    ) {
       unchanged.push(id);
       continue;
     }
@@ -102,15 +117,33 @@ export function runEcr(options: EcrOptions): EcrResult {
     const doc = ecrDocument(record);
     writeText(dir, 'ecr', doc);
     const sha = recordSha256(record);
-    fs.writeFileSync(path.join(dir, 'ecr.json'), stableJson({ record, recordSha256: sha, recordSha256Of: 'canonical JSON of "record": keys sorted, no whitespace (jq -cjS .record ecr.json | sha256sum)' }));
+    fs.writeFileSync(
+      path.join(dir, 'ecr.json'),
+      stableJson({
+        record,
+        recordSha256: sha,
+        recordSha256Of: 'canonical JSON of "record": keys sorted, no whitespace (jq -cjS .record ecr.json | sha256sum)',
+      }),
+    );
     records.push({ record, dir, sha256: sha });
   }
-  const blocking = records.flatMap((r) => r.record.blocking.map((f) => ({ ...f, environment: `${r.record.customer}/${r.record.environment}` })));
+  const blocking = records.flatMap((r) =>
+    r.record.blocking.map((f) => ({ ...f, environment: `${r.record.customer}/${r.record.environment}` })),
+  );
   const index = {
     baseline: label(options.baselineDir),
     candidate: label(options.assemblyDir),
     customer: options.customer ?? null,
-    records: records.map((r) => ({ environment: `${r.record.customer}/${r.record.environment}`, ecrId: r.record.ecrId, kind: r.record.kind, scope: r.record.scope, resourcesChanged: r.record.resources.length, blocking: r.record.blocking.length, recordSha256: r.sha256, dir: path.relative(options.outDir, r.dir) })),
+    records: records.map((r) => ({
+      environment: `${r.record.customer}/${r.record.environment}`,
+      ecrId: r.record.ecrId,
+      kind: r.record.kind,
+      scope: r.record.scope,
+      resourcesChanged: r.record.resources.length,
+      blocking: r.record.blocking.length,
+      recordSha256: r.sha256,
+      dir: path.relative(options.outDir, r.dir),
+    })),
     unchanged,
     blocking: blocking.length,
   };
@@ -122,7 +155,9 @@ export function runEcr(options: EcrOptions): EcrResult {
     '',
     '| Environment | ECR | Kind | Scope | Resources changed | Blocking | Record SHA-256 |',
     '|---|---|---|---|---|---|---|',
-    ...index.records.map((r) => `| ${r.environment} | ${r.ecrId} | ${r.kind} | ${r.scope} | ${r.resourcesChanged} | ${r.blocking} | ${r.recordSha256} |`),
+    ...index.records.map(
+      (r) => `| ${r.environment} | ${r.ecrId} | ${r.kind} | ${r.scope} | ${r.resourcesChanged} | ${r.blocking} | ${r.recordSha256} |`,
+    ),
     '',
     `Unchanged: ${unchanged.join(', ') || 'none'}.`,
     '',

@@ -75,7 +75,8 @@ export interface Finding {
   readonly logicalId?: string;
   readonly type?: string;
   readonly constructPath?: string;
-  readonly rule: 'stateful-replacement' | 'stateful-removal' | 'locked-create-only-property' | 'iam-broadening' | 'security-group-broadening';
+  readonly rule:
+    'stateful-replacement' | 'stateful-removal' | 'locked-create-only-property' | 'iam-broadening' | 'security-group-broadening';
   readonly message: string;
 }
 
@@ -100,11 +101,20 @@ export interface EcrRecord {
   readonly baseline: { readonly assembly: string; readonly fingerprint?: SpecificationFingerprint };
   readonly candidate: { readonly assembly: string; readonly fingerprint?: SpecificationFingerprint; readonly gitCommit?: string };
   readonly changeSets: readonly { readonly stack: string; readonly file: string; readonly sha256: string }[];
-  readonly stacks: readonly { readonly stack: string; readonly status: 'added' | 'removed' | 'changed' | 'unchanged'; readonly differences: number }[];
+  readonly stacks: readonly {
+    readonly stack: string;
+    readonly status: 'added' | 'removed' | 'changed' | 'unchanged';
+    readonly differences: number;
+  }[];
   readonly resources: readonly ResourceChangeRow[];
   readonly iam: readonly IamChangeRow[];
   readonly securityGroups: readonly SecurityGroupChangeRow[];
-  readonly otherTemplateChanges: readonly { readonly stack: string; readonly section: string; readonly name: string; readonly change: string }[];
+  readonly otherTemplateChanges: readonly {
+    readonly stack: string;
+    readonly section: string;
+    readonly name: string;
+    readonly change: string;
+  }[];
   readonly rollback: readonly RollbackRow[];
   readonly blocking: readonly Finding[];
 }
@@ -143,18 +153,30 @@ function propertyImpact(impact: ResourceImpact | undefined, custom: boolean): st
     case ResourceImpact.WILL_UPDATE:
       return 'update';
     default:
-      return custom ? 'unknown (custom resource: its handler decides what an update does)' : 'unknown (property not in the resource specification)';
+      return custom
+        ? 'unknown (custom resource: its handler decides what an update does)'
+        : 'unknown (property not in the resource specification)';
   }
 }
 
 const EMPTY: CfnTemplate = {};
 
 /** Removes nothing: the templates are diffed as synthesised. One stack pair. */
-function diffStack(baseline: CfnTemplate | undefined, candidate: CfnTemplate | undefined, changeSet?: DescribeChangeSetOutput): TemplateDiff {
-  return fullDiff((baseline ?? EMPTY) as Record<string, unknown>, (candidate ?? EMPTY) as Record<string, unknown>, changeSet);
+function diffStack(
+  baseline: CfnTemplate | undefined,
+  candidate: CfnTemplate | undefined,
+  changeSet?: DescribeChangeSetOutput,
+): TemplateDiff {
+  return fullDiff(baseline ?? EMPTY, candidate ?? EMPTY, changeSet);
 }
 
-function resourceRows(stack: string, paths: Readonly<Record<string, string>>, diff: TemplateDiff, changeSetUsed: boolean, changeSetResources: ReadonlySet<string>): ResourceChangeRow[] {
+function resourceRows(
+  stack: string,
+  paths: Readonly<Record<string, string>>,
+  diff: TemplateDiff,
+  changeSetUsed: boolean,
+  changeSetResources: ReadonlySet<string>,
+): ResourceChangeRow[] {
   const rows: ResourceChangeRow[] = [];
   diff.resources.forEachDifference((logicalId: string, change: ResourceDifference) => {
     if (!change.isDifferent) return;
@@ -176,10 +198,21 @@ function resourceRows(stack: string, paths: Readonly<Record<string, string>>, di
         properties.push({ property: name, before: showValue(p.oldValue), after: showValue(p.newValue), impact: pImpact });
       }
       for (const [name, o] of Object.entries(change.otherChanges).sort(([a], [b]) => a.localeCompare(b))) {
-        properties.push({ property: name, before: showValue(o.oldValue), after: showValue(o.newValue), impact: name === 'Metadata' ? 'no effect on the resource (metadata)' : 'update' });
+        properties.push({
+          property: name,
+          before: showValue(o.oldValue),
+          after: showValue(o.newValue),
+          impact: name === 'Metadata' ? 'no effect on the resource (metadata)' : 'update',
+        });
       }
     }
-    if (change.resourceTypeChanged) properties.push({ property: 'Type', before: change.oldResourceType ?? '', after: change.newResourceType ?? '', impact: 'replacement' });
+    if (change.resourceTypeChanged)
+      properties.push({
+        property: 'Type',
+        before: change.oldResourceType ?? '',
+        after: change.newResourceType ?? '',
+        impact: 'replacement',
+      });
     if (lockedChange && impact !== ResourceImpact.WILL_REPLACE) impact = ResourceImpact.WILL_REPLACE;
     const unknownRows = properties.filter((p) => p.impact.startsWith('unknown'));
     const resource = change.newValue ?? change.oldValue;
@@ -187,7 +220,7 @@ function resourceRows(stack: string, paths: Readonly<Record<string, string>>, di
       stack,
       logicalId,
       type,
-      constructPath: constructPath(resource as never, logicalId, paths),
+      constructPath: constructPath(resource, logicalId, paths),
       change: kindOf(impact),
       stateful: STATEFUL.has(type),
       unknownImpact:
@@ -208,17 +241,54 @@ function iamRows(stack: string, diff: TemplateDiff): IamChangeRow[] {
   const st = diff.iamChanges.statements;
   const add = (s: (typeof st.additions)[number], change: 'added' | 'removed') => {
     const r = s.render();
-    rows.push({ stack, change, kind: 'statement', effect: r.effect, principal: list(r.principal), action: list(r.action), resource: list(r.resource), condition: oneLine(r.condition), broadening: change === 'added' ? !s.isNegativeStatement : s.isNegativeStatement });
+    rows.push({
+      stack,
+      change,
+      kind: 'statement',
+      effect: r.effect,
+      principal: list(r.principal),
+      action: list(r.action),
+      resource: list(r.resource),
+      condition: oneLine(r.condition),
+      broadening: change === 'added' ? !s.isNegativeStatement : s.isNegativeStatement,
+    });
   };
   for (const s of st.additions) add(s, 'added');
   for (const s of st.removals) add(s, 'removed');
-  for (const m of diff.iamChanges.managedPolicies.additions) rows.push({ stack, change: 'added', kind: 'managed policy', effect: 'Allow', principal: m.identityArn, action: '(managed policy)', resource: m.managedPolicyArn, condition: '', broadening: true });
-  for (const m of diff.iamChanges.managedPolicies.removals) rows.push({ stack, change: 'removed', kind: 'managed policy', effect: 'Allow', principal: m.identityArn, action: '(managed policy)', resource: m.managedPolicyArn, condition: '', broadening: false });
+  for (const m of diff.iamChanges.managedPolicies.additions)
+    rows.push({
+      stack,
+      change: 'added',
+      kind: 'managed policy',
+      effect: 'Allow',
+      principal: m.identityArn,
+      action: '(managed policy)',
+      resource: m.managedPolicyArn,
+      condition: '',
+      broadening: true,
+    });
+  for (const m of diff.iamChanges.managedPolicies.removals)
+    rows.push({
+      stack,
+      change: 'removed',
+      kind: 'managed policy',
+      effect: 'Allow',
+      principal: m.identityArn,
+      action: '(managed policy)',
+      resource: m.managedPolicyArn,
+      condition: '',
+      broadening: false,
+    });
   return rows;
 }
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
-const list = (text: string) => text.split('\n').map((x) => x.trim()).filter(Boolean).join(', ');
+const list = (text: string) =>
+  text
+    .split('\n')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .join(', ');
 
 type CfnResources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -234,10 +304,18 @@ function detachedPolicyRows(stack: string, before?: CfnTemplate, after?: CfnTemp
     const out: Statement[] = [];
     for (const [id, r] of Object.entries(resources).sort(([a], [b]) => a.localeCompare(b))) {
       if (r.Type !== 'AWS::IAM::ManagedPolicy' && r.Type !== 'AWS::IAM::Policy') continue;
-      const props = renderIntrinsics(r.Properties ?? {}) as { Roles?: unknown[]; Users?: unknown[]; Groups?: unknown[]; PolicyDocument?: { Statement?: unknown } };
+      const props = renderIntrinsics(r.Properties ?? {}) as {
+        Roles?: unknown[];
+        Users?: unknown[];
+        Groups?: unknown[];
+        PolicyDocument?: { Statement?: unknown };
+      };
       if ((props.Roles ?? []).length + (props.Users ?? []).length + (props.Groups ?? []).length > 0) continue;
       const users = Object.entries(resources)
-        .filter(([, role]) => role.Type === 'AWS::IAM::Role' && JSON.stringify(role.Properties?.ManagedPolicyArns ?? []).includes(`{"Ref":"${id}"}`))
+        .filter(
+          ([, role]) =>
+            role.Type === 'AWS::IAM::Role' && JSON.stringify(role.Properties?.ManagedPolicyArns ?? []).includes(`{"Ref":"${id}"}`),
+        )
         .map(([roleId]) => roleId)
         .sort();
       const principal = `AWS:${users.length ? users.map((u) => `\${${u}}`).join(',') : `\${${id}} (not attached in this stack)`}`;
@@ -255,7 +333,17 @@ function detachedPolicyRows(stack: string, before?: CfnTemplate, after?: CfnTemp
   const rows: IamChangeRow[] = [];
   const push = (s: Statement, change: 'added' | 'removed') => {
     const r = s.render();
-    rows.push({ stack, change, kind: 'statement', effect: r.effect, principal: list(r.principal), action: list(r.action), resource: list(r.resource), condition: oneLine(r.condition), broadening: change === 'added' ? !s.isNegativeStatement : s.isNegativeStatement });
+    rows.push({
+      stack,
+      change,
+      kind: 'statement',
+      effect: r.effect,
+      principal: list(r.principal),
+      action: list(r.action),
+      resource: list(r.resource),
+      condition: oneLine(r.condition),
+      broadening: change === 'added' ? !s.isNegativeStatement : s.isNegativeStatement,
+    });
   };
   for (const s of now) if (!old.some((o) => o.equal(s))) push(s, 'added');
   for (const s of old) if (!now.some((n) => n.equal(s))) push(s, 'removed');
@@ -266,8 +354,20 @@ function sgRows(stack: string, diff: TemplateDiff): SecurityGroupChangeRow[] {
   const rows: SecurityGroupChangeRow[] = [];
   const sg = diff.securityGroupChanges;
   for (const direction of ['ingress', 'egress'] as const) {
-    for (const [list, change] of [[sg[direction].additions, 'added'], [sg[direction].removals, 'removed']] as const) {
-      for (const r of list) rows.push({ stack, change, direction, group: r.groupId, protocol: r.describeProtocol(), peer: r.describePeer(), broadening: change === 'added' });
+    for (const [list, change] of [
+      [sg[direction].additions, 'added'],
+      [sg[direction].removals, 'removed'],
+    ] as const) {
+      for (const r of list)
+        rows.push({
+          stack,
+          change,
+          direction,
+          group: r.groupId,
+          protocol: r.describeProtocol(),
+          peer: r.describePeer(),
+          broadening: change === 'added',
+        });
     }
   }
   return rows;
@@ -288,39 +388,79 @@ function otherRows(stack: string, diff: TemplateDiff): EcrRecord['otherTemplateC
       rows.push({ stack, section, name, change: d.isAddition ? 'added' : d.isRemoval ? 'removed' : 'modified' });
     });
   }
-  for (const [section, d] of [['AWSTemplateFormatVersion', diff.awsTemplateFormatVersion], ['Description', diff.description], ['Transform', diff.transform]] as const) {
+  for (const [section, d] of [
+    ['AWSTemplateFormatVersion', diff.awsTemplateFormatVersion],
+    ['Description', diff.description],
+    ['Transform', diff.transform],
+  ] as const) {
     if (d?.isDifferent) rows.push({ stack, section, name: section, change: d.isAddition ? 'added' : d.isRemoval ? 'removed' : 'modified' });
   }
   return rows;
 }
 
-function findings(rows: readonly ResourceChangeRow[], iam: readonly IamChangeRow[], sgs: readonly SecurityGroupChangeRow[], gateBroadening: boolean): Finding[] {
+function findings(
+  rows: readonly ResourceChangeRow[],
+  iam: readonly IamChangeRow[],
+  sgs: readonly SecurityGroupChangeRow[],
+  gateBroadening: boolean,
+): Finding[] {
   const out: Finding[] = [];
   for (const r of rows) {
     if (!r.stateful) continue;
     const locked = r.properties.filter((p) => (LOCKED_CREATE_ONLY_PROPERTIES[r.type] ?? []).includes(p.property));
     if (locked.length > 0) {
       for (const p of locked) {
-        out.push({ stack: r.stack, logicalId: r.logicalId, type: r.type, constructPath: r.constructPath, rule: 'locked-create-only-property', message: `${r.stack}/${r.logicalId} (${r.type}): ${p.property} changes from ${p.before} to ${p.after}; this create-only property (stateful lock) makes CloudFormation replace the resource` });
+        out.push({
+          stack: r.stack,
+          logicalId: r.logicalId,
+          type: r.type,
+          constructPath: r.constructPath,
+          rule: 'locked-create-only-property',
+          message: `${r.stack}/${r.logicalId} (${r.type}): ${p.property} changes from ${p.before} to ${p.after}; this create-only property (stateful lock) makes CloudFormation replace the resource`,
+        });
       }
     } else if (r.change === 'replaced' || r.change === 'possibly replaced') {
       const why = r.properties.filter((p) => p.impact === 'replacement' || p.impact === 'possible replacement').map((p) => p.property);
-      out.push({ stack: r.stack, logicalId: r.logicalId, type: r.type, constructPath: r.constructPath, rule: 'stateful-replacement', message: `${r.stack}/${r.logicalId} (${r.type}) is ${r.change}${why.length ? ` (${why.join(', ')})` : ''}: the resource and its data are deleted and created anew` });
+      out.push({
+        stack: r.stack,
+        logicalId: r.logicalId,
+        type: r.type,
+        constructPath: r.constructPath,
+        rule: 'stateful-replacement',
+        message: `${r.stack}/${r.logicalId} (${r.type}) is ${r.change}${why.length ? ` (${why.join(', ')})` : ''}: the resource and its data are deleted and created anew`,
+      });
     }
     if (r.change === 'removed' || r.change === 'orphaned') {
-      out.push({ stack: r.stack, logicalId: r.logicalId, type: r.type, constructPath: r.constructPath, rule: 'stateful-removal', message: `${r.stack}/${r.logicalId} (${r.type}) is ${r.change === 'removed' ? 'destroyed' : 'orphaned (removed from the stack, kept in the account)'}: a stateful resource leaves the stack (renamed logical ids count: the old one is deleted)` });
+      out.push({
+        stack: r.stack,
+        logicalId: r.logicalId,
+        type: r.type,
+        constructPath: r.constructPath,
+        rule: 'stateful-removal',
+        message: `${r.stack}/${r.logicalId} (${r.type}) is ${r.change === 'removed' ? 'destroyed' : 'orphaned (removed from the stack, kept in the account)'}: a stateful resource leaves the stack (renamed logical ids count: the old one is deleted)`,
+      });
     }
   }
   if (gateBroadening) {
-    for (const i of iam.filter((x) => x.broadening)) out.push({ stack: i.stack, rule: 'iam-broadening', message: `${i.stack}: IAM ${i.kind} ${i.change}: ${i.effect} ${i.action} on ${i.resource} for ${i.principal}${i.condition ? ` when ${i.condition}` : ''}` });
-    for (const s of sgs.filter((x) => x.broadening)) out.push({ stack: s.stack, rule: 'security-group-broadening', message: `${s.stack}: security group ${s.group} ${s.direction} rule added: ${s.protocol} ${s.direction === 'ingress' ? 'from' : 'to'} ${s.peer}` });
+    for (const i of iam.filter((x) => x.broadening))
+      out.push({
+        stack: i.stack,
+        rule: 'iam-broadening',
+        message: `${i.stack}: IAM ${i.kind} ${i.change}: ${i.effect} ${i.action} on ${i.resource} for ${i.principal}${i.condition ? ` when ${i.condition}` : ''}`,
+      });
+    for (const s of sgs.filter((x) => x.broadening))
+      out.push({
+        stack: s.stack,
+        rule: 'security-group-broadening',
+        message: `${s.stack}: security group ${s.group} ${s.direction} rule added: ${s.protocol} ${s.direction === 'ingress' ? 'from' : 'to'} ${s.peer}`,
+      });
   }
   return out;
 }
 
 function changeSetLogicalIds(cs?: DescribeChangeSetOutput): Set<string> {
   const ids = new Set<string>();
-  for (const c of (cs as { Changes?: { ResourceChange?: { LogicalResourceId?: string } }[] } | undefined)?.Changes ?? []) if (c.ResourceChange?.LogicalResourceId) ids.add(c.ResourceChange.LogicalResourceId);
+  for (const c of cs?.Changes ?? []) if (c.ResourceChange?.LogicalResourceId) ids.add(c.ResourceChange.LogicalResourceId);
   return ids;
 }
 
@@ -362,14 +502,24 @@ export function buildEcr(input: EcrInput): EcrRecord {
     iam.push(...iamRows(name, diff), ...detachedPolicyRows(name, before?.template, after?.template));
     sgs.push(...sgRows(name, diff));
     other.push(...otherRows(name, diff));
-    stacks.push({ stack: name, status: !before ? 'added' : !after ? 'removed' : rows.length > 0 || diff.differenceCount > 0 ? 'changed' : 'unchanged', differences: rows.length });
+    stacks.push({
+      stack: name,
+      status: !before ? 'added' : !after ? 'removed' : rows.length > 0 || diff.differenceCount > 0 ? 'changed' : 'unchanged',
+      differences: rows.length,
+    });
   }
   const blocking = findings(resources, iam, sgs, changeControlled && scope !== 'new environment');
   const rollback: RollbackRow[] = [];
   for (const stack of input.baseline?.stacks ?? []) {
     for (const [logicalId, r] of Object.entries(stack.template.Resources ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       if (r.Type !== 'AWS::RDS::DBCluster') continue;
-      rollback.push({ cluster: clusterIdentifierOf(stack, logicalId), logicalId, stack: stack.stackName, snapshotIdentifier: '', command: '' });
+      rollback.push({
+        cluster: clusterIdentifierOf(stack, logicalId),
+        logicalId,
+        stack: stack.stackName,
+        snapshotIdentifier: '',
+        command: '',
+      });
     }
   }
   const base = {
@@ -382,7 +532,10 @@ export function buildEcr(input: EcrInput): EcrRecord {
     scope,
     baseline: { assembly: input.baselineLabel, fingerprint: input.baselineFingerprint },
     candidate: { assembly: input.candidateLabel, fingerprint: input.candidateFingerprint, gitCommit: input.gitCommit },
-    changeSets: [...(input.changeSets?.entries() ?? [])].filter(([s]) => stackNames.includes(s)).map(([stack, c]) => ({ stack, file: c.file, sha256: c.sha256 })).sort((a, b) => a.stack.localeCompare(b.stack)),
+    changeSets: [...(input.changeSets?.entries() ?? [])]
+      .filter(([s]) => stackNames.includes(s))
+      .map(([stack, c]) => ({ stack, file: c.file, sha256: c.sha256 }))
+      .sort((a, b) => a.stack.localeCompare(b.stack)),
     stacks,
     resources,
     iam,
@@ -398,7 +551,9 @@ export function buildEcr(input: EcrInput): EcrRecord {
     rollback: rollback.map((r) => ({
       ...r,
       snapshotIdentifier: r.cluster.startsWith('(') ? '' : snapshotId(r.cluster),
-      command: r.cluster.startsWith('(') ? '' : `aws rds create-db-cluster-snapshot --region ${env.region} --db-cluster-identifier ${r.cluster} --db-cluster-snapshot-identifier ${snapshotId(r.cluster)}`,
+      command: r.cluster.startsWith('(')
+        ? ''
+        : `aws rds create-db-cluster-snapshot --region ${env.region} --db-cluster-identifier ${r.cluster} --db-cluster-snapshot-identifier ${snapshotId(r.cluster)}`,
     })),
   };
 }

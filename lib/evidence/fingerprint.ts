@@ -54,7 +54,8 @@ export function specificationFingerprint(env: AssemblyEnvironment, assemblyDir: 
 
 function installedVersion(pkg: string): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'not installed';
   }
@@ -66,7 +67,9 @@ function git(args: string[]): string | undefined {
 }
 
 export function buildFingerprint(configDir?: string): BuildFingerprint {
-  const paths = ['bin', 'lib', 'constructs', ...(configDir ? [path.relative(PROJECT_ROOT, path.resolve(configDir))] : [])].filter((p) => p && !p.startsWith('..'));
+  const paths = ['bin', 'lib', 'constructs', ...(configDir ? [path.relative(PROJECT_ROOT, path.resolve(configDir))] : [])].filter(
+    (p) => p && !p.startsWith('..'),
+  );
   const status = git(['status', '--porcelain', '--', ...paths]);
   const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
   return {
@@ -91,8 +94,13 @@ export function documentTime(explicit?: string): { iso: string; source: string }
     return { iso: new Date(t).toISOString().replace('.000Z', 'Z'), source: '--generated-at' };
   }
   const epoch = process.env.SOURCE_DATE_EPOCH;
-  if (epoch && /^\d+$/.test(epoch)) return { iso: new Date(Number(epoch) * 1000).toISOString().replace('.000Z', 'Z'), source: 'SOURCE_DATE_EPOCH' };
+  if (epoch && /^\d+$/.test(epoch))
+    return { iso: new Date(Number(epoch) * 1000).toISOString().replace('.000Z', 'Z'), source: 'SOURCE_DATE_EPOCH' };
   const commitTime = git(['log', '-1', '--format=%ct']);
-  if (commitTime && /^\d+$/.test(commitTime)) return { iso: new Date(Number(commitTime) * 1000).toISOString().replace('.000Z', 'Z'), source: 'commit time of the checked-out commit' };
+  if (commitTime && /^\d+$/.test(commitTime))
+    return {
+      iso: new Date(Number(commitTime) * 1000).toISOString().replace('.000Z', 'Z'),
+      source: 'commit time of the checked-out commit',
+    };
   return { iso: '1970-01-01T00:00:00Z', source: 'no clock source (not a git checkout; set SOURCE_DATE_EPOCH or --generated-at)' };
 }

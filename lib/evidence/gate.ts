@@ -49,7 +49,14 @@ export function writeBaseline(assemblyDir: string, baselineDir: string): { stack
     // Of the metadata only the logical id -> construct path entries (the ECR's construct paths), inline.
     const { metadata: _metadata, additionalMetadataFile: _file, ...rest } = a;
     const stack = assembly.stacks.find((s) => s.stackName === ((rest.properties?.stackName as string | undefined) ?? id));
-    const paths = stack && a.type === 'aws:cloudformation:stack' ? Object.fromEntries(Object.entries(stack.paths).sort(([x], [y]) => x.localeCompare(y)).map(([logicalId, p]) => [`/${p}`, [{ type: 'aws:cdk:logicalId', data: logicalId }]])) : undefined;
+    const paths =
+      stack && a.type === 'aws:cloudformation:stack'
+        ? Object.fromEntries(
+            Object.entries(stack.paths)
+              .sort(([x], [y]) => x.localeCompare(y))
+              .map(([logicalId, p]) => [`/${p}`, [{ type: 'aws:cdk:logicalId', data: logicalId }]]),
+          )
+        : undefined;
     keep.artifacts![id] = { ...rest, ...(paths ? { metadata: paths } : {}) };
   }
   fs.mkdirSync(baselineDir, { recursive: true });

@@ -15,13 +15,17 @@ const MONO = 'Courier';
 
 /** The standard PDF fonts cover WinAnsi only: documents are written in ASCII, this catches the rest. */
 export function pdfSafe(text: string): string {
-  return text
-    .replace(/[\u2192]/g, '->')
-    .replace(/[\u2026]/g, '...')
-    .replace(/[\u2013\u2014]/g, '-')
-    .replace(/[\u2018\u2019]/g, "'")
-    .replace(/[\u201c\u201d]/g, '"')
-    .replace(/[^\x09\x0a\x0d\x20-\x7e\xa0-\xff]/g, '?');
+  return (
+    text
+      .replace(/[\u2192]/g, '->')
+      .replace(/[\u2026]/g, '...')
+      .replace(/[\u2013\u2014]/g, '-')
+      .replace(/[\u2018\u2019]/g, "'")
+      .replace(/[\u201c\u201d]/g, '"')
+      // Tab, newline and carriage return are the control characters text may keep; the rest is outside WinAnsi.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[^\x09\x0a\x0d\x20-\x7e\xa0-\xff]/g, '?')
+  );
 }
 
 type Doc = InstanceType<typeof PDFDocument>;

@@ -24,20 +24,29 @@ describe('clinspark config-report', () => {
     expect(r.code).toBe(0);
     const md = fs.readFileSync(path.join(out, 'config-report.md'), 'utf8');
     expect(md).toContain('| version | 2025.4.0 | owner default: customers/northwind.yaml release |');
-    expect(md).toContain('| maintenance window (UTC) | sun:02:00-sun:03:00 | override: customers/northwind.yaml environments.prod.maintenanceWindow |');
+    expect(md).toContain(
+      '| maintenance window (UTC) | sun:02:00-sun:03:00 | override: customers/northwind.yaml environments.prod.maintenanceWindow |',
+    );
     expect(md).toContain('| task CPU units | 2048 | catalog: lib/catalog.ts (PROD) |');
     expect(md).toContain('| database | db.r7g.large writer + 1 reader(s) | catalog: lib/catalog.ts (PROD) |');
-    expect(md).toContain('| SSO issuer | https://login.northwind.example/oauth2/default | override: customers/northwind.yaml environments.prod.sso.issuer |');
+    expect(md).toContain(
+      '| SSO issuer | https://login.northwind.example/oauth2/default | override: customers/northwind.yaml environments.prod.sso.issuer |',
+    );
     expect(md).toContain('| client ranges (ingress) | the internet (behind WAF) | default: none |');
-    expect(md).toContain('| jump host AMI | ami-0a1b2c3d4e5f60718 | override: customers/northwind.yaml environments.prod.readReplica.jumpHostAmi |');
+    expect(md).toContain(
+      '| jump host AMI | ami-0a1b2c3d4e5f60718 | override: customers/northwind.yaml environments.prod.readReplica.jumpHostAmi |',
+    );
     expect(md).toContain('| deletion protection | yes |');
     expect(md).toContain('| log retention | 6 y |');
     for (const f of ['config-report.html', 'config-report.pdf', 'config-report.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
     const text = squash(pdfText(path.join(out, 'config-report.pdf')));
     expect(markdownCells(md).filter((c) => !text.includes(squash(c)))).toEqual([]);
     const again = tempDir('cfg');
-    expect((await cli(['config-report', '--customer', 'northwind', '--environment', 'prod', '--out', again, '--generated-at', AT])).code).toBe(0);
-    for (const f of ['config-report.md', 'config-report.html', 'config-report.pdf', 'config-report.json']) expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(out, f)))).toBe(true);
+    expect(
+      (await cli(['config-report', '--customer', 'northwind', '--environment', 'prod', '--out', again, '--generated-at', AT])).code,
+    ).toBe(0);
+    for (const f of ['config-report.md', 'config-report.html', 'config-report.pdf', 'config-report.json'])
+      expect(fs.readFileSync(path.join(again, f)).equals(fs.readFileSync(path.join(out, f)))).toBe(true);
   });
 
   test('northwind/val names its source and scrub rules; platform Demo by name', async () => {
@@ -49,7 +58,9 @@ describe('clinspark config-report', () => {
     expect(md).toContain('| version | 2026.1.0 | override: customers/northwind.yaml environments.val.release |');
     const demo = tempDir('cfg');
     expect((await cli(['config-report', '--customer', 'platform', '--environment', 'demo-r2026-1', '--out', demo])).code).toBe(0);
-    expect(fs.readFileSync(path.join(demo, 'config-report.md'), 'utf8')).toContain('| version | 2026.1.0 | override: platform.yaml demos[1].release |');
+    expect(fs.readFileSync(path.join(demo, 'config-report.md'), 'utf8')).toContain(
+      '| version | 2026.1.0 | override: platform.yaml demos[1].release |',
+    );
   });
 
   test('bad usage exits 2, an unknown environment 1', async () => {
@@ -91,11 +102,18 @@ describe('clinspark env-diff', () => {
     const r = await cli(['env-diff', 'platform/demo-r2025-4', 'platform/demo-r2026-1', '--assembly', assembly, '--out', out]);
     expect(r.code).toBe(3);
     const d = JSON.parse(fs.readFileSync(path.join(out, 'env-diff.json'), 'utf8'));
-    expect(d.rows.map((x: { item: string }) => x.item)).toEqual(['Release: version', 'Release: build', 'Release: image tag', expect.stringMatching(/^app\/MainTask\w+ ContainerDefinitions$/)]);
+    expect(d.rows.map((x: { item: string }) => x.item)).toEqual([
+      'Release: version',
+      'Release: build',
+      'Release: image tag',
+      expect.stringMatching(/^app\/MainTask\w+ ContainerDefinitions$/),
+    ]);
     const cross = await cli(['env-diff', 'acme/preprod', 'northwind/prod', '--assembly', assembly]);
     expect(cross.code).toBe(3);
     // Below the header (which names both environments), nothing that only names them is left.
-    expect(cross.out.split('\n').slice(3).join('\n')).not.toMatch(/345678901234|210987654321|eu-west-1[abc]|us-east-1[ab]|clinspark-(acme|northwind)-|northwind\.clinspark\.cloud/);
+    expect(cross.out.split('\n').slice(3).join('\n')).not.toMatch(
+      /345678901234|210987654321|eu-west-1[abc]|us-east-1[ab]|clinspark-(acme|northwind)-|northwind\.clinspark\.cloud/,
+    );
   });
 
   test('bad usage exits 2, an unknown environment 1', async () => {

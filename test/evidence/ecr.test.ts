@@ -19,7 +19,9 @@ afterAll(cleanTemps);
 
 const readRecord = (out: string, env: string) => JSON.parse(fs.readFileSync(path.join(out, env, 'ecr.json'), 'utf8'));
 
-function prodDataCluster(t: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }): [string, { Type: string; Properties?: Record<string, unknown> }] {
+function prodDataCluster(t: {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}): [string, { Type: string; Properties?: Record<string, unknown> }] {
   const entry = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::RDS::DBCluster');
   if (!entry) throw new Error('no cluster');
   return entry;
@@ -30,24 +32,50 @@ describe('clinspark ecr', () => {
     const candidate = plantedAssembly(baseline, (stack, t) => {
       if (stack !== 'clinspark-northwind-prod-data') return false;
       const [, cluster] = prodDataCluster(t);
-      cluster.Properties!.DBClusterIdentifier = `${cluster.Properties!.DBClusterIdentifier}-new`;
+      cluster.Properties!.DBClusterIdentifier = `${String(cluster.Properties!.DBClusterIdentifier)}-new`;
       return true;
     });
     const out = tempDir('ecr');
     const r = await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', out]);
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/\[stateful-replacement\] clinspark-northwind-prod-data\/MainDatabaseCluster\w+ \(AWS::RDS::DBCluster\) is replaced \(DBClusterIdentifier\)/);
+    expect(r.err).toMatch(
+      /\[stateful-replacement\] clinspark-northwind-prod-data\/MainDatabaseCluster\w+ \(AWS::RDS::DBCluster\) is replaced \(DBClusterIdentifier\)/,
+    );
     const { record, recordSha256 } = readRecord(out, 'northwind/prod');
     expect(recordSha256).toBe(sha256(canonicalJson(record)));
     const row = record.resources.find((x: { type: string }) => x.type === 'AWS::RDS::DBCluster');
-    expect(row).toMatchObject({ change: 'replaced', stateful: true, constructPath: 'clinspark-northwind-prod-data/MainDatabase/Cluster/Resource' });
-    expect(row.properties).toContainEqual(expect.objectContaining({ property: 'DBClusterIdentifier', impact: 'replacement', before: 'clinspark-northwind-prod-main', after: 'clinspark-northwind-prod-main-new' }));
+    expect(row).toMatchObject({
+      change: 'replaced',
+      stateful: true,
+      constructPath: 'clinspark-northwind-prod-data/MainDatabase/Cluster/Resource',
+    });
+    expect(row.properties).toContainEqual(
+      expect.objectContaining({
+        property: 'DBClusterIdentifier',
+        impact: 'replacement',
+        before: 'clinspark-northwind-prod-main',
+        after: 'clinspark-northwind-prod-main-new',
+      }),
+    );
     const md = fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.md'), 'utf8');
-    for (const section of ['1. Change reference', '2. Blocking findings', '3. Fingerprints', '5. Resources', '6. IAM changes', '7. Security-group changes', '8. Changes of unknown impact', '10. Rollback reference', '11. Signatures']) expect(md).toContain(`## ${section}`);
+    for (const section of [
+      '1. Change reference',
+      '2. Blocking findings',
+      '3. Fingerprints',
+      '5. Resources',
+      '6. IAM changes',
+      '7. Security-group changes',
+      '8. Changes of unknown impact',
+      '10. Rollback reference',
+      '11. Signatures',
+    ])
+      expect(md).toContain(`## ${section}`);
     expect(md).toContain('| Account / region | 345678901234 / eu-west-1 |');
     expect(md).toContain(`Record SHA-256: ${recordSha256}`);
     for (const role of ['Prepared by', 'Reviewed by', 'Approved by']) expect(md).toContain(`| ${role} | |`);
-    expect(md).toMatch(/aws rds create-db-cluster-snapshot --region eu-west-1 --db-cluster-identifier clinspark-northwind-prod-main --db-cluster-snapshot-identifier clinspark-northwind-prod-main-pre-[0-9a-f]{12}/);
+    expect(md).toMatch(
+      /aws rds create-db-cluster-snapshot --region eu-west-1 --db-cluster-identifier clinspark-northwind-prod-main --db-cluster-snapshot-identifier clinspark-northwind-prod-main-pre-[0-9a-f]{12}/,
+    );
     expect(fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.html'), 'utf8')).toContain(recordSha256);
     // Only the changed environment gets a record.
     expect(fs.existsSync(path.join(out, 'northwind', 'val'))).toBe(false);
@@ -79,16 +107,31 @@ describe('clinspark ecr', () => {
       const doc = policy.Properties!.PolicyDocument as { Statement: unknown[] };
       doc.Statement.push({ Effect: 'Allow', Action: 's3:*', Resource: '*' });
       const sg = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')!;
-      t.Resources.PlantedIngress = { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { 'Fn::GetAtt': [sg[0], 'GroupId'] }, IpProtocol: 'tcp', FromPort: 8443, ToPort: 8443, CidrIp: '203.0.113.0/24' } };
+      t.Resources.PlantedIngress = {
+        Type: 'AWS::EC2::SecurityGroupIngress',
+        Properties: {
+          GroupId: { 'Fn::GetAtt': [sg[0], 'GroupId'] },
+          IpProtocol: 'tcp',
+          FromPort: 8443,
+          ToPort: 8443,
+          CidrIp: '203.0.113.0/24',
+        },
+      };
       return true;
     });
     const out = tempDir('ecr');
     const r = await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', out]);
     expect(r.code).toBe(3);
     const { record } = readRecord(out, 'northwind/prod');
-    expect(record.iam).toContainEqual(expect.objectContaining({ change: 'added', effect: 'Allow', action: 's3:*', resource: '*', broadening: true }));
-    expect(record.securityGroups).toContainEqual(expect.objectContaining({ change: 'added', direction: 'ingress', peer: '203.0.113.0/24', broadening: true }));
-    expect(record.blocking.map((f: { rule: string }) => f.rule)).toEqual(expect.arrayContaining(['iam-broadening', 'security-group-broadening']));
+    expect(record.iam).toContainEqual(
+      expect.objectContaining({ change: 'added', effect: 'Allow', action: 's3:*', resource: '*', broadening: true }),
+    );
+    expect(record.securityGroups).toContainEqual(
+      expect.objectContaining({ change: 'added', direction: 'ingress', peer: '203.0.113.0/24', broadening: true }),
+    );
+    expect(record.blocking.map((f: { rule: string }) => f.rule)).toEqual(
+      expect.arrayContaining(['iam-broadening', 'security-group-broadening']),
+    );
     expect(fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.md'), 'utf8')).toContain('BROADENING');
   });
 
@@ -125,10 +168,12 @@ describe('clinspark ecr', () => {
     expect(row.change).toBe('modified');
     expect(row.unknownImpact).toMatch(/custom resource/);
     expect(row.properties[0].impact).toMatch(/^unknown \(custom resource/);
-    expect(fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.md'), 'utf8')).toMatch(/## 8\. Changes of unknown impact\n\nThe template diff cannot rate these changes; they are not "no change"/);
+    expect(fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.md'), 'utf8')).toMatch(
+      /## 8\. Changes of unknown impact\n\nThe template diff cannot rate these changes; they are not "no change"/,
+    );
   });
 
-  test('a change set\'s RequiresRecreation wins over the template diff', async () => {
+  test("a change set's RequiresRecreation wins over the template diff", async () => {
     let clusterId = '';
     const candidate = plantedAssembly(baseline, (stack, t) => {
       if (stack !== 'clinspark-northwind-prod-data') return false;
@@ -140,15 +185,48 @@ describe('clinspark ecr', () => {
     const withoutChangeSet = tempDir('ecr');
     expect((await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', withoutChangeSet])).code).toBe(0);
     const changeSet = path.join(tempDir('cs'), 'cs.json');
-    fs.writeFileSync(changeSet, JSON.stringify({
-      StackName: 'clinspark-northwind-prod-data',
-      Changes: [{ Type: 'Resource', ResourceChange: { Action: 'Modify', LogicalResourceId: clusterId, ResourceType: 'AWS::RDS::DBCluster', Replacement: 'True', Details: [{ Target: { Attribute: 'Properties', Name: 'BackupRetentionPeriod', RequiresRecreation: 'Always' }, Evaluation: 'Static', ChangeSource: 'DirectModification' }] } }],
-    }));
+    fs.writeFileSync(
+      changeSet,
+      JSON.stringify({
+        StackName: 'clinspark-northwind-prod-data',
+        Changes: [
+          {
+            Type: 'Resource',
+            ResourceChange: {
+              Action: 'Modify',
+              LogicalResourceId: clusterId,
+              ResourceType: 'AWS::RDS::DBCluster',
+              Replacement: 'True',
+              Details: [
+                {
+                  Target: { Attribute: 'Properties', Name: 'BackupRetentionPeriod', RequiresRecreation: 'Always' },
+                  Evaluation: 'Static',
+                  ChangeSource: 'DirectModification',
+                },
+              ],
+            },
+          },
+        ],
+      }),
+    );
     const out = tempDir('ecr');
-    const r = await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', out, '--change-set', `clinspark-northwind-prod-data=${changeSet}`]);
+    const r = await cli([
+      'ecr',
+      '--baseline',
+      baseline,
+      '--assembly',
+      candidate,
+      '--out',
+      out,
+      '--change-set',
+      `clinspark-northwind-prod-data=${changeSet}`,
+    ]);
     expect(r.code).toBe(3);
     const { record } = readRecord(out, 'northwind/prod');
-    expect(record.resources.find((x: { logicalId: string }) => x.logicalId === clusterId)).toMatchObject({ change: 'replaced', impactSource: 'change set' });
+    expect(record.resources.find((x: { logicalId: string }) => x.logicalId === clusterId)).toMatchObject({
+      change: 'replaced',
+      impactSource: 'change set',
+    });
     expect(record.changeSets).toEqual([expect.objectContaining({ stack: 'clinspark-northwind-prod-data' })]);
   });
 
@@ -161,7 +239,8 @@ describe('clinspark ecr', () => {
     const [a, b] = [tempDir('ecr'), tempDir('ecr')];
     expect((await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', a])).code).toBe(0);
     expect((await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', b])).code).toBe(0);
-    for (const f of ['ecr.md', 'ecr.html', 'ecr.json']) expect(fs.readFileSync(path.join(a, 'northwind', 'val', f))).toEqual(fs.readFileSync(path.join(b, 'northwind', 'val', f)));
+    for (const f of ['ecr.md', 'ecr.html', 'ecr.json'])
+      expect(fs.readFileSync(path.join(a, 'northwind', 'val', f))).toEqual(fs.readFileSync(path.join(b, 'northwind', 'val', f)));
   });
 
   test('usage errors exit 2 and input errors exit 1, with a message and no stack trace', async () => {
@@ -175,7 +254,21 @@ describe('clinspark ecr', () => {
       [['ecr', '--baseline', path.join(out, 'missing'), '--assembly', baseline, '--out', out], 1, /is not a directory/],
       [['ecr', '--baseline', baseline, '--assembly', baseline + '/', '--out', out, '--customer', 'nobody'], 2, /same directory/],
       [['ecr', '--baseline', out, '--assembly', baseline, '--out', out], 1, /has no manifest.json/],
-      [['ecr', '--baseline', baseline, '--assembly', assemblyOf({ customers: ['northwind'], platform: false }) + '/.', '--out', out, '--change-set', `clinspark-nobody-prod-data=${__filename}`], 2, /same directory/],
+      [
+        [
+          'ecr',
+          '--baseline',
+          baseline,
+          '--assembly',
+          assemblyOf({ customers: ['northwind'], platform: false }) + '/.',
+          '--out',
+          out,
+          '--change-set',
+          `clinspark-nobody-prod-data=${__filename}`,
+        ],
+        2,
+        /same directory/,
+      ],
     ];
     for (const [args, code, message] of cases) {
       const r = await cli(args);
@@ -188,10 +281,30 @@ describe('clinspark ecr', () => {
       t.Resources.Extra = { Type: 'AWS::SNS::Topic', Properties: {} };
       return true;
     });
-    const missingStack = await cli(['ecr', '--baseline', baseline, '--assembly', other, '--out', out, '--change-set', `clinspark-nobody-prod-data=${__filename}`]);
+    const missingStack = await cli([
+      'ecr',
+      '--baseline',
+      baseline,
+      '--assembly',
+      other,
+      '--out',
+      out,
+      '--change-set',
+      `clinspark-nobody-prod-data=${__filename}`,
+    ]);
     expect(missingStack.code).toBe(1);
     expect(missingStack.err).toMatch(/no stack clinspark-nobody-prod-data in the candidate assembly/);
-    const notJson = await cli(['ecr', '--baseline', baseline, '--assembly', other, '--out', out, '--change-set', `clinspark-northwind-val-app=${__filename}`]);
+    const notJson = await cli([
+      'ecr',
+      '--baseline',
+      baseline,
+      '--assembly',
+      other,
+      '--out',
+      out,
+      '--change-set',
+      `clinspark-northwind-val-app=${__filename}`,
+    ]);
     expect(notJson.code).toBe(1);
     expect(notJson.err).toMatch(/not JSON/);
     const help = await cli(['ecr', '--help']);
@@ -217,7 +330,9 @@ describe('the fleet gate (npm run gate)', () => {
     });
     const refused = await cli(['ecr', '--baseline', baselineDir, '--assembly', planted, '--out', tempDir('gate')]);
     expect(refused.code).toBe(3);
-    expect(refused.err).toMatch(/\[stateful-removal\] clinspark-northwind-prod-data\/MainDatabaseCluster\w+ \(AWS::RDS::DBCluster\) is orphaned/);
+    expect(refused.err).toMatch(
+      /\[stateful-removal\] clinspark-northwind-prod-data\/MainDatabaseCluster\w+ \(AWS::RDS::DBCluster\) is orphaned/,
+    );
     // The synth-time hook finds the same, by the fleet's conventional baseline directory.
     const root = path.dirname(path.dirname(baselineDir));
     const fleetDir = path.join(root, 'fleet');

@@ -26,7 +26,11 @@ export function cleanTemps(): void {
 
 /** The cloud assembly directory of a (copy of the) example fleet, synthesised once per file. */
 export function assemblyOf(options: { configDir?: string; customers?: string[]; platform?: boolean } = {}): string {
-  const built = buildTestFleet({ configDir: options.configDir ?? EXAMPLE_CONFIG, customers: options.customers, platform: options.platform });
+  const built = buildTestFleet({
+    configDir: options.configDir ?? EXAMPLE_CONFIG,
+    customers: options.customers,
+    platform: options.platform,
+  });
   return built.app.synth().directory;
 }
 
@@ -42,7 +46,13 @@ export function fleetWith(slug: string, edit: (doc: ReturnType<typeof parseDocum
 }
 
 /** A copy of an assembly whose templates `edit` changes (template JSON by stack name). */
-export function plantedAssembly(source: string, edit: (stack: string, template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }> }) => boolean | void): string {
+export function plantedAssembly(
+  source: string,
+  edit: (
+    stack: string,
+    template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }> },
+  ) => boolean | void,
+): string {
   const dir = tempDir('planted');
   fs.cpSync(source, dir, { recursive: true, filter: (f) => !path.basename(f).startsWith('asset.') });
   let changed = false;
@@ -92,7 +102,12 @@ export function markdownCells(md: string): string[] {
     if (line.startsWith('|')) {
       for (const c of line.slice(1, -1).split(/(?<!\\)\|/)) if (c.trim()) cells.push(c.trim().replace(/\\([\\|`*_<>#-])/g, '$1'));
     } else {
-      cells.push(line.replace(/^#+ /, '').replace(/^- /, '- ').replace(/\\([\\|`*_<>#.+-])/g, '$1'));
+      cells.push(
+        line
+          .replace(/^#+ /, '')
+          .replace(/^- /, '- ')
+          .replace(/\\([\\|`*_<>#.+-])/g, '$1'),
+      );
     }
   }
   return cells;

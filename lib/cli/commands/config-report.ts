@@ -13,13 +13,18 @@ import { DEFAULT_CONFIG_DIR } from './validate';
 
 export const configReportCommand: Command = {
   name: 'config-report',
-  summary: 'Configuration report of one environment (Markdown/HTML/PDF/JSON): every resolved setting with its source (override, owner default, catalog).',
+  summary:
+    'Configuration report of one environment (Markdown/HTML/PDF/JSON): every resolved setting with its source (override, owner default, catalog).',
   options: {
     customer: { type: 'string', valueName: '<slug>', description: 'Customer slug, or `platform`. Required.' },
     environment: { type: 'string', valueName: '<kind>', description: 'Environment kind or name (demo-r2026-1). Required.' },
     config: { type: 'string', valueName: '<dir>', description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).` },
     out: { type: 'string', valueName: '<dir>', description: 'Output directory for config-report.md|html|pdf|json. Required.' },
-    'generated-at': { type: 'string', valueName: '<ISO time>', description: 'Time stated in the report (default: SOURCE_DATE_EPOCH, else the commit time of HEAD).' },
+    'generated-at': {
+      type: 'string',
+      valueName: '<ISO time>',
+      description: 'Time stated in the report (default: SOURCE_DATE_EPOCH, else the commit time of HEAD).',
+    },
   },
   details: `
 Needs only the configuration (no synth). The same input gives byte-identical files.
@@ -31,18 +36,26 @@ Exit codes: 0 written, 1 unknown customer or environment, invalid configuration,
     const out = requiredOption(args, 'out');
     const configDir = stringOption(args, 'config') ?? DEFAULT_CONFIG_DIR;
     const generatedAt = stringOption(args, 'generated-at');
-    if (generatedAt !== undefined && Number.isNaN(Date.parse(generatedAt))) throw new UsageError(`--generated-at "${generatedAt}" is not an ISO 8601 time, e.g. 2026-12-01T09:00:00Z`);
+    if (generatedAt !== undefined && Number.isNaN(Date.parse(generatedAt)))
+      throw new UsageError(`--generated-at "${generatedAt}" is not an ISO 8601 time, e.g. 2026-12-01T09:00:00Z`);
     try {
       const { specs, fleet, configDir: dir } = loadSpecs(configDir);
       const spec = selectEnvironment(specs, customer, environment, configDir);
       const time = documentTime(generatedAt);
       const file = path.join(dir, spec.sourceFile);
-      const report = configReport(fleet, spec, { build: buildFingerprint(dir), configurationFile: { file: spec.sourceFile, sha256: sha256File(file) }, generatedAt: time.iso, generatedAtSource: time.source });
+      const report = configReport(fleet, spec, {
+        build: buildFingerprint(dir),
+        configurationFile: { file: spec.sourceFile, sha256: sha256File(file) },
+        generatedAt: time.iso,
+        generatedAtSource: time.source,
+      });
       const doc = configReportDocument(report);
       const written = writeText(out, 'config-report', doc);
       fs.writeFileSync(path.join(out, 'config-report.json'), stableJson({ record: report, recordSha256: recordSha256(report) }));
       fs.writeFileSync(path.join(out, 'config-report.pdf'), await renderPdf(doc, report.generatedAt));
-      io.out(`${report.reportId}: ${report.settings.length} settings, ${report.catalog.length} catalog rows -> ${[...written, path.join(out, 'config-report.pdf'), path.join(out, 'config-report.json')].map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+      io.out(
+        `${report.reportId}: ${report.settings.length} settings, ${report.catalog.length} catalog rows -> ${[...written, path.join(out, 'config-report.pdf'), path.join(out, 'config-report.json')].map((f) => path.relative(process.cwd(), f)).join(', ')}`,
+      );
       return 0;
     } catch (e) {
       if (e instanceof SelectionError) throw new CliError(e.message);

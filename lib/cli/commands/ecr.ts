@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { AssemblyError } from '../../evidence/assembly';
 import { EcrInputError, runEcr } from '../../evidence/ecr-run';
-import { CliError, Command, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
+import { CliError, CliIo, Command, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
 
 export const EXIT_BLOCKING = 3;
 
@@ -12,7 +12,10 @@ function changeSetArgs(args: ParsedArgs): Map<string, string> {
   const out = new Map<string, string>();
   for (const item of list) {
     const m = typeof item === 'string' ? /^([A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(item) : null;
-    if (!m) throw new UsageError(`--change-set "${String(item)}": give <stack>=<describe-change-set.json>, e.g. --change-set clinspark-acme-prod-data=cs.json`);
+    if (!m)
+      throw new UsageError(
+        `--change-set "${String(item)}": give <stack>=<describe-change-set.json>, e.g. --change-set clinspark-acme-prod-data=cs.json`,
+      );
     if (out.has(m[1])) throw new UsageError(`--change-set: stack ${m[1]} given twice`);
     out.set(m[1], m[2]);
   }
@@ -21,13 +24,27 @@ function changeSetArgs(args: ParsedArgs): Map<string, string> {
 
 export const ecrCommand: Command = {
   name: 'ecr',
-  summary: 'Environment Change Records: compare an approved baseline assembly with a candidate, per environment (Markdown/HTML/JSON); exit 3 on blocking findings.',
+  summary:
+    'Environment Change Records: compare an approved baseline assembly with a candidate, per environment (Markdown/HTML/JSON); exit 3 on blocking findings.',
   options: {
-    baseline: { type: 'string', valueName: '<dir>', description: 'Approved baseline: a cloud assembly (cdk.out of the deployed state) or a fleet baseline (baseline/<fleet>). Required.' },
+    baseline: {
+      type: 'string',
+      valueName: '<dir>',
+      description: 'Approved baseline: a cloud assembly (cdk.out of the deployed state) or a fleet baseline (baseline/<fleet>). Required.',
+    },
     assembly: { type: 'string', valueName: '<dir>', description: 'Candidate cloud assembly (default: cdk.out).' },
-    customer: { type: 'string', valueName: '<slug>', description: 'Only this customer\'s environments (`platform` for the vendor\'s).' },
-    'change-set': { type: 'string', multiple: true, valueName: '<stack>=<file>', description: 'describe-change-set JSON of a stack (repeatable): its RequiresRecreation wins over the template diff.' },
-    out: { type: 'string', valueName: '<dir>', description: 'Directory for <owner>/<environment>/ecr.md|html|json and index.md|json. Required.' },
+    customer: { type: 'string', valueName: '<slug>', description: "Only this customer's environments (`platform` for the vendor's)." },
+    'change-set': {
+      type: 'string',
+      multiple: true,
+      valueName: '<stack>=<file>',
+      description: 'describe-change-set JSON of a stack (repeatable): its RequiresRecreation wins over the template diff.',
+    },
+    out: {
+      type: 'string',
+      valueName: '<dir>',
+      description: 'Directory for <owner>/<environment>/ecr.md|html|json and index.md|json. Required.',
+    },
   },
   details: `
 Blocking findings: a replacement, possible replacement, destroy or orphan of a stateful resource
@@ -38,31 +55,41 @@ Custom resources and properties the resource specification does not know are lis
 impact, never as "no change".
 Exit codes: 0 no blocking finding, 1 error (unreadable assembly or change set), 2 usage error,
 3 blocking findings (the records are written all the same).`,
-  async run(args, io) {
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-    const baselineDir = requiredOption(args, 'baseline');
-    const outDir = requiredOption(args, 'out');
-    const assemblyDir = stringOption(args, 'assembly') ?? 'cdk.out';
-    const customer = stringOption(args, 'customer');
-    const changeSetFiles = changeSetArgs(args);
-    if (path.resolve(baselineDir) === path.resolve(assemblyDir)) throw new UsageError(`--baseline and --assembly are the same directory (${baselineDir}); the baseline is the approved state, the assembly the candidate`);
-    let result;
-    try {
-      result = runEcr({ baselineDir, assemblyDir, customer, changeSetFiles, outDir });
-    } catch (e) {
-      if (e instanceof AssemblyError || e instanceof EcrInputError) throw new CliError(e.message);
-      throw e;
-    }
-    for (const r of result.records) {
-      io.out(`${r.record.customer}/${r.record.environment}: ${r.record.ecrId}: ${r.record.resources.length} resource change(s), ${r.record.blocking.length} blocking -> ${path.relative(process.cwd(), r.dir)}/ecr.md`);
-    }
-    io.out(`unchanged: ${result.unchanged.join(', ') || 'none'}`);
-    if (result.blocking.length > 0) {
-      io.err(`clinspark ecr: ${result.blocking.length} blocking finding(s):`);
-      for (const f of result.blocking.slice(0, 50)) io.err(`  [${f.rule}] ${f.message}`);
-      if (result.blocking.length > 50) io.err(`  ... and ${result.blocking.length - 50} more (see ${path.join(outDir, 'index.md')})`);
-      return EXIT_BLOCKING;
-    }
-    return 0;
+  // Synchronous work: a throw becomes the rejection main() reports (usage 2, CliError 1).
+  run(args, io) {
+    return Promise.resolve().then(() => runSync(args, io));
   },
 };
+
+function runSync(args: ParsedArgs, io: CliIo): number {
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+  const baselineDir = requiredOption(args, 'baseline');
+  const outDir = requiredOption(args, 'out');
+  const assemblyDir = stringOption(args, 'assembly') ?? 'cdk.out';
+  const customer = stringOption(args, 'customer');
+  const changeSetFiles = changeSetArgs(args);
+  if (path.resolve(baselineDir) === path.resolve(assemblyDir))
+    throw new UsageError(
+      `--baseline and --assembly are the same directory (${baselineDir}); the baseline is the approved state, the assembly the candidate`,
+    );
+  let result;
+  try {
+    result = runEcr({ baselineDir, assemblyDir, customer, changeSetFiles, outDir });
+  } catch (e) {
+    if (e instanceof AssemblyError || e instanceof EcrInputError) throw new CliError(e.message);
+    throw e;
+  }
+  for (const r of result.records) {
+    io.out(
+      `${r.record.customer}/${r.record.environment}: ${r.record.ecrId}: ${r.record.resources.length} resource change(s), ${r.record.blocking.length} blocking -> ${path.relative(process.cwd(), r.dir)}/ecr.md`,
+    );
+  }
+  io.out(`unchanged: ${result.unchanged.join(', ') || 'none'}`);
+  if (result.blocking.length > 0) {
+    io.err(`clinspark ecr: ${result.blocking.length} blocking finding(s):`);
+    for (const f of result.blocking.slice(0, 50)) io.err(`  [${f.rule}] ${f.message}`);
+    if (result.blocking.length > 50) io.err(`  ... and ${result.blocking.length - 50} more (see ${path.join(outDir, 'index.md')})`);
+    return EXIT_BLOCKING;
+  }
+  return 0;
+}

@@ -9,4 +9,13 @@ import { scrubCommand } from './scrub';
 import { validateCommand } from './validate';
 
 /** Every command of `npx clinspark`, in the order `--help` lists them. */
-export const commands: readonly Command[] = [validateCommand, scrubCommand, replicaGuideCommand, ecrCommand, baselineCommand, iqCommand, configReportCommand, envDiffCommand];
+export const commands: readonly Command[] = [
+  validateCommand,
+  scrubCommand,
+  replicaGuideCommand,
+  ecrCommand,
+  baselineCommand,
+  iqCommand,
+  configReportCommand,
+  envDiffCommand,
+];
