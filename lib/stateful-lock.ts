@@ -58,7 +58,9 @@ function createOnlyOf(r: LockedResource): Readonly<Record<string, string>> {
 }
 
 /** The lock entries of one template. */
-export function lockedResourcesOf(template: { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> }): Record<string, LockedResource> {
+export function lockedResourcesOf(template: {
+  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}): Record<string, LockedResource> {
   const entries = Object.entries(template.Resources ?? {})
     .filter(([, r]) => (STATEFUL_TYPES as readonly string[]).includes(r.Type))
     .sort(([a], [b]) => a.localeCompare(b));
@@ -80,7 +82,7 @@ export function statefulResources(app: App): StatefulLock {
   const assembly = app.synth();
   const lock: StatefulLock = {};
   for (const stack of app.node.children.filter(Stack.isStack).sort((a, b) => a.stackName.localeCompare(b.stackName))) {
-    const resources = lockedResourcesOf(assembly.getStackByName(stack.stackName).template);
+    const resources = lockedResourcesOf(assembly.getStackByName(stack.stackName).template as Parameters<typeof lockedResourcesOf>[0]);
     if (Object.keys(resources).length > 0) lock[stack.stackName] = resources;
   }
   return lock;
@@ -126,7 +128,8 @@ export function compareLock(locked: StatefulLock, current: StatefulLock, onlySta
     }
   }
   for (const [stack, resources] of Object.entries(current)) {
-    for (const [id, entry] of Object.entries(resources)) if (locked[stack]?.[id] === undefined) unlocked.push(`${stack}/${id} (${typeOf(entry)})`);
+    for (const [id, entry] of Object.entries(resources))
+      if (locked[stack]?.[id] === undefined) unlocked.push(`${stack}/${id} (${typeOf(entry)})`);
   }
   return { missing, changed, unlocked };
 }

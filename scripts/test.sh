@@ -8,6 +8,9 @@ start=$(date +%s)
 bash scripts/ensure-mariadb.sh
 echo "test: tsc --noEmit" >&2
 npx tsc --noEmit -p tsconfig.json
+echo "test: eslint + prettier" >&2
+npx eslint .
+npx prettier --check . > /dev/null
 echo "test: jest" >&2
 npx jest "$@"
 echo "test: whole suite took $(( $(date +%s) - start )) s" >&2

@@ -19,7 +19,9 @@ try {
   fleet = loadFleet(configDir);
 } catch (e) {
   if (!(e instanceof ConfigValidationError)) throw e;
-  process.stderr.write(`stateful-lock: configuration in ${configDir} has ${e.issues.length} problem(s); nothing written:\n${e.issues.map(formatIssue).join('\n')}\n`);
+  process.stderr.write(
+    `stateful-lock: configuration in ${configDir} has ${e.issues.length} problem(s); nothing written:\n${e.issues.map(formatIssue).join('\n')}\n`,
+  );
   process.exit(1);
 }
 const app = offlineApp();

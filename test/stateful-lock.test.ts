@@ -27,13 +27,18 @@ describe('stateful lock', () => {
   test('the lock covers the databases, keys, secrets and logs of every environment', () => {
     for (const stack of Object.keys(current).filter((s) => s.endsWith('-data'))) {
       const types = new Set(Object.values(locked[stack] ?? {}));
-      for (const t of ['AWS::RDS::DBCluster', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket']) expect(types).toContain(t);
+      for (const t of ['AWS::RDS::DBCluster', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Logs::LogGroup', 'AWS::S3::Bucket'])
+        expect(types).toContain(t);
     }
   });
 
   test('compareLock reports a renamed database as missing and its new id as unlocked', () => {
     const before: StatefulLock = { s: { MainDatabaseCluster1: 'AWS::RDS::DBCluster' } };
     const after: StatefulLock = { s: { MainDbCluster2: 'AWS::RDS::DBCluster' } };
-    expect(compareLock(before, after)).toEqual({ missing: ['s/MainDatabaseCluster1 (AWS::RDS::DBCluster)'], changed: [], unlocked: ['s/MainDbCluster2 (AWS::RDS::DBCluster)'] });
+    expect(compareLock(before, after)).toEqual({
+      missing: ['s/MainDatabaseCluster1 (AWS::RDS::DBCluster)'],
+      changed: [],
+      unlocked: ['s/MainDbCluster2 (AWS::RDS::DBCluster)'],
+    });
   });
 });

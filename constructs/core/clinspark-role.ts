@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
-export interface ClinSparkRoleProps extends Omit<iam.RoleProps, 'inlinePolicies'> {}
+export type ClinSparkRoleProps = Omit<iam.RoleProps, 'inlinePolicies'>;
 
 /**
  * An IAM role whose permissions all live in one customer-managed policy of its own: statements

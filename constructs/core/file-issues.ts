@@ -61,7 +61,9 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
-  return `${typeof value} ${String(value)}`;
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+    ? `${typeof value} ${value.toString()}`
+    : typeof value;
 }
 
 /** The line of a path in a YAML document (for a key, the key's own line; else the nearest parent's). */

@@ -34,7 +34,10 @@ export class UsageError extends Error {}
 
 /** A problem the user can fix (bad file, unreachable database...): printed without a stack trace, exit code 1. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
   }
 }

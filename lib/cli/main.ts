@@ -36,7 +36,11 @@ export function commandHelp(command: Command): string {
 /** `clinspark --version`: the package version, and the CDK library it builds with. */
 export function versionText(): string {
   const root = path.join(__dirname, '..', '..');
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    dependencies?: Record<string, string>;
+  };
   const cdk = pkg.dependencies?.['aws-cdk-lib'];
   return `clinspark ${pkg.version} (${pkg.name}${cdk ? `, aws-cdk-lib ${cdk}` : ''}, node ${process.versions.node})`;
 }
@@ -84,7 +88,11 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     const options = Object.fromEntries(
       Object.entries(command.options).map(([k, spec]) => [
         k,
-        Object.fromEntries(Object.entries({ type: spec.type, short: spec.short, multiple: spec.multiple, default: spec.default }).filter(([, v]) => v !== undefined)),
+        Object.fromEntries(
+          Object.entries({ type: spec.type, short: spec.short, multiple: spec.multiple, default: spec.default }).filter(
+            ([, v]) => v !== undefined,
+          ),
+        ),
       ]),
     );
     let parsed;
@@ -93,7 +101,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
     }
-    return await command.run({ values: parsed.values as never, positionals: parsed.positionals }, io);
+    return await command.run({ values: parsed.values, positionals: parsed.positionals }, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`clinspark ${command.name}: ${e.message}\nSee 'clinspark ${command.name} --help'.`);

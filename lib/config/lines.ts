@@ -17,7 +17,7 @@ export class LineIndex {
 
   constructor(doc: Document.Parsed, counter: LineCounter) {
     const lineAt = (node: Ranged): number | undefined => (node?.range ? counter.linePos(node.range[0]).line : undefined);
-    const root = lineAt(doc.contents as Ranged);
+    const root = lineAt(doc.contents);
     if (root !== undefined) this.lines.set(key([]), root);
     // Iterative walk: a deeply nested document must not overflow the stack.
     const stack: Array<{ node: unknown; path: PathSegment[] }> = [{ node: doc.contents, path: [] }];
@@ -29,7 +29,7 @@ export class LineIndex {
           const k = pair.key.value;
           if (typeof k !== 'string' && typeof k !== 'number') continue;
           const p = [...path, typeof k === 'number' ? String(k) : k];
-          const line = lineAt(pair.key as Ranged) ?? lineAt(pair.value as Ranged);
+          const line = lineAt(pair.key) ?? lineAt(pair.value as Ranged);
           if (line !== undefined && !this.lines.has(key(p))) this.lines.set(key(p), line);
           stack.push({ node: pair.value, path: p });
         }

@@ -49,7 +49,13 @@ describe('application account handler', () => {
 
   test('creates the account with the secret password, TLS required, privileges on its schema only', async () => {
     const user = `app_${unique()}`;
-    await applyAccount(admin, { username: user, password: 'First-Password-0123456789abcdef', database: schema, masterUsername: 'clinspark_admin', lockOthers: false });
+    await applyAccount(admin, {
+      username: user,
+      password: 'First-Password-0123456789abcdef',
+      database: schema,
+      masterUsername: 'clinspark_admin',
+      lockOthers: false,
+    });
 
     const app = await connectAs(user, 'First-Password-0123456789abcdef', schema);
     await app.query('INSERT INTO visits VALUES (1)');
@@ -62,7 +68,9 @@ describe('application account handler', () => {
     await expect(connectAs(user, 'First-Password-0123456789abcdef', schema, false)).rejects.toThrow(/denied/i);
     const grants = await grantsOf(admin, user);
     expect(grants.some((g) => /GRANT USAGE ON \*\.\*/.test(g) && /REQUIRE SSL/.test(g))).toBe(true);
-    expect(grants.filter((g) => !/GRANT USAGE ON \*\.\*/.test(g))).toEqual([`GRANT ALL PRIVILEGES ON \`${schema}\`.* TO \`${user}\`@\`%\``]);
+    expect(grants.filter((g) => !/GRANT USAGE ON \*\.\*/.test(g))).toEqual([
+      `GRANT ALL PRIVILEGES ON \`${schema}\`.* TO \`${user}\`@\`%\``,
+    ]);
   });
 
   test('re-running is idempotent and a new secret value replaces the password', async () => {
@@ -82,36 +90,58 @@ describe('application account handler', () => {
   test('on a VAL copy, every other non-system account of the source is locked', async () => {
     // Locking touches every account of the server: a server of its own, not the shared one.
     const own = await startMariaDb();
-    const ownConn = () => mysql.createConnection({ host: own.host, port: own.port, user: own.adminUser, password: own.adminPassword, ssl: { ca: fs.readFileSync(own.caPath, 'utf8') } });
+    const ownConn = () =>
+      mysql.createConnection({
+        host: own.host,
+        port: own.port,
+        user: own.adminUser,
+        password: own.adminPassword,
+        ssl: { ca: fs.readFileSync(own.caPath, 'utf8') },
+      });
     const admin = await ownConn();
     const connectAs = (user: string, password: string, database?: string) =>
-      mysql.createConnection({ host: own.host, port: own.port, user, password, database, ssl: { ca: fs.readFileSync(own.caPath, 'utf8') } });
+      mysql.createConnection({
+        host: own.host,
+        port: own.port,
+        user,
+        password,
+        database,
+        ssl: { ca: fs.readFileSync(own.caPath, 'utf8') },
+      });
     try {
-    await admin.query(`CREATE DATABASE \`${schema}\``);
-    const tag = unique();
-    const sourceApp = `app_${tag}`;
-    const sourceRepl = `repl_${tag}`;
-    for (const u of [sourceApp, sourceRepl]) await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
-    const valApp = `valapp_${tag}`;
-    const { locked } = await applyAccount(admin, { username: valApp, password: 'Val-Password-0123456789abcdefg', database: schema, masterUsername: own.adminUser, lockOthers: true });
+      await admin.query(`CREATE DATABASE \`${schema}\``);
+      const tag = unique();
+      const sourceApp = `app_${tag}`;
+      const sourceRepl = `repl_${tag}`;
+      for (const u of [sourceApp, sourceRepl])
+        await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
+      const valApp = `valapp_${tag}`;
+      const { locked } = await applyAccount(admin, {
+        username: valApp,
+        password: 'Val-Password-0123456789abcdefg',
+        database: schema,
+        masterUsername: own.adminUser,
+        lockOthers: true,
+      });
 
-    expect(locked.sort()).toEqual([`${sourceApp}@%`, `${sourceRepl}@%`].sort());
-    await expect(connectAs(sourceApp, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
-    await expect(connectAs(sourceRepl, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
-    const conn = await connectAs(valApp, 'Val-Password-0123456789abcdefg', schema);
-    await conn.end();
-    const master = await ownConn();
-    await master.end();
+      expect(locked.sort()).toEqual([`${sourceApp}@%`, `${sourceRepl}@%`].sort());
+      await expect(connectAs(sourceApp, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+      await expect(connectAs(sourceRepl, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+      const conn = await connectAs(valApp, 'Val-Password-0123456789abcdefg', schema);
+      await conn.end();
+      const master = await ownConn();
+      await master.end();
     } finally {
       await admin.end();
       stopMariaDb(own);
     }
   });
 
-  test('on a copy that arrives with every source account locked, the application user and its rotation twin get VAL\'s password (either parity)', async () => {
+  test("on a copy that arrives with every source account locked, the application user and its rotation twin get VAL's password (either parity)", async () => {
     const own = await startMariaDb();
     const ca = fs.readFileSync(own.caPath, 'utf8');
-    const connectAs = (user: string, password: string) => mysql.createConnection({ host: own.host, port: own.port, user, password, ssl: { ca } });
+    const connectAs = (user: string, password: string) =>
+      mysql.createConnection({ host: own.host, port: own.port, user, password, ssl: { ca } });
     const admin = await connectAs(own.adminUser, own.adminPassword);
     try {
       const db = `twin_${unique()}`;
@@ -120,8 +150,15 @@ describe('application account handler', () => {
         ['other_app_clone', 'other_app'],
       ]) {
         // The source's application user and its twin, both with source passwords, locked by the staging copy.
-        for (const u of [current, twin]) await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab' ACCOUNT LOCK`);
-        const result = await applyAccount(admin, { username: current, password: 'Val-Password-0123456789abcdefg', database: db, masterUsername: own.adminUser, lockOthers: true });
+        for (const u of [current, twin])
+          await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab' ACCOUNT LOCK`);
+        const result = await applyAccount(admin, {
+          username: current,
+          password: 'Val-Password-0123456789abcdefg',
+          database: db,
+          masterUsername: own.adminUser,
+          lockOthers: true,
+        });
         expect(result.twin).toBe(twin);
         for (const u of [current, twin]) {
           await expect(connectAs(u, 'Source-Password-0123456789ab')).rejects.toThrow(/denied|locked/i);
@@ -138,7 +175,11 @@ describe('application account handler', () => {
   });
 
   test('system accounts are recognised and never locked', () => {
-    expect(['rdsadmin', 'rdsrepladmin', 'mysql.sys', 'mysql.session', 'AWS_LAMBDA_ACCESS', 'rds_superuser_role', 'mariadb.sys'].every(isSystemAccount)).toBe(true);
+    expect(
+      ['rdsadmin', 'rdsrepladmin', 'mysql.sys', 'mysql.session', 'AWS_LAMBDA_ACCESS', 'rds_superuser_role', 'mariadb.sys'].every(
+        isSystemAccount,
+      ),
+    ).toBe(true);
     expect(['clinspark_app', 'RO_USER', 'clinspark_repl'].some(isSystemAccount)).toBe(false);
   });
 
@@ -147,12 +188,19 @@ describe('application account handler', () => {
     const user = `app_${unique()}`;
     const password = 'Handler-Password-0123456789abcd';
     sm.reset();
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }) });
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: user, password, dbname: schema }) });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({
+      SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({
+      SecretString: JSON.stringify({ host: s.host, port: s.port, username: user, password, dbname: schema }),
+    });
     const logs: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((m: string) => void logs.push(m));
     try {
-      const out = await handler({ RequestType: 'Create', ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema } });
+      const out = await handler({
+        RequestType: 'Create',
+        ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema },
+      });
       expect(out.Data?.Username).toBe(user);
       expect(JSON.stringify(out)).not.toContain(password);
       expect(logs.join('\n')).not.toContain(password);
@@ -161,7 +209,11 @@ describe('application account handler', () => {
       await conn.end();
 
       sm.reset(); // a delete must not even need the secrets
-      const deleted = await handler({ RequestType: 'Delete', PhysicalResourceId: out.PhysicalResourceId, ResourceProperties: { MasterSecretArn: 'arn:gone', AccountSecretArn: 'arn:gone', DatabaseName: schema } });
+      const deleted = await handler({
+        RequestType: 'Delete',
+        PhysicalResourceId: out.PhysicalResourceId,
+        ResourceProperties: { MasterSecretArn: 'arn:gone', AccountSecretArn: 'arn:gone', DatabaseName: schema },
+      });
       expect(deleted.PhysicalResourceId).toBe(out.PhysicalResourceId);
     } finally {
       spy.mockRestore();
@@ -173,21 +225,43 @@ describe('application account handler', () => {
     const user = `app_${unique()}`;
     sm.reset();
     rdsMock.reset();
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }) });
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: user, password: 'Copy-Password-0123456789abcdefg', dbname: schema }) });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({
+      SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({
+      SecretString: JSON.stringify({
+        host: s.host,
+        port: s.port,
+        username: user,
+        password: 'Copy-Password-0123456789abcdefg',
+        dbname: schema,
+      }),
+    });
     rdsMock.on(ModifyDBClusterCommand).resolves({});
     rdsMock
       .on(DescribeDBClustersCommand)
-      .resolvesOnce({ DBClusters: [{ Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } as never }] })
+      .resolvesOnce({
+        DBClusters: [{ Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }],
+      })
       .resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: {} }] });
 
     await handler({
       RequestType: 'Create',
-      ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema, ResetMasterPassword: 'true', ClusterIdentifier: 'clinspark-acme-val-main-1a2b3c' },
+      ResourceProperties: {
+        MasterSecretArn: 'arn:master',
+        AccountSecretArn: 'arn:account',
+        DatabaseName: schema,
+        ResetMasterPassword: 'true',
+        ClusterIdentifier: 'clinspark-acme-val-main-1a2b3c',
+      },
     });
     const modify = rdsMock.commandCalls(ModifyDBClusterCommand);
     expect(modify).toHaveLength(1);
-    expect(modify[0].args[0].input).toEqual({ DBClusterIdentifier: 'clinspark-acme-val-main-1a2b3c', MasterUserPassword: s.adminPassword, ApplyImmediately: true });
+    expect(modify[0].args[0].input).toEqual({
+      DBClusterIdentifier: 'clinspark-acme-val-main-1a2b3c',
+      MasterUserPassword: s.adminPassword,
+      ApplyImmediately: true,
+    });
     expect(rdsMock.commandCalls(DescribeDBClustersCommand).length).toBeGreaterThanOrEqual(2);
     const conn = await connectAs(user, 'Copy-Password-0123456789abcdefg', schema);
     await conn.end();
@@ -198,7 +272,12 @@ describe('application account handler', () => {
     rdsMock.reset();
     const s = testServer();
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: 'u', password: 'p' }) });
-    await expect(handler({ RequestType: 'Update', ResourceProperties: { MasterSecretArn: 'a', AccountSecretArn: 'b', DatabaseName: schema, ResetMasterPassword: 'true' } })).rejects.toThrow(/needs ClusterIdentifier/);
+    await expect(
+      handler({
+        RequestType: 'Update',
+        ResourceProperties: { MasterSecretArn: 'a', AccountSecretArn: 'b', DatabaseName: schema, ResetMasterPassword: 'true' },
+      }),
+    ).rejects.toThrow(/needs ClusterIdentifier/);
     expect(rdsMock.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
   });
 
@@ -206,26 +285,47 @@ describe('application account handler', () => {
     const s = testServer();
     sm.reset();
     rdsMock.reset();
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }) });
-    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({ SecretString: JSON.stringify({ host: s.host, port: s.port, username: 'app_x', password: 'Leaky-Password-0123456789abcdefg', dbname: schema }) });
-    rdsMock.on(ModifyDBClusterCommand).rejects(new Error(`InvalidParameterValue: MasterUserPassword '${s.adminPassword}' does not meet the policy`));
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:master' }).resolves({
+      SecretString: JSON.stringify({ host: s.host, port: s.port, username: s.adminUser, password: s.adminPassword }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: 'arn:account' }).resolves({
+      SecretString: JSON.stringify({
+        host: s.host,
+        port: s.port,
+        username: 'app_x',
+        password: 'Leaky-Password-0123456789abcdefg',
+        dbname: schema,
+      }),
+    });
+    rdsMock
+      .on(ModifyDBClusterCommand)
+      .rejects(new Error(`InvalidParameterValue: MasterUserPassword '${s.adminPassword}' does not meet the policy`));
     const error = await handler({
       RequestType: 'Create',
-      ResourceProperties: { MasterSecretArn: 'arn:master', AccountSecretArn: 'arn:account', DatabaseName: schema, ResetMasterPassword: 'true', ClusterIdentifier: 'clinspark-acme-val-main-1a2b3c' },
-    }).then(() => undefined, (e: Error) => e);
+      ResourceProperties: {
+        MasterSecretArn: 'arn:master',
+        AccountSecretArn: 'arn:account',
+        DatabaseName: schema,
+        ResetMasterPassword: 'true',
+        ClusterIdentifier: 'clinspark-acme-val-main-1a2b3c',
+      },
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toMatch(/InvalidParameterValue: MasterUserPassword '\*\*\*\*\*' does not meet the policy/);
     expect(error?.message).not.toContain(s.adminPassword);
   });
 
-  test('the audited account statements carry the password\'s hash, never the password', async () => {
+  test("the audited account statements carry the password's hash, never the password", async () => {
     const user = `app_${unique()}`;
     const password = 'Audited-Password-0123456789abcdef';
     const statements: string[] = [];
     const original = admin.query.bind(admin);
-    const spy = jest.spyOn(admin, 'query').mockImplementation(((sql: unknown, values?: unknown) => {
+    const spy = jest.spyOn(admin, 'query').mockImplementation((sql: unknown, values?: unknown) => {
       statements.push(String(typeof sql === 'string' ? sql : (sql as { sql: string }).sql));
       return original(sql as string, values as never);
-    }) as never);
+    });
     try {
       await applyAccount(admin, { username: user, password, database: schema, masterUsername: testServer().adminUser, lockOthers: false });
       await applyAccount(admin, { username: user, password, database: schema, masterUsername: testServer().adminUser, lockOthers: false });

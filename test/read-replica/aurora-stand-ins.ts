@@ -22,11 +22,18 @@ import * as mysql from 'mysql2/promise';
 import { adminConnection } from '../support/db';
 
 export const STAND_IN_PROCEDURES = [
-  'rds_set_external_source_with_auto_position', 'rds_set_binlog_source_ssl', 'rds_start_replication', 'rds_stop_replication',
-  'rds_reset_external_source', 'rds_show_replica_status', 'rds_show_configuration', 'rds_set_configuration',
+  'rds_set_external_source_with_auto_position',
+  'rds_set_binlog_source_ssl',
+  'rds_start_replication',
+  'rds_stop_replication',
+  'rds_reset_external_source',
+  'rds_show_replica_status',
+  'rds_show_configuration',
+  'rds_set_configuration',
 ] as const;
 
-const RUNNING_ERROR = "SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'This operation cannot be performed with running replication threads; run STOP REPLICA first', MYSQL_ERRNO = 3081";
+const RUNNING_ERROR =
+  "SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'This operation cannot be performed with running replication threads; run STOP REPLICA first', MYSQL_ERRNO = 3081";
 
 const STATEMENTS = [
   'CREATE TABLE calls (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64) NOT NULL, args LONGTEXT NOT NULL)',
@@ -162,8 +169,18 @@ export async function setBehaviour(admin: mysql.Connection, schema: string, beha
 }
 
 /** Puts the stand-in replica into a state as if some other replication had been configured. */
-export async function setReplicaStatus(admin: mysql.Connection, schema: string, status: { host: string; port: number; user: string; running: boolean }): Promise<void> {
+export async function setReplicaStatus(
+  admin: mysql.Connection,
+  schema: string,
+  status: { host: string; port: number; user: string; running: boolean },
+): Promise<void> {
   const state = status.running ? 'Yes' : 'No';
   await admin.query(`DELETE FROM \`${schema}\`.replica_status`);
-  await admin.query(`INSERT INTO \`${schema}\`.replica_status VALUES ('', ?, ?, ?, ?, ?, 0, '', 0, '', 0, 'Yes', 1, 0)`, [status.host, status.user, status.port, state, state]);
+  await admin.query(`INSERT INTO \`${schema}\`.replica_status VALUES ('', ?, ?, ?, ?, ?, 0, '', 0, '', 0, 'Yes', 1, 0)`, [
+    status.host,
+    status.user,
+    status.port,
+    state,
+    state,
+  ]);
 }

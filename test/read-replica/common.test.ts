@@ -17,35 +17,53 @@ describe('Redactor and query()', () => {
   test.each([
     ['a plain password', 'Plain-Secret-Value-1234567890'],
     ['a password with quotes and backslashes', `It's-a\\Secret"Value-1234`],
-  ])('GIVEN a syntax error quoting %s THEN the thrown error has neither the password nor its escaped form, nor the SQL', async (_what, password) => {
-    const redactor = new Redactor();
-    redactor.add(password);
-    const conn = await adminConnection();
-    try {
-      // The server quotes the statement from the error on: "... near ''<password>' = 1' at line 1".
-      const raw = await conn.query('SET ? = 1', [password]).then(() => undefined, (e: Error & { sql?: string }) => e);
-      expect(raw?.message).toContain(mysql.escape(password).slice(1, -1).slice(0, 10));
-      expect(raw?.sql).toContain(mysql.escape(password));
+  ])(
+    'GIVEN a syntax error quoting %s THEN the thrown error has neither the password nor its escaped form, nor the SQL',
+    async (_what, password) => {
+      const redactor = new Redactor();
+      redactor.add(password);
+      const conn = await adminConnection();
+      try {
+        // The server quotes the statement from the error on: "... near ''<password>' = 1' at line 1".
+        const raw = await conn.query('SET ? = 1', [password]).then(
+          () => undefined,
+          (e: Error & { sql?: string }) => e,
+        );
+        expect(raw?.message).toContain(mysql.escape(password).slice(1, -1).slice(0, 10));
+        expect(raw?.sql).toContain(mysql.escape(password));
 
-      const error = await query(conn, 'test statement', 'SET ? = 1', [password], redactor).then(() => undefined, (e: unknown) => e);
-      expect(error).toBeInstanceOf(HandlerError);
-      const text = `${(error as Error).message}\n${(error as Error).stack}\n${JSON.stringify(error)}`;
-      expect(text).toMatch(/^test statement: ER_PARSE_ERROR \(1064\) You have an error in your SQL syntax/);
-      expect(text).not.toContain(password);
-      expect(text).not.toContain(mysql.escape(password).slice(1, -1));
-      expect(text).toContain('*****');
-      expect((error as HandlerError).errno).toBe(1064);
-    } finally {
-      await conn.end();
-    }
-  });
+        const error = await query(conn, 'test statement', 'SET ? = 1', [password], redactor).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(HandlerError);
+        const text = `${(error as Error).message}\n${(error as Error).stack}\n${JSON.stringify(error)}`;
+        expect(text).toMatch(/^test statement: ER_PARSE_ERROR \(1064\) You have an error in your SQL syntax/);
+        expect(text).not.toContain(password);
+        expect(text).not.toContain(mysql.escape(password).slice(1, -1));
+        expect(text).toContain('*****');
+        expect((error as HandlerError).errno).toBe(1064);
+      } finally {
+        await conn.end();
+      }
+    },
+  );
 
   test('GIVEN a refused login THEN connect() names host and user, keeps errno 1045, and not the password', async () => {
     const s = testServer();
     const redactor = new Redactor();
-    const error = await connect({ host: s.host, port: s.port, username: 'nobody_here', password: 'Wrong-Password-123456' }, 'probe', redactor, 2000)
-      .then(() => undefined, (e: unknown) => e as HandlerError);
-    expect(error?.message).toMatch(new RegExp(`^probe: cannot connect to ${s.host.replace(/\./g, '\\.')}:${s.port} as 'nobody_here': ER_ACCESS_DENIED_ERROR \\(1045\\)`));
+    const error = await connect(
+      { host: s.host, port: s.port, username: 'nobody_here', password: 'Wrong-Password-123456' },
+      'probe',
+      redactor,
+      2000,
+    ).then(
+      () => undefined,
+      (e: unknown) => e as HandlerError,
+    );
+    expect(error?.message).toMatch(
+      new RegExp(`^probe: cannot connect to ${s.host.replace(/\./g, '\\.')}:${s.port} as 'nobody_here': ER_ACCESS_DENIED_ERROR \\(1045\\)`),
+    );
     expect(error?.errno).toBe(1045);
     expect(`${error?.message}${error?.stack}`).not.toContain('Wrong-Password-123456');
   });

@@ -3,9 +3,7 @@
  * memory. Every test uses its own account name; the application schemas are this file's own.
  */
 import * as mysql from 'mysql2/promise';
-import {
-  EXCLUDED_PASSWORD_CHARACTERS, MIN_PASSWORD_LENGTH, onEvent,
-} from '../../constructs/read-replica/handler/readonly-account';
+import { EXCLUDED_PASSWORD_CHARACTERS, MIN_PASSWORD_LENGTH, onEvent } from '../../constructs/read-replica/handler/readonly-account';
 import { CustomResourceEvent, CustomResourceResponse } from '../../constructs/core/runtime/custom-resource';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import { closedPort, connectAs, ConsoleCapture, errnoOf, expectNoSecretIn, FakeSecretsManager, SqlCapture, uniqueName } from './support';
@@ -16,7 +14,13 @@ const ACCOUNT_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:acm
 /** The characters the brief requires to be excluded, plus whitespace. */
 const MUST_EXCLUDE = '"\'`$\\/@:;?#%&=+ ,{}[]()<>|!*~^';
 
-interface StoredAccount { username: string; password: string; host: string; port: number; issueDate: string }
+interface StoredAccount {
+  username: string;
+  password: string;
+  host: string;
+  port: number;
+  issueDate: string;
+}
 
 let secrets: FakeSecretsManager;
 const consoleCapture = new ConsoleCapture();
@@ -30,7 +34,11 @@ const users: string[] = [];
 const errorsSeen: string[] = [];
 const dataSeen: string[] = [];
 
-function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, string>, extra: Partial<CustomResourceEvent> = {}): CustomResourceEvent {
+function event(
+  requestType: 'Create' | 'Update' | 'Delete',
+  props: Record<string, string>,
+  extra: Partial<CustomResourceEvent> = {},
+): CustomResourceEvent {
   return {
     RequestType: requestType,
     RequestId: uniqueName('req-'),
@@ -42,8 +50,13 @@ function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string
 
 function props(username: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    ReplicaSecretArn: REPLICA_SECRET, AccountSecretArn: ACCOUNT_SECRET, Username: username, IssueDate: '2025-03-01',
-    Schemas: [appA, appB].join(','), ReleaseVersion: '24.1.0', ...overrides,
+    ReplicaSecretArn: REPLICA_SECRET,
+    AccountSecretArn: ACCOUNT_SECRET,
+    Username: username,
+    IssueDate: '2025-03-01',
+    Schemas: [appA, appB].join(','),
+    ReleaseVersion: '24.1.0',
+    ...overrides,
   };
 }
 
@@ -84,7 +97,9 @@ async function schemaPrivileges(user: string): Promise<Record<string, string[]>>
 }
 
 async function globalPrivileges(user: string): Promise<string[]> {
-  const [rows] = await admin.query('SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [`'${user}'@'%'`]);
+  const [rows] = await admin.query('SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?', [
+    `'${user}'@'%'`,
+  ]);
   return (rows as Array<{ p: string }>).map((r) => r.p).sort();
 }
 
@@ -126,7 +141,10 @@ afterEach(() => {
   sqlCapture.stop();
   // Whatever happened in the test: no password in the log, the returned Data or a thrown error.
   const passwords = [...secrets.generated, testServer().adminPassword];
-  expectNoSecretIn({ 'the handler log': consoleCapture.text, 'the returned Data': dataSeen.join('\n'), 'a thrown error': errorsSeen.join('\n') }, passwords);
+  expectNoSecretIn(
+    { 'the handler log': consoleCapture.text, 'the returned Data': dataSeen.join('\n'), 'a thrown error': errorsSeen.join('\n') },
+    passwords,
+  );
 });
 
 describe('read-only account RO_USER', () => {
@@ -137,7 +155,14 @@ describe('read-only account RO_USER', () => {
     expect(out.Data).toEqual({ Username: user, Schemas: [appA, appB].sort().join(',') });
     expect(out.PhysicalResourceId).toBe(`${user}@${testServer().host}:${testServer().port}`);
     const account = stored();
-    expect(account).toEqual({ username: user, password: expect.any(String), host: testServer().host, port: testServer().port, issueDate: '2025-03-01', passwordSetAt: expect.any(String) });
+    expect(account).toEqual({
+      username: user,
+      password: expect.any(String),
+      host: testServer().host,
+      port: testServer().port,
+      issueDate: '2025-03-01',
+      passwordSetAt: expect.any(String),
+    });
 
     const ro = await connectAs(user, account.password);
     try {
@@ -205,7 +230,12 @@ describe('read-only account RO_USER', () => {
   test('GIVEN the same properties WHEN the handler runs again THEN it changes nothing', async () => {
     const user = newUser();
     await run(event('Create', props(user)));
-    const before = { secret: secrets.values.get(ACCOUNT_SECRET), grants: await showGrants(user), puts: secrets.puts.length, generated: secrets.generated.length };
+    const before = {
+      secret: secrets.values.get(ACCOUNT_SECRET),
+      grants: await showGrants(user),
+      puts: secrets.puts.length,
+      generated: secrets.generated.length,
+    };
 
     sqlCapture.start();
     await run(event('Create', props(user)));
@@ -242,9 +272,14 @@ describe('read-only account RO_USER', () => {
     const user = newUser();
     await run(event('Create', props(user)));
 
-    expect(secrets.randomPasswordInputs).toEqual([{
-      PasswordLength: MIN_PASSWORD_LENGTH, ExcludeCharacters: EXCLUDED_PASSWORD_CHARACTERS, IncludeSpace: false, RequireEachIncludedType: true,
-    }]);
+    expect(secrets.randomPasswordInputs).toEqual([
+      {
+        PasswordLength: MIN_PASSWORD_LENGTH,
+        ExcludeCharacters: EXCLUDED_PASSWORD_CHARACTERS,
+        IncludeSpace: false,
+        RequireEachIncludedType: true,
+      },
+    ]);
     for (const c of MUST_EXCLUDE) expect(EXCLUDED_PASSWORD_CHARACTERS).toContain(c);
 
     const { password } = stored();
@@ -263,7 +298,9 @@ describe('read-only account RO_USER', () => {
     expect(stored().password).toHaveLength(64);
 
     const other = newUser();
-    await expect(run(event('Create', props(other, { PasswordLength: '40' })))).rejects.toThrow(/'PasswordLength' must be an integer between 48 and 128/);
+    await expect(run(event('Create', props(other, { PasswordLength: '40' })))).rejects.toThrow(
+      /'PasswordLength' must be an integer between 48 and 128/,
+    );
     expect(await globalPrivileges(other)).toEqual([]);
   });
 
@@ -309,7 +346,9 @@ describe('read-only account RO_USER', () => {
 
     expect(await globalPrivileges(user)).toEqual(['USAGE']);
     expect(await schemaPrivileges(user)).toEqual({ [appA]: ['SELECT', 'SHOW VIEW'], [appB]: ['SELECT', 'SHOW VIEW'] });
-    const [tablePrivs] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [`'${user}'@'%'`]);
+    const [tablePrivs] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [
+      `'${user}'@'%'`,
+    ]);
     expect(tablePrivs).toEqual([{ n: 0 }]);
     expect(await errnoOf(connectAs(user, password, { tls: false }))).toBe(1045);
     const ro = await connectAs(user, password);
@@ -353,7 +392,9 @@ describe('read-only account RO_USER', () => {
 
   test('GIVEN Schemas lists a schema that does not exist THEN the handler names it and creates nothing', async () => {
     const user = newUser();
-    await expect(run(event('Create', props(user, { Schemas: `${appA},no_such_schema_xyz` })))).rejects.toThrow(/'no_such_schema_xyz' not found on the replica/);
+    await expect(run(event('Create', props(user, { Schemas: `${appA},no_such_schema_xyz` })))).rejects.toThrow(
+      /'no_such_schema_xyz' not found on the replica/,
+    );
     expect(await globalPrivileges(user)).toEqual([]);
   });
 
@@ -369,7 +410,9 @@ describe('read-only account RO_USER', () => {
     const oldUser = newUser();
     const newUserName = newUser();
     const first = await run(event('Create', props(oldUser)));
-    const second = await run(event('Update', props(newUserName), { PhysicalResourceId: first.PhysicalResourceId, OldResourceProperties: props(oldUser) }));
+    const second = await run(
+      event('Update', props(newUserName), { PhysicalResourceId: first.PhysicalResourceId, OldResourceProperties: props(oldUser) }),
+    );
     expect(second.PhysicalResourceId).not.toBe(first.PhysicalResourceId);
     expect(stored().username).toBe(newUserName);
 
@@ -397,11 +440,15 @@ describe('read-only account RO_USER', () => {
   test('GIVEN the replica is unreachable or its secret is gone WHEN deleted THEN the delete still succeeds, with a warning', async () => {
     secrets.putMasterSecret(REPLICA_SECRET, { port: await closedPort() });
     const started = Date.now();
-    await expect(run(event('Delete', props('RO_USER'), { PhysicalResourceId: 'RO_USER@gone:3306' }))).resolves.toEqual({ PhysicalResourceId: 'RO_USER@gone:3306' });
+    await expect(run(event('Delete', props('RO_USER'), { PhysicalResourceId: 'RO_USER@gone:3306' }))).resolves.toEqual({
+      PhysicalResourceId: 'RO_USER@gone:3306',
+    });
     expect(Date.now() - started).toBeLessThan(5000);
 
     secrets.values.delete(REPLICA_SECRET);
-    await expect(run(event('Delete', props('RO_USER'), { PhysicalResourceId: 'RO_USER@gone:3306' }))).resolves.toEqual({ PhysicalResourceId: 'RO_USER@gone:3306' });
+    await expect(run(event('Delete', props('RO_USER'), { PhysicalResourceId: 'RO_USER@gone:3306' }))).resolves.toEqual({
+      PhysicalResourceId: 'RO_USER@gone:3306',
+    });
     expect(consoleCapture.text).toMatch(/ECONNREFUSED/);
     expect(consoleCapture.text).toMatch(/ResourceNotFoundException/);
   });
@@ -409,7 +456,9 @@ describe('read-only account RO_USER', () => {
   test('GIVEN the replica is unreachable WHEN created THEN the error names the host and no password', async () => {
     const port = await closedPort();
     secrets.putMasterSecret(REPLICA_SECRET, { port });
-    await expect(run(event('Create', props(newUser())))).rejects.toThrow(new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+    await expect(run(event('Create', props(newUser())))).rejects.toThrow(
+      new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}.*ECONNREFUSED`),
+    );
   });
 
   test('GIVEN a grant fails after CREATE USER WHEN created THEN the account is dropped again (a failed Create gets no Delete)', async () => {
@@ -487,7 +536,12 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
     await admin.query(`CREATE TABLE \`${appX}\`.added_by_upgrade (id INT PRIMARY KEY)`);
     try {
       expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(1142);
-      await run(event('Update', props(user, { ...exclusions(), ReleaseVersion: '24.2.0' }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
+      await run(
+        event('Update', props(user, { ...exclusions(), ReleaseVersion: '24.2.0' }), {
+          PhysicalResourceId: 'x',
+          OldResourceProperties: props(user, exclusions()),
+        }),
+      );
       expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(0);
       expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(1142);
     } finally {
@@ -498,19 +552,33 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
   test('GIVEN the exclusions are removed WHEN updated THEN the schema is granted schema-wide again and no table or column grant is left', async () => {
     const user = newUser();
     await run(event('Create', props(user, exclusions())));
-    await run(event('Update', props(user, { Schemas: appX }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
+    await run(
+      event('Update', props(user, { Schemas: appX }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }),
+    );
 
     expect(await schemaPrivileges(user)).toEqual({ [appX]: ['SELECT', 'SHOW VIEW'] });
-    const [tables] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [`'${user}'@'%'`]);
-    const [columns] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [`'${user}'@'%'`]);
+    const [tables] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [
+      `'${user}'@'%'`,
+    ]);
+    const [columns] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [
+      `'${user}'@'%'`,
+    ]);
     expect([(tables as Array<{ n: number }>)[0].n, (columns as Array<{ n: number }>)[0].n]).toEqual([0, 0]);
     expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(0);
   });
 
   test.each([
     ['a table that does not exist', { ExcludeTables: 'TABLE.api_tokenz' }, /ExcludeTables: '.*\.api_tokenz' does not exist on the replica/],
-    ['a column that does not exist', { ExcludeColumns: 'TABLE.app_users.passwd' }, /ExcludeColumns: '.*\.app_users\.passwd' does not exist on the replica/],
-    ['a schema that is not granted', { ExcludeTables: 'OTHER.volunteer' }, /an exclusion names schema '.*', which the read-only account is not granted/],
+    [
+      'a column that does not exist',
+      { ExcludeColumns: 'TABLE.app_users.passwd' },
+      /ExcludeColumns: '.*\.app_users\.passwd' does not exist on the replica/,
+    ],
+    [
+      'a schema that is not granted',
+      { ExcludeTables: 'OTHER.volunteer' },
+      /an exclusion names schema '.*', which the read-only account is not granted/,
+    ],
   ])('GIVEN an exclusion naming %s THEN the handler refuses and creates no account', async (_what, overrides, message) => {
     const user = newUser();
     const resolved = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, v.replace('TABLE', appX).replace('OTHER', appB)]));
@@ -525,38 +593,55 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
     const expiresOn = inDays(40);
     await run(event('Create', props(user, { PasswordExpiresOn: expiresOn })));
 
-    const [rows] = await admin.query('SHOW CREATE USER ?@\'%\'', [user]);
+    const [rows] = await admin.query("SHOW CREATE USER ?@'%'", [user]);
     const text = String(Object.values((rows as Array<Record<string, string>>)[0])[0]);
     expect(text).toMatch(/PASSWORD EXPIRE INTERVAL (40|41) DAY/);
     expect(stored()).toEqual(expect.objectContaining({ expiresOn, passwordSetAt: expect.any(String) }));
     // A re-run keeps the clock: nothing is written.
     sqlCapture.start();
-    await run(event('Update', props(user, { PasswordExpiresOn: expiresOn }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }) }));
+    await run(
+      event('Update', props(user, { PasswordExpiresOn: expiresOn }), {
+        PhysicalResourceId: 'x',
+        OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }),
+      }),
+    );
     sqlCapture.stop();
     expect(sqlCapture.writes()).toEqual([]);
     // A later expiry day (longer validity) moves the interval, keeping the password.
     const password = stored().password;
-    await run(event('Update', props(user, { PasswordExpiresOn: inDays(70) }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }) }));
-    const [after] = await admin.query('SHOW CREATE USER ?@\'%\'', [user]);
+    await run(
+      event('Update', props(user, { PasswordExpiresOn: inDays(70) }), {
+        PhysicalResourceId: 'x',
+        OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }),
+      }),
+    );
+    const [after] = await admin.query("SHOW CREATE USER ?@'%'", [user]);
     expect(String(Object.values((after as Array<Record<string, string>>)[0])[0])).toMatch(/PASSWORD EXPIRE INTERVAL (70|71) DAY/);
     expect(stored().password).toBe(password);
   });
 
-  test('GIVEN the password has expired THEN the server refuses the account\'s queries until a re-issue', async () => {
+  test("GIVEN the password has expired THEN the server refuses the account's queries until a re-issue", async () => {
     const user = newUser();
     await run(event('Create', props(user, { PasswordExpiresOn: inDays(20) })));
     // What the server does once the interval has run out (simulated: the clock cannot be moved).
-    await admin.query('ALTER USER ?@\'%\' PASSWORD EXPIRE', [user]);
+    await admin.query("ALTER USER ?@'%' PASSWORD EXPIRE", [user]);
     // MariaDB lets the client in to change the password only (1820 ER_MUST_CHANGE_PASSWORD);
     // Aurora MySQL 3 (disconnect_on_expired_password ON) refuses the login (1862).
     expect(await readAs(user, `SELECT * FROM \`${appA}\`.volunteer`)).toBe(1820);
-    await run(event('Update', props(user, { IssueDate: '2025-03-09', PasswordExpiresOn: inDays(30) }), { PhysicalResourceId: 'x', OldResourceProperties: props(user) }));
+    await run(
+      event('Update', props(user, { IssueDate: '2025-03-09', PasswordExpiresOn: inDays(30) }), {
+        PhysicalResourceId: 'x',
+        OldResourceProperties: props(user),
+      }),
+    );
     expect(await readAs(user, `SELECT * FROM \`${appA}\`.volunteer`)).toBe(0);
   });
 
   test('GIVEN PasswordExpiresOn already passed WHEN a new password would be issued THEN the handler refuses (it would be expired at once)', async () => {
     const user = newUser();
-    await expect(run(event('Create', props(user, { PasswordExpiresOn: '2025-03-05' })))).rejects.toThrow(/PasswordExpiresOn 2025-03-05 has passed: .*re-issue with a new IssueDate/);
+    await expect(run(event('Create', props(user, { PasswordExpiresOn: '2025-03-05' })))).rejects.toThrow(
+      /PasswordExpiresOn 2025-03-05 has passed: .*re-issue with a new IssueDate/,
+    );
   });
 
   test('no statement carries the clear password: CREATE/ALTER USER send its mysql_native_password hash (the audit log records account statements)', async () => {
@@ -567,7 +652,9 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
     sqlCapture.stop();
     const passwords = secrets.generated;
     expect(passwords).toHaveLength(2);
-    const carrying = sqlCapture.statements.filter((s) => passwords.some((p) => s.sql.includes(p) || JSON.stringify(s.values ?? null).includes(p)));
+    const carrying = sqlCapture.statements.filter((s) =>
+      passwords.some((p) => s.sql.includes(p) || JSON.stringify(s.values ?? null).includes(p)),
+    );
     expect(carrying).toEqual([]);
     expect(sqlCapture.writes().filter((w) => /IDENTIFIED/.test(w))).toEqual([
       'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',

@@ -5,13 +5,23 @@
  */
 import { randomBytes } from 'crypto';
 import {
-  DescribeSecretCommand, GetRandomPasswordCommand, GetRandomPasswordCommandInput, GetSecretValueCommand, PutSecretValueCommand,
-  ResourceNotFoundException, SecretsManagerClient, UpdateSecretVersionStageCommand,
+  DescribeSecretCommand,
+  GetRandomPasswordCommand,
+  GetRandomPasswordCommandInput,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as mysql from 'mysql2/promise';
 import {
-  createReplicationHandler, createReplicationRotationHandler, parseRotationProperties, REPLICATION_PASSWORD_EXCLUDED_CHARACTERS, RotationEvent,
+  createReplicationHandler,
+  createReplicationRotationHandler,
+  parseRotationProperties,
+  REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
+  RotationEvent,
 } from '../../constructs/read-replica/handler/replication';
 import { PASSWORD_EXCLUDED_CHARACTERS } from '../../constructs/database/clinspark-database';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
@@ -40,32 +50,46 @@ class VersionedSecrets {
   constructor() {
     this.mock.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => {
       const secret = this.get(input.SecretId);
-      return { ARN: input.SecretId, RotationEnabled: secret.rotationEnabled, VersionIdsToStages: Object.fromEntries([...secret.versions].map(([id, v]) => [id, [...v.stages]])) };
+      return {
+        ARN: input.SecretId,
+        RotationEnabled: secret.rotationEnabled,
+        VersionIdsToStages: Object.fromEntries([...secret.versions].map(([id, v]) => [id, [...v.stages]])),
+      };
     });
     this.mock.on(GetSecretValueCommand).callsFake((input: { SecretId: string; VersionId?: string; VersionStage?: string }) => {
       this.readArns.push(input.SecretId);
       const secret = this.get(input.SecretId);
       const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
-      const found = [...secret.versions].find(([id, v]) => (!input.VersionId || id === input.VersionId) && (!stage || v.stages.includes(stage)));
-      if (!found) throw new ResourceNotFoundException({ message: `no version ${input.VersionId ?? ''} with stage ${stage ?? ''}`, $metadata: {} });
+      const found = [...secret.versions].find(
+        ([id, v]) => (!input.VersionId || id === input.VersionId) && (!stage || v.stages.includes(stage)),
+      );
+      if (!found)
+        throw new ResourceNotFoundException({ message: `no version ${input.VersionId ?? ''} with stage ${stage ?? ''}`, $metadata: {} });
       return { ARN: input.SecretId, VersionId: found[0], SecretString: found[1].value, VersionStages: [...found[1].stages] };
     });
-    this.mock.on(PutSecretValueCommand).callsFake((input: { SecretId: string; ClientRequestToken: string; SecretString: string; VersionStages?: string[] }) => {
-      const secret = this.get(input.SecretId);
-      secret.versions.set(input.ClientRequestToken, { value: input.SecretString, stages: input.VersionStages ?? ['AWSCURRENT'] });
-      return { ARN: input.SecretId, VersionId: input.ClientRequestToken };
-    });
-    this.mock.on(UpdateSecretVersionStageCommand).callsFake((input: { SecretId: string; VersionStage: string; MoveToVersionId: string; RemoveFromVersionId?: string }) => {
-      const secret = this.get(input.SecretId);
-      if (input.RemoveFromVersionId) {
-        const old = secret.versions.get(input.RemoveFromVersionId);
-        if (old) old.stages = old.stages.filter((s) => s !== input.VersionStage).concat(input.VersionStage === 'AWSCURRENT' ? ['AWSPREVIOUS'] : []);
-      }
-      const next = secret.versions.get(input.MoveToVersionId);
-      if (!next) throw new Error(`no version ${input.MoveToVersionId}`);
-      next.stages = [...next.stages.filter((s) => s !== 'AWSPENDING'), input.VersionStage];
-      return { ARN: input.SecretId };
-    });
+    this.mock
+      .on(PutSecretValueCommand)
+      .callsFake((input: { SecretId: string; ClientRequestToken: string; SecretString: string; VersionStages?: string[] }) => {
+        const secret = this.get(input.SecretId);
+        secret.versions.set(input.ClientRequestToken, { value: input.SecretString, stages: input.VersionStages ?? ['AWSCURRENT'] });
+        return { ARN: input.SecretId, VersionId: input.ClientRequestToken };
+      });
+    this.mock
+      .on(UpdateSecretVersionStageCommand)
+      .callsFake((input: { SecretId: string; VersionStage: string; MoveToVersionId: string; RemoveFromVersionId?: string }) => {
+        const secret = this.get(input.SecretId);
+        if (input.RemoveFromVersionId) {
+          const old = secret.versions.get(input.RemoveFromVersionId);
+          if (old)
+            old.stages = old.stages
+              .filter((s) => s !== input.VersionStage)
+              .concat(input.VersionStage === 'AWSCURRENT' ? ['AWSPREVIOUS'] : []);
+        }
+        const next = secret.versions.get(input.MoveToVersionId);
+        if (!next) throw new Error(`no version ${input.MoveToVersionId}`);
+        next.stages = [...next.stages.filter((s) => s !== 'AWSPENDING'), input.VersionStage];
+        return { ARN: input.SecretId };
+      });
     this.mock.on(GetRandomPasswordCommand).callsFake((input: GetRandomPasswordCommandInput) => {
       this.randomInputs.push(input);
       return { RandomPassword: fakeRandomPassword(input) };
@@ -73,7 +97,10 @@ class VersionedSecrets {
   }
 
   put(arn: string, value: unknown, rotationEnabled = false): void {
-    this.secrets.set(arn, { rotationEnabled, versions: new Map([[`v-${randomBytes(4).toString('hex')}`, { value: JSON.stringify(value), stages: ['AWSCURRENT'] }]]) });
+    this.secrets.set(arn, {
+      rotationEnabled,
+      versions: new Map([[`v-${randomBytes(4).toString('hex')}`, { value: JSON.stringify(value), stages: ['AWSCURRENT'] }]]),
+    });
   }
 
   get(arn: string) {
@@ -121,14 +148,22 @@ const options = () => ({
 
 /** The custom resource's properties (the replication function holds the source master secret). */
 const properties = (user: string) => ({
-  SourceSecretArn: SOURCE_SECRET, ReplicaSecretArn: REPLICA_SECRET, ReplicationUser: user, ReplicationSecretArn: REPLICATION_SECRET,
-  SourceHost: sourceHost(), SourcePort: String(testServer().port), BinlogRetentionHours: '72',
+  SourceSecretArn: SOURCE_SECRET,
+  ReplicaSecretArn: REPLICA_SECRET,
+  ReplicationUser: user,
+  ReplicationSecretArn: REPLICATION_SECRET,
+  SourceHost: sourceHost(),
+  SourcePort: String(testServer().port),
+  BinlogRetentionHours: '72',
 });
 
 /** The rotation function's properties, as the construct writes REPLICATION_PROPERTIES: no source master secret. */
 const rotationProperties = (user: string) => ({
-  ReplicaSecretArn: REPLICA_SECRET, ReplicationUser: user, ReplicationSecretArn: REPLICATION_SECRET,
-  SourceHost: sourceHost(), SourcePort: String(testServer().port),
+  ReplicaSecretArn: REPLICA_SECRET,
+  ReplicationUser: user,
+  ReplicationSecretArn: REPLICATION_SECRET,
+  SourceHost: sourceHost(),
+  SourcePort: String(testServer().port),
 });
 
 /** After the custom resource ran: the source master secret disappears, so any read of it by the rotation fails. */
@@ -136,7 +171,10 @@ function forgetSourceSecret(): void {
   secrets.secrets.delete(SOURCE_SECRET);
 }
 
-/** Runs the four rotation steps in order, as Secrets Manager does. The createSecret step's PutSecretValue creates the AWSPENDING version. */
+/**
+ * Runs the four rotation steps in order, as Secrets Manager does. The createSecret step's
+ * PutSecretValue creates the AWSPENDING version.
+ */
 async function rotateAll(user: string): Promise<string> {
   const token = `rotation-${randomBytes(6).toString('hex')}`;
   // Secrets Manager's RotateSecret makes the token a version with AWSPENDING before createSecret; the
@@ -160,7 +198,11 @@ async function runStep(rotate: (e: RotationEvent) => Promise<void>, event: Rotat
 
 async function createReplication(user: string, password: string): Promise<void> {
   secrets.put(REPLICATION_SECRET, { username: user, password }, true);
-  await createReplicationHandler(options())({ RequestType: 'Create', LogicalResourceId: 'Replication', ResourceProperties: properties(user) });
+  await createReplicationHandler(options())({
+    RequestType: 'Create',
+    LogicalResourceId: 'Replication',
+    ResourceProperties: properties(user),
+  });
   forgetSourceSecret();
 }
 
@@ -195,8 +237,14 @@ beforeEach(async () => {
 
 afterEach(() => {
   consoleCapture.stop();
-  const generated = [...secrets.secrets.values()].flatMap((x) => [...x.versions.values()].map((v) => String((JSON.parse(v.value || '{}') as { password?: string }).password ?? '')));
-  expectNoSecretIn({ 'the rotation log': consoleCapture.text, 'a thrown error': errors.join('\n') }, [...passwords, ...generated, testServer().adminPassword]);
+  const generated = [...secrets.secrets.values()].flatMap((x) =>
+    [...x.versions.values()].map((v) => String((JSON.parse(v.value || '{}') as { password?: string }).password ?? '')),
+  );
+  expectNoSecretIn({ 'the rotation log': consoleCapture.text, 'a thrown error': errors.join('\n') }, [
+    ...passwords,
+    ...generated,
+    testServer().adminPassword,
+  ]);
 });
 
 function newUser(): { user: string; password: string } {
@@ -222,7 +270,14 @@ describe('rotation of the replication secret', () => {
     expect(secrets.stagesOf(REPLICATION_SECRET)[token]).toEqual(['AWSCURRENT']);
     expect(Object.values(secrets.stagesOf(REPLICATION_SECRET)).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
     // Generated with the project's exclusions (the same as the CDK-generated first value).
-    expect(secrets.randomInputs).toEqual([expect.objectContaining({ PasswordLength: 32, ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS, RequireEachIncludedType: true, IncludeSpace: false })]);
+    expect(secrets.randomInputs).toEqual([
+      expect.objectContaining({
+        PasswordLength: 32,
+        ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        RequireEachIncludedType: true,
+        IncludeSpace: false,
+      }),
+    ]);
     expect(REPLICATION_PASSWORD_EXCLUDED_CHARACTERS).toBe(PASSWORD_EXCLUDED_CHARACTERS);
     // Source: the new password works over TLS, the old one no longer does.
     expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
@@ -231,7 +286,11 @@ describe('rotation of the replication secret', () => {
     // Replica: reset and restarted with the new password.
     const calls = await recordedCalls(admin, standIns);
     expect(calls.slice(3).map((c) => c.name)).toEqual([
-      'rds_stop_replication', 'rds_reset_external_source', 'rds_set_external_source_with_auto_position', 'rds_set_binlog_source_ssl', 'rds_start_replication',
+      'rds_stop_replication',
+      'rds_reset_external_source',
+      'rds_set_external_source_with_auto_position',
+      'rds_set_binlog_source_ssl',
+      'rds_start_replication',
     ]);
     expect(calls[5].args).toEqual([sourceHost(), testServer().port, user, newPassword, 0]);
   });
@@ -251,8 +310,9 @@ describe('rotation of the replication secret', () => {
   });
 
   test('GIVEN REPLICATION_PROPERTIES with SourceSecretArn THEN the rotation refuses them (it must not hold the source master secret)', () => {
-    expect(() => parseRotationProperties({ ...rotationProperties('clinspark_repl'), SourceSecretArn: SOURCE_SECRET }))
-      .toThrow(/'SourceSecretArn' is given to the rotation function; it must not hold the source's master secret/);
+    expect(() => parseRotationProperties({ ...rotationProperties('clinspark_repl'), SourceSecretArn: SOURCE_SECRET })).toThrow(
+      /'SourceSecretArn' is given to the rotation function; it must not hold the source's master secret/,
+    );
   });
 
   test('GIVEN the source password was changed by hand THEN setSecret fails and says how to repair it (the rotation cannot: no master credential)', async () => {
@@ -264,8 +324,9 @@ describe('rotation of the replication secret', () => {
     secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
     const rotate = createReplicationRotationHandler(rotationProperties(user), options());
     await runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token });
-    await expect(runStep(rotate, { Step: 'setSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token }))
-      .rejects.toThrow(/logs in .* with neither the AWSCURRENT nor the AWSPENDING password .*run an Update of the replication custom resource/);
+    await expect(runStep(rotate, { Step: 'setSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token })).rejects.toThrow(
+      /logs in .* with neither the AWSCURRENT nor the AWSPENDING password .*run an Update of the replication custom resource/,
+    );
   });
 
   test('GIVEN a step is retried THEN it is idempotent: createSecret keeps the pending password, finishSecret does nothing the second time', async () => {
@@ -282,7 +343,8 @@ describe('rotation of the replication secret', () => {
     expect(secrets.get(REPLICATION_SECRET).versions.get(token)!.value).toBe(pending);
     expect(secrets.randomInputs).toHaveLength(1);
 
-    for (const step of ['setSecret', 'setSecret', 'testSecret', 'finishSecret', 'finishSecret'] as const) await runStep(rotate, event(step));
+    for (const step of ['setSecret', 'setSecret', 'testSecret', 'finishSecret', 'finishSecret'] as const)
+      await runStep(rotate, event(step));
     expect(secrets.stagesOf(REPLICATION_SECRET)[token]).toEqual(['AWSCURRENT']);
     expect(consoleCapture.text).toMatch(/already AWSCURRENT/);
   });
@@ -295,18 +357,25 @@ describe('rotation of the replication secret', () => {
     const rotate = createReplicationRotationHandler(rotationProperties(user), options());
     await runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token });
 
-    await expect(runStep(rotate, { Step: 'testSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token }))
-      .rejects.toThrow(/testSecret: 'clinspark_rrot_\w+' cannot log in to the source .* with the AWSPENDING password/);
+    await expect(runStep(rotate, { Step: 'testSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token })).rejects.toThrow(
+      /testSecret: 'clinspark_rrot_\w+' cannot log in to the source .* with the AWSPENDING password/,
+    );
   });
 
   test.each([
-    ['another secret', { SecretId: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:other-XyZ123' }, /rotates .*acme-prod-replication-MnOpQr only/],
+    [
+      'another secret',
+      { SecretId: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:other-XyZ123' },
+      /rotates .*acme-prod-replication-MnOpQr only/,
+    ],
     ['an unknown version', { ClientRequestToken: 'no-such-version' }, /version no-such-version of .* does not exist/],
   ])('GIVEN %s THEN the rotation refuses', async (_, override, message) => {
     const { user, password } = newUser();
     await createReplication(user, password);
     const rotate = createReplicationRotationHandler(rotationProperties(user), options());
-    await expect(runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: 'x', ...override })).rejects.toThrow(message);
+    await expect(
+      runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: 'x', ...override }),
+    ).rejects.toThrow(message);
   });
 
   test('GIVEN rotation is not enabled on the secret THEN every step refuses', async () => {
@@ -314,6 +383,8 @@ describe('rotation of the replication secret', () => {
     await createReplication(user, password);
     secrets.get(REPLICATION_SECRET).rotationEnabled = false;
     const rotate = createReplicationRotationHandler(rotationProperties(user), options());
-    await expect(runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: 'x' })).rejects.toThrow(/rotation is not enabled/);
+    await expect(runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: 'x' })).rejects.toThrow(
+      /rotation is not enabled/,
+    );
   });
 });

@@ -11,7 +11,13 @@ import { nativePasswordHash } from '../../constructs/core/runtime/redaction';
 import { createReplicationHandler, isReservedAccount, ReplicationHandlerOptions } from '../../constructs/read-replica/handler/replication';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import {
-  createAuroraStandIns, recordedCalls, recordedSourceCalls, setBehaviour, setReplicaStatus, setSourceConfiguration, sourceConfiguration,
+  createAuroraStandIns,
+  recordedCalls,
+  recordedSourceCalls,
+  setBehaviour,
+  setReplicaStatus,
+  setSourceConfiguration,
+  sourceConfiguration,
 } from './aurora-stand-ins';
 import { closedPort, connectAs, ConsoleCapture, errnoOf, expectNoSecretIn, FakeSecretsManager, SqlCapture, uniqueName } from './support';
 
@@ -58,9 +64,15 @@ async function run(e: CustomResourceEvent, extra: ReplicationHandlerOptions = {}
   }
 }
 
-function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, string>, extra: Partial<CustomResourceEvent> = {}): CustomResourceEvent {
+function event(
+  requestType: 'Create' | 'Update' | 'Delete',
+  props: Record<string, string>,
+  extra: Partial<CustomResourceEvent> = {},
+): CustomResourceEvent {
   return {
-    RequestType: requestType, RequestId: uniqueName('req-'), LogicalResourceId: 'Replication',
+    RequestType: requestType,
+    RequestId: uniqueName('req-'),
+    LogicalResourceId: 'Replication',
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:provider', ...props },
     ...extra,
   };
@@ -68,8 +80,13 @@ function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string
 
 function props(user: string, overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    SourceSecretArn: SOURCE_SECRET, ReplicaSecretArn: REPLICA_SECRET, ReplicationUser: user, ReplicationSecretArn: REPLICATION_SECRET,
-    SourceHost: SOURCE_HOST, SourcePort: '3306', ...overrides,
+    SourceSecretArn: SOURCE_SECRET,
+    ReplicaSecretArn: REPLICA_SECRET,
+    ReplicationUser: user,
+    ReplicationSecretArn: REPLICATION_SECRET,
+    SourceHost: SOURCE_HOST,
+    SourcePort: '3306',
+    ...overrides,
   };
 }
 
@@ -88,17 +105,23 @@ function setReplicationPassword(user: string): string {
 }
 
 async function globalPrivileges(user: string): Promise<Array<{ p: string; g: string }>> {
-  const [rows] = await admin.query('SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? ORDER BY 1', [`'${user}'@'%'`]);
+  const [rows] = await admin.query(
+    'SELECT PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ? ORDER BY 1',
+    [`'${user}'@'%'`],
+  );
   return rows as Array<{ p: string; g: string }>;
 }
 
 async function otherPrivilegeCount(user: string): Promise<number> {
   const grantee = `'${user}'@'%'`;
-  const [rows] = await admin.query([
-    'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?)',
-    ' + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?)',
-    ' + (SELECT COUNT(*) FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?) AS n',
-  ].join(''), [grantee, grantee, grantee]);
+  const [rows] = await admin.query(
+    [
+      'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?)',
+      ' + (SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?)',
+      ' + (SELECT COUNT(*) FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?) AS n',
+    ].join(''),
+    [grantee, grantee, grantee],
+  );
   return Number((rows as Array<{ n: number }>)[0].n);
 }
 
@@ -210,9 +233,7 @@ describe('replication custom resource', () => {
     await run(event('Create', props(user)));
     sqlCapture.stop();
     const withPassword = sqlCapture.statements.filter((s) => Array.isArray(s.values) && s.values.includes(password));
-    expect(withPassword.map((s) => s.sql)).toEqual([
-      `CALL \`${standIns}\`.\`rds_set_external_source_with_auto_position\`(?, ?, ?, ?, ?)`,
-    ]);
+    expect(withPassword.map((s) => s.sql)).toEqual([`CALL \`${standIns}\`.\`rds_set_external_source_with_auto_position\`(?, ?, ?, ?, ?)`]);
     expect(sqlCapture.statements.filter((s) => s.sql.includes(password))).toEqual([]);
     // Typed values: the port and ssl_encryption go to the procedure as integers.
     expect(withPassword[0].values).toEqual([SOURCE_HOST, 3306, user, password, 0]);
@@ -229,7 +250,9 @@ describe('replication custom resource', () => {
     const created = await run(event('Create', props(user)));
     const newPassword = setReplicationPassword(user);
 
-    const out = await run(event('Update', props(user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(user) }));
+    const out = await run(
+      event('Update', props(user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(user) }),
+    );
 
     expect(out).toEqual({ PhysicalResourceId: created.PhysicalResourceId, Data: { ReplicationRunning: 'true', SecondsBehindSource: '0' } });
     expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
@@ -237,7 +260,11 @@ describe('replication custom resource', () => {
     await repl.end();
     const calls = await recordedCalls(admin, standIns);
     expect(names(calls.slice(3))).toEqual([
-      'rds_stop_replication', 'rds_reset_external_source', 'rds_set_external_source_with_auto_position', 'rds_set_binlog_source_ssl', 'rds_start_replication',
+      'rds_stop_replication',
+      'rds_reset_external_source',
+      'rds_set_external_source_with_auto_position',
+      'rds_set_binlog_source_ssl',
+      'rds_start_replication',
     ]);
     expect(calls[5].args).toEqual([SOURCE_HOST, 3306, user, newPassword, 0]);
     expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
@@ -252,7 +279,10 @@ describe('replication custom resource', () => {
     await run(event('Create', props(user)));
 
     const calls = await recordedCalls(admin, standIns);
-    expect(calls.filter((c) => c.name === 'rds_set_external_source_with_auto_position').map((c) => c.args[3])).toEqual([expect.any(String), newPassword]);
+    expect(calls.filter((c) => c.name === 'rds_set_external_source_with_auto_position').map((c) => c.args[3])).toEqual([
+      expect.any(String),
+      newPassword,
+    ]);
     const repl = await connectAs(user, newPassword);
     await repl.end();
   });
@@ -274,7 +304,8 @@ describe('replication custom resource', () => {
   test('GIVEN the I/O thread cannot connect WHEN created THEN the error carries Last_IO_Error, no password, and the Create is undone', async () => {
     const { user, password } = newReplicationUser();
     await setBehaviour(admin, standIns, {
-      final_io: 'Connecting', io_errno: 2061,
+      final_io: 'Connecting',
+      io_errno: 2061,
       io_error: `error connecting to source '${user}@${SOURCE_HOST}:3306' - retry-time: 60 retries: 1 message: Access denied for user '${user}'@'10.0.12.34' (using password: YES) {password}`,
       connecting_polls: 1,
     });
@@ -294,9 +325,15 @@ describe('replication custom resource', () => {
 
   test('GIVEN the SQL thread stops with an error THEN the handler fails at once with Last_SQL_Error', async () => {
     const { user } = newReplicationUser();
-    await setBehaviour(admin, standIns, { final_sql: 'No', sql_errno: 1146, sql_error: "Error executing row event: 'Table 'clinspark.visit' doesn't exist'" });
+    await setBehaviour(admin, standIns, {
+      final_sql: 'No',
+      sql_errno: 1146,
+      sql_error: "Error executing row event: 'Table 'clinspark.visit' doesn't exist'",
+    });
 
-    await expect(run(event('Create', props(user)))).rejects.toThrow(/a replication thread stopped with an error.*Last_SQL_Errno=1146, Last_SQL_Error=.*Table 'clinspark.visit' doesn't exist/);
+    await expect(run(event('Create', props(user)))).rejects.toThrow(
+      /a replication thread stopped with an error.*Last_SQL_Errno=1146, Last_SQL_Error=.*Table 'clinspark.visit' doesn't exist/,
+    );
   });
 
   test('GIVEN replication would run without TLS THEN the handler refuses it', async () => {
@@ -312,7 +349,9 @@ describe('replication custom resource', () => {
     replicationPasswords.push(long);
     secrets.values.set(REPLICATION_SECRET, JSON.stringify({ username: user, password: long }));
 
-    await expect(run(event('Create', props(user)))).rejects.toThrow(new RegExp(`the password has ${long.length} characters; CHANGE REPLICATION SOURCE TO accepts at most 32`));
+    await expect(run(event('Create', props(user)))).rejects.toThrow(
+      new RegExp(`the password has ${long.length} characters; CHANGE REPLICATION SOURCE TO accepts at most 32`),
+    );
     expect(await globalPrivileges(user)).toEqual([]);
     expect(await recordedCalls(admin, standIns)).toEqual([]);
   });
@@ -328,7 +367,9 @@ describe('replication custom resource', () => {
     const created = await run(event('Create', props(first.user)));
     const second = newReplicationUser();
 
-    const out = await run(event('Update', props(second.user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(first.user) }));
+    const out = await run(
+      event('Update', props(second.user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(first.user) }),
+    );
 
     expect(out.PhysicalResourceId).toBe(created.PhysicalResourceId);
     expect(await globalPrivileges(second.user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
@@ -365,13 +406,17 @@ describe('replication custom resource', () => {
     secrets.putMasterSecret(REPLICA_SECRET, { port: await closedPort() });
     secrets.values.delete(SOURCE_SECRET);
 
-    await expect(run(event('Delete', props(user), { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({ PhysicalResourceId: 'replication/x' });
+    await expect(run(event('Delete', props(user), { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({
+      PhysicalResourceId: 'replication/x',
+    });
     expect(consoleCapture.text).toMatch(/replica: could not stop\/reset replication \(ignored.*ECONNREFUSED/);
     expect(consoleCapture.text).toMatch(/source: could not drop the replication user \(ignored.*ResourceNotFoundException/);
   });
 
   test('GIVEN a Delete with unreadable properties THEN it succeeds without touching anything', async () => {
-    await expect(run(event('Delete', { SourceHost: 'not a host!' }, { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({ PhysicalResourceId: 'replication/x' });
+    await expect(run(event('Delete', { SourceHost: 'not a host!' }, { PhysicalResourceId: 'replication/x' }))).resolves.toEqual({
+      PhysicalResourceId: 'replication/x',
+    });
   });
 
   describe('binlog retention on the source', () => {
@@ -418,7 +463,7 @@ describe('replication custom resource', () => {
     });
   });
 
-  describe('accounts the clone inherited from PROD (with PROD\'s passwords as of clone time)', () => {
+  describe("accounts the clone inherited from PROD (with PROD's passwords as of clone time)", () => {
     test('GIVEN inherited accounts WHEN created THEN each is locked with ACCOUNT LOCK, except the replica master user and the read-only account; roles and locked accounts are left as they are', async () => {
       const app = uniqueName('rr_inherited_app_');
       const ro = uniqueName('rr_inherited_ro_');
@@ -450,7 +495,12 @@ describe('replication custom resource', () => {
 
         // Idempotent: a re-run locks nothing more; an account unlocked by hand is locked again on Update.
         await admin.query("ALTER USER ?@'%' ACCOUNT UNLOCK", [app]);
-        await run(event('Update', props(user, { ReadOnlyUser: ro }), { PhysicalResourceId: `replication/${user}@${SOURCE_HOST}:3306`, OldResourceProperties: props(user, { ReadOnlyUser: ro }) }));
+        await run(
+          event('Update', props(user, { ReadOnlyUser: ro }), {
+            PhysicalResourceId: `replication/${user}@${SOURCE_HOST}:3306`,
+            OldResourceProperties: props(user, { ReadOnlyUser: ro }),
+          }),
+        );
         expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
       } finally {
         // Gone before the next test: they match lockableAccounts, which later tests' replica admins cannot read.
@@ -460,14 +510,23 @@ describe('replication custom resource', () => {
     });
 
     test.each([
-      ['rdsadmin', true], ['rdsrepladmin', true], ['rds_superuser_role', true], ['rdsproxyadmin', true], ['mysql.sys', true], ['mysql.session', true],
-      ['mysql.infoschema', true], ['AWS_LOAD_S3_ACCESS', true], ['clinspark_app', false], ['admin', false], ['RO_USER', false],
-    ])('Aurora\'s own account %s is reserved (never locked): %s', (user, reserved) => {
+      ['rdsadmin', true],
+      ['rdsrepladmin', true],
+      ['rds_superuser_role', true],
+      ['rdsproxyadmin', true],
+      ['mysql.sys', true],
+      ['mysql.session', true],
+      ['mysql.infoschema', true],
+      ['AWS_LOAD_S3_ACCESS', true],
+      ['clinspark_app', false],
+      ['admin', false],
+      ['RO_USER', false],
+    ])("Aurora's own account %s is reserved (never locked): %s", (user, reserved) => {
       expect(isReservedAccount(user)).toBe(reserved);
     });
   });
 
-  describe('a replica restored as a clone (still has the source\'s master password)', () => {
+  describe("a replica restored as a clone (still has the source's master password)", () => {
     const rdsMock = mockClient(RDSClient);
     const CLUSTER = 'clinspark-acme-prod-replica';
     let replicaAdmin: string;
@@ -481,31 +540,48 @@ describe('replication custom resource', () => {
       const inherited = `Inherited-${uniqueName('')}`;
       replicaPassword = `Own-${uniqueName('')}${uniqueName('')}`;
       replicationPasswords.push(inherited, replicaPassword);
-      await admin.query('CREATE USER ?@\'%\' IDENTIFIED BY ? REQUIRE SSL', [replicaAdmin, inherited]);
+      await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [replicaAdmin, inherited]);
       await admin.query(`GRANT EXECUTE ON \`${standIns}\`.* TO ?@'%'`, [replicaAdmin]);
       // Aurora's master user reads mysql.user (the inherited-account lock lists the accounts).
       await admin.query(`GRANT SELECT ON mysql.user TO ?@'%'`, [replicaAdmin]);
       const s = testServer();
-      secrets.values.set(REPLICA_SECRET, JSON.stringify({ engine: 'mysql', host: s.host, port: s.port, username: replicaAdmin, password: replicaPassword }));
+      secrets.values.set(
+        REPLICA_SECRET,
+        JSON.stringify({ engine: 'mysql', host: s.host, port: s.port, username: replicaAdmin, password: replicaPassword }),
+      );
       modified = [];
       let describes = 0;
       rdsMock.reset();
-      rdsMock.on(ModifyDBClusterCommand).callsFake(async (input: { DBClusterIdentifier?: string; MasterUserPassword?: string; ApplyImmediately?: boolean }) => {
-        modified.push(input);
-        await admin.query('ALTER USER ?@\'%\' IDENTIFIED BY ?', [replicaAdmin, input.MasterUserPassword]);
-        return { DBCluster: { DBClusterIdentifier: input.DBClusterIdentifier, Status: 'resetting-master-credentials' } };
-      });
+      rdsMock
+        .on(ModifyDBClusterCommand)
+        .callsFake(async (input: { DBClusterIdentifier?: string; MasterUserPassword?: string; ApplyImmediately?: boolean }) => {
+          modified.push(input);
+          await admin.query("ALTER USER ?@'%' IDENTIFIED BY ?", [replicaAdmin, input.MasterUserPassword]);
+          return { DBCluster: { DBClusterIdentifier: input.DBClusterIdentifier, Status: 'resetting-master-credentials' } };
+        });
       rdsMock.on(DescribeDBClustersCommand).callsFake(() => {
         describes += 1;
         return describes < 2
-          ? { DBClusters: [{ DBClusterIdentifier: CLUSTER, Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }] }
+          ? {
+              DBClusters: [
+                {
+                  DBClusterIdentifier: CLUSTER,
+                  Status: 'resetting-master-credentials',
+                  PendingModifiedValues: { MasterUserPassword: '****' },
+                },
+              ],
+            }
           : { DBClusters: [{ DBClusterIdentifier: CLUSTER, Status: 'available', PendingModifiedValues: {} }] };
       });
     });
 
     afterAll(() => rdsMock.restore());
 
-    const options = (): ReplicationHandlerOptions => ({ rds: new RDSClient({ region: 'eu-west-1' }), masterResetPollMs: 10, masterResetTimeoutMs: 2000 });
+    const options = (): ReplicationHandlerOptions => ({
+      rds: new RDSClient({ region: 'eu-west-1' }),
+      masterResetPollMs: 10,
+      masterResetTimeoutMs: 2000,
+    });
 
     test('GIVEN ReplicaClusterIdentifier WHEN created THEN the master password is set to the replica secret through the RDS API, then replication is configured', async () => {
       const { user, password } = newReplicationUser();
@@ -537,7 +613,9 @@ describe('replication custom resource', () => {
     test('GIVEN no ReplicaClusterIdentifier THEN access denied fails the Create without any RDS call', async () => {
       const { user } = newReplicationUser();
 
-      await expect(run(event('Create', props(user)), options())).rejects.toThrow(/replica: cannot connect to .* as 'replica_admin_\w+'.*Access denied/);
+      await expect(run(event('Create', props(user)), options())).rejects.toThrow(
+        /replica: cannot connect to .* as 'replica_admin_\w+'.*Access denied/,
+      );
       expect(modified).toEqual([]);
       // Undone: the replication user this Create made on the source is gone again.
       expect(await globalPrivileges(user)).toEqual([]);
@@ -545,10 +623,17 @@ describe('replication custom resource', () => {
 
     test('GIVEN the reset is never applied THEN the Create fails within the timeout, naming the cluster', async () => {
       const { user } = newReplicationUser();
-      rdsMock.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: CLUSTER, Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } }] });
+      rdsMock.on(DescribeDBClustersCommand).resolves({
+        DBClusters: [
+          { DBClusterIdentifier: CLUSTER, Status: 'resetting-master-credentials', PendingModifiedValues: { MasterUserPassword: '****' } },
+        ],
+      });
 
-      await expect(run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), { ...options(), masterResetTimeoutMs: 100 }))
-        .rejects.toThrow(/replica clinspark-acme-prod-replica: the master password was not applied within 0 s \(status resetting-master-credentials\)/);
+      await expect(
+        run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), { ...options(), masterResetTimeoutMs: 100 }),
+      ).rejects.toThrow(
+        /replica clinspark-acme-prod-replica: the master password was not applied within 0 s \(status resetting-master-credentials\)/,
+      );
     });
   });
 

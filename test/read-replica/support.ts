@@ -4,7 +4,11 @@
  */
 import { randomBytes, randomInt } from 'crypto';
 import {
-  GetRandomPasswordCommand, GetRandomPasswordCommandInput, GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException,
+  GetRandomPasswordCommand,
+  GetRandomPasswordCommandInput,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -56,7 +60,10 @@ export class FakeSecretsManager {
     this.mock.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
       const value = this.values.get(input.SecretId);
       if (value === undefined) {
-        throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT", $metadata: {} });
+        throw new ResourceNotFoundException({
+          message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+          $metadata: {},
+        });
       }
       return { ARN: input.SecretId, SecretString: value, VersionStages: ['AWSCURRENT'] };
     });
@@ -87,7 +94,16 @@ export class FakeSecretsManager {
   /** The admin account of the test server, shaped like an RDS master secret. */
   putMasterSecret(arn: string, overrides: Partial<{ host: string; port: number }> = {}): void {
     const s = testServer();
-    this.values.set(arn, JSON.stringify({ engine: 'mysql', host: overrides.host ?? s.host, port: overrides.port ?? s.port, username: s.adminUser, password: s.adminPassword }));
+    this.values.set(
+      arn,
+      JSON.stringify({
+        engine: 'mysql',
+        host: overrides.host ?? s.host,
+        port: overrides.port ?? s.port,
+        username: s.adminUser,
+        password: s.adminPassword,
+      }),
+    );
   }
 }
 
@@ -99,9 +115,11 @@ export class ConsoleCapture {
   start(): void {
     this.lines.length = 0;
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      this.spies.push(jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        this.lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-      }));
+      this.spies.push(
+        jest.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+          this.lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+        }),
+      );
     }
   }
 
@@ -122,7 +140,8 @@ export class SqlCapture {
 
   start(): void {
     this.statements.length = 0;
-    const proto = (mysql as unknown as { PromiseConnection: { prototype: { query: (...a: unknown[]) => unknown } } }).PromiseConnection.prototype;
+    const proto = (mysql as unknown as { PromiseConnection: { prototype: { query: (...a: unknown[]) => unknown } } }).PromiseConnection
+      .prototype;
     const original = proto.query;
     const statements = this.statements;
     this.spy = jest.spyOn(proto, 'query').mockImplementation(function (this: unknown, ...args: unknown[]) {
@@ -138,16 +157,27 @@ export class SqlCapture {
 
   /** Statements that change state (DDL, account management, grants, replication procedures). */
   writes(): string[] {
-    return this.statements.map((s) => s.sql).filter((sql) => /^\s*(CREATE|ALTER|GRANT|REVOKE|DROP|SET\s+PASSWORD|CALL\s+\S*rds_(set|start|stop|reset))/i.test(sql));
+    return this.statements
+      .map((s) => s.sql)
+      .filter((sql) => /^\s*(CREATE|ALTER|GRANT|REVOKE|DROP|SET\s+PASSWORD|CALL\s+\S*rds_(set|start|stop|reset))/i.test(sql));
   }
 }
 
 /** A connection as some user over TLS (or without TLS when tls is false). */
-export async function connectAs(user: string, password: string, options: { tls?: boolean; database?: string } = {}): Promise<mysql.Connection> {
+export async function connectAs(
+  user: string,
+  password: string,
+  options: { tls?: boolean; database?: string } = {},
+): Promise<mysql.Connection> {
   const s = testServer();
   return mysql.createConnection({
-    host: s.host, port: s.port, user, password, database: options.database,
-    ssl: options.tls === false ? undefined : tlsOptions(s), connectTimeout: 5000,
+    host: s.host,
+    port: s.port,
+    user,
+    password,
+    database: options.database,
+    ssl: options.tls === false ? undefined : tlsOptions(s),
+    connectTimeout: 5000,
   });
 }
 

@@ -27,7 +27,9 @@ const s3 = mockClient(S3Client);
 const context = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
 
 function uploaded(): Array<{ input: PutObjectCommand['input']; evidence: ScrubEvidence }> {
-  return s3.commandCalls(PutObjectCommand).map((c) => ({ input: c.args[0].input, evidence: JSON.parse(String(c.args[0].input.Body)) as ScrubEvidence }));
+  return s3
+    .commandCalls(PutObjectCommand)
+    .map((c) => ({ input: c.args[0].input, evidence: JSON.parse(String(c.args[0].input.Body as string)) as ScrubEvidence }));
 }
 
 describe('PII scrub step (Step Functions task)', () => {
@@ -38,9 +40,20 @@ describe('PII scrub step (Step Functions task)', () => {
   let counter = 0;
 
   const connect = (user: string, password: string, database?: string) =>
-    mysql.createConnection({ host: server.host, port: server.port, user, password, database, ssl: { ca: fs.readFileSync(server.caPath, 'utf8') }, charset: 'utf8mb4_unicode_ci', multipleStatements: true });
+    mysql.createConnection({
+      host: server.host,
+      port: server.port,
+      user,
+      password,
+      database,
+      ssl: { ca: fs.readFileSync(server.caPath, 'utf8') },
+      charset: 'utf8mb4_unicode_ci',
+      multipleStatements: true,
+    });
 
-  async function fixture(extra: number): Promise<{ name: string; conn: mysql.Connection; counts: Awaited<ReturnType<typeof loadVolunteerFixture>> }> {
+  async function fixture(
+    extra: number,
+  ): Promise<{ name: string; conn: mysql.Connection; counts: Awaited<ReturnType<typeof loadVolunteerFixture>> }> {
     const name = `staging_${counter++}`;
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     const conn = await connect(server.adminUser, server.adminPassword, name);
@@ -81,7 +94,9 @@ describe('PII scrub step (Step Functions task)', () => {
   beforeEach(() => {
     secrets.reset();
     s3.reset();
-    secrets.on(GetSecretValueCommand, { SecretId: STAGING_SECRET }).resolves({ SecretString: JSON.stringify({ run: 'abc123', password: server.adminPassword }) });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: STAGING_SECRET })
+      .resolves({ SecretString: JSON.stringify({ run: 'abc123', password: server.adminPassword }) });
     secrets.on(GetSecretValueCommand, { SecretId: KEY_SECRET }).resolves({ SecretString: KEY_A.toString('utf8') });
     s3.on(PutObjectCommand).resolves({});
     logs = [];
@@ -104,10 +119,11 @@ describe('PII scrub step (Step Functions task)', () => {
     }
   }
 
-  test('the loop: each call resumes the run until the deadline; the last writes the evidence with the bucket\'s own key; source accounts are locked', async () => {
+  test("the loop: each call resumes the run until the deadline; the last writes the evidence with the bucket's own key; source accounts are locked", async () => {
     const db = await fixture(10);
     // The source's application user and its rotation twin came with the copy.
-    for (const u of ['clinspark_app', 'clinspark_app_clone']) await admin.query(`CREATE USER IF NOT EXISTS ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
+    for (const u of ['clinspark_app', 'clinspark_app_clone'])
+      await admin.query(`CREATE USER IF NOT EXISTS ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
     try {
       const before = await dumpDatabase(db.conn, db.name);
       // WHEN the state machine loops on the step, each Lambda having only the margin left (one unit per call)
@@ -129,11 +145,23 @@ describe('PII scrub step (Step Functions task)', () => {
       // AND the evidence went to S3 encrypted with the evidence key (SSEKMSKeyId), not aws/s3
       const puts = uploaded();
       expect(puts).toHaveLength(1);
-      expect(puts[0].input).toMatchObject({ Bucket: BUCKET, Key: 'main/clinspark-acme-val-main-scrubbed-abc123.json', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: EVIDENCE_KMS_KEY, ContentType: 'application/json' });
-      expect(puts[0].evidence).toMatchObject({ status: 'succeeded', database: db.name, runId: runIdOf(EXECUTION), verification: { passed: true } });
-      expect(String(puts[0].input.Body)).not.toContain(KEY_A.toString('utf8'));
+      expect(puts[0].input).toMatchObject({
+        Bucket: BUCKET,
+        Key: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: EVIDENCE_KMS_KEY,
+        ContentType: 'application/json',
+      });
+      expect(puts[0].evidence).toMatchObject({
+        status: 'succeeded',
+        database: db.name,
+        runId: runIdOf(EXECUTION),
+        verification: { passed: true },
+      });
+      expect(String(puts[0].input.Body as string)).not.toContain(KEY_A.toString('utf8'));
       // AND no credential of the source works on the copy
-      for (const u of ['clinspark_app', 'clinspark_app_clone']) await expect(connect(u, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+      for (const u of ['clinspark_app', 'clinspark_app_clone'])
+        await expect(connect(u, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
       const master = await connect(server.adminUser, server.adminPassword);
       await master.end();
       // AND the database is scrubbed
@@ -174,7 +202,9 @@ describe('PII scrub step (Step Functions task)', () => {
     );
     secrets.on(GetSecretValueCommand, { SecretId: KEY_SECRET }).resolves({ SecretString: 'short-key' });
     const error = await scrubStep(event('scrub_nokey'), context(1000)).catch((e: Error) => e);
-    expect((error as Error).message).toMatch(/^PII scrub of database 'scrub_nokey' failed: the scrub key is 9 bytes; it must be at least 32 bytes/);
+    expect((error as Error).message).toMatch(
+      /^PII scrub of database 'scrub_nokey' failed: the scrub key is 9 bytes; it must be at least 32 bytes/,
+    );
     expect((error as Error).message).not.toContain('short-key');
   });
 });

@@ -90,10 +90,7 @@ export async function dumpDatabase(conn: mysql.Connection, database: string): Pr
     const [rows] = await conn.query(`SELECT ${select} FROM \`${database}\`.\`${table}\` x ORDER BY x.\`${columns[0]}\``);
     dump[table] = (rows as Array<Record<string, unknown>>).map((r) =>
       Object.fromEntries(
-        columns.map((c) => [
-          c,
-          r[c] === null ? null : Buffer.isBuffer(r[c]) ? (r[c]).toString('hex') : String(r[c] as string | number),
-        ]),
+        columns.map((c) => [c, r[c] === null ? null : Buffer.isBuffer(r[c]) ? r[c].toString('hex') : String(r[c] as string | number)]),
       ),
     );
   }

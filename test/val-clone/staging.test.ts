@@ -22,7 +22,16 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { NotReady, StagingRun, TAG_EXECUTION, TAG_RUN, control, failureReason, starter, starterTiming } from '../../constructs/val-clone/handler/staging';
+import {
+  NotReady,
+  StagingRun,
+  TAG_EXECUTION,
+  TAG_RUN,
+  control,
+  failureReason,
+  starter,
+  starterTiming,
+} from '../../constructs/val-clone/handler/staging';
 
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -82,14 +91,22 @@ describe('staging restore', () => {
       EnableIAMDatabaseAuthentication: false,
       CopyTagsToSnapshot: false,
     });
-    expect(input.Tags).toEqual(expect.arrayContaining([{ Key: TAG_RUN, Value: 'abc123' }, { Key: 'clinspark:customer', Value: 'acme' }]));
+    expect(input.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: TAG_RUN, Value: 'abc123' },
+        { Key: 'clinspark:customer', Value: 'acme' },
+      ]),
+    );
     expect(input.EnableCloudwatchLogsExports).toBeUndefined();
   });
 
   test('a pinned snapshot: RestoreDBClusterFromSnapshot with the same protections', async () => {
     rds.on(DescribeDBClustersCommand).rejects(notFound());
     rds.on(RestoreDBClusterFromSnapshotCommand).resolves({});
-    await control({ action: 'restore', run: { ...RUN, copy: { kind: 'snapshot', snapshotIdentifier: 'clinspark-acme-preprod-main-2026-11-18' } } });
+    await control({
+      action: 'restore',
+      run: { ...RUN, copy: { kind: 'snapshot', snapshotIdentifier: 'clinspark-acme-preprod-main-2026-11-18' } },
+    });
     expect(rds.commandCalls(RestoreDBClusterFromSnapshotCommand)[0].args[0].input).toMatchObject({
       SnapshotIdentifier: 'clinspark-acme-preprod-main-2026-11-18',
       Engine: 'aurora-mysql',
@@ -126,15 +143,23 @@ describe('staging set-up', () => {
   });
 
   test('the waits throw NotReady until RDS reports the resource ready', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: { MasterUserPassword: '****' } }] });
+    rds
+      .on(DescribeDBClustersCommand)
+      .resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: { MasterUserPassword: '****' } }] });
     await expect(control({ action: 'awaitConfigured', run: RUN })).rejects.toMatchObject({ name: 'NotReady' });
     rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', PendingModifiedValues: {} }] });
     await expect(control({ action: 'awaitConfigured', run: RUN })).resolves.toEqual({});
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceStatus: 'creating' }] });
     await expect(control({ action: 'awaitInstance', run: RUN })).rejects.toMatchObject({ name: 'NotReady' });
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceStatus: 'available' }] });
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', Endpoint: 'staging.cluster.example', Port: 3306, MasterUsername: 'clinspark_admin' }] });
-    await expect(control({ action: 'awaitInstance', run: RUN })).resolves.toEqual({ host: 'staging.cluster.example', port: 3306, masterUsername: 'clinspark_admin' });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [{ Status: 'available', Endpoint: 'staging.cluster.example', Port: 3306, MasterUsername: 'clinspark_admin' }],
+    });
+    await expect(control({ action: 'awaitInstance', run: RUN })).resolves.toEqual({
+      host: 'staging.cluster.example',
+      port: 3306,
+      masterUsername: 'clinspark_admin',
+    });
   });
 
   test('createInstance: a private writer, created once', async () => {
@@ -147,7 +172,9 @@ describe('staging set-up', () => {
       DBInstanceClass: 'db.serverless',
       PubliclyAccessible: false,
     });
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: `${RUN.stagingClusterIdentifier}-w` }] }] });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: `${RUN.stagingClusterIdentifier}-w` }] }],
+    });
     await control({ action: 'createInstance', run: RUN });
     expect(rds.commandCalls(CreateDBInstanceCommand)).toHaveLength(1);
   });
@@ -159,18 +186,30 @@ describe('scrubbed snapshot and staging deletion', () => {
     rds.on(CreateDBClusterSnapshotCommand).resolves({});
     await control({ action: 'snapshot', run: RUN, execution: 'main-abc123-x', evidenceKey: 'main/s.json' });
     const input = rds.commandCalls(CreateDBClusterSnapshotCommand)[0].args[0].input;
-    expect(input).toMatchObject({ DBClusterIdentifier: RUN.stagingClusterIdentifier, DBClusterSnapshotIdentifier: RUN.scrubbedSnapshotIdentifier });
-    expect(input.Tags).toEqual(expect.arrayContaining([{ Key: TAG_EXECUTION, Value: 'main-abc123-x' }, { Key: 'clinspark:scrub-evidence', Value: 'main/s.json' }]));
+    expect(input).toMatchObject({
+      DBClusterIdentifier: RUN.stagingClusterIdentifier,
+      DBClusterSnapshotIdentifier: RUN.scrubbedSnapshotIdentifier,
+    });
+    expect(input.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: TAG_EXECUTION, Value: 'main-abc123-x' },
+        { Key: 'clinspark:scrub-evidence', Value: 'main/s.json' },
+      ]),
+    );
   });
 
   test('a snapshot under that name made by something else is refused (never taken as scrubbed)', async () => {
     rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ Status: 'available', TagList: [] }] });
-    await expect(control({ action: 'snapshot', run: RUN, execution: 'main-abc123-x', evidenceKey: 'k' })).rejects.toThrow(/already exists \(made by someone else\)/);
+    await expect(control({ action: 'snapshot', run: RUN, execution: 'main-abc123-x', evidenceKey: 'k' })).rejects.toThrow(
+      /already exists \(made by someone else\)/,
+    );
     expect(rds.commandCalls(CreateDBClusterSnapshotCommand)).toHaveLength(0);
   });
 
   test('deleteStaging: every instance and the cluster, without a final snapshot and with the automated backups; awaitDeleted until gone', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }, { DBInstanceIdentifier: 'r1' }] }] });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }, { DBInstanceIdentifier: 'r1' }] }],
+    });
     rds.on(DeleteDBInstanceCommand).resolves({});
     rds.on(DeleteDBClusterCommand).resolves({});
     await control({ action: 'deleteStaging', run: RUN });
@@ -178,29 +217,60 @@ describe('scrubbed snapshot and staging deletion', () => {
       { DBInstanceIdentifier: 'w1', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
       { DBInstanceIdentifier: 'r1', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
     ]);
-    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({ DBClusterIdentifier: RUN.stagingClusterIdentifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true });
+    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({
+      DBClusterIdentifier: RUN.stagingClusterIdentifier,
+      SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
     rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'deleting' }] });
     await expect(control({ action: 'awaitDeleted', run: RUN })).rejects.toMatchObject({ name: 'NotReady' });
     rds.on(DescribeDBClustersCommand).rejects(notFound());
     await expect(control({ action: 'awaitDeleted', run: RUN })).resolves.toEqual({ deleted: true });
   });
 
-  test('cleanup after a failure: the staging copy and only this execution\'s snapshot go', async () => {
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ Status: 'creating', TagList: [{ Key: TAG_RUN, Value: 'abc123' }, { Key: TAG_EXECUTION, Value: 'main-abc123-x' }] }] });
+  test("cleanup after a failure: the staging copy and only this execution's snapshot go", async () => {
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [
+        {
+          Status: 'creating',
+          TagList: [
+            { Key: TAG_RUN, Value: 'abc123' },
+            { Key: TAG_EXECUTION, Value: 'main-abc123-x' },
+          ],
+        },
+      ],
+    });
     rds.on(DeleteDBClusterSnapshotCommand).resolves({});
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
+    rds
+      .on(DescribeDBClustersCommand)
+      .resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
     await expect(control({ action: 'cleanup', run: RUN, execution: 'main-abc123-x' })).rejects.toMatchObject({ name: 'NotReady' });
     expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)).toHaveLength(1);
-    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toMatchObject({ SkipFinalSnapshot: true, DeleteAutomatedBackups: true });
+    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toMatchObject({
+      SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
     rds.reset();
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ Status: 'available', TagList: [{ Key: TAG_RUN, Value: 'abc123' }, { Key: TAG_EXECUTION, Value: 'another-run' }] }] });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [
+        {
+          Status: 'available',
+          TagList: [
+            { Key: TAG_RUN, Value: 'abc123' },
+            { Key: TAG_EXECUTION, Value: 'another-run' },
+          ],
+        },
+      ],
+    });
     rds.on(DescribeDBClustersCommand).rejects(notFound());
     await expect(control({ action: 'cleanup', run: RUN, execution: 'main-abc123-x' })).resolves.toEqual({ deleted: true });
     expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)).toHaveLength(0);
   });
 
   test('instances still being created: the cluster deletion is retried (NotReady), not failed', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
+    rds
+      .on(DescribeDBClustersCommand)
+      .resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
     rds.on(DeleteDBInstanceCommand).rejects(Object.assign(new Error('creating'), { name: 'InvalidDBInstanceStateFault' }));
     rds.on(DeleteDBClusterCommand).rejects(Object.assign(new Error('has instances'), { name: 'InvalidDBClusterStateFault' }));
     await expect(control({ action: 'deleteStaging', run: RUN })).rejects.toMatchObject({ name: 'NotReady' });
@@ -228,13 +298,27 @@ describe('wait condition signal', () => {
 
   test('SUCCESS carries the scrubbed snapshot identifier as Data; FAILURE the redacted reason; PUT without a content type', async () => {
     await control({ action: 'signal', run: { ...RUN, handleUrl: url }, status: 'SUCCESS' });
-    await control({ action: 'signal', run: { ...RUN, handleUrl: url }, status: 'FAILURE', error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'PII scrub of database clinspark failed: verification failed' }) } });
+    await control({
+      action: 'signal',
+      run: { ...RUN, handleUrl: url },
+      status: 'FAILURE',
+      error: { Error: 'Error', Cause: JSON.stringify({ errorMessage: 'PII scrub of database clinspark failed: verification failed' }) },
+    });
     expect(received.map((r) => [r.method, r.contentType ?? ''])).toEqual([
       ['PUT', ''],
       ['PUT', ''],
     ]);
-    expect(JSON.parse(received[0].body)).toEqual({ Status: 'SUCCESS', Reason: `scrubbed and verified: ${RUN.scrubbedSnapshotIdentifier}`, UniqueId: 'main', Data: RUN.scrubbedSnapshotIdentifier });
-    expect(JSON.parse(received[1].body)).toMatchObject({ Status: 'FAILURE', UniqueId: 'main', Reason: 'Error: PII scrub of database clinspark failed: verification failed' });
+    expect(JSON.parse(received[0].body)).toEqual({
+      Status: 'SUCCESS',
+      Reason: `scrubbed and verified: ${RUN.scrubbedSnapshotIdentifier}`,
+      UniqueId: 'main',
+      Data: RUN.scrubbedSnapshotIdentifier,
+    });
+    expect(JSON.parse(received[1].body)).toMatchObject({
+      Status: 'FAILURE',
+      UniqueId: 'main',
+      Reason: 'Error: PII scrub of database clinspark failed: verification failed',
+    });
   });
 
   test('failureReason reads Step Functions causes and is bounded', () => {
@@ -245,41 +329,72 @@ describe('wait condition signal', () => {
 });
 
 describe('starter custom resource', () => {
-  const props = { StateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:wf', Run: JSON.stringify(RUN), HandleUrl: 'https://cloudformation-waitcondition.example/handle' };
+  const props = {
+    StateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:wf',
+    Run: JSON.stringify(RUN),
+    HandleUrl: 'https://cloudformation-waitcondition.example/handle',
+  };
 
   test('Create starts one execution named after the run, with the handle URL; the execution ARN is the physical id', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:wf:main-abc123-4f0e2c1a9b7d' });
     const out = await starter({ RequestType: 'Create', RequestId: '4f0e2c1a-9b7d-4e55', ResourceProperties: props });
-    expect(out).toEqual({ PhysicalResourceId: 'arn:aws:states:eu-west-1:111122223333:execution:wf:main-abc123-4f0e2c1a9b7d', Data: { ExecutionName: 'main-abc123-4f0e2c1a9b7d' } });
+    expect(out).toEqual({
+      PhysicalResourceId: 'arn:aws:states:eu-west-1:111122223333:execution:wf:main-abc123-4f0e2c1a9b7d',
+      Data: { ExecutionName: 'main-abc123-4f0e2c1a9b7d' },
+    });
     const input = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
     expect(input.name).toBe('main-abc123-4f0e2c1a9b7d');
     expect(JSON.parse(input.input ?? '')).toEqual({ run: { ...RUN, handleUrl: props.HandleUrl } });
   });
 
   test('Update starts nothing (a new run is a new resource)', async () => {
-    await expect(starter({ RequestType: 'Update', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props })).resolves.toEqual({ PhysicalResourceId: 'arn:aws:states:x' });
+    await expect(
+      starter({ RequestType: 'Update', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props }),
+    ).resolves.toEqual({ PhysicalResourceId: 'arn:aws:states:x' });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
-  test('Delete (rollback, timeout, refresh clean-up) stops a running execution, deletes staging and the run\'s scrubbed snapshot', async () => {
+  test("Delete (rollback, timeout, refresh clean-up) stops a running execution, deletes staging and the run's scrubbed snapshot", async () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     sfn.on(StopExecutionCommand).resolves({});
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
+    rds
+      .on(DescribeDBClustersCommand)
+      .resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
     rds.on(DeleteDBInstanceCommand).resolves({});
     rds.on(DeleteDBClusterCommand).resolves({});
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ Status: 'available', TagList: [{ Key: TAG_RUN, Value: 'abc123' }, { Key: TAG_EXECUTION, Value: 'any' }] }] });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [
+        {
+          Status: 'available',
+          TagList: [
+            { Key: TAG_RUN, Value: 'abc123' },
+            { Key: TAG_EXECUTION, Value: 'any' },
+          ],
+        },
+      ],
+    });
     rds.on(DeleteDBClusterSnapshotCommand).resolves({});
     await starter({ RequestType: 'Delete', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props });
     expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(1);
-    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({ DBClusterIdentifier: RUN.stagingClusterIdentifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true });
-    expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)[0].args[0].input).toEqual({ DBClusterSnapshotIdentifier: RUN.scrubbedSnapshotIdentifier });
+    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({
+      DBClusterIdentifier: RUN.stagingClusterIdentifier,
+      SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    });
+    expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)[0].args[0].input).toEqual({
+      DBClusterSnapshotIdentifier: RUN.scrubbedSnapshotIdentifier,
+    });
   });
 
   test('Delete of a finished run whose staging copy is gone succeeds, and keeps a snapshot of another run', async () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
     rds.on(DescribeDBClustersCommand).rejects(notFound());
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ Status: 'available', TagList: [{ Key: TAG_RUN, Value: 'fff000' }] }] });
-    await expect(starter({ RequestType: 'Delete', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props })).resolves.toEqual({ PhysicalResourceId: 'arn:aws:states:x' });
+    rds
+      .on(DescribeDBClusterSnapshotsCommand)
+      .resolves({ DBClusterSnapshots: [{ Status: 'available', TagList: [{ Key: TAG_RUN, Value: 'fff000' }] }] });
+    await expect(
+      starter({ RequestType: 'Delete', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props }),
+    ).resolves.toEqual({ PhysicalResourceId: 'arn:aws:states:x' });
     expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
     expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
     expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)).toHaveLength(0);

@@ -33,13 +33,19 @@ export interface ReplicaGuideOptions {
 export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideOptions): string {
   const localPort = options.localPort;
   const now = options.now ?? Date.now();
-  const windowNote = now >= Date.parse(plan.collectionClosesAt)
-    ? [`> **The collection window closed on ${plan.collectionClosesAt}.** The password can no longer be collected: ask for a re-issue (see below) before sending this guide.`, '']
-    : now < Date.parse(plan.collectionOpensAt)
-      ? [`> The collection window opens on ${plan.collectionOpensAt}; the password cannot be collected before.`, '']
-      : [];
+  const windowNote =
+    now >= Date.parse(plan.collectionClosesAt)
+      ? [
+          `> **The collection window closed on ${plan.collectionClosesAt}.** The password can no longer be collected: ask for a re-issue (see below) before sending this guide.`,
+          '',
+        ]
+      : now < Date.parse(plan.collectionOpensAt)
+        ? [`> The collection window opens on ${plan.collectionOpensAt}; the password cannot be collected before.`, '']
+        : [];
   const tunnel = `ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L 127.0.0.1:${localPort}:${plan.replicaHostName}:${plan.port} ${plan.tunnelUser}@${plan.jumpHostName}`;
-  const schemas = plan.schemas ? plan.schemas.map((s) => `\`${s}\``).join(', ') : 'every application schema of ClinSpark (system schemas such as `mysql` are never visible)';
+  const schemas = plan.schemas
+    ? plan.schemas.map((s) => `\`${s}\``).join(', ')
+    : 'every application schema of ClinSpark (system schemas such as `mysql` are never visible)';
   const lines = [
     `# ${plan.ownerDisplayName}: connecting to your ClinSpark read replica`,
     '',
@@ -71,7 +77,11 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `The command keeps running and listens on \`127.0.0.1:${localPort}\` of your machine; stop it with Ctrl-C.`,
     `Write the target exactly as above (\`${plan.replicaHostName}:${plan.port}\`): the jump host refuses any other target,`,
     `and \`${plan.replicaHostName}\` resolves to a private address that is reachable only through the tunnel.`,
-    ...(localPort === plan.port ? [`If port ${plan.port} is already used on your machine, run \`npx clinspark replica-guide --local-port 13306 ...\` or change the first \`${plan.port}\` in the command.`] : []),
+    ...(localPort === plan.port
+      ? [
+          `If port ${plan.port} is already used on your machine, run \`npx clinspark replica-guide --local-port 13306 ...\` or change the first \`${plan.port}\` in the command.`,
+        ]
+      : []),
     'On the first connection, compare the host key fingerprint with the one we send you with this guide before accepting it;',
     'the fingerprint changes only when we replace the jump host (announced as a change).',
     '',
@@ -160,11 +170,23 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
 
 export const replicaGuideCommand: Command = {
   name: 'replica-guide',
-  summary: 'Print a customer\'s read replica connection guide (Markdown): SSH tunnel, endpoint, TLS, password collection, responsibilities.',
+  summary: "Print a customer's read replica connection guide (Markdown): SSH tunnel, endpoint, TLS, password collection, responsibilities.",
   options: {
-    customer: { type: 'string', valueName: '<slug>', description: 'Customer slug (customers/<slug>.yaml) whose PROD read replica the guide is for. Required.' },
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory holding customers/*.yaml (default: ${DEFAULT_CONFIG_DIR}).` },
-    'local-port': { type: 'string', valueName: '<port>', description: 'Local port of the SSH tunnel in the commands shown (1024-65535; default: 3306).' },
+    customer: {
+      type: 'string',
+      valueName: '<slug>',
+      description: 'Customer slug (customers/<slug>.yaml) whose PROD read replica the guide is for. Required.',
+    },
+    config: {
+      type: 'string',
+      valueName: '<dir>',
+      description: `Fleet directory holding customers/*.yaml (default: ${DEFAULT_CONFIG_DIR}).`,
+    },
+    'local-port': {
+      type: 'string',
+      valueName: '<port>',
+      description: 'Local port of the SSH tunnel in the commands shown (1024-65535; default: 3306).',
+    },
   },
   details: `
 Everything comes from the configuration; no AWS call is made. Values that exist only after the
@@ -184,7 +206,12 @@ configuration, 2 usage error.`,
       fleet = loadFleet(path.resolve(dir));
     } catch (e) {
       if (!(e instanceof ConfigValidationError)) throw e;
-      throw new CliError([`the configuration in ${dir} has ${e.issues.length} problem(s); fix them first (npx clinspark validate --config ${dir}):`, ...e.issues.map(formatIssue)].join('\n'));
+      throw new CliError(
+        [
+          `the configuration in ${dir} has ${e.issues.length} problem(s); fix them first (npx clinspark validate --config ${dir}):`,
+          ...e.issues.map(formatIssue),
+        ].join('\n'),
+      );
     }
     const customer = fleet.customers.find((c) => c.slug === slug);
     if (!customer) {
@@ -201,7 +228,13 @@ configuration, 2 usage error.`,
           `${customer.environments.prod ? '' : ' (and has no PROD environment)'}; customers with one: ${withReplica.join(', ') || 'none'}`,
       );
     }
-    io.out(renderReplicaGuide(plan, { localPort: Number(portText), sourceFile: spec.sourceFile, sshKeyCount: spec.readReplica.sshPublicKeys.length }));
+    io.out(
+      renderReplicaGuide(plan, {
+        localPort: Number(portText),
+        sourceFile: spec.sourceFile,
+        sshKeyCount: spec.readReplica.sshPublicKeys.length,
+      }),
+    );
     return 0;
   },
 };

@@ -79,7 +79,10 @@ function readKeyFile(file: string, io: CliIo): Buffer {
     throw new CliError(`cannot read --key-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   // One trailing newline (as `openssl rand -base64 48 > key` writes) is not part of the key.
-  const key = bytes.subarray(0, bytes.length - (bytes.subarray(-2).toString() === '\r\n' ? 2 : bytes.subarray(-1).toString() === '\n' ? 1 : 0));
+  const key = bytes.subarray(
+    0,
+    bytes.length - (bytes.subarray(-2).toString() === '\r\n' ? 2 : bytes.subarray(-1).toString() === '\n' ? 1 : 0),
+  );
   try {
     checkKey(key);
   } catch (e) {
@@ -104,7 +107,9 @@ function tlsOptions(args: ParsedArgs, url: DatabaseUrl, io: CliIo): mysql.SslOpt
   if (args.values['insecure-no-tls']) {
     if (ca) throw new UsageError('--ca and --insecure-no-tls exclude each other');
     if (!LOOPBACK_HOSTS.has(url.host)) {
-      throw new CliError(`--insecure-no-tls is only allowed for a database on this machine (localhost, 127.0.0.1, ::1), not ${url.host}; use TLS (--ca <pem>)`);
+      throw new CliError(
+        `--insecure-no-tls is only allowed for a database on this machine (localhost, 127.0.0.1, ::1), not ${url.host}; use TLS (--ca <pem>)`,
+      );
     }
     io.err(`scrub: WARNING: --insecure-no-tls: connecting to ${url.host}:${url.port} WITHOUT TLS (local rehearsal only)`);
     return undefined;
@@ -116,7 +121,7 @@ function tlsOptions(args: ParsedArgs, url: DatabaseUrl, io: CliIo): mysql.SslOpt
       throw new CliError(`cannot read --ca ${ca}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  return { ca: awsCaBundle.ca as string[], rejectUnauthorized: true };
+  return { ca: awsCaBundle.ca, rejectUnauthorized: true };
 }
 
 async function connect(url: DatabaseUrl, ssl: mysql.SslOptions | undefined): Promise<mysql.Connection> {
@@ -143,7 +148,8 @@ function parseBatchSize(args: ParsedArgs): number {
   const raw = stringOption(args, 'batch-size');
   if (raw === undefined) return DEFAULT_BATCH_SIZE;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_BATCH_SIZE) throw new UsageError(`--batch-size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got '${raw}'`);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_BATCH_SIZE)
+    throw new UsageError(`--batch-size must be a whole number from 1 to ${MAX_BATCH_SIZE}, got '${raw}'`);
   return n;
 }
 
@@ -193,14 +199,28 @@ export const scrubCommand: Command = {
       valueName: '<file>',
       description: 'File holding the scrub key (at least 32 bytes; one trailing newline is ignored). Required to scrub.',
     },
-    'dry-run': { type: 'boolean', description: 'Validate the rules against the live schema and print the plan with row counts; change nothing.' },
-    'verify-only': { type: 'boolean', description: 'Check an already-scrubbed database against the rules without changing it (no key needed).' },
-    ca: { type: 'string', valueName: '<pem>', description: 'CA bundle to verify the server certificate with (default: the Amazon RDS CA bundle).' },
+    'dry-run': {
+      type: 'boolean',
+      description: 'Validate the rules against the live schema and print the plan with row counts; change nothing.',
+    },
+    'verify-only': {
+      type: 'boolean',
+      description: 'Check an already-scrubbed database against the rules without changing it (no key needed).',
+    },
+    ca: {
+      type: 'string',
+      valueName: '<pem>',
+      description: 'CA bundle to verify the server certificate with (default: the Amazon RDS CA bundle).',
+    },
     'insecure-no-tls': {
       type: 'boolean',
       description: 'INSECURE: connect without TLS. Refused unless the host is localhost/127.0.0.1/::1 (local rehearsal only).',
     },
-    'batch-size': { type: 'string', valueName: '<n>', description: `Rows per batch (default ${DEFAULT_BATCH_SIZE}, at most ${MAX_BATCH_SIZE}).` },
+    'batch-size': {
+      type: 'string',
+      valueName: '<n>',
+      description: `Rows per batch (default ${DEFAULT_BATCH_SIZE}, at most ${MAX_BATCH_SIZE}).`,
+    },
     evidence: { type: 'string', valueName: '<file>', description: 'Write the evidence JSON to this file (default: print it on stdout).' },
   },
   details: `
@@ -256,22 +276,38 @@ Exit codes: 0 success, 1 failure (bad rules, unreachable database, scrub or veri
         io.out(formatPlan(plan));
         return 0;
       }
-      const runId = `cli-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
+      const runId = `cli-${new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14)}-${randomBytes(4).toString('hex')}`;
       if (verifyOnly) {
         const evidence = await verifyScrubbed({
           connection: conn,
           database: url.database,
           rules,
           runId,
-          onProgress: (p) => io.err(`scrub: verify ${p.table}${p.column ? `.${p.column}` : ''}: ${p.check} ${p.violations === 0 ? 'ok' : `FAILED (${p.violations})`}`),
+          onProgress: (p) =>
+            io.err(
+              `scrub: verify ${p.table}${p.column ? `.${p.column}` : ''}: ${p.check} ${p.violations === 0 ? 'ok' : `FAILED (${p.violations})`}`,
+            ),
         });
         emitEvidence(evidence, evidenceFile, io);
-        io.err(evidence.status === 'succeeded' ? `scrub: ${url.database}: verification passed` : `scrub: ${url.database}: ${evidence.error}`);
+        io.err(
+          evidence.status === 'succeeded' ? `scrub: ${url.database}: verification passed` : `scrub: ${url.database}: ${evidence.error}`,
+        );
         return evidence.status === 'succeeded' ? 0 : 1;
       }
       io.err(`scrub: run ${runId} on ${url.display} with ${rulesFile}`);
       try {
-        const outcome = await runScrub({ connection: conn, database: url.database, rules, key: key as Buffer, runId, batchSize, onProgress: progressPrinter(io) });
+        const outcome = await runScrub({
+          connection: conn,
+          database: url.database,
+          rules,
+          key: key as Buffer,
+          runId,
+          batchSize,
+          onProgress: progressPrinter(io),
+        });
         if (!outcome.complete) throw new CliError(`run ${runId} stopped before completion at step ${outcome.step}`);
         emitEvidence(outcome.evidence, evidenceFile, io);
         const count = (action: string) => outcome.evidence.tables.filter((t) => t.action === action).length;

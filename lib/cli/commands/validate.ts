@@ -9,9 +9,17 @@ export const validateCommand: Command = {
   name: 'validate',
   summary: 'Check a fleet configuration (shape and semantic rules) without synthesising; print every problem.',
   options: {
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory holding customers/*.yaml and optionally platform.yaml (default: ${DEFAULT_CONFIG_DIR}).` },
+    config: {
+      type: 'string',
+      valueName: '<dir>',
+      description: `Fleet directory holding customers/*.yaml and optionally platform.yaml (default: ${DEFAULT_CONFIG_DIR}).`,
+    },
     quiet: { type: 'boolean', short: 'q', description: 'Print problems only, no summary of a valid fleet.' },
-    'max-problems': { type: 'string', valueName: '<n>', description: `Print at most <n> problems, then their count (default: ${MAX_PRINTED_ISSUES}; 0 prints every one).` },
+    'max-problems': {
+      type: 'string',
+      valueName: '<n>',
+      description: `Print at most <n> problems, then their count (default: ${MAX_PRINTED_ISSUES}; 0 prints every one).`,
+    },
   },
   details: `
 Exit codes: 0 valid, 1 invalid (every problem is printed as "<file>: <path>: <problem> (line N)",
@@ -20,15 +28,20 @@ The same validation runs before every \`cdk synth\`; a fleet that fails it is ne
   async run(args, io) {
     const dir = stringOption(args, 'config') ?? DEFAULT_CONFIG_DIR;
     const maxText = stringOption(args, 'max-problems');
-    if (maxText !== undefined && !/^\d{1,9}$/.test(maxText)) throw new UsageError(`--max-problems is '${maxText}'; give a whole number (0 prints every problem)`);
+    if (maxText !== undefined && !/^\d{1,9}$/.test(maxText))
+      throw new UsageError(`--max-problems is '${maxText}'; give a whole number (0 prints every problem)`);
     const limit = maxText === undefined ? MAX_PRINTED_ISSUES : Number(maxText);
     try {
       const fleet = loadFleet(path.resolve(dir));
       if (!args.values.quiet) {
         const envs = fleetEnvironments(fleet);
-        io.out(`${dir}: valid: ${fleet.customers.length} customer(s), ${fleet.platform ? 'platform' : 'no platform'}, ${envs.length} environment(s)`);
+        io.out(
+          `${dir}: valid: ${fleet.customers.length} customer(s), ${fleet.platform ? 'platform' : 'no platform'}, ${envs.length} environment(s)`,
+        );
         for (const env of envs) {
-          io.out(`  ${env.id.padEnd(32)} ${env.policy.title.padEnd(10)} ${env.release.imageTag.padEnd(16)} ${env.stackNames.data}, ${env.stackNames.app}`);
+          io.out(
+            `  ${env.id.padEnd(32)} ${env.policy.title.padEnd(10)} ${env.release.imageTag.padEnd(16)} ${env.stackNames.data}, ${env.stackNames.app}`,
+          );
         }
       }
       return 0;

@@ -37,7 +37,7 @@ export function statefulProtected(node: CfnResource): NagRuleCompliance {
   const mustKeep = policy[governed] !== RemovalPolicy.DESTROY;
   if (mustKeep && deletesOnRemoval(node)) return NagRuleCompliance.NON_COMPLIANT;
   if (node.cfnResourceType === 'AWS::RDS::DBCluster' && policy.deletionProtection) {
-    const protectedCluster = Stack.of(node).resolve((node as unknown as { deletionProtection?: unknown }).deletionProtection);
+    const protectedCluster: unknown = Stack.of(node).resolve((node as unknown as { deletionProtection?: unknown }).deletionProtection);
     if (protectedCluster !== true) return NagRuleCompliance.NON_COMPLIANT;
   }
   return NagRuleCompliance.COMPLIANT;
