@@ -7,17 +7,11 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CDK_BIN, OFFLINE_CDK_ENV } from '../support/cdk-cli';
 
 const root = path.join(__dirname, '..', '..');
-const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-const env = {
-  ...process.env,
-  CDK_DISABLE_VERSION_CHECK: '1',
-  CDK_DISABLE_CLI_TELEMETRY: 'true',
-  AWS_ACCESS_KEY_ID: '',
-  AWS_SECRET_ACCESS_KEY: '',
-  AWS_PROFILE: 'none',
-};
+const cdk = CDK_BIN;
+const env = OFFLINE_CDK_ENV;
 
 function synth(args: string[]): { status: number | null; stdout: string; stderr: string; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-synth-'));

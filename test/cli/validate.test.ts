@@ -7,6 +7,7 @@ import { execFile, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CDK_BIN, OFFLINE_CDK_ENV } from '../support/cdk-cli';
 import { parse } from 'yaml';
 import { main } from '../../lib/cli/main';
 
@@ -130,15 +131,8 @@ function expectProblems(name: string, lines: string[]): void {
   }
 }
 
-const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
-const cdkEnv = {
-  ...process.env,
-  CDK_DISABLE_VERSION_CHECK: '1',
-  CDK_DISABLE_CLI_TELEMETRY: 'true',
-  AWS_ACCESS_KEY_ID: '',
-  AWS_SECRET_ACCESS_KEY: '',
-  AWS_PROFILE: 'none',
-};
+const cdk = CDK_BIN;
+const cdkEnv = OFFLINE_CDK_ENV;
 
 /**
  * `cdk synth -c config=<dir>` into a fresh output directory (removed afterwards). With `via: 'app'`
