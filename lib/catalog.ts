@@ -102,7 +102,37 @@ export interface EnvironmentPolicy {
     /** Daily, UTC. */
     readonly backup: string;
   };
+  /**
+   * The Aurora MySQL version every database of this kind runs ("3.12.0" = engine version
+   * `8.0.mysql_aurora.3.12.0`), unless the environment pins its own (`engine.version`). A change
+   * of EngineVersion through CloudFormation upgrades the cluster in place at deploy time, not in
+   * the maintenance window, and a stack rollback does not downgrade it (README "Engine upgrades").
+   */
+  readonly engineVersion: string;
+  /** How the kind moves through its lifecycle (README "Lifecycle of a customer"). */
+  readonly lifecycle: {
+    /**
+     * A manual cluster snapshot of every database is taken, before anything else changes, when the
+     * release or the engine version changes (constructs/lifecycle); its id is a stack output.
+     */
+    readonly preUpgradeSnapshot: boolean;
+    /** May run a release only after a VAL of the same customer recorded its validation (releases.yaml). */
+    readonly requiresValidatedRelease: boolean;
+    /** Replacing the database is an intended operation (`community.wipe`), not something the stateful lock refuses. */
+    readonly dataReplaceable: boolean;
+    /** Should be retired once the customer's PROD exists (validation warns). */
+    readonly retiredAtGoLive: boolean;
+    /** Seeded with synthetic volunteers at creation (the seed job; `seed.volunteers`). */
+    readonly seededVolunteers?: number;
+  };
 }
+
+/**
+ * The fleet's Aurora MySQL version: one of aws-cdk-lib's AuroraMysqlEngineVersion.VER_3_* (the
+ * versions the library knows; validation refuses others). Aurora MySQL version 3 is MySQL
+ * 8.0-compatible ("Aurora MySQL version 3 compatible with MySQL 8.0", Amazon Aurora User Guide).
+ */
+const ENGINE = '3.12.0';
 
 const PAIR: readonly InstanceRole[] = ['main', 'test'];
 const SINGLE: readonly InstanceRole[] = ['main'];
@@ -223,6 +253,14 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: SCRATCH_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+    engineVersion: ENGINE,
+    lifecycle: {
+      preUpgradeSnapshot: false,
+      requiresValidatedRelease: false,
+      dataReplaceable: false,
+      retiredAtGoLive: true,
+      seededVolunteers: 200,
+    },
   },
   migration: {
     kind: 'migration',
@@ -249,6 +287,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: SCRATCH_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+    engineVersion: ENGINE,
+    lifecycle: { preUpgradeSnapshot: false, requiresValidatedRelease: false, dataReplaceable: false, retiredAtGoLive: false },
   },
   preprod: {
     kind: 'preprod',
@@ -275,6 +315,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: STAGING_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+    engineVersion: ENGINE,
+    lifecycle: { preUpgradeSnapshot: true, requiresValidatedRelease: false, dataReplaceable: false, retiredAtGoLive: true },
   },
   val: {
     kind: 'val',
@@ -301,6 +343,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: STAGING_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sun:05:00-sun:06:00', backup: '03:00-03:30' },
+    engineVersion: ENGINE,
+    lifecycle: { preUpgradeSnapshot: true, requiresValidatedRelease: false, dataReplaceable: false, retiredAtGoLive: false },
   },
   prod: {
     kind: 'prod',
@@ -329,6 +373,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 15, databaseInsights: 'advanced', alarms: PROD_ALARMS },
     loadBalancerDeletionProtection: true,
     windows: { maintenance: 'sun:06:00-sun:07:00', backup: '02:00-02:30' },
+    engineVersion: ENGINE,
+    lifecycle: { preUpgradeSnapshot: true, requiresValidatedRelease: true, dataReplaceable: false, retiredAtGoLive: false },
   },
   demo: {
     kind: 'demo',
@@ -355,6 +401,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: SCRATCH_ALARMS },
     loadBalancerDeletionProtection: false,
     windows: { maintenance: 'sat:05:00-sat:06:00', backup: '03:00-03:30' },
+    engineVersion: ENGINE,
+    lifecycle: { preUpgradeSnapshot: false, requiresValidatedRelease: false, dataReplaceable: false, retiredAtGoLive: false },
   },
   community: {
     kind: 'community',
@@ -381,6 +429,8 @@ export const CATALOG: Readonly<Record<EnvironmentKind, EnvironmentPolicy>> = {
     monitoring: { enhancedMonitoringSeconds: 60, databaseInsights: 'standard', alarms: COMMUNITY_ALARMS },
     loadBalancerDeletionProtection: true,
     windows: { maintenance: 'sat:05:00-sat:06:00', backup: '03:00-03:30' },
+    engineVersion: ENGINE,
+    lifecycle: { preUpgradeSnapshot: false, requiresValidatedRelease: false, dataReplaceable: true, retiredAtGoLive: false },
   },
 };
 

@@ -17,12 +17,18 @@ import {
   PLATFORM_OWNER,
   PlatformConfig,
   PlatformMonitoringConfig,
+  DateRange,
   ReadReplicaConfig,
   Release,
+  SeedConfig,
+  WipeConfig,
+  InitialDataConfig,
   SsoConfig,
   ValConfig,
   parseEcrRepository,
 } from './config/model';
+import { EngineVersion, engineVersion } from './engine';
+import { ReleaseLedger, ledgerEntryOf, validationRecordOf } from './config/releases';
 import { hostName, imageTag, stackName } from './naming';
 import { AlarmSubscription } from '../constructs/monitoring/alarm-topic';
 import { auroraMysqlMaxConnections } from '../constructs/monitoring/max-connections';
@@ -87,6 +93,10 @@ export interface EnvironmentSpec {
   readonly val?: ValSpec;
   readonly stackNames: { readonly data: string; readonly app: string };
   readonly monitoring: MonitoringSpec;
+  /** The Aurora MySQL engine of every database of the environment (catalog pin, or `engine.version`). */
+  readonly engine: EngineVersion;
+  /** Releases, upgrades, go-live, seeding, wipes and validation windows (README "Lifecycle of a customer"). */
+  readonly lifecycle: LifecycleSpec;
   /** The `clinspark:*` tags of every stack of this environment. */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -109,6 +119,50 @@ export interface MonitoringSpec {
   readonly observabilitySinkArn?: string;
   /** Default max_connections of one instance of the environment's databases (Aurora user guide table). */
   readonly maxConnections: number;
+}
+
+/** The lifecycle of one environment, resolved (catalog `lifecycle` row plus configuration). */
+export interface LifecycleSpec {
+  /**
+   * Change-controlled kinds: every database gets a manual cluster snapshot before the release or
+   * the engine version changes (constructs/lifecycle/pre-upgrade-snapshot.ts); the snapshot's id is
+   * a stack output of the data stack.
+   */
+  readonly preUpgradeSnapshot: boolean;
+  /** Sandbox (and a reseeded Community): the synthetic volunteers the seed job writes into every database. */
+  readonly seed?: SeedSpec;
+  /**
+   * Community: the current wipe. Its label is part of the database's cluster identifier, so a new
+   * label replaces the database (restored from `fromSnapshot`, or empty and reseeded with `seed`).
+   */
+  readonly wipe?: { readonly label: string; readonly fromSnapshot?: string };
+  /**
+   * PROD go-live: PROD Main is restored from Pre-PROD's data, encrypted with PROD's own key (PROD
+   * Test starts empty). `snapshot`: a given snapshot of Pre-PROD Main; `clone`: a snapshot of the
+   * cluster `sourceClusterIdentifier` taken at deploy time.
+   */
+  readonly initialData?:
+    | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string }
+    | { readonly kind: 'clone'; readonly sourceClusterIdentifier: string };
+  /** VAL: the validation window agreed with the customer. */
+  readonly validationWindow?: DateRange;
+  /** The emergency override of the validated-before-PROD rule, shown in every report. */
+  readonly emergencyHotfix?: { readonly reason: string; readonly reference: string };
+  /** The release ledger's entry of the environment's release, when the fleet has a ledger. */
+  readonly releaseEntry?: { readonly date: string; readonly notes: string };
+  /** The VAL validation record of the release (releases.yaml), for kinds that require one. */
+  readonly validation?: { readonly reference: string; readonly val: DateRange };
+}
+
+/** Synthetic volunteers, resolved. */
+export interface SeedSpec {
+  readonly volunteers: number;
+  /** Generator seed: the same seed gives the same rows. */
+  readonly seed: string;
+  /** The seed schema's path relative to the configuration directory; undefined = the bundled schema. */
+  readonly schemaPath?: string;
+  /** The seed schema's SQL text (bundled or configured). */
+  readonly schemaText: string;
 }
 
 /** Which environment of an owner carries the account's one observability link: the longest-lived first. */
@@ -230,12 +284,90 @@ function placeLink(envs: EnvironmentSpec[], vendor: VendorMonitoring | undefined
   return envs.map((e) => (e === carrier ? { ...e, monitoring: { ...e.monitoring, observabilitySinkArn: sink } } : e));
 }
 
+/** Kind-specific lifecycle configuration handed to resolve() (the rest comes from the overrides). */
+interface LifecycleInput {
+  readonly configDir?: string;
+  readonly ledger?: ReleaseLedger;
+  readonly seed?: SeedConfig;
+  readonly wipe?: WipeConfig;
+  readonly initialData?: InitialDataConfig;
+  readonly validationWindow?: DateRange;
+}
+
+/** The bundled seed schema (constructs/lifecycle/seed/schema.sql), read once. */
+let bundledSeedSchema: string | undefined;
+const BUNDLED_SEED_SCHEMA = path.join(__dirname, '..', 'constructs', 'lifecycle', 'seed', 'schema.sql');
+
+/** The effective seed of an environment: catalog count, configured overrides, the owner's slug as default seed. */
+export function effectiveSeed(
+  owner: string,
+  policy: EnvironmentPolicy,
+  config: SeedConfig | undefined,
+  configDir: string | undefined,
+): SeedSpec | undefined {
+  const volunteers = config?.volunteers ?? policy.lifecycle.seededVolunteers;
+  if (volunteers === undefined || volunteers === 0) return undefined;
+  const schemaPath = config?.schema;
+  const schemaText =
+    schemaPath !== undefined && configDir !== undefined
+      ? fs.readFileSync(path.join(configDir, schemaPath), 'utf8')
+      : (bundledSeedSchema ??= fs.readFileSync(BUNDLED_SEED_SCHEMA, 'utf8'));
+  return { volunteers, seed: config?.seed ?? owner, schemaPath, schemaText };
+}
+
+/** The engine of an environment: its own pin, else the catalog's (validation refuses a version aws-cdk-lib does not know). */
+export function effectiveEngineVersion(policy: EnvironmentPolicy, overrides: EnvironmentOverrides): string {
+  return overrides.engine?.version ?? policy.engineVersion;
+}
+
+function resolveEngine(owner: Owner, name: string, policy: EnvironmentPolicy, overrides: EnvironmentOverrides): EngineVersion {
+  const version = effectiveEngineVersion(policy, overrides);
+  const engine = engineVersion(version);
+  if (!engine) throw new Error(`${owner.slug}/${name}: unknown Aurora MySQL version ${version} (validation refuses it)`);
+  return engine;
+}
+
+function resolveLifecycle(
+  owner: Owner,
+  policy: EnvironmentPolicy,
+  overrides: EnvironmentOverrides,
+  release: Release,
+  input: LifecycleInput,
+): LifecycleSpec {
+  const wipe = typeof input.wipe === 'string' ? { label: input.wipe } : input.wipe;
+  const seedConfig = typeof input.wipe === 'object' ? (input.wipe.seed ?? input.seed) : input.seed;
+  // Community reseeds (rather than restores) on a wipe without a snapshot.
+  const seeded = policy.lifecycle.seededVolunteers !== undefined || (wipe !== undefined && wipe.fromSnapshot === undefined);
+  const seedPolicy =
+    seeded && policy.lifecycle.seededVolunteers === undefined
+      ? { ...policy, lifecycle: { ...policy.lifecycle, seededVolunteers: 200 } }
+      : policy;
+  const initial = input.initialData;
+  const entry = input.ledger ? ledgerEntryOf(input.ledger, release) : undefined;
+  const record =
+    input.ledger && policy.lifecycle.requiresValidatedRelease ? validationRecordOf(input.ledger, owner.slug, release) : undefined;
+  return {
+    preUpgradeSnapshot: policy.lifecycle.preUpgradeSnapshot,
+    seed: seeded ? effectiveSeed(owner.slug, seedPolicy, seedConfig, input.configDir) : undefined,
+    wipe: wipe ? { label: wipe.label, fromSnapshot: wipe.fromSnapshot } : undefined,
+    initialData: !initial
+      ? undefined
+      : 'fromPreprodSnapshot' in initial
+        ? { kind: 'snapshot', snapshotIdentifier: initial.fromPreprodSnapshot }
+        : { kind: 'clone', sourceClusterIdentifier: clusterIdentifier(owner.slug, 'preprod', 'main') },
+    validationWindow: input.validationWindow,
+    emergencyHotfix: overrides.emergencyHotfix,
+    releaseEntry: entry ? { date: entry.date, notes: entry.notes } : undefined,
+    validation: record ? { reference: record.reference, val: record.val } : undefined,
+  };
+}
+
 function resolve(
   owner: Owner,
   kind: EnvironmentKind,
   name: string,
   overrides: EnvironmentOverrides,
-  extra: { readReplica?: ReadReplicaConfig; val?: ValSpec; vendor?: VendorMonitoring } = {},
+  extra: { readReplica?: ReadReplicaConfig; val?: ValSpec; vendor?: VendorMonitoring; lifecycle?: LifecycleInput } = {},
 ): EnvironmentSpec {
   const policy = policyOf(kind);
   const paired = policy.instances.length > 1;
@@ -295,6 +427,8 @@ function resolve(
     val: extra.val,
     stackNames: { data: stackName(owner.slug, name, 'data'), app: stackName(owner.slug, name, 'app') },
     monitoring: resolveMonitoring(owner, kind, name, database, extra.vendor),
+    engine: resolveEngine(owner, name, policy, overrides),
+    lifecycle: resolveLifecycle(owner, policy, overrides, release, extra.lifecycle ?? {}),
     tags: {
       [TAG_CUSTOMER]: owner.slug,
       [TAG_ENVIRONMENT]: kind,
@@ -308,20 +442,44 @@ export function customerEnvironments(
   configDir: string,
   file = `customers/${customer.slug}.yaml`,
   vendor?: VendorMonitoring,
+  ledger?: ReleaseLedger,
 ): EnvironmentSpec[] {
   const owner: Owner = { ...customer, file };
   const envs = customer.environments;
   const out: EnvironmentSpec[] = [];
+  const common = { vendor, lifecycle: { configDir, ledger } };
   // Lifecycle order: the order in which a customer acquires them.
-  if (envs.sandbox) out.push(resolve(owner, 'sandbox', 'sandbox', envs.sandbox, { vendor }));
-  if (envs.migration) out.push(resolve(owner, 'migration', 'migration', envs.migration, { vendor }));
-  if (envs.preprod) out.push(resolve(owner, 'preprod', 'preprod', envs.preprod, { vendor }));
-  if (envs.prod) out.push(resolve(owner, 'prod', 'prod', envs.prod, { readReplica: envs.prod.readReplica, vendor }));
-  if (envs.val) out.push(resolve(owner, 'val', 'val', envs.val, { val: resolveVal(customer, envs.val, configDir), vendor }));
+  if (envs.sandbox)
+    out.push(
+      resolve(owner, 'sandbox', 'sandbox', envs.sandbox, { ...common, lifecycle: { ...common.lifecycle, seed: envs.sandbox.seed } }),
+    );
+  if (envs.migration) out.push(resolve(owner, 'migration', 'migration', envs.migration, common));
+  if (envs.preprod) out.push(resolve(owner, 'preprod', 'preprod', envs.preprod, common));
+  if (envs.prod)
+    out.push(
+      resolve(owner, 'prod', 'prod', envs.prod, {
+        ...common,
+        readReplica: envs.prod.readReplica,
+        lifecycle: { ...common.lifecycle, initialData: envs.prod.initialData },
+      }),
+    );
+  if (envs.val)
+    out.push(
+      resolve(owner, 'val', 'val', envs.val, {
+        ...common,
+        val: resolveVal(customer, envs.val, configDir),
+        lifecycle: { ...common.lifecycle, validationWindow: envs.val.validation },
+      }),
+    );
   return placeLink(out, vendor);
 }
 
-export function platformEnvironments(platform: PlatformConfig, file = 'platform.yaml'): EnvironmentSpec[] {
+export function platformEnvironments(
+  platform: PlatformConfig,
+  file = 'platform.yaml',
+  configDir?: string,
+  ledger?: ReleaseLedger,
+): EnvironmentSpec[] {
   const owner: Owner = {
     ...platform,
     monitoring: undefined,
@@ -331,9 +489,14 @@ export function platformEnvironments(platform: PlatformConfig, file = 'platform.
   };
   const out: EnvironmentSpec[] = (platform.demos ?? []).map((demo: DemoConfig) => {
     const { name, ...overrides } = demo;
-    return resolve(owner, 'demo', `demo-${name}`, overrides, { vendor: platform.monitoring });
+    return resolve(owner, 'demo', `demo-${name}`, overrides, { vendor: platform.monitoring, lifecycle: { configDir, ledger } });
   });
-  if (platform.community) out.push(resolve(owner, 'community', 'community', platform.community, { vendor: platform.monitoring }));
+  if (platform.community) {
+    const { wipe, seed, ...overrides } = platform.community;
+    out.push(
+      resolve(owner, 'community', 'community', overrides, { vendor: platform.monitoring, lifecycle: { configDir, ledger, wipe, seed } }),
+    );
+  }
   return placeLink(out, platform.monitoring);
 }
 
@@ -341,7 +504,7 @@ export function platformEnvironments(platform: PlatformConfig, file = 'platform.
 export function fleetEnvironments(fleet: Fleet): EnvironmentSpec[] {
   const vendor = fleet.platform?.monitoring;
   return [
-    ...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor)),
-    ...(fleet.platform ? platformEnvironments(fleet.platform) : []),
+    ...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor, fleet.releases)),
+    ...(fleet.platform ? platformEnvironments(fleet.platform, undefined, fleet.configDir, fleet.releases) : []),
   ];
 }

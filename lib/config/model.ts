@@ -292,6 +292,36 @@ const environmentOverrides = {
     .optional()
     .describe('Where the application may connect to on the internet (through the NAT gateway). Default: nowhere.'),
   certificateArn: certificateArnSchema.optional().describe('Overrides dns.certificateArn for this environment.'),
+  engine: z
+    .strictObject({
+      version: z
+        .string({ error: 'must be a quoted Aurora MySQL version "3.MINOR.PATCH", e.g. version: "3.12.0"' })
+        .regex(/^\d+\.\d+\.\d+$/, { error: 'must be an Aurora MySQL version "MAJOR.MINOR.PATCH", e.g. "3.12.0"' })
+        .optional()
+        .describe(
+          'Aurora MySQL version of this environment\'s databases ("3.12.0" = engine version 8.0.mysql_aurora.3.12.0). Changing it upgrades the clusters in place at deploy time; a rollback does not downgrade. @default the environment catalog\'s version',
+        ),
+      allowMajorUpgrade: z
+        .boolean({ error: 'must be true or false' })
+        .optional()
+        .describe(
+          'Explicitly requests a change of the Aurora major version (e.g. 3 -> 4) against the version recorded in the stateful lock; without it validation refuses one. Remove it once deployed. @default false',
+        ),
+    })
+    .optional()
+    .describe('Aurora MySQL engine pin (README "Engine upgrades").'),
+  emergencyHotfix: z
+    .strictObject({
+      reason: z.string().min(10, { error: 'give the reason in a sentence (at least 10 characters)' }).max(500),
+      reference: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$/, { error: 'must be the change record reference, e.g. "ECR-2026-041"' })
+        .describe('The emergency change record that approves running this release before its validation in VAL.'),
+    })
+    .optional()
+    .describe(
+      'Runs a release in a change-controlled environment before a VAL of the customer has recorded its validation (releases.yaml). Shown in every report; remove it once the validation is recorded.',
+    ),
 };
 
 /** For editors only (JSON Schema `pattern`); the validator decodes every key with parseSshPublicKey. */
@@ -472,9 +502,86 @@ const snapshotIdSchema = z.string().regex(/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12
   error: 'must be a DB cluster snapshot identifier ("clinspark-acme-prod-main-2026-11-20", "rds:..." for automated snapshots) or its ARN',
 });
 
+const isoDate = z
+  .string({ error: 'must be a quoted date "YYYY-MM-DD"' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
+    error: 'is not a real calendar date',
+  });
+
+export const dateRangeSchema = z
+  .strictObject({
+    start: isoDate.describe('First day (UTC), "YYYY-MM-DD".'),
+    end: isoDate.describe('Last day (UTC), "YYYY-MM-DD".'),
+  })
+  .refine((r) => r.start <= r.end, { error: 'end is before start', path: ['end'] });
+
+export const seedSchema = z
+  .strictObject({
+    volunteers: z
+      .number({ error: 'must be a whole number of volunteers, e.g. 200' })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be 0 (no seed) or more' })
+      .max(100000, { error: 'at most 100000 synthetic volunteers' })
+      .optional()
+      .describe('How many synthetic volunteers the seed job creates in each database; 0 = none. @default the environment catalog (200)'),
+    seed: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'must be a short label (letters, digits, . _ -), e.g. "acme-2026"' })
+      .optional()
+      .describe('Seed of the generator: the same seed gives the same volunteers. Changing it reseeds. @default the customer slug'),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]+\.sql$/, {
+        error: 'must be the path of an .sql file relative to the configuration directory, e.g. "seed/schema.sql"',
+      })
+      .optional()
+      .describe(
+        'Seed schema (CREATE TABLE IF NOT EXISTS statements) relative to the configuration directory, for pointing the seed at the real ClinSpark schema (README "Sandbox seed"). @default the bundled seed schema',
+      ),
+  })
+  .describe('Synthetic volunteers of a Sandbox (or a reseeded Community): plausible, generated, never real.');
+
+const wipeLabel = z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,19}$/, {
+  error: 'must be a short label of lowercase letters, digits and single hyphens, e.g. "2026-12-01" (it becomes part of the cluster name)',
+});
+
+export const wipeSchema = z
+  .union([
+    wipeLabel,
+    z.strictObject({
+      label: wipeLabel.describe('Label of this wipe; a new label wipes again.'),
+      fromSnapshot: snapshotIdSchema
+        .optional()
+        .describe('A seed or scrubbed cluster snapshot Community is restored from. @default reseeded with synthetic volunteers'),
+      seed: seedSchema.optional(),
+    }),
+  ])
+  .describe(
+    'Wipes Community: its database is replaced by a new one, restored from a seed or scrubbed snapshot or reseeded. The one kind where replacing data is intended (environment catalog).',
+  );
+
+export const initialDataSchema = z
+  .union(
+    [
+      z.strictObject({
+        fromPreprodSnapshot: snapshotIdSchema.describe('Cluster snapshot of Pre-PROD Main that PROD Main is restored from at go-live.'),
+      }),
+      z.strictObject({
+        fromPreprod: z
+          .literal('clone', { error: 'must be "clone"' })
+          .describe('Snapshot Pre-PROD Main at deploy time and restore PROD Main from it.'),
+      }),
+    ],
+    { error: 'must be { fromPreprodSnapshot: <snapshot id> } or { fromPreprod: clone }' },
+  )
+  .describe(
+    "Go-live: PROD Main is created from Pre-PROD's data (real data, not scrubbed), encrypted with PROD's own key, with PROD's own credentials; PROD Test is created empty. Keep it once PROD exists: removing or changing it would replace PROD Main.",
+  );
+
 export const environmentSchemas = {
   sandbox: z
-    .strictObject({ ...environmentOverrides })
+    .strictObject({ ...environmentOverrides, seed: seedSchema.optional() })
     .describe('Sandbox pair: base configuration and dummy volunteers; destroyed at go-live.'),
   migration: z.strictObject({ ...environmentOverrides }).describe('Migration instance: receives the legacy volunteer database (real PII).'),
   preprod: z.strictObject({ ...environmentOverrides }).describe('Pre-PROD instance: staging, becomes PROD Main at go-live.'),
@@ -511,6 +618,11 @@ export const environmentSchemas = {
         .describe(
           'Label of the current refresh (method clone): changing it clones the source again into new VAL databases. @default "initial"',
         ),
+      validation: dateRangeSchema
+        .optional()
+        .describe(
+          'The validation window agreed with the customer. After its end, validate warns (and fails with --strict) that VAL should be destroyed or the window extended.',
+        ),
       scrubRules: z
         .string()
         .regex(/^[A-Za-z0-9._/-]+\.ya?ml$/, {
@@ -525,6 +637,7 @@ export const environmentSchemas = {
     .strictObject({
       ...environmentOverrides,
       readReplica: readReplicaSchema.optional(),
+      initialData: initialDataSchema.optional(),
     })
     .describe('PROD pair: the live system.'),
 };
@@ -571,7 +684,7 @@ export const platformSchema = z
     dns: dnsSchema,
     demos: z.array(demoSchema).max(20).optional().describe('Demo instances, each on its own release.'),
     community: z
-      .strictObject({ ...environmentOverrides })
+      .strictObject({ ...environmentOverrides, wipe: wipeSchema.optional(), seed: seedSchema.optional() })
       .optional()
       .describe('The shared Community instance (obfuscated data only; may be wiped).'),
     monitoring: platformMonitoringSchema.optional(),
@@ -590,6 +703,10 @@ export type ReadReplicaConfig = z.output<typeof readReplicaSchema>;
 export type AlarmSubscriptionConfig = z.output<typeof alarmSubscriptionSchema>;
 export type PlatformMonitoringConfig = z.output<typeof platformMonitoringSchema>;
 export type ValConfig = z.output<typeof environmentSchemas.val>;
+export type SeedConfig = z.output<typeof seedSchema>;
+export type WipeConfig = z.output<typeof wipeSchema>;
+export type InitialDataConfig = z.output<typeof initialDataSchema>;
+export type DateRange = z.output<typeof dateRangeSchema>;
 export type CustomerEnvironments = CustomerConfig['environments'];
 /** The overrides common to every environment (platform ones included). */
 export type EnvironmentOverrides = z.output<z.ZodObject<typeof environmentOverrides>>;
@@ -599,4 +716,6 @@ export interface Fleet {
   readonly configDir: string;
   readonly customers: readonly CustomerConfig[];
   readonly platform?: PlatformConfig;
+  /** The release ledger (releases.yaml), when the fleet has one (lib/config/releases.ts). */
+  readonly releases?: import('./releases').ReleaseLedger;
 }

@@ -139,6 +139,7 @@ export class EnvironmentDataStack extends ClinSparkStack {
         subnets: this.network.databaseSubnets,
         rotationSubnets: this.network.applicationSubnets,
         capacity: spec.database,
+        engineVersion: spec.engine.cdk,
         replicationSource: policy.binlogReplicationSource,
         backupRetention: Duration.days(policy.backup.retentionDays),
         backupWindow: spec.backupWindow,

@@ -58,6 +58,8 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
       sourceClusterIdentifier: plan.sourceClusterIdentifier,
       clusterIdentifier: plan.clusterIdentifier,
       instanceClass: plan.instanceClass,
+      // The replica runs PROD's engine: replication from a newer source version is not supported.
+      engineVersion: spec.engine.cdk,
       credentials: {
         recipientArn: plan.recipientArn,
         issueDate: plan.issueDate,
