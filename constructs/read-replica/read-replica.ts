@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Arn, ArnFormat, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,16 +11,10 @@ import { acknowledge, sameReason } from '../core/acknowledge';
 import { ClinSparkFunction } from '../core/clinspark-function';
 import { ClinSparkProvider } from '../core/clinspark-provider';
 import { KeyUsers, restrictKeyUse } from '../core/key-policy';
-import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
 import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
-import {
-  collectionWindow,
-  DEFAULT_COLLECTION_DAYS,
-  DEFAULT_READ_ONLY_USERNAME,
-  defaultReadOnlySecretName,
-  passwordExpiry,
-} from './credentials';
+import { collectionWindow, passwordExpiry } from './credentials';
+import { validateReadReplicaProps } from './validate-read-replica-props';
 
 /** What the replica needs of its source: PROD Main's ClinSparkDatabase satisfies it. */
 export interface ReplicaSourceDatabase extends ec2.IConnectable {
@@ -162,11 +156,6 @@ export interface ReadReplicaProps extends Pick<
   readonly description: string;
 }
 
-export const DEFAULT_REPLICA_INSTANCE_CLASS = 'db.r7g.large';
-export const DEFAULT_REPLICATION_USERNAME = 'clinspark_repl';
-export const DEFAULT_BINLOG_RETENTION_HOURS = 72;
-export const DEFAULT_PASSWORD_VALIDITY_DAYS = 90;
-
 /**
  * Cluster parameters of the replica on top of ClinSparkDatabase's (TLS required, audit log with
  * CONNECT, ROW binlog with GTID): nobody but the master user (which Aurora exempts) can write,
@@ -179,15 +168,6 @@ export const REPLICA_PARAMETERS: Readonly<Record<string, string>> = {
   // aurora_mask_password_hashes_type=1 comes with every ClinSpark database (constructs/database/parameters.ts).
 };
 
-const ROLE_OR_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)\/[A-Za-z0-9+=,.@_/-]+$/;
-const USER_NAME = /^[A-Za-z0-9_]{1,32}$/;
-const SCHEMA_NAME = /^[A-Za-z0-9_$]{1,64}$/;
-/** `schema.table` and `schema.table.column` of the exclusions (the same alphabet as schema names). */
-const QUALIFIED_TABLE = /^([A-Za-z0-9_$]{1,64})\.([A-Za-z0-9_$]{1,64})$/;
-const QUALIFIED_COLUMN = /^([A-Za-z0-9_$]{1,64})\.([A-Za-z0-9_$]{1,64})\.([A-Za-z0-9_$]{1,64})$/;
-const SYSTEM_SCHEMAS = ['mysql', 'sys', 'information_schema', 'performance_schema'];
-const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
-const CLUSTER_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
 const HANDLERS = path.join(__dirname, 'handler');
 
 /**
@@ -236,13 +216,13 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: ReadReplicaProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const settings = this.validate(props);
+    const settings = validateReadReplicaProps(this, props);
     this.readOnlyUsername = settings.readOnlyUsername;
     const { opensAt, closesAt } = collectionWindow(props.credentials.issueDate, settings.collectionDays);
     this.collectionOpensAt = opensAt;
     this.collectionClosesAt = closesAt;
     this.passwordExpiresOn = passwordExpiry(props.credentials.issueDate, settings.passwordValidityDays);
-    const rotationPeriod = props.rotationPeriod ?? Duration.days(30);
+    const rotationPeriod = settings.rotationPeriod;
     const functionDefaults = {
       vpc: props.vpc,
       vpcSubnets: props.functionSubnets,
@@ -599,206 +579,6 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
         reason: `secretsmanager:GetRandomPassword (${purpose}) acts on no resource and supports no resource-level permission; it only returns random characters and reads or writes no secret.`,
       },
     ]);
-  }
-
-  private validate(props: ReadReplicaProps): {
-    instanceClass: string;
-    collectionDays: number;
-    readOnlyUsername: string;
-    replicationUsername: string;
-    passwordLength: number;
-    binlogRetentionHours: number;
-    secretName: string;
-    passwordValidityDays: number;
-    excludeTables: string[];
-    excludeColumns: string[];
-  } {
-    const literal = (name: string, value: string) => {
-      if (Token.isUnresolved(value))
-        throw new ClinSparkPropsError(this, `'${name}' is a token; give a literal value (it decides policies and names at synth time)`);
-    };
-    const { credentials } = props;
-    literal('credentials.recipientArn', credentials.recipientArn);
-    const recipient = ROLE_OR_USER_ARN.exec(credentials.recipientArn);
-    if (!recipient) {
-      throw new ClinSparkPropsError(
-        this,
-        `'credentials.recipientArn' is "${credentials.recipientArn}"; give the ARN of the IAM user of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`,
-      );
-    }
-    if (recipient[2] === 'role') {
-      throw new ClinSparkPropsError(
-        this,
-        `'credentials.recipientArn' is the role "${credentials.recipientArn}"; give the IAM user of the named person: every session of a role matches the secret's and the key's policies, so a role names no one person`,
-      );
-    }
-    const account = Stack.of(this).account;
-    if (Token.isUnresolved(account)) {
-      throw new ClinSparkPropsError(
-        this,
-        `the stack has no literal account; the read-only account's recipient must be checked against it (give the stack an env with an account)`,
-      );
-    }
-    if (recipient[1] !== account) {
-      throw new ClinSparkPropsError(
-        this,
-        `'credentials.recipientArn' is in account ${recipient[1]}, not in the replica's account ${account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`,
-      );
-    }
-    literal('credentials.issueDate', credentials.issueDate);
-    const issued = /^\d{4}-\d{2}-\d{2}$/.test(credentials.issueDate) ? new Date(`${credentials.issueDate}T00:00:00Z`) : undefined;
-    if (!issued || Number.isNaN(issued.getTime()) || !issued.toISOString().startsWith(credentials.issueDate)) {
-      throw new ClinSparkPropsError(this, `'credentials.issueDate' is "${credentials.issueDate}"; give a calendar date written YYYY-MM-DD`);
-    }
-    const collectionDays = credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
-    if (!Number.isInteger(collectionDays) || collectionDays < 1 || collectionDays > 30) {
-      throw new ClinSparkPropsError(
-        this,
-        `'credentials.collectionDays' is ${collectionDays}; give 1 to 30 days (re-issue with a new issueDate rather than a long window)`,
-      );
-    }
-    const passwordValidityDays = credentials.passwordValidityDays ?? DEFAULT_PASSWORD_VALIDITY_DAYS;
-    if (!Number.isInteger(passwordValidityDays) || passwordValidityDays <= collectionDays || passwordValidityDays > 365) {
-      throw new ClinSparkPropsError(
-        this,
-        `'credentials.passwordValidityDays' is ${passwordValidityDays}; give whole days, more than collectionDays (${collectionDays}) and at most 365 (re-issue with a new issueDate before it expires)`,
-      );
-    }
-    const instanceClass = props.instanceClass ?? DEFAULT_REPLICA_INSTANCE_CLASS;
-    if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(instanceClass)) {
-      throw new ClinSparkPropsError(this, `'instanceClass' is "${instanceClass}"; give an RDS instance class such as "db.r7g.large"`);
-    }
-    for (const [name, value] of [
-      ['sourceClusterIdentifier', props.sourceClusterIdentifier],
-      ['clusterIdentifier', props.clusterIdentifier],
-    ] as const) {
-      literal(name, value);
-      if (!CLUSTER_IDENTIFIER.test(value))
-        throw new ClinSparkPropsError(
-          this,
-          `'${name}' is "${value}"; give an Aurora cluster identifier (lowercase letters, digits and single hyphens, starting with a letter)`,
-        );
-    }
-    if (props.sourceClusterIdentifier === props.clusterIdentifier) {
-      throw new ClinSparkPropsError(
-        this,
-        `'clusterIdentifier' equals 'sourceClusterIdentifier' ("${props.clusterIdentifier}"); the replica is a separate cluster with an identifier of its own`,
-      );
-    }
-    const readOnlyUsername = props.readOnlyUsername ?? DEFAULT_READ_ONLY_USERNAME;
-    const replicationUsername = props.replicationUsername ?? DEFAULT_REPLICATION_USERNAME;
-    for (const [name, value] of [
-      ['readOnlyUsername', readOnlyUsername],
-      ['replicationUsername', replicationUsername],
-    ] as const) {
-      if (!USER_NAME.test(value))
-        throw new ClinSparkPropsError(this, `'${name}' is "${value}"; use 1-32 characters of A-Z, a-z, 0-9 and _`);
-    }
-    if (readOnlyUsername === replicationUsername)
-      throw new ClinSparkPropsError(
-        this,
-        `'readOnlyUsername' and 'replicationUsername' are both "${readOnlyUsername}"; they are two different accounts`,
-      );
-    const passwordLength = props.passwordLength ?? 48;
-    if (!Number.isInteger(passwordLength) || passwordLength < 48 || passwordLength > 128) {
-      throw new ClinSparkPropsError(
-        this,
-        `'passwordLength' is ${passwordLength}; the read-only account's password has 48 to 128 characters`,
-      );
-    }
-    const binlogRetentionHours = props.binlogRetentionHours ?? DEFAULT_BINLOG_RETENTION_HOURS;
-    if (!Number.isInteger(binlogRetentionHours) || binlogRetentionHours < 1 || binlogRetentionHours > 2160) {
-      throw new ClinSparkPropsError(
-        this,
-        `'binlogRetentionHours' is ${binlogRetentionHours}; Aurora MySQL keeps binary logs 1 to 2160 hours (90 days)`,
-      );
-    }
-    for (const [index, schema] of (props.schemas ?? []).entries()) {
-      if (!SCHEMA_NAME.test(schema))
-        throw new ClinSparkPropsError(this, `'schemas[${index}]' is "${schema}"; give a schema name (letters, digits, _ and $)`);
-      if (SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark')) {
-        throw new ClinSparkPropsError(
-          this,
-          `'schemas[${index}]' is "${schema}", a system or internal schema; the read-only account never sees credential or internal data: remove it`,
-        );
-      }
-    }
-    if (props.schemas && props.schemas.length === 0)
-      throw new ClinSparkPropsError(this, `'schemas' is empty; omit it to grant every application schema`);
-    const excludeTables = [...(props.readOnly?.excludeTables ?? [])];
-    const excludeColumns = [...(props.readOnly?.excludeColumns ?? [])];
-    const excludableSchema = (name: string, schema: string, what: string) => {
-      if (SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark')) {
-        throw new ClinSparkPropsError(
-          this,
-          `'${name}' is "${what}", in a system or internal schema, which the read-only account never sees anyway; remove it`,
-        );
-      }
-      if (props.schemas && !props.schemas.includes(schema)) {
-        throw new ClinSparkPropsError(
-          this,
-          `'${name}' is "${what}", but schema '${schema}' is not in 'schemas' (${props.schemas.join(', ')}); exclude only from granted schemas`,
-        );
-      }
-    };
-    for (const [index, table] of excludeTables.entries()) {
-      literal(`readOnly.excludeTables[${index}]`, table);
-      const m = QUALIFIED_TABLE.exec(table);
-      if (!m)
-        throw new ClinSparkPropsError(
-          this,
-          `'readOnly.excludeTables[${index}]' is "${table}"; give schema.table, e.g. "clinspark.user_credentials"`,
-        );
-      excludableSchema(`readOnly.excludeTables[${index}]`, m[1], table);
-      if (excludeTables.indexOf(table) !== index)
-        throw new ClinSparkPropsError(this, `'readOnly.excludeTables[${index}]' repeats "${table}"; list each table once`);
-    }
-    for (const [index, column] of excludeColumns.entries()) {
-      literal(`readOnly.excludeColumns[${index}]`, column);
-      const m = QUALIFIED_COLUMN.exec(column);
-      if (!m)
-        throw new ClinSparkPropsError(
-          this,
-          `'readOnly.excludeColumns[${index}]' is "${column}"; give schema.table.column, e.g. "clinspark.users.password_hash"`,
-        );
-      excludableSchema(`readOnly.excludeColumns[${index}]`, m[1], column);
-      if (excludeTables.includes(`${m[1]}.${m[2]}`))
-        throw new ClinSparkPropsError(
-          this,
-          `'readOnly.excludeColumns[${index}]' is "${column}", but its table ${m[1]}.${m[2]} is excluded whole; remove one of the two`,
-        );
-      if (excludeColumns.indexOf(column) !== index)
-        throw new ClinSparkPropsError(this, `'readOnly.excludeColumns[${index}]' repeats "${column}"; list each column once`);
-    }
-    const secretName = props.readOnlySecretName ?? defaultReadOnlySecretName(props.clusterIdentifier, readOnlyUsername);
-    if (!SECRET_NAME.test(secretName) || /-[A-Za-z0-9]{6}$/.test(secretName)) {
-      throw new ClinSparkPropsError(
-        this,
-        `'readOnlySecretName' is "${secretName}"; use letters, digits and /_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN suffix)`,
-      );
-    }
-    const rotationDays = (props.rotationPeriod ?? Duration.days(30)).toDays({ integral: false });
-    if (!Number.isInteger(rotationDays) || rotationDays < 1 || rotationDays > 365) {
-      throw new ClinSparkPropsError(this, `'rotationPeriod' is ${rotationDays} days; give whole days from 1 to 365`);
-    }
-    if (Token.isUnresolved(props.releaseVersion) || props.releaseVersion.trim() === '') {
-      throw new ClinSparkPropsError(
-        this,
-        `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. "2025.4.0-b2231") so that an upgrade re-runs the grants`,
-      );
-    }
-    return {
-      instanceClass,
-      collectionDays,
-      readOnlyUsername,
-      replicationUsername,
-      passwordLength,
-      binlogRetentionHours,
-      secretName,
-      passwordValidityDays,
-      excludeTables: excludeTables.sort(),
-      excludeColumns: excludeColumns.sort(),
-    };
   }
 
   private acknowledgeFindings(): void {
