@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,10 +7,11 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
-import { allowAwsApis } from '../core/aws-api-egress';
 import { ClinSparkPropsError } from '../core/errors';
 import { grantSecretRead } from '../core/grants';
 import { KeyUsers, restrictKeyUse } from '../core/key-policy';
+import { ApplicationAccount, ApplicationAccountOptions } from './application-account';
+import { PASSWORD_EXCLUDED_CHARACTERS, rotationSecurityGroup } from './hosted-rotation';
 import { PROTECTED_PARAMETERS, checkParameters, clusterParameters, instanceParameters } from './parameters';
 
 /** Capacity of a cluster: Aurora Serverless v2 (may scale to zero) or provisioned instances. */
@@ -54,19 +55,6 @@ export type DatabaseSource =
    * the source) is replaced by this database's own secret before anything else connects.
    */
   | { readonly kind: 'pointInTime'; readonly sourceClusterIdentifier: string };
-
-/** Application account handling, done by the account custom resource. */
-export interface ApplicationAccountOptions {
-  /** Provider (service token) of the account custom resource (constructs/database/handler/app-account.ts). */
-  readonly serviceToken: string;
-  /** Security-group holder of the handler (gets MySQL access to this cluster). */
-  readonly handler: ec2.IConnectable & iam.IGrantable;
-  /**
-   * Lock every other non-system account (VAL: no account of the source database may work).
-   * @default false
-   */
-  readonly lockOtherAccounts?: boolean;
-}
 
 export interface ClinSparkDatabaseProps {
   readonly vpc: ec2.IVpc;
@@ -154,9 +142,6 @@ export interface DatabaseBackupPlan {
   addDatabase(id: string, cluster: rds.IDatabaseCluster): void;
 }
 
-/** Characters never used in generated database passwords (they break URLs, shells or JDBC). */
-export const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\,=^';
-
 export const DATABASE_PORT = 3306;
 
 /**
@@ -176,8 +161,11 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
   readonly databaseName: string;
   readonly logGroups: Record<'audit' | 'error' | 'slowquery', logs.LogGroup>;
   readonly connections: ec2.Connections;
-  /** The account custom resource (restored copies: master password reset and source accounts locked). */
-  accountResource?: CustomResource;
+  /**
+   * The application account (its custom resource also resets the master password of restored
+   * copies, and locks the source's accounts of a VAL copy); undefined without applicationAccount.
+   */
+  readonly applicationAccount?: ApplicationAccount;
 
   constructor(scope: Construct, id: string, props: ClinSparkDatabaseProps) {
     super(scope, id);
@@ -367,7 +355,9 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     const masterRotationFunction = secretsmanager.HostedRotation.mysqlSingleUser({
       vpc: props.vpc,
       vpcSubnets: props.rotationSubnets,
-      securityGroups: [this.rotationSecurityGroup(props, 'MasterRotationSecurityGroup', 'master secret rotation')],
+      securityGroups: [
+        rotationSecurityGroup(this, 'MasterRotationSecurityGroup', props.vpc, `${props.description}: master secret rotation`),
+      ],
       excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
     });
     const masterRotation = this.cluster.secret.addRotationSchedule('Rotation', {
@@ -377,102 +367,23 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
     this.allowMySqlFrom(masterRotationFunction, 'master secret rotation');
 
     if (props.applicationAccount) {
-      this.applicationSecret = this.createApplicationAccount(
-        props,
-        props.applicationAccount,
-        applicationUsername,
-        source.kind !== 'empty',
+      this.applicationAccount = new ApplicationAccount(this, 'ApplicationAccount', {
+        ...props.applicationAccount,
+        username: applicationUsername,
+        restored: source.kind !== 'empty',
         rotationPeriod,
-      );
+        vpc: props.vpc,
+        rotationSubnets: props.rotationSubnets,
+        clusterIdentifier: props.clusterIdentifier,
+        removalPolicy: props.keyRemovalPolicy,
+        description: props.description,
+      });
+      this.applicationSecret = this.applicationAccount.secret;
       // A restored copy's master password is reset by the account resource: rotate only after it.
-      if (this.accountResource) masterRotation.node.addDependency(this.accountResource);
+      masterRotation.node.addDependency(this.applicationAccount);
     }
 
     this.acknowledgeFindings(props);
-  }
-
-  /**
-   * The application's own account: a secret of its own (never the master one), created in the
-   * database by the account custom resource, rotated with the multi-user strategy.
-   */
-  private createApplicationAccount(
-    props: ClinSparkDatabaseProps,
-    options: ApplicationAccountOptions,
-    username: string,
-    restored: boolean,
-    rotationPeriod: Duration,
-  ): secretsmanager.Secret {
-    const secret = new secretsmanager.Secret(this, 'ApplicationSecret', {
-      description: `ClinSpark ${props.description}: application database account`,
-      encryptionKey: this.key,
-      removalPolicy: props.keyRemovalPolicy,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username, dbname: this.databaseName, engine: 'mysql' }),
-        generateStringKey: 'password',
-        passwordLength: 40,
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-      },
-    });
-    const attached = secret.attach(this.cluster);
-    const account = new CustomResource(this, 'ApplicationAccount', {
-      serviceToken: options.serviceToken,
-      resourceType: 'Custom::ClinSparkApplicationAccount',
-      properties: {
-        MasterSecretArn: this.masterSecret.secretArn,
-        AccountSecretArn: attached.secretArn,
-        DatabaseName: this.databaseName,
-        LockOtherAccounts: String(options.lockOtherAccounts ?? false),
-        ResetMasterPassword: String(restored),
-        ClusterIdentifier: props.clusterIdentifier,
-      },
-    });
-    account.node.addDependency(this.cluster);
-    this.accountResource = account;
-    const rotationFunction = secretsmanager.HostedRotation.mysqlMultiUser({
-      masterSecret: this.masterSecret,
-      vpc: props.vpc,
-      vpcSubnets: props.rotationSubnets,
-      securityGroups: [this.rotationSecurityGroup(props, 'ApplicationRotationSecurityGroup', 'application secret rotation')],
-      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-    });
-    const rotation = attached.addRotationSchedule('Rotation', { hostedRotation: rotationFunction, automaticallyAfter: rotationPeriod });
-    rotation.node.addDependency(account);
-    this.allowMySqlFrom(rotationFunction, 'application secret rotation');
-    grantSecretRead(this.masterSecret, this.key, options.handler);
-    grantSecretRead(secret, this.key, options.handler);
-    if (restored) {
-      options.handler.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['rds:ModifyDBCluster', 'rds:DescribeDBClusters'],
-          resources: [
-            Stack.of(this).formatArn({
-              service: 'rds',
-              resource: 'cluster',
-              resourceName: props.clusterIdentifier,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    }
-    this.allowMySqlFrom(options.handler, 'application account custom resource');
-    return secret;
-  }
-
-  /**
-   * The security group of a hosted rotation function (Secrets Manager creates the function; without
-   * a group of ours it would get one that allows all traffic out): HTTPS to the VPC's AWS endpoints
-   * (Secrets Manager, KMS) and MySQL to this cluster, nothing else.
-   */
-  private rotationSecurityGroup(props: ClinSparkDatabaseProps, id: string, purpose: string): ec2.SecurityGroup {
-    const group = new ec2.SecurityGroup(this, id, {
-      vpc: props.vpc,
-      description: `ClinSpark ${props.description}: ${purpose} (Secrets Manager hosted rotation)`.slice(0, 255),
-      allowAllOutbound: false,
-    });
-    // MySQL to this cluster is opened by allowMySqlFrom (both sides).
-    allowAwsApis(group, props.vpc, 'HTTPS to Secrets Manager and KMS');
-    return group;
   }
 
   /** Opens MySQL on this cluster to a peer (the only way in: the security group has no other rule). */

@@ -17,7 +17,7 @@ import { ClinSparkProvider } from '../core/clinspark-provider';
 import { ClinSparkPropsError } from '../core/errors';
 import { ClinSparkRole } from '../core/clinspark-role';
 import { grantSecretRead } from '../core/grants';
-import { PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
+import { PASSWORD_EXCLUDED_CHARACTERS } from '../database/hosted-rotation';
 import { clusterParameters } from '../database/parameters';
 import type { StagingCapacity, StagingCopy, StagingRun } from '../val-clone/handler/staging';
 

@@ -12,7 +12,8 @@ import { ClinSparkFunction } from '../core/clinspark-function';
 import { ClinSparkProvider } from '../core/clinspark-provider';
 import { KeyUsers, restrictKeyUse } from '../core/key-policy';
 import { grantSecretRead, grantSecretReadWrite } from '../core/grants';
-import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT, PASSWORD_EXCLUDED_CHARACTERS } from '../database/clinspark-database';
+import { ClinSparkDatabase, ClinSparkDatabaseProps, DATABASE_PORT } from '../database/clinspark-database';
+import { PASSWORD_EXCLUDED_CHARACTERS } from '../database/hosted-rotation';
 import { collectionWindow, passwordExpiry } from './credentials';
 import { validateReadReplicaProps } from './validate-read-replica-props';
 

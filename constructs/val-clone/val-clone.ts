@@ -2,7 +2,8 @@ import * as crypto from 'crypto';
 import { CfnWaitCondition } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ClinSparkPropsError } from '../core/errors';
-import { ApplicationAccountOptions, ClinSparkDatabase, ClinSparkDatabaseProps } from '../database/clinspark-database';
+import { ApplicationAccountOptions } from '../database/application-account';
+import { ClinSparkDatabase, ClinSparkDatabaseProps } from '../database/clinspark-database';
 import { PiiScrubJob, ScrubbedCopy } from '../pii-scrub/pii-scrub-job';
 
 /** Where a VAL database's data comes from. */
@@ -115,7 +116,7 @@ export class ValClone extends Construct {
     this.scrubbed = this.copy.ready;
     // Nothing of the VAL cluster (cluster, instances, secret attachment, accounts) exists before the scrubbed snapshot.
     this.database.cluster.node.addDependency(this.scrubbed);
-    if (!this.database.accountResource) throw new ClinSparkPropsError(this, 'the restored database has no account resource');
+    if (!this.database.applicationAccount) throw new ClinSparkPropsError(this, 'the restored database has no account resource');
     this.evidenceKey = this.copy.evidenceKey;
   }
 }

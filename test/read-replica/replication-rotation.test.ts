@@ -23,7 +23,7 @@ import {
   REPLICATION_PASSWORD_EXCLUDED_CHARACTERS,
   RotationEvent,
 } from '../../constructs/read-replica/handler/replication';
-import { PASSWORD_EXCLUDED_CHARACTERS } from '../../constructs/database/clinspark-database';
+import { PASSWORD_EXCLUDED_CHARACTERS } from '../../constructs/database/hosted-rotation';
 import { adminConnection, dropDatabase, scratchDatabase, testServer } from '../support/db';
 import { createAuroraStandIns, recordedCalls } from './aurora-stand-ins';
 import { ConsoleCapture, connectAs, errnoOf, expectNoSecretIn, fakeRandomPassword, uniqueName } from './support';
