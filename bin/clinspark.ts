@@ -30,8 +30,13 @@ try {
   fleet = loadFleet(configDir);
 } catch (e) {
   if (!(e instanceof ConfigValidationError)) throw e;
-  fail([`clinspark: configuration in ${configDir} has ${e.issues.length} problem(s); nothing was synthesised:`, ...issueLines(e.issues)]);
+  const errors = e.issues.filter((i) => i.severity !== 'warning').length;
+  fail([`clinspark: configuration in ${configDir} has ${errors} problem(s); nothing was synthesised:`, ...issueLines(e.issues)]);
 }
+if (fleet.warnings && fleet.warnings.length > 0)
+  process.stderr.write(
+    `${[`clinspark: ${fleet.warnings.length} warning(s) (\`npx clinspark validate --strict\` fails on them):`, ...issueLines(fleet.warnings)].join('\n')}\n`,
+  );
 if (only !== undefined) {
   // One owner, or several separated by commas (how `npm run synth:sharded` splits a fleet).
   const wanted = String(only)

@@ -14,6 +14,16 @@ export { describeValue as describeType } from '../../constructs/core/file-issues
 export interface ConfigIssue extends FileIssue {
   /** `unknown-key`: an extra key (its siblings are still trustworthy for semantic rules). */
   readonly code?: 'unknown-key';
+  /**
+   * `warning`: reported, but the fleet is still valid and synthesised (a VAL past its validation
+   * window, environments to retire after go-live); `validate --strict` fails on warnings too.
+   * @default an error
+   */
+  readonly severity?: 'warning';
+}
+
+export function isWarning(issue: ConfigIssue): boolean {
+  return issue.severity === 'warning';
 }
 
 /** How many problems the CLI and the CDK app print before summarising the rest as a count. */
@@ -25,7 +35,7 @@ export const MAX_PRINTED_ISSUES = 50;
  */
 export function issueLines(issues: readonly ConfigIssue[], limit = MAX_PRINTED_ISSUES): string[] {
   const shown = limit > 0 ? issues.slice(0, limit) : issues;
-  const lines = shown.map(formatIssue);
+  const lines = shown.map((i) => (isWarning(i) ? `warning: ${formatIssue(i)}` : formatIssue(i)));
   const rest = issues.length - shown.length;
   if (rest > 0)
     lines.push(
@@ -40,8 +50,9 @@ export class ConfigValidationError extends Error {
     readonly configDir: string,
     readonly issues: readonly ConfigIssue[],
   ) {
+    const errors = issues.filter((i) => !isWarning(i)).length;
     super(
-      `configuration in ${configDir} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n` +
+      `configuration in ${configDir} has ${errors} problem${errors === 1 ? '' : 's'}:\n` +
         issueLines(issues)
           .map((l) => `  ${l}`)
           .join('\n'),

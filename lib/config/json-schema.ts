@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { scrubRulesJsonSchema } from '../../constructs/pii-scrub/engine/rules';
 import { customerSchema, platformSchema } from './model';
+import { releaseLedgerSchema } from './releases';
 
 function toSchema(schema: z.ZodType, id: string): Record<string, unknown> {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -18,6 +19,7 @@ export function configJsonSchemas(): Record<string, Record<string, unknown>> {
   return {
     'customer.schema.json': toSchema(customerSchema, 'https://clinspark.invalid/schema/customer.schema.json'),
     'platform.schema.json': toSchema(platformSchema, 'https://clinspark.invalid/schema/platform.schema.json'),
+    'releases.schema.json': toSchema(releaseLedgerSchema, 'https://clinspark.invalid/schema/releases.schema.json'),
     'scrub-rules.schema.json': scrubRulesJsonSchema(),
   };
 }

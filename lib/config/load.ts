@@ -11,7 +11,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Document, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
-import { ConfigIssue, ConfigValidationError, PathSegment, describeType, didYouMean, objectKeysAt, schemaAt, sortIssues } from './issues';
+import {
+  ConfigIssue,
+  ConfigValidationError,
+  PathSegment,
+  describeType,
+  didYouMean,
+  isWarning,
+  objectKeysAt,
+  schemaAt,
+  sortIssues,
+} from './issues';
 import {
   CUSTOMER_ENVIRONMENT_KINDS,
   CustomerConfig,
@@ -22,6 +32,8 @@ import {
   platformSchema,
 } from './model';
 import { runSemanticRules } from './rules';
+import { deployedStacksOf, runLifecycleRules, todayUtc } from './lifecycle-rules';
+import { LEDGER_FILE, ReleaseLedger, releaseLedgerSchema } from './releases';
 import { ALIAS_BOMB_MESSAGE, MAX_ALIAS_COUNT, readConfigFile } from './files';
 import { LineIndex, keyPathAt } from './lines';
 
@@ -262,6 +274,7 @@ function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
 export function readFleet(configDir: string): {
   customers: SourceFile<CustomerConfig>[];
   platform?: SourceFile<PlatformConfig>;
+  ledger?: SourceFile<ReleaseLedger>;
   issues: ConfigIssue[];
 } {
   const issues: ConfigIssue[] = [];
@@ -284,9 +297,16 @@ export function readFleet(configDir: string): {
   }
   const platform = platformFiles.length > 0 ? readYaml(configDir, platformFiles[0], platformSchema, 'platform.yaml') : undefined;
 
-  const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : [])];
+  const ledger = fs.existsSync(path.join(configDir, LEDGER_FILE))
+    ? readYaml(configDir, LEDGER_FILE, releaseLedgerSchema, 'the release ledger')
+    : undefined;
+
+  const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : []), ...(ledger ? [ledger] : [])];
   for (const f of all) issues.push(...f.shapeIssues);
   issues.push(...runSemanticRules({ configDir, customers, platform }));
+  issues.push(
+    ...runLifecycleRules({ configDir, customers, platform, ledger, deployedStacks: deployedStacksOf(configDir), today: todayUtc() }),
+  );
 
   const byFile = new Map(all.map((f) => [f.file, f]));
   const located = issues.map((i) => {
@@ -294,7 +314,7 @@ export function readFleet(configDir: string): {
     const line = byFile.get(i.file)?.index?.lineOf(i.path);
     return line === undefined ? i : { ...i, line };
   });
-  return { customers, platform, issues: sortIssues(located) };
+  return { customers, platform, ledger, issues: sortIssues(located) };
 }
 
 /**
@@ -302,7 +322,15 @@ export function readFleet(configDir: string): {
  * wrong; nothing is returned (and so nothing is synthesised) for a fleet that fails.
  */
 export function loadFleet(configDir: string): Fleet {
-  const { customers, platform, issues } = readFleet(configDir);
-  if (issues.length > 0) throw new ConfigValidationError(configDir, issues);
-  return { configDir, customers: customers.map((c) => c.value as CustomerConfig), platform: platform?.value };
+  const { customers, platform, ledger, issues } = readFleet(configDir);
+  const errors = issues.filter((i) => !isWarning(i));
+  // A fleet with errors reports its warnings too, so one run shows everything.
+  if (errors.length > 0) throw new ConfigValidationError(configDir, [...errors, ...issues.filter(isWarning)]);
+  return {
+    configDir,
+    customers: customers.map((c) => c.value as CustomerConfig),
+    platform: platform?.value,
+    releases: ledger?.value,
+    warnings: issues.filter(isWarning),
+  };
 }

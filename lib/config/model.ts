@@ -718,4 +718,6 @@ export interface Fleet {
   readonly platform?: PlatformConfig;
   /** The release ledger (releases.yaml), when the fleet has one (lib/config/releases.ts). */
   readonly releases?: import('./releases').ReleaseLedger;
+  /** Warnings of the validation (the fleet is valid; `validate --strict` fails on them). */
+  readonly warnings?: readonly import('./issues').ConfigIssue[];
 }

@@ -14,6 +14,32 @@ const ROOT = path.join(__dirname, '..', 'fixtures', 'validation');
 interface Expected {
   /** `line`, when given, must be the reported line too. */
   errors: Array<{ file: string; path: string; message: string; line?: number }>;
+  /** When given, the exact list of warnings too (lifecycle fixtures); otherwise warnings are not compared. */
+  warnings?: Array<{ file: string; path: string; message: string; line?: number }>;
+}
+
+type Reported = { file: string; path: string; message: string; line?: number };
+
+/** Matches every expected entry to one reported problem; returns the reported ones left over. */
+function matchAll(expected: Expected['errors'], reported: Reported[]): Reported[] {
+  const unmatched = [...reported];
+  for (const want of expected) {
+    const index = unmatched.findIndex(
+      (a) =>
+        a.file === want.file &&
+        a.path === want.path &&
+        new RegExp(want.message).test(a.message) &&
+        (want.line === undefined || a.line === want.line),
+    );
+    if (index < 0) {
+      throw new Error(
+        `expected problem not reported: ${want.file}: ${want.path}: /${want.message}/${want.line !== undefined ? ` (line ${want.line})` : ''}\n` +
+          `reported:\n${reported.map((a) => `  ${a.file}: ${a.path}: ${a.message} (line ${a.line})`).join('\n')}`,
+      );
+    }
+    unmatched.splice(index, 1);
+  }
+  return unmatched;
 }
 
 const cases = fs
@@ -39,6 +65,7 @@ describe('fleet validation fixtures', () => {
       'ssh-keys',
       'dns',
       'ingress',
+      'lifecycle',
     ]) {
       expect(families).toContain(required);
     }
@@ -47,25 +74,29 @@ describe('fleet validation fixtures', () => {
   test.each(cases)('%s', (name) => {
     const dir = path.join(ROOT, name);
     const expected = parse(fs.readFileSync(path.join(dir, 'expected.yaml'), 'utf8')) as Expected;
-    const { issues } = readFleet(dir);
-    const actual = issues.map((i) => ({ file: i.file, path: formatPath(i.path), message: i.message, line: i.line }));
-
-    const unmatched = [...actual];
-    for (const want of expected.errors) {
-      const index = unmatched.findIndex(
-        (a) =>
-          a.file === want.file &&
-          a.path === want.path &&
-          new RegExp(want.message).test(a.message) &&
-          (want.line === undefined || a.line === want.line),
-      );
-      if (index < 0) {
-        throw new Error(
-          `expected problem not reported: ${want.file}: ${want.path}: /${want.message}/${want.line !== undefined ? ` (line ${want.line})` : ''}\n` +
-            `reported:\n${actual.map((a) => `  ${a.file}: ${a.path}: ${a.message} (line ${a.line})`).join('\n')}`,
-        );
+    // Lifecycle fixtures may pin "today" (VAL validation windows): CLINSPARK_TODAY in expected.yaml.
+    const today = (expected as { today?: string }).today;
+    const before = process.env.CLINSPARK_TODAY;
+    if (today) process.env.CLINSPARK_TODAY = today;
+    let issues;
+    try {
+      issues = readFleet(dir).issues;
+    } finally {
+      if (today) {
+        if (before === undefined) delete process.env.CLINSPARK_TODAY;
+        else process.env.CLINSPARK_TODAY = before;
       }
-      unmatched.splice(index, 1);
+    }
+    const toReported = (i: (typeof issues)[number]): Reported => ({
+      file: i.file,
+      path: formatPath(i.path),
+      message: i.message,
+      line: i.line,
+    });
+    const unmatched = matchAll(expected.errors ?? [], issues.filter((i) => i.severity !== 'warning').map(toReported));
+    if (expected.warnings) {
+      const extra = matchAll(expected.warnings, issues.filter((i) => i.severity === 'warning').map(toReported));
+      expect(extra.map(({ line: _line, ...rest }) => rest)).toEqual([]);
     }
     expect(unmatched.map(({ line: _line, ...rest }) => rest)).toEqual([]);
   });
