@@ -30,6 +30,7 @@ import {
 import { EngineVersion, engineVersion } from './engine';
 import { ReleaseLedger, ledgerEntryOf, validationRecordOf } from './config/releases';
 import { hostName, imageTag, stackName } from './naming';
+import { ReadReplicaPlan, buildReadReplicaPlan } from './read-replica-plan';
 import { AlarmSubscription } from '../constructs/monitoring/alarm-topic';
 import { auroraMysqlMaxConnections } from '../constructs/monitoring/max-connections';
 import { AlarmPolicy } from '../constructs/monitoring/thresholds';
@@ -89,7 +90,8 @@ export interface EnvironmentSpec {
    * for a kind holding real PII (validation refuses such an environment without either).
    */
   readonly internetAccessReason?: string;
-  readonly readReplica?: ReadReplicaConfig;
+  /** The customer read replica (PROD with `readReplica`), resolved: names, tunnel, credentials window, defaults applied. */
+  readonly readReplica?: ReadReplicaPlan;
   readonly val?: ValSpec;
   readonly stackNames: { readonly data: string; readonly app: string };
   readonly monitoring: MonitoringSpec;
@@ -423,7 +425,19 @@ function resolve(
     ingressCidrs: overrides.ingress?.allowedCidrs,
     egressCidrs: overrides.egress?.allowedCidrs,
     internetAccessReason: overrides.ingress?.allowedCidrs?.length || overrides.sso || policy.holdsRealPii ? undefined : noPiiReason(policy),
-    readReplica: extra.readReplica,
+    readReplica: extra.readReplica
+      ? buildReadReplicaPlan(
+          {
+            owner: owner.slug,
+            ownerDisplayName: owner.displayName,
+            name,
+            account: owner.aws.account,
+            region: owner.aws.region,
+            dns: owner.dns,
+          },
+          extra.readReplica,
+        )
+      : undefined,
     val: extra.val,
     stackNames: { data: stackName(owner.slug, name, 'data'), app: stackName(owner.slug, name, 'app') },
     monitoring: resolveMonitoring(owner, kind, name, database, extra.vendor),

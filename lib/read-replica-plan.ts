@@ -20,7 +20,9 @@ import {
   defaultReadOnlySecretName,
   passwordExpiry,
 } from '../constructs/read-replica/credentials';
-import { EnvironmentSpec } from './environments';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import type { ReadReplicaConfig } from './config/model';
+import type { EnvironmentSpec } from './environments';
 import { stackName } from './naming';
 
 export const REPLICA_PORT = 3306;
@@ -63,22 +65,35 @@ export interface ReadReplicaPlan {
   readonly excludeTables: readonly string[];
   /** `schema.table.column` the read-only account never reads. */
   readonly excludeColumns: readonly string[];
+  /** The jump host's pinned AMI (Amazon Linux 2023, arm64). */
+  readonly jumpHostAmi: string;
+  /** OpenSSH public keys authorised to open the tunnel. */
+  readonly sshPublicKeys: readonly string[];
 }
+
+/** What the plan needs of the environment (resolution builds the plan before the spec exists). */
+type PlanInputs = Pick<EnvironmentSpec, 'owner' | 'ownerDisplayName' | 'name' | 'account' | 'region' | 'dns'>;
 
 /** Days the read-only account's password is valid when the configuration does not say. */
 export const DEFAULT_PASSWORD_VALIDITY_DAYS = 90;
 
-/** The read replica plan of an environment, or undefined when it has none. */
+/** The read replica plan of an environment, or undefined when it has none (resolved once, in lib/environments.ts). */
 export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefined {
-  const config = spec.readReplica;
-  if (!config) return undefined;
+  return spec.readReplica;
+}
+
+/**
+ * Builds the plan from the validated configuration, every default applied here and nowhere else
+ * (called by resolution; stacks, the guide and the reports read the result on EnvironmentSpec).
+ */
+export function buildReadReplicaPlan(spec: PlanInputs, config: ReadReplicaConfig): ReadReplicaPlan {
   const clusterIdentifier = `clinspark-${spec.owner}-${spec.name}-replica`;
   const readOnlyUsername = DEFAULT_READ_ONLY_USERNAME;
   const secretName = defaultReadOnlySecretName(clusterIdentifier, readOnlyUsername);
   const collectionDays = config.credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
   const { opensAt, closesAt } = collectionWindow(config.credentials.issueDate, collectionDays);
   const passwordValidityDays = config.credentials.passwordValidityDays ?? DEFAULT_PASSWORD_VALIDITY_DAYS;
-  const partition = spec.region.startsWith('cn-') ? 'aws-cn' : spec.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  const partition = RegionInfo.get(spec.region).partition ?? 'aws';
   return {
     owner: spec.owner,
     ownerDisplayName: spec.ownerDisplayName,
@@ -107,5 +122,7 @@ export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefi
     passwordExpiresOn: passwordExpiry(config.credentials.issueDate, passwordValidityDays),
     excludeTables: config.readOnly?.excludeTables ?? [],
     excludeColumns: config.readOnly?.excludeColumns ?? [],
+    jumpHostAmi: config.jumpHostAmi,
+    sshPublicKeys: config.sshPublicKeys,
   };
 }

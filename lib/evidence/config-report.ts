@@ -152,10 +152,10 @@ export function resolvedSettings(fleet: Fleet, spec: EnvironmentSpec): Setting[]
     add('Read replica', 'allowed ranges', rr.allowedCidrs, ov('readReplica.allowedCidrs'));
     add('Read replica', 'SSH keys', rr.sshPublicKeys.length, ov('readReplica.sshPublicKeys'));
     add('Read replica', 'jump host AMI', rr.jumpHostAmi, ov('readReplica.jumpHostAmi'));
-    add('Read replica', 'instance class', (rr as { instanceClass?: string }).instanceClass ?? 'default', ov('readReplica.instanceClass'));
-    add('Read replica', 'credentials recipient', rr.credentials.recipientArn, ov('readReplica.credentials.recipientArn'));
-    add('Read replica', 'credentials issue date', rr.credentials.issueDate, ov('readReplica.credentials.issueDate'));
-    add('Read replica', 'collection days', rr.credentials.collectionDays ?? 'default', ov('readReplica.credentials.collectionDays'));
+    add('Read replica', 'instance class', rr.instanceClass, ov('readReplica.instanceClass'));
+    add('Read replica', 'credentials recipient', rr.recipientArn, ov('readReplica.credentials.recipientArn'));
+    add('Read replica', 'credentials issue date', rr.issueDate, ov('readReplica.credentials.issueDate'));
+    add('Read replica', 'collection days', rr.collectionDays, ov('readReplica.credentials.collectionDays'));
   }
   const val = spec.val;
   if (val) {

@@ -31,7 +31,7 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
 
   constructor(scope: Construct, spec: EnvironmentSpec, data: EnvironmentDataStack) {
     const plan = readReplicaPlan(spec);
-    if (!plan || !spec.readReplica)
+    if (!plan)
       throw new Error(
         `${spec.id}: no readReplica in the configuration; the replica stack is only built for a PROD environment that has one`,
       );
@@ -43,7 +43,6 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
     super(scope, { spec, layer: 'replica', stackName: plan.stackName });
     this.plan = plan;
     this.addStackDependency(data, 'the replica replicates from PROD Main and lives in the PROD VPC');
-    const config = spec.readReplica;
     const policy = spec.policy;
     const main = data.instances.find((i) => i.role === 'main');
     if (!main) throw new Error(`${spec.id}: the data stack has no Main instance to replicate from`);
@@ -95,9 +94,9 @@ export class EnvironmentReplicaStack extends ClinSparkStack {
     this.jumpHost = new JumpHost(this, 'JumpHost', {
       vpc: network.vpc,
       vpcSubnets: network.publicSubnets,
-      amiId: config.jumpHostAmi,
-      authorizedKeys: config.sshPublicKeys,
-      allowedCidrs: config.allowedCidrs,
+      amiId: plan.jumpHostAmi,
+      authorizedKeys: plan.sshPublicKeys,
+      allowedCidrs: plan.allowedCidrs,
       // The DNS name, not the cluster endpoint: sshd compares the -L target literally, and the
       // guide (written offline) can only know this name.
       forwardTo: { host: plan.replicaHostName, port: DATABASE_PORT },

@@ -221,7 +221,7 @@ configuration, 2 usage error.`,
     }
     const spec = fleetEnvironments(fleet).find((e) => e.owner === slug && e.readReplica);
     const plan = spec && readReplicaPlan(spec);
-    if (!spec || !plan || !spec.readReplica) {
+    if (!spec || !plan) {
       const withReplica = fleet.customers.filter((c) => c.environments.prod?.readReplica).map((c) => c.slug);
       throw new CliError(
         `customer '${slug}' has no read replica: customers/${slug}.yaml sets no environments.prod.readReplica` +
@@ -232,7 +232,7 @@ configuration, 2 usage error.`,
       renderReplicaGuide(plan, {
         localPort: Number(portText),
         sourceFile: spec.sourceFile,
-        sshKeyCount: spec.readReplica.sshPublicKeys.length,
+        sshKeyCount: plan.sshPublicKeys.length,
       }),
     );
     return 0;
