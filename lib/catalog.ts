@@ -9,10 +9,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DatabaseCapacitySpec } from '../constructs/database/clinspark-database';
+import { InstanceRole } from '../constructs/instance/instance-role';
 import { AlarmPolicy } from '../constructs/monitoring/thresholds';
 import { EnvironmentKind } from './kinds';
 
-export type InstanceRole = 'main' | 'test';
+/** Defined with the constructs that take it (ClinSparkInstance, ValClone, PiiScrubJob). */
+export type { InstanceRole };
 
 /** Serverless v2 (minAcu 0 = scale to zero, pausing after `autoPause`) or provisioned instances. */
 export type DatabaseCapacity = DatabaseCapacitySpec;

@@ -17,6 +17,7 @@ export interface ClinSparkBackupProps {
   readonly dailyHourUtc?: number;
   /** Removal policy of the vault and its key. */
   readonly removalPolicy: RemovalPolicy;
+  /** Short description for the plan, vault and key descriptions, e.g. "acme/prod". */
   readonly description: string;
 }
 

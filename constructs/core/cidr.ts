@@ -1,13 +1,14 @@
 /**
- * IPv4 CIDR parsing for customer allow-lists, on the constructs side (constructs never import
- * from lib/). Identical rules to the configuration validator, so that a construct refuses what the
+ * IPv4 CIDR parsing, the one implementation of the project: the configuration validator
+ * (lib/config/cidr.ts re-exports this module), every construct that takes a CIDR (network, load
+ * balancer, application egress, jump host) and the project's nag rules use it.
+ *
+ * `parseCidr` holds the rules for customer allow-lists, so that a construct refuses what the
  * configuration would refuse even when it is used without the configuration layer: the network
  * address must be the first address of the block (203.0.113.5/24 is refused with the corrected
  * form), /0 is refused, nothing broader than /16 is accepted, and special-purpose ranges that can
- * never be a customer's source address are refused.
- *
- * lib/config/cidr.ts holds the same code today; it can become `export * from
- * '../../constructs/core/cidr'` so that there is one copy.
+ * never be a customer's source address are refused. `parseIPv4Block` is only the syntax (a VPC's
+ * own private range is no customer range).
  */
 export const BROADEST_PREFIX = 16;
 
@@ -35,7 +36,11 @@ export function formatIPv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
-export function parseCidr(value: string): CidrResult {
+/** A well-formed IPv4 block `a.b.c.d/prefix` (host bits not checked), or what is wrong with the text. */
+export type IPv4BlockResult = { ok: true; address: number; prefix: number } | { ok: false; error: string };
+
+/** The syntax of an IPv4 CIDR block: four octets 0-255 without leading zeros and a prefix /0 to /32. */
+export function parseIPv4Block(value: string): IPv4BlockResult {
   if (value.includes(':')) {
     return { ok: false, error: `'${value}' is IPv6; only IPv4 ranges are supported (the load balancer and jump host are IPv4-only)` };
   }
@@ -52,6 +57,34 @@ export function parseCidr(value: string): CidrResult {
     return { ok: false, error: `'${value}' has an invalid octet; each must be 0-255 without leading zeros` };
   }
   if (prefix > 32) return { ok: false, error: `'${value}' has prefix /${prefix}; an IPv4 prefix is /0 to /32` };
+  return { ok: true, address: ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0, prefix };
+}
+
+/** The first address of the block a (possibly host-bit-set) address and prefix name. */
+export function networkOf(address: number, prefix: number): number {
+  return (address & mask(prefix)) >>> 0;
+}
+
+/** `'value' has host bits set; the block starting there is ...`, or undefined when the address is the block's first. */
+export function hostBitsError(value: string, address: number, prefix: number): string | undefined {
+  const network = networkOf(address, prefix);
+  if (network === address) return undefined;
+  return `'${value}' has host bits set; the block starting there is "${formatIPv4(network)}/${prefix}" (or use "${value.split('/')[0]}/32" for one address)`;
+}
+
+/**
+ * True for a block of every address, IPv4 or IPv6, however written (`0.0.0.0/0`, `::/0`,
+ * `10.0.0.0/0`): what a security group rule must never open an administrative port to.
+ */
+export function coversEveryAddress(value: string): boolean {
+  return /^[0-9A-Fa-f.:]+\/0+$/.test(value.trim());
+}
+
+/** A customer allow-list entry: a well-formed IPv4 block that a customer's clients can really come from. */
+export function parseCidr(value: string): CidrResult {
+  const block = parseIPv4Block(value);
+  if (!block.ok) return block;
+  const { address, prefix } = block;
   if (prefix === 0) {
     return { ok: false, error: `'${value}' opens access to the whole internet (/0); list the customer's own ranges instead` };
   }
@@ -61,14 +94,9 @@ export function parseCidr(value: string): CidrResult {
       error: `'${value}' is broader than /${BROADEST_PREFIX} (${2 ** (32 - prefix)} addresses); list the customer's narrower ranges instead`,
     };
   }
-  const address = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
-  const network = (address & mask(prefix)) >>> 0;
-  if (network !== address) {
-    return {
-      ok: false,
-      error: `'${value}' has host bits set; the block starting there is "${formatIPv4(network)}/${prefix}" (or use "${value.split('/')[0]}/32" for one address)`,
-    };
-  }
+  const hostBits = hostBitsError(value, address, prefix);
+  if (hostBits) return { ok: false, error: hostBits };
+  const network = networkOf(address, prefix);
   for (const [range, base, p, label] of SPECIAL_RANGES) {
     if ((network & mask(p)) >>> 0 === base) {
       return { ok: false, error: `'${value}' lies in ${range} (${label}) and can never be a customer's source address` };

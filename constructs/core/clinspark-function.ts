@@ -29,6 +29,7 @@ export interface ClinSparkFunctionProps {
   readonly vpcSubnets: ec2.SubnetSelection;
   /** Key of the function's log group. */
   readonly logKey: kms.IKey;
+  /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;

@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -8,7 +7,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
 import { ClinSparkPropsError } from '../core/errors';
-import { grantSecretRead } from '../core/grants';
 import { KeyUsers, restrictKeyUse } from '../core/key-policy';
 import { ApplicationAccount, ApplicationAccountOptions } from './application-account';
 import { PASSWORD_EXCLUDED_CHARACTERS, rotationSecurityGroup } from './hosted-rotation';
@@ -57,6 +55,7 @@ export type DatabaseSource =
   | { readonly kind: 'pointInTime'; readonly sourceClusterIdentifier: string };
 
 export interface ClinSparkDatabaseProps {
+  /** The VPC of the cluster and its rotation functions. */
   readonly vpc: ec2.IVpc;
   /** Isolated database subnets in at least two availability zones. */
   readonly subnets: ec2.SubnetSelection;
@@ -69,6 +68,7 @@ export interface ClinSparkDatabaseProps {
   readonly clusterIdentifier: string;
   /** @default 'clinspark' */
   readonly databaseName?: string;
+  /** Serverless v2 or provisioned instances (writer and readers). */
   readonly capacity: DatabaseCapacitySpec;
   /** @default rds.AuroraMysqlEngineVersion.VER_3_12_0 */
   readonly engineVersion?: rds.AuroraMysqlEngineVersion;
@@ -77,6 +77,7 @@ export interface ClinSparkDatabaseProps {
    * @default false
    */
   readonly replicationSource?: boolean;
+  /** Aurora automated backup retention (1 to 35 days). */
   readonly backupRetention: Duration;
   /** Daily, UTC, "hh:mm-hh:mm". */
   readonly backupWindow: string;
@@ -84,11 +85,15 @@ export interface ClinSparkDatabaseProps {
   readonly maintenanceWindow: string;
   /** DESTROY, SNAPSHOT or RETAIN; applies to the cluster and its instances. */
   readonly removalPolicy: RemovalPolicy;
+  /** Deletion protection of the cluster. */
   readonly deletionProtection: boolean;
   /** What happens to this database's KMS key and secrets when they leave the stack. */
   readonly keyRemovalPolicy: RemovalPolicy;
+  /** Key of the audit, error and slow-query log groups. */
   readonly logKey: kms.IKey;
+  /** Retention of the audit and error logs (the slow-query log is kept at most SLOW_QUERY_LOG_MAX_RETENTION). */
   readonly logRetention: logs.RetentionDays;
+  /** What happens to the log groups when they leave the stack. */
   readonly logRemovalPolicy: RemovalPolicy;
   /** Enhanced monitoring interval. */
   readonly monitoringInterval: Duration;
@@ -395,17 +400,6 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
   requireApplicationSecret(): secretsmanager.ISecret {
     if (!this.applicationSecret) throw new ClinSparkPropsError(this, 'this database has no application account (set applicationAccount)');
     return this.applicationSecret;
-  }
-
-  /** Lets a principal read the application secret (and decrypt it through Secrets Manager), nothing else. */
-  grantApplicationSecretRead(grantee: iam.IGrantable): void {
-    if (!this.applicationSecret) throw new ClinSparkPropsError(this, 'this database has no application account');
-    grantSecretRead(this.applicationSecret, this.key, grantee);
-  }
-
-  /** Lets a principal read the master secret (setup functions only; never the application). */
-  grantMasterSecretRead(grantee: iam.IGrantable): void {
-    grantSecretRead(this.masterSecret, this.key, grantee);
   }
 
   private acknowledgeFindings(props: ClinSparkDatabaseProps): void {

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, SecretValue, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,17 +7,22 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { SecretValue } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
+import { coversEveryAddress, parseCidr } from '../core/cidr';
 import { ClinSparkPropsError } from '../core/errors';
 
 /** OpenID Connect settings for the load balancer's authenticate action. */
 export interface OidcSettings {
+  /** The identity provider's issuer URL. */
   readonly issuer: string;
+  /** The identity provider's authorization endpoint URL. */
   readonly authorizationEndpoint: string;
+  /** The identity provider's token endpoint URL. */
   readonly tokenEndpoint: string;
+  /** The identity provider's user info endpoint URL. */
   readonly userInfoEndpoint: string;
+  /** OAuth client id of the application at the identity provider. */
   readonly clientId: string;
   /** ARN of the Secrets Manager secret (plain string) holding the client secret. */
   readonly clientSecretArn: string;
@@ -25,11 +31,12 @@ export interface OidcSettings {
 }
 
 export interface EnvironmentIngressProps {
+  /** The VPC of the load balancer. */
   readonly vpc: ec2.IVpc;
   /** Public subnets of the load balancer. */
   readonly subnets: ec2.SubnetSelection;
-  /** ACM certificate (must cover every host name routed here). */
-  readonly certificateArn: string;
+  /** ACM certificate of the HTTPS listener (must cover every host name routed here). */
+  readonly certificate: acm.ICertificate;
   /**
    * Client ranges allowed to reach the application (ports 443 and 80).
    * @default - the internet (the application is a public web application behind WAF)
@@ -52,9 +59,11 @@ export interface EnvironmentIngressProps {
   readonly internetAccessReason?: string;
   /** Bucket for access logs (SSE-S3: load balancer access logs do not support KMS keys). */
   readonly accessLogBucket: s3.IBucket;
+  /** Key prefix of the access logs in the bucket. */
   readonly accessLogPrefix: string;
   /** Log group for WAF logs; its name must start with `aws-waf-logs-`. */
   readonly wafLogGroup: logs.ILogGroup;
+  /** Deletion protection of the load balancer. */
   readonly deletionProtection: boolean;
   /** Hosted zone of the instances' DNS names. */
   readonly zone: route53.IHostedZone;
@@ -70,6 +79,7 @@ export interface EnvironmentIngressProps {
 export interface InstanceRoute {
   /** Fully qualified host name routed to this instance. */
   readonly hostName: string;
+  /** The instance's target group (its service's tasks). */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
   /** Rule priority, unique per load balancer. */
   readonly priority: number;
@@ -103,18 +113,20 @@ export class EnvironmentIngress extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentIngressProps) {
     super(scope, id);
-    if (!props.wafLogGroup.logGroupName.startsWith('aws-waf-logs-') && !props.wafLogGroup.logGroupName.startsWith('${Token')) {
+    if (!Token.isUnresolved(props.wafLogGroup.logGroupName) && !props.wafLogGroup.logGroupName.startsWith('aws-waf-logs-')) {
       throw new ClinSparkPropsError(
         this,
         `'wafLogGroup' is named '${props.wafLogGroup.logGroupName}'; WAF only logs to groups named aws-waf-logs-*`,
       );
     }
     for (const cidr of props.allowedCidrs ?? []) {
-      if (/\/0$/.test(cidr))
+      if (coversEveryAddress(cidr))
         throw new ClinSparkPropsError(
           this,
           `'allowedCidrs' contains ${cidr}; omit allowedCidrs to serve the internet, or list client ranges`,
         );
+      const parsed = parseCidr(cidr);
+      if (!parsed.ok) throw new ClinSparkPropsError(this, `'allowedCidrs' has '${cidr}': ${parsed.error}`);
     }
     const restricted = Boolean(props.allowedCidrs?.length);
     if (restricted && props.internetAccessReason !== undefined) {
@@ -161,7 +173,7 @@ export class EnvironmentIngress extends Construct {
     this.httpsListener = this.loadBalancer.addListener('Https', {
       port: 443,
       protocol: elbv2.ApplicationProtocol.HTTPS,
-      certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)],
+      certificates: [elbv2.ListenerCertificate.fromCertificateManager(props.certificate)],
       sslPolicy: elbv2.SslPolicy.TLS13_RES,
       open: false,
       defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'text/plain', messageBody: 'Unknown host' }),

@@ -14,6 +14,7 @@ import { allowAwsApis } from '../core/aws-api-egress';
 import { parseCidr } from '../core/cidr';
 import { ClinSparkPropsError } from '../core/errors';
 import { EnvironmentIngress, OidcSettings } from '../ingress/environment-ingress';
+import { InstanceRole } from './instance-role';
 
 /** The container's user when none is given: non-root. */
 const DEFAULT_USER = '1000:1000';
@@ -24,15 +25,18 @@ export interface InstanceDatabase extends ec2.IConnectable {
   readonly applicationSecret: secretsmanager.ISecret;
   /** The key that encrypts that secret. */
   readonly secretKey: kms.IKey;
+  /** The database's MySQL port. */
   readonly port: number;
 }
 
 export interface ClinSparkInstanceProps {
   /** `main` or `test`: used in names and in the container's environment. */
-  readonly role: string;
+  readonly role: InstanceRole;
+  /** The ECS cluster of the service. */
   readonly cluster: ecs.ICluster;
   /** Private application subnets of the tasks. */
   readonly subnets: ec2.SubnetSelection;
+  /** The ECR repository of the ClinSpark image. */
   readonly repository: ecr.IRepository;
   /**
    * Image tag of the release, `<version>-b<build>`: what the task definition references when no
@@ -64,8 +68,11 @@ export interface ClinSparkInstanceProps {
   readonly user?: string;
   /** Docker labels of the container (e.g. the human-readable image tag). @default - none */
   readonly labels?: Record<string, string>;
+  /** The instance's own database (network access and its application secret). */
   readonly database: InstanceDatabase;
+  /** Log group of the application's container logs. */
   readonly logGroup: logs.ILogGroup;
+  /** The environment's load balancer (listener rule, DNS alias and network access). */
   readonly ingress: EnvironmentIngress;
   /**
    * Ranges the tasks may open HTTPS (443) connections to beyond the AWS APIs (through the NAT
@@ -73,6 +80,7 @@ export interface ClinSparkInstanceProps {
    * @default - none: AWS APIs through the VPC's endpoints only
    */
   readonly egressCidrs?: readonly string[];
+  /** Fully qualified host name of the instance (lowercase), e.g. "acme-prod.clinspark.example.com". */
   readonly hostName: string;
   /** Listener rule priority, unique in the environment. */
   readonly priority: number;
@@ -80,9 +88,11 @@ export interface ClinSparkInstanceProps {
   readonly sso?: OidcSettings;
   /** Fargate CPU units. */
   readonly cpu: number;
+  /** Fargate memory, MiB (a valid combination with cpu). */
   readonly memoryMiB: number;
   /** Autoscaling bounds; 0 allows an ephemeral environment to be scaled to zero tasks. */
   readonly minTasks: number;
+  /** Upper autoscaling bound. */
   readonly maxTasks: number;
   /** @default 8080 */
   readonly containerPort?: number;

@@ -5,7 +5,9 @@ import { ClinSparkInstance, ClinSparkInstanceProps } from './clinspark-instance'
 export type PairMemberProps = Pick<ClinSparkInstanceProps, 'database' | 'logGroup' | 'hostName' | 'sso' | 'environment' | 'scrubEvidence'>;
 
 export interface InstancePairProps extends Omit<ClinSparkInstanceProps, 'role' | 'priority' | keyof PairMemberProps> {
+  /** What Main has of its own (database, log group, host name, SSO, environment). */
   readonly main: PairMemberProps;
+  /** What Test has of its own (database, log group, host name, SSO, environment). */
   readonly test: PairMemberProps;
   /** Listener priority of Main; Test gets the next one. @default 10 */
   readonly basePriority?: number;

@@ -14,6 +14,7 @@ export interface AlarmTopicProps {
    * policies admit CloudWatch for alarms of this account, region and prefix only.
    */
   readonly alarmNamePrefix: string;
+  /** Who is notified of the environment's alarms. */
   readonly subscriptions: readonly AlarmSubscription[];
   /** Shown in the KMS and SNS consoles. */
   readonly description: string;

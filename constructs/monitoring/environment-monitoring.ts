@@ -53,7 +53,9 @@ const EC2 = 'AWS/EC2';
 export interface EnvironmentMonitoringProps {
   /** Prefix of every alarm name (the alarm topic admits alarms with this prefix only). */
   readonly alarmNamePrefix: string;
+  /** The topic every alarm notifies (AlarmTopic). */
   readonly topic: sns.ITopic;
+  /** Alarm periods and thresholds by severity, from the environment catalog. */
   readonly policy: AlarmPolicy;
   /** The environment's dashboard; without it this monitoring creates alarms only (its segments go on another's dashboard). */
   readonly dashboardName?: string;
@@ -62,16 +64,22 @@ export interface EnvironmentMonitoringProps {
 export interface MonitoredDatabase {
   /** e.g. "Main database". */
   readonly title: string;
+  /** The cluster watched. */
   readonly cluster: rds.IDatabaseCluster;
+  /** Capacity of the cluster (its connection limit comes from it). */
   readonly capacity: MaxConnectionsInput;
   /** The connection limit of one instance: the default max_connections of its class or maximum ACUs (max-connections.ts). */
   readonly maxConnections: number;
 }
 
 export interface MonitoredService {
+  /** e.g. "Main application". */
   readonly title: string;
+  /** The Fargate service watched. */
   readonly service: ecs.FargateService;
+  /** The environment's load balancer. */
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The service's target group. */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
 }
 
@@ -369,7 +377,11 @@ export class EnvironmentMonitoring extends Construct {
   /** The web ACL: blocked-request spike (the ACL has no fixed name: the first part of its Ref "name|id|scope"). */
   monitorWaf(title: string, acl: wafv2.CfnWebACL, region: string): void {
     // Ref of AWS::WAFv2::WebACL is "name|id|scope": https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#aws-resource-wafv2-webacl-return-values
-    const named = { name: Fn.select(0, Fn.split('|', acl.ref)), scope: acl.scope } as unknown as wafv2.CfnWebACL;
+    // The library reads only `name` and `scope` of the ACL: it sees this one with the name taken from its Ref.
+    const name = Fn.select(0, Fn.split('|', acl.ref));
+    const named = new Proxy<wafv2.CfnWebACL>(acl, {
+      get: (target, property, receiver): unknown => (property === 'name' ? name : Reflect.get(target, property, receiver)),
+    });
     this.facade.monitorWebApplicationFirewallAclV2({
       acl: named,
       region,

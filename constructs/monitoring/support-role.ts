@@ -14,6 +14,7 @@ export interface SupportRoleProps {
   readonly dashboardName: string;
   /** Log groups support may read and query (Logs Insights): application and database audit/error logs. */
   readonly logGroups: readonly logs.ILogGroup[];
+  /** Short description for the role description, e.g. "acme/prod". */
   readonly description: string;
 }
 

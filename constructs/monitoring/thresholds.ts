@@ -33,7 +33,9 @@ export interface DatabaseAlarmThresholds {
 export interface ServiceAlarmThresholds {
   /** DesiredTaskCount minus RunningTaskCount: zero when a service is scaled to zero on purpose. */
   readonly missingTasks: SeverityThresholds;
+  /** CPUUtilization of the service, percent. */
   readonly cpuPercent: SeverityThresholds;
+  /** MemoryUtilization of the service, percent. */
   readonly memoryPercent: SeverityThresholds;
   /** UnHealthyHostCount of the service's target group. */
   readonly unhealthyHosts: SeverityThresholds;
@@ -56,6 +58,7 @@ export interface WafAlarmThresholds {
 export interface FunctionAlarmThresholds {
   /** Errors per period of each set-up, scrub and replication function. */
   readonly errors: SeverityThresholds;
+  /** Throttles per period of each of those functions. */
   readonly throttles: SeverityThresholds;
 }
 
@@ -72,15 +75,25 @@ export interface HostAlarmThresholds {
 }
 
 export interface AlarmPolicy {
+  /** Period of every alarm metric, minutes. */
   readonly periodMinutes: number;
+  /** Periods an alarm looks back over (N of "M out of N"). */
   readonly evaluationPeriods: number;
+  /** Breaching periods among them that raise the alarm (M of "M out of N"). */
   readonly datapointsToAlarm: number;
+  /** Database alarms. */
   readonly database: DatabaseAlarmThresholds;
+  /** Application service alarms. */
   readonly service: ServiceAlarmThresholds;
+  /** Load balancer alarms. */
   readonly loadBalancer: LoadBalancerAlarmThresholds;
+  /** Web ACL alarms. */
   readonly waf: WafAlarmThresholds;
+  /** Set-up, scrub and replication function alarms. */
   readonly functions: FunctionAlarmThresholds;
+  /** Read replica alarms. */
   readonly replica: ReplicaAlarmThresholds;
+  /** Jump host alarms. */
   readonly jumpHost: HostAlarmThresholds;
 }
 

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge, sameReason } from '../core/acknowledge';
 import { AwsApiEgress, registerAwsApiEgress } from '../core/aws-api-egress';
+import { hostBitsError, parseIPv4Block } from '../core/cidr';
 import { ClinSparkPropsError } from '../core/errors';
 
 export interface ClinSparkNetworkProps {
@@ -97,10 +98,14 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
       );
     }
     const cidr = props.cidr ?? '10.40.0.0/16';
-    const prefix = Number(cidr.split('/')[1]);
+    const block = parseIPv4Block(cidr);
+    if (!block.ok) throw new ClinSparkPropsError(this, `'cidr': ${block.error}`);
+    const prefix = block.prefix;
     if (!(prefix >= 16 && prefix <= 20)) {
       throw new ClinSparkPropsError(this, `'cidr' is ${cidr}; use a /16 to /20 range (three subnet tiers per zone must fit)`);
     }
+    const hostBits = hostBitsError(cidr, block.address, prefix);
+    if (hostBits) throw new ClinSparkPropsError(this, `'cidr': ${hostBits}`);
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),

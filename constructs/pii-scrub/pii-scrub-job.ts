@@ -20,8 +20,10 @@ import { grantSecretRead } from '../core/grants';
 import { PASSWORD_EXCLUDED_CHARACTERS } from '../database/hosted-rotation';
 import { clusterParameters } from '../database/parameters';
 import type { StagingCapacity, StagingCopy, StagingRun } from '../val-clone/handler/staging';
+import { InstanceRole } from '../instance/instance-role';
 
 export interface PiiScrubJobProps {
+  /** The VPC of the job (its functions and staging clusters). */
   readonly vpc: ec2.IVpc;
   /** Subnets with a route to AWS APIs (Secrets Manager, S3, RDS, Step Functions). */
   readonly subnets: ec2.SubnetSelection;
@@ -42,8 +44,11 @@ export interface PiiScrubJobProps {
    * may use a KMS key to read a source copy only when the key has these tags and only through RDS.
    */
   readonly sourceKeyTags: Readonly<Record<string, string>>;
+  /** Key of the job's log groups. */
   readonly logKey: kms.IKey;
+  /** Retention of the job's log groups. */
   readonly logRetention: logs.RetentionDays;
+  /** What happens to the job's log groups when they leave the stack. */
   readonly logRemovalPolicy: RemovalPolicy;
   /** Removal policy of the key, scrub-key secret and evidence bucket. */
   readonly removalPolicy: RemovalPolicy;
@@ -57,21 +62,25 @@ export interface PiiScrubJobProps {
   readonly evidenceRetention?: Duration;
   /** @default 20000 */
   readonly batchSize?: number;
+  /** Short description for resource descriptions, e.g. "acme/val". */
   readonly description: string;
 }
 
 /** One database's scrubbed copy: what `PiiScrubJob.run` needs. */
 export interface ScrubbedCopyRunProps {
   /** VAL instance role, e.g. `main`. */
-  readonly role: string;
+  readonly role: InstanceRole;
   /** Hash of the copy's identity and the ruleset (6 hex): part of every per-run name and logical id. */
   readonly runHash: string;
+  /** Where the staging copy comes from (a clone of the source or a pinned snapshot). */
   readonly copy: StagingCopy;
   /** Prefix of this database's names, e.g. `clinspark-acme-val-main` (must start with namePrefix). */
   readonly identifierPrefix: string;
   /** The VAL database's own key: the staging cluster and the scrubbed snapshot are encrypted with it. */
   readonly databaseKey: kms.IKey;
+  /** Capacity of the transient staging cluster. */
   readonly capacity: StagingCapacity;
+  /** The application schema scrubbed on the staging copy. */
   readonly databaseName: string;
   /** The ruleset (YAML text). */
   readonly rulesYaml: string;
@@ -89,7 +98,9 @@ export interface ScrubbedCopy {
   readonly stagingClusterIdentifier: string;
   /** S3 key of the evidence of the successful run, in `evidenceBucket`. */
   readonly evidenceKey: string;
+  /** The custom resource that starts the run (`Custom::ClinSparkScrubbedCopy`). */
   readonly starter: CustomResource;
+  /** Master secret of the transient staging copy. */
   readonly stagingSecret: secretsmanager.Secret;
 }
 

@@ -5,6 +5,7 @@ import { ClinSparkPropsError } from '../core/errors';
 import { ApplicationAccountOptions } from '../database/application-account';
 import { ClinSparkDatabase, ClinSparkDatabaseProps } from '../database/clinspark-database';
 import { PiiScrubJob, ScrubbedCopy } from '../pii-scrub/pii-scrub-job';
+import { InstanceRole } from '../instance/instance-role';
 
 /** Where a VAL database's data comes from. */
 export type ValCopy =
@@ -14,6 +15,7 @@ export type ValCopy =
   | { readonly kind: 'snapshot'; readonly snapshotIdentifier: string };
 
 export interface ValCloneProps extends Omit<ClinSparkDatabaseProps, 'source' | 'clusterIdentifier' | 'applicationAccount'> {
+  /** Where the data comes from: a clone of the source cluster or one of its snapshots. */
   readonly copy: ValCopy;
   /**
    * Prefix of every name of this database, e.g. `clinspark-acme-val-main`: the VAL cluster is
@@ -23,9 +25,10 @@ export interface ValCloneProps extends Omit<ClinSparkDatabaseProps, 'source' | '
    */
   readonly clusterIdentifierPrefix: string;
   /** VAL instance role, e.g. `main`. */
-  readonly role: string;
+  readonly role: InstanceRole;
   /** The environment's application-account custom resource (locks every account of the source). */
   readonly applicationAccount: Omit<ApplicationAccountOptions, 'lockOtherAccounts'>;
+  /** The environment's PII scrub job (produces the scrubbed snapshot this database is restored from). */
   readonly scrubJob: PiiScrubJob;
   /** The scrub ruleset (YAML text). */
   readonly rulesYaml: string;

@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -39,7 +40,7 @@ export class EnvironmentAppStack extends ClinSparkStack {
     this.ingress = new EnvironmentIngress(this, 'Ingress', {
       vpc: network.vpc,
       subnets: network.publicSubnets,
-      certificateArn: spec.dns.certificateArn,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', spec.dns.certificateArn),
       allowedCidrs: spec.ingressCidrs,
       requireSso: spec.sso !== undefined,
       internetAccessReason: spec.internetAccessReason,

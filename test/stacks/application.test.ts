@@ -5,6 +5,7 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { App, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -359,7 +360,11 @@ describe('application tier', () => {
         return {
           vpc,
           subnets: { subnetType: ec2.SubnetType.PUBLIC },
-          certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7',
+          certificate: acm.Certificate.fromCertificateArn(
+            stack,
+            'Certificate',
+            'arn:aws:acm:us-east-1:123456789012:certificate/6f1c2a3b-4d5e-4f60-8a71-92b3c4d5e6f7',
+          ),
           accessLogBucket: new s3.Bucket(stack, 'Logs'),
           accessLogPrefix: 'alb',
           wafLogGroup: new logs.LogGroup(stack, 'Waf', { logGroupName: 'aws-waf-logs-test' }),

@@ -13,11 +13,9 @@ const LAUNCH_CONFIGURATION = 'AWS::AutoScaling::LaunchConfiguration';
  * applied, which the L1 fields that cdk-nag's own EC2IMDSv2Enabled reads do not show.
  */
 function renderedProperties(node: CfnResource): Properties {
-  const render = (node as unknown as { _toCloudFormation?: () => unknown })._toCloudFormation;
-  if (typeof render !== 'function') return {};
-  const rendered = Stack.of(node).resolve(render.call(node)) as { Resources?: Record<string, { Properties?: Properties }> };
-  const [resource] = Object.values(rendered.Resources ?? {});
-  return resource?.Properties ?? {};
+  const rendered: unknown = Stack.of(node).resolve(node._toCloudFormation());
+  const [resource] = Object.values(record(record(rendered)?.Resources) ?? {});
+  return record(record(resource)?.Properties) ?? {};
 }
 
 function record(value: unknown): Properties | undefined {

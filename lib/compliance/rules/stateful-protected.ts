@@ -1,5 +1,6 @@
 import { CfnDeletionPolicy, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { NagRuleCompliance } from 'cdk-nag';
+import { CfnDBCluster } from 'aws-cdk-lib/aws-rds';
+import { NagRuleCompliance, NagRules } from 'cdk-nag';
 import { CATALOG } from '../../catalog';
 import { ENVIRONMENT_KINDS, EnvironmentKind } from '../../config/model';
 import { TAG_ENVIRONMENT } from '../../environments';
@@ -37,7 +38,8 @@ export function statefulProtected(node: CfnResource): NagRuleCompliance {
   const mustKeep = policy[governed] !== RemovalPolicy.DESTROY;
   if (mustKeep && deletesOnRemoval(node)) return NagRuleCompliance.NON_COMPLIANT;
   if (node.cfnResourceType === 'AWS::RDS::DBCluster' && policy.deletionProtection) {
-    const protectedCluster: unknown = Stack.of(node).resolve((node as unknown as { deletionProtection?: unknown }).deletionProtection);
+    // A cluster that is not the L1 (a raw CfnResource) shows no deletion protection: non-compliant.
+    const protectedCluster: unknown = node instanceof CfnDBCluster ? NagRules.resolveIfPrimitive(node, node.deletionProtection) : undefined;
     if (protectedCluster !== true) return NagRuleCompliance.NON_COMPLIANT;
   }
   return NagRuleCompliance.COMPLIANT;

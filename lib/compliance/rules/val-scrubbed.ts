@@ -9,8 +9,21 @@ import { TAG_ENVIRONMENT } from '../../environments';
 export const SCRUBBED_COPY_RESOURCE_TYPE = 'Custom::ClinSparkScrubbedCopy';
 const WAIT_CONDITION = 'AWS::CloudFormation::WaitCondition';
 
-function propertiesOf(node: CfnResource): Record<string, unknown> {
-  return (Stack.of(node).resolve((node as unknown as { _cfnProperties: unknown })._cfnProperties) ?? {}) as Record<string, unknown>;
+type Properties = Record<string, unknown>;
+
+function record(value: unknown): Properties | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Properties) : undefined;
+}
+
+/**
+ * The resource's CloudFormation properties as they will be synthesised: resolved, with
+ * escape-hatch overrides applied (ClinSparkDatabase sets a point-in-time restore's
+ * SourceDBClusterIdentifier with `addPropertyOverride`, which no L1 field shows).
+ */
+function propertiesOf(node: CfnResource): Properties {
+  const rendered: unknown = Stack.of(node).resolve(node._toCloudFormation());
+  const [resource] = Object.values(record(record(rendered)?.Resources) ?? {});
+  return record(record(resource)?.Properties) ?? {};
 }
 
 /** Construct-level dependencies of a CFN resource and of the L2 construct that owns it. */
@@ -34,9 +47,8 @@ export function valScrubbed(node: CfnResource): NagRuleCompliance {
   // Kind policy lives in the catalog: the kinds whose data is a scrubbed copy of another's.
   if (kind === undefined || !(kind in CATALOG) || !CATALOG[kind].requiresPiiScrub) return NagRuleCompliance.NOT_APPLICABLE;
   const props = propertiesOf(node);
-  if (props.SourceDBClusterIdentifier !== undefined || props.sourceDbClusterIdentifier !== undefined)
-    return NagRuleCompliance.NON_COMPLIANT;
-  const snapshot = props.SnapshotIdentifier ?? props.snapshotIdentifier;
+  if (props.SourceDBClusterIdentifier !== undefined) return NagRuleCompliance.NON_COMPLIANT;
+  const snapshot = props.SnapshotIdentifier;
   if (typeof snapshot !== 'string' || snapshot === '') return NagRuleCompliance.NON_COMPLIANT;
   const resources = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c));
   const starters = resources.filter(
