@@ -14,7 +14,7 @@ export function registerAwsApiEgress(vpc: ec2.IVpc, egress: AwsApiEgress): void 
 }
 
 /** The registered endpoints of a VPC, if its network has any. */
-export function awsApiEgressOf(vpc: ec2.IVpc): AwsApiEgress | undefined {
+function awsApiEgressOf(vpc: ec2.IVpc): AwsApiEgress | undefined {
   return registry.get(vpc);
 }
 

@@ -61,7 +61,7 @@ export function parseIPv4Block(value: string): IPv4BlockResult {
 }
 
 /** The first address of the block a (possibly host-bit-set) address and prefix name. */
-export function networkOf(address: number, prefix: number): number {
+function networkOf(address: number, prefix: number): number {
   return (address & mask(prefix)) >>> 0;
 }
 

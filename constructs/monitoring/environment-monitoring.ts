@@ -18,7 +18,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { MaxConnectionsInput, auroraMysqlMaxConnections } from './max-connections';
+import { MaxConnectionsInput } from './max-connections';
 import { AlarmPolicy, Severity, SeverityThresholds, perSeverity, severityName } from './thresholds';
 
 /*
@@ -479,16 +479,6 @@ export class EnvironmentMonitoring extends Construct {
       ],
     });
   }
-}
-
-/** The connection limit of one instance of this capacity (throws for a class the table lacks: validation refuses those first). */
-export function maxConnectionsOf(capacity: MaxConnectionsInput): number {
-  const n = auroraMysqlMaxConnections(capacity);
-  if (n === undefined)
-    throw new Error(
-      `no max_connections known for ${JSON.stringify(capacity)}; add the class to constructs/monitoring/max-connections.ts from the Aurora user guide`,
-    );
-  return n;
 }
 
 /** Every Lambda function defined in `scope` (set-up, scrub, replication, provider frameworks), titled by its construct path. */

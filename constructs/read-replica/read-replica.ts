@@ -469,11 +469,6 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     this.acknowledgeFindings();
   }
 
-  /** Lets a peer reach the replica on MySQL (the jump host). */
-  allowMySqlFrom(peer: ec2.IConnectable, description: string): void {
-    this.database.allowMySqlFrom(peer, description);
-  }
-
   /**
    * The read-only secret's resource policy and key policy: the recipient may read it during the
    * collection window only; nobody else (but the function that writes it) may read it at all.

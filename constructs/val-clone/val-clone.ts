@@ -119,7 +119,6 @@ export class ValClone extends Construct {
     this.scrubbed = this.copy.ready;
     // Nothing of the VAL cluster (cluster, instances, secret attachment, accounts) exists before the scrubbed snapshot.
     this.database.cluster.node.addDependency(this.scrubbed);
-    if (!this.database.applicationAccount) throw new ClinSparkPropsError(this, 'the restored database has no account resource');
     this.evidenceKey = this.copy.evidenceKey;
   }
 }

@@ -711,7 +711,7 @@ export type CustomerEnvironments = CustomerConfig['environments'];
 /** The overrides common to every environment (platform ones included). */
 export type EnvironmentOverrides = z.output<z.ZodObject<typeof environmentOverrides>>;
 
-/** A loaded, validated fleet. `source` maps each owner to the file it came from. */
+/** A loaded, validated fleet; a customer comes from `customers/<slug>.yaml`, the platform from `platform.yaml`. */
 export interface Fleet {
   readonly configDir: string;
   readonly customers: readonly CustomerConfig[];

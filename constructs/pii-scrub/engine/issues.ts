@@ -7,14 +7,13 @@
  * never depend on the app layer.
  */
 
-import { FileIssue, PathSegment, closestMatch, formatIssue, formatPath } from '../../core/file-issues';
+import { FileIssue, PathSegment, closestMatch, formatIssue } from '../../core/file-issues';
 
 export type RulesPathSegment = PathSegment;
 
 /** A problem of a rules file: `file` is the rules file as the user named it. */
 export type RulesIssue = FileIssue;
 
-export const formatRulesPath = formatPath;
 export const formatRulesIssue = formatIssue;
 
 /**
