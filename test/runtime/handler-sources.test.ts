@@ -40,6 +40,7 @@ const code = (f: string) =>
 /** The Lambda entry files, as the constructs bundle them. */
 const ENTRIES = [
   'constructs/database/handler/app-account.ts',
+  'constructs/lifecycle/handler/seed.ts',
   'constructs/pii-scrub/handler/index.ts',
   'constructs/read-replica/handler/replication.ts',
   'constructs/read-replica/handler/readonly-account.ts',
@@ -49,6 +50,7 @@ const ENTRIES = [
 test('the guards see every handler family', () => {
   expect(handlerDirs.map(rel).sort()).toEqual([
     'constructs/database/handler',
+    'constructs/lifecycle/handler',
     'constructs/pii-scrub/handler',
     'constructs/read-replica/handler',
     'constructs/val-clone/handler',
