@@ -27,6 +27,7 @@ import {
   ValConfig,
   parseEcrRepository,
 } from './config/model';
+import { effectiveApp, effectiveDatabase, effectiveWindows } from './effective';
 import { EngineVersion, engineVersion } from './engine';
 import { ReleaseLedger, ledgerEntryOf, validationRecordOf } from './config/releases';
 import { hostName, imageTag, stackName } from './naming';
@@ -198,19 +199,17 @@ export const TAG_CUSTOMER = 'clinspark:customer';
 export const TAG_ENVIRONMENT = 'clinspark:environment';
 export const TAG_CHANGE_CONTROLLED = 'clinspark:change-controlled';
 
-function resolveDatabase(policy: EnvironmentPolicy, overrides: EnvironmentOverrides): DatabaseCapacity {
-  const db = overrides.sizing?.database;
-  const base = policy.database;
-  if (base.mode === 'provisioned') return { ...base, instanceClass: db?.instanceClass ?? base.instanceClass };
-  return { ...base, minAcu: db?.minAcu ?? base.minAcu, maxAcu: db?.maxAcu ?? base.maxAcu };
-}
-
 /** Physical cluster identifier of an instance's database (fixed names: see ClinSparkDatabase). */
 export function clusterIdentifier(owner: string, environment: string, role: InstanceRole): string {
   return `clinspark-${owner}-${environment}-${role}`;
 }
 
-function resolveVal(customer: CustomerConfig, config: ValConfig, configDir: string): ValSpec {
+/** A referenced file's text: as validation read it, else from disk (fleets built by hand, in tests). */
+function referencedText(files: ReadonlyMap<string, string> | undefined, configDir: string, relative: string): string {
+  return files?.get(relative) ?? fs.readFileSync(path.join(configDir, relative), 'utf8');
+}
+
+function resolveVal(customer: CustomerConfig, config: ValConfig, configDir: string, files?: ReadonlyMap<string, string>): ValSpec {
   const sourcePolicy = policyOf(config.source);
   const sourceRole = (role: InstanceRole): InstanceRole => (sourcePolicy.instances.includes(role) ? role : 'main');
   const method = config.method ?? 'clone';
@@ -229,7 +228,7 @@ function resolveVal(customer: CustomerConfig, config: ValConfig, configDir: stri
     copies,
     refresh: config.refresh ?? 'initial',
     scrubRulesPath: config.scrubRules,
-    scrubRulesText: fs.readFileSync(path.join(configDir, config.scrubRules), 'utf8'),
+    scrubRulesText: referencedText(files, configDir, config.scrubRules),
   };
 }
 
@@ -286,10 +285,17 @@ function placeLink(envs: EnvironmentSpec[], vendor: VendorMonitoring | undefined
   return envs.map((e) => (e === carrier ? { ...e, monitoring: { ...e.monitoring, observabilitySinkArn: sink } } : e));
 }
 
+/** What resolution takes from the fleet beyond an owner's file: the release ledger and the referenced files' texts. */
+export interface FleetContext {
+  readonly ledger?: ReleaseLedger;
+  readonly files?: ReadonlyMap<string, string>;
+}
+
 /** Kind-specific lifecycle configuration handed to resolve() (the rest comes from the overrides). */
 interface LifecycleInput {
   readonly configDir?: string;
   readonly ledger?: ReleaseLedger;
+  readonly files?: ReadonlyMap<string, string>;
   readonly seed?: SeedConfig;
   readonly wipe?: WipeConfig;
   readonly initialData?: InitialDataConfig;
@@ -302,6 +308,7 @@ const BUNDLED_SEED_SCHEMA = path.join(__dirname, '..', 'constructs', 'lifecycle'
 
 /** The effective seed of an environment: catalog count, configured overrides, the owner's slug as default seed. */
 export function effectiveSeed(
+  files: ReadonlyMap<string, string> | undefined,
   owner: string,
   policy: EnvironmentPolicy,
   config: SeedConfig | undefined,
@@ -312,7 +319,7 @@ export function effectiveSeed(
   const schemaPath = config?.schema;
   const schemaText =
     schemaPath !== undefined && configDir !== undefined
-      ? fs.readFileSync(path.join(configDir, schemaPath), 'utf8')
+      ? referencedText(files, configDir, schemaPath)
       : (bundledSeedSchema ??= fs.readFileSync(BUNDLED_SEED_SCHEMA, 'utf8'));
   return { volunteers, seed: config?.seed ?? owner, schemaPath, schemaText };
 }
@@ -350,7 +357,7 @@ function resolveLifecycle(
     input.ledger && policy.lifecycle.requiresValidatedRelease ? validationRecordOf(input.ledger, owner.slug, release) : undefined;
   return {
     preUpgradeSnapshot: policy.lifecycle.preUpgradeSnapshot,
-    seed: seeded ? effectiveSeed(owner.slug, seedPolicy, seedConfig, input.configDir) : undefined,
+    seed: seeded ? effectiveSeed(input.files, owner.slug, seedPolicy, seedConfig, input.configDir) : undefined,
     wipe: wipe ? { label: wipe.label, fromSnapshot: wipe.fromSnapshot } : undefined,
     initialData: !initial
       ? undefined
@@ -379,8 +386,7 @@ function resolve(
   // Zones are used in name order, so the order they are listed in never matters: a re-ordered list
   // would otherwise move subnets and database instances (AvailabilityZone is create-only).
   const azs = [...owner.aws.availabilityZones].sort().slice(0, policy.network.maxAzs);
-  const app = overrides.sizing?.app;
-  const database = resolveDatabase(policy, overrides);
+  const database = effectiveDatabase(policy, overrides.sizing?.database);
   return {
     id: `${owner.slug}/${name}`,
     owner: owner.slug,
@@ -411,16 +417,10 @@ function resolve(
       role,
       hostName: hostName({ environment: name, role, paired, zoneName: owner.dns.zoneName }),
     })),
-    maintenanceWindow: overrides.maintenanceWindow ?? policy.windows.maintenance,
-    backupWindow: overrides.backupWindow ?? policy.windows.backup,
+    maintenanceWindow: effectiveWindows(policy, overrides).maintenance,
+    backupWindow: effectiveWindows(policy, overrides).backup,
     database,
-    app: {
-      ...policy.app,
-      cpu: app?.cpu ?? policy.app.cpu,
-      memoryMiB: app?.memoryMiB ?? policy.app.memoryMiB,
-      minTasks: app?.minTasks ?? policy.app.minTasks,
-      maxTasks: app?.maxTasks ?? policy.app.maxTasks,
-    },
+    app: effectiveApp(policy, overrides.sizing?.app),
     sso: overrides.sso,
     ingressCidrs: overrides.ingress?.allowedCidrs,
     egressCidrs: overrides.egress?.allowedCidrs,
@@ -456,12 +456,13 @@ export function customerEnvironments(
   configDir: string,
   file = `customers/${customer.slug}.yaml`,
   vendor?: VendorMonitoring,
-  ledger?: ReleaseLedger,
+  context: FleetContext = {},
 ): EnvironmentSpec[] {
+  const { ledger, files } = context;
   const owner: Owner = { ...customer, file };
   const envs = customer.environments;
   const out: EnvironmentSpec[] = [];
-  const common = { vendor, lifecycle: { configDir, ledger } };
+  const common = { vendor, lifecycle: { configDir, ledger, files } };
   // Lifecycle order: the order in which a customer acquires them.
   if (envs.sandbox)
     out.push(
@@ -481,7 +482,7 @@ export function customerEnvironments(
     out.push(
       resolve(owner, 'val', 'val', envs.val, {
         ...common,
-        val: resolveVal(customer, envs.val, configDir),
+        val: resolveVal(customer, envs.val, configDir, files),
         lifecycle: { ...common.lifecycle, validationWindow: envs.val.validation },
       }),
     );
@@ -492,8 +493,9 @@ export function platformEnvironments(
   platform: PlatformConfig,
   file = 'platform.yaml',
   configDir?: string,
-  ledger?: ReleaseLedger,
+  context: FleetContext = {},
 ): EnvironmentSpec[] {
+  const { ledger, files } = context;
   const owner: Owner = {
     ...platform,
     monitoring: undefined,
@@ -503,12 +505,15 @@ export function platformEnvironments(
   };
   const out: EnvironmentSpec[] = (platform.demos ?? []).map((demo: DemoConfig) => {
     const { name, ...overrides } = demo;
-    return resolve(owner, 'demo', `demo-${name}`, overrides, { vendor: platform.monitoring, lifecycle: { configDir, ledger } });
+    return resolve(owner, 'demo', `demo-${name}`, overrides, { vendor: platform.monitoring, lifecycle: { configDir, ledger, files } });
   });
   if (platform.community) {
     const { wipe, seed, ...overrides } = platform.community;
     out.push(
-      resolve(owner, 'community', 'community', overrides, { vendor: platform.monitoring, lifecycle: { configDir, ledger, wipe, seed } }),
+      resolve(owner, 'community', 'community', overrides, {
+        vendor: platform.monitoring,
+        lifecycle: { configDir, ledger, files, wipe, seed },
+      }),
     );
   }
   return placeLink(out, platform.monitoring);
@@ -517,8 +522,9 @@ export function platformEnvironments(
 /** Every environment of a fleet: customers in file order, then the platform. */
 export function fleetEnvironments(fleet: Fleet): EnvironmentSpec[] {
   const vendor = fleet.platform?.monitoring;
+  const context: FleetContext = { ledger: fleet.releases, files: fleet.files };
   return [
-    ...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor, fleet.releases)),
-    ...(fleet.platform ? platformEnvironments(fleet.platform, undefined, fleet.configDir, fleet.releases) : []),
+    ...fleet.customers.flatMap((c) => customerEnvironments(c, fleet.configDir, undefined, vendor, context)),
+    ...(fleet.platform ? platformEnvironments(fleet.platform, undefined, fleet.configDir, context) : []),
   ];
 }

@@ -18,6 +18,8 @@ import { LEDGER_FILE, ReleaseLedger, ledgerEntryOf, validationRecordOf } from '.
 
 export interface LifecycleContext {
   readonly configDir: string;
+  /** Texts of referenced files (seed schemas), for resolution to reuse. */
+  readonly texts?: Map<string, string>;
   readonly customers: readonly SourceFile<CustomerConfig>[];
   readonly platform?: SourceFile<PlatformConfig>;
   /** The release ledger file, when the fleet has one. */
@@ -224,6 +226,7 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
     if (seed?.schema !== undefined) {
       const read = readConfigFile(path.join(ctx.configDir, seed.schema), seed.schema, { confineTo: ctx.configDir, what: 'a seed schema' });
       if (!read.ok) error(env.file, seedPath, `'${seed.schema}' ${read.issue.message}`);
+      else ctx.texts?.set(seed.schema, read.text);
     }
   }
 

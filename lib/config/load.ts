@@ -275,8 +275,11 @@ export function readFleet(configDir: string): {
   customers: SourceFile<CustomerConfig>[];
   platform?: SourceFile<PlatformConfig>;
   ledger?: SourceFile<ReleaseLedger>;
+  /** Texts of the files the configuration references (scrub rules, seed schemas), keyed by their path in it. */
+  texts: Map<string, string>;
   issues: ConfigIssue[];
 } {
+  const texts = new Map<string, string>();
   const issues: ConfigIssue[] = [];
   if (!statOf(configDir)?.isDirectory()) {
     issues.push({
@@ -284,7 +287,7 @@ export function readFleet(configDir: string): {
       path: [],
       message: 'configuration directory not found; pass a directory holding customers/*.yaml (and optionally platform.yaml)',
     });
-    return { customers: [], issues };
+    return { customers: [], texts, issues };
   }
   const customers = customerFiles(configDir, issues).map((f) => readYaml(configDir, `customers/${f}`, customerSchema, 'a customer file'));
   const platformFiles = ['platform.yaml', 'platform.yml'].filter((f) => fs.existsSync(path.join(configDir, f)));
@@ -303,9 +306,9 @@ export function readFleet(configDir: string): {
 
   const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : []), ...(ledger ? [ledger] : [])];
   for (const f of all) issues.push(...f.shapeIssues);
-  issues.push(...runSemanticRules({ configDir, customers, platform }));
+  issues.push(...runSemanticRules({ configDir, texts, customers, platform }));
   issues.push(
-    ...runLifecycleRules({ configDir, customers, platform, ledger, deployedStacks: deployedStacksOf(configDir), today: todayUtc() }),
+    ...runLifecycleRules({ configDir, texts, customers, platform, ledger, deployedStacks: deployedStacksOf(configDir), today: todayUtc() }),
   );
 
   const byFile = new Map(all.map((f) => [f.file, f]));
@@ -314,7 +317,7 @@ export function readFleet(configDir: string): {
     const line = byFile.get(i.file)?.index?.lineOf(i.path);
     return line === undefined ? i : { ...i, line };
   });
-  return { customers, platform, ledger, issues: sortIssues(located) };
+  return { customers, platform, ledger, texts, issues: sortIssues(located) };
 }
 
 /**
@@ -322,7 +325,7 @@ export function readFleet(configDir: string): {
  * wrong; nothing is returned (and so nothing is synthesised) for a fleet that fails.
  */
 export function loadFleet(configDir: string): Fleet {
-  const { customers, platform, ledger, issues } = readFleet(configDir);
+  const { customers, platform, ledger, texts, issues } = readFleet(configDir);
   const errors = issues.filter((i) => !isWarning(i));
   // A fleet with errors reports its warnings too, so one run shows everything.
   if (errors.length > 0) throw new ConfigValidationError(configDir, [...errors, ...issues.filter(isWarning)]);
@@ -331,6 +334,7 @@ export function loadFleet(configDir: string): Fleet {
     customers: customers.map((c) => c.value as CustomerConfig),
     platform: platform?.value,
     releases: ledger?.value,
+    files: texts,
     warnings: issues.filter(isWarning),
   };
 }

@@ -718,6 +718,11 @@ export interface Fleet {
   readonly platform?: PlatformConfig;
   /** The release ledger (releases.yaml), when the fleet has one (lib/config/releases.ts). */
   readonly releases?: import('./releases').ReleaseLedger;
+  /**
+   * Texts of the files the configuration references (scrub rules, seed schemas) as validation read
+   * them, keyed by their path relative to configDir; resolution uses these rather than reading again.
+   */
+  readonly files?: ReadonlyMap<string, string>;
   /** Warnings of the validation (the fleet is valid; `validate --strict` fails on them). */
   readonly warnings?: readonly import('./issues').ConfigIssue[];
 }

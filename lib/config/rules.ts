@@ -13,6 +13,7 @@ import { parseSshPublicKey } from '../../constructs/jump-host/ssh-keys';
 import { ScrubRulesError } from '../../constructs/pii-scrub/engine/issues';
 import { parseScrubRules } from '../../constructs/pii-scrub/engine/rules';
 import { CATALOG } from '../catalog';
+import { effectiveApp, effectiveDatabase, effectiveWindows } from '../effective';
 import { Cidr, parseCidr } from './cidr';
 import { ALIAS_BOMB_MESSAGE, readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
@@ -27,6 +28,8 @@ type Report = (file: string, path: PathSegment[], message: string, line?: number
 interface RuleContext {
   /** The configuration directory (rules that read referenced files, e.g. scrub rules). */
   readonly configDir: string;
+  /** Texts of the files the configuration references (scrub rules), as read here, for resolution to reuse. */
+  readonly texts?: Map<string, string>;
   readonly customers: readonly SourceFile<unknown>[];
   readonly platform?: SourceFile<unknown>;
 }
@@ -397,6 +400,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(f.file, [...base, 'scrubRules'], `'${rulesPath}' ${read.issue.message}`);
           continue;
         }
+        ctx.texts?.set(rulesPath, read.text);
         try {
           parseScrubRules(read.text, rulesPath);
         } catch (e) {
@@ -556,8 +560,12 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           const bGiven = get(f.raw, bPath) !== undefined;
           if (!mGiven && !bGiven) continue;
           if ((mGiven && !fieldOk(f, mPath)) || (bGiven && !fieldOk(f, bPath))) continue;
-          const m = parseMaintenanceWindow(mGiven ? (get(f.raw, mPath) as string) : CATALOG[env.kind].windows.maintenance);
-          const b = parseBackupWindow(bGiven ? (get(f.raw, bPath) as string) : CATALOG[env.kind].windows.backup);
+          const windows = effectiveWindows(CATALOG[env.kind], {
+            maintenanceWindow: mGiven ? (get(f.raw, mPath) as string) : undefined,
+            backupWindow: bGiven ? (get(f.raw, bPath) as string) : undefined,
+          });
+          const m = parseMaintenanceWindow(windows.maintenance);
+          const b = parseBackupWindow(windows.backup);
           if (m.ok && b.ok && backupOverlapsMaintenance(b.value, m.value)) {
             const mText = mGiven ? String(get(f.raw, mPath)) : `${CATALOG[env.kind].windows.maintenance} (catalog default)`;
             const bText = bGiven ? String(get(f.raw, bPath)) : `${CATALOG[env.kind].windows.backup} (catalog default)`;
@@ -581,8 +589,7 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           const app = [...env.path, 'sizing', 'app'];
           if (fieldOk(f, app)) {
             const given = get(f.raw, app) as Raw;
-            const cpu = (given.cpu as number | undefined) ?? policy.app.cpu;
-            const memory = (given.memoryMiB as number | undefined) ?? policy.app.memoryMiB;
+            const { cpu, memoryMiB: memory, minTasks: min, maxTasks: max } = effectiveApp(policy, given);
             const size = FARGATE_SIZES[cpu];
             if (size && (memory < size.min || memory > size.max || (memory - size.min) % size.step !== 0)) {
               report(
@@ -591,8 +598,6 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
                 `${memory} MiB is not a valid memory size for ${cpu} CPU units on Fargate; use ${size.min} to ${size.max} in steps of ${size.step}`,
               );
             }
-            const min = (given.minTasks as number | undefined) ?? policy.app.minTasks;
-            const max = (given.maxTasks as number | undefined) ?? policy.app.maxTasks;
             if (min > max)
               report(
                 f.file,
@@ -624,9 +629,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
                 `${policy.title} runs provisioned instances; size it with instanceClass, not ACUs`,
               );
             }
-            if (policy.database.mode === 'serverless') {
-              const min = (given.minAcu as number | undefined) ?? policy.database.minAcu;
-              const max = (given.maxAcu as number | undefined) ?? policy.database.maxAcu;
+            const effective = effectiveDatabase(policy, given);
+            if (effective.mode === 'serverless') {
+              const { minAcu: min, maxAcu: max } = effective;
               if (min > max)
                 report(f.file, [...db, given.minAcu !== undefined ? 'minAcu' : 'maxAcu'], `minAcu ${min} is greater than maxAcu ${max}`);
             }
