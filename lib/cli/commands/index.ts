@@ -5,7 +5,9 @@ import { ecrCommand } from './ecr';
 import { envDiffCommand } from './env-diff';
 import { iqCommand } from './iq';
 import { replicaGuideCommand } from './replica-guide';
+import { retireCommand } from './retire';
 import { scrubCommand } from './scrub';
+import { upgradePlanCommand } from './upgrade-plan';
 import { validateCommand } from './validate';
 
 /** Every command of `npx clinspark`, in the order `--help` lists them. */
@@ -18,4 +20,6 @@ export const commands: readonly Command[] = [
   iqCommand,
   configReportCommand,
   envDiffCommand,
+  upgradePlanCommand,
+  retireCommand,
 ];
