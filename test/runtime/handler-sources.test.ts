@@ -40,6 +40,7 @@ const code = (f: string) =>
 /** The Lambda entry files, as the constructs bundle them. */
 const ENTRIES = [
   'constructs/database/handler/app-account.ts',
+  'constructs/lifecycle/handler/cluster-snapshot.ts',
   'constructs/lifecycle/handler/seed.ts',
   'constructs/pii-scrub/handler/index.ts',
   'constructs/read-replica/handler/replication.ts',
