@@ -30,7 +30,7 @@ import {
 import { effectiveApp, effectiveDatabase, effectiveWindows } from './effective';
 import { EngineVersion, engineVersion } from './engine';
 import { ReleaseLedger, ledgerEntryOf, validationRecordOf } from './config/releases';
-import { hostName, imageTag, stackName } from './naming';
+import { alarmNamePrefix, clusterIdentifier, dashboardName, hostName, imageTag, stackName, supportRoleName } from './naming';
 import { ReadReplicaPlan, buildReadReplicaPlan } from './read-replica-plan';
 import { AlarmSubscription } from '../constructs/monitoring/alarm-topic';
 import { auroraMysqlMaxConnections } from '../constructs/monitoring/max-connections';
@@ -199,10 +199,8 @@ export const TAG_CUSTOMER = 'clinspark:customer';
 export const TAG_ENVIRONMENT = 'clinspark:environment';
 export const TAG_CHANGE_CONTROLLED = 'clinspark:change-controlled';
 
-/** Physical cluster identifier of an instance's database (fixed names: see ClinSparkDatabase). */
-export function clusterIdentifier(owner: string, environment: string, role: InstanceRole): string {
-  return `clinspark-${owner}-${environment}-${role}`;
-}
+/** Physical cluster identifier of an instance's database (lib/naming.ts). */
+export { clusterIdentifier };
 
 /** A referenced file's text: as validation read it, else from disk (fleets built by hand, in tests). */
 function referencedText(files: ReadonlyMap<string, string> | undefined, configDir: string, relative: string): string {
@@ -266,12 +264,12 @@ function resolveMonitoring(
   if (maxConnections === undefined)
     throw new Error(`${owner.slug}/${name}: no max_connections known for ${JSON.stringify(database)} (validation refuses such a class)`);
   return {
-    alarmNamePrefix: `clinspark-${owner.slug}-${name}`,
-    dashboardName: `${owner.slug}-${name}`,
+    alarmNamePrefix: alarmNamePrefix(owner.slug, name),
+    dashboardName: dashboardName(owner.slug, name),
     alarms: policyOf(kind).monitoring.alarms,
     subscriptions: dedupe([...(vendor?.subscriptions ?? []), ...(owner.monitoring?.subscriptions ?? [])]),
     supportPrincipalArn: vendor?.supportPrincipalArn,
-    supportRoleName: `clinspark-${owner.slug}-${name}-support`,
+    supportRoleName: supportRoleName(owner.slug, name),
     maxConnections,
   };
 }

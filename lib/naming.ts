@@ -11,6 +11,13 @@
  * - Hosts: pairs are `<instance>-<environment>.<zone>` (main-prod, test-prod, main-val, ...);
  *   single instances are `<environment>.<zone>` (preprod, migration, demo-r2025-2, community).
  *   One wildcard certificate `*.<zone>` therefore covers every host of an owner.
+ * - Resources with fixed physical names (operators, runbooks, the customer and other stacks find
+ *   them by name): database clusters `clinspark-<owner>-<environment>-<instance>` and the read
+ *   replica `...-replica`, the WAF log group `aws-waf-logs-clinspark-<owner>-<environment>` (WAF
+ *   requires the `aws-waf-logs-` prefix), alarms `clinspark-<owner>-<environment>-...`, the
+ *   dashboard `<owner>-<environment>`, the support role `clinspark-<owner>-<environment>-support`,
+ *   the observability link label `clinspark-<owner>`, and the read replica's DNS names
+ *   `jump-<environment>.<zone>` and `replica-<environment>.<zone>`.
  */
 import { InstanceRole } from './catalog';
 
@@ -37,3 +44,50 @@ export function imageTag(release: { version: string; build: string }): string {
  * container's `CLINSPARK_RELEASE` variable) still say which `<version>-b<build>` that digest is.
  */
 export const IMAGE_TAG_LABEL = 'cloud.clinspark.image-tag';
+
+/** The `<prefix>-<owner>-<environment>` stem of an environment's fixed resource names. */
+export function environmentStem(owner: string, environment: string): string {
+  return `${STACK_PREFIX}-${owner}-${environment}`;
+}
+
+/** Physical cluster identifier of an instance's database (fixed names: see ClinSparkDatabase). */
+export function clusterIdentifier(owner: string, environment: string, role: InstanceRole): string {
+  return `${environmentStem(owner, environment)}-${role}`;
+}
+
+/** The customer read replica's cluster identifier. */
+export function replicaClusterIdentifier(owner: string, environment: string): string {
+  return `${environmentStem(owner, environment)}-replica`;
+}
+
+/**
+ * The WAF log group. AWS WAF logging requires a CloudWatch Logs group whose name starts with
+ * `aws-waf-logs-` (AWS WAF Developer Guide, "Sending web ACL traffic logs to an Amazon CloudWatch
+ * Logs log group").
+ */
+export function wafLogGroupName(owner: string, environment: string): string {
+  return `aws-waf-logs-${environmentStem(owner, environment)}`;
+}
+
+/** Every alarm of an environment is named `<prefix>-...`. */
+export function alarmNamePrefix(owner: string, environment: string): string {
+  return environmentStem(owner, environment);
+}
+
+export function dashboardName(owner: string, environment: string): string {
+  return `${owner}-${environment}`;
+}
+
+export function supportRoleName(owner: string, environment: string): string {
+  return `${environmentStem(owner, environment)}-support`;
+}
+
+/** Label of the owner account's link to the vendor's observability sink (one per account). */
+export function observabilityLinkLabel(owner: string): string {
+  return `${STACK_PREFIX}-${owner}`;
+}
+
+/** DNS names of the read replica's jump host and of the replica itself (through the tunnel). */
+export function replicaHostNames(environment: string, zoneName: string): { readonly jumpHost: string; readonly replica: string } {
+  return { jumpHost: `jump-${environment}.${zoneName}`, replica: `replica-${environment}.${zoneName}` };
+}

@@ -23,7 +23,7 @@ import {
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { ReadReplicaConfig } from './config/model';
 import type { EnvironmentSpec } from './environments';
-import { stackName } from './naming';
+import { clusterIdentifier as mainClusterIdentifier, replicaClusterIdentifier, replicaHostNames, stackName } from './naming';
 
 export const REPLICA_PORT = 3306;
 export const DEFAULT_REPLICA_INSTANCE_CLASS = 'db.r7g.large';
@@ -87,7 +87,8 @@ export function readReplicaPlan(spec: EnvironmentSpec): ReadReplicaPlan | undefi
  * (called by resolution; stacks, the guide and the reports read the result on EnvironmentSpec).
  */
 export function buildReadReplicaPlan(spec: PlanInputs, config: ReadReplicaConfig): ReadReplicaPlan {
-  const clusterIdentifier = `clinspark-${spec.owner}-${spec.name}-replica`;
+  const clusterIdentifier = replicaClusterIdentifier(spec.owner, spec.name);
+  const hosts = replicaHostNames(spec.name, spec.dns.zoneName);
   const readOnlyUsername = DEFAULT_READ_ONLY_USERNAME;
   const secretName = defaultReadOnlySecretName(clusterIdentifier, readOnlyUsername);
   const collectionDays = config.credentials.collectionDays ?? DEFAULT_COLLECTION_DAYS;
@@ -101,11 +102,11 @@ export function buildReadReplicaPlan(spec: PlanInputs, config: ReadReplicaConfig
     account: spec.account,
     region: spec.region,
     stackName: stackName(spec.owner, spec.name, 'replica'),
-    sourceClusterIdentifier: `clinspark-${spec.owner}-${spec.name}-main`,
+    sourceClusterIdentifier: mainClusterIdentifier(spec.owner, spec.name, 'main'),
     clusterIdentifier,
     instanceClass: config.instanceClass ?? DEFAULT_REPLICA_INSTANCE_CLASS,
-    jumpHostName: `jump-${spec.name}.${spec.dns.zoneName}`,
-    replicaHostName: `replica-${spec.name}.${spec.dns.zoneName}`,
+    jumpHostName: hosts.jumpHost,
+    replicaHostName: hosts.replica,
     port: REPLICA_PORT,
     tunnelUser: TUNNEL_USER,
     allowedCidrs: config.allowedCidrs,

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CATALOG } from '../catalog';
 import { engineVersion, knownEngineVersions } from '../engine';
+import { stackName } from '../naming';
 import { readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
 import type { SourceFile } from './issues';
@@ -235,7 +236,7 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
     const c = f.value;
     if (!c) continue;
     const e = c.environments;
-    const prodDeployed = ctx.deployedStacks.has(`clinspark-${c.slug}-prod-data`);
+    const prodDeployed = ctx.deployedStacks.has(stackName(c.slug, 'prod', 'data'));
     // PROD "exists" once deployed (its data stack is in the stateful lock); a fleet without a lock
     // cannot tell, and takes a configured PROD as existing.
     const prodExists = e.prod !== undefined && (ctx.deployedStacks.size === 0 || prodDeployed);
@@ -249,7 +250,7 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           );
       }
       if (e.val?.source === 'preprod') {
-        const valDeployed = ctx.deployedStacks.has(`clinspark-${c.slug}-val-data`);
+        const valDeployed = ctx.deployedStacks.has(stackName(c.slug, 'val', 'data'));
         if (valDeployed)
           warn(
             f.file,
