@@ -23,7 +23,6 @@ import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone
 import { InstanceRole } from '../catalog';
 import { EnvironmentSpec, SeedSpec, TAG_CUSTOMER, TAG_ENVIRONMENT, ValSpec, clusterIdentifier } from '../environments';
 import { environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
-import { environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 
 /** Everything stateful of one instance (Main or Test), created in the data stack. */
