@@ -66,7 +66,7 @@ beforeEach(() => {
   });
   logs = [];
   for (const level of ['log', 'warn', 'error'] as const)
-    jest.spyOn(console, level).mockImplementation((line: string) => void logs.push(String(line)));
+    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => void logs.push(String(args[0])));
 });
 afterEach(() => jest.restoreAllMocks());
 afterAll(async () => {
