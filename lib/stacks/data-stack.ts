@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { CfnWaitCondition, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, CfnWaitCondition, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -7,18 +7,23 @@ import { ClinSparkBackup } from '../../constructs/backup/clinspark-backup';
 import { acknowledge, sameReason } from '../../constructs/core/acknowledge';
 import { ClinSparkFunction } from '../../constructs/core/clinspark-function';
 import { ClinSparkProvider } from '../../constructs/core/clinspark-provider';
-import { ClinSparkDatabase } from '../../constructs/database/clinspark-database';
+import { ClinSparkDatabase, DatabaseSource } from '../../constructs/database/clinspark-database';
 import { LogEncryptionKey } from '../../constructs/encryption/log-encryption-key';
 import { AlarmTopic } from '../../constructs/monitoring/alarm-topic';
+import { ClusterSnapshotProvider } from '../../constructs/lifecycle/cluster-snapshot-provider';
+import { GoLiveSnapshot } from '../../constructs/lifecycle/go-live-snapshot';
+import { PreUpgradeSnapshot } from '../../constructs/lifecycle/pre-upgrade-snapshot';
 import { EnvironmentMonitoring, functionsIn } from '../../constructs/monitoring/environment-monitoring';
 import { ObservabilityLink } from '../../constructs/monitoring/observability-link';
 import { SupportRole } from '../../constructs/monitoring/support-role';
 import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
 import { SeedJob } from '../../constructs/lifecycle/seed-job';
+import { SeedJob } from '../../constructs/lifecycle/seed-job';
 import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
 import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
 import { InstanceRole } from '../catalog';
-import { EnvironmentSpec, SeedSpec, ValSpec, clusterIdentifier } from '../environments';
+import { EnvironmentSpec, SeedSpec, TAG_CUSTOMER, TAG_ENVIRONMENT, ValSpec, clusterIdentifier } from '../environments';
+import { environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 
 /** Everything stateful of one instance (Main or Test), created in the data stack. */
@@ -28,6 +33,13 @@ export interface InstanceData {
   readonly appLogGroup: logs.LogGroup;
   /** VAL: the scrubbed copy this database was restored from; the application must not exist before it. */
   readonly scrub?: ValScrubInfo;
+  /** Change-controlled kinds: the snapshot taken before the release or the engine changes (the cluster waits for it). */
+  readonly preUpgradeSnapshot?: PreUpgradeSnapshot;
+}
+
+/** The data-stack output carrying a database's latest pre-upgrade snapshot identifier, e.g. `MainPreUpgradeSnapshot` (the ECR names it). */
+export function preUpgradeSnapshotOutputName(role: InstanceRole): string {
+  return `${ROLE_ID[role]}PreUpgradeSnapshot`;
 }
 
 /** What the app stack learns of a VAL database's scrub (literals: a refresh changes the app template too). */
@@ -61,11 +73,15 @@ export class EnvironmentDataStack extends ClinSparkStack {
   readonly scrubJob?: PiiScrubJob;
   /** Sandbox (and a Community reseeded after a wipe): the seed job writing synthetic volunteers into every database. */
   readonly seedJob?: SeedJob;
+  /** Sandbox (and a Community reseeded after a wipe): the seed job writing synthetic volunteers into every database. */
+  readonly seedJob?: SeedJob;
   /** The environment's alarm topic (every stack's alarms publish to it). */
   readonly alarmTopic: AlarmTopic;
   /** Alarms of the databases and functions of this stack (their widgets go on the app stack's dashboard). */
   readonly monitoring: EnvironmentMonitoring;
   readonly supportRole?: SupportRole;
+  /** The lifecycle snapshots' provider (pre-upgrade and go-live snapshots), when the environment takes any. */
+  private snapshotProvider?: ClusterSnapshotProvider;
 
   constructor(scope: Construct, spec: EnvironmentSpec) {
     super(scope, { spec, layer: 'data', stackName: spec.stackNames.data });
@@ -124,7 +140,7 @@ export class EnvironmentDataStack extends ClinSparkStack {
         subnets: this.network.applicationSubnets,
         databaseSubnets: this.network.databaseSubnets,
         refreshId: `${val.method}-${runHash(this.valCopy(val, 'main'), val.scrubRulesText)}-${runHash(this.valCopy(val, 'test'), val.scrubRulesText)}`,
-        namePrefix: `clinspark-${spec.owner}-${spec.name}`,
+        namePrefix: environmentStem(spec.owner, spec.name),
         sourceKeyTags: { 'clinspark:customer': spec.owner, 'clinspark:environment': val.source },
         logKey,
         logRetention: policy.logRetention,
@@ -164,6 +180,7 @@ export class EnvironmentDataStack extends ClinSparkStack {
       const applicationAccount = { serviceToken: this.accountProvider.serviceToken, handler: accountFunction };
       let database: ClinSparkDatabase;
       let scrub: ValScrubInfo | undefined;
+      let physicalId = clusterIdentifier(spec.owner, spec.name, role);
       if (val && this.scrubJob) {
         const clone = new ValClone(this, `${id}Clone`, {
           ...databaseProps,
@@ -176,26 +193,31 @@ export class EnvironmentDataStack extends ClinSparkStack {
           rulesYaml: val.scrubRulesText,
         });
         database = clone.database;
+        physicalId = clone.clusterIdentifier;
         scrub = { evidenceKey: clone.evidenceKey, snapshotIdentifier: clone.copy.snapshotIdentifier, ready: clone.scrubbed };
       } else {
         database = new ClinSparkDatabase(this, `${id}Database`, {
           ...databaseProps,
           clusterIdentifier: clusterIdentifier(spec.owner, spec.name, role),
           applicationAccount,
+          source: this.goLiveSource(spec, role),
         });
       }
+      const preUpgradeSnapshot = this.snapshotBeforeUpgrade(spec, role, physicalId, database);
       const appLogGroup = new logs.LogGroup(this, `${id}AppLogs`, {
         encryptionKey: logKey,
         retention: policy.logRetention,
         removalPolicy: policy.stateful.logs,
       });
-      return { role, database, appLogGroup, scrub };
+      return { role, database, appLogGroup, scrub, preUpgradeSnapshot };
     });
 
     if (spec.lifecycle.seed) this.seedJob = this.seedDatabases(spec, spec.lifecycle.seed);
 
+    if (spec.lifecycle.seed) this.seedJob = this.seedDatabases(spec, spec.lifecycle.seed);
+
     this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: `aws-waf-logs-clinspark-${spec.owner}-${spec.name}`,
+      logGroupName: wafLogGroupName(spec.owner, spec.name),
       encryptionKey: logKey,
       retention: policy.logRetention,
       removalPolicy: policy.stateful.logs,
@@ -243,8 +265,85 @@ export class EnvironmentDataStack extends ClinSparkStack {
       });
     }
     if (m.observabilitySinkArn)
-      new ObservabilityLink(this, 'ObservabilityLink', { sinkArn: m.observabilitySinkArn, label: `clinspark-${spec.owner}` });
+      new ObservabilityLink(this, 'ObservabilityLink', { sinkArn: m.observabilitySinkArn, label: observabilityLinkLabel(spec.owner) });
     return monitoring;
+  }
+
+  private clusterSnapshots(spec: EnvironmentSpec): ClusterSnapshotProvider {
+    this.snapshotProvider ??= new ClusterSnapshotProvider(this, 'ClusterSnapshots', {
+      vpc: this.network.vpc,
+      vpcSubnets: this.network.applicationSubnets,
+      logKey: this.logKey.key,
+      logRetention: spec.policy.logRetention,
+      logRemovalPolicy: spec.policy.stateful.logs,
+      description: spec.id,
+    });
+    return this.snapshotProvider;
+  }
+
+  /**
+   * Pre-upgrade snapshot (lifecycle.preUpgradeSnapshot, change-controlled kinds; docs/lifecycle-upgrades.md):
+   * a manual snapshot of the database before its release or engine changes. The cluster waits for
+   * it; the app stack waits for this stack. Output `<Role>PreUpgradeSnapshot`: the latest one's id.
+   */
+  private snapshotBeforeUpgrade(
+    spec: EnvironmentSpec,
+    role: InstanceRole,
+    physicalId: string,
+    database: ClinSparkDatabase,
+  ): PreUpgradeSnapshot | undefined {
+    if (!spec.lifecycle.preUpgradeSnapshot) return undefined;
+    const snapshot = new PreUpgradeSnapshot(this, `${ROLE_ID[role]}SnapshotBeforeUpgrade`, {
+      provider: this.clusterSnapshots(spec),
+      clusterIdentifier: physicalId,
+      clusterKey: database.key,
+      release: spec.release.imageTag,
+      engineVersion: spec.engine.fullVersion,
+      tags: spec.tags,
+    });
+    snapshot.protect(database.cluster);
+    new CfnOutput(this, preUpgradeSnapshotOutputName(role), {
+      value: snapshot.snapshotIdentifier,
+      description: `${spec.id} ${role}: the latest pre-upgrade cluster snapshot ("none" before the first upgrade)`,
+    });
+    return snapshot;
+  }
+
+  /**
+   * Go-live (lifecycle.initialData, PROD only; docs/lifecycle-upgrades.md): PROD Main is restored
+   * from Pre-PROD's data with PROD's own key, credentials and policy, unscrubbed; PROD Test starts
+   * empty. `clone`: the snapshot is taken at deploy time (GoLiveSnapshot) and the restore waits for it.
+   */
+  private goLiveSource(spec: EnvironmentSpec, role: InstanceRole): DatabaseSource | undefined {
+    const initial = spec.lifecycle.initialData;
+    if (!initial || role !== 'main') return undefined;
+    if (initial.kind === 'snapshot') return { kind: 'snapshot', snapshotIdentifier: initial.snapshotIdentifier };
+    const snapshot = new GoLiveSnapshot(this, 'GoLiveSnapshot', {
+      provider: this.clusterSnapshots(spec),
+      sourceClusterIdentifier: initial.sourceClusterIdentifier,
+      sourceKeyTags: { [TAG_CUSTOMER]: spec.owner, [TAG_ENVIRONMENT]: 'preprod' },
+      tags: spec.tags,
+    });
+    return { kind: 'snapshot', snapshotIdentifier: snapshot.snapshotIdentifier };
+  }
+
+  /**
+   * Seed (lifecycle.seed; docs/lifecycle-data.md): the same synthetic volunteers in every database of
+   * the environment (Sandbox Main and Test; Community after a wipe without a snapshot), written by
+   * one seed job after each database's application account exists.
+   */
+  private seedDatabases(spec: EnvironmentSpec, seed: SeedSpec): SeedJob {
+    const job = new SeedJob(this, 'SeedJob', {
+      vpc: this.network.vpc,
+      subnets: this.network.applicationSubnets,
+      logKey: this.logKey.key,
+      logRetention: spec.policy.logRetention,
+      logRemovalPolicy: spec.policy.stateful.logs,
+      description: spec.id,
+    });
+    for (const instance of this.instances)
+      job.seed(instance.database, 'Seed', { seed: seed.seed, volunteers: seed.volunteers, schemaSql: seed.schemaText });
+    return job;
   }
 
   /**
