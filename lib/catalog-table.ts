@@ -23,7 +23,7 @@ function database(p: EnvironmentPolicy): string {
   const d = p.database;
   return d.mode === 'provisioned'
     ? `${d.instanceClass} writer + ${d.readers} reader`
-    : `Serverless v2 ${d.minAcu}-${d.maxAcu} ACU${d.minAcu === 0 ? ', pauses after 1 h idle' : ''}`;
+    : `Serverless v2 ${d.minAcu}-${d.maxAcu} ACU${d.minAcu === 0 ? `, pauses after ${d.autoPause.toHumanString()} idle` : ''}`;
 }
 
 /** "w 70 / c 90" (warning / critical thresholds; "-" where a severity has none). */
@@ -67,6 +67,21 @@ export function renderCatalogTable(): string {
       ),
     ],
     ['database', ...ENVIRONMENT_KINDS.map((k) => database(CATALOG[k]))],
+    ['Aurora MySQL version', ...ENVIRONMENT_KINDS.map((k) => CATALOG[k].engineVersion)],
+    [
+      'snapshot before a release or engine change',
+      ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].lifecycle.preUpgradeSnapshot ? 'yes' : 'no')),
+    ],
+    [
+      'release validated in VAL first',
+      ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].lifecycle.requiresValidatedRelease ? 'yes (or emergencyHotfix)' : 'no')),
+    ],
+    ['synthetic volunteers seeded', ...ENVIRONMENT_KINDS.map((k) => String(CATALOG[k].lifecycle.seededVolunteers ?? 'no'))],
+    [
+      'data may be replaced (wipe)',
+      ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].lifecycle.dataReplaceable ? 'yes (community.wipe)' : 'no')),
+    ],
+    ['retired at go-live', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].lifecycle.retiredAtGoLive ? 'yes' : 'no'))],
     ['binlog for a read replica', ...ENVIRONMENT_KINDS.map((k) => (CATALOG[k].binlogReplicationSource ? 'yes' : 'no'))],
     [
       'tasks (min-max), CPU/MiB',

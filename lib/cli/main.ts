@@ -4,6 +4,15 @@ import { parseArgs } from 'util';
 import { CliError, CliIo, Command, UsageError } from './command';
 import { commands } from './commands';
 
+// A reader that closes the pipe early (`npx clinspark validate | head`) is not an error of ours:
+// stop quietly instead of printing an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 const stdio: CliIo = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
