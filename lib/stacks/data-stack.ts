@@ -18,7 +18,6 @@ import { ObservabilityLink } from '../../constructs/monitoring/observability-lin
 import { SupportRole } from '../../constructs/monitoring/support-role';
 import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
 import { SeedJob } from '../../constructs/lifecycle/seed-job';
-import { SeedJob } from '../../constructs/lifecycle/seed-job';
 import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
 import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
 import { InstanceRole } from '../catalog';
@@ -71,8 +70,6 @@ export class EnvironmentDataStack extends ClinSparkStack {
   readonly backup?: ClinSparkBackup;
   /** VAL: the PII scrub job of the restored databases. */
   readonly scrubJob?: PiiScrubJob;
-  /** Sandbox (and a Community reseeded after a wipe): the seed job writing synthetic volunteers into every database. */
-  readonly seedJob?: SeedJob;
   /** Sandbox (and a Community reseeded after a wipe): the seed job writing synthetic volunteers into every database. */
   readonly seedJob?: SeedJob;
   /** The environment's alarm topic (every stack's alarms publish to it). */
@@ -214,8 +211,6 @@ export class EnvironmentDataStack extends ClinSparkStack {
 
     if (spec.lifecycle.seed) this.seedJob = this.seedDatabases(spec, spec.lifecycle.seed);
 
-    if (spec.lifecycle.seed) this.seedJob = this.seedDatabases(spec, spec.lifecycle.seed);
-
     this.wafLogGroup = new logs.LogGroup(this, 'WafLogs', {
       logGroupName: wafLogGroupName(spec.owner, spec.name),
       encryptionKey: logKey,
@@ -325,25 +320,6 @@ export class EnvironmentDataStack extends ClinSparkStack {
       tags: spec.tags,
     });
     return { kind: 'snapshot', snapshotIdentifier: snapshot.snapshotIdentifier };
-  }
-
-  /**
-   * Seed (lifecycle.seed; docs/lifecycle-data.md): the same synthetic volunteers in every database of
-   * the environment (Sandbox Main and Test; Community after a wipe without a snapshot), written by
-   * one seed job after each database's application account exists.
-   */
-  private seedDatabases(spec: EnvironmentSpec, seed: SeedSpec): SeedJob {
-    const job = new SeedJob(this, 'SeedJob', {
-      vpc: this.network.vpc,
-      subnets: this.network.applicationSubnets,
-      logKey: this.logKey.key,
-      logRetention: spec.policy.logRetention,
-      logRemovalPolicy: spec.policy.stateful.logs,
-      description: spec.id,
-    });
-    for (const instance of this.instances)
-      job.seed(instance.database, 'Seed', { seed: seed.seed, volunteers: seed.volunteers, schemaSql: seed.schemaText });
-    return job;
   }
 
   /**
