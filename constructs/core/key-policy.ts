@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { ClinSparkPropsError } from './errors';
+import { parseIamPrincipalArn } from './iam-arn';
 
 /**
  * Who may use a key's data-plane (decrypt) operations, in addition to AWS services acting as
@@ -54,7 +55,7 @@ export function restrictKeyUse(key: kms.Key, users: KeyUsers): void {
   const stack = Stack.of(key);
   if (users.environments.length === 0)
     throw new ClinSparkPropsError(key, "'keyUsers.environments' is empty; name at least the key's own environment");
-  if (users.breakGlassRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(users.breakGlassRoleArn)) {
+  if (users.breakGlassRoleArn !== undefined && parseIamPrincipalArn(users.breakGlassRoleArn)?.kind !== 'role') {
     throw new ClinSparkPropsError(key, `'keyUsers.breakGlassRoleArn' is '${users.breakGlassRoleArn}'; use an IAM role ARN`);
   }
   const exempt = [

@@ -1,10 +1,12 @@
 /**
  * What the jump host's user data writes: the sshd drop-in, the tunnel user's authorized_keys, the
  * journald settings and (optionally) the CloudWatch agent configuration, and the cloud-init
- * envelope that runs the script on every boot. Pure functions of their inputs, so tests can check
+ * envelope that runs the script on every boot. Functions of their inputs only, so tests can check
  * the sshd fragment with a real `sshd -t` and the user data can carry deploy-time tokens (the
  * replica endpoint) as plain string parts.
  */
+
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 
 /** The only account that may log in: port forwarding to the target, no shell. */
 export const TUNNEL_USER = 'clinspark-tunnel';
@@ -14,6 +16,7 @@ export const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/00-clinspark-jump-host.conf'
 export const AUTHORIZED_KEYS_DIR = '/etc/ssh/authorized_keys';
 export const JOURNALD_DROP_IN = '/etc/systemd/journald.conf.d/00-clinspark-jump-host.conf';
 export const CLOUDWATCH_AGENT_CONFIG = '/opt/aws/amazon-cloudwatch-agent/etc/clinspark-jump-host.json';
+/** The parts separator of the multi-part user data (MultipartUserData's allowed characters). */
 const MIME_BOUNDARY = '==CLINSPARK-JUMP-HOST==';
 
 /** `host:port` as sshd's PermitOpen and authorized_keys' permitopen compare it (literally). */
@@ -215,25 +218,19 @@ export function renderCloudConfig(): string {
   ].join('\n');
 }
 
-/** The MIME multi-part user data: cloud-config first, then the boot script. */
-export function renderUserData(script: string): string {
-  const part = (contentType: string, filename: string, body: string) => [
-    `--${MIME_BOUNDARY}`,
-    `Content-Type: ${contentType}; charset="utf-8"`,
-    'MIME-Version: 1.0',
-    'Content-Transfer-Encoding: 8bit',
-    `Content-Disposition: attachment; filename="${filename}"`,
-    '',
-    body.replace(/\n$/, ''),
-    '',
-  ];
-  return [
-    `Content-Type: multipart/mixed; boundary="${MIME_BOUNDARY}"`,
-    'MIME-Version: 1.0',
-    '',
-    ...part('text/cloud-config', 'cloud-config.txt', renderCloudConfig()),
-    ...part('text/x-shellscript', 'clinspark-jump-host.sh', script),
-    `--${MIME_BOUNDARY}--`,
-    '',
-  ].join('\n');
+/**
+ * The user data: a MIME multi-part archive (aws-cdk-lib's MultipartUserData), cloud-config first,
+ * then the boot script. `render()` gives the bytes EC2 receives (before base64).
+ */
+export function jumpHostUserData(script: string): ec2.MultipartUserData {
+  const userData = new ec2.MultipartUserData({ partsSeparator: MIME_BOUNDARY });
+  const part = (contentType: string, body: string) =>
+    ec2.MultipartBody.fromRawBody({
+      contentType: `${contentType}; charset="utf-8"`,
+      transferEncoding: '8bit',
+      body,
+    });
+  userData.addPart(part('text/cloud-config', renderCloudConfig()));
+  userData.addPart(part('text/x-shellscript', script));
+  return userData;
 }

@@ -8,7 +8,7 @@ import { acknowledge } from '../core/acknowledge';
 import { cidrsOverlap, Cidr, parseCidr } from '../core/cidr';
 import { ClinSparkPropsError } from '../core/errors';
 import { ClinSparkRole } from '../core/clinspark-role';
-import { permitOpenTarget, renderAuthorizedKeys, renderHostScript, renderSshdConfig, renderUserData, TUNNEL_USER } from './host-config';
+import { jumpHostUserData, permitOpenTarget, renderAuthorizedKeys, renderHostScript, renderSshdConfig, TUNNEL_USER } from './host-config';
 import { parseSshPublicKey } from './ssh-keys';
 
 /** Where the tunnel leads: the only host and port the tunnel user may forward to. */
@@ -241,7 +241,7 @@ export class JumpHost extends Construct implements ec2.IConnectable {
       machineImage: ec2.MachineImage.genericLinux({ [stack.region]: props.amiId }),
       securityGroup: this.securityGroup,
       role: this.role,
-      userData: ec2.UserData.custom(renderUserData(script)),
+      userData: jumpHostUserData(script),
       // New user data is applied by a stop/start (the script runs on every boot), not by a new
       // host with new host keys.
       userDataCausesReplacement: false,
@@ -372,13 +372,13 @@ export class JumpHost extends Construct implements ec2.IConnectable {
       Token.isUnresolved(props.forwardTo.host) ? LONGEST_HOST : props.forwardTo.host,
       Token.isUnresolved(port) ? '65535' : port,
     );
-    const worst = renderUserData(
+    const worst = jumpHostUserData(
       renderHostScript({
         sshdConfig: renderSshdConfig(target),
         authorizedKeys: renderAuthorizedKeys(keyLines, target),
         sessionLogGroupName: props.sessionLogGroup ? 'l'.repeat(512) : undefined,
       }),
-    );
+    ).render();
     const size = Buffer.byteLength(worst, 'utf8');
     if (size > USER_DATA_LIMIT) {
       throw new ClinSparkPropsError(

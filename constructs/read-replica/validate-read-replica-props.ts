@@ -1,6 +1,7 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { ClinSparkPropsError } from '../core/errors';
+import { parseIamPrincipalArn } from '../core/iam-arn';
 import { DEFAULT_COLLECTION_DAYS, DEFAULT_READ_ONLY_USERNAME, defaultReadOnlySecretName } from './credentials';
 import type { ReadReplicaProps } from './read-replica';
 
@@ -44,7 +45,6 @@ export interface ReadReplicaPropsRule {
   readonly message: (input: ReadReplicaRuleInput) => string;
 }
 
-const ROLE_OR_USER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):(user|role)\/[A-Za-z0-9+=,.@_/-]+$/;
 const USER_NAME = /^[A-Za-z0-9_]{1,32}$/;
 const SCHEMA_NAME = /^[A-Za-z0-9_$]{1,64}$/;
 /** `schema.table` and `schema.table.column` of the exclusions (the same alphabet as schema names). */
@@ -97,7 +97,7 @@ function eachItem<T>(
   };
 }
 
-const recipient = ({ props }: ReadReplicaRuleInput) => ROLE_OR_USER_ARN.exec(props.credentials.recipientArn);
+const recipient = ({ props }: ReadReplicaRuleInput) => parseIamPrincipalArn(props.credentials.recipientArn);
 const isInternalSchema = (schema: string) => SYSTEM_SCHEMAS.includes(schema.toLowerCase()) || schema.toLowerCase().startsWith('_clinspark');
 const issueDateIsValid = (issueDate: string) => {
   const issued = /^\d{4}-\d{2}-\d{2}$/.test(issueDate) ? new Date(`${issueDate}T00:00:00Z`) : undefined;
@@ -152,7 +152,7 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
       `'credentials.recipientArn' is "${props.credentials.recipientArn}"; give the ARN of the IAM user of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`,
   },
   {
-    condition: (input) => recipient(input)?.[2] === 'role',
+    condition: (input) => recipient(input)?.kind === 'role',
     message: ({ props }) =>
       `'credentials.recipientArn' is the role "${props.credentials.recipientArn}"; give the IAM user of the named person: every session of a role matches the secret's and the key's policies, so a role names no one person`,
   },
@@ -162,9 +162,9 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
       `the stack has no literal account; the read-only account's recipient must be checked against it (give the stack an env with an account)`,
   },
   {
-    condition: (input) => recipient(input)?.[1] !== input.account,
+    condition: (input) => recipient(input)?.account !== input.account,
     message: (input) =>
-      `'credentials.recipientArn' is in account ${recipient(input)?.[1]}, not in the replica's account ${input.account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`,
+      `'credentials.recipientArn' is in account ${recipient(input)?.account}, not in the replica's account ${input.account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`,
   },
   // ---- the collection window and the password's validity ----------------------------------
   literal('credentials.issueDate', ({ props }) => props.credentials.issueDate),
