@@ -36,6 +36,14 @@ import { AlarmSubscription } from '../constructs/monitoring/alarm-topic';
 import { auroraMysqlMaxConnections } from '../constructs/monitoring/max-connections';
 import { AlarmPolicy } from '../constructs/monitoring/thresholds';
 
+/** The catalog row of an environment's kind, less the values the environment may override (resolved on the spec). */
+export type KindPolicy = Omit<EnvironmentPolicy, 'database' | 'app' | 'windows' | 'engineVersion'>;
+
+function kindPolicy(policy: EnvironmentPolicy): KindPolicy {
+  const { database: _database, app: _app, windows: _windows, engineVersion: _engine, ...rest } = policy;
+  return rest;
+}
+
 export interface InstanceSpec {
   readonly role: InstanceRole;
   /** Fully qualified host name. */
@@ -53,7 +61,12 @@ export interface EnvironmentSpec {
   readonly kind: EnvironmentKind;
   /** `prod`, `val`, ... for customers; `demo-<name>` or `community` for the platform. */
   readonly name: string;
-  readonly policy: EnvironmentPolicy;
+  /**
+   * The kind's catalog row without what an environment may override (database and app sizing,
+   * windows, engine version): those are read resolved, from `database`, `app`,
+   * `maintenanceWindow`/`backupWindow` and `engine`, never from the catalog beside them.
+   */
+  readonly policy: KindPolicy;
   readonly account: string;
   readonly region: string;
   /** The owner's break-glass administrator role, when configured (aws.breakGlassRoleArn). */
@@ -392,7 +405,7 @@ function resolve(
     sourceFile: owner.file,
     kind,
     name,
-    policy,
+    policy: kindPolicy(policy),
     account: owner.aws.account,
     region: owner.aws.region,
     breakGlassRoleArn: owner.aws.breakGlassRoleArn,
