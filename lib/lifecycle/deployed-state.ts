@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { AssemblyStack, CfnResource, environmentsOf, readAssembly } from '../evidence/assembly';
+import { CLUSTER_SNAPSHOT_RESOURCE_TYPE } from '../../constructs/lifecycle/pre-upgrade-snapshot';
 import { IMAGE_TAG_LABEL } from '../naming';
 
 export interface DeployedCluster {
@@ -20,6 +21,14 @@ export interface DeployedCluster {
   readonly serverless?: { readonly minAcu: number; readonly maxAcu: number };
   /** The cluster's DB instances (writer first, as CDK names them), with their class. */
   readonly instances: readonly { readonly logicalId: string; readonly instanceClass: string }[];
+}
+
+/** A pre-upgrade snapshot resource of the data stack (constructs/lifecycle/pre-upgrade-snapshot.ts): the state it last protected. */
+export interface DeployedSnapshotResource {
+  readonly stack: string;
+  readonly clusterIdentifier: string;
+  readonly release: string;
+  readonly engineVersion: string;
 }
 
 export interface DeployedService {
@@ -38,6 +47,8 @@ export interface DeployedState {
   readonly releases: readonly string[];
   readonly clusters: readonly DeployedCluster[];
   readonly services: readonly DeployedService[];
+  /** The pre-upgrade snapshot resources the deployed data stack already has (none before the feature was deployed). */
+  readonly snapshotResources: readonly DeployedSnapshotResource[];
   /** Distinct `min-max` task counts of the services' scalable targets, and `cpu/memory` of the task definitions. */
   readonly appScaling: readonly string[];
   readonly appTaskSizes: readonly string[];
@@ -116,6 +127,21 @@ function servicesOf(stack: AssemblyStack): DeployedService[] {
     });
 }
 
+function snapshotResourcesOf(stack: AssemblyStack): DeployedSnapshotResource[] {
+  return Object.values(stack.template.Resources ?? {})
+    .filter((r) => r.Type === CLUSTER_SNAPSHOT_RESOURCE_TYPE && r.Properties?.Mode === 'pre-upgrade')
+    .map((r) => {
+      const p = r.Properties ?? {};
+      const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+      return {
+        stack: stack.stackName,
+        clusterIdentifier: text(p.ClusterIdentifier),
+        release: text(p.Release),
+        engineVersion: text(p.EngineVersion),
+      };
+    });
+}
+
 function appOf(stack: AssemblyStack): { scaling: string[]; sizes: string[] } {
   const scaling: string[] = [];
   const sizes: string[] = [];
@@ -144,6 +170,7 @@ export function readDeployedState(baselineDir: string, id: string): DeployedStat
     releases: [...new Set(env.stacks.flatMap(releasesOf))].sort(),
     clusters: env.stacks.flatMap(clustersOf),
     services: env.stacks.flatMap(servicesOf),
+    snapshotResources: env.stacks.flatMap(snapshotResourcesOf),
     appScaling: [...new Set(env.stacks.flatMap((s) => appOf(s).scaling))].sort(),
     appTaskSizes: [...new Set(env.stacks.flatMap((s) => appOf(s).sizes))].sort(),
   };

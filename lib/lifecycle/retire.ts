@@ -14,10 +14,10 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Fleet } from '../config/model';
-import { EnvironmentSpec, clusterIdentifier } from '../environments';
+import { EnvironmentSpec } from '../environments';
 import { Block, EvidenceDocument } from '../evidence/document';
 import { overridesOf } from '../evidence/environment-select';
-import { stackName } from '../naming';
+import { clusterIdentifier, replicaClusterIdentifier, stackName } from '../naming';
 import { DeployedState, NoDeployedState, isDeployed } from './deployed-state';
 
 /** AWS documentation behind the "what remains" rows. */
@@ -113,7 +113,7 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
             ? `${clusterIdentifier(spec.owner, spec.name, i.role)}-<refresh hash>`
             : clusterIdentifier(spec.owner, spec.name, i.role),
         })),
-        ...(replicaStack ? [{ stack: replicaStack, id: `clinspark-${spec.owner}-${spec.name}-replica` }] : []),
+        ...(replicaStack ? [{ stack: replicaStack, id: replicaClusterIdentifier(spec.owner, spec.name) }] : []),
       ];
   if (!state)
     warnings.push(

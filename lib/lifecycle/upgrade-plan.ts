@@ -33,7 +33,8 @@ import {
   occurrenceAt,
   showTime,
 } from './schedule';
-import { preUpgradeSnapshotIdentifier, preUpgradeSnapshotOutput } from './snapshot-name';
+import { isUpgrade, preUpgradeSnapshotIdentifier } from '../../constructs/lifecycle/snapshot-names';
+import { preUpgradeSnapshotOutputName } from '../stacks/data-stack';
 
 /** AWS documentation behind the downtime rows (cited in the plan and in docs/lifecycle-operations.md). */
 export const DOWNTIME_SOURCES = {
@@ -313,20 +314,21 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
       sources: [],
     });
 
-  // Snapshots.
+  // Snapshots: what the data stack's snapshot resource will do on this deploy (constructs/lifecycle/handler/cluster-snapshot.ts):
+  // a resource new to a deployed stack snapshots every existing cluster (`-from-deployed`); an existing one snapshots when
+  // the release or the engine differ from the state it last recorded.
   const snapshots: SnapshotRow[] = [];
-  const engineChanges = change === 'minor' || change === 'major';
-  if (spec.lifecycle.preUpgradeSnapshot && state && (releaseChanged || engineChanges)) {
+  if (spec.lifecycle.preUpgradeSnapshot && state) {
+    const to = { release: configuredTag, engineVersion: configuredEngine };
     for (const c of clusters.filter((x) => x.stack === spec.stackNames.data)) {
-      const role = /^(Main|Test)/.exec(c.logicalId)?.[1] ?? c.logicalId;
+      const role = spec.instances.find((i) => c.logicalId.toLowerCase().startsWith(i.role))?.role ?? 'main';
+      const recorded = state.snapshotResources.find((r) => r.clusterIdentifier === c.clusterIdentifier);
+      const from = recorded ? { release: recorded.release, engineVersion: recorded.engineVersion } : undefined;
+      if (from && !isUpgrade(from, to)) continue;
       snapshots.push({
         cluster: c.clusterIdentifier,
-        identifier: preUpgradeSnapshotIdentifier(
-          c.clusterIdentifier,
-          { release: state.releases[0] ?? 'unknown', engineVersion: c.engineVersion ?? 'unknown' },
-          { release: configuredTag, engineVersion: configuredEngine },
-        ),
-        output: `${spec.stackNames.data}.${preUpgradeSnapshotOutput(role)}`,
+        identifier: preUpgradeSnapshotIdentifier(c.clusterIdentifier, from, to),
+        output: `${spec.stackNames.data}.${preUpgradeSnapshotOutputName(role)}`,
       });
     }
   }
@@ -345,6 +347,12 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
   if (change !== 'new' && change !== 'none' && !spec.lifecycle.preUpgradeSnapshot)
     warnings.push(`${policy.title} takes no pre-upgrade snapshot (catalog): the engine upgrade has no way back but the automated backups`);
   const hasChanges = !state || rows.some((r) => r.change !== 'unchanged');
+  if (!hasChanges && snapshots.length) {
+    warnings.push(
+      `the deployed data stack has no pre-upgrade snapshot resource yet: its next deploy snapshots every database (${snapshots.map((x) => x.identifier).join(', ')})`,
+    );
+    snapshots.splice(0);
+  }
   const noticeOk = !notice || notice.compliant || hotfix !== undefined;
 
   let recommendation: UpgradePlan['recommendation'];
