@@ -19,6 +19,7 @@
  *   the observability link label `clinspark-<owner>`, and the read replica's DNS names
  *   `jump-<environment>.<zone>` and `replica-<environment>.<zone>`.
  */
+import { createHash } from 'crypto';
 import { InstanceRole } from './catalog';
 
 export const STACK_PREFIX = 'clinspark';
@@ -53,6 +54,18 @@ export function environmentStem(owner: string, environment: string): string {
 /** Physical cluster identifier of an instance's database (fixed names: see ClinSparkDatabase). */
 export function clusterIdentifier(owner: string, environment: string, role: InstanceRole): string {
   return `${environmentStem(owner, environment)}-${role}`;
+}
+
+/**
+ * The cluster identifier of a wiped database (Community, `community.wipe`): `<cluster>-<label>-<hash>`,
+ * where the hash (6 hex) is of the wipe's source (`fromSnapshot`, or `seed` for an empty, reseeded
+ * cluster). A new label or a new source is a new physical name, which is what lets CloudFormation
+ * replace a custom-named cluster (it cannot replace one under the same name); at most
+ * 33 + 1 + 20 + 1 + 6 = 61 characters for the platform's Community (Aurora allows 63).
+ */
+export function wipedClusterIdentifier(cluster: string, wipe: { readonly label: string; readonly fromSnapshot?: string }): string {
+  const source = wipe.fromSnapshot ? `snapshot:${wipe.fromSnapshot}` : 'seed';
+  return `${cluster}-${wipe.label}-${createHash('sha256').update(source).digest('hex').slice(0, 6)}`;
 }
 
 /** The customer read replica's cluster identifier. */

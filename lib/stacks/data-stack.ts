@@ -22,7 +22,7 @@ import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
 import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
 import { InstanceRole } from '../catalog';
 import { EnvironmentSpec, SeedSpec, TAG_CUSTOMER, TAG_ENVIRONMENT, ValSpec, clusterIdentifier } from '../environments';
-import { environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
+import { environmentStem, observabilityLinkLabel, wafLogGroupName, wipedClusterIdentifier } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 
 /** Everything stateful of one instance (Main or Test), created in the data stack. */
@@ -161,7 +161,8 @@ export class EnvironmentDataStack extends ClinSparkStack {
         backupWindow: spec.backupWindow,
         maintenanceWindow: spec.maintenanceWindow,
         removalPolicy: policy.stateful.database,
-        deletionProtection: policy.stateful.deletionProtection,
+        // A Community wipe replaces the cluster, and CloudFormation must be able to delete the replaced one.
+        deletionProtection: policy.stateful.deletionProtection && spec.lifecycle.wipe === undefined,
         keyRemovalPolicy: keep,
         logKey,
         logRetention: policy.logRetention,
@@ -193,11 +194,14 @@ export class EnvironmentDataStack extends ClinSparkStack {
         physicalId = clone.clusterIdentifier;
         scrub = { evidenceKey: clone.evidenceKey, snapshotIdentifier: clone.copy.snapshotIdentifier, ready: clone.scrubbed };
       } else {
+        const wipe = this.wipeOf(spec);
+        physicalId = wipe ? wipedClusterIdentifier(physicalId, wipe) : physicalId;
         database = new ClinSparkDatabase(this, `${id}Database`, {
           ...databaseProps,
-          clusterIdentifier: clusterIdentifier(spec.owner, spec.name, role),
-          applicationAccount,
-          source: this.goLiveSource(spec, role),
+          clusterIdentifier: physicalId,
+          // A snapshot of another environment: none of its accounts may work here (as on a VAL copy).
+          applicationAccount: wipe?.fromSnapshot ? { ...applicationAccount, lockOtherAccounts: true } : applicationAccount,
+          source: wipe?.fromSnapshot ? { kind: 'snapshot', snapshotIdentifier: wipe.fromSnapshot } : this.goLiveSource(spec, role),
         });
       }
       const preUpgradeSnapshot = this.snapshotBeforeUpgrade(spec, role, physicalId, database);
@@ -339,6 +343,20 @@ export class EnvironmentDataStack extends ClinSparkStack {
     for (const instance of this.instances)
       job.seed(instance.database, 'Seed', { seed: seed.seed, volunteers: seed.volunteers, schemaSql: seed.schemaText });
     return job;
+  }
+
+  /**
+   * Community wipe (lifecycle.wipe; docs/lifecycle-data.md): the wipe's label (and source) is part
+   * of the cluster identifier, so a new wipe is a new physical name and CloudFormation replaces the
+   * cluster under the same logical id (as a VAL refresh does): a new cluster restored from
+   * `fromSnapshot`, or empty and seeded by the seed job; then the old one is deleted, leaving its
+   * final snapshot (removal policy SNAPSHOT). Only a kind whose catalog row says dataReplaceable.
+   */
+  private wipeOf(spec: EnvironmentSpec): EnvironmentSpec['lifecycle']['wipe'] {
+    const wipe = spec.lifecycle.wipe;
+    if (wipe && !spec.policy.lifecycle.dataReplaceable)
+      throw new Error(`${spec.id}: lifecycle.wipe is set, but the catalog does not allow replacing the data of a ${spec.kind} environment`);
+    return wipe;
   }
 
   private valCopy(val: ValSpec, role: InstanceRole): ValCopy {
