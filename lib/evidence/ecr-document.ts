@@ -56,6 +56,11 @@ export function ecrDocument(record: EcrRecord): EvidenceDocument {
       'This environment is absent from the candidate assembly: deploying the candidate fleet removes it (every resource below is destroyed or orphaned).',
     );
 
+  if (record.emergencyHotfix)
+    p(
+      `EMERGENCY HOTFIX OVERRIDE: ${record.emergencyHotfix.release} runs in this environment before a VAL of the customer recorded its validation, under ${record.emergencyHotfix.reference}: ${record.emergencyHotfix.reason}`,
+    );
+
   h(2, '2. Blocking findings');
   if (record.blocking.length === 0)
     p(
@@ -183,14 +188,22 @@ export function ecrDocument(record: EcrRecord): EvidenceDocument {
 
   h(2, '10. Rollback reference');
   p(
-    "Pre-change snapshots of the environment's database clusters. This library does not create them yet (the environment lifecycle work will): before deploying, take each snapshot with the command shown and record its ARN and creation time here. Rollback of a database is a restore from that snapshot; rollback of the rest is the redeployment of the baseline assembly.",
+    "Pre-change snapshots of the environment's database clusters. Where the release or the Aurora engine of a database changes, the data stack takes the snapshot itself before the database or the services change (taken by: pre-upgrade snapshot; docs/lifecycle-upgrades.md): its identifier is given here and the stack output named reports it after the deployment (the command reads it). For every other database, take the snapshot before deploying with the command shown (taken by: manual). Record each snapshot's ARN and creation time here. Rollback of a database is a restore from that snapshot to a new cluster; rollback of the rest is the redeployment of the baseline assembly (an engine upgrade is not undone by a stack rollback).",
   );
   if (record.rollback.length === 0) p('No database cluster in the baseline of this environment.');
   else
     table(
-      ['Stack', 'Cluster', 'Pre-change snapshot identifier', 'Command', 'Snapshot ARN and time (filled in)'],
-      record.rollback.map((r) => [r.stack, r.cluster, r.snapshotIdentifier, r.command, '']),
-      [1.5, 1.5, 2, 4, 2],
+      ['Stack', 'Cluster', 'Taken by', 'Pre-change snapshot identifier', 'Stack output', 'Command', 'Snapshot ARN and time (filled in)'],
+      record.rollback.map((r) => [
+        r.stack,
+        r.cluster,
+        r.takenBy === 'pre-upgrade snapshot' ? `pre-upgrade snapshot (${r.change ?? ''})` : 'manual',
+        r.snapshotIdentifier,
+        r.stackOutput ?? '',
+        r.command,
+        '',
+      ]),
+      [1.5, 1.5, 1.5, 2, 1.2, 3.5, 1.8],
     );
 
   h(2, '11. Signatures');

@@ -10,8 +10,11 @@ import { DescribeChangeSetOutput } from '@aws-cdk/cloudformation-diff';
 import { AssemblyEnvironment, environmentsOf, readAssembly } from './assembly';
 import { sha256, stableJson } from './canonical';
 import { writeText } from './document';
-import { EcrRecord, Finding, buildEcr, recordSha256 } from './ecr';
+import { EnvironmentSpec } from '../environments';
+import { releasesOf } from '../lifecycle/deployed-state';
+import { EcrRecord, EmergencyHotfix, Finding, buildEcr, recordSha256 } from './ecr';
 import { ecrDocument } from './ecr-document';
+import { loadSpecs } from './environment-select';
 import { buildFingerprint, specificationFingerprint } from './fingerprint';
 
 export interface EcrOptions {
@@ -21,6 +24,13 @@ export interface EcrOptions {
   /** stack name -> describe-change-set JSON file */
   readonly changeSetFiles?: ReadonlyMap<string, string>;
   readonly outDir: string;
+  /**
+   * Fleet directory of the candidate: environments that declare `emergencyHotfix` and whose
+   * candidate stacks run the configured release get the override in their record. Unreadable or
+   * invalid: an error when given explicitly, ignored for the default (`configOptional`).
+   */
+  readonly configDir?: string;
+  readonly configOptional?: boolean;
 }
 
 export interface EcrResult {
@@ -65,6 +75,28 @@ export function readChangeSet(stack: string, file: string): { file: string; sha2
   return { file: label(file), sha256: sha256(text), json: json as DescribeChangeSetOutput };
 }
 
+/** Per environment id: its emergencyHotfix, if the candidate environment runs the configured release. */
+function emergencyHotfixes(options: EcrOptions): Map<string, (env: AssemblyEnvironment) => EmergencyHotfix | undefined> {
+  const out = new Map<string, (env: AssemblyEnvironment) => EmergencyHotfix | undefined>();
+  if (!options.configDir || (options.configOptional && !fs.existsSync(options.configDir))) return out;
+  let specs: EnvironmentSpec[];
+  try {
+    specs = loadSpecs(options.configDir).specs;
+  } catch (e) {
+    if (options.configOptional) return out;
+    throw new EcrInputError(`--config ${options.configDir}: ${(e as Error).message}`);
+  }
+  for (const spec of specs) {
+    const hotfix = spec.lifecycle.emergencyHotfix;
+    if (!hotfix) continue;
+    const release = spec.release.imageTag;
+    out.set(spec.id, (env) =>
+      env.stacks.some((s) => releasesOf(s).includes(release)) ? { release, reason: hotfix.reason, reference: hotfix.reference } : undefined,
+    );
+  }
+  return out;
+}
+
 export function runEcr(options: EcrOptions): EcrResult {
   const baseline = readAssembly(options.baselineDir);
   const candidate = readAssembly(options.assemblyDir);
@@ -86,6 +118,7 @@ export function runEcr(options: EcrOptions): EcrResult {
     }
     changeSets.set(stack, readChangeSet(stack, file));
   }
+  const hotfixes = emergencyHotfixes(options);
   const git = buildFingerprint();
   const ids = [...new Set([...before, ...after].map((e) => e.id))].sort();
   const records: { record: EcrRecord; dir: string; sha256: string }[] = [];
@@ -103,6 +136,7 @@ export function runEcr(options: EcrOptions): EcrResult {
       candidateFingerprint: a && specificationFingerprint(a, candidate.dir),
       gitCommit: git.gitCommit,
       changeSets,
+      emergencyHotfix: a ? hotfixes.get(a.id)?.(a) : undefined,
     });
     if (
       record.resources.length === 0 &&

@@ -19,6 +19,12 @@ import { DescribeChangeSetOutput, ResourceDifference, ResourceImpact, TemplateDi
 // The statement model of @aws-cdk/cloudformation-diff itself (not re-exported by its index).
 import { Statement, parseStatements } from '@aws-cdk/cloudformation-diff/lib/iam/statement';
 import { renderIntrinsics } from '@aws-cdk/cloudformation-diff/lib/render-intrinsics';
+import {
+  CLUSTER_SNAPSHOT_RESOURCE_TYPE,
+  UpgradeState,
+  isUpgrade,
+  preUpgradeSnapshotIdentifier,
+} from '../../constructs/lifecycle/snapshot-names';
 import { LOCKED_CREATE_ONLY_PROPERTIES, STATEFUL_TYPES } from '../stateful-lock';
 import { AssemblyEnvironment, AssemblyStack, CfnTemplate, constructPath } from './assembly';
 import { canonicalJson, sha256, showValue } from './canonical';
@@ -85,7 +91,70 @@ export interface RollbackRow {
   readonly logicalId: string;
   readonly stack: string;
   readonly snapshotIdentifier: string;
+  /**
+   * `pre-upgrade snapshot`: the candidate's data stack takes the snapshot itself, before the
+   * database or the services change (the release or the engine changes; docs/lifecycle-upgrades.md);
+   * `snapshotIdentifier` is the identifier it will take and `stackOutput` the output that reports it.
+   * `manual`: take it before deploying with `command`.
+   */
+  readonly takenBy: 'pre-upgrade snapshot' | 'manual';
+  /** The data-stack output carrying the snapshot's identifier after the deployment, e.g. `MainPreUpgradeSnapshot`. */
+  readonly stackOutput?: string;
+  /** What the pre-upgrade snapshot protects against, e.g. `release 2025.4.0-b2231 -> 2026.1.0-b2410`. */
+  readonly change?: string;
   readonly command: string;
+}
+
+/** A pre-upgrade snapshot resource of a template: the cluster it protects, the state it records, its stack output. */
+interface PreUpgradeResource {
+  readonly logicalId: string;
+  readonly state: UpgradeState;
+  readonly output?: string;
+}
+
+/** cluster identifier -> the template's pre-upgrade snapshot resource (constructs/lifecycle/pre-upgrade-snapshot.ts). */
+function preUpgradeResources(template: CfnTemplate | undefined): Map<string, PreUpgradeResource> {
+  const found = new Map<string, PreUpgradeResource>();
+  const outputs = Object.entries((template?.Outputs ?? {}) as Record<string, { Value?: unknown }>);
+  for (const [logicalId, r] of Object.entries(template?.Resources ?? {})) {
+    const p = r.Properties ?? {};
+    if (r.Type !== CLUSTER_SNAPSHOT_RESOURCE_TYPE || p.Mode !== 'pre-upgrade') continue;
+    if (typeof p.ClusterIdentifier !== 'string' || typeof p.Release !== 'string' || typeof p.EngineVersion !== 'string') continue;
+    const output = outputs.find(
+      ([, o]) => canonicalJson(o.Value) === canonicalJson({ 'Fn::GetAtt': [logicalId, 'SnapshotIdentifier'] }),
+    )?.[0];
+    found.set(p.ClusterIdentifier, { logicalId, state: { release: p.Release, engineVersion: p.EngineVersion }, output });
+  }
+  return found;
+}
+
+/**
+ * The pre-upgrade snapshot the candidate's data stack takes of `cluster`, if any: its resource
+ * changes release or engine against the baseline's, or it is new on a deployed cluster (Create
+ * then snapshots, named `...-from-deployed`). The same rule as the handler's, the same names.
+ */
+function predictedPreUpgrade(
+  cluster: string,
+  baseline: ReadonlyMap<string, PreUpgradeResource>,
+  candidate: ReadonlyMap<string, PreUpgradeResource>,
+): { snapshotIdentifier: string; output?: string; change: string } | undefined {
+  const after = candidate.get(cluster);
+  if (!after) return undefined;
+  const before = baseline.get(cluster);
+  if (before && !isUpgrade(before.state, after.state)) return undefined;
+  const parts = !before
+    ? [`snapshot resource added to the deployed cluster (release ${after.state.release})`]
+    : [
+        ...(before.state.release !== after.state.release ? [`release ${before.state.release} -> ${after.state.release}`] : []),
+        ...(before.state.engineVersion !== after.state.engineVersion
+          ? [`engine ${before.state.engineVersion} -> ${after.state.engineVersion}`]
+          : []),
+      ];
+  return {
+    snapshotIdentifier: preUpgradeSnapshotIdentifier(cluster, before?.state, after.state),
+    output: after.output,
+    change: parts.join('; '),
+  };
 }
 
 export interface EcrRecord {
@@ -117,6 +186,15 @@ export interface EcrRecord {
   }[];
   readonly rollback: readonly RollbackRow[];
   readonly blocking: readonly Finding[];
+  /** The environment runs its release under an emergency override of the validated-before-PROD rule (configuration). */
+  readonly emergencyHotfix?: EmergencyHotfix;
+}
+
+export interface EmergencyHotfix {
+  /** The candidate's release, `<version>-b<build>`. */
+  readonly release: string;
+  readonly reason: string;
+  readonly reference: string;
 }
 
 const STATEFUL = new Set<string>(STATEFUL_TYPES);
@@ -479,6 +557,8 @@ export interface EcrInput {
   readonly gitCommit?: string;
   /** stack name -> change set */
   readonly changeSets?: ReadonlyMap<string, { readonly file: string; readonly sha256: string; readonly json: DescribeChangeSetOutput }>;
+  /** From the fleet configuration, when the candidate runs the configured release (lib/evidence/ecr-run.ts). */
+  readonly emergencyHotfix?: EmergencyHotfix;
 }
 
 export function buildEcr(input: EcrInput): EcrRecord {
@@ -509,16 +589,19 @@ export function buildEcr(input: EcrInput): EcrRecord {
     });
   }
   const blocking = findings(resources, iam, sgs, changeControlled && scope !== 'new environment');
-  const rollback: RollbackRow[] = [];
+  const rollback: (Omit<RollbackRow, 'takenBy' | 'command'> & { predicted?: ReturnType<typeof predictedPreUpgrade> })[] = [];
   for (const stack of input.baseline?.stacks ?? []) {
+    const after = input.candidate?.stacks.find((s) => s.stackName === stack.stackName);
+    const [beforeSnapshots, afterSnapshots] = [preUpgradeResources(stack.template), preUpgradeResources(after?.template)];
     for (const [logicalId, r] of Object.entries(stack.template.Resources ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       if (r.Type !== 'AWS::RDS::DBCluster') continue;
+      const cluster = clusterIdentifierOf(stack, logicalId);
       rollback.push({
-        cluster: clusterIdentifierOf(stack, logicalId),
+        cluster,
         logicalId,
         stack: stack.stackName,
         snapshotIdentifier: '',
-        command: '',
+        predicted: cluster.startsWith('(') ? undefined : predictedPreUpgrade(cluster, beforeSnapshots, afterSnapshots),
       });
     }
   }
@@ -542,19 +625,36 @@ export function buildEcr(input: EcrInput): EcrRecord {
     securityGroups: sgs,
     otherTemplateChanges: other,
     blocking,
+    ...(input.emergencyHotfix ? { emergencyHotfix: input.emergencyHotfix } : {}),
   };
   const ecrId = `ECR-${env.owner}-${env.name}-${sha256(canonicalJson({ b: input.baselineFingerprint?.specificationSha256 ?? null, c: input.candidateFingerprint?.specificationSha256 ?? null, r: resources })).slice(0, 12)}`;
   const snapshotId = (cluster: string) => `${cluster}-pre-${ecrId.slice(-12)}`;
   return {
     ecrId,
     ...base,
-    rollback: rollback.map((r) => ({
-      ...r,
-      snapshotIdentifier: r.cluster.startsWith('(') ? '' : snapshotId(r.cluster),
-      command: r.cluster.startsWith('(')
-        ? ''
-        : `aws rds create-db-cluster-snapshot --region ${env.region} --db-cluster-identifier ${r.cluster} --db-cluster-snapshot-identifier ${snapshotId(r.cluster)}`,
-    })),
+    rollback: rollback.map(({ predicted, ...r }): RollbackRow => {
+      if (predicted) {
+        return {
+          ...r,
+          snapshotIdentifier: predicted.snapshotIdentifier,
+          takenBy: 'pre-upgrade snapshot',
+          stackOutput: predicted.output,
+          change: predicted.change,
+          // After the deployment: the identifier the stack reports (it is the predicted one).
+          command: predicted.output
+            ? `aws cloudformation describe-stacks --region ${env.region} --stack-name ${r.stack} --query "Stacks[0].Outputs[?OutputKey=='${predicted.output}'].OutputValue" --output text`
+            : '',
+        };
+      }
+      return {
+        ...r,
+        snapshotIdentifier: r.cluster.startsWith('(') ? '' : snapshotId(r.cluster),
+        takenBy: 'manual',
+        command: r.cluster.startsWith('(')
+          ? ''
+          : `aws rds create-db-cluster-snapshot --region ${env.region} --db-cluster-identifier ${r.cluster} --db-cluster-snapshot-identifier ${snapshotId(r.cluster)}`,
+      };
+    }),
   };
 }
 

@@ -65,7 +65,8 @@ function refOf(value: unknown): string | undefined {
   return typeof ref === 'string' ? ref : undefined;
 }
 
-function releasesOf(stack: AssemblyStack): string[] {
+/** The image tags a stack's task definitions run. */
+export function releasesOf(stack: AssemblyStack): string[] {
   const out = new Set<string>();
   for (const r of Object.values(stack.template.Resources ?? {})) {
     if (r.Type !== 'AWS::ECS::TaskDefinition') continue;

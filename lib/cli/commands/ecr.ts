@@ -3,6 +3,7 @@ import * as path from 'path';
 import { AssemblyError } from '../../evidence/assembly';
 import { EcrInputError, runEcr } from '../../evidence/ecr-run';
 import { CliError, CliIo, Command, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
+import { DEFAULT_CONFIG_DIR } from './validate';
 
 export const EXIT_BLOCKING = 3;
 
@@ -45,6 +46,11 @@ export const ecrCommand: Command = {
       valueName: '<dir>',
       description: 'Directory for <owner>/<environment>/ecr.md|html|json and index.md|json. Required.',
     },
+    config: {
+      type: 'string',
+      valueName: '<dir>',
+      description: `Fleet directory of the candidate, for emergencyHotfix overrides (default: ${DEFAULT_CONFIG_DIR}, when it exists).`,
+    },
   },
   details: `
 Blocking findings: a replacement, possible replacement, destroy or orphan of a stateful resource
@@ -74,7 +80,16 @@ function runSync(args: ParsedArgs, io: CliIo): number {
     );
   let result;
   try {
-    result = runEcr({ baselineDir, assemblyDir, customer, changeSetFiles, outDir });
+    const configDir = stringOption(args, 'config');
+    result = runEcr({
+      baselineDir,
+      assemblyDir,
+      customer,
+      changeSetFiles,
+      outDir,
+      configDir: configDir ?? DEFAULT_CONFIG_DIR,
+      configOptional: configDir === undefined,
+    });
   } catch (e) {
     if (e instanceof AssemblyError || e instanceof EcrInputError) throw new CliError(e.message);
     throw e;
