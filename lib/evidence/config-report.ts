@@ -38,6 +38,14 @@ export interface ConfigReport {
   readonly configurationFile: FileHash;
   readonly settings: readonly Setting[];
   readonly catalog: readonly { readonly row: string; readonly value: string }[];
+  /** Shown at the top of the report: the emergency override of the validated-before-PROD rule, the VAL window. */
+  readonly lifecycle: {
+    readonly release: string;
+    readonly releaseEntry?: { readonly date: string; readonly notes: string };
+    readonly engineVersion: string;
+    readonly emergencyHotfix?: { readonly reason: string; readonly reference: string };
+    readonly validationWindow?: { readonly start: string; readonly end: string };
+  };
 }
 
 /** The catalog's column of this kind, row by row, in the README's own wording (lib/catalog-table.ts). */
@@ -104,6 +112,42 @@ export function resolvedSettings(fleet: Fleet, spec: EnvironmentSpec): Setting[]
     has(releaseConfig, 'user') ? `${releaseFrom}.user` : 'default: 1000:1000 (lib/config/model.ts)',
   );
   add('Release', 'image repository', spec.image.repositoryUri, owner('image.repository'));
+  const lc = spec.lifecycle;
+  const ledger = fleet.releases ? 'ledger: releases.yaml' : 'none: the fleet has no releases.yaml';
+  add('Release', 'ledger entry', lc.releaseEntry ? `${lc.releaseEntry.date}, notes ${lc.releaseEntry.notes}` : 'none', ledger);
+  if (spec.policy.lifecycle.requiresValidatedRelease)
+    add(
+      'Release',
+      'VAL validation record',
+      lc.validation ? `${lc.validation.reference} (${lc.validation.val.start} to ${lc.validation.val.end})` : 'none',
+      lc.validation ? `ledger: releases.yaml customers.${spec.owner}.validated` : ledger,
+    );
+  add(
+    'Release',
+    'EMERGENCY HOTFIX OVERRIDE',
+    lc.emergencyHotfix ? `${lc.emergencyHotfix.reference}: ${lc.emergencyHotfix.reason}` : 'none',
+    lc.emergencyHotfix ? ov('emergencyHotfix') : 'default: none',
+  );
+  add(
+    'Engine',
+    'Aurora MySQL version',
+    `${spec.engine.version} (${spec.engine.fullVersion})`,
+    o.engine?.version ? ov('engine.version') : catalog,
+  );
+  add(
+    'Engine',
+    'major upgrade requested',
+    o.engine?.allowMajorUpgrade === true ? 'yes' : 'no',
+    o.engine?.allowMajorUpgrade ? ov('engine.allowMajorUpgrade') : 'default: no',
+  );
+  add('Engine', 'pre-upgrade snapshot', lc.preUpgradeSnapshot ? 'yes' : 'no', catalog);
+  if (spec.kind === 'val')
+    add(
+      'Lifecycle',
+      'VAL validation window',
+      lc.validationWindow ? `${lc.validationWindow.start} to ${lc.validationWindow.end}` : 'none',
+      lc.validationWindow ? ov('validation') : 'default: none',
+    );
   const db = spec.database;
   const sizingDb = o.sizing?.database;
   if (db.mode === 'provisioned') {
@@ -195,6 +239,13 @@ export function configReport(
     configurationFile: info.configurationFile,
     settings,
     catalog,
+    lifecycle: {
+      release: spec.release.imageTag,
+      releaseEntry: spec.lifecycle.releaseEntry,
+      engineVersion: spec.engine.fullVersion,
+      emergencyHotfix: spec.lifecycle.emergencyHotfix,
+      validationWindow: spec.lifecycle.validationWindow,
+    },
   };
 }
 
@@ -218,6 +269,16 @@ export function configReportDocument(r: ConfigReport): EvidenceDocument {
     ],
     widths: [1, 4],
   });
+  const lc = r.lifecycle;
+  b.push({
+    kind: 'paragraph',
+    text: `Release ${lc.release}${lc.releaseEntry ? ` (release ledger: ${lc.releaseEntry.date}, notes ${lc.releaseEntry.notes})` : ' (no release ledger entry)'}; Aurora MySQL engine ${lc.engineVersion}${lc.validationWindow ? `; VAL validation window ${lc.validationWindow.start} to ${lc.validationWindow.end}` : ''}.`,
+  });
+  if (lc.emergencyHotfix)
+    b.push({
+      kind: 'paragraph',
+      text: `EMERGENCY HOTFIX OVERRIDE: this environment runs ${lc.release} before a VAL of the customer recorded its validation, under ${lc.emergencyHotfix.reference}: ${lc.emergencyHotfix.reason}`,
+    });
   b.push({
     kind: 'paragraph',
     text: "Every value below is resolved as the stacks are built (lib/environments.ts), with its source: the environment's own override in its file, the owner's default in the same file, the environment catalog, or a documented default.",
