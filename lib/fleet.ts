@@ -33,5 +33,12 @@ export function buildFleet(app: App, fleet: Fleet): EnvironmentStacks[] {
     const source = environments.find((e) => e.spec.owner === env.spec.owner && e.spec.kind === val.source);
     if (source) env.data.addStackDependency(source.data, `VAL copies ${val.source}'s databases by name`);
   }
+  // Go-live by clone (lifecycle.initialData) snapshots Pre-PROD Main by name at deploy time: the
+  // Pre-PROD data stack is deployed first (the snapshot handler refuses a missing source).
+  for (const env of environments) {
+    if (env.spec.lifecycle.initialData?.kind !== 'clone') continue;
+    const source = environments.find((e) => e.spec.owner === env.spec.owner && e.spec.kind === 'preprod');
+    if (source) env.data.addStackDependency(source.data, 'PROD Main is restored from a snapshot of Pre-PROD Main taken at deploy time');
+  }
   return environments;
 }

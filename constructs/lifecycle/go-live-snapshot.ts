@@ -2,8 +2,7 @@ import { CustomResource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ClinSparkPropsError } from '../core/errors';
 import { ClusterSnapshotProvider } from './cluster-snapshot-provider';
-import { CLUSTER_SNAPSHOT_RESOURCE_TYPE } from './pre-upgrade-snapshot';
-import { goLiveSnapshotIdentifier, isSnapshotIdentifier } from './snapshot-names';
+import { CLUSTER_SNAPSHOT_RESOURCE_TYPE, goLiveSnapshotIdentifier, isSnapshotIdentifier } from './snapshot-names';
 
 export interface GoLiveSnapshotProps {
   readonly provider: ClusterSnapshotProvider;

@@ -3,10 +3,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, IConstruct } from 'constructs';
 import { ClinSparkPropsError } from '../core/errors';
 import { ClusterSnapshotProvider } from './cluster-snapshot-provider';
-import { MAX_SNAPSHOT_IDENTIFIER_LENGTH, PRE_UPGRADE_INFIX, isSnapshotIdentifier } from './snapshot-names';
+import { CLUSTER_SNAPSHOT_RESOURCE_TYPE, MAX_SNAPSHOT_IDENTIFIER_LENGTH, PRE_UPGRADE_INFIX, isSnapshotIdentifier } from './snapshot-names';
 
-/** The custom resource type of the lifecycle snapshots (the ECR finds them by it). */
-export const CLUSTER_SNAPSHOT_RESOURCE_TYPE = 'Custom::ClinSparkClusterSnapshot';
+export { CLUSTER_SNAPSHOT_RESOURCE_TYPE };
 
 export interface PreUpgradeSnapshotProps {
   readonly provider: ClusterSnapshotProvider;

@@ -11,6 +11,9 @@
  */
 import { createHash } from 'crypto';
 
+/** The custom resource type of the lifecycle snapshots (the ECR finds them by it). */
+export const CLUSTER_SNAPSHOT_RESOURCE_TYPE = 'Custom::ClinSparkClusterSnapshot';
+
 /** Longest DB cluster snapshot identifier (CreateDBClusterSnapshot, DBClusterSnapshotIdentifier). */
 export const MAX_SNAPSHOT_IDENTIFIER_LENGTH = 63;
 
