@@ -5,7 +5,7 @@
  */
 import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { IApplyRule, NagMessageLevel, NagRuleCompliance } from 'cdk-nag';
+import { IApplyRule, NagMessageLevel, NagRuleCompliance, NagRuleResult } from 'cdk-nag';
 
 export type Outcome = 'compliant' | 'not-applicable' | 'non-compliant' | 'acknowledged' | 'rule-error';
 
@@ -59,6 +59,22 @@ export function acknowledgementsOf(node: IConstruct): Map<string, { reason: stri
   return out;
 }
 
+type Rule = (node: CfnResource) => NagRuleResult;
+type RuleResult = NagRuleResult;
+
+/**
+ * The rule function of a pack's rule, as the value it is (cdk-nag's IApplyRule declares the
+ * callback as a method; its rules are plain functions of the resource).
+ */
+// eslint-disable-next-line @typescript-eslint/unbound-method
+const ruleOf = (params: IApplyRule): Rule => params.rule;
+
+/** One rule of one pack, wrapped once (not once per resource): its id, its record per stack, the rule that records. */
+interface WrappedRule {
+  readonly ruleId: string;
+  readonly rule: Rule;
+}
+
 export class ComplianceRecorder {
   /** stack name -> rule id -> record */
   readonly stacks = new Map<string, Map<string, RuleRecord>>();
@@ -66,12 +82,37 @@ export class ComplianceRecorder {
   readonly usedAcknowledgements = new Set<string>();
   readonly packs = new Set<string>();
 
-  private record(stack: string, pack: string, params: IApplyRule, ruleId: string): RuleRecord {
+  /** pack -> rule function -> rule suffix -> the wrapped rule. */
+  private readonly wrapped = new Map<string, Map<Rule, Map<string, WrappedRule>>>();
+  /**
+   * Results of the rules that apply to a resource (not-applicable results are cheap and not kept),
+   * by rule function: the packs share many rule functions (HIPAA and NIST 800-53 call the same
+   * `RDSStorageEncrypted` as AwsSolutions' RDS2), and a rule is a pure function of the resource,
+   * so each applicable (rule, resource) pair is evaluated once for all packs.
+   */
+  private readonly results = new Map<Rule, WeakMap<CfnResource, { result?: RuleResult; error?: unknown }>>();
+  /** The rule functions used by more than one pack or rule id (the only ones worth remembering). */
+  private readonly ruleUses = new Map<Rule, Set<string>>();
+  private readonly acks = new WeakMap<IConstruct, Map<string, { reason: string; path: string }>>();
+  /** The records of the stack of the last resource evaluated (a pack evaluates every rule on one resource in a row). */
+  private lastNode?: CfnResource;
+  private lastRules?: Map<string, RuleRecord>;
+
+  private rulesOf(node: CfnResource): Map<string, RuleRecord> {
+    if (node === this.lastNode && this.lastRules) return this.lastRules;
+    const stack = Stack.of(node).stackName;
     let rules = this.stacks.get(stack);
     if (!rules) {
       rules = new Map();
       this.stacks.set(stack, rules);
     }
+    this.lastNode = node;
+    this.lastRules = rules;
+    return rules;
+  }
+
+  private record(node: CfnResource, pack: string, params: IApplyRule, ruleId: string): RuleRecord {
+    const rules = this.rulesOf(node);
     let rec = rules.get(ruleId);
     if (!rec) {
       const level = params.level === NagMessageLevel.WARN ? 'Warning' : params.level === NagMessageLevel.INFO ? 'Info' : 'Error';
@@ -93,27 +134,73 @@ export class ComplianceRecorder {
     return rec;
   }
 
+  private acknowledgementsOf(node: CfnResource): Map<string, { reason: string; path: string }> {
+    let acks = this.acks.get(node);
+    if (!acks) {
+      acks = acknowledgementsOf(node);
+      this.acks.set(node, acks);
+    }
+    return acks;
+  }
+
   private classify(node: CfnResource, id: string): ResourceFinding & { acknowledged: boolean } {
-    const acks = acknowledgementsOf(node);
-    const ack = acks.get(id);
+    const ack = this.acknowledgementsOf(node).get(id);
     if (ack) this.usedAcknowledgements.add(`${ack.path}|${id}`);
     return { id, path: node.node.path, resourceType: node.cfnResourceType, reason: ack?.reason, acknowledged: ack !== undefined };
   }
 
-  /**
-   * Wraps a pack's rule so that its outcome is recorded. Every finding is raised to ERROR level,
-   * so that a warning-level finding also fails the synth unless it is acknowledged.
-   */
-  wrap(pack: string, params: IApplyRule): IApplyRule {
-    this.packs.add(pack);
-    const ruleName = params.rule.name;
-    const original = (node: CfnResource) => params.rule(node);
-    const ruleId = `${pack}-${params.ruleSuffixOverride ?? ruleName}`;
+  /** The rule's result on a resource, evaluated once for every pack that shares the rule function. */
+  private evaluate(rule: Rule, node: CfnResource): RuleResult {
+    if ((this.ruleUses.get(rule)?.size ?? 0) < 2) return rule(node);
+    let byNode = this.results.get(rule);
+    if (!byNode) {
+      byNode = new WeakMap();
+      this.results.set(rule, byNode);
+    }
+    const known = byNode.get(node);
+    if (known) {
+      if ('error' in known) throw known.error;
+      return known.result as RuleResult;
+    }
+    let result: RuleResult;
+    try {
+      result = rule(node);
+    } catch (error) {
+      byNode.set(node, { error });
+      throw error;
+    }
+    if (result !== NagRuleCompliance.NOT_APPLICABLE) byNode.set(node, { result });
+    return result;
+  }
+
+  private wrappedRule(pack: string, params: IApplyRule): WrappedRule {
+    let byRule = this.wrapped.get(pack);
+    if (!byRule) {
+      byRule = new Map();
+      this.wrapped.set(pack, byRule);
+    }
+    const original = ruleOf(params);
+    let bySuffix = byRule.get(original);
+    if (!bySuffix) {
+      bySuffix = new Map();
+      byRule.set(original, bySuffix);
+    }
+    const ruleName = original.name;
+    const suffix = params.ruleSuffixOverride ?? ruleName;
+    const known = bySuffix.get(suffix);
+    if (known) return known;
+    const ruleId = `${pack}-${suffix}`;
+    let uses = this.ruleUses.get(original);
+    if (!uses) {
+      uses = new Set();
+      this.ruleUses.set(original, uses);
+    }
+    uses.add(ruleId);
     const wrapped = (node: CfnResource) => {
-      const rec = this.record(Stack.of(node).stackName, pack, params, ruleId);
+      const rec = this.record(node, pack, params, ruleId);
       let result;
       try {
-        result = original(node);
+        result = this.evaluate(original, node);
       } catch (e) {
         const f = this.classify(node, ruleId);
         if (f.acknowledged) rec.acknowledged.push(f);
@@ -135,7 +222,27 @@ export class ComplianceRecorder {
       return result;
     };
     Object.defineProperty(wrapped, 'name', { value: ruleName });
-    return { ...params, rule: wrapped, level: NagMessageLevel.ERROR };
+    const entry = { ruleId, rule: wrapped };
+    bySuffix.set(suffix, entry);
+    return entry;
+  }
+
+  /**
+   * Wraps a pack's rule so that its outcome is recorded. Every finding is raised to ERROR level,
+   * so that a warning-level finding also fails the synth unless it is acknowledged. The wrapper
+   * is made once per pack and rule (a pack applies every rule to every resource).
+   */
+  wrap(pack: string, params: IApplyRule): IApplyRule {
+    this.packs.add(pack);
+    const { rule } = this.wrappedRule(pack, params);
+    return {
+      ruleSuffixOverride: params.ruleSuffixOverride,
+      info: params.info,
+      explanation: params.explanation,
+      level: NagMessageLevel.ERROR,
+      rule,
+      node: params.node,
+    };
   }
 
   /** Every acknowledgement declared in the tree that matched no finding (stale or mistyped). */
