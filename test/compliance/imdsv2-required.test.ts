@@ -4,9 +4,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagRuleCompliance } from 'cdk-nag';
 import { imdsv2Required } from '../../lib/compliance/rules/imdsv2-required';
+import { testStack as sharedTestStack } from '../support/test-stack';
 
 function testStack(): Stack {
-  return new Stack(new App(), 'Imdsv2Test', { env: { account: '111122223333', region: 'eu-central-1' } });
+  return sharedTestStack('Imdsv2Test', { region: 'eu-central-1' });
 }
 
 const AMI = 'ami-0123456789abcdef0';

@@ -1,5 +1,5 @@
 /** The project's own cdk-nag rules, each with a compliant and a non-compliant case. */
-import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,12 +8,10 @@ import { noOpenAdminPorts } from '../../lib/compliance/rules/no-open-admin-ports
 import { statefulProtected } from '../../lib/compliance/rules/stateful-protected';
 import { valScrubbed } from '../../lib/compliance/rules/val-scrubbed';
 import { TAG_ENVIRONMENT } from '../../lib/environments';
+import { testStack as sharedTestStack } from '../support/test-stack';
 
 function testStack(kind?: string): Stack {
-  return new Stack(new App(), 'Test', {
-    env: { account: '111122223333', region: 'us-east-1' },
-    tags: kind ? { [TAG_ENVIRONMENT]: kind } : undefined,
-  });
+  return sharedTestStack('Test', { region: 'us-east-1', tags: kind ? { [TAG_ENVIRONMENT]: kind } : undefined });
 }
 
 describe('ClinSpark-NoOpenAdminPorts', () => {

@@ -3,32 +3,23 @@
  * look-ups), the project's network, real public keys of every accepted kind, and a reader that
  * turns the synthesised user data (Fn::Base64 of Fn::Join) back into text.
  */
-import { App, Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
 import { LogEncryptionKey } from '../../constructs/encryption/log-encryption-key';
 import { JumpHost, JumpHostProps } from '../../constructs/jump-host';
 import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
+import { TestStack, testStack as sharedTestStack } from '../support/test-stack';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-central-1';
 export const AZS = ['eu-central-1a', 'eu-central-1b'];
 export const AMI = 'ami-0123456789abcdef0';
 
-/** A stack with a concrete env that never looks up its availability zones. */
-export class PinnedStack extends Stack {
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
-    super(scope, id, { ...props, env: { account: ACCOUNT, region: REGION } });
-  }
-  get availabilityZones(): string[] {
-    return [...AZS];
-  }
-}
-
-export function testStack(id = 'JumpHostTest'): PinnedStack {
-  return new PinnedStack(new App(), id);
+/** The shared test stack (test/support/test-stack.ts) in the jump host tests' account, region and zones. */
+export function testStack(id = 'JumpHostTest'): TestStack {
+  return sharedTestStack(id, { account: ACCOUNT, region: REGION, availabilityZones: AZS });
 }
 
 /** Public keys generated with ssh-keygen (public halves only). */
@@ -49,7 +40,7 @@ export const CIDRS = ['203.0.113.0/24', '198.51.100.17/32'];
 export const REPLICA_ENDPOINT_EXPORT = 'acme-prod-replica-endpoint';
 
 export interface Fixture {
-  readonly stack: PinnedStack;
+  readonly stack: TestStack;
   readonly network: ClinSparkNetwork;
   readonly jumpHost: JumpHost;
   readonly replica: ec2.SecurityGroup;

@@ -11,7 +11,7 @@
  * 4. The read-only account is created on the replica only; its secret is readable by the named
  *    recipient only, during the collection window.
  */
-import { App, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -21,6 +21,7 @@ import { ClinSparkNetwork } from '../../constructs/network/clinspark-network';
 import { ReadReplica, ReadReplicaProps } from '../../constructs/read-replica';
 import { readReplicaPlan } from '../../lib/read-replica-plan';
 import { buildTestFleet } from '../support/fleet';
+import { testStack } from '../support/test-stack';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 
@@ -654,14 +655,7 @@ describe('the replica stack', () => {
 
 describe('ReadReplica props validation', () => {
   /** A stack with a network and a source database, built once; each case adds a replica to it. */
-  class PinnedStack extends Stack {
-    get availabilityZones(): string[] {
-      return ['eu-west-1a', 'eu-west-1b'];
-    }
-  }
-  const stack = new PinnedStack(new App({ builtinCloudFormationValidation: false }), 'ReplicaValidation', {
-    env: { account: '111122223333', region: 'eu-west-1' },
-  });
+  const stack = testStack('ReplicaValidation', { appProps: { builtinCloudFormationValidation: false } });
   const logKey = new LogEncryptionKey(stack, 'LogKey', { description: 'logs', removalPolicy: RemovalPolicy.RETAIN }).key;
   const network = new ClinSparkNetwork(stack, 'Network', {
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],

@@ -17,6 +17,12 @@ function clusters(t: Template) {
   return all;
 }
 
+/** The list, asserted non-empty: a loop over it cannot pass by checking nothing. */
+function nonEmpty<T>(items: T[]): T[] {
+  expect(items.length).toBeGreaterThan(0);
+  return items;
+}
+
 describe('ClinSpark databases in the example fleet', () => {
   test.each([
     ['acme-sandbox', 2],
@@ -74,20 +80,20 @@ describe('ClinSpark databases in the example fleet', () => {
         expect(group.Type).toBe('AWS::RDS::DBParameterGroup');
         expect(group.Properties.Parameters).toEqual({ slow_query_log: '1', long_query_time: '2', log_output: 'FILE' });
       }
-      for (const g of Object.values(t.findResources('AWS::RDS::DBClusterParameterGroup'))) {
+      for (const g of nonEmpty(Object.values(t.findResources('AWS::RDS::DBClusterParameterGroup')))) {
         expect(g.Properties.Parameters.slow_query_log).toBeUndefined();
       }
     }
   });
 
   test('binary logging in ROW format with GTID on PROD only', () => {
-    for (const g of Object.values(data('northwind-prod').findResources('AWS::RDS::DBClusterParameterGroup'))) {
+    for (const g of nonEmpty(Object.values(data('northwind-prod').findResources('AWS::RDS::DBClusterParameterGroup')))) {
       expect(g.Properties.Parameters).toMatchObject({ binlog_format: 'ROW', 'gtid-mode': 'ON', enforce_gtid_consistency: 'ON' });
       // Aurora lists binlog_row_image as not modifiable (its default is FULL), and gtid_mode is not the API name.
       expect(g.Properties.Parameters.binlog_row_image).toBeUndefined();
       expect(g.Properties.Parameters.gtid_mode).toBeUndefined();
     }
-    for (const g of Object.values(data('acme-preprod').findResources('AWS::RDS::DBClusterParameterGroup'))) {
+    for (const g of nonEmpty(Object.values(data('acme-preprod').findResources('AWS::RDS::DBClusterParameterGroup')))) {
       expect(g.Properties.Parameters.binlog_format).toBeUndefined();
     }
   });
@@ -133,7 +139,7 @@ describe('ClinSpark databases in the example fleet', () => {
   ])('%s: keys and secrets have DeletionPolicy %s', (env, policy) => {
     const t = data(env);
     for (const type of ['AWS::KMS::Key', 'AWS::SecretsManager::Secret']) {
-      for (const r of Object.values(t.findResources(type))) expect(r.DeletionPolicy).toBe(policy);
+      for (const r of nonEmpty(Object.values(t.findResources(type)))) expect(r.DeletionPolicy).toBe(policy);
     }
   });
 
@@ -143,7 +149,7 @@ describe('ClinSpark databases in the example fleet', () => {
       for (const [, c] of clusters(data(env))) {
         expect(c.Properties.ServerlessV2ScalingConfiguration).toMatchObject({ MinCapacity: 0, SecondsUntilAutoPause: 3600 });
       }
-      for (const i of Object.values(data(env).findResources('AWS::RDS::DBInstance')))
+      for (const i of nonEmpty(Object.values(data(env).findResources('AWS::RDS::DBInstance'))))
         expect(i.Properties.DBInstanceClass).toBe('db.serverless');
     },
   );
@@ -268,7 +274,7 @@ describe('ClinSpark databases in the example fleet', () => {
   });
 
   test.each(['acme-sandbox', 'acme-preprod'])('%s: database keys have no use restriction beyond IAM (catalog)', (env) => {
-    for (const key of Object.values(data(env).findResources('AWS::KMS::Key'))) {
+    for (const key of nonEmpty(Object.values(data(env).findResources('AWS::KMS::Key')))) {
       expect(JSON.stringify(key.Properties.KeyPolicy)).not.toContain('DenyUseBy');
     }
   });
@@ -282,13 +288,17 @@ describe('ClinSpark databases in the example fleet', () => {
   });
 
   test('the database security groups admit MySQL from named security groups only, never from a CIDR', () => {
-    for (const name of fleet.stacks.keys()) {
-      for (const rule of Object.values(fleet.template(name).findResources('AWS::EC2::SecurityGroupIngress'))) {
-        if (rule.Properties.FromPort === 3306) {
-          expect(rule.Properties.CidrIp).toBeUndefined();
-          expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
-        }
-      }
+    const mysqlRules = [...fleet.stacks.keys()].flatMap((name) =>
+      Object.values(fleet.template(name).findResources('AWS::EC2::SecurityGroupIngress')).filter(
+        (rule) => rule.Properties.FromPort === 3306,
+      ),
+    );
+    // Every database of the fleet admits at least its application and its rotation functions.
+    expect(mysqlRules.length).toBeGreaterThanOrEqual(fleet.environments.length);
+    for (const rule of mysqlRules) {
+      expect(rule.Properties.CidrIp).toBeUndefined();
+      expect(rule.Properties.CidrIpv6).toBeUndefined();
+      expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
     }
   });
 });
