@@ -13,8 +13,8 @@
  * the plugin is created, are handed the templates when the first compliance pack begins (the
  * templates are written by then), and validate while the packs run on the main thread.
  *
- * `CLINSPARK_VALIDATION_THREADS=<n>` sets the number of workers (default: the machine's cores, at
- * most 4); `0` leaves the validator to CDK, on the main thread. A worker that fails hands its group
+ * `CLINSPARK_VALIDATION_THREADS=<n>` sets the number of workers (default: one core less than the
+ * machine has, 1 to 3); `0` leaves the validator to CDK, on the main thread. A worker that fails hands its group
  * back to the main thread, which validates it as CDK would.
  */
 import * as fs from 'fs';
@@ -60,7 +60,11 @@ interface Job {
   templates?: PolicyValidationStack[];
 }
 
-/** How many validation workers: CLINSPARK_VALIDATION_THREADS, else the cores (at most 4). */
+/**
+ * How many validation workers: CLINSPARK_VALIDATION_THREADS, else one core less than the machine
+ * has (the main thread runs the packs meanwhile), at least 1 and at most 3. Each worker holds an
+ * engine of its own (about 150 MB).
+ */
 export function validationThreads(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.CLINSPARK_VALIDATION_THREADS;
   if (raw !== undefined && raw !== '') {
@@ -68,7 +72,7 @@ export function validationThreads(env: NodeJS.ProcessEnv = process.env): number 
     if (!Number.isInteger(n) || n < 0) throw new Error(`CLINSPARK_VALIDATION_THREADS must be a whole number >= 0 (got '${raw}')`);
     return n;
   }
-  return Math.max(1, Math.min(4, os.availableParallelism()));
+  return Math.max(1, Math.min(3, os.availableParallelism() - 1));
 }
 
 /** Splits templates into at most `groups` contiguous groups of about equal size (bytes). */
