@@ -4,8 +4,6 @@
  * (constructs/database/aurora-mysql-parameters.json). CloudFormation's RDS handler refuses a
  * parameter group with an unknown or unmodifiable name at deploy time; this is the offline check.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -20,14 +18,13 @@ import {
   parameterProblem,
 } from '../../constructs/database/parameters';
 import { offlineApp } from '../../lib/offline-app';
-import { EXAMPLE_CONFIG, buildTestFleet } from '../support/fleet';
-
-const FIXTURE_FLEETS = path.join(__dirname, '..', 'fixtures', 'fleets');
+import { buildTestFleet, validatedFleets } from '../support/fleet';
 
 function parameterGroups(
   configDir: string,
 ): Array<{ stack: string; id: string; level: 'cluster' | 'instance'; parameters: Record<string, string> }> {
-  const fleet = buildTestFleet({ configDir });
+  // The one synthesis per run of each of these fleets with CDK's template validator on (see test/support/fleet.ts).
+  const fleet = buildTestFleet({ configDir, validate: true });
   const out = [];
   for (const name of fleet.stacks.keys()) {
     const resources = fleet.template(name).toJSON().Resources as Record<
@@ -74,7 +71,7 @@ describe('the committed Aurora MySQL parameter table', () => {
     expect(checkParameters('instance', instanceParameters())).toEqual([]);
   });
 
-  const fleets = [EXAMPLE_CONFIG, ...fs.readdirSync(FIXTURE_FLEETS).map((d) => path.join(FIXTURE_FLEETS, d))];
+  const fleets = validatedFleets();
   test.each(fleets)('every parameter group synthesised for %s sets only modifiable parameters at their level', (configDir) => {
     const groups = parameterGroups(configDir);
     expect(groups.some((g) => g.level === 'cluster')).toBe(true);
