@@ -7,7 +7,7 @@ import { execFile, execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CDK_BIN, OFFLINE_CDK_ENV } from '../support/cdk-cli';
+import { AppRun, CDK_BIN, OFFLINE_CDK_ENV, runAppBatch } from '../support/cdk-cli';
 import { parse } from 'yaml';
 import { main } from '../../lib/cli/main';
 
@@ -135,27 +135,18 @@ const cdk = CDK_BIN;
 const cdkEnv = OFFLINE_CDK_ENV;
 
 /**
- * `cdk synth -c config=<dir>` into a fresh output directory (removed afterwards). With `via: 'app'`
- * the CDK app of cdk.json is run the way the CLI runs it (the same command, with the context and
- * output directory in CDK_CONTEXT_JSON and CDK_OUTDIR) without the CLI's own start-up: the same
- * code path, a second faster; every fixture goes through it, and a sample through the real CLI.
+ * `cdk synth -c config=<dir>` through the real CDK CLI into a fresh output directory (removed
+ * afterwards). Every fixture also goes through runAppBatch (test/support/cdk-cli.ts): the CDK app
+ * of cdk.json run the way the CLI runs it (the context and output directory in CDK_CONTEXT_JSON
+ * and CDK_OUTDIR), the same code path without the CLI's start-up, all fixtures in one process.
  */
-function cdkSynth(configDir: string, via: 'cli' | 'app' = 'cli'): Promise<{ code: number | null; stderr: string; written: string[] }> {
+function cdkSynth(configDir: string): Promise<AppRun> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-badinput-'));
-  const appCommand = (JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { app: string }).app.split(' ');
-  const [command, args, env] =
-    via === 'cli'
-      ? [cdk, ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`], cdkEnv]
-      : [
-          appCommand[0] === 'node' ? process.execPath : appCommand[0],
-          appCommand.slice(1),
-          { ...cdkEnv, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ config: configDir }) },
-        ];
   return new Promise((resolve) => {
     execFile(
-      command,
-      args,
-      { cwd: root, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      cdk,
+      ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`],
+      { cwd: root, env: cdkEnv, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
       (error, _stdout, stderr) => {
         const written = fs.existsSync(outdir)
           ? fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json') || f === 'compliance')
@@ -190,26 +181,23 @@ describe('bad input is refused cleanly by clinspark validate', () => {
 });
 
 describe('bad input is refused cleanly by cdk synth (the CDK app calls loadFleet)', () => {
-  let results: Map<string, { code: number | null; stderr: string; written: string[] }>;
+  let results: Map<string, AppRun>;
 
   // Through the real CLI: one fixture per kind of failure (key decoding, YAML parsing, file system).
   const THROUGH_CLI = ['ssh-keys/type-not-matching-body', 'files/duplicate-key', 'val-copy/rules-symlink-outside'];
 
   beforeAll(async () => {
     results = new Map();
-    const queue = [
-      ...BAD_INPUTS.map((name) => [name, 'app'] as const),
-      ...THROUGH_CLI.map((name) => [`${name} (cdk CLI)`, 'cli'] as const),
-    ];
-    // Two at a time: the machine is shared.
-    await Promise.all(
-      [0, 1].map(async () => {
-        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-          const [key, via] = next;
-          results.set(key, await cdkSynth(path.join(fixtures, key.replace(' (cdk CLI)', '')), via));
-        }
-      }),
-    );
+    // The CLI runs one after the other, beside the batch of every fixture through the app: the machine is shared.
+    const [viaApp, viaCli] = await Promise.all([
+      runAppBatch(BAD_INPUTS.map((name) => ({ config: path.join(fixtures, name) }))),
+      THROUGH_CLI.reduce<Promise<AppRun[]>>(
+        async (done, name) => [...(await done), await cdkSynth(path.join(fixtures, name))],
+        Promise.resolve([]),
+      ),
+    ]);
+    BAD_INPUTS.forEach((name, i) => results.set(name, viaApp[i]));
+    THROUGH_CLI.forEach((name, i) => results.set(`${name} (cdk CLI)`, viaCli[i]));
   }, 600_000);
 
   test.each(THROUGH_CLI)('%s, through the cdk CLI', (name) => {
