@@ -1,11 +1,15 @@
 /**
- * Synthesis benchmark (`npm run bench [-- 1 10 50]`): generates fleets of N customers, each with
- * a full lifecycle (Sandbox, Migration, Pre-PROD, PROD with a read replica, VAL), and synthesises
- * each through the CDK app exactly as `cdk synth` runs it (compliance gate and built-in validator
- * included), reporting wall time, stacks, resources, largest template and peak memory; then, in the
- * same run and on the same machine, the bare-CDK floor of the same templates (scripts/bench-floor.ts:
- * CfnInclude, validator on, no construct logic) and the ratio to it, and the sharded synthesis
- * (`npm run synth:sharded`, one process per core). Not a test: numbers go to the README.
+ * Synthesis benchmark (`npm run bench [-- example 1 10 50] [--no-sharded]`): for the example fleet
+ * (`example`: config/) and for generated fleets of N customers, each with a full lifecycle
+ * (Sandbox, Migration, Pre-PROD, PROD with a read replica, VAL), runs `npx cdk synth --no-lookups
+ * --quiet -c config=<dir>` through the project's CDK CLI (every gate on: cdk-nag packs, project
+ * rules, CDK's built-in template validator with `validateAgainstDefaultRules`, stateful lock), and
+ * reports wall time, stacks, resources, largest template and peak memory (the largest process:
+ * the CDK app); then, in the same run and on the same machine, the bare-CDK floor of the same
+ * templates (scripts/bench-floor.ts: CfnInclude, validator on, no construct logic), the ratio to
+ * it, and the sharded synthesis (`npm run synth:sharded`, one process per core). The memory growth
+ * per customer is given between consecutive sizes and as a least-squares line over every size.
+ * Not a test: numbers go to the README.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,11 +17,6 @@ import * as os from 'os';
 import * as path from 'path';
 
 const root = path.join(__dirname, '..');
-const sizes = process.argv
-  .slice(2)
-  .map(Number)
-  .filter((n) => n > 0);
-const SIZES = sizes.length > 0 ? sizes : [1, 10, 50];
 const RULES = fs.readFileSync(path.join(root, 'config', 'scrub', 'volunteers.rules.yaml'), 'utf8');
 
 function customerYaml(i: number): string {
@@ -55,6 +54,7 @@ environments:
 }
 
 interface Row {
+  fleet: string;
   customers: number;
   stacks: number;
   resources: number;
@@ -63,8 +63,17 @@ interface Row {
   seconds: number;
   peakMb: number;
   floorSeconds: number;
-  shardedSeconds: number;
+  shardedSeconds?: number;
 }
+
+const CDK_CLI = path.join(root, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+const OFFLINE_ENV: NodeJS.ProcessEnv = {
+  CDK_DISABLE_VERSION_CHECK: '1',
+  CDK_DISABLE_CLI_TELEMETRY: 'true',
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  AWS_PROFILE: 'none',
+};
 
 function timed(args: string[], env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
@@ -78,42 +87,25 @@ function timed(args: string[], env: NodeJS.ProcessEnv): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-function run(n: number): Row {
+/** A fleet directory of n generated customers. */
+function generatedFleet(n: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `clinspark-bench-${n}-`));
   fs.mkdirSync(path.join(dir, 'customers'));
   fs.mkdirSync(path.join(dir, 'scrub'));
   fs.writeFileSync(path.join(dir, 'scrub', 'volunteers.rules.yaml'), RULES);
   for (let i = 1; i <= n; i++) fs.writeFileSync(path.join(dir, 'customers', `cust${String(i).padStart(3, '0')}.yaml`), customerYaml(i));
-  const outdir = path.join(dir, 'cdk.out');
-  const rssFile = path.join(dir, 'rss');
-  const start = process.hrtime.bigint();
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--max-old-space-size=12288',
-      '-r',
-      'ts-node/register',
-      '-r',
-      path.join(__dirname, 'support', 'report-rss.js'),
-      path.join(root, 'bin', 'clinspark.ts'),
-    ],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        CDK_OUTDIR: outdir,
-        CDK_CONTEXT_JSON: JSON.stringify({
-          ...(JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context,
-          config: dir,
-        }),
-        CLINSPARK_RSS_FILE: rssFile,
-      },
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (r.status !== 0) throw new Error(`synth of ${n} customers failed:\n${r.stderr.slice(-3000)}`);
+  return dir;
+}
+
+function run(fleet: string, configDir: string, customers: number, work: string, sharded: boolean): Row {
+  const outdir = path.join(work, 'cdk.out');
+  const rssFile = path.join(work, 'rss');
+  // Every node process of the synth (the CLI and the app it runs) appends its peak resident memory.
+  const seconds = timed([CDK_CLI, 'synth', '--no-lookups', '--quiet', '--no-notices', '-c', `config=${configDir}`, '-o', outdir], {
+    ...OFFLINE_ENV,
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require=${path.join(__dirname, 'support', 'report-rss.js')}`].filter(Boolean).join(' '),
+    CLINSPARK_RSS_FILE: rssFile,
+  });
   const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
   let resources = 0;
   let largestResources = 0;
@@ -125,60 +117,102 @@ function run(n: number): Row {
     largestResources = Math.max(largestResources, count);
     largestBytes = Math.max(largestBytes, Buffer.byteLength(text));
   }
-  const peakMb = Math.round(Number(fs.readFileSync(rssFile, 'utf8')) / 1024);
-  const floorSeconds = timed(
-    ['--max-old-space-size=12288', '-r', 'ts-node/register', path.join(__dirname, 'bench-floor.ts'), outdir, path.join(dir, 'floor.out')],
-    {},
+  const peakKb = Math.max(
+    ...fs
+      .readFileSync(rssFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map(Number),
   );
+  const floorSeconds = timed(['-r', 'ts-node/register', path.join(__dirname, 'bench-floor.ts'), outdir, path.join(work, 'floor.out')], {});
   const jobs = String(Math.max(1, os.cpus().length));
-  const shardedSeconds = timed(
-    [
-      '-r',
-      'ts-node/register',
-      path.join(__dirname, 'synth-sharded.ts'),
-      '--jobs',
-      jobs,
-      '--config',
-      dir,
-      '--out',
-      path.join(dir, 'sharded.out'),
-    ],
-    {},
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
+  const shardedSeconds = sharded
+    ? timed(
+        [
+          '-r',
+          'ts-node/register',
+          path.join(__dirname, 'synth-sharded.ts'),
+          '--jobs',
+          jobs,
+          '--config',
+          configDir,
+          '--out',
+          path.join(work, 'sharded.out'),
+        ],
+        {},
+      )
+    : undefined;
   return {
-    customers: n,
+    fleet,
+    customers,
     stacks: templates.length,
     resources,
     largestResources,
     largestKb: Math.round(largestBytes / 1024),
     seconds,
-    peakMb,
+    peakMb: Math.round(peakKb / 1024),
     floorSeconds,
     shardedSeconds,
   };
 }
 
+const args = process.argv.slice(2);
+const sharded = !args.includes('--no-sharded');
+const wanted = args.filter((a) => a === 'example' || Number(a) > 0);
+const SIZES = wanted.length > 0 ? wanted : ['example', '1', '10', '50'];
 const rows: Row[] = [];
-for (const n of SIZES) {
-  process.stderr.write(`bench: synthesising ${n} customer(s)...\n`);
-  rows.push(run(n));
+for (const size of SIZES) {
+  process.stderr.write(`bench: synthesising ${size === 'example' ? 'the example fleet (config/)' : `${size} customer(s)`}...\n`);
+  if (size === 'example') {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-bench-example-'));
+    const customers = fs.readdirSync(path.join(root, 'config', 'customers')).filter((f) => f.endsWith('.yaml')).length;
+    rows.push(run('example (config/)', path.join(root, 'config'), customers, work, sharded));
+    fs.rmSync(work, { recursive: true, force: true });
+  } else {
+    const n = Number(size);
+    const dir = generatedFleet(n);
+    rows.push(run(`${n} customer${n === 1 ? '' : 's'}`, dir, n, dir, sharded));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 const cores = Math.max(1, os.cpus().length);
 const lines = [
-  `| customers | stacks | resources | largest template (resources / KB) | synth wall time | per customer | peak memory | bare-CDK floor | ratio to floor | sharded (${cores} jobs) |`,
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  `| fleet | stacks | resources | largest template (resources / KB) | \`cdk synth\` | per customer | peak memory | bare-CDK floor | ratio to floor |${sharded ? ` sharded (${cores} jobs) |` : ''}`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|${sharded ? '---:|' : ''}`,
   ...rows.map(
     (r) =>
-      `| ${r.customers} | ${r.stacks} | ${r.resources} | ${r.largestResources} / ${r.largestKb} | ${r.seconds.toFixed(1)} s | ${(r.seconds / r.customers).toFixed(2)} s | ${r.peakMb} MB | ` +
-      `${r.floorSeconds.toFixed(1)} s | ${(r.seconds / r.floorSeconds).toFixed(1)}x | ${r.shardedSeconds.toFixed(1)} s |`,
+      `| ${r.fleet} | ${r.stacks} | ${r.resources} | ${r.largestResources} / ${r.largestKb} | ${r.seconds.toFixed(1)} s | ${(r.seconds / r.customers).toFixed(2)} s | ${r.peakMb} MB | ` +
+      `${r.floorSeconds.toFixed(1)} s | ${(r.seconds / r.floorSeconds).toFixed(1)}x |${r.shardedSeconds !== undefined ? ` ${r.shardedSeconds.toFixed(1)} s |` : ''}`,
   ),
 ];
-if (rows.length > 1) {
-  const [a, b] = [rows[rows.length - 2], rows[rows.length - 1]];
+// Growth per customer over the generated fleets (same customer shape): consecutive sizes, and the
+// least-squares line over all of them with its R² (1.0 = exactly linear).
+const generated = rows.filter((r) => !r.fleet.startsWith('example'));
+if (generated.length > 1) {
+  lines.push('');
+  for (let i = 1; i < generated.length; i++) {
+    const [a, b] = [generated[i - 1], generated[i]];
+    const dn = b.customers - a.customers;
+    lines.push(
+      `From ${a.customers} to ${b.customers} customers: ${((b.seconds - a.seconds) / dn).toFixed(2)} s and ${((b.peakMb - a.peakMb) / dn).toFixed(1)} MB per extra customer.`,
+    );
+  }
+  const fit = (ys: number[]) => {
+    const xs = generated.map((r) => r.customers);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const sxy = xs.reduce((acc, x, i) => acc + (x - mx) * (ys[i] - my), 0);
+    const sxx = xs.reduce((acc, x) => acc + (x - mx) ** 2, 0);
+    const slope = sxy / sxx;
+    const ssTot = ys.reduce((acc, y) => acc + (y - my) ** 2, 0);
+    const ssRes = ys.reduce((acc, y, i) => acc + (y - (my + slope * (xs[i] - mx))) ** 2, 0);
+    return { slope, intercept: my - slope * mx, r2: ssTot === 0 ? 1 : 1 - ssRes / ssTot };
+  };
+  const mem = fit(generated.map((r) => r.peakMb));
+  const time = fit(generated.map((r) => r.seconds));
   lines.push(
-    '',
-    `Marginal cost per extra customer between ${a.customers} and ${b.customers}: ${((b.seconds - a.seconds) / (b.customers - a.customers)).toFixed(2)} s, ${((b.peakMb - a.peakMb) / (b.customers - a.customers)).toFixed(0)} MB.`,
+    `Least-squares over ${generated.map((r) => r.customers).join(', ')} customers: peak memory ${mem.intercept.toFixed(0)} MB + ${mem.slope.toFixed(1)} MB per customer (R² ${mem.r2.toFixed(3)}); ` +
+      `time ${time.intercept.toFixed(1)} s + ${time.slope.toFixed(2)} s per customer (R² ${time.r2.toFixed(3)}).`,
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
