@@ -19,6 +19,7 @@
  */
 import { Fleet } from '../config/model';
 import { EnvironmentSpec } from '../environments';
+import { stackName } from '../naming';
 import { engineVersion as knownEngine, majorOfFullVersion } from '../engine';
 import { Block, EvidenceDocument } from '../evidence/document';
 import { overridesOf } from '../evidence/environment-select';
@@ -116,6 +117,8 @@ export interface UpgradePlan {
   readonly downtime: readonly DowntimeRow[];
   readonly snapshots: readonly SnapshotRow[];
   readonly hasChanges: boolean;
+  /** What to give `cdk deploy`: the app stack (and the replica stack, when there is one). */
+  readonly deployStacks: readonly string[];
   /** Blocking: the plan refuses the deploy (exit 1) whatever the time. */
   readonly refusals: readonly string[];
   readonly warnings: readonly string[];
@@ -430,6 +433,7 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
     downtime,
     snapshots,
     hasChanges,
+    deployStacks: [spec.stackNames.app, ...(spec.readReplica ? [stackName(spec.owner, spec.name, 'replica')] : [])],
     refusals,
     warnings,
     recommendation,
@@ -487,6 +491,7 @@ export function upgradePlanDocument(plan: UpgradePlan, atSource: string): Eviden
           ]
         : []),
       'CloudFormation applies database changes when the stack deploys, not in the RDS maintenance window: the window is when the operator runs cdk deploy.',
+      `Deploy with: npx cdk deploy ${plan.deployStacks.join(' ')} (the app stack deploys the data stack it depends on first, so the pre-upgrade snapshot is taken before the services roll; never --exclusively on the app stack alone).`,
     ],
   });
   b.push({ kind: 'heading', level: 2, text: 'Expected downtime' });
