@@ -174,6 +174,32 @@ describe('application account handler', () => {
     }
   });
 
+  test('a restored copy that is not locked (PROD Main at go-live): the rotation twin gets the new password, other accounts stay as they are', async () => {
+    const user = `golive_${unique()}`;
+    const twin = `${user}_clone`;
+    const other = `repl_${unique()}`;
+    for (const u of [user, twin, other])
+      await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Preprod-Password-0123456789ab'`);
+    const result = await applyAccount(admin, {
+      username: user,
+      password: 'Prod-Password-0123456789abcdefgh',
+      database: schema,
+      masterUsername: 'clinspark_admin',
+      lockOthers: false,
+      resetTwin: true,
+    });
+    expect(result).toEqual({ locked: [], twin });
+    for (const u of [user, twin]) {
+      await expect(connectAs(u, 'Preprod-Password-0123456789ab', schema)).rejects.toThrow(/denied/i);
+      const conn = await connectAs(u, 'Prod-Password-0123456789abcdefgh', schema);
+      await conn.end();
+    }
+    // Not locked: a later update of PROD's account resource must never lock PROD's own accounts.
+    const conn = await connectAs(other, 'Preprod-Password-0123456789ab');
+    await conn.end();
+    for (const u of [user, twin, other]) await admin.query(`DROP USER ${admin.escape(u)}@'%'`);
+  });
+
   test('system accounts are recognised and never locked', () => {
     expect(
       ['rdsadmin', 'rdsrepladmin', 'mysql.sys', 'mysql.session', 'AWS_LAMBDA_ACCESS', 'rds_superuser_role', 'mariadb.sys'].every(

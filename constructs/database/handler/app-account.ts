@@ -12,7 +12,10 @@
  * With ResetMasterPassword=true (a cluster restored point-in-time from another cluster, which
  * keeps the source's master password), the master password is first set to the value of this
  * cluster's own master secret through the RDS API, so the source's master credentials stop
- * working on the copy.
+ * working on the copy, and the application user's rotation twin (if the copy has one) gets the
+ * current application password (PROD Main restored from Pre-PROD at go-live: no Pre-PROD
+ * application password survives; its other accounts are not locked, since a later update would
+ * lock PROD's own, e.g. a read replica's replication user).
  * Delete: nothing. The database keeps its accounts (a retained PROD database must keep working);
  * a deleted database takes them with it.
  *
@@ -123,20 +126,31 @@ async function setAccount(conn: mysql.Connection, username: string, password: st
 
 export async function applyAccount(
   conn: mysql.Connection,
-  options: { username: string; password: string; database: string; masterUsername: string; lockOthers: boolean },
+  options: {
+    username: string;
+    password: string;
+    database: string;
+    masterUsername: string;
+    lockOthers: boolean;
+    /** Give the rotation twin this password too (a restored copy: it would keep the source's). @default lockOthers */
+    resetTwin?: boolean;
+  },
 ): Promise<{ locked: string[]; twin?: string }> {
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await setAccount(conn, options.username, options.password, options.database, options.lockOthers);
 
   let locked: string[] = [];
   let twin: string | undefined;
-  if (options.lockOthers) {
-    // A copy of another environment (VAL): the rotation twin would keep the source's password
-    // (or, locked, break the next rotation), so it gets this environment's current application
-    // password too, whichever of the two the secret currently names. No source password survives.
+  if (options.lockOthers || options.resetTwin) {
+    // A copy of another environment (VAL, PROD Main at go-live): the rotation twin would keep the
+    // source's password (or, locked, break the next rotation), so it gets this environment's
+    // current application password too, whichever of the two the secret currently names.
     twin = rotationTwin(options.username);
     if (await accountExists(conn, twin, ACCOUNT_HOST)) await setAccount(conn, twin, options.password, options.database, true);
     else twin = undefined;
+  }
+  if (options.lockOthers) {
+    // No other source account works on the copy.
     const kept = [options.username, rotationTwin(options.username), options.masterUsername];
     locked = await lockOtherAccounts(
       conn,
@@ -168,6 +182,7 @@ async function apply(event: CustomResourceEvent, invocation: Invocation): Promis
       database: props.DatabaseName,
       masterUsername: master.username,
       lockOthers: props.LockOtherAccounts,
+      resetTwin: props.ResetMasterPassword,
     });
     log.info('account-ready', {
       user: account.username,
