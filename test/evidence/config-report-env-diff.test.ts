@@ -97,7 +97,7 @@ describe('clinspark env-diff', () => {
     expect(md).toContain('| Identity: kind | val | prod |');
   });
 
-  test('names, accounts, zones and stack-derived ids are normalised: two Demos differ in their release only', async () => {
+  test('names, accounts, zones and stack-derived ids are normalised: two Demos differ in their release (and its ledger entry) only', async () => {
     const out = tempDir('diff');
     const r = await cli(['env-diff', 'platform/demo-r2025-4', 'platform/demo-r2026-1', '--assembly', assembly, '--out', out]);
     expect(r.code).toBe(3);
@@ -106,6 +106,8 @@ describe('clinspark env-diff', () => {
       'Release: version',
       'Release: build',
       'Release: image tag',
+      // The release ledger's entry (date, notes) is the release's own.
+      'Release: ledger entry',
       expect.stringMatching(/^app\/MainTask\w+ ContainerDefinitions$/),
     ]);
     const cross = await cli(['env-diff', 'acme/preprod', 'northwind/prod', '--assembly', assembly]);
