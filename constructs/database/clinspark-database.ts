@@ -87,6 +87,12 @@ export interface ClinSparkDatabaseProps {
   readonly removalPolicy: RemovalPolicy;
   /** Deletion protection of the cluster. */
   readonly deletionProtection: boolean;
+  /**
+   * Why deletion protection is off: the reason of the acknowledged deletion-protection findings,
+   * specific to this database (e.g. a Community wipe replaces the cluster). Only with deletionProtection false.
+   * @default - the catalog's reason for the removal policy (the environment is decommissioned by deleting its stack)
+   */
+  readonly deletionProtectionOffReason?: string;
   /** What happens to this database's KMS key and secrets when they leave the stack. */
   readonly keyRemovalPolicy: RemovalPolicy;
   /** Key of the audit, error and slow-query log groups. */
@@ -349,7 +355,8 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       }
     }
     for (const group of Object.values(this.logGroups)) this.cluster.node.addDependency(group);
-    if (!this.cluster.secret) throw new ClinSparkPropsError(this, 'the cluster has no generated master secret');
+    // An invariant (both constructors above are given the master secret), not a props problem.
+    if (!this.cluster.secret) throw new Error(`${this.node.path}: the cluster has no master secret`);
     this.masterSecret = this.cluster.secret;
     props.backupPlan?.addDatabase(props.clusterIdentifier.replace(/[^A-Za-z0-9]/g, ''), this.cluster);
     this.connections = this.cluster.connections;
@@ -434,11 +441,13 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
             'HIPAA.Security-RDSInstanceDeletionProtectionEnabled',
             'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
           ],
-          props.removalPolicy === RemovalPolicy.DESTROY
-            ? `${props.description}: the environment catalog leaves deletion protection off and destroys this database with its stack on purpose (removal policy destroy): the environment is decommissioned by deleting its stack, and its data does not outlive it (that deletion is the intended end of its life).`
-            : props.removalPolicy === RemovalPolicy.SNAPSHOT
-              ? `${props.description}: the environment catalog leaves deletion protection off for this kind: the environment is decommissioned by deleting its stack, and the data survives that in a final snapshot (removal policy snapshot: CloudFormation snapshots the cluster before deleting it).`
-              : `${props.description}: the environment catalog leaves deletion protection off for this kind, and the cluster survives the deletion of its stack (removal policy ${props.removalPolicy}).`,
+          props.deletionProtectionOffReason !== undefined
+            ? `${props.description}: ${props.deletionProtectionOffReason}`
+            : props.removalPolicy === RemovalPolicy.DESTROY
+              ? `${props.description}: the environment catalog leaves deletion protection off and destroys this database with its stack on purpose (removal policy destroy): the environment is decommissioned by deleting its stack, and its data does not outlive it (that deletion is the intended end of its life).`
+              : props.removalPolicy === RemovalPolicy.SNAPSHOT
+                ? `${props.description}: the environment catalog leaves deletion protection off for this kind: the environment is decommissioned by deleting its stack, and the data survives that in a final snapshot (removal policy snapshot: CloudFormation snapshots the cluster before deleting it).`
+                : `${props.description}: the environment catalog leaves deletion protection off for this kind, and the cluster survives the deletion of its stack (removal policy ${props.removalPolicy}).`,
         ),
       );
     }

@@ -163,6 +163,9 @@ export class EnvironmentDataStack extends ClinSparkStack {
         removalPolicy: policy.stateful.database,
         // A Community wipe replaces the cluster, and CloudFormation must be able to delete the replaced one.
         deletionProtection: policy.stateful.deletionProtection && spec.lifecycle.wipe === undefined,
+        deletionProtectionOffReason: spec.lifecycle.wipe
+          ? 'deletion protection is off while a wipe is configured (community.wipe, catalog dataReplaceable): a wipe replaces this cluster, and CloudFormation deletes the replaced one in the cleanup phase, which deletion protection would block; the data survives that in a final snapshot (removal policy snapshot), and the stack keeps termination protection.'
+          : undefined,
         keyRemovalPolicy: keep,
         logKey,
         logRetention: policy.logRetention,
@@ -203,6 +206,13 @@ export class EnvironmentDataStack extends ClinSparkStack {
           applicationAccount: wipe?.fromSnapshot ? { ...applicationAccount, lockOtherAccounts: true } : applicationAccount,
           source: wipe?.fromSnapshot ? { kind: 'snapshot', snapshotIdentifier: wipe.fromSnapshot } : this.goLiveSource(spec, role),
         });
+        if (wipe)
+          acknowledge(database.cluster, [
+            {
+              id: 'ClinSpark-StatefulProtected',
+              reason: `${spec.id} ${role}: deletion protection is off while the wipe '${wipe.label}' is configured (community.wipe; the catalog says this kind's data is replaceable): a wipe replaces this cluster and CloudFormation must delete the replaced one, keeping its final snapshot (removal policy snapshot).`,
+            },
+          ]);
       }
       const preUpgradeSnapshot = this.snapshotBeforeUpgrade(spec, role, physicalId, database);
       const appLogGroup = new logs.LogGroup(this, `${id}AppLogs`, {

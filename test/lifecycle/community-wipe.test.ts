@@ -8,6 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { evaluateCompliance } from '../../lib/compliance/packs';
+import { buildComplianceReport } from '../../lib/compliance/report';
 import { StatefulLock, compareLock, lockedResourcesOf } from '../../lib/stateful-lock';
 import { wipedClusterIdentifier } from '../../lib/naming';
 import { buildTestFleet } from '../support/fleet';
@@ -18,7 +20,8 @@ const STACK = 'clinspark-platform-community-data';
 const BASE = 'clinspark-platform-community-main';
 const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'config', 'stateful-lock.json'), 'utf8')) as StatefulLock;
 
-const seeded = buildTestFleet({ configDir: path.join(FIXTURES, 'community-wipe-seed'), customers: [] }).template(STACK);
+const seededFleet = buildTestFleet({ configDir: path.join(FIXTURES, 'community-wipe-seed'), customers: [] });
+const seeded = seededFleet.template(STACK);
 const restored = buildTestFleet({ configDir: path.join(FIXTURES, 'community-wipe-snapshot'), customers: [] }).template(STACK);
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -86,5 +89,18 @@ describe('Community wipe', () => {
     const keyId = Object.keys(current).find((k) => k.startsWith('MainDatabaseKey')) as string;
     delete current[keyId];
     expect(compareLock(lock, { [STACK]: current }, new Set([STACK])).missing).toEqual([`${STACK}/${keyId} (AWS::KMS::Key)`]);
+  });
+
+  test('compliance: no unacknowledged finding, and the deletion-protection findings give the wipe as their reason', () => {
+    const recorder = evaluateCompliance(seededFleet.app);
+    expect(recorder.failures().map((f) => `${f.id} on ${f.path}`)).toEqual([]);
+    const report = buildComplianceReport(recorder, seededFleet.app);
+    const reasons = report.stacks
+      .filter((s) => s.stack === STACK)
+      .flatMap((s) => s.acknowledgements)
+      .filter((a) => a.id === 'AwsSolutions-RDS10')
+      .map((a) => a.reason);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/a wipe replaces this cluster.*survives that in a final snapshot/);
   });
 });
