@@ -115,7 +115,7 @@ export class ValClone extends Construct {
       tags,
     });
     if (this.copy.snapshotIdentifier !== `${clusterIdentifierPrefix}-scrubbed-${this.runHash}`)
-      throw new ClinSparkPropsError(this, 'the scrubbed snapshot identifier does not match the restore');
+      throw new Error(`${this.node.path}: the scrubbed snapshot identifier does not match the restore (an invariant of PiiScrubJob.run)`);
     this.scrubbed = this.copy.ready;
     // Nothing of the VAL cluster (cluster, instances, secret attachment, accounts) exists before the scrubbed snapshot.
     this.database.cluster.node.addDependency(this.scrubbed);

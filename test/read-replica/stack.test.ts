@@ -11,7 +11,7 @@
  * 4. The read-only account is created on the replica only; its secret is readable by the named
  *    recipient only, during the collection window.
  */
-import { Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { App, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -844,8 +844,100 @@ describe('ReadReplica props validation', () => {
       { credentials: { recipientArn: Fn.importValue('recipient'), issueDate: '2027-01-01' } },
       /'credentials\.recipientArn' is a token; give a literal value/,
     ],
+    [
+      'a token as issue date',
+      { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: Fn.importValue('day') } },
+      /'credentials\.issueDate' is a token; give a literal value/,
+    ],
+    [
+      'a validity of a fraction of a day',
+      { credentials: { recipientArn: 'arn:aws:iam::111122223333:user/a', issueDate: '2027-01-01', passwordValidityDays: 30.5 } },
+      /'credentials\.passwordValidityDays' is 30\.5; give whole days/,
+    ],
+    [
+      'a token as source cluster',
+      { sourceClusterIdentifier: Fn.importValue('source') },
+      /'sourceClusterIdentifier' is a token; give a literal value/,
+    ],
+    [
+      'an uppercase cluster identifier',
+      { clusterIdentifier: 'Clinspark-Replica' },
+      /'clusterIdentifier' is "Clinspark-Replica"; give an Aurora cluster identifier \(lowercase letters, digits and single hyphens/,
+    ],
+    [
+      'a source identifier ending in a hyphen',
+      { sourceClusterIdentifier: 'clinspark-' },
+      /'sourceClusterIdentifier' is "clinspark-"; give an Aurora cluster identifier/,
+    ],
+    [
+      'a read-only user name with a hyphen',
+      { readOnlyUsername: 'ro-user' },
+      /'readOnlyUsername' is "ro-user"; use 1-32 characters of A-Z, a-z, 0-9 and _/,
+    ],
+    [
+      'a replication user name of 33 characters',
+      { replicationUsername: 'r'.repeat(33) },
+      /'replicationUsername' is "r{33}"; use 1-32 characters/,
+    ],
+    ['a long password', { passwordLength: 129 }, /'passwordLength' is 129; the read-only account's password has 48 to 128 characters/],
+    [
+      'binlogs kept 91 days',
+      { binlogRetentionHours: 2184 },
+      /'binlogRetentionHours' is 2184; Aurora MySQL keeps binary logs 1 to 2160 hours \(90 days\)/,
+    ],
+    [
+      'a schema name with a dot',
+      { schemas: ['clinspark.x'] },
+      /'schemas\[0\]' is "clinspark\.x"; give a schema name \(letters, digits, _ and \$\)/,
+    ],
+    ['an internal schema', { schemas: ['_clinspark_state'] }, /'schemas\[0\]' is "_clinspark_state", a system or internal schema/],
+    ['no schema at all', { schemas: [] }, /'schemas' is empty; omit it to grant every application schema/],
+    [
+      'a token as excluded table',
+      { readOnly: { excludeTables: [Fn.importValue('table')] } },
+      /'readOnly\.excludeTables\[0\]' is a token; give a literal value/,
+    ],
+    [
+      'a token as excluded column',
+      { readOnly: { excludeColumns: [Fn.importValue('column')] } },
+      /'readOnly\.excludeColumns\[0\]' is a token; give a literal value/,
+    ],
+    [
+      'an excluded column in sys',
+      { readOnly: { excludeColumns: ['sys.t.c'] } },
+      /'readOnly\.excludeColumns\[0\]' is "sys\.t\.c", in a system or internal schema, which the read-only account never sees anyway/,
+    ],
+    [
+      'an excluded column of a schema not granted',
+      { schemas: ['clinspark'], readOnly: { excludeColumns: ['reports.t.c'] } },
+      /'readOnly\.excludeColumns\[0\]' is "reports\.t\.c", but schema 'reports' is not in 'schemas' \(clinspark\)/,
+    ],
+    [
+      "a secret name ending like Secrets Manager's suffix",
+      { readOnlySecretName: 'clinspark/ro-AbC123' },
+      /'readOnlySecretName' is "clinspark\/ro-AbC123"; use letters, digits and \/_\+=\.@- and do not end with a hyphen and six characters/,
+    ],
+    ['a secret name with a space', { readOnlySecretName: 'ro user' }, /'readOnlySecretName' is "ro user"/],
+    [
+      'a rotation period of 400 days',
+      { rotationPeriod: Duration.days(400) },
+      /'rotationPeriod' is 400 days; give whole days from 1 to 365/,
+    ],
+    [
+      'an empty release',
+      { releaseVersion: ' ' },
+      /'releaseVersion' is " "; give the source's release \(e\.g\. "2025\.4\.0-b2231"\) so that an upgrade re-runs the grants/,
+    ],
+    ['a token as release', { releaseVersion: Fn.importValue('release') }, /'releaseVersion' is ".*"; give the source's release/],
   ])('GIVEN %s THEN a ClinSparkPropsError names the prop and the fix', (_, overrides, message) => {
     expect(() => build(overrides)).toThrow(message);
     expect(() => build(overrides)).toThrow(/^ReplicaValidation\/Case\d+\/ReadReplica: /);
+  });
+
+  test('GIVEN a stack without a literal account THEN the recipient cannot be checked and the replica is refused', () => {
+    const agnostic = new Stack(new App(), 'Agnostic');
+    expect(() => new ReadReplica(agnostic, 'ReadReplica', valid())).toThrow(
+      /^Agnostic\/ReadReplica: the stack has no literal account; the read-only account's recipient must be checked against it/,
+    );
   });
 });
