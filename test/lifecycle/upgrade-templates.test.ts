@@ -13,7 +13,15 @@ import { CustomerConfig, Fleet } from '../../lib/config/model';
 import { buildFleet } from '../../lib/fleet';
 import { offlineApp } from '../../lib/offline-app';
 import { CLUSTER_SNAPSHOT_RESOURCE_TYPE } from '../../constructs/lifecycle/pre-upgrade-snapshot';
+import { evaluateCompliance } from '../../lib/compliance/packs';
 import { EXAMPLE_CONFIG } from '../support/fleet';
+
+/** Unacknowledged cdk-nag findings on the lifecycle snapshot constructs of a stack. */
+const snapshotFindings = (stack: Stack) =>
+  evaluateCompliance(stack)
+    .failures()
+    .filter((f) => /ClusterSnapshots|SnapshotBeforeUpgrade|GoLiveSnapshot/.test(f.path))
+    .map((f) => `${f.id} on ${f.path}`);
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 type Resources = Record<string, Resource>;
@@ -101,6 +109,8 @@ describe('pre-upgrade snapshot', () => {
     expect(base.stack('clinspark-northwind-prod-app').dependencies.map((s) => s.stackName)).toContain('clinspark-northwind-prod-data');
     // The provider has a waiter (isComplete) state machine, traced.
     data.hasResourceProperties('AWS::StepFunctions::StateMachine', { TracingConfiguration: { Enabled: true } });
+    // Every cdk-nag finding of the snapshot constructs is fixed or acknowledged.
+    expect(snapshotFindings(base.stack('clinspark-northwind-prod-data'))).toEqual([]);
   });
 
   test('a VAL database (refresh-named cluster) is protected under its physical name; kinds that are not change-controlled have none', () => {
@@ -219,6 +229,7 @@ describe('go-live promotion', () => {
     const t = fleet.template('clinspark-acme-prod-data');
     // Pre-PROD's data stack is deployed first (the handler snapshots its cluster by name).
     expect(fleet.stack('clinspark-acme-prod-data').dependencies.map((s) => s.stackName)).toContain('clinspark-acme-preprod-data');
+    expect(snapshotFindings(fleet.stack('clinspark-acme-prod-data'))).toEqual([]);
     const goLive = ofType(t, CLUSTER_SNAPSHOT_RESOURCE_TYPE).filter(([, r]) => r.Properties.Mode === 'go-live');
     expect(goLive).toHaveLength(1);
     const [id, snapshot] = goLive[0];
