@@ -10,6 +10,9 @@
  * the diff of the lock is reviewed like any other change to production data.
  */
 import { App, Stack } from 'aws-cdk-lib';
+import { CATALOG } from './catalog';
+import { TAG_ENVIRONMENT } from './environments';
+import { EnvironmentKind } from './kinds';
 
 export const STATEFUL_TYPES = [
   'AWS::RDS::DBCluster',
@@ -37,11 +40,32 @@ export const LOCKED_CREATE_ONLY_PROPERTIES: Readonly<Record<string, readonly str
   'AWS::EC2::Volume': ['AvailabilityZone'],
 };
 
+/**
+ * The origin of a database's data: a cluster restored from a snapshot (a PROD Main created from
+ * Pre-PROD at go-live) or cloned from another cluster. Both are create-only ("Update requires:
+ * Replacement", AWS::RDS::DBCluster in the CloudFormation User Guide), so adding, changing or
+ * removing `initialData` on a deployed PROD would replace PROD Main (and a new source would
+ * replace the read replica). Recorded for the kinds whose
+ * data is neither replaced on purpose (Community's wipe: catalog `lifecycle.dataReplaceable`) nor a
+ * refreshed scrubbed copy (VAL: `requiresPiiScrub`, a new snapshot at each refresh).
+ */
+export const LOCKED_DATA_ORIGIN_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+  'AWS::RDS::DBCluster': ['SnapshotIdentifier', 'SourceDBClusterIdentifier'],
+};
+
+/** Whether a stack's databases have their data origin locked, from its `clinspark:environment` tag. */
+export function locksDataOrigin(kind: string | undefined): boolean {
+  const policy = kind !== undefined ? CATALOG[kind as EnvironmentKind] : undefined;
+  return policy !== undefined && !policy.requiresPiiScrub && !policy.lifecycle.dataReplaceable;
+}
+
 /** What a replacement of a locked resource means to an operator, by type. */
 const REPLACEMENT_MEANING: Readonly<Record<string, string>> = {
   'AWS::RDS::DBInstance': 'the database instance is deleted and created anew in the other zone',
   'AWS::EC2::Instance': 'the instance is deleted and created anew (a jump host gets new SSH host keys; customers must re-accept them)',
   'AWS::EC2::Volume': 'the volume and its data are deleted',
+  'AWS::RDS::DBCluster':
+    'the database cluster is created anew from the other origin (snapshot or source cluster) and the deployed one, with its data, is deleted; a PROD restored from Pre-PROD at go-live keeps its initialData for good',
 };
 
 /** A locked resource: its type, or its type and the values of its create-only properties. */
@@ -58,15 +82,21 @@ function createOnlyOf(r: LockedResource): Readonly<Record<string, string>> {
 }
 
 /** The lock entries of one template. */
-export function lockedResourcesOf(template: {
-  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
-}): Record<string, LockedResource> {
+export function lockedResourcesOf(
+  template: {
+    Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  },
+  options: { readonly dataOrigin?: boolean } = {},
+): Record<string, LockedResource> {
   const entries = Object.entries(template.Resources ?? {})
     .filter(([, r]) => (STATEFUL_TYPES as readonly string[]).includes(r.Type))
     .sort(([a], [b]) => a.localeCompare(b));
   return Object.fromEntries(
     entries.map(([id, r]) => {
-      const names = LOCKED_CREATE_ONLY_PROPERTIES[r.Type] ?? [];
+      const names = [
+        ...(LOCKED_CREATE_ONLY_PROPERTIES[r.Type] ?? []),
+        ...(options.dataOrigin ? (LOCKED_DATA_ORIGIN_PROPERTIES[r.Type] ?? []) : []),
+      ];
       const createOnly: Record<string, string> = {};
       for (const name of names) {
         const value = r.Properties?.[name];
@@ -82,7 +112,10 @@ export function statefulResources(app: App): StatefulLock {
   const assembly = app.synth();
   const lock: StatefulLock = {};
   for (const stack of app.node.children.filter(Stack.isStack).sort((a, b) => a.stackName.localeCompare(b.stackName))) {
-    const resources = lockedResourcesOf(assembly.getStackByName(stack.stackName).template as Parameters<typeof lockedResourcesOf>[0]);
+    const kind = stack.tags.tagValues()[TAG_ENVIRONMENT];
+    const resources = lockedResourcesOf(assembly.getStackByName(stack.stackName).template as Parameters<typeof lockedResourcesOf>[0], {
+      dataOrigin: locksDataOrigin(kind),
+    });
     if (Object.keys(resources).length > 0) lock[stack.stackName] = resources;
   }
   return lock;
@@ -117,7 +150,12 @@ export function compareLock(locked: StatefulLock, current: StatefulLock, onlySta
       }
       const before = createOnlyOf(entry);
       const after = createOnlyOf(now);
+      const origin = LOCKED_DATA_ORIGIN_PROPERTIES[type] ?? [];
       for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+        // A data origin the lock does not record may be a lock written before origins were
+        // recorded: only a recorded origin that changes or disappears is refused (validation warns
+        // about an origin added to a deployed PROD).
+        if (origin.includes(name) && before[name] === undefined) continue;
         if (before[name] !== after[name]) {
           changed.push(
             `${stack}/${id} (${type}): ${name} changes from ${before[name] ?? '(unset)'} to ${after[name] ?? '(unset)'}; ` +

@@ -27,6 +27,8 @@ export interface LifecycleContext {
   readonly ledger?: SourceFile<ReleaseLedger>;
   /** Stack names the fleet's stateful lock records, i.e. stacks that are deployed. */
   readonly deployedStacks: ReadonlySet<string>;
+  /** The stateful lock itself (stack -> logical id -> entry), when the fleet has one. */
+  readonly lock?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Today (UTC), "YYYY-MM-DD": the end of a VAL validation window is compared with it. */
   readonly today: string;
 }
@@ -263,6 +265,17 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
     }
     if (e.prod) {
       const initial = e.prod.initialData;
+      const lockedProd = ctx.lock?.[stackName(c.slug, 'prod', 'data')];
+      if (initial && prodDeployed && lockedProd) {
+        const main = Object.entries(lockedProd).find(([id]) => id.startsWith('MainDatabaseCluster'))?.[1];
+        const origin = main !== null && typeof main === 'object' ? (main as { createOnly?: Record<string, string> }).createOnly : undefined;
+        if (!origin?.SnapshotIdentifier && !origin?.SourceDBClusterIdentifier)
+          warn(
+            f.file,
+            ['environments', 'prod', 'initialData'],
+            `PROD is deployed and the stateful lock records no initial data for PROD Main: adding initialData to a PROD created empty would replace PROD Main (CloudFormation refuses to replace its fixed-name cluster). Remove it; if PROD was created with it, run \`npm run stateful-lock:update\` so the lock records its origin`,
+          );
+      }
       if (initial && 'fromPreprod' in initial && !e.preprod && !prodDeployed)
         error(
           f.file,
@@ -294,12 +307,16 @@ export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
-/** The stack names of a fleet's stateful lock (deployed stacks), or none when it has no readable lock. */
-export function deployedStacksOf(configDir: string): Set<string> {
+/** A fleet's stateful lock (deployed stacks and their stateful resources), or undefined when it has no readable one. */
+export function deployedLockOf(configDir: string): Record<string, Record<string, unknown>> | undefined {
   try {
     const parsed = JSON.parse(fs.readFileSync(path.join(configDir, 'stateful-lock.json'), 'utf8')) as unknown;
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? new Set(Object.keys(parsed)) : new Set();
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    const lock: Record<string, Record<string, unknown>> = {};
+    for (const [stack, entries] of Object.entries(parsed as Record<string, unknown>))
+      lock[stack] = entries !== null && typeof entries === 'object' ? (entries as Record<string, unknown>) : {};
+    return lock;
   } catch {
-    return new Set();
+    return undefined;
   }
 }

@@ -32,7 +32,7 @@ import {
   platformSchema,
 } from './model';
 import { runSemanticRules } from './rules';
-import { deployedStacksOf, runLifecycleRules, todayUtc } from './lifecycle-rules';
+import { deployedLockOf, runLifecycleRules, todayUtc } from './lifecycle-rules';
 import { LEDGER_FILE, ReleaseLedger, releaseLedgerSchema } from './releases';
 import { ALIAS_BOMB_MESSAGE, MAX_ALIAS_COUNT, readConfigFile } from './files';
 import { LineIndex, keyPathAt } from './lines';
@@ -307,8 +307,18 @@ export function readFleet(configDir: string): {
   const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : []), ...(ledger ? [ledger] : [])];
   for (const f of all) issues.push(...f.shapeIssues);
   issues.push(...runSemanticRules({ configDir, texts, customers, platform }));
+  const lock = deployedLockOf(configDir);
   issues.push(
-    ...runLifecycleRules({ configDir, texts, customers, platform, ledger, deployedStacks: deployedStacksOf(configDir), today: todayUtc() }),
+    ...runLifecycleRules({
+      configDir,
+      texts,
+      customers,
+      platform,
+      ledger,
+      lock,
+      deployedStacks: new Set(Object.keys(lock ?? {})),
+      today: todayUtc(),
+    }),
   );
 
   const byFile = new Map(all.map((f) => [f.file, f]));
