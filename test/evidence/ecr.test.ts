@@ -141,6 +141,19 @@ describe('clinspark ecr', () => {
       doc.setIn(['release', 'build'], 2290);
       doc.setIn(['release', 'digest'], `sha256:${'ab'.repeat(32)}`);
     });
+    // The release ledger must know the hotfix build, and PROD may run it only once Northwind's VAL validated it.
+    fs.appendFileSync(
+      path.join(bumped, 'releases.yaml'),
+      '      - { release: "2025.4.1-b2290", val: { start: "2025-11-10", end: "2025-11-14" }, reference: VSR-NW-2025.4.1 }\n',
+    );
+    const ledger = fs.readFileSync(path.join(bumped, 'releases.yaml'), 'utf8');
+    fs.writeFileSync(
+      path.join(bumped, 'releases.yaml'),
+      ledger.replace(
+        'customers:\n',
+        `  - { version: "2025.4.1", build: 2290, date: "2025-11-03", notes: RN-2025.4.1, digest: "sha256:${'ab'.repeat(32)}" }\ncustomers:\n`,
+      ),
+    );
     const candidate = assemblyOf({ configDir: bumped, customers: ['northwind'], platform: false });
     const out = tempDir('ecr');
     const r = await cli(['ecr', '--baseline', baseline, '--assembly', candidate, '--out', out]);
