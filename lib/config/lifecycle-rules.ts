@@ -120,7 +120,10 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           `hotfix build ${r.build} of ${r.version} is dated ${r.date}, before build ${ledger.releases[earlier].build} (${ledger.releases[earlier].date}); a hotfix is a later build: check the date`,
         );
     });
-    const slugs = new Set(ctx.customers.map((c) => c.value?.slug).filter((s): s is string => s !== undefined));
+    // Slugs also of customer files whose shape failed (their own problems are reported already).
+    const slugOf = (c: SourceFile<CustomerConfig>): unknown =>
+      c.value?.slug ?? (c.raw !== null && typeof c.raw === 'object' ? (c.raw as { slug?: unknown }).slug : undefined);
+    const slugs = new Set(ctx.customers.map(slugOf).filter((s): s is string => typeof s === 'string'));
     for (const [slug, entry] of Object.entries(ledger.customers ?? {})) {
       if (!slugs.has(slug))
         warn(

@@ -25,6 +25,7 @@ function expectedAcknowledgements(
   layer: Layer,
   hasIngressCidrs: boolean,
   scrubOf?: { account: string; region: string; prefix: string },
+  snapshotsOf?: { account: string; region: string; clusters: readonly string[] },
 ): string[] {
   const hasScrub = scrubOf !== undefined;
   const p = CATALOG[kind];
@@ -67,8 +68,16 @@ function expectedAcknowledgements(
         ]
       : // without a scrub evidence bucket logging into it, the access-log bucket has no log target
         ['AwsSolutions-S1', ...both('S3BucketLoggingEnabled')];
+    // Pre-upgrade snapshots (change-controlled kinds): each database's own <cluster>-pre-* snapshots.
+    const snapshots =
+      p.lifecycle.preUpgradeSnapshot && snapshotsOf
+        ? snapshotsOf.clusters.map(
+            (c) => `AwsSolutions-IAM5[Resource::arn:aws:rds:${snapshotsOf.region}:${snapshotsOf.account}:cluster-snapshot:${c}-pre-*]`,
+          )
+        : [];
     return [
       ...scrub,
+      ...snapshots,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<*.Arn>:*]',
@@ -213,6 +222,16 @@ describe('compliance gate on the example fleet', () => {
     const scrubOf = env.spec.val
       ? { account: env.spec.account, region: env.spec.region, prefix: `clinspark-${env.spec.owner}-${env.spec.name}` }
       : undefined;
-    expect(ids).toEqual(expectedAcknowledgements(env.spec.kind, layer, Boolean(env.spec.ingressCidrs?.length), scrubOf).sort());
+    const clusters =
+      layer === 'data'
+        ? Object.values(fleet.template(env.spec.stackNames.data).findResources('AWS::RDS::DBCluster')).map(
+            (r) => (r as { Properties: { DBClusterIdentifier: string } }).Properties.DBClusterIdentifier,
+          )
+        : [];
+    expect(clusters.every((c) => typeof c === 'string')).toBe(true);
+    const snapshotsOf = { account: env.spec.account, region: env.spec.region, clusters };
+    expect(ids).toEqual(
+      expectedAcknowledgements(env.spec.kind, layer, Boolean(env.spec.ingressCidrs?.length), scrubOf, snapshotsOf).sort(),
+    );
   });
 });
