@@ -138,7 +138,7 @@ export class ClinSparkProvider extends Construct {
       description: `Waiter state machine of ${this.node.path}: invoke the framework's functions, deliver logs, X-Ray`.slice(0, 1000),
     });
     role.node.tryRemoveChild('DefaultPolicy');
-    machine.addDependency(managed);
+    machine.addResourceDependency(managed);
     const policy = managed;
     const stack = Stack.of(this);
     const fnId = (name: string) => {
