@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CATALOG } from '../catalog';
 import { engineVersion, knownEngineVersions } from '../engine';
-import { stackName } from '../naming';
+import { imageTag, stackName } from '../naming';
 import { readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
 import type { SourceFile } from './issues';
@@ -94,8 +94,6 @@ function environments(ctx: LifecycleContext): Env[] {
   return out;
 }
 
-const tag = (r: { readonly version: string; readonly build: string }) => `${r.version}-b${r.build}`;
-
 export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const error = (file: string, p: PathSegment[], message: string) => issues.push({ file, path: p, message });
@@ -108,7 +106,7 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
     const f = ctx.ledger.file;
     const seen = new Map<string, number>();
     ledger.releases.forEach((r, i) => {
-      const t = tag(r);
+      const t = imageTag(r);
       const prior = seen.get(t);
       if (prior !== undefined) error(f, ['releases', i], `${t} is already listed as releases[${prior}]; list each build once`);
       else seen.set(t, i);
@@ -138,7 +136,7 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
             ['customers', slug, 'validated', i, 'release'],
             `${rec.release} is not a release of this ledger; add it under releases (version, build, date, notes) or fix the tag`,
           );
-        const released = ledger.releases.find((r) => tag(r) === rec.release);
+        const released = ledger.releases.find((r) => imageTag(r) === rec.release);
         if (released && rec.val.end < released.date)
           error(
             f,
@@ -157,7 +155,7 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
 
   for (const env of envs) {
     const policy = CATALOG[env.kind];
-    const t = tag(env.release);
+    const t = imageTag(env.release);
     // Releases come from the ledger.
     if (ledger) {
       const entry = ledgerEntryOf(ledger, env.release);

@@ -502,7 +502,8 @@ const snapshotIdSchema = z.string().regex(/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12
   error: 'must be a DB cluster snapshot identifier ("clinspark-acme-prod-main-2026-11-20", "rds:..." for automated snapshots) or its ARN',
 });
 
-const isoDate = z
+/** A real calendar date "YYYY-MM-DD" (UTC). */
+export const isoDate = z
   .string({ error: 'must be a quoted date "YYYY-MM-DD"' })
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
   .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {

@@ -15,14 +15,8 @@
  * its customer, unless the environment declares `emergencyHotfix` (shown in every report).
  */
 import { z } from 'zod';
-import { BUILD_RE, IMAGE_DIGEST_RE, VERSION_RE, dateRangeSchema, slugSchema } from './model';
-
-const isoDate = z
-  .string({ error: 'must be a quoted date "YYYY-MM-DD"' })
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
-  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
-    error: 'is not a real calendar date',
-  });
+import { imageTag } from '../naming';
+import { BUILD_RE, IMAGE_DIGEST_RE, VERSION_RE, dateRangeSchema, isoDate, slugSchema } from './model';
 
 const reference = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/:-]{1,99}$/, {
   error: 'must be a document reference such as "RN-2025.4.0" or "VAL-ACME-2026-01" (letters, digits, . _ / : -)',
@@ -82,10 +76,6 @@ export type ValidationRecord = z.output<typeof validationRecordSchema>;
 
 export const LEDGER_FILE = 'releases.yaml';
 
-function tagOf(release: { readonly version: string; readonly build: string }): string {
-  return `${release.version}-b${release.build}`;
-}
-
 /** The ledger entry of a release (version and build), if the ledger has one. */
 export function ledgerEntryOf(
   ledger: ReleaseLedger,
@@ -100,7 +90,7 @@ export function validationRecordOf(
   customer: string,
   release: { readonly version: string; readonly build: string },
 ): ValidationRecord | undefined {
-  const tag = tagOf(release);
+  const tag = imageTag(release);
   const records = (ledger.customers?.[customer]?.validated ?? []).filter((r) => r.release === tag);
   return records.sort((a, b) => (a.val.end < b.val.end ? 1 : -1))[0];
 }
