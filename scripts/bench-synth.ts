@@ -7,7 +7,8 @@
  * reports wall time, stacks, resources, largest template and peak memory (the largest process:
  * the CDK app); then, in the same run and on the same machine, the bare-CDK floor of the same
  * templates (scripts/bench-floor.ts: CfnInclude, validator on, no construct logic), the ratio to
- * it, and the sharded synthesis (`npm run synth:sharded`, one process per core). The memory growth
+ * it, the same floor without the validator (CDK resolving and writing the templates, nothing
+ * else) and the ratio to that, and the sharded synthesis (`npm run synth:sharded`, one process per core). The memory growth
  * per customer is given between consecutive sizes and as a least-squares line over every size.
  * Not a test: numbers go to the README.
  */
@@ -63,6 +64,8 @@ interface Row {
   seconds: number;
   peakMb: number;
   floorSeconds: number;
+  /** The same floor without CDK's template validator: CDK resolving and writing the templates. */
+  bareFloorSeconds: number;
   shardedSeconds?: number;
 }
 
@@ -124,7 +127,11 @@ function run(fleet: string, configDir: string, customers: number, work: string, 
       .filter((l) => l.trim() !== '')
       .map(Number),
   );
-  const floorSeconds = timed(['-r', 'ts-node/register', path.join(__dirname, 'bench-floor.ts'), outdir, path.join(work, 'floor.out')], {});
+  const floor = (...extra: string[]) =>
+    timed(['-r', 'ts-node/register', path.join(__dirname, 'bench-floor.ts'), outdir, path.join(work, 'floor.out'), ...extra], {});
+  const floorSeconds = floor();
+  fs.rmSync(path.join(work, 'floor.out'), { recursive: true, force: true });
+  const bareFloorSeconds = floor('--without-validation');
   const jobs = String(Math.max(1, os.cpus().length));
   const shardedSeconds = sharded
     ? timed(
@@ -152,6 +159,7 @@ function run(fleet: string, configDir: string, customers: number, work: string, 
     seconds,
     peakMb: Math.round(peakKb / 1024),
     floorSeconds,
+    bareFloorSeconds,
     shardedSeconds,
   };
 }
@@ -177,12 +185,13 @@ for (const size of SIZES) {
 }
 const cores = Math.max(1, os.cpus().length);
 const lines = [
-  `| fleet | stacks | resources | largest template (resources / KB) | \`cdk synth\` | per customer | peak memory | bare-CDK floor | ratio to floor |${sharded ? ` sharded (${cores} jobs) |` : ''}`,
-  `|---|---:|---:|---:|---:|---:|---:|---:|---:|${sharded ? '---:|' : ''}`,
+  `| fleet | stacks | resources | largest template (resources / KB) | \`cdk synth\` | per customer | peak memory | bare-CDK floor | ratio to floor | floor without validator | ratio to it |${sharded ? ` sharded (${cores} jobs) |` : ''}`,
+  `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${sharded ? '---:|' : ''}`,
   ...rows.map(
     (r) =>
       `| ${r.fleet} | ${r.stacks} | ${r.resources} | ${r.largestResources} / ${r.largestKb} | ${r.seconds.toFixed(1)} s | ${(r.seconds / r.customers).toFixed(2)} s | ${r.peakMb} MB | ` +
-      `${r.floorSeconds.toFixed(1)} s | ${(r.seconds / r.floorSeconds).toFixed(1)}x |${r.shardedSeconds !== undefined ? ` ${r.shardedSeconds.toFixed(1)} s |` : ''}`,
+      `${r.floorSeconds.toFixed(1)} s | ${(r.seconds / r.floorSeconds).toFixed(1)}x | ` +
+      `${r.bareFloorSeconds.toFixed(1)} s | ${(r.seconds / r.bareFloorSeconds).toFixed(1)}x |${r.shardedSeconds !== undefined ? ` ${r.shardedSeconds.toFixed(1)} s |` : ''}`,
   ),
 ];
 // Growth per customer over the generated fleets (same customer shape): consecutive sizes, and the
