@@ -68,6 +68,21 @@ export function wipedClusterIdentifier(cluster: string, wipe: { readonly label: 
   return `${cluster}-${wipe.label}-${createHash('sha256').update(source).digest('hex').slice(0, 6)}`;
 }
 
+/**
+ * The identifier a (non-VAL) database of an environment is created with: clusterIdentifier(), or
+ * for a wiped Community the wipeIdentifier of it. The data stack names the cluster with it, and
+ * `npx clinspark retire` names it when no deployed state is at hand.
+ */
+export function configuredClusterIdentifier(
+  owner: string,
+  environment: string,
+  role: InstanceRole,
+  wipe?: { readonly label: string; readonly fromSnapshot?: string },
+): string {
+  const base = clusterIdentifier(owner, environment, role);
+  return wipe ? wipedClusterIdentifier(base, wipe) : base;
+}
+
 /** The customer read replica's cluster identifier. */
 export function replicaClusterIdentifier(owner: string, environment: string): string {
   return `${environmentStem(owner, environment)}-replica`;

@@ -17,7 +17,7 @@ import { Fleet } from '../config/model';
 import { EnvironmentSpec } from '../environments';
 import { Block, EvidenceDocument } from '../evidence/document';
 import { overridesOf } from '../evidence/environment-select';
-import { clusterIdentifier, replicaClusterIdentifier, stackName } from '../naming';
+import { clusterIdentifier, configuredClusterIdentifier, replicaClusterIdentifier, stackName } from '../naming';
 import { DeployedState, NoDeployedState, isDeployed } from './deployed-state';
 
 /** AWS documentation behind the "what remains" rows. */
@@ -111,7 +111,7 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
           stack: spec.stackNames.data,
           id: spec.val
             ? `${clusterIdentifier(spec.owner, spec.name, i.role)}-<refresh hash>`
-            : clusterIdentifier(spec.owner, spec.name, i.role),
+            : configuredClusterIdentifier(spec.owner, spec.name, i.role, spec.lifecycle.wipe),
         })),
         ...(replicaStack ? [{ stack: replicaStack, id: replicaClusterIdentifier(spec.owner, spec.name) }] : []),
       ];

@@ -22,7 +22,7 @@ import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
 import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
 import { InstanceRole } from '../catalog';
 import { EnvironmentSpec, SeedSpec, TAG_CUSTOMER, TAG_ENVIRONMENT, ValSpec, clusterIdentifier } from '../environments';
-import { environmentStem, observabilityLinkLabel, wafLogGroupName, wipedClusterIdentifier } from '../naming';
+import { configuredClusterIdentifier, environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 
 /** Everything stateful of one instance (Main or Test), created in the data stack. */
@@ -181,7 +181,7 @@ export class EnvironmentDataStack extends ClinSparkStack {
       const applicationAccount = { serviceToken: this.accountProvider.serviceToken, handler: accountFunction };
       let database: ClinSparkDatabase;
       let scrub: ValScrubInfo | undefined;
-      let physicalId = clusterIdentifier(spec.owner, spec.name, role);
+      let physicalId: string;
       if (val && this.scrubJob) {
         const clone = new ValClone(this, `${id}Clone`, {
           ...databaseProps,
@@ -198,7 +198,7 @@ export class EnvironmentDataStack extends ClinSparkStack {
         scrub = { evidenceKey: clone.evidenceKey, snapshotIdentifier: clone.copy.snapshotIdentifier, ready: clone.scrubbed };
       } else {
         const wipe = this.wipeOf(spec);
-        physicalId = wipe ? wipedClusterIdentifier(physicalId, wipe) : physicalId;
+        physicalId = configuredClusterIdentifier(spec.owner, spec.name, role, wipe);
         database = new ClinSparkDatabase(this, `${id}Database`, {
           ...databaseProps,
           clusterIdentifier: physicalId,

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { cleanTemps, cli, tempDir } from '../evidence/support';
+import { clusterIdentifier, wipedClusterIdentifier } from '../../lib/naming';
 import { STACK_TRACE, testFleet } from './operations-support';
 
 afterAll(cleanTemps);
@@ -130,6 +131,17 @@ describe('clinspark retire', () => {
       ),
     ).toBe(true);
     expect(cmds).toContain(`npx cdk destroy --exclusively -c config=${fleet} clinspark-platform-community-data`);
+  });
+
+  test('a wiped Community without deployed state: the commands name the cluster the data stack creates (wipe label and hash)', async () => {
+    const fleet = path.join(__dirname, '..', 'fixtures', 'fleets', 'community-wipe-seed');
+    const r = await retire('platform', 'community', '--config', fleet);
+    expect(r.code).toBe(0);
+    const wiped = wipedClusterIdentifier(clusterIdentifier('platform', 'community', 'main'), { label: 'w2026-01' });
+    expect(wiped).toMatch(/^clinspark-platform-community-main-w2026-01-[0-9a-f]{6}$/);
+    const cmds = commands(r.out);
+    expect(cmds).toContainEqual(expect.stringMatching(new RegExp(`--db-cluster-identifier ${wiped} --no-deletion-protection`)));
+    expect(cmds.filter((c) => /--db-cluster-identifier clinspark-platform-community-main(\s|$)/.test(c))).toEqual([]);
   });
 
   test('bad arguments: clear errors, exit codes, no stack trace', async () => {
