@@ -13,6 +13,26 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
   readonly valueName?: string;
 };
 
+/** The fleet directory every command reads unless `--config` names another. */
+export const DEFAULT_CONFIG_DIR = 'config';
+
+/** `--config <dir>`, as every command that reads the fleet declares it. */
+export const CONFIG_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: '<dir>',
+  description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).`,
+};
+
+/**
+ * `--customer`, `--environment` and `--config`: how the commands about one environment
+ * (config-report, upgrade-plan, retire) name it; selectEnvironment() resolves them.
+ */
+export const ENVIRONMENT_OPTIONS: Record<'customer' | 'environment' | 'config', OptionSpec> = {
+  customer: { type: 'string', valueName: '<slug>', description: 'Customer slug, or `platform`. Required.' },
+  environment: { type: 'string', valueName: '<kind>', description: 'Environment kind or name (demo-r2026-1). Required.' },
+  config: CONFIG_OPTION,
+};
+
 export interface ParsedArgs {
   readonly values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   readonly positionals: string[];

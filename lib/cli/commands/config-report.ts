@@ -8,17 +8,14 @@ import { recordSha256 } from '../../evidence/ecr';
 import { SelectionError, loadSpecs, selectEnvironment } from '../../evidence/environment-select';
 import { buildFingerprint, documentTime } from '../../evidence/fingerprint';
 import { renderPdf } from '../../evidence/pdf';
-import { CliError, Command, requiredOption, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import { CliError, Command, DEFAULT_CONFIG_DIR, ENVIRONMENT_OPTIONS, requiredOption, stringOption, UsageError } from '../command';
 
 export const configReportCommand: Command = {
   name: 'config-report',
   summary:
     'Configuration report of one environment (Markdown/HTML/PDF/JSON): every resolved setting with its source (override, owner default, catalog).',
   options: {
-    customer: { type: 'string', valueName: '<slug>', description: 'Customer slug, or `platform`. Required.' },
-    environment: { type: 'string', valueName: '<kind>', description: 'Environment kind or name (demo-r2026-1). Required.' },
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).` },
+    ...ENVIRONMENT_OPTIONS,
     out: { type: 'string', valueName: '<dir>', description: 'Output directory for config-report.md|html|pdf|json. Required.' },
     'generated-at': {
       type: 'string',

@@ -2,8 +2,7 @@
 import * as path from 'path';
 import { AssemblyError } from '../../evidence/assembly';
 import { EcrInputError, runEcr } from '../../evidence/ecr-run';
-import { CliError, CliIo, Command, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import { CliError, CliIo, Command, DEFAULT_CONFIG_DIR, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
 
 export const EXIT_BLOCKING = 3;
 

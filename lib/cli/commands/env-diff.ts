@@ -6,8 +6,7 @@ import { stableJson } from '../../evidence/canonical';
 import { writeText } from '../../evidence/document';
 import { envDiff, envDiffDocument, sideBySide } from '../../evidence/env-diff';
 import { SelectionError, loadSpecs, selectEnvironment } from '../../evidence/environment-select';
-import { CliError, CliIo, Command, ParsedArgs, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import { CliError, CliIo, Command, CONFIG_OPTION, DEFAULT_CONFIG_DIR, ParsedArgs, stringOption, UsageError } from '../command';
 
 export const EXIT_DIFFERENT = 3;
 
@@ -17,7 +16,7 @@ export const envDiffCommand: Command = {
     'Compare two environments (<slug>/<kind> <slug>/<kind>): configuration and templates, normalised for names, ids, accounts and zones.',
   options: {
     assembly: { type: 'string', valueName: '<dir>', description: "Cloud assembly holding both environments' stacks (default: cdk.out)." },
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).` },
+    config: CONFIG_OPTION,
     out: { type: 'string', valueName: '<dir>', description: 'Also write env-diff.md|html|json here.' },
   },
   details: `

@@ -4,8 +4,7 @@ import { AssemblyError, environmentsOf, readAssembly } from '../../evidence/asse
 import { DeployedError, readDeployed } from '../../evidence/deployed';
 import { SelectionError, loadSpecs, selectEnvironment } from '../../evidence/environment-select';
 import { buildIq, writeIq } from '../../evidence/iq';
-import { CliError, Command, requiredOption, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import { CliError, Command, CONFIG_OPTION, DEFAULT_CONFIG_DIR, requiredOption, stringOption, UsageError } from '../command';
 
 export const iqCommand: Command = {
   name: 'iq',
@@ -19,7 +18,7 @@ export const iqCommand: Command = {
       description: 'Environment kind (prod, val, preprod, ...) or name (demo-r2026-1). Required.',
     },
     assembly: { type: 'string', valueName: '<dir>', description: 'Cloud assembly of `npx cdk synth` (default: cdk.out).' },
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).` },
+    config: CONFIG_OPTION,
     deployed: {
       type: 'string',
       valueName: '<dir>',

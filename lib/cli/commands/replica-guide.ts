@@ -9,8 +9,7 @@ import { ConfigValidationError, formatIssue, loadFleet } from '../../config';
 import { PLATFORM_OWNER } from '../../config/model';
 import { fleetEnvironments } from '../../environments';
 import { ReadReplicaPlan, readReplicaPlan } from '../../read-replica-plan';
-import { CliError, Command, requiredOption, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import { CliError, Command, DEFAULT_CONFIG_DIR, requiredOption, stringOption, UsageError } from '../command';
 
 const RDS_CA_BUNDLE = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
 const regionalBundle = (region: string) => `https://truststore.pki.rds.amazonaws.com/${region}/${region}-bundle.pem`;

@@ -9,17 +9,24 @@ import { baselineDirFor } from '../../evidence/gate';
 import { readDeployedState } from '../../lifecycle/deployed-state';
 import { buildRetirePlan, retireDocument } from '../../lifecycle/retire';
 import { PROJECT_ROOT } from '../../offline-app';
-import { CliError, CliIo, Command, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import {
+  CliError,
+  CliIo,
+  Command,
+  DEFAULT_CONFIG_DIR,
+  ENVIRONMENT_OPTIONS,
+  ParsedArgs,
+  requiredOption,
+  stringOption,
+  UsageError,
+} from '../command';
 
 export const retireCommand: Command = {
   name: 'retire',
   summary:
     'Print the ordered, safe steps to remove one environment: protections to lift, stacks to destroy in order, and what remains by policy (snapshots, keys, secrets, logs, backups) and for how long. Changes nothing.',
   options: {
-    customer: { type: 'string', valueName: '<slug>', description: 'Customer slug, or `platform`. Required.' },
-    environment: { type: 'string', valueName: '<kind>', description: 'Environment kind or name (demo-r2026-1). Required.' },
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).` },
+    ...ENVIRONMENT_OPTIONS,
     baseline: {
       type: 'string',
       valueName: '<dir>',

@@ -8,8 +8,17 @@ import { SelectionError, loadSpecs, selectEnvironment } from '../../evidence/env
 import { baselineDirFor } from '../../evidence/gate';
 import { readDeployedState } from '../../lifecycle/deployed-state';
 import { buildUpgradePlan, upgradePlanDocument } from '../../lifecycle/upgrade-plan';
-import { CliError, CliIo, Command, ParsedArgs, requiredOption, stringOption, UsageError } from '../command';
-import { DEFAULT_CONFIG_DIR } from './validate';
+import {
+  CliError,
+  CliIo,
+  Command,
+  DEFAULT_CONFIG_DIR,
+  ENVIRONMENT_OPTIONS,
+  ParsedArgs,
+  requiredOption,
+  stringOption,
+  UsageError,
+} from '../command';
 
 /** Not now: outside the maintenance window, or before the three weeks' notice ends (`--now` overrides). */
 export const EXIT_NOT_NOW = 3;
@@ -28,9 +37,7 @@ export const upgradePlanCommand: Command = {
   summary:
     'What a deploy of one environment changes against its approved baseline (release, engine, capacity), the maintenance window to run it in, the expected downtime and the pre-upgrade snapshots.',
   options: {
-    customer: { type: 'string', valueName: '<slug>', description: 'Customer slug, or `platform`. Required.' },
-    environment: { type: 'string', valueName: '<kind>', description: 'Environment kind or name (demo-r2026-1). Required.' },
-    config: { type: 'string', valueName: '<dir>', description: `Fleet directory (default: ${DEFAULT_CONFIG_DIR}).` },
+    ...ENVIRONMENT_OPTIONS,
     baseline: {
       type: 'string',
       valueName: '<dir>',

@@ -1,9 +1,7 @@
 import * as path from 'path';
 import { ConfigValidationError, MAX_PRINTED_ISSUES, issueLines, loadFleet } from '../../config';
 import { fleetEnvironments } from '../../environments';
-import { Command, UsageError, stringOption } from '../command';
-
-export const DEFAULT_CONFIG_DIR = 'config';
+import { Command, DEFAULT_CONFIG_DIR, UsageError, stringOption } from '../command';
 
 export const validateCommand: Command = {
   name: 'validate',
