@@ -11,7 +11,7 @@ import * as path from 'path';
 import { CHECKS } from '../../lib/evidence/iq-checks';
 import { loadProtocol } from '../../lib/evidence/iq';
 import { STATEFUL_TYPES } from '../../lib/stateful-lock';
-import { cleanTemps, cli, markdownCells, pdfText, ROOT, squash, tempDir } from './support';
+import { cleanTemps, cli, markdownCells, pdfText, plantedAssembly, ROOT, squash, tempDir } from './support';
 
 let assembly: string;
 const ENVIRONMENTS: [string, string][] = [
@@ -210,6 +210,46 @@ describe('clinspark iq', () => {
     );
     expect(md).toContain('deployed/describe-db-clusters.json');
   }, 60_000);
+
+  test.each([
+    ['10.0.0.0/0', /open to 10\.0\.0\.0\/0/],
+    ['10.0.0.0/7', /ingress from 10\.0\.0\.0\/7, which is not a configured range/],
+    ['203.0.113.0/24', /ingress from 203\.0\.113\.0\/24, which is not a configured range/],
+  ])(
+    'a planted MySQL ingress rule from %s fails IQ-06 (every-address and VPC ranges parsed, not matched as text)',
+    async (cidr, reason) => {
+      const planted = plantedAssembly(assembly, (stack, t) => {
+        if (stack !== 'clinspark-northwind-prod-data') return false;
+        t.Resources.PlantedIngress = {
+          Type: 'AWS::EC2::SecurityGroupIngress',
+          Properties: { GroupId: 'sg-0123456789abcdef0', IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, CidrIp: cidr },
+        };
+        return true;
+      });
+      const out = tempDir('iq');
+      const r = await cli([
+        'iq',
+        '--customer',
+        'northwind',
+        '--environment',
+        'prod',
+        '--assembly',
+        planted,
+        '--out',
+        out,
+        '--generated-at',
+        AT,
+      ]);
+      expect(r.code).toBe(0);
+      const { record } = JSON.parse(fs.readFileSync(path.join(out, 'iq.json'), 'utf8'));
+      const row = record.verification.find((v: { checkId: string }) => v.checkId === 'IQ-06');
+      expect(row.result).toBe('FAIL');
+      expect(JSON.stringify(row)).toMatch(reason);
+      expect(record.verification.filter((v: { result: string }) => v.result === 'FAIL').map((v: { checkId: string }) => v.checkId)).toEqual(
+        ['IQ-06'],
+      );
+    },
+  );
 
   test('bad usage exits 2, bad input 1, with a message and no stack trace', async () => {
     const out = tempDir('iq');
