@@ -1,30 +1,19 @@
 import * as path from 'path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
 import { ClinSparkFunction } from '../core/clinspark-function';
-import { ClinSparkProvider } from '../core/clinspark-provider';
+import { ClinSparkProvider, ClinSparkProviderProps } from '../core/clinspark-provider';
 
-export interface ClusterSnapshotProviderProps {
-  readonly vpc: ec2.IVpc;
-  /** Subnets with a route to the AWS APIs (the RDS endpoint). */
-  readonly vpcSubnets: ec2.SubnetSelection;
-  readonly logKey: kms.IKey;
-  readonly logRetention: logs.RetentionDays;
-  /** @default RemovalPolicy.RETAIN */
-  readonly logRemovalPolicy?: RemovalPolicy;
-  /** E.g. "acme/prod". */
-  readonly description: string;
-  /**
-   * How long a deployment waits for one snapshot to become available.
-   * @default Duration.minutes(55) (CloudFormation waits at most one hour for a custom resource)
-   */
-  readonly totalTimeout?: Duration;
-}
+/**
+ * The provider framework's placement and logging (ClinSparkProviderProps: VPC, subnets with a
+ * route to the RDS API, log key, retention and removal policy, description such as "acme/prod"),
+ * and how long a deployment waits for one snapshot to become available
+ * (`totalTimeout`, default 55 minutes: CloudFormation waits at most one hour for a custom resource).
+ */
+export type ClusterSnapshotProviderProps = Omit<ClinSparkProviderProps, 'onEvent' | 'isComplete' | 'queryInterval'>;
 
 /** What a snapshot resource may do to one cluster: snapshot it under a name or a name pattern. */
 export interface SnapshotGrant {
