@@ -324,6 +324,14 @@ const environmentOverrides = {
     ),
 };
 
+/** A real calendar date "YYYY-MM-DD" (UTC). */
+export const isoDate = z
+  .string({ error: 'must be a quoted date "YYYY-MM-DD"' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
+    error: 'is not a real calendar date',
+  });
+
 /** For editors only (JSON Schema `pattern`); the validator decodes every key with parseSshPublicKey. */
 const SSH_KEY_PATTERN =
   /^(ssh-ed25519 AAAAC3NzaC1lZDI1NTE5[A-Za-z0-9+/]+={0,2}|ecdsa-sha2-nistp(256|384|521) AAAA[A-Za-z0-9+/]+={0,2}|ssh-rsa AAAA[A-Za-z0-9+/]{500,}={0,2})( [^\s"]{1,100})?$/
@@ -403,13 +411,7 @@ export const readReplicaSchema = z
               'must be the ARN of the IAM user or role of the named person who collects the password, e.g. "arn:aws:iam::123456789012:user/jane.doe"',
           })
           .describe("IAM principal of the named person allowed to read the read-only account's password."),
-        issueDate: z
-          .string()
-          .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
-          .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
-            error: 'is not a real calendar date',
-          })
-          .describe('Day the password is issued; changing it re-issues (rotates) the password.'),
+        issueDate: isoDate.describe('Day the password is issued; changing it re-issues (rotates) the password.'),
         collectionDays: z
           .number()
           .int()
@@ -501,14 +503,6 @@ export const VAL_METHODS = ['clone', 'snapshot'] as const;
 const snapshotIdSchema = z.string().regex(/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, {
   error: 'must be a DB cluster snapshot identifier ("clinspark-acme-prod-main-2026-11-20", "rds:..." for automated snapshots) or its ARN',
 });
-
-/** A real calendar date "YYYY-MM-DD" (UTC). */
-export const isoDate = z
-  .string({ error: 'must be a quoted date "YYYY-MM-DD"' })
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date "YYYY-MM-DD" (quoted)' })
-  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
-    error: 'is not a real calendar date',
-  });
 
 export const dateRangeSchema = z
   .strictObject({
