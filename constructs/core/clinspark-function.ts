@@ -91,7 +91,9 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
       securityGroups: [this.securityGroup],
       timeout: props.timeout ?? Duration.minutes(5),
       memorySize: props.memorySize ?? 512,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      // No NODE_OPTIONS=--enable-source-maps: the bundles are minified without source maps
+      // (constructs/core/bundle.ts), so the flag would only slow every stack trace down.
+      environment: props.environment,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 5,
