@@ -212,9 +212,6 @@ export const TAG_CUSTOMER = 'clinspark:customer';
 export const TAG_ENVIRONMENT = 'clinspark:environment';
 export const TAG_CHANGE_CONTROLLED = 'clinspark:change-controlled';
 
-/** Physical cluster identifier of an instance's database (lib/naming.ts). */
-export { clusterIdentifier };
-
 /** A referenced file's text: as validation read it, else from disk (fleets built by hand, in tests). */
 function referencedText(files: ReadonlyMap<string, string> | undefined, configDir: string, relative: string): string {
   return files?.get(relative) ?? fs.readFileSync(path.join(configDir, relative), 'utf8');

@@ -9,7 +9,7 @@ export { CLUSTER_SNAPSHOT_RESOURCE_TYPE };
 
 export interface PreUpgradeSnapshotProps {
   readonly provider: ClusterSnapshotProvider;
-  /** The database cluster's fixed identifier (lib/environments.ts clusterIdentifier()). */
+  /** The database cluster's fixed identifier (lib/naming.ts clusterIdentifier()). */
   readonly clusterIdentifier: string;
   /** The cluster's storage key (the snapshot is encrypted with it by RDS). */
   readonly clusterKey: kms.IKey;

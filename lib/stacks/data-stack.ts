@@ -21,8 +21,8 @@ import { SeedJob } from '../../constructs/lifecycle/seed-job';
 import { PiiScrubJob } from '../../constructs/pii-scrub/pii-scrub-job';
 import { ValClone, ValCopy, runHash } from '../../constructs/val-clone/val-clone';
 import { InstanceRole } from '../catalog';
-import { EnvironmentSpec, SeedSpec, TAG_CUSTOMER, TAG_ENVIRONMENT, ValSpec, clusterIdentifier } from '../environments';
-import { configuredClusterIdentifier, environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
+import { EnvironmentSpec, SeedSpec, TAG_CUSTOMER, TAG_ENVIRONMENT, ValSpec } from '../environments';
+import { clusterIdentifier, configuredClusterIdentifier, environmentStem, observabilityLinkLabel, wafLogGroupName } from '../naming';
 import { ClinSparkStack } from './clinspark-stack';
 
 /** Everything stateful of one instance (Main or Test), created in the data stack. */
