@@ -56,6 +56,12 @@ export function clusterIdentifier(owner: string, environment: string, role: Inst
   return `${environmentStem(owner, environment)}-${role}`;
 }
 
+/** What names a wiped database: the wipe's label and its source (a snapshot, else a reseed). */
+export interface ClusterWipe {
+  readonly label: string;
+  readonly fromSnapshot?: string;
+}
+
 /**
  * The cluster identifier of a wiped database (Community, `community.wipe`): `<cluster>-<label>-<hash>`,
  * where the hash (6 hex) is of the wipe's source (`fromSnapshot`, or `seed` for an empty, reseeded
@@ -63,7 +69,7 @@ export function clusterIdentifier(owner: string, environment: string, role: Inst
  * replace a custom-named cluster (it cannot replace one under the same name); at most
  * 33 + 1 + 20 + 1 + 6 = 61 characters for the platform's Community (Aurora allows 63).
  */
-export function wipedClusterIdentifier(cluster: string, wipe: { readonly label: string; readonly fromSnapshot?: string }): string {
+export function wipedClusterIdentifier(cluster: string, wipe: ClusterWipe): string {
   const source = wipe.fromSnapshot ? `snapshot:${wipe.fromSnapshot}` : 'seed';
   return `${cluster}-${wipe.label}-${createHash('sha256').update(source).digest('hex').slice(0, 6)}`;
 }
@@ -73,12 +79,7 @@ export function wipedClusterIdentifier(cluster: string, wipe: { readonly label: 
  * for a wiped Community the wipeIdentifier of it. The data stack names the cluster with it, and
  * `npx clinspark retire` names it when no deployed state is at hand.
  */
-export function configuredClusterIdentifier(
-  owner: string,
-  environment: string,
-  role: InstanceRole,
-  wipe?: { readonly label: string; readonly fromSnapshot?: string },
-): string {
+export function configuredClusterIdentifier(owner: string, environment: string, role: InstanceRole, wipe?: ClusterWipe): string {
   const base = clusterIdentifier(owner, environment, role);
   return wipe ? wipedClusterIdentifier(base, wipe) : base;
 }

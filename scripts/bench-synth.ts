@@ -8,8 +8,9 @@
  * the CDK app); then, in the same run and on the same machine, the bare-CDK floor of the same
  * templates (scripts/bench-floor.ts: CfnInclude, validator on, no construct logic), the ratio to
  * it, the same floor without the validator (CDK resolving and writing the templates, nothing
- * else) and the ratio to that, and the sharded synthesis (`npm run synth:sharded`, one process per core). The memory growth
- * per customer is given between consecutive sizes and as a least-squares line over every size.
+ * else) and the ratio to that, and the sharded synthesis (`npm run synth:sharded`, one process
+ * per core). The memory growth per customer is given between consecutive sizes and as a
+ * least-squares line over every size.
  * Not a test: numbers go to the README.
  */
 import { spawnSync } from 'child_process';

@@ -5,7 +5,7 @@
  */
 import * as path from 'path';
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { coversEveryAddress, parseIPv4Block } from '../../constructs/core/cidr';
+import { cidrsOverlap, coversEveryAddress, parseIPv4Block } from '../../constructs/core/cidr';
 import { EnvironmentSpec, TAG_CHANGE_CONTROLLED, TAG_CUSTOMER, TAG_ENVIRONMENT } from '../environments';
 import { AssemblyEnvironment, AssemblyStack, CfnResource } from './assembly';
 import { showValue } from './canonical';
@@ -197,12 +197,16 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
         sgId: showValue(p.GroupId),
       });
     }
-    // Every-address blocks however written (10.0.0.0/0 too), and the VPC's own 10.0.0.0/8 by
-    // parsed address and prefix, not by text (constructs/core/cidr.ts, the project's one CIDR module).
+    // Every-address blocks however written (10.0.0.0/0 too), and blocks inside the environment's
+    // own VPC (its AWS::EC2::VPC CidrBlock), by parsed address and prefix, not by text
+    // (constructs/core/cidr.ts, the project's one CIDR module).
     const world = (c?: string) => c !== undefined && coversEveryAddress(c);
-    const insideVpcRange = (c: string) => {
-      const block = parseIPv4Block(c);
-      return block.ok && block.prefix >= 8 && block.address >>> 24 === 10;
+    const vpcBlocks = resources(ctx, 'AWS::EC2::VPC')
+      .map((f) => parseIPv4Block(String(f.r.Properties?.CidrBlock)))
+      .flatMap((b) => (b.ok ? [{ network: b.address, prefix: b.prefix, text: '' }] : []));
+    const insideVpc = (c: string) => {
+      const b = parseIPv4Block(c);
+      return b.ok && vpcBlocks.some((v) => b.prefix >= v.prefix && cidrsOverlap({ network: b.address, prefix: b.prefix, text: c }, v));
     };
     const covers = (r: (typeof rules)[number], port: number) => r.proto === '-1' || ((r.from ?? 0) <= port && port <= (r.to ?? 65535));
     const fails: string[] = [];
@@ -214,7 +218,7 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
         else if (!(r.from === r.to && (r.from === 443 || r.from === 80)))
           fails.push(`${r.f.id}: ${r.from}-${r.to} open to ${r.cidr} (only 80/443 may be)`);
         else if (ctx.spec.ingressCidrs?.length) fails.push(`${r.f.id}: open to ${r.cidr} although client ranges are configured`);
-      } else if (!allowed.has(r.cidr!) && !insideVpcRange(r.cidr!)) {
+      } else if (!allowed.has(r.cidr!) && !insideVpc(r.cidr!)) {
         fails.push(`${r.f.id}: ingress from ${r.cidr}, which is not a configured range`);
       }
     }

@@ -47,6 +47,23 @@ afterAll(cleanTemps);
 
 const files = (out: string) => ['iq.md', 'iq.html', 'iq.pdf', 'iq.json'].map((f) => path.join(out, f));
 
+/** `clinspark iq` on one environment of an assembly, at the fixed generation time. */
+const runIq = (customer: string, environment: string, assemblyDir: string, out: string, ...extra: string[]) =>
+  cli([
+    'iq',
+    '--customer',
+    customer,
+    '--environment',
+    environment,
+    '--assembly',
+    assemblyDir,
+    '--out',
+    out,
+    '--generated-at',
+    AT,
+    ...extra,
+  ]);
+
 describe('the approved protocol', () => {
   test('is versioned, its ids are unique, and every check has exactly one implementation', () => {
     const protocol = loadProtocol();
@@ -65,19 +82,7 @@ describe('clinspark iq', () => {
     '%s/%s: every check PASS, every stateful resource in the inventory, all sections',
     async (customer, environment) => {
       const out = tempDir('iq');
-      const r = await cli([
-        'iq',
-        '--customer',
-        customer,
-        '--environment',
-        environment,
-        '--assembly',
-        assembly,
-        '--out',
-        out,
-        '--generated-at',
-        AT,
-      ]);
+      const r = await runIq(customer, environment, assembly, out);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       for (const f of files(out)) expect(fs.existsSync(f)).toBe(true);
@@ -123,11 +128,7 @@ describe('clinspark iq', () => {
 
   test("the PDF is generated offline and its text is the Markdown's, byte-identical for the same input", async () => {
     const [a, b] = [tempDir('iq'), tempDir('iq')];
-    for (const out of [a, b])
-      expect(
-        (await cli(['iq', '--customer', 'northwind', '--environment', 'prod', '--assembly', assembly, '--out', out, '--generated-at', AT]))
-          .code,
-      ).toBe(0);
+    for (const out of [a, b]) expect((await runIq('northwind', 'prod', assembly, out)).code).toBe(0);
     for (const [x, y] of files(a).map((f, i) => [f, files(b)[i]])) expect(fs.readFileSync(x).equals(fs.readFileSync(y))).toBe(true);
     const pdf = fs.readFileSync(path.join(a, 'iq.pdf'));
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
@@ -176,21 +177,7 @@ describe('clinspark iq', () => {
     fs.writeFileSync(path.join(deployed, 'describe-stacks.json'), JSON.stringify({ Stacks: stacks }));
     fs.writeFileSync(path.join(deployed, 'describe-stack-resources.json'), JSON.stringify({ StackResources: resources }));
     const out = tempDir('iq');
-    const r = await cli([
-      'iq',
-      '--customer',
-      'northwind',
-      '--environment',
-      'prod',
-      '--assembly',
-      assembly,
-      '--deployed',
-      deployed,
-      '--out',
-      out,
-      '--generated-at',
-      AT,
-    ]);
+    const r = await runIq('northwind', 'prod', assembly, out, '--deployed', deployed);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(
       /FAIL IQ-07 Database deletion protection as the catalog sets it: clinspark-northwind-prod-main deployed: DeletionProtection false/,
@@ -214,9 +201,11 @@ describe('clinspark iq', () => {
   test.each([
     ['10.0.0.0/0', /open to 10\.0\.0\.0\/0/],
     ['10.0.0.0/7', /ingress from 10\.0\.0\.0\/7, which is not a configured range/],
+    // Private, but outside the environment's VPC (10.40.0.0/16): not internal.
+    ['10.99.0.0/16', /ingress from 10\.99\.0\.0\/16, which is not a configured range/],
     ['203.0.113.0/24', /ingress from 203\.0\.113\.0\/24, which is not a configured range/],
   ])(
-    'a planted MySQL ingress rule from %s fails IQ-06 (every-address and VPC ranges parsed, not matched as text)',
+    'a planted MySQL ingress rule from %s fails IQ-06 (every-address blocks and the VPC range parsed, not matched as text)',
     async (cidr, reason) => {
       const planted = plantedAssembly(assembly, (stack, t) => {
         if (stack !== 'clinspark-northwind-prod-data') return false;
@@ -227,19 +216,7 @@ describe('clinspark iq', () => {
         return true;
       });
       const out = tempDir('iq');
-      const r = await cli([
-        'iq',
-        '--customer',
-        'northwind',
-        '--environment',
-        'prod',
-        '--assembly',
-        planted,
-        '--out',
-        out,
-        '--generated-at',
-        AT,
-      ]);
+      const r = await runIq('northwind', 'prod', planted, out);
       expect(r.code).toBe(0);
       const { record } = JSON.parse(fs.readFileSync(path.join(out, 'iq.json'), 'utf8'));
       const row = record.verification.find((v: { checkId: string }) => v.checkId === 'IQ-06');
