@@ -198,8 +198,9 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
       });
     }
     // Every-address blocks however written (10.0.0.0/0 too), and blocks inside the environment's
-    // own VPC (its AWS::EC2::VPC CidrBlock), by parsed address and prefix, not by text
-    // (constructs/core/cidr.ts, the project's one CIDR module).
+    // own VPC (its AWS::EC2::VPC CidrBlock: the VPC's primary IPv4 block, CloudFormation User
+    // Guide, "AWS::EC2::VPC"), by parsed address and prefix, not by text (constructs/core/cidr.ts,
+    // the project's one CIDR module).
     const world = (c?: string) => c !== undefined && coversEveryAddress(c);
     const vpcBlocks = resources(ctx, 'AWS::EC2::VPC')
       .map((f) => parseIPv4Block(String(f.r.Properties?.CidrBlock)))
