@@ -37,6 +37,7 @@ if (fleet.warnings && fleet.warnings.length > 0)
   process.stderr.write(
     `${[`clinspark: ${fleet.warnings.length} warning(s) (\`npx clinspark validate --strict\` fails on them):`, ...issueLines(fleet.warnings)].join('\n')}\n`,
   );
+let owners: string[] | undefined;
 if (only !== undefined) {
   // One owner, or several separated by commas (how `npm run synth:sharded` splits a fleet).
   const wanted = String(only)
@@ -49,14 +50,12 @@ if (only !== undefined) {
     fail([
       `clinspark: -c customer=${only}: no such customer in ${configDir}: ${unknown.join(', ') || '(empty)'}; known: ${known.join(', ')}`,
     ]);
-  fleet = {
-    ...fleet,
-    customers: fleet.customers.filter((c) => wanted.includes(c.slug)),
-    platform: wanted.includes(PLATFORM_OWNER) ? fleet.platform : undefined,
-  };
+  owners = wanted;
 }
 
-buildFleet(app, fleet);
+// Only the selected owners' stacks, resolved against the whole fleet (platform.yaml's vendor
+// monitoring applies to every customer's alarms, selected with the platform or not).
+buildFleet(app, fleet, { owners });
 const recorder = enableComplianceGate(app);
 
 let synthError: Error | undefined;

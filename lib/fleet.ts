@@ -18,8 +18,21 @@ export interface EnvironmentStacks {
   readonly replica?: EnvironmentReplicaStack;
 }
 
-export function buildFleet(app: App, fleet: Fleet): EnvironmentStacks[] {
-  const environments = fleetEnvironments(fleet).map((spec) => {
+export interface BuildFleetOptions {
+  /**
+   * Build only the environments of these owners (customer slugs, `platform` for the vendor's).
+   * The rest of the fleet still takes part in resolution: a customer's environments get the
+   * vendor's monitoring defaults from platform.yaml whether or not the platform is built, so one
+   * owner's stacks are the same in a synth of that owner as in a synth of the whole fleet.
+   * @default every owner
+   */
+  readonly owners?: readonly string[];
+}
+
+export function buildFleet(app: App, fleet: Fleet, options: BuildFleetOptions = {}): EnvironmentStacks[] {
+  const { owners } = options;
+  const specs = fleetEnvironments(fleet).filter((spec) => owners === undefined || owners.includes(spec.owner));
+  const environments = specs.map((spec) => {
     const data = new EnvironmentDataStack(app, spec);
     const appStack = new EnvironmentAppStack(app, spec, data);
     const replica = spec.readReplica ? new EnvironmentReplicaStack(app, spec, data) : undefined;

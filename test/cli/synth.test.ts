@@ -50,6 +50,15 @@ describe('cdk synth', () => {
       'clinspark-acme-sandbox-app.template.json',
       'clinspark-acme-sandbox-data.template.json',
     ]);
+    // The vendor's on-call subscriptions (platform.yaml) are on the customer's alarm topic in a
+    // synth of that customer alone too: deploying it must not unsubscribe the vendor.
+    for (const kind of ['sandbox', 'migration', 'preprod']) {
+      const data = JSON.parse(fs.readFileSync(path.join(r.outdir, `clinspark-acme-${kind}-data.template.json`), 'utf8'));
+      const endpoints = Object.values(data.Resources as Record<string, { Type: string; Properties: { Endpoint?: string } }>)
+        .filter((res) => res.Type === 'AWS::SNS::Subscription')
+        .map((res) => res.Properties.Endpoint);
+      expect(endpoints).toEqual(expect.arrayContaining(['clinspark-oncall@vendor.example']));
+    }
     const report = JSON.parse(fs.readFileSync(path.join(r.outdir, 'compliance', 'nag-report.json'), 'utf8'));
     expect(report.passed).toBe(true);
     expect(fs.readFileSync(path.join(r.outdir, 'compliance', 'nag-report.md'), 'utf8')).toMatch(/^# Compliance report/);

@@ -22,8 +22,8 @@ function lockOf(prod: Record<string, unknown>): StatefulLock {
     ...c,
     environments: { ...c.environments, prod: { ...c.environments.prod!, ...prod } },
   });
-  const fleet: Fleet = { ...example, platform: undefined, customers: example.customers.filter((c) => c.slug === 'northwind').map(change) };
-  buildFleet(app, fleet);
+  const fleet: Fleet = { ...example, customers: example.customers.map((c) => (c.slug === 'northwind' ? change(c) : c)) };
+  buildFleet(app, fleet, { owners: ['northwind'] });
   expect(app.node.children.filter(Stack.isStack).map((s) => s.stackName)).toContain(PROD_DATA);
   return statefulResources(app);
 }

@@ -38,8 +38,8 @@ function build(
   // snapshot); the release and engine variants only change property values of templates the
   // example fleet's validated synthesis covers (test/database/parameter-table.test.ts).
   const app = offlineApp({ withoutBuiltinValidation: !options.validate });
-  const fleet: Fleet = { ...example, platform: undefined, customers: example.customers.filter((c) => c.slug === slug).map(change) };
-  buildFleet(app, fleet);
+  const fleet: Fleet = { ...example, customers: example.customers.map((c) => (c.slug === slug ? change(c) : c)) };
+  buildFleet(app, fleet, { owners: [slug] });
   const stacks = new Map(app.node.children.filter(Stack.isStack).map((s) => [s.stackName, s]));
   const templates = new Map<string, Template>();
   const stack = (name: string) => {

@@ -10,6 +10,17 @@ import { buildTestFleet } from '../support/fleet';
 
 const fleet = buildTestFleet();
 
+describe('one owner built alone (cdk synth -c customer=<slug>, synth:sharded)', () => {
+  test.each(['northwind', 'acme'])('%s: the same templates as in the whole fleet, the vendor on-call subscriptions included', (slug) => {
+    const alone = buildTestFleet({ customers: [slug], platform: false, validate: false });
+    const names = [...alone.stacks.keys()];
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n.startsWith(`clinspark-${slug}-`))).toBe(true);
+    expect(names.filter((n) => JSON.stringify(alone.template(n).toJSON()).includes('clinspark-oncall@vendor.example'))).not.toEqual([]);
+    for (const name of names) expect(alone.template(name).toJSON()).toEqual(fleet.template(name).toJSON());
+  });
+});
+
 describe('example fleet stacks', () => {
   test('one data and one app stack per environment, named clinspark-<owner>-<environment>-<layer>', () => {
     expect([...fleet.stacks.keys()].sort()).toEqual(

@@ -65,13 +65,12 @@ function variant(
   const loaded = loadFleet(configDir);
   const fleet: Fleet = {
     ...loaded,
-    platform: undefined,
-    customers: loaded.customers
-      .filter((c) => c.slug === slug)
-      .map((c) => ({ ...c, environments: { ...c.environments, val: change(c.environments.val as Record<string, any>) as never } })),
+    customers: loaded.customers.map((c) =>
+      c.slug === slug ? { ...c, environments: { ...c.environments, val: change(c.environments.val as Record<string, any>) as never } } : c,
+    ),
   };
   const app = offlineApp();
-  buildFleet(app, fleet);
+  buildFleet(app, fleet, { owners: [slug] });
   return templatesOf(app.node.children.filter(Stack.isStack));
 }
 

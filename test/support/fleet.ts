@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { Fleet } from '../../lib/config/model';
+import { Fleet, PLATFORM_OWNER } from '../../lib/config/model';
 import { loadFleet } from '../../lib/config';
 import { offlineApp } from '../../lib/offline-app';
 import { EnvironmentStacks, buildFleet } from '../../lib/fleet';
@@ -66,7 +66,11 @@ export function buildTestFleet(options: TestFleetOptions = {}): BuiltFleet {
     customers: options.customers ? loaded.customers.filter((c) => options.customers?.includes(c.slug)) : loaded.customers,
     platform: options.platform === false ? undefined : loaded.platform,
   };
-  const environments = buildFleet(app, fleet);
+  // The other owners take part in resolution (platform.yaml's vendor monitoring), as in `cdk synth -c customer=<slug>`.
+  const owners = whole
+    ? undefined
+    : [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];
+  const environments = buildFleet(app, loaded, { owners });
   const stacks = new Map<string, Stack>();
   for (const c of app.node.children) if (Stack.isStack(c)) stacks.set(c.stackName, c);
   const templates = new Map<string, Template>();
