@@ -67,9 +67,7 @@ export function buildTestFleet(options: TestFleetOptions = {}): BuiltFleet {
     platform: options.platform === false ? undefined : loaded.platform,
   };
   // The other owners take part in resolution (platform.yaml's vendor monitoring), as in `cdk synth -c customer=<slug>`.
-  const owners = whole
-    ? undefined
-    : [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];
+  const owners = whole ? undefined : [...fleet.customers.map((c) => c.slug), ...(fleet.platform ? [PLATFORM_OWNER] : [])];
   const environments = buildFleet(app, loaded, { owners });
   const stacks = new Map<string, Stack>();
   for (const c of app.node.children) if (Stack.isStack(c)) stacks.set(c.stackName, c);
