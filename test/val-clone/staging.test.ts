@@ -347,6 +347,30 @@ describe('starter custom resource', () => {
     expect(JSON.parse(input.input ?? '')).toEqual({ run: { ...RUN, handleUrl: props.HandleUrl } });
   });
 
+  test('Create refuses a Run the control steps cannot carry out, naming the field, and starts nothing; other fields pass through', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:wf:x' });
+    const { kmsKeyId: _kmsKeyId, ...withoutKey } = RUN;
+    const broken: Record<string, unknown>[] = [
+      withoutKey,
+      { ...RUN, copy: { kind: 'export', sourceClusterIdentifier: 'x' } },
+      { ...RUN, capacity: { mode: 'serverless', minAcu: 0.3, maxAcu: 4 } },
+    ];
+    for (const run of broken) {
+      await expect(
+        starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(run) } }),
+      ).rejects.toThrow(/Run/);
+    }
+    await expect(
+      starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(withoutKey) } }),
+    ).rejects.toThrow(/kmsKeyId/);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+
+    const withScrub = { ...RUN, scrub: { batchSize: 500 } };
+    await starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(withScrub) } });
+    const input = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+    expect(JSON.parse(input.input ?? '')).toEqual({ run: { ...withScrub, handleUrl: props.HandleUrl } });
+  });
+
   test('Update starts nothing (a new run is a new resource)', async () => {
     await expect(
       starter({ RequestType: 'Update', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props }),

@@ -68,7 +68,7 @@ import {
 } from '../../core/runtime/custom-resource';
 import { HandlerError } from '../../core/runtime/errors';
 import { Logger } from '../../core/runtime/logger';
-import { jsonText, parseProperties, requiredText } from '../../core/runtime/properties';
+import { jsonText, optionalText, parseProperties, requiredText } from '../../core/runtime/properties';
 import { sleep } from '../../core/runtime/poll';
 import { readSecretPassword } from '../../core/runtime/secrets';
 
@@ -476,11 +476,34 @@ function required<T>(value: T | undefined, name: string): T {
 /** The starter's event (@types/aws-lambda's custom-resource event, the fields it reads). */
 export type StarterEvent = CustomResourceEvent;
 
-const runSchema = z.looseObject({
+/** Serverless v2 capacity in ACUs: 0 to 256 in steps of 0.5 (what scrubbed-copy.ts writes). */
+const acu = z.number().min(0).max(256).multipleOf(0.5);
+
+/**
+ * Every field of a `StagingRun`: a run the control steps cannot carry out is refused at Create.
+ * Loose: the other fields (`scrub`, the scrub step's input) pass through to the execution.
+ */
+const runSchema: z.ZodType<StagingRun, unknown> = z.looseObject({
   role: requiredText(),
   runHash: requiredText(),
+  copy: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('clone'), sourceClusterIdentifier: requiredText() }),
+    z.object({ kind: z.literal('snapshot'), snapshotIdentifier: requiredText() }),
+  ]),
   stagingClusterIdentifier: requiredText(),
+  kmsKeyId: requiredText(),
+  subnetGroupName: requiredText(),
+  securityGroupId: requiredText(),
+  clusterParameterGroupName: requiredText(),
+  capacity: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('serverless'), minAcu: acu, maxAcu: acu }),
+    z.object({ mode: z.literal('provisioned'), instanceClass: requiredText() }),
+  ]),
+  stagingSecretArn: requiredText(),
+  databaseName: requiredText(),
   scrubbedSnapshotIdentifier: requiredText(),
+  tags: z.record(z.string(), z.string()),
+  handleUrl: optionalText(),
 });
 
 const starterSchema = z.object({
@@ -494,11 +517,11 @@ const runOnlySchema = starterSchema.pick({ Run: true });
 
 function parseStarterProperties(props: Readonly<Record<string, unknown>>): { stateMachineArn: string; run: StagingRun; handleUrl: string } {
   const p = parseProperties(starterSchema, props);
-  return { stateMachineArn: p.StateMachineArn, run: p.Run as unknown as StagingRun, handleUrl: p.HandleUrl };
+  return { stateMachineArn: p.StateMachineArn, run: p.Run, handleUrl: p.HandleUrl };
 }
 
 function parseRunProperty(props: Readonly<Record<string, unknown>>): StagingRun {
-  return parseProperties(runOnlySchema, props).Run as unknown as StagingRun;
+  return parseProperties(runOnlySchema, props).Run;
 }
 
 /** Execution names: 1-80 characters of letters, digits, '-' and '_'. */
