@@ -476,7 +476,11 @@ function required<T>(value: T | undefined, name: string): T {
 /** The starter's event (@types/aws-lambda's custom-resource event, the fields it reads). */
 export type StarterEvent = CustomResourceEvent;
 
-/** Serverless v2 capacity in ACUs: 0 to 256 in steps of 0.5 (what scrubbed-copy.ts writes). */
+/**
+ * Serverless v2 capacity in ACUs: 0 to 256 in steps of 0.5, the range of the Aurora User Guide,
+ * "Requirements and limitations for Aurora Serverless v2" (aurora-serverless-v2.requirements.html),
+ * as lib/config/model.ts accepts it; the staging copy's range comes from val-clone.ts.
+ */
 const acu = z.number().min(0).max(256).multipleOf(0.5);
 
 /**
