@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { z } from 'zod';
 import { sha256 } from './canonical';
 
 export interface DeployedStack {
@@ -31,6 +32,40 @@ export interface DeployedState {
 
 export class DeployedError extends Error {}
 
+/**
+ * The fields read of each kind's items, as the AWS CLI writes them (CloudFormation API `Stack`
+ * and `StackResource`, RDS API `DBCluster` and `DBInstance`); the other fields are kept as they are.
+ */
+const identifier = z.string().min(1);
+const ITEM_SCHEMAS = {
+  Stacks: z.looseObject({
+    StackName: identifier,
+    StackId: z.string().optional(),
+    EnableTerminationProtection: z.boolean().optional(),
+    Tags: z.array(z.looseObject({ Key: z.string(), Value: z.string() })).optional(),
+  }),
+  // PhysicalResourceId is absent for a resource that was never created.
+  StackResources: z.looseObject({ StackName: identifier, LogicalResourceId: identifier, PhysicalResourceId: z.string().optional() }),
+  DBClusters: z.looseObject({ DBClusterIdentifier: identifier }),
+  DBInstances: z.looseObject({ DBInstanceIdentifier: identifier }),
+} as const;
+type Kind = keyof typeof ITEM_SCHEMAS;
+const KINDS = Object.keys(ITEM_SCHEMAS) as Kind[];
+
+/** One item of a describe output, or a DeployedError naming the file, the item's path and the fix. */
+function parseItem<K extends Kind>(file: string, kind: K, index: number, item: unknown): z.output<(typeof ITEM_SCHEMAS)[K]> {
+  const parsed = ITEM_SCHEMAS[kind].safeParse(item);
+  if (parsed.success) return parsed.data as z.output<(typeof ITEM_SCHEMAS)[K]>;
+  const issue = parsed.error.issues[0];
+  const at = [kind, index, ...issue.path]
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .slice(1);
+  throw new DeployedError(
+    `--deployed ${file}: ${at}: ${issue.message}; give the unedited JSON output of the AWS CLI's describe call (--output json)`,
+  );
+}
+
 export function readDeployed(dir: string): DeployedState {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new DeployedError(
@@ -52,19 +87,28 @@ export function readDeployed(dir: string): DeployedState {
     } catch (e) {
       throw new DeployedError(`--deployed ${path.join(dir, name)}: not JSON (${(e as Error).message})`);
     }
-    const kind = ['Stacks', 'StackResources', 'DBClusters', 'DBInstances'].find((k) => Array.isArray(json[k]));
+    const kind = KINDS.find((k) => Array.isArray(json[k]));
     if (!kind)
       throw new DeployedError(
         `--deployed ${path.join(dir, name)}: none of Stacks, StackResources, DBClusters, DBInstances at the top level; give the JSON output of describe-stacks, describe-stack-resources, describe-db-clusters or describe-db-instances`,
       );
     files.push({ file: name, sha256: sha256(text), kind });
-    for (const item of json[kind] as Record<string, unknown>[]) {
-      if (kind === 'Stacks') stacks.set(String(item.StackName), item as unknown as DeployedStack);
-      if (kind === 'DBClusters') clusters.set(String(item.DBClusterIdentifier), item);
-      if (kind === 'DBInstances') instances.set(String(item.DBInstanceIdentifier), item);
-      if (kind === 'StackResources')
-        physicalIds.set(`${String(item.StackName)}/${String(item.LogicalResourceId)}`, String(item.PhysicalResourceId));
-    }
+    const file = path.join(dir, name);
+    (json[kind] as unknown[]).forEach((raw, index) => {
+      if (kind === 'Stacks') {
+        const item = parseItem(file, kind, index, raw);
+        stacks.set(item.StackName, item);
+      } else if (kind === 'DBClusters') {
+        const item = parseItem(file, kind, index, raw);
+        clusters.set(item.DBClusterIdentifier, item);
+      } else if (kind === 'DBInstances') {
+        const item = parseItem(file, kind, index, raw);
+        instances.set(item.DBInstanceIdentifier, item);
+      } else {
+        const item = parseItem(file, kind, index, raw);
+        if (item.PhysicalResourceId !== undefined) physicalIds.set(`${item.StackName}/${item.LogicalResourceId}`, item.PhysicalResourceId);
+      }
+    });
   }
   if (files.length === 0) throw new DeployedError(`--deployed ${dir} holds no .json file`);
   return { dir, files, stacks, clusters, instances, physicalIds };

@@ -230,6 +230,11 @@ describe('clinspark iq', () => {
 
   test('bad usage exits 2, bad input 1, with a message and no stack trace', async () => {
     const out = tempDir('iq');
+    const malformed = tempDir('deployed');
+    fs.writeFileSync(
+      path.join(malformed, 'describe-stacks.json'),
+      JSON.stringify({ Stacks: [{ StackName: 'a' }, { StackName: 'b', Tags: [{ Key: 'k', Value: 7 }] }] }),
+    );
     const cases: [string[], number, RegExp][] = [
       [['iq', '--environment', 'prod', '--out', out], 2, /--customer is required/],
       [['iq', '--customer', 'northwind', '--out', out], 2, /--environment is required/],
@@ -267,6 +272,11 @@ describe('clinspark iq', () => {
         ],
         1,
         /is not a directory/,
+      ],
+      [
+        ['iq', '--customer', 'northwind', '--environment', 'prod', '--out', out, '--assembly', assembly, '--deployed', malformed],
+        1,
+        /--deployed .*describe-stacks\.json: Stacks\[1\]\.Tags\[0\]\.Value: .*give the unedited JSON output/,
       ],
     ];
     for (const [args, code, message] of cases) {
