@@ -14,7 +14,7 @@ import { buildComplianceReport, writeComplianceReport } from '../lib/compliance/
 import { enableComplianceGate } from '../lib/compliance/packs';
 import { buildFleet } from '../lib/fleet';
 import { PLATFORM_OWNER } from '../lib/config/model';
-import { StatefulLock, compareLock, statefulResources } from '../lib/stateful-lock';
+import { StatefulLock, StatefulLockError, compareLock, readStatefulLock, statefulResources } from '../lib/stateful-lock';
 
 function fail(lines: string[]): never {
   process.stderr.write(`${lines.join('\n')}\n`);
@@ -53,6 +53,18 @@ if (only !== undefined) {
   owners = wanted;
 }
 
+// The stateful lock of this fleet: no synthesised stack may replace or delete a locked stateful
+// resource (logical id gone, or a create-only property such as a database instance's zone or the
+// jump host's AMI changed) unless the lock has been updated on purpose and reviewed.
+const lockFile = path.resolve(String(app.node.tryGetContext('statefulLock') ?? path.join(configDir, 'stateful-lock.json')));
+// Read before synthesis: a broken lock fails at once, and never passes as one that locks nothing.
+let locked: StatefulLock | undefined;
+try {
+  locked = fs.existsSync(lockFile) ? readStatefulLock(lockFile) : undefined;
+} catch (e) {
+  if (!(e instanceof StatefulLockError)) throw e;
+  fail([`clinspark: stateful lock ${e.message}; nothing was synthesised`]);
+}
 // Only the selected owners' stacks, resolved against the whole fleet (platform.yaml's vendor
 // monitoring applies to every customer's alarms, selected with the platform or not).
 buildFleet(app, fleet, { owners });
@@ -80,13 +92,8 @@ if (synthError || !report.passed) {
   ]);
 }
 
-// The stateful lock of this fleet: no synthesised stack may replace or delete a locked stateful
-// resource (logical id gone, or a create-only property such as a database instance's zone or the
-// jump host's AMI changed) unless the lock has been updated on purpose and reviewed.
-const lockFile = path.resolve(String(app.node.tryGetContext('statefulLock') ?? path.join(configDir, 'stateful-lock.json')));
 const assembly = app.synth();
-if (fs.existsSync(lockFile)) {
-  const locked = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as StatefulLock;
+if (locked) {
   const diff = compareLock(locked, statefulResources(app), new Set(assembly.stacks.map((s) => s.stackName)));
   const problems = [
     ...diff.changed,

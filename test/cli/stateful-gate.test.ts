@@ -56,6 +56,30 @@ describe('stateful lock gate in cdk synth', () => {
     expect(r.templates.length).toBeGreaterThan(0);
   }, 200_000);
 
+  test('a broken lock file fails the synth before anything is built, naming the file, the path and the fix; it never locks nothing', () => {
+    const cases: [string, RegExp][] = [
+      ['{"clinspark-northwind-prod-data": ', /is not JSON/],
+      ['[]', /\(top level\): .*expected record, received array/],
+      ['{"clinspark-northwind-prod-data": 5}', /"clinspark-northwind-prod-data": .*expected record, received number/],
+      [
+        '{"clinspark-northwind-prod-data": {"MainCluster": {"type": "AWS::RDS::DBCluster"}}}',
+        /"clinspark-northwind-prod-data" > "MainCluster": /,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const dir = tempDir('clinspark-gate-lock-');
+      fs.cpSync(path.join(root, 'config'), dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'stateful-lock.json'), text);
+      const r = synth(dir);
+      expect([text, r.status]).toEqual([text, 1]);
+      expect(r.stderr).toContain(`clinspark: stateful lock ${path.join(dir, 'stateful-lock.json')}: `);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/npm run stateful-lock:update.*nothing was synthesised/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.templates).toEqual([]);
+    }
+  }, 200_000);
+
   test('a new jump-host AMI is refused as a replacement of the jump host, naming both AMIs', () => {
     const r = synth(fleetWith((y) => y.replace('jumpHostAmi: ami-0a1b2c3d4e5f60718', 'jumpHostAmi: ami-0fedcba9876543210')));
     expect(r.status).not.toBe(0);
