@@ -14,7 +14,8 @@ import { buildComplianceReport, writeComplianceReport } from '../lib/compliance/
 import { enableComplianceGate } from '../lib/compliance/packs';
 import { buildFleet } from '../lib/fleet';
 import { PLATFORM_OWNER } from '../lib/config/model';
-import { StatefulLock, StatefulLockError, compareLock, readStatefulLock, statefulResources } from '../lib/stateful-lock';
+import { compareLock, statefulResources } from '../lib/stateful-lock';
+import { LOCK_FILE, StatefulLock, StatefulLockError, readStatefulLock } from '../lib/stateful-lock-file';
 
 function fail(lines: string[]): never {
   process.stderr.write(`${lines.join('\n')}\n`);
@@ -56,7 +57,7 @@ if (only !== undefined) {
 // The stateful lock of this fleet: no synthesised stack may replace or delete a locked stateful
 // resource (logical id gone, or a create-only property such as a database instance's zone or the
 // jump host's AMI changed) unless the lock has been updated on purpose and reviewed.
-const lockFile = path.resolve(String(app.node.tryGetContext('statefulLock') ?? path.join(configDir, 'stateful-lock.json')));
+const lockFile = path.resolve(String(app.node.tryGetContext('statefulLock') ?? path.join(configDir, LOCK_FILE)));
 // Read before synthesis: a broken lock fails at once, and never passes as one that locks nothing.
 let locked: StatefulLock | undefined;
 try {

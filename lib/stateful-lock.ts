@@ -9,12 +9,11 @@
  * until the lock file is updated on purpose (`npm run stateful-lock:update -- <config dir>`), and
  * the diff of the lock is reviewed like any other change to production data.
  */
-import * as fs from 'fs';
 import { App, Stack } from 'aws-cdk-lib';
-import { z } from 'zod';
 import { CATALOG } from './catalog';
 import { TAG_ENVIRONMENT } from './environments';
 import { EnvironmentKind } from './kinds';
+import { LockedResource, StatefulLock } from './stateful-lock-file';
 
 export const STATEFUL_TYPES = [
   'AWS::RDS::DBCluster',
@@ -69,52 +68,6 @@ const REPLACEMENT_MEANING: Readonly<Record<string, string>> = {
   'AWS::RDS::DBCluster':
     'the database cluster is created anew from the other origin (snapshot or source cluster) and the deployed one, with its data, is deleted; a PROD restored from Pre-PROD at go-live keeps its initialData for good',
 };
-
-/** A locked resource: its type, or its type and the values of its create-only properties. */
-export type LockedResource = string | { readonly type: string; readonly createOnly: Readonly<Record<string, string>> };
-/** stack name -> logical id -> locked resource */
-export type StatefulLock = Record<string, Record<string, LockedResource>>;
-
-const lockSchema: z.ZodType<StatefulLock> = z.record(
-  z.string().min(1),
-  z.record(
-    z.string().min(1),
-    z.union([z.string().min(1), z.strictObject({ type: z.string().min(1), createOnly: z.record(z.string(), z.string()) })]),
-  ),
-);
-
-/** A lock file that cannot be read, is not JSON or is not a lock (it would lock nothing). */
-export class StatefulLockError extends Error {}
-
-/**
- * The stateful lock in `file`: `{ <stack>: { <logical id>: <type> | { type, createOnly } } }`, as
- * `npm run stateful-lock:update` writes it. Anything else is a StatefulLockError naming the file,
- * the path and the fix: a lock of the wrong shape must not pass as one that locks nothing.
- */
-export function readStatefulLock(file: string): StatefulLock {
-  const fix = 'restore it from version control, or rewrite it with `npm run stateful-lock:update` and review the diff';
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new StatefulLockError(`${file}: cannot be read (${(e as Error).message}); ${fix}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new StatefulLockError(`${file}: is not JSON (${(e as Error).message}); ${fix}`);
-  }
-  const parsed = lockSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue.path.length > 0 ? issue.path.map((p) => JSON.stringify(String(p))).join(' > ') : '(top level)';
-    throw new StatefulLockError(
-      `${file}: ${at}: ${issue.message}; a lock maps each stack to its stateful resources (logical id: type, or { type, createOnly }); ${fix}`,
-    );
-  }
-  return parsed.data;
-}
 
 function typeOf(r: LockedResource): string {
   return typeof r === 'string' ? r : r.type;

@@ -4,15 +4,19 @@
  * construct, or (for an intended, planned change) run `npm run stateful-lock:update` and have
  * the diff of stateful-lock.json reviewed.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { StatefulLock, compareLock, statefulResources } from '../lib/stateful-lock';
+import { compareLock, statefulResources } from '../lib/stateful-lock';
+import { readStatefulLock } from '../lib/stateful-lock-file';
 import { buildTestFleet } from './support/fleet';
 
 const lockFile = path.join(__dirname, '..', 'config', 'stateful-lock.json');
 
 describe('stateful lock', () => {
-  const locked = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as StatefulLock;
+  // readStatefulLock: the committed lock has the shape `cdk synth` accepts.
+  const locked = readStatefulLock(lockFile);
   const current = statefulResources(buildTestFleet().app);
   const diff = compareLock(locked, current);
 
@@ -42,3 +46,21 @@ describe('stateful lock', () => {
     });
   });
 });
+
+test('npm run stateful-lock:update rewrites a broken lock (the only problem it reads past) into the committed one', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-lock-update-'));
+  try {
+    fs.cpSync(path.join(__dirname, '..', 'config'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'stateful-lock.json'), '{"clinspark-acme-sandbox-data": 5}');
+    const root = path.join(__dirname, '..');
+    const r = spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(root, 'scripts', 'update-stateful-lock.ts'), dir], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/stateful-lock\.json: .*expected record, received number[\s\S]*writing a new lock; review its diff/);
+    expect(fs.readFileSync(path.join(dir, 'stateful-lock.json'), 'utf8')).toBe(fs.readFileSync(lockFile, 'utf8'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { CATALOG } from '../catalog';
 import { engineVersion, knownEngineVersions } from '../engine';
 import { imageTag, stackName } from '../naming';
+import { LOCK_FILE, StatefulLock, parseStatefulLock } from '../stateful-lock-file';
 import { readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
 import type { SourceFile } from './issues';
@@ -308,16 +309,22 @@ export function todayUtc(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
-/** A fleet's stateful lock (deployed stacks and their stateful resources), or undefined when it has no readable one. */
-export function deployedLockOf(configDir: string): Record<string, Record<string, unknown>> | undefined {
+/**
+ * A fleet's stateful lock (deployed stacks and their stateful resources): undefined when it has
+ * none; a broken one is an error naming the file and the path, as `cdk synth` refuses it
+ * (lib/stateful-lock-file.ts), not a fleet without a lock.
+ */
+export function deployedLockOf(configDir: string): { readonly lock?: StatefulLock; readonly issues: ConfigIssue[] } {
+  const file = path.join(configDir, LOCK_FILE);
+  if (!fs.existsSync(file)) return { issues: [] };
+  let text: string;
   try {
-    const parsed = JSON.parse(fs.readFileSync(path.join(configDir, 'stateful-lock.json'), 'utf8')) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-    const lock: Record<string, Record<string, unknown>> = {};
-    for (const [stack, entries] of Object.entries(parsed as Record<string, unknown>))
-      lock[stack] = entries !== null && typeof entries === 'object' ? (entries as Record<string, unknown>) : {};
-    return lock;
-  } catch {
-    return undefined;
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return { issues: [{ file: LOCK_FILE, path: [], message: `cannot be read (${(e as Error).message})` }] };
   }
+  const result = parseStatefulLock(text);
+  return 'lock' in result
+    ? { lock: result.lock, issues: [] }
+    : { issues: [{ file: LOCK_FILE, path: result.path, message: result.problem }] };
 }

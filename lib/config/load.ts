@@ -270,8 +270,21 @@ function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
   return files;
 }
 
+/** How a fleet is read. */
+export interface ReadFleetOptions {
+  /**
+   * Read the fleet as if it had no stateful lock: only for `npm run stateful-lock:update`, which
+   * rewrites a lock that is broken.
+   * @default false
+   */
+  readonly ignoreLock?: boolean;
+}
+
 /** Reads every file of a fleet without throwing; the caller decides what to do with issues. */
-export function readFleet(configDir: string): {
+export function readFleet(
+  configDir: string,
+  options: ReadFleetOptions = {},
+): {
   customers: SourceFile<CustomerConfig>[];
   platform?: SourceFile<PlatformConfig>;
   ledger?: SourceFile<ReleaseLedger>;
@@ -307,7 +320,8 @@ export function readFleet(configDir: string): {
   const all: SourceFile<unknown>[] = [...customers, ...(platform ? [platform] : []), ...(ledger ? [ledger] : [])];
   for (const f of all) issues.push(...f.shapeIssues);
   issues.push(...runSemanticRules({ configDir, texts, customers, platform }));
-  const lock = deployedLockOf(configDir);
+  const { lock, issues: lockIssues } = options.ignoreLock ? { lock: undefined, issues: [] } : deployedLockOf(configDir);
+  issues.push(...lockIssues);
   issues.push(
     ...runLifecycleRules({
       configDir,
@@ -334,8 +348,8 @@ export function readFleet(configDir: string): {
  * Loads and validates a fleet. Throws ConfigValidationError with every problem when anything is
  * wrong; nothing is returned (and so nothing is synthesised) for a fleet that fails.
  */
-export function loadFleet(configDir: string): Fleet {
-  const { customers, platform, ledger, texts, issues } = readFleet(configDir);
+export function loadFleet(configDir: string, options: ReadFleetOptions = {}): Fleet {
+  const { customers, platform, ledger, texts, issues } = readFleet(configDir, options);
   const errors = issues.filter((i) => !isWarning(i));
   // A fleet with errors reports its warnings too, so one run shows everything.
   if (errors.length > 0) throw new ConfigValidationError(configDir, [...errors, ...issues.filter(isWarning)]);

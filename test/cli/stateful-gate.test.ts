@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CDK_BIN, OFFLINE_CDK_ENV } from '../support/cdk-cli';
-import { StatefulLock, compareLock } from '../../lib/stateful-lock';
+import { compareLock } from '../../lib/stateful-lock';
+import { StatefulLock } from '../../lib/stateful-lock-file';
 
 const root = path.join(__dirname, '..', '..');
 const cdk = CDK_BIN;
@@ -34,11 +35,11 @@ function fleetWith(edit: (northwind: string) => string): string {
   return dir;
 }
 
-function synth(configDir: string): { status: number | null; stderr: string; templates: string[] } {
+function synth(configDir: string, ...extra: string[]): { status: number | null; stderr: string; templates: string[] } {
   const outdir = tempDir('clinspark-gate-out-');
   const r = spawnSync(
     cdk,
-    ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`, '-c', 'customer=northwind'],
+    ['synth', '--no-lookups', '--no-notices', '--quiet', '-o', outdir, '-c', `config=${configDir}`, '-c', 'customer=northwind', ...extra],
     { cwd: root, env, encoding: 'utf8', timeout: 180_000 },
   );
   return { status: r.status, stderr: r.stderr, templates: fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')) };
@@ -56,10 +57,10 @@ describe('stateful lock gate in cdk synth', () => {
     expect(r.templates.length).toBeGreaterThan(0);
   }, 200_000);
 
-  test('a broken lock file fails the synth before anything is built, naming the file, the path and the fix; it never locks nothing', () => {
+  test('a broken lock file fails the synth before anything is built, and validate, naming the file, the path and the fix; it never locks nothing', () => {
     const cases: [string, RegExp][] = [
       ['{"clinspark-northwind-prod-data": ', /is not JSON/],
-      ['[]', /\(top level\): .*expected record, received array/],
+      ['[]', /expected record, received array/],
       ['{"clinspark-northwind-prod-data": 5}', /"clinspark-northwind-prod-data": .*expected record, received number/],
       [
         '{"clinspark-northwind-prod-data": {"MainCluster": {"type": "AWS::RDS::DBCluster"}}}',
@@ -67,17 +68,28 @@ describe('stateful lock gate in cdk synth', () => {
       ],
     ];
     for (const [text, message] of cases) {
-      const dir = tempDir('clinspark-gate-lock-');
-      fs.cpSync(path.join(root, 'config'), dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'stateful-lock.json'), text);
-      const r = synth(dir);
+      // -c statefulLock=<file>: read by bin/clinspark.ts before the fleet is built.
+      const lockFile = path.join(tempDir('clinspark-gate-lock-'), 'lock.json');
+      fs.writeFileSync(lockFile, text);
+      const r = synth(path.join(root, 'config'), '-c', `statefulLock=${lockFile}`);
       expect([text, r.status]).toEqual([text, 1]);
-      expect(r.stderr).toContain(`clinspark: stateful lock ${path.join(dir, 'stateful-lock.json')}: `);
+      expect(r.stderr).toContain(`clinspark: stateful lock ${lockFile}: `);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(/npm run stateful-lock:update.*nothing was synthesised/);
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(r.templates).toEqual([]);
     }
+    // The fleet's own lock: a configuration error of validate (and so of cdk synth).
+    const dir = tempDir('clinspark-gate-fleet-');
+    fs.cpSync(path.join(root, 'config'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'stateful-lock.json'), '[]');
+    const v = spawnSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), 'validate', '--config', dir], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
+    expect(v.status).toBe(1);
+    expect(v.stdout + v.stderr).toMatch(/stateful-lock\.json: \(file\): .*expected record, received array.*npm run stateful-lock:update/);
   }, 200_000);
 
   test('a new jump-host AMI is refused as a replacement of the jump host, naming both AMIs', () => {

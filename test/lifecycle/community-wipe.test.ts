@@ -10,7 +10,8 @@ import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { evaluateCompliance } from '../../lib/compliance/packs';
 import { buildComplianceReport } from '../../lib/compliance/report';
-import { StatefulLock, compareLock, lockedResourcesOf } from '../../lib/stateful-lock';
+import { compareLock, lockedResourcesOf } from '../../lib/stateful-lock';
+import { StatefulLock } from '../../lib/stateful-lock-file';
 import { wipedClusterIdentifier } from '../../lib/naming';
 import { buildTestFleet } from '../support/fleet';
 

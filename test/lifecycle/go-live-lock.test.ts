@@ -10,7 +10,8 @@ import { loadFleet } from '../../lib/config';
 import { CustomerConfig, Fleet } from '../../lib/config/model';
 import { buildFleet } from '../../lib/fleet';
 import { offlineApp } from '../../lib/offline-app';
-import { StatefulLock, compareLock, locksDataOrigin, statefulResources } from '../../lib/stateful-lock';
+import { compareLock, locksDataOrigin, statefulResources } from '../../lib/stateful-lock';
+import { StatefulLock } from '../../lib/stateful-lock-file';
 import { EXAMPLE_CONFIG } from '../support/fleet';
 
 const example = loadFleet(EXAMPLE_CONFIG);
