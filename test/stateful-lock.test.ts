@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compareLock, statefulResources } from '../lib/stateful-lock';
-import { readStatefulLock } from '../lib/stateful-lock-file';
+import { StatefulLock, readStatefulLock } from '../lib/stateful-lock-file';
 import { buildTestFleet } from './support/fleet';
 
 const lockFile = path.join(__dirname, '..', 'config', 'stateful-lock.json');
