@@ -50,20 +50,28 @@ const ITEM_SCHEMAS = {
   DBInstances: z.looseObject({ DBInstanceIdentifier: identifier }),
 } as const;
 type Kind = keyof typeof ITEM_SCHEMAS;
+type Item<K extends Kind> = z.output<(typeof ITEM_SCHEMAS)[K]>;
+/** What each kind's items are kept as (a mapped type, so `keep[kind]` takes that kind's items). */
+type Keep = { readonly [K in Kind]: (item: Item<K>) => void };
 const KINDS = Object.keys(ITEM_SCHEMAS) as Kind[];
 
-/** One item of a describe output, or a DeployedError naming the file, the item's path and the fix. */
-function parseItem<K extends Kind>(file: string, kind: K, index: number, item: unknown): z.output<(typeof ITEM_SCHEMAS)[K]> {
-  const parsed = ITEM_SCHEMAS[kind].safeParse(item);
-  if (parsed.success) return parsed.data as z.output<(typeof ITEM_SCHEMAS)[K]>;
-  const issue = parsed.error.issues[0];
-  const at = [kind, index, ...issue.path]
-    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-    .join('')
-    .slice(1);
-  throw new DeployedError(
-    `--deployed ${file}: ${at}: ${issue.message}; give the unedited JSON output of the AWS CLI's describe call (--output json)`,
-  );
+/**
+ * Each item of one describe output, parsed and handed to its kind's `keep`; a bad one is a
+ * DeployedError naming the file, the item's path and the fix.
+ */
+function readItems<K extends Kind>(file: string, kind: K, items: readonly unknown[], keep: Keep): void {
+  items.forEach((raw, index) => {
+    const parsed = ITEM_SCHEMAS[kind].safeParse(raw);
+    if (parsed.success) return keep[kind](parsed.data as Item<K>);
+    const issue = parsed.error.issues[0];
+    const at = [kind, index, ...issue.path]
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .slice(1);
+    throw new DeployedError(
+      `--deployed ${file}: ${at}: ${issue.message}; give the unedited JSON output of the AWS CLI's describe call (--output json)`,
+    );
+  });
 }
 
 export function readDeployed(dir: string): DeployedState {
@@ -76,39 +84,33 @@ export function readDeployed(dir: string): DeployedState {
   const clusters = new Map<string, Record<string, unknown>>();
   const instances = new Map<string, Record<string, unknown>>();
   const physicalIds = new Map<string, string>();
+  const keep: Keep = {
+    Stacks: (item) => stacks.set(item.StackName, item),
+    DBClusters: (item) => clusters.set(item.DBClusterIdentifier, item),
+    DBInstances: (item) => instances.set(item.DBInstanceIdentifier, item),
+    StackResources: (item) => {
+      if (item.PhysicalResourceId !== undefined) physicalIds.set(`${item.StackName}/${item.LogicalResourceId}`, item.PhysicalResourceId);
+    },
+  };
   for (const name of fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()) {
-    const text = fs.readFileSync(path.join(dir, name), 'utf8');
+    const file = path.join(dir, name);
+    const text = fs.readFileSync(file, 'utf8');
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
-      throw new DeployedError(`--deployed ${path.join(dir, name)}: not JSON (${(e as Error).message})`);
+      throw new DeployedError(`--deployed ${file}: not JSON (${(e as Error).message})`);
     }
     const kind = KINDS.find((k) => Array.isArray(json[k]));
     if (!kind)
       throw new DeployedError(
-        `--deployed ${path.join(dir, name)}: none of Stacks, StackResources, DBClusters, DBInstances at the top level; give the JSON output of describe-stacks, describe-stack-resources, describe-db-clusters or describe-db-instances`,
+        `--deployed ${file}: none of Stacks, StackResources, DBClusters, DBInstances at the top level; give the JSON output of describe-stacks, describe-stack-resources, describe-db-clusters or describe-db-instances`,
       );
     files.push({ file: name, sha256: sha256(text), kind });
-    const file = path.join(dir, name);
-    (json[kind] as unknown[]).forEach((raw, index) => {
-      if (kind === 'Stacks') {
-        const item = parseItem(file, kind, index, raw);
-        stacks.set(item.StackName, item);
-      } else if (kind === 'DBClusters') {
-        const item = parseItem(file, kind, index, raw);
-        clusters.set(item.DBClusterIdentifier, item);
-      } else if (kind === 'DBInstances') {
-        const item = parseItem(file, kind, index, raw);
-        instances.set(item.DBInstanceIdentifier, item);
-      } else {
-        const item = parseItem(file, kind, index, raw);
-        if (item.PhysicalResourceId !== undefined) physicalIds.set(`${item.StackName}/${item.LogicalResourceId}`, item.PhysicalResourceId);
-      }
-    });
+    readItems(file, kind, json[kind] as unknown[], keep);
   }
   if (files.length === 0) throw new DeployedError(`--deployed ${dir} holds no .json file`);
   return { dir, files, stacks, clusters, instances, physicalIds };

@@ -48,14 +48,9 @@ test.each([
   ['an instance that is a string', { DBInstances: ['clinspark-x'] }, /x\.json: DBInstances\[0\]: /],
 ])('%s is refused naming the file, the path and the fix', (_what, json, message) => {
   const dir = deployedDir({ 'x.json': json });
-  let thrown: unknown;
-  try {
-    readDeployed(dir);
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(DeployedError);
-  expect((thrown as Error).message).toMatch(message);
-  expect((thrown as Error).message).toContain(`--deployed ${path.join(dir, 'x.json')}`);
-  expect((thrown as Error).message).toMatch(/give the unedited JSON output of the AWS CLI's describe call/);
+  const read = () => readDeployed(dir);
+  expect(read).toThrow(DeployedError);
+  expect(read).toThrow(message);
+  expect(read).toThrow(`--deployed ${path.join(dir, 'x.json')}`);
+  expect(read).toThrow(/give the unedited JSON output of the AWS CLI's describe call/);
 });
