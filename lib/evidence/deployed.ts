@@ -98,14 +98,14 @@ export function readDeployed(dir: string): DeployedState {
     .sort()) {
     const file = path.join(dir, name);
     const text = fs.readFileSync(file, 'utf8');
-    let json: Record<string, unknown>;
+    let json: Record<string, unknown> | null;
     try {
-      json = JSON.parse(text) as Record<string, unknown>;
+      json = JSON.parse(text) as Record<string, unknown> | null;
     } catch (e) {
       throw new DeployedError(`--deployed ${file}: not JSON (${(e as Error).message})`);
     }
-    const kind = KINDS.find((k) => Array.isArray(json[k]));
-    if (!kind)
+    const kind = KINDS.find((k) => Array.isArray(json?.[k]));
+    if (!json || !kind)
       throw new DeployedError(
         `--deployed ${file}: none of Stacks, StackResources, DBClusters, DBInstances at the top level; give the JSON output of describe-stacks, describe-stack-resources, describe-db-clusters or describe-db-instances`,
       );

@@ -38,6 +38,14 @@ test('describe outputs are read by their top-level key; a resource never created
   expect(state.files.map((f) => f.kind)).toEqual(['Stacks', 'StackResources', 'DBClusters', 'DBInstances']);
 });
 
+test.each(['null', '5', '"Stacks"', '[]'])('a file whose top level is %s is refused naming the file and what it should hold', (text) => {
+  const dir = deployedDir({});
+  fs.writeFileSync(path.join(dir, 'x.json'), text);
+  const read = () => readDeployed(dir);
+  expect(read).toThrow(DeployedError);
+  expect(read).toThrow(`--deployed ${path.join(dir, 'x.json')}: none of Stacks, StackResources, DBClusters, DBInstances at the top level`);
+});
+
 test.each([
   ['a null item', { Stacks: [null] }, /x\.json: Stacks\[0\]: /],
   ['a stack without its name', { Stacks: [{ StackId: 'arn' }] }, /x\.json: Stacks\[0\]\.StackName: /],
