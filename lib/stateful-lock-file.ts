@@ -28,13 +28,14 @@ export class StatefulLockError extends Error {}
 const FIX = 'restore it from version control, or rewrite it with `npm run stateful-lock:update` and review the diff';
 const SHAPE = 'a lock maps each stack to its stateful resources (logical id: type, or { type, createOnly })';
 
-/** A lock file's text, parsed; or where and why it is not a lock (a `problem` ends with the fix). */
-export function parseStatefulLock(text: string): { readonly lock: StatefulLock } | { readonly path: string[]; readonly problem: string } {
+/** The lock in `file`, parsed; or where and why it is not a lock (a `problem` ends with the fix). */
+export function inspectStatefulLock(file: string): { readonly lock: StatefulLock } | { readonly path: string[]; readonly problem: string } {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    return { path: [], problem: `is not JSON (${(e as Error).message}); ${FIX}` };
+    const what = e instanceof SyntaxError ? 'is not JSON' : 'cannot be read';
+    return { path: [], problem: `${what} (${(e as Error).message}); ${FIX}` };
   }
   const parsed = lockSchema.safeParse(json);
   if (parsed.success) return { lock: parsed.data };
@@ -48,13 +49,7 @@ export function parseStatefulLock(text: string): { readonly lock: StatefulLock }
  * as one that locks nothing.
  */
 export function readStatefulLock(file: string): StatefulLock {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new StatefulLockError(`${file}: cannot be read (${(e as Error).message}); ${FIX}`);
-  }
-  const result = parseStatefulLock(text);
+  const result = inspectStatefulLock(file);
   if ('lock' in result) return result.lock;
   const at = result.path.length > 0 ? result.path.map((p) => JSON.stringify(p)).join(' > ') : '(top level)';
   throw new StatefulLockError(`${file}: ${at}: ${result.problem}`);

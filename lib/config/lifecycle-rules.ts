@@ -11,7 +11,7 @@ import * as path from 'path';
 import { CATALOG } from '../catalog';
 import { engineVersion, knownEngineVersions } from '../engine';
 import { imageTag, stackName } from '../naming';
-import { LOCK_FILE, StatefulLock, parseStatefulLock } from '../stateful-lock-file';
+import { LOCK_FILE, StatefulLock, inspectStatefulLock } from '../stateful-lock-file';
 import { readConfigFile } from './files';
 import { ConfigIssue, PathSegment } from './issues';
 import type { SourceFile } from './issues';
@@ -317,13 +317,7 @@ export function todayUtc(): string {
 export function deployedLockOf(configDir: string): { readonly lock?: StatefulLock; readonly issues: ConfigIssue[] } {
   const file = path.join(configDir, LOCK_FILE);
   if (!fs.existsSync(file)) return { issues: [] };
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return { issues: [{ file: LOCK_FILE, path: [], message: `cannot be read (${(e as Error).message})` }] };
-  }
-  const result = parseStatefulLock(text);
+  const result = inspectStatefulLock(file);
   return 'lock' in result
     ? { lock: result.lock, issues: [] }
     : { issues: [{ file: LOCK_FILE, path: result.path, message: result.problem }] };
