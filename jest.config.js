@@ -1,6 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's, with one engine of CDK's template validator per worker instead of one per test file
+  // (test/support/environment.js; the package resolves to test/support/shared-validator.js).
+  testEnvironment: '<rootDir>/test/support/environment.js',
+  moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/support/shared-validator.js' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
