@@ -1,6 +1,6 @@
 /**
  * Rewrites the generated parts of README.md (`npm run docs`): the environment catalog table and
- * the inventory of the example PROD environment's stacks. test/docs.test.ts fails when they are
+ * the inventory of the example PROD environment's stacks. test/docs.suite.ts fails when they are
  * stale.
  */
 import * as fs from 'fs';

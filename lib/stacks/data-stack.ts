@@ -58,7 +58,7 @@ const ROLE_ID: Record<InstanceRole, string> = { main: 'Main', test: 'Test' };
  * access-log bucket and backups. It changes rarely and only on purpose; the app stack (load
  * balancer, ECS) can be replaced or redeployed at will without any path to this data.
  * Construct ids in this stack are frozen: they decide the logical ids of stateful resources
- * (cdk synth and test/stateful-lock.test.ts refuse a change of one against the fleet's stateful lock).
+ * (cdk synth and test/stateful-lock.suite.ts refuse a change of one against the fleet's stateful lock).
  */
 export class EnvironmentDataStack extends ClinSparkStack {
   readonly logKey: LogEncryptionKey;

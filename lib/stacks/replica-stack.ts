@@ -20,7 +20,7 @@ import { EnvironmentDataStack } from './data-stack';
  * deleting it leaves PROD untouched (the replica cluster and its keys are kept per the catalog).
  *
  * Construct ids are frozen (stateful resources: the replica cluster, keys, secrets, log groups,
- * the jump host; test/stateful-lock.test.ts).
+ * the jump host; test/stateful-lock.suite.ts).
  */
 export class EnvironmentReplicaStack extends ClinSparkStack {
   readonly plan: ReadReplicaPlan;

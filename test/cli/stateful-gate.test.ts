@@ -8,7 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CDK_BIN, OFFLINE_CDK_ENV } from '../support/cdk-cli';
+import { CDK_BIN, OFFLINE_CDK_ENV, runAppBatch } from '../support/cdk-cli';
 import { compareLock } from '../../lib/stateful-lock';
 import { StatefulLock } from '../../lib/stateful-lock-file';
 
@@ -57,7 +57,7 @@ describe('stateful lock gate in cdk synth', () => {
     expect(r.templates.length).toBeGreaterThan(0);
   }, 200_000);
 
-  test('a broken lock file fails the synth before anything is built, and validate, naming the file, the path and the fix; it never locks nothing', () => {
+  test('a broken lock file fails the synth before anything is built, and validate, naming the file, the path and the fix; it never locks nothing', async () => {
     const cases: [string, RegExp][] = [
       ['{"clinspark-northwind-prod-data": ', /is not JSON/],
       ['[]', /expected record, received array/],
@@ -67,17 +67,36 @@ describe('stateful lock gate in cdk synth', () => {
         /"clinspark-northwind-prod-data" > "MainCluster": /,
       ],
     ];
-    for (const [text, message] of cases) {
-      // -c statefulLock=<file>: read by bin/clinspark.ts before the fleet is built.
-      const lockFile = path.join(tempDir('clinspark-gate-lock-'), 'lock.json');
-      fs.writeFileSync(lockFile, text);
-      const r = synth(path.join(root, 'config'), '-c', `statefulLock=${lockFile}`);
-      expect([text, r.status]).toEqual([text, 1]);
-      expect(r.stderr).toContain(`clinspark: stateful lock ${lockFile}: `);
-      expect(r.stderr).toMatch(message);
-      expect(r.stderr).toMatch(/npm run stateful-lock:update.*nothing was synthesised/);
-      expect(r.stderr).not.toMatch(/^\s+at /m);
-      expect(r.templates).toEqual([]);
+    // -c statefulLock=<file>: read by bin/clinspark.ts before the fleet is built. The first case
+    // through the real CLI; every case through the CDK app as the CLI runs it, in one process
+    // (runAppBatch: the same code path without one CLI start-up per case).
+    const lockFiles = cases.map(([text]) => {
+      const file = path.join(tempDir('clinspark-gate-lock-'), 'lock.json');
+      fs.writeFileSync(file, text);
+      return file;
+    });
+    const viaCli = synth(path.join(root, 'config'), '-c', `statefulLock=${lockFiles[0]}`);
+    const viaApp = await runAppBatch(
+      lockFiles.map((file) => ({ config: path.join(root, 'config'), customer: 'northwind', statefulLock: file })),
+    );
+    const runs = [
+      {
+        text: cases[0][0],
+        message: cases[0][1],
+        lockFile: lockFiles[0],
+        code: viaCli.status,
+        stderr: viaCli.stderr,
+        written: viaCli.templates,
+      },
+      ...viaApp.map((r, i) => ({ text: cases[i][0], message: cases[i][1], lockFile: lockFiles[i], ...r })),
+    ];
+    for (const { text, message, lockFile, code, stderr, written } of runs) {
+      expect([text, code]).toEqual([text, 1]);
+      expect(stderr).toContain(`clinspark: stateful lock ${lockFile}: `);
+      expect(stderr).toMatch(message);
+      expect(stderr).toMatch(/npm run stateful-lock:update.*nothing was synthesised/);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(written).toEqual([]);
     }
     // The fleet's own lock: a configuration error of validate (and so of cdk synth).
     const dir = tempDir('clinspark-gate-fleet-');

@@ -3,7 +3,7 @@
  * (test/support/test-stack.ts), independent of the example fleet: GIVEN the smallest valid props
  * with one thing wrong, THEN the error names the construct path, the prop and the fix.
  *
- * The read replica's rules are in test/read-replica/stack.test.ts and below; the jump host's in
+ * The read replica's rules are in test/read-replica/stack.suite.ts and below; the jump host's in
  * test/jump-host/props-validation.test.ts.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';

@@ -36,7 +36,7 @@ function build(
 ): { app: App; stack: (name: string) => Stack; template: (name: string) => Template } {
   // CDK's template validator runs on the go-live fleets (new template shapes: restores from a
   // snapshot); the release and engine variants only change property values of templates the
-  // example fleet's validated synthesis covers (test/database/parameter-table.test.ts).
+  // example fleet's validated synthesis covers (test/example-fleet.test.ts).
   const app = offlineApp({ withoutBuiltinValidation: !options.validate });
   const fleet: Fleet = { ...example, customers: example.customers.map((c) => (c.slug === slug ? change(c) : c)) };
   buildFleet(app, fleet, { owners: [slug] });

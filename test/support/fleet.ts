@@ -1,14 +1,15 @@
 /**
- * Builds a fleet's stacks for template tests: once per test file (module cache), into a
- * temporary cloud assembly, with or without the compliance gate.
+ * Builds a fleet's stacks for template tests: once per set of options and per jest file (module
+ * cache), into a temporary cloud assembly, with or without CDK's built-in template validator.
  *
- * CDK's built-in CloudFormation template validator costs about three times the rest of a
- * synthesis of the example fleet (15 of 27 CPU seconds), and a dozen files build that same fleet.
- * Its verdict depends only on the templates, so it runs once per run on each fleet:
- * test/database/parameter-table.test.ts synthesises the example fleet and every fleet in
- * test/fixtures/fleets/ in full with `validate: true`; the other files get those same templates
- * unvalidated. Everything else (a subset of customers, any other configuration directory) is
- * synthesised with the validator on, as `cdk synth` would.
+ * Every synthesis here runs the validator, as `cdk synth` does, with one exception: a whole
+ * fixture fleet of test/fixtures/fleets/ is validated in full once per run, by
+ * test/database/parameter-table.suite.ts (`validate: true`), and other files that build the same
+ * whole fixture fleet get those same templates unvalidated. The example fleet is built once per
+ * run, validated, by test/example-fleet.test.ts, which runs every suite that reads it (the
+ * parameter table's among them). The validator's engine is built once per jest worker
+ * (test/support/environment.js), so what validation costs here is the templates' own share:
+ * about 2.6 CPU seconds for the example fleet's 17 stacks.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,7 +23,7 @@ import { EnvironmentStacks, buildFleet } from '../../lib/fleet';
 export const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'config');
 export const FIXTURE_FLEETS = path.join(__dirname, '..', 'fixtures', 'fleets');
 
-/** The fleets test/database/parameter-table.test.ts synthesises in full with the validator on. */
+/** The fleets test/database/parameter-table.suite.ts synthesises in full with the validator on. */
 export function validatedFleets(): string[] {
   return [EXAMPLE_CONFIG, ...fs.readdirSync(FIXTURE_FLEETS).map((d) => path.join(FIXTURE_FLEETS, d))];
 }
@@ -47,7 +48,7 @@ export interface TestFleetOptions {
   readonly platform?: boolean;
   /**
    * Run CDK's built-in template validator on synthesis.
-   * @default false for a whole fleet of validatedFleets(), true otherwise
+   * @default false for a whole fixture fleet (validated by parameter-table.suite.ts), true otherwise
    */
   readonly validate?: boolean;
 }
@@ -55,7 +56,8 @@ export interface TestFleetOptions {
 export function buildTestFleet(options: TestFleetOptions = {}): BuiltFleet {
   const configDir = options.configDir ?? EXAMPLE_CONFIG;
   const whole = options.customers === undefined && options.platform !== false;
-  const validate = options.validate ?? !(whole && validatedFleets().includes(path.resolve(configDir)));
+  const resolved = path.resolve(configDir);
+  const validate = options.validate ?? !(whole && resolved !== EXAMPLE_CONFIG && validatedFleets().includes(resolved));
   const key = JSON.stringify([configDir, options.customers ?? null, options.platform ?? true, validate]);
   const cached = cache.get(key);
   if (cached) return cached;

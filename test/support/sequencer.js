@@ -13,22 +13,15 @@ const { default: JestSequencer } = require('@jest/test-sequencer');
 const ROOT = path.join(__dirname, '..', '..');
 
 const KNOWN_SLOW = {
+  'test/example-fleet.test.ts': 90,
   'test/cli/stateful-gate.test.ts': 45,
   'test/lifecycle/upgrade-templates.test.ts': 40,
   'test/evidence/iq.test.ts': 35,
   'test/cli/synth.test.ts': 30,
   'test/evidence/ecr.test.ts': 30,
   'test/cli/validate.test.ts': 25,
-  'test/stacks/fleet.test.ts': 20,
-  'test/compliance/nag-gate.test.ts': 18,
-  'test/stateful-lock.test.ts': 15,
   'test/jump-host/jump-host.test.ts': 12,
-  'test/stacks/application.test.ts': 12,
   'test/stacks/val.test.ts': 12,
-  'test/monitoring/monitoring.test.ts': 12,
-  'test/read-replica/stack.test.ts': 12,
-  'test/database/parameter-table.test.ts': 12,
-  'test/evidence/config-report-env-diff.test.ts': 12,
   'test/jump-host/sshd-config.test.ts': 9,
   'test/jump-host/nag.test.ts': 9,
 };

@@ -129,7 +129,7 @@ describe('example fleet stacks', () => {
     test('the default security group is closed and S3 is reached through a gateway endpoint', () => {
       t().resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
       const endpoints = Object.values(t().findResources('AWS::EC2::VPCEndpoint'));
-      // S3 through the gateway endpoint; every other AWS API through an interface endpoint (test/network/egress.test.ts).
+      // S3 through the gateway endpoint; every other AWS API through an interface endpoint (test/network/egress.suite.ts).
       expect(
         endpoints.filter((e) => e.Properties.VpcEndpointType === 'Gateway').map((e) => JSON.stringify(e.Properties.ServiceName)),
       ).toEqual([expect.stringContaining('.s3')]);
