@@ -323,9 +323,10 @@ describe('VAL cloned from PROD (example fleet)', () => {
 });
 
 describe('a refresh runs everything again', () => {
-  const before = variant(EXAMPLE_CONFIG, 'northwind', (val) => ({ ...val, refresh: '2026-11-20' }));
+  // Before: the fleets as configured, already built above.
+  const before = templatesOf([...example.stacks.values()]);
   const after = variant(EXAMPLE_CONFIG, 'northwind', (val) => ({ ...val, refresh: '2027-02-01' }));
-  const snapBefore = variant(SNAPSHOT_CONFIG, 'acme', (val) => val);
+  const snapBefore = templatesOf([...snapshots.stacks.values()]);
   const snapAfter = variant(SNAPSHOT_CONFIG, 'acme', (val) => ({
     ...val,
     snapshots: { main: 'clinspark-acme-preprod-main-2026-12-02', test: 'clinspark-acme-preprod-main-2026-12-02' },
@@ -374,7 +375,11 @@ describe('a refresh runs everything again', () => {
       expect(db[id]).toEqual(da[id]);
   };
 
-  test('clone: a new refresh label', () => mustRunAgain(before, after, 'northwind'));
+  test('clone: a new refresh label', () => {
+    const val = example.fleet.customers.find((c) => c.slug === 'northwind')?.environments.val as { refresh?: string } | undefined;
+    expect(val?.refresh).toBe('2026-11-20');
+    mustRunAgain(before, after, 'northwind');
+  });
   test('snapshot: new pinned snapshots', () => mustRunAgain(snapBefore, snapAfter, 'acme'));
 
   test('copy hashes: the label and the snapshot are part of the identity', () => {
