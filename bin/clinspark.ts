@@ -36,7 +36,10 @@ try {
 }
 if (fleet.warnings && fleet.warnings.length > 0)
   process.stderr.write(
-    `${[`clinspark: ${fleet.warnings.length} warning(s) (\`npx clinspark validate --strict\` fails on them):`, ...issueLines(fleet.warnings)].join('\n')}\n`,
+    `${[
+      `clinspark: ${fleet.warnings.length} warning(s) (\`npx clinspark validate ` + `--strict\` fails on them):`,
+      ...issueLines(fleet.warnings),
+    ].join('\n')}\n`,
   );
 let owners: string[] | undefined;
 if (only !== undefined) {
@@ -105,17 +108,27 @@ if (locked) {
   if (problems.length > 0) {
     for (const stack of assembly.stacks) fs.rmSync(stack.templateFullPath, { force: true });
     fail([
-      `clinspark: ${problems.length} change(s) would replace or delete stateful resources locked in ${path.relative(process.cwd(), lockFile)}; no template was written:`,
+      `clinspark: ${problems.length} change(s) would replace or delete stateful ` +
+        `resources locked in ${path.relative(process.cwd(), lockFile)}; no template was ` +
+        `written:`,
       ...problems.slice(0, 50).map((p) => `  ${p}`),
       ...(problems.length > 50 ? [`  ... and ${problems.length - 50} more`] : []),
-      `clinspark: if the replacement is intended and planned (data migrated, change record approved), run \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` and have the diff of the lock reviewed with the change`,
+      `clinspark: if the replacement is intended and planned (data migrated, change ` +
+        `record approved), run \`npm run stateful-lock:update -- ` +
+        `${path.relative(process.cwd(), configDir) || '.'}\` and have the diff of the ` +
+        `lock reviewed with the change`,
     ]);
   }
 } else {
   process.stderr.write(
-    `clinspark: note: ${path.relative(process.cwd(), lockFile)} does not exist, so replacements of stateful resources are not gated; create it with \`npm run stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` once the fleet is deployed\n`,
+    `clinspark: note: ${path.relative(process.cwd(), lockFile)} does not exist, so ` +
+      `replacements of stateful resources are not gated; create it with \`npm run ` +
+      `stateful-lock:update -- ${path.relative(process.cwd(), configDir) || '.'}\` ` +
+      `once the fleet is deployed\n`,
   );
 }
 process.stderr.write(
-  `clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ${path.relative(process.cwd(), written.markdown)} (and nag-report.json, ${written.csv.length} classic cdk-nag CSV reports beside it)\n`,
+  `clinspark: ${assembly.stacks.length} stacks synthesised; compliance report: ` +
+    `${path.relative(process.cwd(), written.markdown)} (and nag-report.json, ` +
+    `${written.csv.length} classic cdk-nag CSV reports beside it)\n`,
 );

@@ -97,14 +97,16 @@ export function renderCatalogTable(): string {
       'alarm: database CPU / connections (% of max_connections)',
       ...ENVIRONMENT_KINDS.map(
         (k) =>
-          `${sev(CATALOG[k].monitoring.alarms.database.cpuPercent, '%')}; ${sev(CATALOG[k].monitoring.alarms.database.connectionsPercentOfMax, '%')}`,
+          `${sev(CATALOG[k].monitoring.alarms.database.cpuPercent, '%')}; ` +
+          `${sev(CATALOG[k].monitoring.alarms.database.connectionsPercentOfMax, '%')}`,
       ),
     ],
     [
       'alarm: freeable memory (MiB, below) / ACUs (% of max)',
       ...ENVIRONMENT_KINDS.map(
         (k) =>
-          `${sev(CATALOG[k].monitoring.alarms.database.freeableMemoryMiB)}; ${sev(CATALOG[k].monitoring.alarms.database.capacityPercentOfMax, '%')}`,
+          `${sev(CATALOG[k].monitoring.alarms.database.freeableMemoryMiB)}; ` +
+          `${sev(CATALOG[k].monitoring.alarms.database.capacityPercentOfMax, '%')}`,
       ),
     ],
     [

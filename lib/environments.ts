@@ -245,7 +245,11 @@ function noPiiReason(policy: EnvironmentPolicy): string {
   const without = ENVIRONMENT_KINDS.map(policyOf)
     .filter((p) => !p.holdsRealPii)
     .map((p) => p.title);
-  return `this ${policy.title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for ${without.slice(0, -1).join(', ')} and ${without[without.length - 1]})`;
+  return (
+    `this ${policy.title} environment holds no real volunteer PII (environment ` +
+    `catalog, row "real volunteer PII": no for ${without.slice(0, -1).join(', ')} ` +
+    `and ${without[without.length - 1]})`
+  );
 }
 
 /** The vendor-wide monitoring settings (platform.yaml) every owner's environments use. */

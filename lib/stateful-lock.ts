@@ -66,7 +66,9 @@ const REPLACEMENT_MEANING: Readonly<Record<string, string>> = {
   'AWS::EC2::Instance': 'the instance is deleted and created anew (a jump host gets new SSH host keys; customers must re-accept them)',
   'AWS::EC2::Volume': 'the volume and its data are deleted',
   'AWS::RDS::DBCluster':
-    'the database cluster is created anew from the other origin (snapshot or source cluster) and the deployed one, with its data, is deleted; a PROD restored from Pre-PROD at go-live keeps its initialData for good',
+    'the database cluster is created anew from the other origin (snapshot or source ' +
+    'cluster) and the deployed one, with its data, is deleted; a PROD restored from ' +
+    'Pre-PROD at go-live keeps its initialData for good',
 };
 
 function typeOf(r: LockedResource): string {
@@ -155,7 +157,8 @@ export function compareLock(locked: StatefulLock, current: StatefulLock, onlySta
         if (before[name] !== after[name]) {
           changed.push(
             `${stack}/${id} (${type}): ${name} changes from ${before[name] ?? '(unset)'} to ${after[name] ?? '(unset)'}; ` +
-              `this create-only property makes CloudFormation replace the resource: ${REPLACEMENT_MEANING[type] ?? 'it is deleted and created anew'}`,
+              `this create-only property makes CloudFormation replace the resource: ` +
+              `${REPLACEMENT_MEANING[type] ?? 'it is deleted and created anew'}`,
           );
         }
       }

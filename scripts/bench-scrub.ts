@@ -27,7 +27,9 @@ const FULL_RULES = fs.readFileSync(path.join(ROOT, 'config/scrub/volunteers.rule
 const KEY = Buffer.from('bench-key-'.repeat(7));
 
 const DIGITS =
-  '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
+  '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ' +
+  'ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL ' +
+  'SELECT 8 UNION ALL SELECT 9)';
 
 /** `SELECT n` for n = 1..count, from cross-joined digit tables (no recursion limits). */
 function numbers(count: number): string {
@@ -42,18 +44,40 @@ async function generate(conn: mysql.Connection): Promise<number> {
   await conn.query(`DROP DATABASE IF EXISTS ${DB}; CREATE DATABASE ${DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci; USE ${DB}`);
   await conn.query(SCHEMA);
   await conn.query("INSERT INTO studies VALUES ('CSP-101', 'Single ascending dose'), ('CSP-202', 'Food effect')");
-  await conn.query(`INSERT INTO volunteers (id, volunteer_number, first_name, middle_name, last_name, date_of_birth, sex, email, phone, address_line, city, postal_code, country, national_id, notes, registered_at)
-    SELECT n, CONCAT('V-', LPAD(n, 7, '0')), ELT(1 + n MOD 5, 'Zoë', 'Łukasz', 'José', '太郎', 'Anna'), IF(n MOD 3 = 0, NULL, CONCAT('Mid', n)),
-           CONCAT('Surname', n), DATE_ADD('1950-01-01', INTERVAL n MOD 18000 DAY), IF(n MOD 2, 'F', 'M'), CONCAT('person', n, '@mail.example.com'),
-           CONCAT('+1 617 ', LPAD(n MOD 10000000, 7, '0')), CONCAT(n MOD 500, ' Real Street'), CONCAT('Town', n MOD 900), CONCAT('ZP', n MOD 99999),
-           'US', CONCAT('SSN', LPAD(n, 9, '0')), IF(n MOD 4 = 0, NULL, CONCAT('Notes about volunteer ', n)), DATE_ADD('2019-01-01 08:00:00', INTERVAL n MINUTE)
-      FROM (${numbers(VOLUNTEERS)}) s`);
-  await conn.query(`INSERT INTO visits (id, volunteer_id, study_code, visit_date, checked_in_at, weight_kg, comments)
-    SELECT n, 1 + (n MOD ${VOLUNTEERS}), IF(n MOD 2, 'CSP-101', 'CSP-202'), DATE_ADD('2023-01-01', INTERVAL n MOD 700 DAY),
-           IF(n MOD 5 = 0, NULL, DATE_ADD('2023-01-01 07:00:00', INTERVAL n MOD 700 DAY)), 50 + n MOD 60, IF(n MOD 10 = 0, CONCAT('Comment ', n), NULL)
-      FROM (${numbers(VISITS)}) s`);
   await conn.query(
-    `INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) SELECT id, 'volunteer.created', CONCAT('created ', first_name), registered_at FROM volunteers`,
+    `INSERT INTO volunteers (id, volunteer_number, first_name, middle_name, ` +
+      `last_name, date_of_birth, sex, email, phone, address_line, city, postal_code, ` +
+      `country, national_id, notes, registered_at)
+    SELECT n, CONCAT('V-', LPAD(n, ` +
+      `7, '0')), ELT(1 + n MOD 5, 'Zoë', 'Łukasz', 'José', '太郎', 'Anna'), IF(n MOD 3 = ` +
+      `0, NULL, CONCAT('Mid', n)),
+           CONCAT('Surname', n), ` +
+      `DATE_ADD('1950-01-01', INTERVAL n MOD 18000 DAY), IF(n MOD 2, 'F', 'M'), ` +
+      `CONCAT('person', n, '@mail.example.com'),
+           CONCAT('+1 617 ', LPAD(n ` +
+      `MOD 10000000, 7, '0')), CONCAT(n MOD 500, ' Real Street'), CONCAT('Town', n MOD ` +
+      `900), CONCAT('ZP', n MOD 99999),
+           'US', CONCAT('SSN', LPAD(n, 9, ` +
+      `'0')), IF(n MOD 4 = 0, NULL, CONCAT('Notes about volunteer ', n)), ` +
+      `DATE_ADD('2019-01-01 08:00:00', INTERVAL n MINUTE)
+      FROM ` +
+      `(${numbers(VOLUNTEERS)}) s`,
+  );
+  await conn.query(
+    `INSERT INTO visits (id, volunteer_id, study_code, visit_date, checked_in_at, ` +
+      `weight_kg, comments)
+    SELECT n, 1 + (n MOD ${VOLUNTEERS}), IF(n MOD 2, ` +
+      `'CSP-101', 'CSP-202'), DATE_ADD('2023-01-01', INTERVAL n MOD 700 ` +
+      `DAY),
+           IF(n MOD 5 = 0, NULL, DATE_ADD('2023-01-01 07:00:00', INTERVAL ` +
+      `n MOD 700 DAY)), 50 + n MOD 60, IF(n MOD 10 = 0, CONCAT('Comment ', n), ` +
+      `NULL)
+      FROM (${numbers(VISITS)}) s`,
+  );
+  await conn.query(
+    `INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) SELECT id, ` +
+      `'volunteer.created', CONCAT('created ', first_name), registered_at FROM ` +
+      `volunteers`,
   );
   return Date.now() - started;
 }
@@ -100,7 +124,11 @@ function oneStrategyRules(column: string, rule: string): string {
   const others = ALL_TABLES.filter((t) => t !== 'volunteers')
     .map((t) => `  ${t}: keep`)
     .join('\n');
-  return `version: 1\ntables:\n  volunteers:\n    subject: id\n    columns:\n${cols}\n${others}\ndetect:\n  patterns: { email: false, phone: false, nationalId: false }\n`;
+  return (
+    `version: 1\ntables:\n  volunteers:\n    subject: id\n    ` +
+    `columns:\n${cols}\n${others}\ndetect:\n  patterns: { email: false, phone: ` +
+    `false, nationalId: false }\n`
+  );
 }
 
 function rate(rows: number, ms: number): string {
@@ -191,7 +219,12 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     const total = Date.now();
     lines.push(
-      `PII scrub benchmark: MariaDB ${((await conn.query('SELECT VERSION() AS v'))[0] as Array<{ v: string }>)[0].v}, ${VOLUNTEERS.toLocaleString('en-US')} volunteers, ${VISITS.toLocaleString('en-US')} visits, batch ${BATCH.toLocaleString('en-US')}; data generated in ${(genMs / 1000).toFixed(1)} s`,
+      `PII scrub benchmark: MariaDB ` +
+        `${((await conn.query('SELECT VERSION() AS v'))[0] as Array<{ v: string }>)[0].v}, ` +
+        `${VOLUNTEERS.toLocaleString('en-US')} volunteers, ` +
+        `${VISITS.toLocaleString('en-US')} visits, batch ` +
+        `${BATCH.toLocaleString('en-US')}; data generated in ` +
+        `${(genMs / 1000).toFixed(1)} s`,
     );
     lines.push('');
     lines.push('One column masked per run (the other columns of volunteers kept):');
@@ -206,7 +239,8 @@ async function main(): Promise<void> {
       const { wallMs } = await scrub(scoped, rules, `bench-${c.column}`);
       const rows = VOLUNTEERS;
       lines.push(
-        `| ${c.label} | ${c.column} | ${rows.toLocaleString('en-US')} | ${wallMs} | ${r.wallMs} | ${ratio(wallMs, r.wallMs)} | ${rate(rows, wallMs)} |`,
+        `| ${c.label} | ${c.column} | ${rows.toLocaleString('en-US')} | ${wallMs} | ` +
+          `${r.wallMs} | ${ratio(wallMs, r.wallMs)} | ${rate(rows, wallMs)} |`,
       );
       process.stderr.write(`bench: ${c.label}: engine ${wallMs} ms, raw ${r.wallMs} ms\n`);
     }
@@ -231,7 +265,10 @@ async function main(): Promise<void> {
     const verifyMs = e.verification?.durationMs ?? 0;
     lines.push('');
     lines.push(
-      `**Whole ruleset: engine ${(full.wallMs / 1000).toFixed(1)} s (planning, snapshot, mask, truncate, verification ${(verifyMs / 1000).toFixed(1)} s, cleanup) vs raw UPDATEs ${(r.wallMs / 1000).toFixed(1)} s: ${ratio(full.wallMs, r.wallMs)}** (target at most 1.5x); status ${e.status}.`,
+      `**Whole ruleset: engine ${(full.wallMs / 1000).toFixed(1)} s (planning, ` +
+        `snapshot, mask, truncate, verification ${(verifyMs / 1000).toFixed(1)} s, ` +
+        `cleanup) vs raw UPDATEs ${(r.wallMs / 1000).toFixed(1)} s: ` +
+        `${ratio(full.wallMs, r.wallMs)}** (target at most 1.5x); status ${e.status}.`,
     );
     lines.push(`Benchmark wall time (without data generation) ${((Date.now() - total) / 1000).toFixed(0)} s.`);
     process.stdout.write(`${lines.join('\n')}\n`);

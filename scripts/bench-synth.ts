@@ -186,13 +186,19 @@ for (const size of SIZES) {
 }
 const cores = Math.max(1, os.cpus().length);
 const lines = [
-  `| fleet | stacks | resources | largest template (resources / KB) | \`cdk synth\` | per customer | peak memory | bare-CDK floor | ratio to floor | floor without validator | ratio to it |${sharded ? ` sharded (${cores} jobs) |` : ''}`,
+  `| fleet | stacks | resources | largest template (resources / KB) | \`cdk ` +
+    `synth\` | per customer | peak memory | bare-CDK floor | ratio to floor | floor ` +
+    `without validator | ratio to it |${sharded ? ` sharded (${cores} jobs) |` : ''}`,
   `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${sharded ? '---:|' : ''}`,
   ...rows.map(
     (r) =>
-      `| ${r.fleet} | ${r.stacks} | ${r.resources} | ${r.largestResources} / ${r.largestKb} | ${r.seconds.toFixed(1)} s | ${(r.seconds / r.customers).toFixed(2)} s | ${r.peakMb} MB | ` +
+      `| ${r.fleet} | ${r.stacks} | ${r.resources} | ${r.largestResources} / ` +
+      `${r.largestKb} | ${r.seconds.toFixed(1)} s | ` +
+      `${(r.seconds / r.customers).toFixed(2)} s | ${r.peakMb} MB | ` +
       `${r.floorSeconds.toFixed(1)} s | ${(r.seconds / r.floorSeconds).toFixed(1)}x | ` +
-      `${r.bareFloorSeconds.toFixed(1)} s | ${(r.seconds / r.bareFloorSeconds).toFixed(1)}x |${r.shardedSeconds !== undefined ? ` ${r.shardedSeconds.toFixed(1)} s |` : ''}`,
+      `${r.bareFloorSeconds.toFixed(1)} s | ` +
+      `${(r.seconds / r.bareFloorSeconds).toFixed(1)}x ` +
+      `|${r.shardedSeconds !== undefined ? ` ${r.shardedSeconds.toFixed(1)} s |` : ''}`,
   ),
 ];
 // Growth per customer over the generated fleets (same customer shape): consecutive sizes, and the
@@ -204,7 +210,9 @@ if (generated.length > 1) {
     const [a, b] = [generated[i - 1], generated[i]];
     const dn = b.customers - a.customers;
     lines.push(
-      `From ${a.customers} to ${b.customers} customers: ${((b.seconds - a.seconds) / dn).toFixed(2)} s and ${((b.peakMb - a.peakMb) / dn).toFixed(1)} MB per extra customer.`,
+      `From ${a.customers} to ${b.customers} customers: ` +
+        `${((b.seconds - a.seconds) / dn).toFixed(2)} s and ` +
+        `${((b.peakMb - a.peakMb) / dn).toFixed(1)} MB per extra customer.`,
     );
   }
   const fit = (ys: number[]) => {
@@ -221,7 +229,9 @@ if (generated.length > 1) {
   const mem = fit(generated.map((r) => r.peakMb));
   const time = fit(generated.map((r) => r.seconds));
   lines.push(
-    `Least-squares over ${generated.map((r) => r.customers).join(', ')} customers: peak memory ${mem.intercept.toFixed(0)} MB + ${mem.slope.toFixed(1)} MB per customer (R² ${mem.r2.toFixed(3)}); ` +
+    `Least-squares over ${generated.map((r) => r.customers).join(', ')} customers: ` +
+      `peak memory ${mem.intercept.toFixed(0)} MB + ${mem.slope.toFixed(1)} MB per ` +
+      `customer (R² ${mem.r2.toFixed(3)}); ` +
       `time ${time.intercept.toFixed(1)} s + ${time.slope.toFixed(2)} s per customer (R² ${time.r2.toFixed(3)}).`,
   );
 }

@@ -42,7 +42,9 @@ function parseArgs(argv: string[]): Options {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--help' || flag === '-h') {
       process.stdout.write(
-        'npm run synth:sharded -- [--jobs N] [--config <dir>] [--out <dir>]\n  Synthesises the fleet in N parallel groups of owners (default: one per CPU core).\n',
+        'npm run synth:sharded -- [--jobs N] [--config <dir>] [--out <dir>]\n  ' +
+          'Synthesises the fleet in N parallel groups of owners (default: one per CPU ' +
+          'core).\n',
       );
       process.exit(0);
     }
@@ -100,7 +102,8 @@ async function main(): Promise<number> {
   } catch (e) {
     if (!(e instanceof ConfigValidationError)) throw e;
     process.stderr.write(
-      `synth-sharded: configuration in ${options.configDir} has ${e.issues.length} problem(s); nothing was synthesised:\n${issueLines(e.issues).join('\n')}\n`,
+      `synth-sharded: configuration in ${options.configDir} has ${e.issues.length} ` +
+        `problem(s); nothing was synthesised:\n${issueLines(e.issues).join('\n')}\n`,
     );
     return 1;
   }
@@ -110,7 +113,8 @@ async function main(): Promise<number> {
   ];
   const groups = shardOwners(owners, options.jobs);
   process.stderr.write(
-    `synth-sharded: ${owners.length} owners in ${groups.length} group(s) -> ${path.relative(process.cwd(), options.outDir) || '.'}/shard-<k>/\n`,
+    `synth-sharded: ${owners.length} owners in ${groups.length} group(s) -> ` +
+      `${path.relative(process.cwd(), options.outDir) || '.'}/shard-<k>/\n`,
   );
   const queue = groups.map((names, i) => ({ names, i }));
   const results: Array<{ names: string[]; ok: boolean; output: string; seconds: number }> = [];

@@ -34,7 +34,8 @@ try {
 } catch (e) {
   if (!(e instanceof ConfigValidationError)) throw e;
   process.stderr.write(
-    `stateful-lock: configuration in ${configDir} has ${e.issues.length} problem(s); nothing written:\n${e.issues.map(formatIssue).join('\n')}\n`,
+    `stateful-lock: configuration in ${configDir} has ${e.issues.length} problem(s); ` +
+      `nothing written:\n${e.issues.map(formatIssue).join('\n')}\n`,
   );
   process.exit(1);
 }

@@ -31,15 +31,19 @@ describe('environment catalog', () => {
     expect(p.owner).toBe(owner);
   });
 
-  test('ephemeral non-controlled data is destroyed with its stack; Pre-PROD and VAL keep a final snapshot; PROD is retained and deletion-protected', () => {
-    expect(row('sandbox').stateful.database).toBe(RemovalPolicy.DESTROY);
-    expect(row('migration').stateful.database).toBe(RemovalPolicy.DESTROY);
-    expect(row('preprod').stateful.database).toBe(RemovalPolicy.SNAPSHOT);
-    expect(row('val').stateful.database).toBe(RemovalPolicy.SNAPSHOT);
-    expect(row('prod').stateful.database).toBe(RemovalPolicy.RETAIN);
-    expect(row('prod').stateful.deletionProtection).toBe(true);
-    expect(row('prod').stack.terminationProtection).toBe(true);
-  });
+  test(
+    'ephemeral non-controlled data is destroyed with its stack; Pre-PROD and VAL ' +
+      'keep a final snapshot; PROD is retained and deletion-protected',
+    () => {
+      expect(row('sandbox').stateful.database).toBe(RemovalPolicy.DESTROY);
+      expect(row('migration').stateful.database).toBe(RemovalPolicy.DESTROY);
+      expect(row('preprod').stateful.database).toBe(RemovalPolicy.SNAPSHOT);
+      expect(row('val').stateful.database).toBe(RemovalPolicy.SNAPSHOT);
+      expect(row('prod').stateful.database).toBe(RemovalPolicy.RETAIN);
+      expect(row('prod').stateful.deletionProtection).toBe(true);
+      expect(row('prod').stack.terminationProtection).toBe(true);
+    },
+  );
 
   test.each(ENVIRONMENT_KINDS)('%s: keys and secrets outlive any data that is kept (a snapshot is useless without its key)', (kind) => {
     const p = row(kind);
@@ -59,17 +63,21 @@ describe('environment catalog', () => {
     }
   });
 
-  test('ephemeral kinds run Aurora Serverless v2 that scales to zero; PROD runs a writer and a standby reader with a NAT gateway per zone', () => {
-    for (const kind of ENVIRONMENT_KINDS.filter((k) => row(k).longevity === 'ephemeral')) {
-      const db = row(kind).database;
-      expect(db).toMatchObject({ mode: 'serverless', minAcu: 0 });
-      expect(row(kind).app.minTasks).toBe(0);
-      expect(row(kind).network).toEqual({ maxAzs: 2, natGateways: 'single' });
-    }
-    expect(row('prod').database).toMatchObject({ mode: 'provisioned', readers: 1 });
-    expect(row('prod').network).toEqual({ maxAzs: 3, natGateways: 'perAz' });
-    expect(row('prod').app.minTasksFloor).toBeGreaterThanOrEqual(2);
-  });
+  test(
+    'ephemeral kinds run Aurora Serverless v2 that scales to zero; PROD runs a ' +
+      'writer and a standby reader with a NAT gateway per zone',
+    () => {
+      for (const kind of ENVIRONMENT_KINDS.filter((k) => row(k).longevity === 'ephemeral')) {
+        const db = row(kind).database;
+        expect(db).toMatchObject({ mode: 'serverless', minAcu: 0 });
+        expect(row(kind).app.minTasks).toBe(0);
+        expect(row(kind).network).toEqual({ maxAzs: 2, natGateways: 'single' });
+      }
+      expect(row('prod').database).toMatchObject({ mode: 'provisioned', readers: 1 });
+      expect(row('prod').network).toEqual({ maxAzs: 3, natGateways: 'perAz' });
+      expect(row('prod').app.minTasksFloor).toBeGreaterThanOrEqual(2);
+    },
+  );
 
   test('only PROD writes the binary log a read replica needs', () => {
     expect(ENVIRONMENT_KINDS.filter((k) => row(k).binlogReplicationSource)).toEqual(['prod']);

@@ -80,7 +80,9 @@ export class ClinSparkBackup extends Construct {
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
         reason:
-          'The AWS Backup service role policy is maintained by AWS for the backup service itself and follows new resource types; the role can only be assumed by backup.amazonaws.com.',
+          'The AWS Backup service role policy is maintained by AWS for the backup service ' +
+          'itself and follows new resource types; the role can only be assumed by ' +
+          'backup.amazonaws.com.',
       },
     ]);
   }

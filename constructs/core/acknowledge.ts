@@ -56,7 +56,8 @@ function recordInTemplate(scope: IConstruct, finding: Finding): void {
 export function acknowledge(scope: IConstruct, findings: readonly Finding[]): void {
   if (App.isApp(scope) || Stage.isStage(scope) || Stack.isStack(scope)) {
     throw new Error(
-      `${scope.node.path}: acknowledge findings on the construct that owns the resource, not on a ${Stack.isStack(scope) ? 'stack' : 'app'}`,
+      `${scope.node.path}: acknowledge findings on the construct that owns the ` +
+        `resource, not on a ${Stack.isStack(scope) ? 'stack' : 'app'}`,
     );
   }
   for (const f of findings) {

@@ -69,7 +69,11 @@ function networkOf(address: number, prefix: number): number {
 export function hostBitsError(value: string, address: number, prefix: number): string | undefined {
   const network = networkOf(address, prefix);
   if (network === address) return undefined;
-  return `'${value}' has host bits set; the block starting there is "${formatIPv4(network)}/${prefix}" (or use "${value.split('/')[0]}/32" for one address)`;
+  return (
+    `'${value}' has host bits set; the block starting there is ` +
+    `"${formatIPv4(network)}/${prefix}" (or use "${value.split('/')[0]}/32" for one ` +
+    `address)`
+  );
 }
 
 /**
@@ -91,7 +95,9 @@ export function parseCidr(value: string): CidrResult {
   if (prefix < BROADEST_PREFIX) {
     return {
       ok: false,
-      error: `'${value}' is broader than /${BROADEST_PREFIX} (${2 ** (32 - prefix)} addresses); list the customer's narrower ranges instead`,
+      error:
+        `'${value}' is broader than /${BROADEST_PREFIX} (${2 ** (32 - prefix)} ` +
+        `addresses); list the customer's narrower ranges instead`,
     };
   }
   const hostBits = hostBitsError(value, address, prefix);

@@ -127,14 +127,20 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'VPC access of this function (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC"): Lambda creates, describes and deletes the ' +
-          'function\'s network interfaces with this role, ec2:DescribeNetworkInterfaces works only on "*", and the five actions are those AWSLambdaVPCAccessExecutionRole grants ' +
-          'on "*"; they manage network interfaces and read no data. X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+          'VPC access of this function (Lambda developer guide, "Giving Lambda functions ' +
+          'access to resources in an Amazon VPC"): Lambda creates, describes and deletes ' +
+          'the ' +
+          "function's network interfaces with this role, ec2:DescribeNetworkInterfaces " +
+          'works only on "*", and the five actions are those ' +
+          'AWSLambdaVPCAccessExecutionRole grants ' +
+          'on "*"; they manage network interfaces and read no data. X-Ray PutTraceSegments ' +
+          'and PutTelemetryRecords support no resource-level permissions.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalId}.Arn>:*]`,
         reason:
-          "Log streams of this function's own log group are created per execution environment; the wildcard covers that group's streams only.",
+          "Log streams of this function's own log group are created per execution " +
+          "environment; the wildcard covers that group's streams only.",
       },
     ]);
     acknowledge(
@@ -142,7 +148,10 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
       sameReason(
         ['HIPAA.Security-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ'],
         props.failureHandling ??
-          "Called by the CDK provider framework (custom resources) or by Secrets Manager (rotation), which own the retry and record a failure: a failed deployment or a failed rotation of the secret; the invocation and its error are kept in this function's encrypted log group.",
+          'Called by the CDK provider framework (custom resources) or by Secrets Manager ' +
+            '(rotation), which own the retry and record a failure: a failed deployment or a ' +
+            'failed rotation of the secret; the invocation and its error are kept in this ' +
+            "function's encrypted log group.",
       ),
     );
   }

@@ -155,7 +155,10 @@ export class ClinSparkProvider extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Log delivery of the waiter state machine (Step Functions developer guide, "IAM policies for logging to CloudWatch Logs": the logs:*LogDelivery, PutResourcePolicy and Describe actions support only "*") and X-Ray trace uploads (no resource-level permissions); neither reads data.',
+          'Log delivery of the waiter state machine (Step Functions developer guide, "IAM ' +
+          'policies for logging to CloudWatch Logs": the logs:*LogDelivery, ' +
+          'PutResourcePolicy and Describe actions support only "*") and X-Ray trace ' +
+          'uploads (no resource-level permissions); neither reads data.',
       },
     ]);
   }
@@ -202,8 +205,12 @@ export class ClinSparkProvider extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'VPC access of the framework functions (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC"): Lambda manages their network interfaces ' +
-          'with this role and ec2:DescribeNetworkInterfaces works only on "*"; the actions manage network interfaces and read no data. X-Ray trace uploads support no resource-level permissions.',
+          'VPC access of the framework functions (Lambda developer guide, "Giving Lambda ' +
+          'functions access to resources in an Amazon VPC"): Lambda manages their network ' +
+          'interfaces ' +
+          'with this role and ec2:DescribeNetworkInterfaces works only on "*"; the actions ' +
+          'manage network interfaces and read no data. X-Ray trace uploads support no ' +
+          'resource-level permissions.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
@@ -216,12 +223,16 @@ export class ClinSparkProvider extends Construct {
         {
           id: 'HIPAA.Security-LambdaDLQ',
           reason:
-            'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
+            'CDK provider framework function: a failed custom resource is reported to ' +
+            'CloudFormation, which fails and rolls back the deployment; the event is kept in ' +
+            'the encrypted framework log group.',
         },
         {
           id: 'NIST.800.53.R5-LambdaDLQ',
           reason:
-            'CDK provider framework function: a failed custom resource is reported to CloudFormation, which fails and rolls back the deployment; the event is kept in the encrypted framework log group.',
+            'CDK provider framework function: a failed custom resource is reported to ' +
+            'CloudFormation, which fails and rolls back the deployment; the event is kept in ' +
+            'the encrypted framework log group.',
         },
       ]);
     }

@@ -415,21 +415,34 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
       {
         id: 'AwsSolutions-RDS11',
         reason:
-          "Default MySQL port 3306 kept: the cluster is in isolated subnets and its security group admits only the peers granted explicitly in this template (its ingress rules name them: this instance's application tasks, set-up and scrub functions, secret rotation; only a read replica admits a jump host); a non-default port would be obscurity, not control, and breaks customer BI defaults.",
+          'Default MySQL port 3306 kept: the cluster is in isolated subnets and its ' +
+          'security group admits only the peers granted explicitly in this template (its ' +
+          "ingress rules name them: this instance's application tasks, set-up and scrub " +
+          'functions, secret rotation; only a read replica admits a jump host); a ' +
+          'non-default port would be obscurity, not control, and breaks customer BI ' +
+          'defaults.',
       },
       {
         id: 'AwsSolutions-RDS6',
         reason:
-          "IAM database authentication is off on purpose: no account of this cluster authenticates through IAM; every password is in Secrets Manager, encrypted with this database's key and rotated, so rds-db:connect would only open an unused second way in.",
+          'IAM database authentication is off on purpose: no account of this cluster ' +
+          'authenticates through IAM; every password is in Secrets Manager, encrypted with ' +
+          "this database's key and rotated, so rds-db:connect would only open an unused " +
+          'second way in.',
       },
       {
         id: 'AwsSolutions-RDS14',
         reason:
-          'Backtrack is off on purpose: it rewinds the live database in place, which in a GxP system would silently remove audit-trail records and breaks binlog replicas; recovery uses point-in-time restore to a new cluster and AWS Backup.',
+          'Backtrack is off on purpose: it rewinds the live database in place, which in a ' +
+          'GxP system would silently remove audit-trail records and breaks binlog ' +
+          'replicas; recovery uses point-in-time restore to a new cluster and AWS Backup.',
       },
       ...sameReason(
         ['HIPAA.Security-RDSLoggingEnabled[LogExport::general]', 'NIST.800.53.R5-RDSLoggingEnabled[LogExport::general]'],
-        "The general query log is not exported: it would copy every statement, including volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, DCL) and error log are exported and encrypted with the environment's retention, and the slow-query log (statement text) is kept 30 days at most.",
+        'The general query log is not exported: it would copy every statement, including ' +
+          'volunteer PII in query text, into CloudWatch; the audit log (connections, DDL, ' +
+          "DCL) and error log are exported and encrypted with the environment's retention, " +
+          'and the slow-query log (statement text) is kept 30 days at most.',
       ),
     ]);
     if (!props.deletionProtection) {
@@ -444,10 +457,18 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
           props.deletionProtectionOffReason !== undefined
             ? `${props.description}: ${props.deletionProtectionOffReason}`
             : props.removalPolicy === RemovalPolicy.DESTROY
-              ? `${props.description}: the environment catalog leaves deletion protection off and destroys this database with its stack on purpose (removal policy destroy): the environment is decommissioned by deleting its stack, and its data does not outlive it (that deletion is the intended end of its life).`
+              ? `${props.description}: the environment catalog leaves deletion protection off ` +
+                `and destroys this database with its stack on purpose (removal policy destroy): ` +
+                `the environment is decommissioned by deleting its stack, and its data does not ` +
+                `outlive it (that deletion is the intended end of its life).`
               : props.removalPolicy === RemovalPolicy.SNAPSHOT
-                ? `${props.description}: the environment catalog leaves deletion protection off for this kind: the environment is decommissioned by deleting its stack, and the data survives that in a final snapshot (removal policy snapshot: CloudFormation snapshots the cluster before deleting it).`
-                : `${props.description}: the environment catalog leaves deletion protection off for this kind, and the cluster survives the deletion of its stack (removal policy ${props.removalPolicy}).`,
+                ? `${props.description}: the environment catalog leaves deletion protection off ` +
+                  `for this kind: the environment is decommissioned by deleting its stack, and the ` +
+                  `data survives that in a final snapshot (removal policy snapshot: CloudFormation ` +
+                  `snapshots the cluster before deleting it).`
+                : `${props.description}: the environment catalog leaves deletion protection off ` +
+                  `for this kind, and the cluster survives the deletion of its stack (removal ` +
+                  `policy ${props.removalPolicy}).`,
         ),
       );
     }
@@ -457,7 +478,9 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         {
           id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
           reason:
-            'Enhanced monitoring role: the AWS-maintained service policy only lets monitoring.rds.amazonaws.com write OS metrics to the RDSOSMetrics log group; no other principal can assume the role.',
+            'Enhanced monitoring role: the AWS-maintained service policy only lets ' +
+            'monitoring.rds.amazonaws.com write OS metrics to the RDSOSMetrics log group; no ' +
+            'other principal can assume the role.',
         },
       ]);
     }
@@ -467,7 +490,8 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
           {
             id: 'CloudFormation-Validate::W3010',
             reason:
-              'The writer and its standby are pinned to different configured availability zones on purpose, so a zone failure leaves a promotable copy.',
+              'The writer and its standby are pinned to different configured availability ' +
+              'zones on purpose, so a zone failure leaves a promotable copy.',
           },
         ]);
       }
@@ -475,13 +499,20 @@ export class ClinSparkDatabase extends Construct implements ec2.IConnectable {
         {
           id: 'HIPAA.Security-RDSAutomaticMinorVersionUpgradeEnabled',
           reason:
-            'Engine upgrades are change-controlled: minor versions are applied in the planned maintenance window through an Environment Change Record (engineVersion in code), never automatically.',
+            'Engine upgrades are change-controlled: minor versions are applied in the ' +
+            'planned maintenance window through an Environment Change Record (engineVersion ' +
+            'in code), never automatically.',
         },
         ...sameReason(
           ['HIPAA.Security-RDSInBackupPlan', 'NIST.800.53.R5-RDSInBackupPlan'],
           props.backupPlan
-            ? `${props.description}: Aurora is backed up per cluster, and this instance's cluster is selected in the environment's AWS Backup plan; instances hold no data of their own.`
-            : `${props.description}: ${props.noBackupPlanReason ?? 'the environment catalog gives this environment kind no AWS Backup plan'}; Aurora automated backups (${props.backupRetention.toDays()} days) cover the cluster, and instances hold no data of their own.`,
+            ? `${props.description}: Aurora is backed up per cluster, and this instance's ` +
+                `cluster is selected in the environment's AWS Backup plan; instances hold no ` +
+                `data of their own.`
+            : `${props.description}: ` +
+                `${props.noBackupPlanReason ?? 'the environment catalog gives this environment kind no AWS Backup plan'}; ` +
+                `Aurora automated backups (${props.backupRetention.toDays()} days) cover the ` +
+                `cluster, and instances hold no data of their own.`,
         ),
       ]);
     }

@@ -124,7 +124,11 @@ export function parameterProblem(level: ParameterLevel, name: string): string | 
   }
   const row = rows.find((r) => r.level === level);
   if (!row) {
-    return `'${name}' is a ${rows[0].level}-level parameter; set it in the ${rows[0].level === 'cluster' ? 'DB cluster' : 'DB instance'} parameter group, not at ${level} level`;
+    return (
+      `'${name}' is a ${rows[0].level}-level parameter; set it in the ` +
+      `${rows[0].level === 'cluster' ? 'DB cluster' : 'DB instance'} parameter group, ` +
+      `not at ${level} level`
+    );
   }
   if (!row.v3.exists) return `'${name}' does not exist in Aurora MySQL version 3 (${row.notes})`;
   if (row.v3.modifiable === 'no') return `'${name}' is not modifiable in Aurora MySQL version 3`;

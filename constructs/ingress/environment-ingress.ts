@@ -138,7 +138,9 @@ export class EnvironmentIngress extends Construct {
     if (!restricted && !props.requireSso && !props.internetAccessReason) {
       throw new ClinSparkPropsError(
         this,
-        "the load balancer would serve the whole internet with no single sign-on; set 'allowedCidrs', 'requireSso', or say why it is acceptable in 'internetAccessReason'",
+        'the load balancer would serve the whole internet with no single sign-on; set ' +
+          "'allowedCidrs', 'requireSso', or say why it is acceptable in " +
+          "'internetAccessReason'",
       );
     }
     this.zone = props.zone;
@@ -220,7 +222,9 @@ export class EnvironmentIngress extends Construct {
       redirect,
       sameReason(
         ['HIPAA.Security-ELBv2ACMCertificateRequired', 'NIST.800.53.R5-ELBv2ACMCertificateRequired'],
-        'Port 80 only answers with a permanent redirect to HTTPS (no forwarding, no content); every request reaching the application uses the TLS listener and its ACM certificate.',
+        'Port 80 only answers with a permanent redirect to HTTPS (no forwarding, no ' +
+          'content); every request reaching the application uses the TLS listener and its ' +
+          'ACM certificate.',
       ),
     );
     if (!props.deletionProtection) {
@@ -228,7 +232,9 @@ export class EnvironmentIngress extends Construct {
         this.loadBalancer,
         sameReason(
           ['HIPAA.Security-ELBDeletionProtectionEnabled', 'NIST.800.53.R5-ELBDeletionProtectionEnabled'],
-          'The environment catalog leaves load balancer deletion protection off for this ephemeral or vendor environment kind; the load balancer holds no data and is recreated by the app stack.',
+          'The environment catalog leaves load balancer deletion protection off for this ' +
+            'ephemeral or vendor environment kind; the load balancer holds no data and is ' +
+            'recreated by the app stack.',
         ),
       );
     }
@@ -238,7 +244,9 @@ export class EnvironmentIngress extends Construct {
       const protections = [
         ...(this.requireSso
           ? [
-              "every request must authenticate through the customer's SSO (OIDC authenticate action on every listener rule of the load balancer) before it reaches the application",
+              "every request must authenticate through the customer's SSO (OIDC authenticate " +
+                'action on every listener rule of the load balancer) before it reaches the ' +
+                'application',
             ]
           : []),
         ...(props.internetAccessReason ? [props.internetAccessReason] : []),
@@ -247,7 +255,8 @@ export class EnvironmentIngress extends Construct {
         {
           id: 'AwsSolutions-EC23',
           reason:
-            'Open to the internet on 443 (HTTPS, TLS 1.3 policy, behind the WAF web ACL) and 80 (answers only with a redirect to HTTPS), nothing else; ' +
+            'Open to the internet on 443 (HTTPS, TLS 1.3 policy, behind the WAF web ACL) and ' +
+            '80 (answers only with a redirect to HTTPS), nothing else; ' +
             `${protections.join('; and ')}.`,
         },
       ]);

@@ -285,14 +285,17 @@ export class ClinSparkInstance extends Construct implements ec2.IConnectable {
       {
         id: 'AwsSolutions-ECS2',
         reason:
-          'Only non-secret settings (instance role, base URL, release) are plain environment variables; every credential is injected from Secrets Manager as an ECS secret.',
+          'Only non-secret settings (instance role, base URL, release) are plain ' +
+          'environment variables; every credential is injected from Secrets Manager as an ' +
+          'ECS secret.',
       },
     ]);
     acknowledge(this.executionRole.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'ecr:GetAuthorizationToken has no resource-level permission; image layers are pulled from the one release repository named in the other statement.',
+          'ecr:GetAuthorizationToken has no resource-level permission; image layers are ' +
+          'pulled from the one release repository named in the other statement.',
       },
     ]);
   }

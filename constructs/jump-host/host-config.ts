@@ -138,7 +138,8 @@ export function renderHostScript(options: HostScriptOptions): string {
     '',
     '# 1. The tunnel user: no password (not even a locked one sshd would refuse), no shell, no home.',
     `if ! id -u ${TUNNEL_USER} >/dev/null 2>&1; then`,
-    `  useradd --system --no-create-home --home-dir /var/empty --shell /sbin/nologin --comment 'ClinSpark SSH tunnel (port forwarding only)' ${TUNNEL_USER}`,
+    `  useradd --system --no-create-home --home-dir /var/empty --shell /sbin/nologin ` +
+      `--comment 'ClinSpark SSH tunnel (port forwarding only)' ${TUNNEL_USER}`,
     'fi',
     `usermod --shell /sbin/nologin --password '*' ${TUNNEL_USER}`,
     '',
@@ -185,7 +186,9 @@ export function renderHostScript(options: HostScriptOptions): string {
       '    sleep 10',
       '  done',
       'fi',
-      'rpm -q rsyslog amazon-cloudwatch-agent >/dev/null || { log "rsyslog/amazon-cloudwatch-agent not installed: sshd logs stay in the journal only"; exit 1; }',
+      'rpm -q rsyslog amazon-cloudwatch-agent >/dev/null || { log ' +
+        '"rsyslog/amazon-cloudwatch-agent not installed: sshd logs stay in the journal ' +
+        'only"; exit 1; }',
       'systemctl enable --now rsyslog',
       ...heredoc(CLOUDWATCH_AGENT_CONFIG, 'CLINSPARK_CLOUDWATCH_AGENT', renderCloudWatchAgentConfig(options.sessionLogGroupName), '0644'),
       `mv -f '${CLOUDWATCH_AGENT_CONFIG}.new' '${CLOUDWATCH_AGENT_CONFIG}'`,

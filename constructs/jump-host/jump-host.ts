@@ -164,19 +164,22 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     if (instanceType.architecture !== ec2.InstanceArchitecture.ARM_64) {
       throw new ClinSparkPropsError(
         this,
-        `'instanceType' is ${instanceType.toString()}, which is not Graviton (arm64); the pinned Amazon Linux 2023 AMI is arm64: use t4g.nano or t4g.micro`,
+        `'instanceType' is ${instanceType.toString()}, which is not Graviton (arm64); ` +
+          `the pinned Amazon Linux 2023 AMI is arm64: use t4g.nano or t4g.micro`,
       );
     }
     if (Token.isUnresolved(props.amiId) || !AMI_ID.test(props.amiId)) {
       throw new ClinSparkPropsError(
         this,
-        `'amiId' is "${shorten(props.amiId)}"; give a literal AMI id such as "ami-0123456789abcdef0" (pinned: never a look-up or a parameter)`,
+        `'amiId' is "${shorten(props.amiId)}"; give a literal AMI id such as ` +
+          `"ami-0123456789abcdef0" (pinned: never a look-up or a parameter)`,
       );
     }
     if (Token.isUnresolved(stack.region)) {
       throw new ClinSparkPropsError(
         this,
-        `'amiId' ${props.amiId} belongs to one region, but stack ${stack.stackName} has no concrete region; give the stack an env with a region`,
+        `'amiId' ${props.amiId} belongs to one region, but stack ${stack.stackName} has ` +
+          `no concrete region; give the stack an env with a region`,
       );
     }
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC };
@@ -289,7 +292,10 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     if (!Number.isInteger(localPort) || localPort < 1024 || localPort > 65535) {
       throw new ClinSparkPropsError(this, `sshCommand localPort is ${localPort}; use 1024 to 65535 (no root needed on the client)`);
     }
-    return `ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L 127.0.0.1:${localPort}:${this.forwardTarget} ${TUNNEL_USER}@${this.publicIp}`;
+    return (
+      `ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L ` +
+      `127.0.0.1:${localPort}:${this.forwardTarget} ${TUNNEL_USER}@${this.publicIp}`
+    );
   }
 
   private validateCidrs(values: readonly string[]): Cidr[] {
@@ -307,7 +313,8 @@ export class JumpHost extends Construct implements ec2.IConnectable {
       if (prior) {
         throw new ClinSparkPropsError(
           this,
-          `'allowedCidrs[${index}]' '${value}' overlaps 'allowedCidrs[${prior.index}]' '${values[prior.index]}'; list each range once (keep the broader one)`,
+          `'allowedCidrs[${index}]' '${value}' overlaps 'allowedCidrs[${prior.index}]' ` +
+            `'${values[prior.index]}'; list each range once (keep the broader one)`,
         );
       }
       out.push({ cidr: parsed.cidr, index });
@@ -361,7 +368,9 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     if (selected.length === 0 || selected.some((s) => !publicIds.has(s.node.path))) {
       throw new ClinSparkPropsError(
         this,
-        `'vpcSubnets' selects ${selected.length === 0 ? 'no subnet' : 'non-public subnets'}; select public subnets (route to the internet gateway), which the Elastic IP needs`,
+        `'vpcSubnets' selects ` +
+          `${selected.length === 0 ? 'no subnet' : 'non-public subnets'}; select public ` +
+          `subnets (route to the internet gateway), which the Elastic IP needs`,
       );
     }
   }
@@ -383,7 +392,9 @@ export class JumpHost extends Construct implements ec2.IConnectable {
     if (size > USER_DATA_LIMIT) {
       throw new ClinSparkPropsError(
         this,
-        `'authorizedKeys' make the user data ${size} bytes, over EC2's limit of ${USER_DATA_LIMIT}; use fewer keys or ed25519 keys (about 100 bytes each instead of 750 for RSA)`,
+        `'authorizedKeys' make the user data ${size} bytes, over EC2's limit of ` +
+          `${USER_DATA_LIMIT}; use fewer keys or ed25519 keys (about 100 bytes each ` +
+          `instead of 750 for RSA)`,
       );
     }
   }
@@ -394,19 +405,24 @@ export class JumpHost extends Construct implements ec2.IConnectable {
       {
         id: 'CloudFormation-Validate::W9010',
         reason:
-          'The AMI id is pinned on purpose: the host changes only when the configuration names a new AMI (a planned, change-controlled patch), never through a look-up.',
+          'The AMI id is pinned on purpose: the host changes only when the configuration ' +
+          'names a new AMI (a planned, change-controlled patch), never through a look-up.',
       },
       {
         id: 'CloudFormation-Validate::W3010',
         reason:
-          "The zone comes from the public subnet the host is placed in; the environment's zones are pinned in configuration so synthesis needs no look-up.",
+          "The zone comes from the public subnet the host is placed in; the environment's " +
+          'zones are pinned in configuration so synthesis needs no look-up.',
       },
     ]);
     acknowledge(this.role.permissions, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'ssm:UpdateInstanceInformation only: the SSM agent registers the host in the inventory (it acts on the calling instance). No Session Manager or Run Command channel, no association and no GetParameter is granted, so no session or port forward reaches the host around the SSH allow-list.',
+          'ssm:UpdateInstanceInformation only: the SSM agent registers the host in the ' +
+          'inventory (it acts on the calling instance). No Session Manager or Run Command ' +
+          'channel, no association and no GetParameter is granted, so no session or port ' +
+          'forward reaches the host around the SSH allow-list.',
       },
     ]);
     if (!terminationProtection) {
@@ -414,7 +430,9 @@ export class JumpHost extends Construct implements ec2.IConnectable {
         {
           id: 'AwsSolutions-EC29',
           reason:
-            'The environment catalog turns termination protection off for this jump host; the host keeps no data of its own: it is rebuilt from the pinned AMI and its user data, and a replacement keeps the Elastic IP.',
+            'The environment catalog turns termination protection off for this jump host; ' +
+            'the host keeps no data of its own: it is rebuilt from the pinned AMI and its ' +
+            'user data, and a replacement keeps the Elastic IP.',
         },
       ]);
     }

@@ -59,7 +59,10 @@ function bitLength(mpint: Buffer): number {
 
 function unacceptedTypeReason(first: string): string {
   if (/[=,"]/.test(first) || /^(restrict|no-[a-z-]+|permit[a-z-]*|cert-authority|pty|port-forwarding)$/.test(first)) {
-    return 'starts with authorized_keys options; options such as from= or command= are not accepted (the jump host adds its own restrictions to every key)';
+    return (
+      'starts with authorized_keys options; options such as from= or command= are not ' +
+      'accepted (the jump host adds its own restrictions to every key)'
+    );
   }
   if (first === 'ssh-dss') return 'is a DSA key, which OpenSSH no longer accepts';
   if (first.startsWith('sk-') || first.includes('-cert-'))
@@ -81,7 +84,10 @@ export function parseSshPublicKey(value: string): SshKeyResult {
   if (!spec) {
     return {
       ok: false,
-      error: `${unacceptedTypeReason(type)}; give an OpenSSH public key line starting with ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (3072 bits or more), e.g. the content of ~/.ssh/id_ed25519.pub`,
+      error:
+        `${unacceptedTypeReason(type)}; give an OpenSSH public key line starting with ` +
+        `ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa (3072 bits or more), e.g. ` +
+        `the content of ~/.ssh/id_ed25519.pub`,
     };
   }
   if (!blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob) || blob.length % 4 !== 0) {
@@ -99,7 +105,10 @@ export function parseSshPublicKey(value: string): SshKeyResult {
   if (innerType !== type) {
     return {
       ok: false,
-      error: `is labelled '${type}' but its key data is ${innerType ? `'${innerType.slice(0, 30)}'` : 'not an SSH public key'}; copy the whole line of the .pub file unchanged`,
+      error:
+        `is labelled '${type}' but its key data is ` +
+        `${innerType ? `'${innerType.slice(0, 30)}'` : 'not an SSH public key'}; copy ` +
+        `the whole line of the .pub file unchanged`,
     };
   }
   let bits: number;
@@ -125,7 +134,10 @@ export function parseSshPublicKey(value: string): SshKeyResult {
     if (bits < MIN_RSA_BITS) {
       return {
         ok: false,
-        error: `is an RSA key of ${bits} bits; RSA keys need at least ${MIN_RSA_BITS} bits: generate a new key with "ssh-keygen -t ed25519" (preferred) or "ssh-keygen -t rsa -b 4096"`,
+        error:
+          `is an RSA key of ${bits} bits; RSA keys need at least ${MIN_RSA_BITS} bits: ` +
+          `generate a new key with "ssh-keygen -t ed25519" (preferred) or "ssh-keygen -t ` +
+          `rsa -b 4096"`,
       };
     }
   }

@@ -137,11 +137,14 @@ export class ClusterSnapshotProvider extends Construct {
       acknowledge(start.permissions, [
         {
           id: `AwsSolutions-IAM5[Resource::${this.nagArn('kms', 'key/*')}]`,
-          reason: `The snapshotted cluster ${g.clusterIdentifier} belongs to another stack, whose key this stack cannot name: the grant is limited to the keys tagged ${Object.entries(
-            g.key.tags,
-          )
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', ')}, used through RDS only (kms:ViaService) for grants to AWS resources (kms:GrantIsForAWSResource); no decryption.`,
+          reason:
+            `The snapshotted cluster ${g.clusterIdentifier} belongs to another stack, whose ` +
+            `key this stack cannot name: the grant is limited to the keys tagged ` +
+            `${Object.entries(g.key.tags)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')}, ` +
+            `used through RDS only (kms:ViaService) for grants to AWS resources ` +
+            `(kms:GrantIsForAWSResource); no decryption.`,
         },
       ]);
     } else {

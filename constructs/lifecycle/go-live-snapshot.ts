@@ -34,7 +34,8 @@ export class GoLiveSnapshot extends Construct {
     if (!isSnapshotIdentifier(name))
       throw new ClinSparkPropsError(
         this,
-        `'sourceClusterIdentifier' is '${props.sourceClusterIdentifier}'; its go-live snapshot name '${name}' is not a valid snapshot identifier`,
+        `'sourceClusterIdentifier' is '${props.sourceClusterIdentifier}'; its go-live ` +
+          `snapshot name '${name}' is not a valid snapshot identifier`,
       );
     for (const tag of ['clinspark:customer', 'clinspark:environment'])
       if (!props.sourceKeyTags[tag])

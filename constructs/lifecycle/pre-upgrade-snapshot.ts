@@ -44,7 +44,9 @@ export class PreUpgradeSnapshot extends Construct {
     if (!isSnapshotIdentifier(props.clusterIdentifier) || prefix.length > MAX_SNAPSHOT_IDENTIFIER_LENGTH - 8) {
       throw new ClinSparkPropsError(
         this,
-        `'clusterIdentifier' is '${props.clusterIdentifier}'; use a cluster identifier of at most ${MAX_SNAPSHOT_IDENTIFIER_LENGTH - 8 - PRE_UPGRADE_INFIX.length} characters (its snapshots are named '<cluster>-pre-...')`,
+        `'clusterIdentifier' is '${props.clusterIdentifier}'; use a cluster identifier ` +
+          `of at most ${MAX_SNAPSHOT_IDENTIFIER_LENGTH - 8 - PRE_UPGRADE_INFIX.length} ` +
+          `characters (its snapshots are named '<cluster>-pre-...')`,
       );
     }
     if (!props.release.trim() || !props.engineVersion.trim())
@@ -53,7 +55,11 @@ export class PreUpgradeSnapshot extends Construct {
       clusterIdentifier: props.clusterIdentifier,
       snapshotIdentifier: `${prefix}*`,
       key: props.clusterKey,
-      patternReason: `Pre-upgrade snapshots of ${props.clusterIdentifier} only: each is named after the release it protects (${prefix}<new>-from-<old>), which is known only when the release changes; the pattern covers that cluster's pre-upgrade snapshots and no other.`,
+      patternReason:
+        `Pre-upgrade snapshots of ${props.clusterIdentifier} only: each is named after ` +
+        `the release it protects (${prefix}<new>-from-<old>), which is known only when ` +
+        `the release changes; the pattern covers that cluster's pre-upgrade snapshots ` +
+        `and no other.`,
     });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: props.provider.serviceToken,

@@ -102,7 +102,8 @@ export class SeedJob extends Construct {
     if (bytes > MAX_SCHEMA_BYTES)
       throw new ClinSparkPropsError(
         this,
-        `'schemaSql' is ${bytes} bytes, more than ${MAX_SCHEMA_BYTES}; keep only the CREATE TABLE statements of the tables the seed writes ` +
+        `'schemaSql' is ${bytes} bytes, more than ${MAX_SCHEMA_BYTES}; keep only the ` +
+          `CREATE TABLE statements of the tables the seed writes ` +
           '(docs/lifecycle-data.md, "Pointing the seed at the ClinSpark schema")',
       );
     const resource = new CustomResource(database, id, {

@@ -131,7 +131,10 @@ export class SupportRole extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Support reads alarms, metrics and the ECS and RDS descriptions of its environment; these List/Describe/GetMetricData actions have no resource-level permissions (Service Authorization Reference). Decryption and secret reads are denied explicitly.',
+          'Support reads alarms, metrics and the ECS and RDS descriptions of its ' +
+          'environment; these List/Describe/GetMetricData actions have no resource-level ' +
+          'permissions (Service Authorization Reference). Decryption and secret reads are ' +
+          'denied explicitly.',
       },
     ]);
   }

@@ -236,7 +236,9 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
           route,
           sameReason(
             ['HIPAA.Security-VPCNoUnrestrictedRouteToIGW', 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW'],
-            'Public subnet route to the internet gateway: only the HTTPS load balancer, NAT gateways and the allow-listed SSH jump host live in public subnets; application and database subnets have no such route.',
+            'Public subnet route to the internet gateway: only the HTTPS load balancer, NAT ' +
+              'gateways and the allow-listed SSH jump host live in public subnets; application ' +
+              'and database subnets have no such route.',
           ),
         );
       }
@@ -245,11 +247,13 @@ export class ClinSparkNetwork extends Construct implements AwsApiEgress {
     // the stream wildcard because stream names are created per network interface.
     const policy = this.node.tryFindChild('FlowLogPolicy');
     if (policy) {
+      const logGroupId = Stack.of(this).getLogicalId(this.flowLogGroup.node.defaultChild as logs.CfnLogGroup);
       acknowledge(policy, [
         {
-          id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.flowLogGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
+          id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,
           reason:
-            "VPC Flow Logs create one log stream per network interface; the wildcard covers the streams of this environment's flow log group only.",
+            'VPC Flow Logs create one log stream per network interface; the wildcard covers ' +
+            "the streams of this environment's flow log group only.",
         },
       ]);
     }

@@ -207,7 +207,10 @@ export class PiiScrubJob extends Construct {
       timeout: Duration.minutes(2),
       description: `ClinSpark ${props.description}: VAL staging copy control (RDS restore, snapshot, delete, signal)`,
       failureHandling:
-        "Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose retries and catch branch handle a failure: the staging copy is deleted and the wait condition gets FAILURE, so the deployment fails and rolls back; the error is kept in this function's encrypted log group and the workflow's history.",
+        'Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose ' +
+        'retries and catch branch handle a failure: the staging copy is deleted and the ' +
+        'wait condition gets FAILURE, so the deployment fails and rolls back; the error ' +
+        "is kept in this function's encrypted log group and the workflow's history.",
     });
     this.scrubFunction = new ClinSparkFunction(this, 'Scrub', {
       ...common,
@@ -217,7 +220,10 @@ export class PiiScrubJob extends Construct {
       memorySize: 1024,
       description: `ClinSpark ${props.description}: PII scrub of the staging copy (resumable batches, verify, evidence)`,
       failureHandling:
-        "Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose catch branch deletes the staging copy and signals FAILURE on any error; failed evidence is written under the run's prefix and the error is kept in this function's encrypted log group.",
+        'Invoked synchronously by the scrubbed-copy workflow (Step Functions), whose ' +
+        'catch branch deletes the staging copy and signals FAILURE on any error; failed ' +
+        "evidence is written under the run's prefix and the error is kept in this " +
+        "function's encrypted log group.",
     });
     this.starter = new ClinSparkFunction(this, 'Starter', {
       ...common,
@@ -388,7 +394,9 @@ export class PiiScrubJob extends Construct {
 
     const machine = new sfn.StateMachine(this, 'Workflow', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      comment: `ClinSpark ${this.props.description}: scrubbed copy of a VAL database (staging restore, scrub, snapshot, delete staging, signal)`,
+      comment:
+        `ClinSpark ${this.props.description}: scrubbed copy of a VAL database (staging ` +
+        `restore, scrub, snapshot, delete staging, signal)`,
       role,
       timeout: Duration.seconds(WAIT_CONDITION_TIMEOUT_SECONDS),
       tracingEnabled: true,
@@ -538,7 +546,8 @@ export class PiiScrubJob extends Construct {
     const evidenceKey = `${props.role}/${snapshotIdentifier}.json`;
 
     const stagingSecret = new secretsmanager.Secret(scope, `${id}StagingSecret`, {
-      description: `ClinSpark ${this.props.description}: master password of the transient ${props.role} staging copy (run ${props.runHash})`,
+      description:
+        `ClinSpark ${this.props.description}: master password of the transient ` + `${props.role} staging copy (run ${props.runHash})`,
       encryptionKey: this.key,
       removalPolicy: this.props.removalPolicy,
       // A new run hash changes the template, so CloudFormation generates a new password.
@@ -557,7 +566,10 @@ export class PiiScrubJob extends Construct {
       stagingSecret,
       sameReason(
         ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
-        `Master password of the ${props.role} staging copy, which exists only while one workflow run scrubs it and is then deleted; every refresh generates a new password, and a resource policy lets only the control and scrub functions read it.`,
+        `Master password of the ${props.role} staging copy, which exists only while one ` +
+          `workflow run scrubs it and is then deleted; every refresh generates a new ` +
+          `password, and a resource policy lets only the control and scrub functions read ` +
+          `it.`,
       ),
     );
 
@@ -638,21 +650,32 @@ export class PiiScrubJob extends Construct {
       this.scrubKey,
       sameReason(
         ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
-        'The scrub HMAC key must stay the same for the whole run of one refresh (pseudonyms stay joinable across tables); each refresh of VAL generates a new key instead of rotating this one, and its resource policy denies reading it to every principal but the scrub function.',
+        'The scrub HMAC key must stay the same for the whole run of one refresh ' +
+          '(pseudonyms stay joinable across tables); each refresh of VAL generates a new ' +
+          'key instead of rotating this one, and its resource policy denies reading it to ' +
+          'every principal but the scrub function.',
       ),
     );
     acknowledge(this.scrubFunction.role.permissions, [
       {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.evidenceBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
         reason:
-          'The scrub writes one evidence object per run and database (keys made of the database and snapshot identifier) into its own evidence bucket; it cannot read, delete or list them.',
+          'The scrub writes one evidence object per run and database (keys made of the ' +
+          'database and snapshot identifier) into its own evidence bucket; it cannot read, ' +
+          'delete or list them.',
       },
     ]);
     const pattern = (arn: string) => {
       const resolved: unknown = stack.resolve(arn);
-      return `AwsSolutions-IAM5[Resource::${typeof resolved === 'string' ? resolved : joinForNag(resolved as { 'Fn::Join': [string, unknown[]] })}]`;
+      const resource = typeof resolved === 'string' ? resolved : joinForNag(resolved as { 'Fn::Join': [string, unknown[]] });
+      return `AwsSolutions-IAM5[Resource::${resource}]`;
     };
-    const stagingReason = `Staging clusters, their instances and scrubbed snapshots are named ${this.props.namePrefix}-<role>-staging-<run hash> and -scrubbed-<run hash>; the run hash changes with every refresh, and a refresh's clean-up must delete the previous run's, so the names are matched by this environment's prefix, not pinned.`;
+    const stagingReason =
+      `Staging clusters, their instances and scrubbed snapshots are named ` +
+      `${this.props.namePrefix}-<role>-staging-<run hash> and -scrubbed-<run hash>; ` +
+      `the run hash changes with every refresh, and a refresh's clean-up must delete ` +
+      `the previous run's, so the names are matched by this environment's prefix, not ` +
+      `pinned.`;
     for (const role of [this.control.role, this.starter.role]) {
       acknowledge(role.permissions, [
         { id: pattern(this.stagingClusters), reason: stagingReason },
@@ -664,14 +687,19 @@ export class PiiScrubJob extends Construct {
       {
         id: pattern(stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })),
         reason:
-          "The source environment's storage keys live in its own stack (VAL takes no reference to it); the job may use a key only through RDS (kms:ViaService) and only if the key carries the source environment's customer and environment tags, to restore the source copy into staging.",
+          "The source environment's storage keys live in its own stack (VAL takes no " +
+          'reference to it); the job may use a key only through RDS (kms:ViaService) and ' +
+          "only if the key carries the source environment's customer and environment tags, " +
+          'to restore the source copy into staging.',
       },
     ]);
     acknowledge(this.starter.role.permissions, [
       {
         id: pattern(this.executionsArn),
         reason:
-          'The starter stops a still-running execution of this one state machine when its run is removed; execution names are generated per run, so the executions of this state machine are matched, nothing else.',
+          'The starter stops a still-running execution of this one state machine when its ' +
+          'run is removed; execution names are generated per run, so the executions of ' +
+          'this state machine are matched, nothing else.',
       },
     ]);
     const workflowRole = this.stateMachine.role as ClinSparkRole;
@@ -690,7 +718,9 @@ export class PiiScrubJob extends Construct {
       this.evidenceBucket,
       sameReason(
         ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled'],
-        'Scrub evidence is versioned and object-locked (COMPLIANCE) in this region and copied into the qualification record of the VAL environment; cross-region replication adds no control the retention policy needs.',
+        'Scrub evidence is versioned and object-locked (COMPLIANCE) in this region and ' +
+          'copied into the qualification record of the VAL environment; cross-region ' +
+          'replication adds no control the retention policy needs.',
       ),
     );
   }

@@ -411,7 +411,9 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     }
     this.readOnlySecret = new secretsmanager.Secret(this, 'ReadOnlyAccountSecret', {
       secretName: settings.secretName,
-      description: `ClinSpark ${props.description}: ${settings.readOnlyUsername} on the read replica, for ${props.credentials.recipientArn} from ${opensAt} until ${closesAt}`,
+      description:
+        `ClinSpark ${props.description}: ${settings.readOnlyUsername} on the read ` +
+        `replica, for ${props.credentials.recipientArn} from ${opensAt} until ${closesAt}`,
       encryptionKey: this.readOnlySecretKey,
       removalPolicy: props.keyRemovalPolicy,
       // A placeholder until the custom resource stores the account (the handler treats any value
@@ -572,7 +574,10 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
     acknowledge(policy, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: `secretsmanager:GetRandomPassword (${purpose}) acts on no resource and supports no resource-level permission; it only returns random characters and reads or writes no secret.`,
+        reason:
+          `secretsmanager:GetRandomPassword (${purpose}) acts on no resource and supports ` +
+          `no resource-level permission; it only returns random characters and reads or ` +
+          `writes no secret.`,
       },
     ]);
   }
@@ -582,7 +587,12 @@ export class ReadReplica extends Construct implements ec2.IConnectable {
       this.readOnlySecret,
       sameReason(
         ['AwsSolutions-SMG4', 'HIPAA.Security-SecretsManagerRotationEnabled', 'NIST.800.53.R5-SecretsManagerRotationEnabled'],
-        `The ${this.readOnlyUsername} password of the read replica is rotated by re-issue, not on a schedule: a new credentials.issueDate makes the read-only account custom resource generate, set and store a new password, and opens a new collection window for the named recipient. An automatic rotation would change the customer's BI password with no window in which the recipient could collect the new one.`,
+        `The ${this.readOnlyUsername} password of the read replica is rotated by ` +
+          `re-issue, not on a schedule: a new credentials.issueDate makes the read-only ` +
+          `account custom resource generate, set and store a new password, and opens a new ` +
+          `collection window for the named recipient. An automatic rotation would change ` +
+          `the customer's BI password with no window in which the recipient could collect ` +
+          `the new one.`,
       ),
     );
   }

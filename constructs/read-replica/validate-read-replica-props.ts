@@ -125,7 +125,8 @@ function excludableSchemaRules(
         return schema !== undefined && isInternalSchema(schema);
       },
       (item, index) =>
-        `'readOnly.${what}[${index}]' is "${item}", in a system or internal schema, which the read-only account never sees anyway; remove it`,
+        `'readOnly.${what}[${index}]' is "${item}", in a system or internal schema, ` +
+        `which the read-only account never sees anyway; remove it`,
     ),
     eachItem(
       items,
@@ -134,7 +135,9 @@ function excludableSchemaRules(
         return schema !== undefined && props.schemas !== undefined && !props.schemas.includes(schema);
       },
       (item, index, { props }) =>
-        `'readOnly.${what}[${index}]' is "${item}", but schema '${schemaOf(item)}' is not in 'schemas' (${(props.schemas ?? []).join(', ')}); exclude only from granted schemas`,
+        `'readOnly.${what}[${index}]' is "${item}", but schema '${schemaOf(item)}' is ` +
+        `not in 'schemas' (${(props.schemas ?? []).join(', ')}); exclude only from ` +
+        `granted schemas`,
     ),
   ];
 }
@@ -149,22 +152,29 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
   {
     condition: (input) => !recipient(input),
     message: ({ props }) =>
-      `'credentials.recipientArn' is "${props.credentials.recipientArn}"; give the ARN of the IAM user of the named person, e.g. "arn:aws:iam::123456789012:user/jane.doe"`,
+      `'credentials.recipientArn' is "${props.credentials.recipientArn}"; give the ARN ` +
+      `of the IAM user of the named person, e.g. ` +
+      `"arn:aws:iam::123456789012:user/jane.doe"`,
   },
   {
     condition: (input) => recipient(input)?.kind === 'role',
     message: ({ props }) =>
-      `'credentials.recipientArn' is the role "${props.credentials.recipientArn}"; give the IAM user of the named person: every session of a role matches the secret's and the key's policies, so a role names no one person`,
+      `'credentials.recipientArn' is the role "${props.credentials.recipientArn}"; ` +
+      `give the IAM user of the named person: every session of a role matches the ` +
+      `secret's and the key's policies, so a role names no one person`,
   },
   {
     condition: ({ account }) => Token.isUnresolved(account),
     message: () =>
-      `the stack has no literal account; the read-only account's recipient must be checked against it (give the stack an env with an account)`,
+      `the stack has no literal account; the read-only account's recipient must be ` +
+      `checked against it (give the stack an env with an account)`,
   },
   {
     condition: (input) => recipient(input)?.account !== input.account,
     message: (input) =>
-      `'credentials.recipientArn' is in account ${recipient(input)?.account}, not in the replica's account ${input.account}; give an IAM user of the environment's own account (a principal elsewhere is governed by another account's IAM)`,
+      `'credentials.recipientArn' is in account ${recipient(input)?.account}, not in ` +
+      `the replica's account ${input.account}; give an IAM user of the environment's ` +
+      `own account (a principal elsewhere is governed by another account's IAM)`,
   },
   // ---- the collection window and the password's validity ----------------------------------
   literal('credentials.issueDate', ({ props }) => props.credentials.issueDate),
@@ -175,13 +185,16 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
   {
     condition: ({ settings: { collectionDays } }) => !Number.isInteger(collectionDays) || collectionDays < 1 || collectionDays > 30,
     message: ({ settings }) =>
-      `'credentials.collectionDays' is ${settings.collectionDays}; give 1 to 30 days (re-issue with a new issueDate rather than a long window)`,
+      `'credentials.collectionDays' is ${settings.collectionDays}; give 1 to 30 days ` +
+      `(re-issue with a new issueDate rather than a long window)`,
   },
   {
     condition: ({ settings: { passwordValidityDays, collectionDays } }) =>
       !Number.isInteger(passwordValidityDays) || passwordValidityDays <= collectionDays || passwordValidityDays > 365,
     message: ({ settings }) =>
-      `'credentials.passwordValidityDays' is ${settings.passwordValidityDays}; give whole days, more than collectionDays (${settings.collectionDays}) and at most 365 (re-issue with a new issueDate before it expires)`,
+      `'credentials.passwordValidityDays' is ${settings.passwordValidityDays}; give ` +
+      `whole days, more than collectionDays (${settings.collectionDays}) and at most ` +
+      `365 (re-issue with a new issueDate before it expires)`,
   },
   // ---- the clusters -----------------------------------------------------------------------
   {
@@ -193,13 +206,16 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
     {
       condition: ({ props }: ReadReplicaRuleInput) => !CLUSTER_IDENTIFIER.test(props[name]),
       message: ({ props }: ReadReplicaRuleInput) =>
-        `'${name}' is "${props[name]}"; give an Aurora cluster identifier (lowercase letters, digits and single hyphens, starting with a letter)`,
+        `'${name}' is "${props[name]}"; give an Aurora cluster identifier (lowercase ` +
+        `letters, digits and single hyphens, starting with a letter)`,
     },
   ]),
   {
     condition: ({ props }) => props.sourceClusterIdentifier === props.clusterIdentifier,
     message: ({ props }) =>
-      `'clusterIdentifier' equals 'sourceClusterIdentifier' ("${props.clusterIdentifier}"); the replica is a separate cluster with an identifier of its own`,
+      `'clusterIdentifier' equals 'sourceClusterIdentifier' ` +
+      `("${props.clusterIdentifier}"); the replica is a separate cluster with an ` +
+      `identifier of its own`,
   },
   // ---- the accounts -----------------------------------------------------------------------
   ...(['readOnlyUsername', 'replicationUsername'] as const).map((name) => ({
@@ -226,7 +242,8 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
     (schema) => !SCHEMA_NAME.test(schema) || isInternalSchema(schema),
     (schema, index) =>
       SCHEMA_NAME.test(schema)
-        ? `'schemas[${index}]' is "${schema}", a system or internal schema; the read-only account never sees credential or internal data: remove it`
+        ? `'schemas[${index}]' is "${schema}", a system or internal schema; the read-only ` +
+          `account never sees credential or internal data: remove it`
         : `'schemas[${index}]' is "${schema}"; give a schema name (letters, digits, _ and $)`,
   ),
   {
@@ -275,7 +292,9 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
   {
     condition: ({ settings: { secretName } }) => !SECRET_NAME.test(secretName) || /-[A-Za-z0-9]{6}$/.test(secretName),
     message: ({ settings }) =>
-      `'readOnlySecretName' is "${settings.secretName}"; use letters, digits and /_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN suffix)`,
+      `'readOnlySecretName' is "${settings.secretName}"; use letters, digits and ` +
+      `/_+=.@- and do not end with a hyphen and six characters (Secrets Manager's ARN ` +
+      `suffix)`,
   },
   {
     condition: ({ settings }) => {
@@ -288,7 +307,8 @@ export const READ_REPLICA_PROPS_RULES: readonly ReadReplicaPropsRule[] = [
   {
     condition: ({ props }) => Token.isUnresolved(props.releaseVersion) || props.releaseVersion.trim() === '',
     message: ({ props }) =>
-      `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. "2025.4.0-b2231") so that an upgrade re-runs the grants`,
+      `'releaseVersion' is "${props.releaseVersion}"; give the source's release (e.g. ` +
+      `"2025.4.0-b2231") so that an upgrade re-runs the grants`,
   },
 ];
 

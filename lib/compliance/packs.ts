@@ -41,23 +41,30 @@ export class ClinSparkChecks extends NagPack {
       ruleSuffixOverride: 'Imdsv2Required',
       info: 'An EC2 instance, launch template or launch configuration does not require IMDSv2 session tokens.',
       explanation:
-        'Instance metadata and the role credentials in it are reachable only with a session token, so a request forgery on the host cannot read them.',
+        'Instance metadata and the role credentials in it are reachable only with a ' +
+        'session token, so a request forgery on the host cannot read them.',
       level: NagMessageLevel.ERROR,
       rule: imdsv2Required,
       node,
     });
     this.applyRule({
       ruleSuffixOverride: 'ValScrubbed',
-      info: 'A database cluster of a VAL environment is not restored from the scrubbed snapshot of a PII scrub run (after its wait condition), or copies its source directly.',
+      info:
+        'A database cluster of a VAL environment is not restored from the scrubbed ' +
+        'snapshot of a PII scrub run (after its wait condition), or copies its source ' +
+        'directly.',
       explanation:
-        'VAL is a copy of production data; volunteer PII is scrubbed and verified before any person or application can reach it (DESIGN.md).',
+        'VAL is a copy of production data; volunteer PII is scrubbed and verified before ' +
+        'any person or application can reach it (DESIGN.md).',
       level: NagMessageLevel.ERROR,
       rule: valScrubbed,
       node,
     });
     this.applyRule({
       ruleSuffixOverride: 'StatefulProtected',
-      info: 'A stateful resource would be deleted with its stack, or a database lacks deletion protection, although the environment catalog keeps its data.',
+      info:
+        'A stateful resource would be deleted with its stack, or a database lacks ' +
+        'deletion protection, although the environment catalog keeps its data.',
       explanation:
         'Persistent and change-controlled data is never destroyed by a stack update or deletion (DESIGN.md, security and safety defaults).',
       level: NagMessageLevel.ERROR,

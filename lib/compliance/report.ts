@@ -97,18 +97,23 @@ export function renderComplianceMarkdown(report: ComplianceReport): string {
   lines.push('# Compliance report (cdk-nag)', '');
   lines.push(
     `Packs: ${report.packs.join(', ')}. Result: **${report.passed ? 'PASSED' : 'FAILED'}** ` +
-      `(${report.totals.stacks} stacks, ${report.totals.acknowledgements} acknowledged findings, ${report.totals.failures} unacknowledged findings).`,
+      `(${report.totals.stacks} stacks, ${report.totals.acknowledgements} acknowledged ` +
+      `findings, ${report.totals.failures} unacknowledged findings).`,
     '',
   );
   lines.push(
-    'A rule is *compliant* when every resource it applies to passes, *acknowledged* when a finding was accepted with the reason shown below, ' +
-      '*not applicable* when no resource of the stack is of a type it checks, and *non-compliant* when a finding is not acknowledged (the synth fails).',
+    'A rule is *compliant* when every resource it applies to passes, *acknowledged* ' +
+      'when a finding was accepted with the reason shown below, ' +
+      '*not applicable* when no resource of the stack is of a type it checks, and ' +
+      '*non-compliant* when a finding is not acknowledged (the synth fails).',
     '',
   );
   lines.push('| stack | rules evaluated | compliant | acknowledged | not applicable | non-compliant |', '|---|---:|---:|---:|---:|---:|');
   for (const s of report.stacks) {
     lines.push(
-      `| ${s.stack} | ${s.rulesEvaluated} | ${s.outcomes.compliant} | ${s.outcomes.acknowledged} | ${s.outcomes['not-applicable']} | ${s.outcomes['non-compliant']} |`,
+      `| ${s.stack} | ${s.rulesEvaluated} | ${s.outcomes.compliant} | ` +
+        `${s.outcomes.acknowledged} | ${s.outcomes['not-applicable']} | ` +
+        `${s.outcomes['non-compliant']} |`,
     );
   }
   lines.push('');

@@ -9,7 +9,9 @@ import { ConfigIssue } from './issues';
 
 /** Most alias expansions accepted in one file (a configuration file needs none). */
 export const MAX_ALIAS_COUNT = 100;
-export const ALIAS_BOMB_MESSAGE = `uses YAML aliases (*name) that expand to more than ${MAX_ALIAS_COUNT} copies (an "alias bomb"); write the values out, or use aliases sparingly`;
+export const ALIAS_BOMB_MESSAGE =
+  `uses YAML aliases (*name) that expand to more than ${MAX_ALIAS_COUNT} copies ` +
+  `(an "alias bomb"); write the values out, or use aliases sparingly`;
 
 export type ReadResult = { ok: true; text: string } | { ok: false; issue: ConfigIssue };
 
@@ -73,7 +75,8 @@ export function decodeUtf8(file: string, buf: Uint8Array): ReadResult {
     const byte = buf[offset] ?? 0;
     return fail(
       file,
-      `is not valid UTF-8: byte 0x${byte.toString(16).padStart(2, '0')} at line ${line}, byte ${offset - lineStart + 1} of the line (offset ${offset}) ` +
+      `is not valid UTF-8: byte 0x${byte.toString(16).padStart(2, '0')} at line ` +
+        `${line}, byte ${offset - lineStart + 1} of the line (offset ${offset}) ` +
         'is not part of a UTF-8 character (a Latin-1 or Windows-1252 export?); save the file as UTF-8',
       line,
     );
@@ -125,7 +128,8 @@ export function readConfigFile(absolute: string, file: string, options: ReadOpti
     if (!isInside(root, real)) {
       return fail(
         file,
-        `is a symbolic link that leaves the configuration directory (to ${real}); keep ${what} inside the configuration directory as a regular file`,
+        `is a symbolic link that leaves the configuration directory (to ${real}); keep ` +
+          `${what} inside the configuration directory as a regular file`,
       );
     }
   }

@@ -39,7 +39,8 @@ export function issueLines(issues: readonly ConfigIssue[], limit = MAX_PRINTED_I
   const rest = issues.length - shown.length;
   if (rest > 0)
     lines.push(
-      `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above first; \`npx clinspark validate --max-problems 0\` prints every one)`,
+      `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix the ones above first; ` +
+        `\`npx clinspark validate --max-problems 0\` prints every one)`,
     );
   return lines;
 }

@@ -116,7 +116,9 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
         error(
           f,
           ['releases', i, 'date'],
-          `hotfix build ${r.build} of ${r.version} is dated ${r.date}, before build ${ledger.releases[earlier].build} (${ledger.releases[earlier].date}); a hotfix is a later build: check the date`,
+          `hotfix build ${r.build} of ${r.version} is dated ${r.date}, before build ` +
+            `${ledger.releases[earlier].build} (${ledger.releases[earlier].date}); a hotfix ` +
+            `is a later build: check the date`,
         );
     });
     // Slugs also of customer files whose shape failed (their own problems are reported already).
@@ -142,7 +144,8 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           error(
             f,
             ['customers', slug, 'validated', i, 'val', 'end'],
-            `the validation of ${rec.release} ends ${rec.val.end}, before the release date ${released.date}; a release is validated after it is released`,
+            `the validation of ${rec.release} ends ${rec.val.end}, before the release date ` +
+              `${released.date}; a release is validated after it is released`,
           );
       });
     }
@@ -150,7 +153,9 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
     warn(
       LEDGER_FILE,
       [],
-      'the fleet has no release ledger, so releases and the validation of PROD releases in VAL are not checked; create releases.yaml (README "Releases and the release ledger")',
+      'the fleet has no release ledger, so releases and the validation of PROD ' +
+        'releases in VAL are not checked; create releases.yaml (README "Releases and the ' +
+        'release ledger")',
     );
   }
 
@@ -164,13 +169,16 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
         error(
           env.file,
           env.releasePath,
-          `${env.name} runs ${t}, which is not in the release ledger ${LEDGER_FILE}; add { version: "${env.release.version}", build: ${env.release.build}, date, notes } under releases, or use a released build`,
+          `${env.name} runs ${t}, which is not in the release ledger ${LEDGER_FILE}; add { ` +
+            `version: "${env.release.version}", build: ${env.release.build}, date, notes } ` +
+            `under releases, or use a released build`,
         );
       } else if (entry.digest && env.release.digest && entry.digest !== env.release.digest) {
         error(
           env.file,
           [...env.releasePath, 'digest'],
-          `is ${env.release.digest}, but the ledger records ${entry.digest} for ${t}; run the released image (fix the digest here or in ${LEDGER_FILE})`,
+          `is ${env.release.digest}, but the ledger records ${entry.digest} for ${t}; run ` +
+            `the released image (fix the digest here or in ${LEDGER_FILE})`,
         );
       }
       // Validated before PROD.
@@ -181,7 +189,11 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           error(
             env.file,
             env.releasePath,
-            `${policy.title} may run ${t} only after a VAL of ${env.owner} has recorded its validation: ${LEDGER_FILE} has no customers.${env.owner}.validated entry with release "${t}"; record { release: "${t}", val: { start, end }, reference } once VAL accepted it, or declare ${[...env.path, 'emergencyHotfix'].join('.')} { reason, reference } for an emergency change`,
+            `${policy.title} may run ${t} only after a VAL of ${env.owner} has recorded its ` +
+              `validation: ${LEDGER_FILE} has no customers.${env.owner}.validated entry with ` +
+              `release "${t}"; record { release: "${t}", val: { start, end }, reference } once ` +
+              `VAL accepted it, or declare ${[...env.path, 'emergencyHotfix'].join('.')} { ` +
+              `reason, reference } for an emergency change`,
           );
         if (record && hotfix)
           warn(
@@ -207,7 +219,8 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
         error(
           env.file,
           [...env.path, 'engine', 'version'],
-          `'${engine.version}' is not an Aurora MySQL version this library knows (aws-cdk-lib AuroraMysqlEngineVersion); recent ones: ${latest.join(', ')}`,
+          `'${engine.version}' is not an Aurora MySQL version this library knows ` +
+            `(aws-cdk-lib AuroraMysqlEngineVersion); recent ones: ${latest.join(', ')}`,
         );
       } else {
         const catalogMajor = policy.engineVersion.split('.')[0];
@@ -215,7 +228,10 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           error(
             env.file,
             [...env.path, 'engine', 'version'],
-            `${engine.version} is Aurora MySQL major version ${known.major}, the catalog's ${policy.title} runs ${policy.engineVersion} (major ${catalogMajor}): a major upgrade is not rolled back by CloudFormation; plan it (\`npx clinspark upgrade-plan\`) and set engine.allowMajorUpgrade: true to request it`,
+            `${engine.version} is Aurora MySQL major version ${known.major}, the catalog's ` +
+              `${policy.title} runs ${policy.engineVersion} (major ${catalogMajor}): a major ` +
+              `upgrade is not rolled back by CloudFormation; plan it (\`npx clinspark ` +
+              `upgrade-plan\`) and set engine.allowMajorUpgrade: true to request it`,
           );
       }
     }
@@ -250,7 +266,8 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           warn(
             f.file,
             ['environments', kind],
-            `${c.slug} has PROD, so its ${CATALOG[kind].title} should be retired (\`npx clinspark retire --customer ${c.slug} --environment ${kind}\` lists the steps)`,
+            `${c.slug} has PROD, so its ${CATALOG[kind].title} should be retired (\`npx ` +
+              `clinspark retire --customer ${c.slug} --environment ${kind}\` lists the steps)`,
           );
       }
       if (e.val?.source === 'preprod') {
@@ -275,14 +292,20 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
           warn(
             f.file,
             ['environments', 'prod', 'initialData'],
-            `PROD is deployed and the stateful lock records no initial data for PROD Main: adding initialData to a PROD created empty would replace PROD Main (CloudFormation refuses to replace its fixed-name cluster). Remove it; if PROD was created with it, run \`npm run stateful-lock:update\` so the lock records its origin`,
+            `PROD is deployed and the stateful lock records no initial data for PROD Main: ` +
+              `adding initialData to a PROD created empty would replace PROD Main ` +
+              `(CloudFormation refuses to replace its fixed-name cluster). Remove it; if PROD ` +
+              `was created with it, run \`npm run stateful-lock:update\` so the lock records ` +
+              `its origin`,
           );
       }
       if (initial && 'fromPreprod' in initial && !e.preprod && !prodDeployed)
         error(
           f.file,
           ['environments', 'prod', 'initialData', 'fromPreprod'],
-          `clones Pre-PROD Main, but ${c.slug} has no preprod environment; use fromPreprodSnapshot with a snapshot of it, or remove initialData to start PROD empty`,
+          `clones Pre-PROD Main, but ${c.slug} has no preprod environment; use ` +
+            `fromPreprodSnapshot with a snapshot of it, or remove initialData to start PROD ` +
+            `empty`,
         );
       if (initial && !prodDeployed && e.preprod === undefined && 'fromPreprodSnapshot' in initial)
         warn(
@@ -296,7 +319,9 @@ export function runLifecycleRules(ctx: LifecycleContext): ConfigIssue[] {
       warn(
         f.file,
         ['environments', 'val', 'validation', 'end'],
-        `the VAL validation window ended ${window.end} (today is ${ctx.today}); destroy VAL (\`npx clinspark retire --customer ${c.slug} --environment val\`) or extend the window with the customer`,
+        `the VAL validation window ended ${window.end} (today is ${ctx.today}); destroy ` +
+          `VAL (\`npx clinspark retire --customer ${c.slug} --environment val\`) or extend ` +
+          `the window with the customer`,
       );
   }
   return issues;

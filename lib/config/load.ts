@@ -57,7 +57,10 @@ function unknownKeyMessage(schema: z.ZodType, parentPath: readonly PathSegment[]
       return `'${key}' is a vendor platform environment; declare it in platform.yaml, not in a customer file`;
     }
     const hint = didYouMean(key, CUSTOMER_ENVIRONMENT_KINDS);
-    return `'${key}' is not an environment kind; a customer's environments are ${CUSTOMER_ENVIRONMENT_KINDS.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`;
+    return (
+      `'${key}' is not an environment kind; a customer's environments are ` +
+      `${CUSTOMER_ENVIRONMENT_KINDS.join(', ')}${hint ? ` (did you mean '${hint}'?)` : ''}`
+    );
   }
   if (MISPLACED_KEYS[key] && !allowed.includes(key)) return `unknown key '${key}': ${MISPLACED_KEYS[key]}`;
   const hint = didYouMean(key, allowed);
@@ -96,7 +99,10 @@ export function translateZodIssues(file: string, schema: z.ZodType, raw: unknown
           out.push({
             file,
             path: p,
-            message: `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeType(value)}`,
+            message:
+              `must be ` +
+              `${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, ` +
+              `not ${describeType(value)}`,
           });
         }
         break;
@@ -148,7 +154,10 @@ function yamlIssues(file: string, text: string, doc: Document.Parsed, lines: Lin
       return {
         file,
         path: found?.path ?? [],
-        message: `key '${name}' is given twice in the same mapping${firstLine !== undefined && firstLine !== line ? ` (first on line ${firstLine})` : ''}; YAML keeps only one of them: remove or merge the duplicate`,
+        message:
+          `key '${name}' is given twice in the same ` +
+          `mapping${firstLine !== undefined && firstLine !== line ? ` (first on line ${firstLine})` : ''}; ` +
+          `YAML keeps only one of them: remove or merge the duplicate`,
         line,
       };
     }
@@ -225,7 +234,8 @@ function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
       file: 'customers',
       path: [],
       message:
-        'is a file, not a directory; customers must be a directory holding one <slug>.yaml file per customer: move this file to customers/<slug>.yaml',
+        'is a file, not a directory; customers must be a directory holding one ' +
+        '<slug>.yaml file per customer: move this file to customers/<slug>.yaml',
     });
     return [];
   }
@@ -254,7 +264,8 @@ function customerFiles(configDir: string, issues: ConfigIssue[]): string[] {
       issues.push({
         file: `customers/${f}`,
         path: [],
-        message: `customers/${base}.yaml exists too, and a customer has one file: merge this file into customers/${base}.yaml and delete it`,
+        message:
+          `customers/${base}.yaml exists too, and a customer has one file: merge this file ` + `into customers/${base}.yaml and delete it`,
       });
     } else {
       files.push(f);

@@ -25,7 +25,9 @@ export const slugSchema = z
   .string()
   .regex(SLUG_RE, {
     error:
-      'must be DNS-safe: 3-24 characters, lowercase letters, digits and single hyphens, starting with a letter and ending with a letter or digit (e.g. "acme-clinical")',
+      'must be DNS-safe: 3-24 characters, lowercase letters, digits and single ' +
+      'hyphens, starting with a letter and ending with a letter or digit (e.g. ' +
+      '"acme-clinical")',
   })
   .describe('DNS-safe identifier: used in stack names, tags and host names.');
 
@@ -52,7 +54,8 @@ export const awsSchema = z
       .min(2, { error: 'list at least 2 availability zones: Aurora needs subnets in two zones' })
       .max(6, { error: 'list at most 6 availability zones' })
       .describe(
-        'Availability zones of the region, in any order: environments use them in name order, the first 2 (3 for PROD); no AWS look-up is made.',
+        'Availability zones of the region, in any order: environments use them in name ' +
+          'order, the first 2 (3 for PROD); no AWS look-up is made.',
       ),
     breakGlassRoleArn: z
       .string()
@@ -61,7 +64,10 @@ export const awsSchema = z
       })
       .optional()
       .describe(
-        "The vendor's break-glass administrator role (an IAM role of this account). Besides the environment's own roles and the CDK deployment roles, it is the only principal that may decrypt with, or grant on, the keys of PROD's databases, the read replica and the PII scrub.",
+        "The vendor's break-glass administrator role (an IAM role of this account). " +
+          "Besides the environment's own roles and the CDK deployment roles, it is the " +
+          "only principal that may decrypt with, or grant on, the keys of PROD's " +
+          'databases, the read replica and the PII scrub.',
       ),
   })
   .superRefine((value, ctx) => {
@@ -116,14 +122,18 @@ export const releaseSchema = z
       })
       .optional()
       .describe(
-        'Digest of the release image ("sha256:<64 hex>"): the task definition then references "<repository>@<digest>", an immutable image, instead of the mutable tag. ' +
+        'Digest of the release image ("sha256:<64 hex>"): the task definition then ' +
+          'references "<repository>@<digest>", an immutable image, instead of the mutable ' +
+          'tag. ' +
           `Required for change-controlled environments (environment catalog). Get it with: ${DIGEST_HOWTO}`,
       ),
     readOnlyRootFilesystem: z
       .boolean({ error: 'must be true or false' })
       .optional()
       .describe(
-        "Run the container with a read-only root filesystem; /tmp is then a writable scratch volume on the task's ephemeral storage. Set false only for an image that must write elsewhere. @default true",
+        'Run the container with a read-only root filesystem; /tmp is then a writable ' +
+          "scratch volume on the task's ephemeral storage. Set false only for an image " +
+          'that must write elsewhere. @default true',
       ),
     user: z
       .string({ error: 'must be a quoted numeric user "UID" or "UID:GID", e.g. user: "1000:1000"' })
@@ -286,7 +296,9 @@ const environmentOverrides = {
   egress: z
     .strictObject({
       allowedCidrs: cidrListSchema.describe(
-        "Ranges the application may open HTTPS (443) connections to beyond the AWS APIs, e.g. the customer's lab-system or randomisation endpoints. Default: none; the tasks reach AWS APIs through the VPC's endpoints only.",
+        'Ranges the application may open HTTPS (443) connections to beyond the AWS APIs, ' +
+          "e.g. the customer's lab-system or randomisation endpoints. Default: none; the " +
+          "tasks reach AWS APIs through the VPC's endpoints only.",
       ),
     })
     .optional()
@@ -299,13 +311,18 @@ const environmentOverrides = {
         .regex(/^\d+\.\d+\.\d+$/, { error: 'must be an Aurora MySQL version "MAJOR.MINOR.PATCH", e.g. "3.12.0"' })
         .optional()
         .describe(
-          'Aurora MySQL version of this environment\'s databases ("3.12.0" = engine version 8.0.mysql_aurora.3.12.0). Changing it upgrades the clusters in place at deploy time; a rollback does not downgrade. @default the environment catalog\'s version',
+          'Aurora MySQL version of this environment\'s databases ("3.12.0" = engine ' +
+            'version 8.0.mysql_aurora.3.12.0). Changing it upgrades the clusters in place at ' +
+            "deploy time; a rollback does not downgrade. @default the environment catalog's " +
+            'version',
         ),
       allowMajorUpgrade: z
         .boolean({ error: 'must be true or false' })
         .optional()
         .describe(
-          'Explicitly requests a change of the Aurora major version (e.g. 3 -> 4) against the version recorded in the stateful lock; without it validation refuses one. Remove it once deployed. @default false',
+          'Explicitly requests a change of the Aurora major version (e.g. 3 -> 4) against ' +
+            'the version recorded in the stateful lock; without it validation refuses one. ' +
+            'Remove it once deployed. @default false',
         ),
     })
     .optional()
@@ -320,7 +337,9 @@ const environmentOverrides = {
     })
     .optional()
     .describe(
-      'Runs a release in a change-controlled environment before a VAL of the customer has recorded its validation (releases.yaml). Shown in every report; remove it once the validation is recorded.',
+      'Runs a release in a change-controlled environment before a VAL of the customer ' +
+        'has recorded its validation (releases.yaml). Shown in every report; remove it ' +
+        'once the validation is recorded.',
     ),
 };
 
@@ -354,7 +373,9 @@ export const sshPublicKeySchema = z
   })
   .meta({ pattern: SSH_KEY_PATTERN })
   .describe(
-    'One OpenSSH public key line: "ssh-ed25519 AAAA... comment", "ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, no line breaks.',
+    'One OpenSSH public key line: "ssh-ed25519 AAAA... comment", ' +
+      '"ecdsa-sha2-nistp256 AAAA..." or an RSA key of at least 3072 bits; no options, ' +
+      'no line breaks.',
   );
 
 export const readReplicaSchema = z
@@ -408,7 +429,8 @@ export const readReplicaSchema = z
           .string()
           .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[A-Za-z0-9+=,.@_/-]+$/, {
             error:
-              'must be the ARN of the IAM user or role of the named person who collects the password, e.g. "arn:aws:iam::123456789012:user/jane.doe"',
+              'must be the ARN of the IAM user or role of the named person who collects the ' +
+              'password, e.g. "arn:aws:iam::123456789012:user/jane.doe"',
           })
           .describe("IAM principal of the named person allowed to read the read-only account's password."),
         issueDate: isoDate.describe('Day the password is issued; changing it re-issues (rotates) the password.'),
@@ -426,13 +448,15 @@ export const readReplicaSchema = z
           .max(365)
           .optional()
           .describe(
-            'Days the password is valid from the issue date (PASSWORD EXPIRE INTERVAL); more than collectionDays; re-issue before it ends. @default 90',
+            'Days the password is valid from the issue date (PASSWORD EXPIRE INTERVAL); more ' +
+              'than collectionDays; re-issue before it ends. @default 90',
           ),
       })
       .describe('Delivery of the read-only account (RO_USER) password to a named person.'),
   })
   .describe(
-    "Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, reachable only through an SSH jump host from the customer's ranges.",
+    'Customer read replica (PROD only): a dedicated, read-only copy of PROD Main, ' +
+      "reachable only through an SSH jump host from the customer's ranges.",
   );
 
 /** Where alarm notifications go (constructs/monitoring/alarm-topic.ts). */
@@ -453,7 +477,9 @@ export const alarmSubscriptionSchema = z
     { error: 'must be { email: <address> } or { https: <https:// URL> }' },
   )
   .describe(
-    'One subscription of the alarm topic: e-mail or an HTTPS endpoint. Chat integrations (Amazon Q Developer in chat applications) subscribe to the topic ARN themselves (stack output AlarmTopicArn).',
+    'One subscription of the alarm topic: e-mail or an HTTPS endpoint. Chat ' +
+      'integrations (Amazon Q Developer in chat applications) subscribe to the topic ' +
+      'ARN themselves (stack output AlarmTopicArn).',
   );
 
 const subscriptionListSchema = z
@@ -478,12 +504,15 @@ export const platformMonitoringSchema = z
     subscriptions: subscriptionListSchema
       .optional()
       .describe(
-        "The vendor's default alarm subscriptions: every environment of every owner (customers and platform) notifies them, plus the owner's own.",
+        "The vendor's default alarm subscriptions: every environment of every owner " +
+          "(customers and platform) notifies them, plus the owner's own.",
       ),
     supportPrincipalArn: iamRoleArn
       .optional()
       .describe(
-        "The vendor's support principal (IAM role, usually of the vendor's own account): it may assume each environment's read-only support role clinspark-<owner>-<environment>-support. Without it no support role is created.",
+        "The vendor's support principal (IAM role, usually of the vendor's own account): " +
+          "it may assume each environment's read-only support role " +
+          'clinspark-<owner>-<environment>-support. Without it no support role is created.',
       ),
     observabilitySinkArn: z
       .string()
@@ -492,7 +521,9 @@ export const platformMonitoringSchema = z
       })
       .optional()
       .describe(
-        "Sink of the vendor's monitoring account: every owner's account links to it (CloudWatch cross-account observability; metrics and log groups). The sink policy in the monitoring account must admit the accounts.",
+        "Sink of the vendor's monitoring account: every owner's account links to it " +
+          '(CloudWatch cross-account observability; metrics and log groups). The sink ' +
+          'policy in the monitoring account must admit the accounts.',
       ),
   })
   .describe('Vendor-wide monitoring: default alarm subscriptions, the support principal, cross-account observability.');
@@ -532,7 +563,9 @@ export const seedSchema = z
       })
       .optional()
       .describe(
-        'Seed schema (CREATE TABLE IF NOT EXISTS statements) relative to the configuration directory, for pointing the seed at the real ClinSpark schema (README "Sandbox seed"). @default the bundled seed schema',
+        'Seed schema (CREATE TABLE IF NOT EXISTS statements) relative to the ' +
+          'configuration directory, for pointing the seed at the real ClinSpark schema ' +
+          '(README "Sandbox seed"). @default the bundled seed schema',
       ),
   })
   .describe('Synthetic volunteers of a Sandbox (or a reseeded Community): plausible, generated, never real.');
@@ -553,7 +586,9 @@ export const wipeSchema = z
     }),
   ])
   .describe(
-    'Wipes Community: its database is replaced by a new one, restored from a seed or scrubbed snapshot or reseeded. The one kind where replacing data is intended (environment catalog).',
+    'Wipes Community: its database is replaced by a new one, restored from a seed or ' +
+      'scrubbed snapshot or reseeded. The one kind where replacing data is intended ' +
+      '(environment catalog).',
   );
 
 export const initialDataSchema = z
@@ -571,7 +606,10 @@ export const initialDataSchema = z
     { error: 'must be { fromPreprodSnapshot: <snapshot id> } or { fromPreprod: clone }' },
   )
   .describe(
-    "Go-live: PROD Main is created from Pre-PROD's data (real data, not scrubbed), encrypted with PROD's own key, with PROD's own credentials; PROD Test is created empty. Keep it once PROD exists: removing or changing it would replace PROD Main.",
+    "Go-live: PROD Main is created from Pre-PROD's data (real data, not scrubbed), " +
+      "encrypted with PROD's own key, with PROD's own credentials; PROD Test is " +
+      'created empty. Keep it once PROD exists: removing or changing it would replace ' +
+      'PROD Main.',
   );
 
 export const environmentSchemas = {
@@ -589,7 +627,8 @@ export const environmentSchemas = {
       method: z
         .enum(VAL_METHODS, {
           error:
-            'must be "clone" (Aurora clone of the source at its latest restorable time) or "snapshot" (restore of pinned cluster snapshots)',
+            'must be "clone" (Aurora clone of the source at its latest restorable time) or ' +
+            '"snapshot" (restore of pinned cluster snapshots)',
         })
         .optional()
         .describe('How the source data is copied. @default "clone"'),
@@ -616,7 +655,8 @@ export const environmentSchemas = {
       validation: dateRangeSchema
         .optional()
         .describe(
-          'The validation window agreed with the customer. After its end, validate warns (and fails with --strict) that VAL should be destroyed or the window extended.',
+          'The validation window agreed with the customer. After its end, validate warns ' +
+            '(and fails with --strict) that VAL should be destroyed or the window extended.',
         ),
       scrubRules: z
         .string()

@@ -121,7 +121,8 @@ function checkCidrList(f: SourceFile<unknown>, p: PathSegment[], report: Report)
         report(
           f.file,
           [...p, e.index],
-          `'${list[e.index]}' overlaps entry [${outer.index}] ('${list[outer.index]}'): ${e.cidr.text} lies inside ${outer.cidr.text}; keep only the range you mean`,
+          `'${list[e.index]}' overlaps entry [${outer.index}] ('${list[outer.index]}'): ` +
+            `${e.cidr.text} lies inside ${outer.cidr.text}; keep only the range you mean`,
         );
       }
       continue;
@@ -170,7 +171,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   },
   {
     id: 'region-supported',
-    description: `The region is one whose availability zones are in the project's table (${REGION_TABLE_FILE}, from the AWS "Regions and Zones" guide).`,
+    description:
+      `The region is one whose availability zones are in the project's table ` +
+      `(${REGION_TABLE_FILE}, from the AWS "Regions and Zones" guide).`,
     check(ctx, report) {
       for (const { f } of allFiles(ctx)) {
         const region = str(f, ['aws', 'region']);
@@ -179,7 +182,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(
             f.file,
             ['aws', 'region'],
-            `'${region}' is an AWS region whose availability zones are not in ${REGION_TABLE_FILE}; add its row there (see the comment at the top of that file), or use one of ${SUPPORTED_REGIONS.join(', ')}`,
+            `'${region}' is an AWS region whose availability zones are not in ` +
+              `${REGION_TABLE_FILE}; add its row there (see the comment at the top of that ` +
+              `file), or use one of ${SUPPORTED_REGIONS.join(', ')}`,
           );
         } else {
           report(f.file, ['aws', 'region'], `'${region}' is not a known AWS region; use one of ${SUPPORTED_REGIONS.join(', ')}`);
@@ -215,7 +220,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(
             f.file,
             ['aws', 'availabilityZones'],
-            `lists ${azs.length} zones but ${region} has ${table.zoneIds.length} (${table.zoneIds.join(', ')}); list at most ${table.zoneIds.length}`,
+            `lists ${azs.length} zones but ${region} has ${table.zoneIds.length} ` +
+              `(${table.zoneIds.join(', ')}); list at most ${table.zoneIds.length}`,
           );
         }
       }
@@ -245,7 +251,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(
             f.file,
             ['aws', 'availabilityZones'],
-            `${where} needs ${needed} availability zones (the catalog builds ${title} on ${needed} zones${nat}), but ${region} has only ${table.zoneIds.length}; deploy this customer to a region with ${needed} or more zones`,
+            `${where} needs ${needed} availability zones (the catalog builds ${title} on ` +
+              `${needed} zones${nat}), but ${region} has only ${table.zoneIds.length}; deploy ` +
+              `this customer to a region with ${needed} or more zones`,
           );
           continue;
         }
@@ -254,7 +262,10 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
         report(
           f.file,
           ['aws', 'availabilityZones'],
-          `lists ${azs.length} availability zone${azs.length === 1 ? '' : 's'} but ${where} needs ${needed}: the catalog builds ${title} on ${needed} zones${nat}; add ${needed - azs.length} more zone${needed - azs.length === 1 ? '' : 's'} of ${region ?? 'the region'}${hint}`,
+          `lists ${azs.length} availability zone${azs.length === 1 ? '' : 's'} but ` +
+            `${where} needs ${needed}: the catalog builds ${title} on ${needed} zones${nat}; ` +
+            `add ${needed - azs.length} more zone${needed - azs.length === 1 ? '' : 's'} of ` +
+            `${region ?? 'the region'}${hint}`,
         );
       }
     },
@@ -295,7 +306,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(
             f.file,
             ['environments'],
-            `declares no environment; add at least one of ${CUSTOMER_ENVIRONMENT_KINDS.join(', ')} (a new customer starts with sandbox: {})`,
+            `declares no environment; add at least one of ` +
+              `${CUSTOMER_ENVIRONMENT_KINDS.join(', ')} (a new customer starts with sandbox: ` +
+              `{})`,
           );
         }
       }
@@ -312,7 +325,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(
             f.file,
             ['environments', 'val', 'source'],
-            `'${source}' is not an environment of this customer; VAL is cloned from an existing ${source} (declare environments.${source}, or set source to the one that exists)`,
+            `'${source}' is not an environment of this customer; VAL is cloned from an ` +
+              `existing ${source} (declare environments.${source}, or set source to the one ` +
+              `that exists)`,
           );
         }
       }
@@ -344,7 +359,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             report(
               f.file,
               [...base, 'snapshots', 'test'],
-              "is required: VAL is a pair, Test is restored from its own snapshot (of the source's Test, or of Main when the source is single)",
+              'is required: VAL is a pair, Test is restored from its own snapshot (of the ' +
+                "source's Test, or of Main when the source is single)",
             );
           }
           if (get(f.raw, [...base, 'refresh']) !== undefined)
@@ -366,7 +382,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             report(
               f.file,
               [...base, 'snapshots', role],
-              `is in ${parts.account}/${parts.region}; restore from a snapshot in the customer's own account and region (${account}/${region}); copy shared snapshots first`,
+              `is in ${parts.account}/${parts.region}; restore from a snapshot in the ` +
+                `customer's own account and region (${account}/${region}); copy shared snapshots ` +
+                `first`,
             );
           }
         }
@@ -391,7 +409,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
           report(
             f.file,
             [...base, 'scrubRules'],
-            `'${rulesPath}' does not exist in the configuration directory; create it (see config/scrub/volunteers.rules.yaml and docs/scrub.md)`,
+            `'${rulesPath}' does not exist in the configuration directory; create it (see ` +
+              `config/scrub/volunteers.rules.yaml and docs/scrub.md)`,
           );
           continue;
         }
@@ -409,14 +428,16 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             report(
               f.file,
               [...base, 'scrubRules'],
-              `'${rulesPath}' ${bomb ? ALIAS_BOMB_MESSAGE : `cannot be read as a ruleset (${(e as Error).message}); see docs/scrub.md for the format`}`,
+              `'${rulesPath}' ` +
+                `${bomb ? ALIAS_BOMB_MESSAGE : `cannot be read as a ruleset (${(e as Error).message}); see docs/scrub.md for the format`}`,
             );
             continue;
           }
           report(
             f.file,
             [...base, 'scrubRules'],
-            `'${rulesPath}' is not a valid ruleset (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}, listed under ${rulesPath})`,
+            `'${rulesPath}' is not a valid ruleset (${e.issues.length} ` +
+              `problem${e.issues.length === 1 ? '' : 's'}, listed under ${rulesPath})`,
           );
           for (const issue of e.issues) report(rulesPath, [...issue.path], issue.message, issue.line);
         }
@@ -426,7 +447,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     id: 'read-replica-recipient',
     description:
-      "The read replica's credentials recipient is an IAM user in the customer's own account (a role names no one person: every session of it matches), and the password outlives the collection window.",
+      "The read replica's credentials recipient is an IAM user in the customer's own " +
+      'account (a role names no one person: every session of it matches), and the ' +
+      'password outlives the collection window.',
     check(ctx, report) {
       for (const f of ctx.customers) {
         const base: PathSegment[] = ['environments', 'prod', 'readReplica', 'credentials'];
@@ -438,13 +461,15 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             report(
               f.file,
               [...base, 'recipientArn'],
-              `'${String(arn)}' is a role; give the IAM user of the named person who collects the password (every session of a role could read it)`,
+              `'${String(arn)}' is a role; give the IAM user of the named person who collects ` +
+                `the password (every session of a role could read it)`,
             );
           } else if (typeof account === 'string' && m[1] !== account) {
             report(
               f.file,
               [...base, 'recipientArn'],
-              `'${String(arn)}' is in account ${m[1]}, not in the customer's account ${account}; give an IAM user of the customer's own account`,
+              `'${String(arn)}' is in account ${m[1]}, not in the customer's account ` +
+                `${account}; give an IAM user of the customer's own account`,
             );
           }
         }
@@ -496,7 +521,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     id: 'pii-not-open-to-internet',
     description:
-      'An environment that holds real volunteer PII (catalog row "real volunteer PII") is not open to the whole internet without single sign-on: it sets sso or ingress.allowedCidrs.',
+      'An environment that holds real volunteer PII (catalog row "real volunteer PII") ' +
+      'is not open to the whole internet without single sign-on: it sets sso or ' +
+      'ingress.allowedCidrs.',
     check(ctx, report) {
       for (const { f, isPlatform } of allFiles(ctx)) {
         for (const env of environmentsOf(f, isPlatform)) {
@@ -510,7 +537,9 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             env.path,
             `${policy.title} holds real volunteer PII and would be open to the whole internet without single sign-on; ` +
               `restrict it to the customer's ranges with ingress: { allowedCidrs: [...] } (e.g. the offices' public ranges), ` +
-              `or put the customer's SSO in front of it with sso: { issuer, authorizationEndpoint, tokenEndpoint, userInfoEndpoint, clientId, clientSecretArn }`,
+              `or put the customer's SSO in front of it with sso: { issuer, ` +
+              `authorizationEndpoint, tokenEndpoint, userInfoEndpoint, clientId, ` +
+              `clientSecretArn }`,
           );
         }
       }
@@ -519,7 +548,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     id: 'digest-for-change-controlled',
     description:
-      'A change-controlled environment (catalog row "change-controlled") runs a release pinned by image digest (release.digest), never a mutable tag alone.',
+      'A change-controlled environment (catalog row "change-controlled") runs a ' +
+      'release pinned by image digest (release.digest), never a mutable tag alone.',
     check(ctx, report) {
       for (const { f, isPlatform } of allFiles(ctx)) {
         const repository = str(f, ['image', 'repository']);
@@ -542,7 +572,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             releasePath,
             `has no digest: ${whose} is change-controlled, so its image must be pinned by digest, not by the mutable tag ${tag}; ` +
               `add digest: "sha256:..." to this release, as ECR reports it: ` +
-              `aws ecr describe-images --repository-name ${repositoryName ?? '<name>'} --image-ids imageTag=${tag} --query 'imageDetails[0].imageDigest'`,
+              `aws ecr describe-images --repository-name ${repositoryName ?? '<name>'} ` +
+              `--image-ids imageTag=${tag} --query 'imageDetails[0].imageDigest'`,
           );
         }
       }
@@ -595,7 +626,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
               report(
                 f.file,
                 [...app, given.memoryMiB !== undefined ? 'memoryMiB' : 'cpu'],
-                `${memory} MiB is not a valid memory size for ${cpu} CPU units on Fargate; use ${size.min} to ${size.max} in steps of ${size.step}`,
+                `${memory} MiB is not a valid memory size for ${cpu} CPU units on Fargate; use ` +
+                  `${size.min} to ${size.max} in steps of ${size.step}`,
               );
             }
             if (min > max)
@@ -608,7 +640,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
               report(
                 f.file,
                 [...app, 'minTasks'],
-                `${policy.title} needs at least ${policy.app.minTasksFloor} running task(s) for availability; set minTasks >= ${policy.app.minTasksFloor}`,
+                `${policy.title} needs at least ${policy.app.minTasksFloor} running task(s) for ` +
+                  `availability; set minTasks >= ${policy.app.minTasksFloor}`,
               );
             }
           }
@@ -674,7 +707,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
   {
     id: 'dns-zones-distinct',
     description:
-      'Each owner has its own DNS zone, by name and by Route 53 hosted zone id (host names are "<instance>-<environment>.<zone>" and would collide).',
+      'Each owner has its own DNS zone, by name and by Route 53 hosted zone id (host ' +
+      'names are "<instance>-<environment>.<zone>" and would collide).',
     check(ctx, report) {
       const names = new Map<string, string>();
       const ids = new Map<string, string>();
@@ -697,7 +731,8 @@ export const SEMANTIC_RULES: readonly SemanticRule[] = [
             report(
               f.file,
               ['dns', 'zoneId'],
-              `'${id}' is already the hosted zone of ${prior}; one Route 53 hosted zone per owner: create a hosted zone for this owner's zoneName and use its id`,
+              `'${id}' is already the hosted zone of ${prior}; one Route 53 hosted zone per ` +
+                `owner: create a hosted zone for this owner's zoneName and use its id`,
             );
           } else ids.set(id, f.file);
         }

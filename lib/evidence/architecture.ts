@@ -84,7 +84,9 @@ export function architectureGraph(env: AssemblyEnvironment, spec: EnvironmentSpe
     const replica = c.stack.endsWith('-replica');
     nodes.push({
       id: key(c),
-      label: `${replica ? 'Read replica (customer)' : 'Aurora MySQL'}\n${showValue(c.r.Properties?.DBClusterIdentifier ?? c.id)}\n${n} instance(s)`,
+      label:
+        `${replica ? 'Read replica (customer)' : 'Aurora MySQL'}\n${showValue(c.r.Properties?.DBClusterIdentifier ?? c.id)}\n${n} ` +
+        `instance(s)`,
       cluster: 'isolated',
       shape: 'cylinder',
       fill: replica ? '#fff3e0' : '#fce8e6',

@@ -270,18 +270,28 @@ export function configReportDocument(r: ConfigReport): EvidenceDocument {
     widths: [1, 4],
   });
   const lc = r.lifecycle;
+  const ledger = lc.releaseEntry
+    ? ` (release ledger: ${lc.releaseEntry.date}, notes ${lc.releaseEntry.notes})`
+    : ' (no release ledger entry)';
+  const window = lc.validationWindow ? `; VAL validation window ${lc.validationWindow.start} to ${lc.validationWindow.end}` : '';
   b.push({
     kind: 'paragraph',
-    text: `Release ${lc.release}${lc.releaseEntry ? ` (release ledger: ${lc.releaseEntry.date}, notes ${lc.releaseEntry.notes})` : ' (no release ledger entry)'}; Aurora MySQL engine ${lc.engineVersion}${lc.validationWindow ? `; VAL validation window ${lc.validationWindow.start} to ${lc.validationWindow.end}` : ''}.`,
+    text: `Release ${lc.release}${ledger}; Aurora MySQL engine ${lc.engineVersion}${window}.`,
   });
   if (lc.emergencyHotfix)
     b.push({
       kind: 'paragraph',
-      text: `EMERGENCY HOTFIX OVERRIDE: this environment runs ${lc.release} before a VAL of the customer recorded its validation, under ${lc.emergencyHotfix.reference}: ${lc.emergencyHotfix.reason}`,
+      text:
+        `EMERGENCY HOTFIX OVERRIDE: this environment runs ${lc.release} before a VAL of ` +
+        `the customer recorded its validation, under ${lc.emergencyHotfix.reference}: ` +
+        `${lc.emergencyHotfix.reason}`,
     });
   b.push({
     kind: 'paragraph',
-    text: "Every value below is resolved as the stacks are built (lib/environments.ts), with its source: the environment's own override in its file, the owner's default in the same file, the environment catalog, or a documented default.",
+    text:
+      'Every value below is resolved as the stacks are built (lib/environments.ts), ' +
+      "with its source: the environment's own override in its file, the owner's " +
+      'default in the same file, the environment catalog, or a documented default.',
   });
   for (const group of [...new Set(r.settings.map((s) => s.group))]) {
     h(2, group);

@@ -83,10 +83,10 @@ export function toDot(graph: Graph): string {
     `${q(n.id)} [label=${q(n.label)}${n.shape ? `, shape=${n.shape}` : ''}${n.fill ? `, fillcolor=${q(n.fill)}` : ''}];`;
   for (const c of children(undefined)) emit(c, '  ');
   for (const n of graph.nodes.filter((node) => !node.cluster)) lines.push(`  ${nodeLine(n)}`);
-  for (const e of graph.edges)
-    lines.push(
-      `  ${q(e.from)} -> ${q(e.to)}${e.label || e.dashed ? ` [${[e.label ? `label=${q(e.label)}` : '', e.dashed ? 'style=dashed' : ''].filter(Boolean).join(', ')}]` : ''};`,
-    );
+  for (const e of graph.edges) {
+    const attributes = [e.label ? `label=${q(e.label)}` : '', e.dashed ? 'style=dashed' : ''].filter(Boolean);
+    lines.push(`  ${q(e.from)} -> ${q(e.to)}${attributes.length > 0 ? ` [${attributes.join(', ')}]` : ''};`);
+  }
   lines.push('}');
   return lines.join('\n');
 }

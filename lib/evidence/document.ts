@@ -95,10 +95,15 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-const CSS = `body{font-family:Helvetica,Arial,sans-serif;font-size:10pt;margin:2em;color:#111}
-table{border-collapse:collapse;margin:.5em 0 1em;width:100%}th,td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top;word-break:break-word}
-th{background:#eee}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}figure{margin:1em 0}figure svg{max-width:100%;height:auto}
-.sig td:first-child{width:30%;font-weight:bold}.sig{width:70%}.sha{font-family:monospace}`;
+const CSS =
+  `body{font-family:Helvetica,Arial,sans-serif;font-size:10pt;margin:2em;color:#111}
+table{border-collapse:collapse;margin:.5em ` +
+  `0 1em;width:100%}th,td{border:1px solid #999;padding:3px ` +
+  `6px;text-align:left;vertical-align:top;word-break:break-word}
+th{background:#eee}pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}figure{margin:1em ` +
+  `0}figure svg{max-width:100%;height:auto}
+.sig ` +
+  `td:first-child{width:30%;font-weight:bold}.sig{width:70%}.sha{font-family:monospace}`;
 
 export function renderHtml(doc: EvidenceDocument): string {
   const out: string[] = [

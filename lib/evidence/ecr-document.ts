@@ -12,8 +12,14 @@ export const SIGNATURE_ROLES = (what: string) => [
 ];
 
 export const SIGNATURE_HOW =
-  'Each signature below applies to this record as identified by its SHA-256: the SHA-256 of the canonical JSON of "record" in the JSON file of this document (keys sorted, no whitespace; `jq -cjS .record <file>.json | sha256sum` prints it). ' +
-  'A signature is manifested with the printed name of the signer, the date and time (UTC) and the meaning of the signature (21 CFR 11.50) and is linked to this exact content by the SHA-256 (21 CFR 11.70): any change to the record changes the SHA-256 and needs new signatures.';
+  'Each signature below applies to this record as identified by its SHA-256: the ' +
+  'SHA-256 of the canonical JSON of "record" in the JSON file of this document ' +
+  '(keys sorted, no whitespace; `jq -cjS .record <file>.json | sha256sum` prints ' +
+  'it). ' +
+  'A signature is manifested with the printed name of the signer, the date and ' +
+  'time (UTC) and the meaning of the signature (21 CFR 11.50) and is linked to ' +
+  'this exact content by the SHA-256 (21 CFR 11.70): any change to the record ' +
+  'changes the SHA-256 and needs new signatures.';
 
 const ORDER: readonly ResourceChangeKind[] = ['replaced', 'possibly replaced', 'removed', 'orphaned', 'modified', 'added', 'imported'];
 
@@ -49,26 +55,36 @@ export function ecrDocument(record: EcrRecord): EvidenceDocument {
   );
   if (record.scope === 'new environment')
     p(
-      'This environment does not exist in the baseline: every resource is new. A new change-controlled environment is qualified by its Installation Qualification (npx clinspark iq), not by this record; its IAM and security-group rules are listed but not gated here.',
+      'This environment does not exist in the baseline: every resource is new. A new ' +
+        'change-controlled environment is qualified by its Installation Qualification ' +
+        '(npx clinspark iq), not by this record; its IAM and security-group rules are ' +
+        'listed but not gated here.',
     );
   if (record.scope === 'environment removed')
     p(
-      'This environment is absent from the candidate assembly: deploying the candidate fleet removes it (every resource below is destroyed or orphaned).',
+      'This environment is absent from the candidate assembly: deploying the candidate ' +
+        'fleet removes it (every resource below is destroyed or orphaned).',
     );
 
   if (record.emergencyHotfix)
     p(
-      `EMERGENCY HOTFIX OVERRIDE: ${record.emergencyHotfix.release} runs in this environment before a VAL of the customer recorded its validation, under ${record.emergencyHotfix.reference}: ${record.emergencyHotfix.reason}`,
+      `EMERGENCY HOTFIX OVERRIDE: ${record.emergencyHotfix.release} runs in this ` +
+        `environment before a VAL of the customer recorded its validation, under ` +
+        `${record.emergencyHotfix.reference}: ${record.emergencyHotfix.reason}`,
     );
 
   h(2, '2. Blocking findings');
   if (record.blocking.length === 0)
     p(
-      'None. No stateful resource is replaced, possibly replaced, destroyed or orphaned, and no IAM or security-group permission is broadened in a change-controlled environment.',
+      'None. No stateful resource is replaced, possibly replaced, destroyed or ' +
+        'orphaned, and no IAM or security-group permission is broadened in a ' +
+        'change-controlled environment.',
     );
   else {
     p(
-      `${record.blocking.length} blocking finding(s). The change must not be deployed unless the approved baseline is updated in the same change (and so reviewed), with a data migration plan for every stateful resource replaced or removed.`,
+      `${record.blocking.length} blocking finding(s). The change must not be deployed ` +
+        `unless the approved baseline is updated in the same change (and so reviewed), ` +
+        `with a data migration plan for every stateful resource replaced or removed.`,
     );
     table(
       ['Rule', 'Finding'],
@@ -115,7 +131,9 @@ export function ecrDocument(record: EcrRecord): EvidenceDocument {
 
   h(2, '5. Resources');
   p(
-    'Every resource added, modified, removed, orphaned, replaced or possibly replaced, by the impact CloudFormation gives the change (a change set, where given, wins over the template diff).',
+    'Every resource added, modified, removed, orphaned, replaced or possibly ' +
+      'replaced, by the impact CloudFormation gives the change (a change set, where ' +
+      'given, wins over the template diff).',
   );
   for (const kind of ORDER) {
     const rows = record.resources.filter((r) => r.change === kind);
@@ -169,7 +187,9 @@ export function ecrDocument(record: EcrRecord): EvidenceDocument {
   if (unknown.length === 0) p('None: the resource specification rates every changed property.');
   else {
     p(
-      'The template diff cannot rate these changes; they are not "no change". Assess each (the handler of a custom resource, the AWS documentation of a property) and record the assessment here before approval.',
+      'The template diff cannot rate these changes; they are not "no change". Assess ' +
+        'each (the handler of a custom resource, the AWS documentation of a property) ' +
+        'and record the assessment here before approval.',
     );
     table(
       ['Stack', 'Construct path', 'Logical id', 'Type', 'Why unknown', 'Assessment'],
@@ -188,7 +208,16 @@ export function ecrDocument(record: EcrRecord): EvidenceDocument {
 
   h(2, '10. Rollback reference');
   p(
-    "Pre-change snapshots of the environment's database clusters. Where the release or the Aurora engine of a database changes, the data stack takes the snapshot itself before the database or the services change (taken by: pre-upgrade snapshot; docs/lifecycle-upgrades.md): its identifier is given here and the stack output named reports it after the deployment (the command reads it). For every other database, take the snapshot before deploying with the command shown (taken by: manual). Record each snapshot's ARN and creation time here. Rollback of a database is a restore from that snapshot to a new cluster; rollback of the rest is the redeployment of the baseline assembly (an engine upgrade is not undone by a stack rollback).",
+    "Pre-change snapshots of the environment's database clusters. Where the release " +
+      'or the Aurora engine of a database changes, the data stack takes the snapshot ' +
+      'itself before the database or the services change (taken by: pre-upgrade ' +
+      'snapshot; docs/lifecycle-upgrades.md): its identifier is given here and the ' +
+      'stack output named reports it after the deployment (the command reads it). For ' +
+      'every other database, take the snapshot before deploying with the command shown ' +
+      "(taken by: manual). Record each snapshot's ARN and creation time here. Rollback " +
+      'of a database is a restore from that snapshot to a new cluster; rollback of the ' +
+      'rest is the redeployment of the baseline assembly (an engine upgrade is not ' +
+      'undone by a stack rollback).',
   );
   if (record.rollback.length === 0) p('No database cluster in the baseline of this environment.');
   else

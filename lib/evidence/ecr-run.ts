@@ -61,7 +61,9 @@ export function readChangeSet(stack: string, file: string): { file: string; sha2
     json = JSON.parse(text) as { Changes?: unknown; StackName?: string };
   } catch (e) {
     throw new EcrInputError(
-      `--change-set ${stack}=${file}: not JSON (${(e as Error).message}); give the output of \`aws cloudformation describe-change-set --stack-name ${stack} --change-set-name <name> --output json\``,
+      `--change-set ${stack}=${file}: not JSON (${(e as Error).message}); give the ` +
+        `output of \`aws cloudformation describe-change-set --stack-name ${stack} ` +
+        `--change-set-name <name> --output json\``,
     );
   }
   if (!json || typeof json !== 'object' || !Array.isArray(json.Changes)) {
@@ -106,14 +108,17 @@ export function runEcr(options: EcrOptions): EcrResult {
   if (options.customer && before.length === 0 && after.length === 0) {
     const known = [...new Set([...environmentsOf(baseline), ...environmentsOf(candidate)].map((e) => e.owner))].sort();
     throw new EcrInputError(
-      `--customer ${options.customer}: no stack of that customer in ${label(options.baselineDir)} or ${label(options.assemblyDir)}; customers there: ${known.join(', ') || 'none'}`,
+      `--customer ${options.customer}: no stack of that customer in ` +
+        `${label(options.baselineDir)} or ${label(options.assemblyDir)}; customers ` +
+        `there: ${known.join(', ') || 'none'}`,
     );
   }
   const changeSets = new Map<string, ReturnType<typeof readChangeSet>>();
   for (const [stack, file] of options.changeSetFiles ?? []) {
     if (!after.some((e) => e.stacks.some((s) => s.stackName === stack))) {
       throw new EcrInputError(
-        `--change-set ${stack}=${file}: no stack ${stack} in the candidate assembly ${label(options.assemblyDir)}${options.customer ? ` for customer ${options.customer}` : ''}`,
+        `--change-set ${stack}=${file}: no stack ${stack} in the candidate assembly ` +
+          `${label(options.assemblyDir)}${options.customer ? ` for customer ${options.customer}` : ''}`,
       );
     }
     changeSets.set(stack, readChangeSet(stack, file));

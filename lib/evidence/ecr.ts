@@ -494,7 +494,10 @@ function findings(
           type: r.type,
           constructPath: r.constructPath,
           rule: 'locked-create-only-property',
-          message: `${r.stack}/${r.logicalId} (${r.type}): ${p.property} changes from ${p.before} to ${p.after}; this create-only property (stateful lock) makes CloudFormation replace the resource`,
+          message:
+            `${r.stack}/${r.logicalId} (${r.type}): ${p.property} changes from ${p.before} ` +
+            `to ${p.after}; this create-only property (stateful lock) makes CloudFormation ` +
+            `replace the resource`,
         });
       }
     } else if (r.change === 'replaced' || r.change === 'possibly replaced') {
@@ -505,7 +508,10 @@ function findings(
         type: r.type,
         constructPath: r.constructPath,
         rule: 'stateful-replacement',
-        message: `${r.stack}/${r.logicalId} (${r.type}) is ${r.change}${why.length ? ` (${why.join(', ')})` : ''}: the resource and its data are deleted and created anew`,
+        message:
+          `${r.stack}/${r.logicalId} (${r.type}) is ` +
+          `${r.change}${why.length ? ` (${why.join(', ')})` : ''}: the resource and its ` +
+          `data are deleted and created anew`,
       });
     }
     if (r.change === 'removed' || r.change === 'orphaned') {
@@ -515,7 +521,11 @@ function findings(
         type: r.type,
         constructPath: r.constructPath,
         rule: 'stateful-removal',
-        message: `${r.stack}/${r.logicalId} (${r.type}) is ${r.change === 'removed' ? 'destroyed' : 'orphaned (removed from the stack, kept in the account)'}: a stateful resource leaves the stack (renamed logical ids count: the old one is deleted)`,
+        message:
+          `${r.stack}/${r.logicalId} (${r.type}) is ` +
+          `${r.change === 'removed' ? 'destroyed' : 'orphaned (removed from the stack, kept in the account)'}: ` +
+          `a stateful resource leaves the stack (renamed logical ids count: the old one is ` +
+          `deleted)`,
       });
     }
   }
@@ -524,13 +534,17 @@ function findings(
       out.push({
         stack: i.stack,
         rule: 'iam-broadening',
-        message: `${i.stack}: IAM ${i.kind} ${i.change}: ${i.effect} ${i.action} on ${i.resource} for ${i.principal}${i.condition ? ` when ${i.condition}` : ''}`,
+        message:
+          `${i.stack}: IAM ${i.kind} ${i.change}: ${i.effect} ${i.action} on ${i.resource} ` +
+          `for ${i.principal}${i.condition ? ` when ${i.condition}` : ''}`,
       });
     for (const s of sgs.filter((x) => x.broadening))
       out.push({
         stack: s.stack,
         rule: 'security-group-broadening',
-        message: `${s.stack}: security group ${s.group} ${s.direction} rule added: ${s.protocol} ${s.direction === 'ingress' ? 'from' : 'to'} ${s.peer}`,
+        message:
+          `${s.stack}: security group ${s.group} ${s.direction} rule added: ${s.protocol} ` +
+          `${s.direction === 'ingress' ? 'from' : 'to'} ${s.peer}`,
       });
   }
   return out;
@@ -627,7 +641,12 @@ export function buildEcr(input: EcrInput): EcrRecord {
     blocking,
     ...(input.emergencyHotfix ? { emergencyHotfix: input.emergencyHotfix } : {}),
   };
-  const ecrId = `ECR-${env.owner}-${env.name}-${sha256(canonicalJson({ b: input.baselineFingerprint?.specificationSha256 ?? null, c: input.candidateFingerprint?.specificationSha256 ?? null, r: resources })).slice(0, 12)}`;
+  const identity = canonicalJson({
+    b: input.baselineFingerprint?.specificationSha256 ?? null,
+    c: input.candidateFingerprint?.specificationSha256 ?? null,
+    r: resources,
+  });
+  const ecrId = `ECR-${env.owner}-${env.name}-${sha256(identity).slice(0, 12)}`;
   const snapshotId = (cluster: string) => `${cluster}-pre-${ecrId.slice(-12)}`;
   return {
     ecrId,
@@ -642,7 +661,9 @@ export function buildEcr(input: EcrInput): EcrRecord {
           change: predicted.change,
           // After the deployment: the identifier the stack reports (it is the predicted one).
           command: predicted.output
-            ? `aws cloudformation describe-stacks --region ${env.region} --stack-name ${r.stack} --query "Stacks[0].Outputs[?OutputKey=='${predicted.output}'].OutputValue" --output text`
+            ? `aws cloudformation describe-stacks --region ${env.region} --stack-name ` +
+              `${r.stack} --query ` +
+              `"Stacks[0].Outputs[?OutputKey=='${predicted.output}'].OutputValue" --output text`
             : '',
         };
       }
@@ -652,7 +673,9 @@ export function buildEcr(input: EcrInput): EcrRecord {
         takenBy: 'manual',
         command: r.cluster.startsWith('(')
           ? ''
-          : `aws rds create-db-cluster-snapshot --region ${env.region} --db-cluster-identifier ${r.cluster} --db-cluster-snapshot-identifier ${snapshotId(r.cluster)}`,
+          : `aws rds create-db-cluster-snapshot --region ${env.region} ` +
+            `--db-cluster-identifier ${r.cluster} --db-cluster-snapshot-identifier ` +
+            `${snapshotId(r.cluster)}`,
       };
     }),
   };

@@ -162,7 +162,10 @@ export function envDiffDocument(d: EnvDiff): EvidenceDocument {
     kind: 'paragraph',
     text: d.equivalent
       ? `Equivalent: ${d.a} and ${d.b} have the same configuration and specification once normalised for names, ids, accounts and zones.`
-      : `${d.rows.length} difference(s): ${d.rows.filter((r) => r.section === 'configuration').length} in the configuration, ${d.rows.filter((r) => r.section === 'specification').length} in the specification (templates), after normalisation.`,
+      : `${d.rows.length} difference(s): ` +
+        `${d.rows.filter((r) => r.section === 'configuration').length} in the ` +
+        `configuration, ${d.rows.filter((r) => r.section === 'specification').length} in ` +
+        `the specification (templates), after normalisation.`,
   });
   b.push({ kind: 'heading', level: 2, text: 'Normalisation' });
   b.push({

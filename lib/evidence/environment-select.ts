@@ -18,7 +18,8 @@ export function loadSpecs(configDir: string): { specs: EnvironmentSpec[]; config
     if (!(e instanceof ConfigValidationError)) throw e;
     throw new SelectionError(
       [
-        `the configuration in ${configDir} has ${e.issues.length} problem(s); fix them first (npx clinspark validate --config ${configDir}):`,
+        `the configuration in ${configDir} has ${e.issues.length} problem(s); fix them ` +
+          `first (npx clinspark validate --config ${configDir}):`,
         ...e.issues.slice(0, 50).map(formatIssue),
       ].join('\n'),
     );
@@ -40,7 +41,9 @@ export function selectEnvironment(
   if (byKind.length === 1) return byKind[0];
   if (byKind.length > 1)
     throw new SelectionError(
-      `${customer} has ${byKind.length} ${environment} environments (${byKind.map((s) => s.name).join(', ')}); give the name, e.g. --environment ${byKind[0].name}`,
+      `${customer} has ${byKind.length} ${environment} environments ` +
+        `(${byKind.map((s) => s.name).join(', ')}); give the name, e.g. --environment ` +
+        `${byKind[0].name}`,
     );
   throw new SelectionError(`${customer} has no environment '${environment}'; it has: ${own.map((s) => s.name).join(', ')}`);
 }

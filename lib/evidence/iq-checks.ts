@@ -107,7 +107,9 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
       if (d.missing) fails.push(d.missing);
       if (d.cluster && (d.cluster.StorageEncrypted !== true || !d.cluster.KmsKeyId))
         fails.push(
-          `${clusterName(f)} deployed: StorageEncrypted ${showValue(d.cluster.StorageEncrypted)}, KmsKeyId ${showValue(d.cluster.KmsKeyId)}`,
+          `${clusterName(f)} deployed: StorageEncrypted ` +
+            `${showValue(d.cluster.StorageEncrypted)}, KmsKeyId ` +
+            `${showValue(d.cluster.KmsKeyId)}`,
         );
     }
     if (found.length === 0) fails.push('no database cluster found');
@@ -226,7 +228,8 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
     const cidrRules = rules.filter((x) => x.cidr).length;
     return result(
       fails,
-      `no 22/3306/all ports from 0.0.0.0/0 or ::/0; internet only on 80/443${ctx.spec.ingressCidrs?.length ? `; clients only from ${[...ctx.spec.ingressCidrs].join(', ')}` : ''}`,
+      `no 22/3306/all ports from 0.0.0.0/0 or ::/0; internet only on ` +
+        `80/443${ctx.spec.ingressCidrs?.length ? `; clients only from ${[...ctx.spec.ingressCidrs].join(', ')}` : ''}`,
       `${rules.length} ingress rule(s) (${cidrRules} with CIDR) as specified`,
       rules.map((r) => r.f),
     );
@@ -298,7 +301,8 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
     const replica = found.some((f) => f.stack.layer === 'replica') ? `; read replica ${REPLICA_BACKUP_DAYS} d` : '';
     return result(
       fails,
-      `BackupRetentionPeriod ${catalog} d${replica}; AWS Backup plan ${ctx.spec.policy.backup.plan ? `daily ${ctx.spec.policy.backup.plan.dailyRetentionDays} d` : 'none'}`,
+      `BackupRetentionPeriod ${catalog} d${replica}; AWS Backup plan ` +
+        `${ctx.spec.policy.backup.plan ? `daily ${ctx.spec.policy.backup.plan.dailyRetentionDays} d` : 'none'}`,
       `${found.length} cluster(s): ${catalog} d${replica}; ${plans.length} backup plan(s)`,
       [...found, ...plans],
       ctx.deployed ? 'assembly and deployed' : 'assembly',
@@ -433,7 +437,8 @@ export const CHECKS: Readonly<Record<string, (ctx: CheckContext) => CheckResult>
     return result(
       fails,
       'one scrubbed-copy run per instance; clusters restored from the scrubbed snapshot after the run; ClinSpark-ValScrubbed compliant',
-      `${runs.length} run(s); ${found.length} cluster(s) restored from scrubbed snapshots after their runs; ClinSpark-ValScrubbed compliant`,
+      `${runs.length} run(s); ${found.length} cluster(s) restored from scrubbed ` +
+        `snapshots after their runs; ClinSpark-ValScrubbed compliant`,
       [...runs, ...found],
     );
   },

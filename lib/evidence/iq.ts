@@ -66,7 +66,8 @@ export function keyProperties(r: CfnResource): string {
   const add = (label: string, v: unknown) => {
     if (v !== undefined && v !== null && v !== '')
       parts.push(
-        `${label}: ${typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : (refName(v) ?? showValue(v, 80))}`,
+        `${label}: ` +
+          `${typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : (refName(v) ?? showValue(v, 80))}`,
       );
   };
   switch (r.Type) {
@@ -76,7 +77,9 @@ export function keyProperties(r: CfnResource): string {
       add(
         'capacity',
         p.ServerlessV2ScalingConfiguration
-          ? `${(p.ServerlessV2ScalingConfiguration as { MinCapacity: number }).MinCapacity}-${(p.ServerlessV2ScalingConfiguration as { MaxCapacity: number }).MaxCapacity} ACU`
+          ? ((s: { MinCapacity: number; MaxCapacity: number }) => `${s.MinCapacity}-${s.MaxCapacity} ACU`)(
+              p.ServerlessV2ScalingConfiguration as { MinCapacity: number; MaxCapacity: number },
+            )
           : undefined,
       );
       add('KMS key', p.KmsKeyId);
@@ -354,16 +357,28 @@ function iqDocument(rec: IqRecord, svg: string, layout: Awaited<ReturnType<typeo
   );
   h(2, '2. Scope');
   p(
-    `This IQ verifies that the ${rec.kind} environment ${rec.customer}/${rec.environment} in account ${rec.account}, ${rec.region}, is specified${rec.deployed ? ' and installed' : ''} as approved: its infrastructure components, their configuration and the security and data-protection controls listed in section 5, traced to the design and the environment catalog.`,
+    `This IQ verifies that the ${rec.kind} environment ` +
+      `${rec.customer}/${rec.environment} in account ${rec.account}, ${rec.region}, is ` +
+      `specified${rec.deployed ? ' and installed' : ''} as approved: its ` +
+      `infrastructure components, their configuration and the security and ` +
+      `data-protection controls listed in section 5, traced to the design and the ` +
+      `environment catalog.`,
   );
   b.push({
     kind: 'list',
     items: [
-      'In scope: the CloudFormation stacks of the environment (network, keys, databases, secrets, logs, backups, application services, load balancer, WAF, DNS; read replica and jump host where configured), as synthesised from the fleet configuration, and, with deployed descriptions, the installed resources.',
-      "Out of scope: operational and performance qualification of the ClinSpark application (OQ/PQ), the application's own configuration and data, and controls inherited from AWS (physical security, hypervisor, managed-service internals; see the AWS SOC reports).",
+      'In scope: the CloudFormation stacks of the environment (network, keys, ' +
+        'databases, secrets, logs, backups, application services, load balancer, WAF, ' +
+        'DNS; read replica and jump host where configured), as synthesised from the ' +
+        'fleet configuration, and, with deployed descriptions, the installed resources.',
+      'Out of scope: operational and performance qualification of the ClinSpark ' +
+        "application (OQ/PQ), the application's own configuration and data, and controls " +
+        'inherited from AWS (physical security, hypervisor, managed-service internals; ' +
+        'see the AWS SOC reports).',
       rec.deployed
         ? `Deployed descriptions: ${rec.deployed.files.map((f) => `${f.file} (${f.kind})`).join(', ')}.`
-        : 'Offline: observed values come from the cloud assembly (the specification); run again with --deployed after deployment to verify the installed state.',
+        : 'Offline: observed values come from the cloud assembly (the specification); run ' +
+          'again with --deployed after deployment to verify the installed state.',
     ],
   });
   h(2, '3. Specification fingerprint');
@@ -385,7 +400,10 @@ function iqDocument(rec: IqRecord, svg: string, layout: Awaited<ReturnType<typeo
   );
   h(2, '4. Installed components');
   p(
-    `${rec.inventory.length} resources in ${new Set(rec.inventory.map((i) => i.stack)).size} stack(s); ${rec.inventory.filter((i) => i.stateful).length} stateful (the stateful lock's types).${rec.deployed ? ' Physical ids from the deployed stack resources.' : ''}`,
+    `${rec.inventory.length} resources in ` +
+      `${new Set(rec.inventory.map((i) => i.stack)).size} stack(s); ` +
+      `${rec.inventory.filter((i) => i.stateful).length} stateful (the stateful lock's ` +
+      `types).${rec.deployed ? ' Physical ids from the deployed stack resources.' : ''}`,
   );
   for (const stack of [...new Set(rec.inventory.map((i) => i.stack))]) {
     h(3, stack);
@@ -412,7 +430,9 @@ function iqDocument(rec: IqRecord, svg: string, layout: Awaited<ReturnType<typeo
   }
   h(2, '5. Verification');
   p(
-    `Checks of protocol ${rec.protocol.id} version ${rec.protocol.version}. ${rec.verification.filter((v) => v.result === 'PASS').length} of ${rec.verification.length} PASS.`,
+    `Checks of protocol ${rec.protocol.id} version ${rec.protocol.version}. ` +
+      `${rec.verification.filter((v) => v.result === 'PASS').length} of ` +
+      `${rec.verification.length} PASS.`,
   );
   table(
     ['Check', 'Specification clause', 'Method', 'Acceptance criterion', 'Expected', 'Observed', 'Result', 'Evidence'],
@@ -439,7 +459,10 @@ function iqDocument(rec: IqRecord, svg: string, layout: Awaited<ReturnType<typeo
   h(2, '7. Architecture');
   b.push({
     kind: 'figure',
-    caption: `${rec.customer}/${rec.environment}: network tiers, load balancer and WAF, application services, databases, replica and jump host where configured, and the KMS keys, drawn from the specification`,
+    caption:
+      `${rec.customer}/${rec.environment}: network tiers, load balancer and WAF, ` +
+      `application services, databases, replica and jump host where configured, and ` +
+      `the KMS keys, drawn from the specification`,
     svg,
     layout,
   });
@@ -467,7 +490,8 @@ function iqDocument(rec: IqRecord, svg: string, layout: Awaited<ReturnType<typeo
       [
         rec.version,
         rec.generatedAt.slice(0, 10),
-        `First issue, from specification ${rec.specification.specificationSha256.slice(0, 12)}${rec.deviations.length ? ` with ${rec.deviations.length} deviation(s)` : ''}`,
+        `First issue, from specification ${rec.specification.specificationSha256.slice(0, 12)}` +
+          (rec.deviations.length ? ` with ${rec.deviations.length} deviation(s)` : ''),
       ],
     ],
     [1, 1, 5],

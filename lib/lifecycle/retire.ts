@@ -21,24 +21,49 @@ import { clusterIdentifier, configuredClusterIdentifier, replicaClusterIdentifie
 import { DeployedState, NoDeployedState, isDeployed } from './deployed-state';
 
 /** AWS documentation behind the "what remains" rows. */
+
+const onOff = (on: boolean | undefined): string => (on ? 'on' : 'off');
 export const RETAIN_SOURCES = {
   deletionPolicy:
-    'AWS CloudFormation User Guide, DeletionPolicy attribute (Retain, Snapshot, Delete) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)',
-  kms: 'AWS KMS API Reference, ScheduleKeyDeletion PendingWindowInDays: 7 to 30 days, default 30 (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)',
+    'AWS CloudFormation User Guide, DeletionPolicy attribute (Retain, Snapshot, ' +
+    'Delete) ' +
+    '(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html)',
+  kms:
+    'AWS KMS API Reference, ScheduleKeyDeletion PendingWindowInDays: 7 to 30 days, ' +
+    'default 30 ' +
+    '(https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)',
   kmsCfn:
-    'AWS CloudFormation, AWS::KMS::Key PendingWindowInDays: the waiting period after the key is removed from the stack (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html)',
+    'AWS CloudFormation, AWS::KMS::Key PendingWindowInDays: the waiting period after ' +
+    'the key is removed from the stack ' +
+    '(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html)',
   secrets:
-    'AWS Secrets Manager API Reference, DeleteSecret RecoveryWindowInDays: 7 to 30 days, default 30 (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html)',
+    'AWS Secrets Manager API Reference, DeleteSecret RecoveryWindowInDays: 7 to 30 ' +
+    'days, default 30 ' +
+    '(https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html)',
   automatedBackups:
-    'Amazon RDS API Reference, DeleteDBCluster DeleteAutomatedBackups: by default automated backups are removed when the cluster is deleted (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html)',
+    'Amazon RDS API Reference, DeleteDBCluster DeleteAutomatedBackups: by default ' +
+    'automated backups are removed when the cluster is deleted ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html)',
   backup:
-    'AWS Backup Developer Guide, backup plan lifecycle: recovery points are deleted at the end of their retention (https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html)',
-  logs: 'Amazon CloudWatch Logs User Guide, log retention: events older than the retention are deleted, the log group stays (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html)',
-  s3: 'AWS CloudFormation, AWS::S3::Bucket: a bucket must be empty (all versions) before CloudFormation can delete it (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html)',
+    'AWS Backup Developer Guide, backup plan lifecycle: recovery points are deleted ' +
+    'at the end of their retention ' +
+    '(https://docs.aws.amazon.com/aws-backup/latest/devguide/creating-a-backup-plan.html)',
+  logs:
+    'Amazon CloudWatch Logs User Guide, log retention: events older than the ' +
+    'retention are deleted, the log group stays ' +
+    '(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html)',
+  s3:
+    'AWS CloudFormation, AWS::S3::Bucket: a bucket must be empty (all versions) ' +
+    'before CloudFormation can delete it ' +
+    '(https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-s3-bucket.html)',
   terminationProtection:
-    'AWS CloudFormation User Guide, protecting a stack from being deleted (update-termination-protection) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html)',
+    'AWS CloudFormation User Guide, protecting a stack from being deleted ' +
+    '(update-termination-protection) ' +
+    '(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-protect-stacks.html)',
   cdkDestroy:
-    'aws-cdk CLI, cdk destroy: without --exclusively the stacks that depend on the named stack are destroyed too (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-destroy.html)',
+    'aws-cdk CLI, cdk destroy: without --exclusively the stacks that depend on the ' +
+    'named stack are destroyed too ' +
+    '(https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-destroy.html)',
 } as const;
 
 /** KMS waiting periods the constructs set (PendingWindowInDays): database, log, replica, jump host keys 30 days; alarm topic key 7. */
@@ -117,7 +142,8 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
       ];
   if (!state)
     warnings.push(
-      `${(input.deployed as NoDeployedState).reason}: cluster identifiers are the configured ones; check them with aws rds describe-db-clusters`,
+      `${(input.deployed as NoDeployedState).reason}: cluster identifiers are the ` +
+        `configured ones; check them with aws rds describe-db-clusters`,
     );
 
   const dependents = input.specs.filter((s) => s.owner === spec.owner && s.val?.source === spec.kind).map((s) => s.id);
@@ -128,13 +154,18 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
   if (p.changeControlled)
     steps.push({
       title: 'Approve the change',
-      why: `${p.title} is change-controlled: its removal is an Environment Change Record, approved and referenced before any protection is lifted.`,
+      why:
+        `${p.title} is change-controlled: its removal is an Environment Change Record, ` +
+        `approved and referenced before any protection is lifted.`,
       commands: [`# change record: ${ECR_PLACEHOLDER}`],
     });
   // 2. Dependents.
   if (dependents.length) {
     warnings.push(
-      `${dependents.join(', ')} ${dependents.length > 1 ? 'copy' : 'copies'} the databases of ${spec.id} by cluster name (val.source: ${spec.kind}): retire ${dependents.length > 1 ? 'them' : 'it'} first, or change its source, or its next refresh fails`,
+      `${dependents.join(', ')} ${dependents.length > 1 ? 'copy' : 'copies'} the ` +
+        `databases of ${spec.id} by cluster name (val.source: ${spec.kind}): retire ` +
+        `${dependents.length > 1 ? 'them' : 'it'} first, or change its source, or its ` +
+        `next refresh fails`,
     );
     steps.push({
       title: 'Retire the environments that depend on this one first',
@@ -152,11 +183,20 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
       lift.push(`aws cloudformation update-termination-protection ${r} --no-enable-termination-protection --stack-name ${s}`);
   if (p.loadBalancerDeletionProtection)
     lift.push(
-      `aws elbv2 modify-load-balancer-attributes ${r} --attributes Key=deletion_protection.enabled,Value=false --load-balancer-arn "$(aws cloudformation describe-stack-resources ${r} --stack-name ${spec.stackNames.app} --query "StackResources[?ResourceType=='AWS::ElasticLoadBalancingV2::LoadBalancer'].PhysicalResourceId" --output text)"`,
+      `aws elbv2 modify-load-balancer-attributes ${r} --attributes ` +
+        `Key=deletion_protection.enabled,Value=false --load-balancer-arn "$(aws ` +
+        `cloudformation describe-stack-resources ${r} --stack-name ` +
+        `${spec.stackNames.app} --query ` +
+        `"StackResources[?ResourceType=='AWS::ElasticLoadBalancingV2::LoadBalancer'].PhysicalResourceId" ` +
+        `--output text)"`,
     );
   if (replicaStack && p.stack.terminationProtection)
     lift.push(
-      `aws ec2 modify-instance-attribute ${r} --no-disable-api-termination --instance-id "$(aws cloudformation describe-stack-resources ${r} --stack-name ${replicaStack} --query "StackResources[?ResourceType=='AWS::EC2::Instance'].PhysicalResourceId" --output text)"`,
+      `aws ec2 modify-instance-attribute ${r} --no-disable-api-termination ` +
+        `--instance-id "$(aws cloudformation describe-stack-resources ${r} --stack-name ` +
+        `${replicaStack} --query ` +
+        `"StackResources[?ResourceType=='AWS::EC2::Instance'].PhysicalResourceId" ` +
+        `--output text)"`,
     );
   // A retained cluster is never deleted by CloudFormation, so its deletion protection does not block the stack.
   if (p.stateful.deletionProtection && p.stateful.database !== RemovalPolicy.RETAIN)
@@ -165,7 +205,14 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
   if (lift.length)
     steps.push({
       title: 'Lift the protections',
-      why: `From the catalog (${p.title}): stack termination protection ${p.stack.terminationProtection ? 'on' : 'off'}, load balancer deletion protection ${p.loadBalancerDeletionProtection ? 'on' : 'off'}, database deletion protection ${p.stateful.deletionProtection ? 'on' : 'off'}${p.stateful.deletionProtection && p.stateful.database === RemovalPolicy.RETAIN ? ' (kept: the clusters are retained, CloudFormation does not delete them)' : ''}${record}.`,
+      why:
+        `From the catalog (${p.title}): stack termination protection ${onOff(p.stack.terminationProtection)}, ` +
+        `load balancer deletion protection ${onOff(p.loadBalancerDeletionProtection)}, ` +
+        `database deletion protection ${onOff(p.stateful.deletionProtection)}` +
+        (p.stateful.deletionProtection && p.stateful.database === RemovalPolicy.RETAIN
+          ? ' (kept: the clusters are retained, CloudFormation does not delete them)'
+          : '') +
+        `${record}.`,
       commands: lift,
     });
 
@@ -173,10 +220,18 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
   if (p.stateful.keysAndSecrets === RemovalPolicy.DESTROY)
     steps.push({
       title: 'Empty the access-log bucket (every version)',
-      why: `The bucket is deleted with ${spec.stackNames.data} (DESTROY) but is versioned and not auto-emptied; CloudFormation cannot delete a bucket that holds objects. Repeat until no version is left (1000 per call).`,
+      why:
+        `The bucket is deleted with ${spec.stackNames.data} (DESTROY) but is versioned ` +
+        `and not auto-emptied; CloudFormation cannot delete a bucket that holds objects. ` +
+        `Repeat until no version is left (1000 per call).`,
       commands: [
-        `BUCKET="$(aws cloudformation describe-stack-resources ${r} --stack-name ${spec.stackNames.data} --query "StackResources[?ResourceType=='AWS::S3::Bucket'].PhysicalResourceId" --output text)"`,
-        `aws s3api list-object-versions ${r} --bucket "$BUCKET" --max-items 1000 --query '{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}}' --output json > versions.json`,
+        `BUCKET="$(aws cloudformation describe-stack-resources ${r} --stack-name ` +
+          `${spec.stackNames.data} --query ` +
+          `"StackResources[?ResourceType=='AWS::S3::Bucket'].PhysicalResourceId" --output ` +
+          `text)"`,
+        `aws s3api list-object-versions ${r} --bucket "$BUCKET" --max-items 1000 --query ` +
+          `'{Objects: [Versions, DeleteMarkers][][].{Key: Key, VersionId: VersionId}}' ` +
+          `--output json > versions.json`,
         `aws s3api delete-objects ${r} --bucket "$BUCKET" --delete file://versions.json`,
       ],
     });
@@ -184,7 +239,11 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
   // 5. Destroy.
   steps.push({
     title: 'Destroy the stacks, one at a time, in this order',
-    why: `App${replicaStack ? ' and replica' : ''} before data (they read the data stack's outputs). --exclusively: without it cdk destroy also destroys every stack that depends on the one named${dependents.length ? ` (here ${dependents.join(', ')})` : ''}.`,
+    why:
+      `App${replicaStack ? ' and replica' : ''} before data (they read the data ` +
+      `stack's outputs). --exclusively: without it cdk destroy also destroys every ` +
+      `stack that depends on the one ` +
+      `named${dependents.length ? ` (here ${dependents.join(', ')})` : ''}.`,
     commands: stacks.map((s) => `npx cdk destroy --exclusively${input.cdkContext ? ` ${input.cdkContext}` : ''} ${s}`),
   });
 
@@ -192,7 +251,10 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
   const { path: envPath } = overridesOf(input.fleet, spec);
   steps.push({
     title: 'Remove the environment from the configuration, the stateful lock and the baseline',
-    why: `Otherwise the next deploy recreates it. Delete ${envPath} from ${spec.sourceFile}; the lock and the baseline then record the removal (the ECR of the change shows "environment removed").`,
+    why:
+      `Otherwise the next deploy recreates it. Delete ${envPath} from ` +
+      `${spec.sourceFile}; the lock and the baseline then record the removal (the ECR ` +
+      `of the change shows "environment removed").`,
     commands: [
       `# edit ${spec.sourceFile}: remove ${envPath}`,
       `npm run stateful-lock:update -- ${input.configArg}`,
@@ -209,9 +271,15 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
     policy: policyName(db),
     howLong:
       db === RemovalPolicy.RETAIN
-        ? `stay in the account, running and billed${p.stateful.deletionProtection ? ', deletion protection on' : ''}, with their automated backups (${p.backup.retentionDays} days) until deleted by hand: take a final snapshot, then aws rds modify-db-cluster --no-deletion-protection and aws rds delete-db-cluster --final-db-snapshot-identifier <id>${record}`
+        ? `stay in the account, running and ` +
+          `billed${p.stateful.deletionProtection ? ', deletion protection on' : ''}, with ` +
+          `their automated backups (${p.backup.retentionDays} days) until deleted by hand: ` +
+          `take a final snapshot, then aws rds modify-db-cluster --no-deletion-protection ` +
+          `and aws rds delete-db-cluster --final-db-snapshot-identifier <id>${record}`
         : db === RemovalPolicy.SNAPSHOT
-          ? `a final cluster snapshot of each is taken by CloudFormation when the stack deletes it and kept until deleted by hand (manual snapshots do not expire); automated backups (${p.backup.retentionDays} days) go with the cluster`
+          ? `a final cluster snapshot of each is taken by CloudFormation when the stack ` +
+            `deletes it and kept until deleted by hand (manual snapshots do not expire); ` +
+            `automated backups (${p.backup.retentionDays} days) go with the cluster`
           : `deleted with the stack, without a final snapshot; automated backups (${p.backup.retentionDays} days) go with the cluster`,
     source: `${RETAIN_SOURCES.deletionPolicy}; ${RETAIN_SOURCES.automatedBackups}`,
   });
@@ -226,7 +294,13 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
     remains.push({
       what: 'AWS Backup vault and its recovery points',
       policy: 'RETAIN (always)',
-      howLong: `recovery points expire ${p.backup.plan.dailyRetentionDays} days (daily)${p.backup.plan.monthlyRetentionDays ? ` and ${p.backup.plan.monthlyRetentionDays} days (monthly)` : ''} after they were taken, so the last one ${p.backup.plan.monthlyRetentionDays ?? p.backup.plan.dailyRetentionDays} days after the last backup; the vault denies manual deletion of recovery points; delete the empty vault, then schedule its key's deletion`,
+      howLong:
+        `recovery points expire ${p.backup.plan.dailyRetentionDays} days ` +
+        `(daily)${p.backup.plan.monthlyRetentionDays ? ` and ${p.backup.plan.monthlyRetentionDays} days (monthly)` : ''} ` +
+        `after they were taken, so the last one ` +
+        `${p.backup.plan.monthlyRetentionDays ?? p.backup.plan.dailyRetentionDays} days ` +
+        `after the last backup; the vault denies manual deletion of recovery points; ` +
+        `delete the empty vault, then schedule its key's deletion`,
       source: RETAIN_SOURCES.backup,
     });
   const keep = p.stateful.keysAndSecrets;
@@ -235,8 +309,12 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
     policy: policyName(keep),
     howLong:
       keep === RemovalPolicy.DESTROY
-        ? `deletion scheduled by CloudFormation with the stack: deleted after the key's waiting period (${KEY_WAITING_DAYS.data} days for database and log keys, ${KEY_WAITING_DAYS.alarmTopic} for the alarm topic key), cancellable until then`
-        : `stay enabled (and billed) until deletion is scheduled by hand (waiting period 7 to 30 days); keep every key as long as a snapshot or recovery point encrypted with it is kept: without the key they cannot be restored`,
+        ? `deletion scheduled by CloudFormation with the stack: deleted after the key's ` +
+          `waiting period (${KEY_WAITING_DAYS.data} days for database and log keys, ` +
+          `${KEY_WAITING_DAYS.alarmTopic} for the alarm topic key), cancellable until then`
+        : `stay enabled (and billed) until deletion is scheduled by hand (waiting period 7 ` +
+          `to 30 days); keep every key as long as a snapshot or recovery point encrypted ` +
+          `with it is kept: without the key they cannot be restored`,
     source: `${RETAIN_SOURCES.kms}; ${RETAIN_SOURCES.kmsCfn}`,
   });
   remains.push({
@@ -254,7 +332,9 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
     howLong:
       keep === RemovalPolicy.DESTROY
         ? 'deleted with the stack once emptied (step above)'
-        : `kept: access logs expire ${p.logRetention} days after they were written (noncurrent versions after 30 days)${spec.val ? '; the scrub evidence has no expiry and is kept until deleted by hand' : ''}`,
+        : `kept: access logs expire ${p.logRetention} days after they were written ` +
+          `(noncurrent versions after 30 ` +
+          `days)${spec.val ? '; the scrub evidence has no expiry and is kept until deleted by hand' : ''}`,
     source: `${RETAIN_SOURCES.deletionPolicy}; ${RETAIN_SOURCES.s3}`,
   });
   remains.push({
@@ -263,7 +343,8 @@ export function buildRetirePlan(input: RetireInput): RetirePlan {
     howLong:
       p.stateful.logs === RemovalPolicy.DESTROY
         ? 'deleted with the stack'
-        : `kept; events expire ${p.logRetention} days after they were written (slow-query logs: 30 days at most), the (empty) groups stay until deleted by hand`,
+        : `kept; events expire ${p.logRetention} days after they were written (slow-query ` +
+          `logs: 30 days at most), the (empty) groups stay until deleted by hand`,
     source: RETAIN_SOURCES.logs,
   });
   return {

@@ -39,20 +39,38 @@ import { preUpgradeSnapshotOutputName } from '../stacks/data-stack';
 
 /** AWS documentation behind the downtime rows (cited in the plan and in docs/lifecycle-operations.md). */
 export const DOWNTIME_SOURCES = {
-  zdp: 'Amazon Aurora User Guide, "Using zero-downtime patching" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.ZDP.html)',
+  zdp:
+    'Amazon Aurora User Guide, "Using zero-downtime patching" ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.ZDP.html)',
   minor:
-    'Amazon Aurora User Guide, "Upgrading the minor version or patch level of an Aurora MySQL DB cluster" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.Patching.html)',
+    'Amazon Aurora User Guide, "Upgrading the minor version or patch level of an ' +
+    'Aurora MySQL DB cluster" ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.Patching.html)',
   major:
-    'Amazon Aurora User Guide, "Upgrading the major version of an Amazon Aurora MySQL DB cluster" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.MajorVersionUpgrade.html)',
+    'Amazon Aurora User Guide, "Upgrading the major version of an Amazon Aurora ' +
+    'MySQL DB cluster" ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.MajorVersionUpgrade.html)',
   settings:
-    'Amazon Aurora User Guide, "Modifying an Amazon Aurora DB cluster", Settings for Amazon Aurora: engine version and DB instance class (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Modifying.html#Aurora.Modifying.Settings)',
+    'Amazon Aurora User Guide, "Modifying an Amazon Aurora DB cluster", Settings for ' +
+    'Amazon Aurora: engine version and DB instance class ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Modifying.html#Aurora.Modifying.Settings)',
   modifyCluster:
-    'Amazon RDS API Reference, ModifyDBCluster EngineVersion: "Changing this parameter results in an outage" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html)',
+    'Amazon RDS API Reference, ModifyDBCluster EngineVersion: "Changing this ' +
+    'parameter results in an outage" ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html)',
   cfnProvider:
-    'AWS CloudFormation RDS resource provider, aws-rds-dbcluster Translator.modifyDbClusterRequest: ApplyImmediately true, EngineVersion not set on rollback (https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-rds)',
+    'AWS CloudFormation RDS resource provider, aws-rds-dbcluster ' +
+    'Translator.modifyDbClusterRequest: ApplyImmediately true, EngineVersion not set ' +
+    'on rollback ' +
+    '(https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-rds)',
   serverless:
-    'Amazon Aurora User Guide, "Managing Aurora Serverless v2 DB clusters", setting the capacity range: the change takes effect immediately (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-administration.html)',
-  ecs: 'Amazon ECS Developer Guide, "Deploy Amazon ECS services by replacing tasks" (rolling update, minimumHealthyPercent / maximumPercent) (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html)',
+    'Amazon Aurora User Guide, "Managing Aurora Serverless v2 DB clusters", setting ' +
+    'the capacity range: the change takes effect immediately ' +
+    '(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-administration.html)',
+  ecs:
+    'Amazon ECS Developer Guide, "Deploy Amazon ECS services by replacing tasks" ' +
+    '(rolling update, minimumHealthyPercent / maximumPercent) ' +
+    '(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html)',
 } as const;
 
 export type EngineChange = 'none' | 'minor' | 'major' | 'downgrade' | 'new';
@@ -153,9 +171,10 @@ function engineChangeOf(deployed: string | undefined, configured: string): Engin
 function capacityOf(c: DeployedCluster): string {
   if (c.serverless) return `serverless v2 ${c.serverless.minAcu}-${c.serverless.maxAcu} ACU`;
   const [writer, ...readers] = c.instances;
-  return writer
-    ? `${writer.instanceClass} writer + ${readers.length} reader(s)${readers.some((r) => r.instanceClass !== writer.instanceClass) ? ` (${readers.map((r) => r.instanceClass).join(', ')})` : ''}`
-    : 'no instance';
+  if (!writer) return 'no instance';
+  const mixed = readers.some((r) => r.instanceClass !== writer.instanceClass);
+  const readerClasses = mixed ? ` (${readers.map((r) => r.instanceClass).join(', ')})` : '';
+  return `${writer.instanceClass} writer + ${readers.length} reader(s)${readerClasses}`;
 }
 
 function configuredCapacity(spec: EnvironmentSpec, cluster: DeployedCluster | undefined): string {
@@ -207,7 +226,9 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
   });
   if (state && releaseChanged && state.releases.length === 1 && state.releases[0] > configuredTag && /^\d/.test(state.releases[0]))
     warnings.push(
-      `the configured release ${configuredTag} sorts before the deployed ${state.releases[0]}: a release downgrade does not undo the newer release's database migrations; the way back is the pre-upgrade snapshot`,
+      `the configured release ${configuredTag} sorts before the deployed ` +
+        `${state.releases[0]}: a release downgrade does not undo the newer release's ` +
+        `database migrations; the way back is the pre-upgrade snapshot`,
     );
 
   // Engine.
@@ -229,11 +250,19 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
   });
   if (change === 'major' && !allowMajorUpgrade)
     refusals.push(
-      `the engine changes major version (${deployedEngine} -> ${configuredEngine}): an in-place major upgrade shuts the clusters down and a stack rollback does not downgrade; to request it set engine.allowMajorUpgrade: true in ${spec.sourceFile} (${overridesOf(input.fleet, spec).path}.engine), after testing the upgrade on a restored snapshot`,
+      `the engine changes major version (${deployedEngine} -> ${configuredEngine}): an ` +
+        `in-place major upgrade shuts the clusters down and a stack rollback does not ` +
+        `downgrade; to request it set engine.allowMajorUpgrade: true in ` +
+        `${spec.sourceFile} (${overridesOf(input.fleet, spec).path}.engine), after ` +
+        `testing the upgrade on a restored snapshot`,
     );
   if (change === 'downgrade')
     refusals.push(
-      `the configured engine ${configuredEngine} is older than the deployed ${deployedEngine}: Aurora cannot downgrade a cluster in place (the deploy would fail); pin engine.version to ${engines[engines.length - 1] ? auroraVersion(engines[engines.length - 1]) : 'the deployed version'} or restore a snapshot into a new cluster`,
+      `the configured engine ${configuredEngine} is older than the deployed ` +
+        `${deployedEngine}: Aurora cannot downgrade a cluster in place (the deploy would ` +
+        `fail); pin engine.version to ` +
+        `${engines[engines.length - 1] ? auroraVersion(engines[engines.length - 1]) : 'the deployed version'} ` +
+        `or restore a snapshot into a new cluster`,
     );
 
   // Capacity.
@@ -268,14 +297,22 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
     downtime.push({
       component: `engine ${deployedEngine} -> ${configuredEngine} (${clusters.length} cluster(s))`,
       expectation:
-        'In-place minor upgrade of every instance of each cluster at once, started at deploy time (CloudFormation applies it immediately, not in the maintenance window). Aurora attempts zero-downtime patching: when it succeeds, sessions stay connected and throughput drops for a few seconds to about a minute; when it cannot (long transactions, open locks), connections are dropped while the engine restarts. Plan for the database being unavailable while the upgrade runs.',
+        'In-place minor upgrade of every instance of each cluster at once, started at ' +
+        'deploy time (CloudFormation applies it immediately, not in the maintenance ' +
+        'window). Aurora attempts zero-downtime patching: when it succeeds, sessions ' +
+        'stay connected and throughput drops for a few seconds to about a minute; when ' +
+        'it cannot (long transactions, open locks), connections are dropped while the ' +
+        'engine restarts. Plan for the database being unavailable while the upgrade runs.',
       sources: ['zdp', 'minor', 'modifyCluster', 'cfnProvider'],
     });
   if (change === 'major')
     downtime.push({
       component: `engine ${deployedEngine} -> ${configuredEngine} (${clusters.length} cluster(s))`,
       expectation:
-        'In-place major upgrade: zero-downtime patching does not apply; the cluster is shut down for the whole upgrade, whose length depends on the schema and the load. A stack rollback does not downgrade: the way back is restoring the pre-upgrade snapshot into a new cluster.',
+        'In-place major upgrade: zero-downtime patching does not apply; the cluster is ' +
+        'shut down for the whole upgrade, whose length depends on the schema and the ' +
+        'load. A stack rollback does not downgrade: the way back is restoring the ' +
+        'pre-upgrade snapshot into a new cluster.',
       sources: ['zdp', 'major', 'cfnProvider'],
     });
   for (const c of clusters) {
@@ -284,14 +321,18 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
       downtime.push({
         component: `instance class of ${c.clusterIdentifier}: ${changed.join('; ')}`,
         expectation:
-          'Each modified DB instance is unavailable while it changes class (an outage of that instance only), applied at deploy time; the template makes the reader(s) wait for the writer, so the writer goes first: the application cannot write while the writer changes, the readers change after it.',
+          'Each modified DB instance is unavailable while it changes class (an outage of ' +
+          'that instance only), applied at deploy time; the template makes the reader(s) ' +
+          'wait for the writer, so the writer goes first: the application cannot write ' +
+          'while the writer changes, the readers change after it.',
         sources: ['settings', 'cfnProvider'],
       });
     if (c.serverless && spec.database.mode === 'serverless' && !c.stack.endsWith('-replica')) {
       const { minAcu, maxAcu } = spec.database;
       if (c.serverless.minAcu !== minAcu || c.serverless.maxAcu !== maxAcu)
         downtime.push({
-          component: `serverless v2 range of ${c.clusterIdentifier}: ${c.serverless.minAcu}-${c.serverless.maxAcu} -> ${minAcu}-${maxAcu} ACU`,
+          component:
+            `serverless v2 range of ${c.clusterIdentifier}: ` + `${c.serverless.minAcu}-${c.serverless.maxAcu} -> ${minAcu}-${maxAcu} ACU`,
           expectation: 'The new capacity range takes effect immediately; AWS describes no restart for a range change.',
           sources: ['serverless'],
         });
@@ -304,8 +345,16 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
       component: `app ${deployedTag} -> ${configuredTag} (${services.length || spec.instances.length} service(s))`,
       expectation:
         min === 0
-          ? 'Rolling ECS deployment; this kind scales to zero tasks, so there may be no running task to replace, and the first request after the deploy starts a task of the new release.'
-          : `Rolling ECS deployment with at least ${min} task(s) per service: new tasks start before old ones stop (minimumHealthyPercent ${dc?.minimumHealthyPercent ?? 100}, maximumPercent ${dc?.maximumPercent ?? 200}), so the web tier has no planned outage; during the roll both releases serve requests, so a release whose database changes are not backward compatible needs the application's own maintenance mode (its release notes${entry ? ` ${entry.notes}` : ''} say).`,
+          ? 'Rolling ECS deployment; this kind scales to zero tasks, so there may be no ' +
+            'running task to replace, and the first request after the deploy starts a task ' +
+            'of the new release.'
+          : `Rolling ECS deployment with at least ${min} task(s) per service: new tasks ` +
+            `start before old ones stop (minimumHealthyPercent ` +
+            `${dc?.minimumHealthyPercent ?? 100}, maximumPercent ` +
+            `${dc?.maximumPercent ?? 200}), so the web tier has no planned outage; during ` +
+            `the roll both releases serve requests, so a release whose database changes are ` +
+            `not backward compatible needs the application's own maintenance mode (its ` +
+            `release notes${entry ? ` ${entry.notes}` : ''} say).`,
       sources: ['ecs'],
     });
   }
@@ -313,7 +362,8 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
     downtime.push({
       component: 'whole environment',
       expectation:
-        'Compared against nothing: the plan cannot tell what a deploy changes. A first deploy creates the environment; nothing running is interrupted.',
+        'Compared against nothing: the plan cannot tell what a deploy changes. A first ' +
+        'deploy creates the environment; nothing running is interrupted.',
       sources: [],
     });
 
@@ -352,7 +402,9 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
   const hasChanges = !state || rows.some((r) => r.change !== 'unchanged');
   if (!hasChanges && snapshots.length) {
     warnings.push(
-      `the deployed data stack has no pre-upgrade snapshot resource yet: its next deploy snapshots every database (${snapshots.map((x) => x.identifier).join(', ')})`,
+      `the deployed data stack has no pre-upgrade snapshot resource yet: its next ` +
+        `deploy snapshots every database ` +
+        `(${snapshots.map((x) => x.identifier).join(', ')})`,
     );
     snapshots.splice(0);
   }
@@ -377,7 +429,10 @@ export function buildUpgradePlan(input: PlanInput): UpgradePlan {
     recommendation = {
       deployNow: false,
       deployAt: isoMinute(notice!.earliestCompliant.start),
-      reason: `the ledger entry of ${configuredTag} is dated ${notice!.entryDate}, less than three weeks before the planned time; the earliest compliant date is the first maintenance window at or after ${isoMinute(notice!.noticeEnds)}`,
+      reason:
+        `the ledger entry of ${configuredTag} is dated ${notice!.entryDate}, less than ` +
+        `three weeks before the planned time; the earliest compliant date is the first ` +
+        `maintenance window at or after ${isoMinute(notice!.noticeEnds)}`,
       override: false,
     };
   else if (!current)
@@ -464,7 +519,10 @@ export function upgradePlanDocument(plan: UpgradePlan, atSource: string): Eviden
   if (plan.release.emergencyHotfix)
     b.push({
       kind: 'paragraph',
-      text: `EMERGENCY HOTFIX OVERRIDE: ${plan.release.emergencyHotfix.reference}: ${plan.release.emergencyHotfix.reason} (the release runs before a VAL validation is recorded).`,
+      text:
+        `EMERGENCY HOTFIX OVERRIDE: ${plan.release.emergencyHotfix.reference}: ` +
+        `${plan.release.emergencyHotfix.reason} (the release runs before a VAL ` +
+        `validation is recorded).`,
     });
   b.push({ kind: 'heading', level: 2, text: 'What changes' });
   b.push({
@@ -475,7 +533,10 @@ export function upgradePlanDocument(plan: UpgradePlan, atSource: string): Eviden
   if (plan.release.validation)
     b.push({
       kind: 'paragraph',
-      text: `VAL validation of ${plan.release.configured}: ${plan.release.validation.reference} (${plan.release.validation.val.start} to ${plan.release.validation.val.end}).`,
+      text:
+        `VAL validation of ${plan.release.configured}: ` +
+        `${plan.release.validation.reference} (${plan.release.validation.val.start} to ` +
+        `${plan.release.validation.val.end}).`,
     });
   b.push({ kind: 'heading', level: 2, text: 'When' });
   const w = plan.window;
@@ -483,15 +544,23 @@ export function upgradePlanDocument(plan: UpgradePlan, atSource: string): Eviden
     kind: 'list',
     items: [
       `Maintenance window (weekly, UTC): ${w.maintenanceWindow}.`,
-      `Planned time (${atSource}): ${w.at} (${showTime(new Date(w.at))}), ${w.inside ? `inside the window (${w.current!.start} to ${w.current!.end})` : 'outside the window'}.`,
+      `Planned time (${atSource}): ${w.at} (${showTime(new Date(w.at))}), ` +
+        `${w.inside ? `inside the window (${w.current!.start} to ${w.current!.end})` : 'outside the window'}.`,
       `Next window start: ${w.next.start} (${showTime(new Date(w.next.start))}) to ${w.next.end}.`,
       ...(plan.notice
         ? [
-            `Three weeks' notice: ledger entry ${plan.notice.entryDate} + 21 days = ${plan.notice.noticeEnds}; ${plan.notice.compliant ? 'met' : plan.notice.waivedBy ? `not met, waived by ${plan.notice.waivedBy}` : 'NOT met'}; earliest compliant date: ${plan.notice.earliestCompliant.start} (${showTime(new Date(plan.notice.earliestCompliant.start))}).`,
+            `Three weeks' notice: ledger entry ${plan.notice.entryDate} + 21 days = ` +
+              `${plan.notice.noticeEnds}; ` +
+              `${plan.notice.compliant ? 'met' : plan.notice.waivedBy ? `not met, waived by ${plan.notice.waivedBy}` : 'NOT met'}; ` +
+              `earliest compliant date: ${plan.notice.earliestCompliant.start} ` +
+              `(${showTime(new Date(plan.notice.earliestCompliant.start))}).`,
           ]
         : []),
-      'CloudFormation applies database changes when the stack deploys, not in the RDS maintenance window: the window is when the operator runs cdk deploy.',
-      `Deploy with: npx cdk deploy ${plan.deployStacks.join(' ')} (the app stack deploys the data stack it depends on first, so the pre-upgrade snapshot is taken before the services roll; never --exclusively on the app stack alone).`,
+      'CloudFormation applies database changes when the stack deploys, not in the RDS ' +
+        'maintenance window: the window is when the operator runs cdk deploy.',
+      `Deploy with: npx cdk deploy ${plan.deployStacks.join(' ')} (the app stack ` +
+        `deploys the data stack it depends on first, so the pre-upgrade snapshot is ` +
+        `taken before the services roll; never --exclusively on the app stack alone).`,
     ],
   });
   b.push({ kind: 'heading', level: 2, text: 'Expected downtime' });

@@ -136,7 +136,9 @@ export class EnvironmentDataStack extends ClinSparkStack {
         vpc: this.network.vpc,
         subnets: this.network.applicationSubnets,
         databaseSubnets: this.network.databaseSubnets,
-        refreshId: `${val.method}-${runHash(this.valCopy(val, 'main'), val.scrubRulesText)}-${runHash(this.valCopy(val, 'test'), val.scrubRulesText)}`,
+        refreshId: [val.method, ...(['main', 'test'] as const).map((role) => runHash(this.valCopy(val, role), val.scrubRulesText))].join(
+          '-',
+        ),
         namePrefix: environmentStem(spec.owner, spec.name),
         sourceKeyTags: { 'clinspark:customer': spec.owner, 'clinspark:environment': val.source },
         logKey,
@@ -164,7 +166,11 @@ export class EnvironmentDataStack extends ClinSparkStack {
         // A Community wipe replaces the cluster, and CloudFormation must be able to delete the replaced one.
         deletionProtection: policy.stateful.deletionProtection && spec.lifecycle.wipe === undefined,
         deletionProtectionOffReason: spec.lifecycle.wipe
-          ? 'deletion protection is off while a wipe is configured (community.wipe, catalog dataReplaceable): a wipe replaces this cluster, and CloudFormation deletes the replaced one in the cleanup phase, which deletion protection would block; the data survives that in a final snapshot (removal policy snapshot), and the stack keeps termination protection.'
+          ? 'deletion protection is off while a wipe is configured (community.wipe, catalog ' +
+            'dataReplaceable): a wipe replaces this cluster, and CloudFormation deletes the ' +
+            'replaced one in the cleanup phase, which deletion protection would block; the ' +
+            'data survives that in a final snapshot (removal policy snapshot), and the stack ' +
+            'keeps termination protection.'
           : undefined,
         keyRemovalPolicy: keep,
         logKey,
@@ -210,7 +216,11 @@ export class EnvironmentDataStack extends ClinSparkStack {
           acknowledge(database.cluster, [
             {
               id: 'ClinSpark-StatefulProtected',
-              reason: `${spec.id} ${role}: deletion protection is off while the wipe '${wipe.label}' is configured (community.wipe; the catalog says this kind's data is replaceable): a wipe replaces this cluster and CloudFormation must delete the replaced one, keeping its final snapshot (removal policy snapshot).`,
+              reason:
+                `${spec.id} ${role}: deletion protection is off while the wipe '${wipe.label}' ` +
+                `is configured (community.wipe; the catalog says this kind's data is ` +
+                `replaceable): a wipe replaces this cluster and CloudFormation must delete the ` +
+                `replaced one, keeping its final snapshot (removal policy snapshot).`,
             },
           ]);
       }
@@ -392,18 +402,22 @@ export class EnvironmentDataStack extends ClinSparkStack {
     acknowledge(bucket, [
       ...sameReason(
         ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS'],
-        'Load balancer access logs can only be delivered to buckets encrypted with S3-managed keys (SSE-S3); the bucket is private, TLS-only and versioned.',
+        'Load balancer access logs can only be delivered to buckets encrypted with ' +
+          'S3-managed keys (SSE-S3); the bucket is private, TLS-only and versioned.',
       ),
       // VAL: the scrub evidence bucket logs into this one, which cdk-nag then counts as logging.
       ...(spec.val
         ? []
         : sameReason(
             ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketLoggingEnabled'],
-            'This bucket is itself the access-log destination of the load balancer; logging its own reads to another bucket would only move the question one bucket further.',
+            'This bucket is itself the access-log destination of the load balancer; logging ' +
+              'its own reads to another bucket would only move the question one bucket further.',
           )),
       ...sameReason(
         ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled'],
-        'Access logs are operational evidence kept for the catalog retention in this region; cross-region replication of request logs is not required by the retention policy.',
+        'Access logs are operational evidence kept for the catalog retention in this ' +
+          'region; cross-region replication of request logs is not required by the ' +
+          'retention policy.',
       ),
     ]);
     return bucket;

@@ -41,7 +41,9 @@ describe('clinspark replica-guide', () => {
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^# Northwind Phase I Unit: connecting to your ClinSpark read replica/);
     expect(r.out).toContain(
-      'ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L 127.0.0.1:3306:replica-prod.northwind.clinspark.cloud:3306 clinspark-tunnel@jump-prod.northwind.clinspark.cloud',
+      'ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L ' +
+        '127.0.0.1:3306:replica-prod.northwind.clinspark.cloud:3306 ' +
+        'clinspark-tunnel@jump-prod.northwind.clinspark.cloud',
     );
     expect(r.out).toContain('| jump host | `jump-prod.northwind.clinspark.cloud`, port 22 |');
     expect(r.out).toContain('| forwards to | `replica-prod.northwind.clinspark.cloud:3306` and nothing else |');

@@ -57,59 +57,64 @@ describe('stateful lock gate in cdk synth', () => {
     expect(r.templates.length).toBeGreaterThan(0);
   }, 200_000);
 
-  test('a broken lock file fails the synth before anything is built, and validate, naming the file, the path and the fix; it never locks nothing', async () => {
-    const cases: [string, RegExp][] = [
-      ['{"clinspark-northwind-prod-data": ', /is not JSON/],
-      ['[]', /expected record, received array/],
-      ['{"clinspark-northwind-prod-data": 5}', /"clinspark-northwind-prod-data": .*expected record, received number/],
-      [
-        '{"clinspark-northwind-prod-data": {"MainCluster": {"type": "AWS::RDS::DBCluster"}}}',
-        /"clinspark-northwind-prod-data" > "MainCluster": /,
-      ],
-    ];
-    // -c statefulLock=<file>: read by bin/clinspark.ts before the fleet is built. The first case
-    // through the real CLI; every case through the CDK app as the CLI runs it, in one process
-    // (runAppBatch: the same code path without one CLI start-up per case).
-    const lockFiles = cases.map(([text]) => {
-      const file = path.join(tempDir('clinspark-gate-lock-'), 'lock.json');
-      fs.writeFileSync(file, text);
-      return file;
-    });
-    const viaCli = synth(path.join(root, 'config'), '-c', `statefulLock=${lockFiles[0]}`);
-    const viaApp = await runAppBatch(
-      lockFiles.map((file) => ({ config: path.join(root, 'config'), customer: 'northwind', statefulLock: file })),
-    );
-    const runs = [
-      {
-        text: cases[0][0],
-        message: cases[0][1],
-        lockFile: lockFiles[0],
-        code: viaCli.status,
-        stderr: viaCli.stderr,
-        written: viaCli.templates,
-      },
-      ...viaApp.map((r, i) => ({ text: cases[i][0], message: cases[i][1], lockFile: lockFiles[i], ...r })),
-    ];
-    for (const { text, message, lockFile, code, stderr, written } of runs) {
-      expect([text, code]).toEqual([text, 1]);
-      expect(stderr).toContain(`clinspark: stateful lock ${lockFile}: `);
-      expect(stderr).toMatch(message);
-      expect(stderr).toMatch(/npm run stateful-lock:update.*nothing was synthesised/);
-      expect(stderr).not.toMatch(/^\s+at /m);
-      expect(written).toEqual([]);
-    }
-    // The fleet's own lock: a configuration error of validate (and so of cdk synth).
-    const dir = tempDir('clinspark-gate-fleet-');
-    fs.cpSync(path.join(root, 'config'), dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'stateful-lock.json'), '[]');
-    const v = spawnSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), 'validate', '--config', dir], {
-      cwd: root,
-      env,
-      encoding: 'utf8',
-    });
-    expect(v.status).toBe(1);
-    expect(v.stdout + v.stderr).toMatch(/stateful-lock\.json: \(file\): .*expected record, received array.*npm run stateful-lock:update/);
-  }, 200_000);
+  test(
+    'a broken lock file fails the synth before anything is built, and validate, ' +
+      'naming the file, the path and the fix; it never locks nothing',
+    async () => {
+      const cases: [string, RegExp][] = [
+        ['{"clinspark-northwind-prod-data": ', /is not JSON/],
+        ['[]', /expected record, received array/],
+        ['{"clinspark-northwind-prod-data": 5}', /"clinspark-northwind-prod-data": .*expected record, received number/],
+        [
+          '{"clinspark-northwind-prod-data": {"MainCluster": {"type": "AWS::RDS::DBCluster"}}}',
+          /"clinspark-northwind-prod-data" > "MainCluster": /,
+        ],
+      ];
+      // -c statefulLock=<file>: read by bin/clinspark.ts before the fleet is built. The first case
+      // through the real CLI; every case through the CDK app as the CLI runs it, in one process
+      // (runAppBatch: the same code path without one CLI start-up per case).
+      const lockFiles = cases.map(([text]) => {
+        const file = path.join(tempDir('clinspark-gate-lock-'), 'lock.json');
+        fs.writeFileSync(file, text);
+        return file;
+      });
+      const viaCli = synth(path.join(root, 'config'), '-c', `statefulLock=${lockFiles[0]}`);
+      const viaApp = await runAppBatch(
+        lockFiles.map((file) => ({ config: path.join(root, 'config'), customer: 'northwind', statefulLock: file })),
+      );
+      const runs = [
+        {
+          text: cases[0][0],
+          message: cases[0][1],
+          lockFile: lockFiles[0],
+          code: viaCli.status,
+          stderr: viaCli.stderr,
+          written: viaCli.templates,
+        },
+        ...viaApp.map((r, i) => ({ text: cases[i][0], message: cases[i][1], lockFile: lockFiles[i], ...r })),
+      ];
+      for (const { text, message, lockFile, code, stderr, written } of runs) {
+        expect([text, code]).toEqual([text, 1]);
+        expect(stderr).toContain(`clinspark: stateful lock ${lockFile}: `);
+        expect(stderr).toMatch(message);
+        expect(stderr).toMatch(/npm run stateful-lock:update.*nothing was synthesised/);
+        expect(stderr).not.toMatch(/^\s+at /m);
+        expect(written).toEqual([]);
+      }
+      // The fleet's own lock: a configuration error of validate (and so of cdk synth).
+      const dir = tempDir('clinspark-gate-fleet-');
+      fs.cpSync(path.join(root, 'config'), dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'stateful-lock.json'), '[]');
+      const v = spawnSync(process.execPath, [path.join(root, 'bin', 'clinspark-cli.js'), 'validate', '--config', dir], {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+      });
+      expect(v.status).toBe(1);
+      expect(v.stdout + v.stderr).toMatch(/stateful-lock\.json: \(file\): .*expected record, received array.*npm run stateful-lock:update/);
+    },
+    200_000,
+  );
 
   test('a new jump-host AMI is refused as a replacement of the jump host, naming both AMIs', () => {
     const r = synth(fleetWith((y) => y.replace('jumpHostAmi: ami-0a1b2c3d4e5f60718', 'jumpHostAmi: ami-0fedcba9876543210')));
@@ -135,7 +140,9 @@ describe('compareLock', () => {
       other: { Gone: 'AWS::KMS::Key' },
     };
     expect(compareLock(locked, current).changed).toEqual([
-      's/Writer (AWS::RDS::DBInstance): AvailabilityZone changes from eu-west-1a to eu-west-1b; this create-only property makes CloudFormation replace the resource: the database instance is deleted and created anew in the other zone',
+      's/Writer (AWS::RDS::DBInstance): AvailabilityZone changes from eu-west-1a to ' +
+        'eu-west-1b; this create-only property makes CloudFormation replace the ' +
+        'resource: the database instance is deleted and created anew in the other zone',
     ]);
   });
 

@@ -278,7 +278,9 @@ describe('a 100,000-entry CIDR list', () => {
       'customers/acme.yaml: environments.prod.ingress.allowedCidrs: list at most 50 CIDR blocks (security group rule limits) (line 23)',
     );
     expect(lines[1]).toBe(
-      "customers/acme.yaml: environments.prod.ingress.allowedCidrs[2]: '11.0.1.9/32' overlaps entry [1] ('11.0.1.0/24'): 11.0.1.9/32 lies inside 11.0.1.0/24; keep only the range you mean (line 26)",
+      "customers/acme.yaml: environments.prod.ingress.allowedCidrs[2]: '11.0.1.9/32' " +
+        "overlaps entry [1] ('11.0.1.0/24'): 11.0.1.9/32 lies inside 11.0.1.0/24; keep " +
+        'only the range you mean (line 26)',
     );
     expect(lines[50]).toBe(
       '... and 33284 more problems (fix the ones above first; `npx clinspark validate --max-problems 0` prints every one)',

@@ -19,7 +19,11 @@ describe('availability zone table', () => {
     for (const name of row.names) expect(name).toMatch(new RegExp(`^${region}[a-z]$`));
     // AZ ID: first letters of each part of the region code, its number, -az<n> (AWS "AZ IDs").
     const [geo, direction, n] = region.split('-');
-    const prefix = `${geo}${direction.replace(/^(north|south|east|west|central)(east|west)?$/, (_, a: string, b?: string) => a[0] + (b ? b[0] : ''))}${n}`;
+    const initials = direction.replace(
+      /^(north|south|east|west|central)(east|west)?$/,
+      (_, a: string, b?: string) => a[0] + (b ? b[0] : ''),
+    );
+    const prefix = `${geo}${initials}${n}`;
     for (const id of row.zoneIds) expect(id).toMatch(new RegExp(`^${prefix}-az\\d$`));
     // Uniformly mapped regions have exactly one name per zone.
     if (!row.independentlyMapped) expect(row.names.length).toBe(row.zoneIds.length);

@@ -33,7 +33,8 @@ function matchAll(expected: Expected['errors'], reported: Reported[]): Reported[
     );
     if (index < 0) {
       throw new Error(
-        `expected problem not reported: ${want.file}: ${want.path}: /${want.message}/${want.line !== undefined ? ` (line ${want.line})` : ''}\n` +
+        `expected problem not reported: ${want.file}: ${want.path}: ` +
+          `/${want.message}/${want.line !== undefined ? ` (line ${want.line})` : ''}\n` +
           `reported:\n${reported.map((a) => `  ${a.file}: ${a.path}: ${a.message} (line ${a.line})`).join('\n')}`,
       );
     }
@@ -146,20 +147,24 @@ describe('loadFleet', () => {
     expect(fleet.platform?.demos?.map((d) => d.release?.version ?? fleet.platform?.release.version)).toEqual(['2025.4.0', '2026.1.0']);
   });
 
-  test('the shipped example fleet pins every change-controlled environment by digest and puts every real-PII environment behind client ranges or SSO', () => {
-    const envs = fleetEnvironments(loadFleet(path.join(__dirname, '..', '..', 'config')));
-    const changeControlled = envs.filter((e) => e.policy.changeControlled);
-    const pii = envs.filter((e) => e.policy.holdsRealPii);
-    expect(changeControlled.map((e) => e.id).sort()).toEqual(['acme/preprod', 'northwind/prod', 'northwind/val']);
-    for (const e of changeControlled) expect(e.release.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(pii.map((e) => e.id).sort()).toEqual(['acme/migration', 'acme/preprod', 'northwind/prod']);
-    for (const e of pii) expect(e.sso !== undefined || (e.ingressCidrs?.length ?? 0) > 0).toBe(true);
-    expect(envs.find((e) => e.id === 'acme/preprod')?.ingressCidrs).toEqual(['198.51.100.0/24', '203.0.113.64/26']);
-    // Safe container defaults where the release does not say otherwise.
-    for (const e of envs)
-      expect({ readOnlyRootFilesystem: e.release.readOnlyRootFilesystem, user: e.release.user }).toEqual({
-        readOnlyRootFilesystem: true,
-        user: '1000:1000',
-      });
-  });
+  test(
+    'the shipped example fleet pins every change-controlled environment by digest ' +
+      'and puts every real-PII environment behind client ranges or SSO',
+    () => {
+      const envs = fleetEnvironments(loadFleet(path.join(__dirname, '..', '..', 'config')));
+      const changeControlled = envs.filter((e) => e.policy.changeControlled);
+      const pii = envs.filter((e) => e.policy.holdsRealPii);
+      expect(changeControlled.map((e) => e.id).sort()).toEqual(['acme/preprod', 'northwind/prod', 'northwind/val']);
+      for (const e of changeControlled) expect(e.release.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(pii.map((e) => e.id).sort()).toEqual(['acme/migration', 'acme/preprod', 'northwind/prod']);
+      for (const e of pii) expect(e.sso !== undefined || (e.ingressCidrs?.length ?? 0) > 0).toBe(true);
+      expect(envs.find((e) => e.id === 'acme/preprod')?.ingressCidrs).toEqual(['198.51.100.0/24', '203.0.113.64/26']);
+      // Safe container defaults where the release does not say otherwise.
+      for (const e of envs)
+        expect({ readOnlyRootFilesystem: e.release.readOnlyRootFilesystem, user: e.release.user }).toEqual({
+          readOnlyRootFilesystem: true,
+          user: '1000:1000',
+        });
+    },
+  );
 });

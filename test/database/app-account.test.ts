@@ -137,68 +137,76 @@ describe('application account handler', () => {
     }
   });
 
-  test("on a copy that arrives with every source account locked, the application user and its rotation twin get VAL's password (either parity)", async () => {
-    const own = await startMariaDb();
-    const ca = fs.readFileSync(own.caPath, 'utf8');
-    const connectAs = (user: string, password: string) =>
-      mysql.createConnection({ host: own.host, port: own.port, user, password, ssl: { ca } });
-    const admin = await connectAs(own.adminUser, own.adminPassword);
-    try {
-      const db = `twin_${unique()}`;
-      for (const [current, twin] of [
-        ['clinspark_app', 'clinspark_app_clone'],
-        ['other_app_clone', 'other_app'],
-      ]) {
-        // The source's application user and its twin, both with source passwords, locked by the staging copy.
-        for (const u of [current, twin])
-          await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab' ACCOUNT LOCK`);
-        const result = await applyAccount(admin, {
-          username: current,
-          password: 'Val-Password-0123456789abcdefg',
-          database: db,
-          masterUsername: own.adminUser,
-          lockOthers: true,
-        });
-        expect(result.twin).toBe(twin);
-        for (const u of [current, twin]) {
-          await expect(connectAs(u, 'Source-Password-0123456789ab')).rejects.toThrow(/denied|locked/i);
-          const conn = await connectAs(u, 'Val-Password-0123456789abcdefg');
-          await conn.end();
+  test(
+    'on a copy that arrives with every source account locked, the application user ' +
+      "and its rotation twin get VAL's password (either parity)",
+    async () => {
+      const own = await startMariaDb();
+      const ca = fs.readFileSync(own.caPath, 'utf8');
+      const connectAs = (user: string, password: string) =>
+        mysql.createConnection({ host: own.host, port: own.port, user, password, ssl: { ca } });
+      const admin = await connectAs(own.adminUser, own.adminPassword);
+      try {
+        const db = `twin_${unique()}`;
+        for (const [current, twin] of [
+          ['clinspark_app', 'clinspark_app_clone'],
+          ['other_app_clone', 'other_app'],
+        ]) {
+          // The source's application user and its twin, both with source passwords, locked by the staging copy.
+          for (const u of [current, twin])
+            await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab' ACCOUNT LOCK`);
+          const result = await applyAccount(admin, {
+            username: current,
+            password: 'Val-Password-0123456789abcdefg',
+            database: db,
+            masterUsername: own.adminUser,
+            lockOthers: true,
+          });
+          expect(result.twin).toBe(twin);
+          for (const u of [current, twin]) {
+            await expect(connectAs(u, 'Source-Password-0123456789ab')).rejects.toThrow(/denied|locked/i);
+            const conn = await connectAs(u, 'Val-Password-0123456789abcdefg');
+            await conn.end();
+          }
+          expect(result.locked).not.toContain(`${current}@%`);
+          expect(result.locked).not.toContain(`${twin}@%`);
         }
-        expect(result.locked).not.toContain(`${current}@%`);
-        expect(result.locked).not.toContain(`${twin}@%`);
+      } finally {
+        await admin.end();
+        stopMariaDb(own);
       }
-    } finally {
-      await admin.end();
-      stopMariaDb(own);
-    }
-  });
+    },
+  );
 
-  test('a restored copy that is not locked (PROD Main at go-live): the rotation twin gets the new password, other accounts stay as they are', async () => {
-    const user = `golive_${unique()}`;
-    const twin = `${user}_clone`;
-    const other = `repl_${unique()}`;
-    for (const u of [user, twin, other])
-      await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Preprod-Password-0123456789ab'`);
-    const result = await applyAccount(admin, {
-      username: user,
-      password: 'Prod-Password-0123456789abcdefgh',
-      database: schema,
-      masterUsername: 'clinspark_admin',
-      lockOthers: false,
-      resetTwin: true,
-    });
-    expect(result).toEqual({ locked: [], twin });
-    for (const u of [user, twin]) {
-      await expect(connectAs(u, 'Preprod-Password-0123456789ab', schema)).rejects.toThrow(/denied/i);
-      const conn = await connectAs(u, 'Prod-Password-0123456789abcdefgh', schema);
+  test(
+    'a restored copy that is not locked (PROD Main at go-live): the rotation twin ' +
+      'gets the new password, other accounts stay as they are',
+    async () => {
+      const user = `golive_${unique()}`;
+      const twin = `${user}_clone`;
+      const other = `repl_${unique()}`;
+      for (const u of [user, twin, other])
+        await admin.query(`CREATE USER ${admin.escape(u)}@'%' IDENTIFIED BY 'Preprod-Password-0123456789ab'`);
+      const result = await applyAccount(admin, {
+        username: user,
+        password: 'Prod-Password-0123456789abcdefgh',
+        database: schema,
+        masterUsername: 'clinspark_admin',
+        lockOthers: false,
+        resetTwin: true,
+      });
+      expect(result).toEqual({ locked: [], twin });
+      for (const u of [user, twin]) {
+        await expect(connectAs(u, 'Preprod-Password-0123456789ab', schema)).rejects.toThrow(/denied/i);
+        const conn = await connectAs(u, 'Prod-Password-0123456789abcdefgh', schema);
+        await conn.end();
+      }
+      // Not locked: a later update of PROD's account resource must never lock PROD's own accounts.
+      const conn = await connectAs(other, 'Preprod-Password-0123456789ab');
       await conn.end();
-    }
-    // Not locked: a later update of PROD's account resource must never lock PROD's own accounts.
-    const conn = await connectAs(other, 'Preprod-Password-0123456789ab');
-    await conn.end();
-    for (const u of [user, twin, other]) await admin.query(`DROP USER ${admin.escape(u)}@'%'`);
-  });
+      for (const u of [user, twin, other]) await admin.query(`DROP USER ${admin.escape(u)}@'%'`);
+    },
+  );
 
   test('system accounts are recognised and never locked', () => {
     expect(

@@ -97,26 +97,29 @@ describe('clinspark env-diff', () => {
     expect(md).toContain('| Identity: kind | val | prod |');
   });
 
-  test('names, accounts, zones and stack-derived ids are normalised: two Demos differ in their release (and its ledger entry) only', async () => {
-    const out = tempDir('diff');
-    const r = await cli(['env-diff', 'platform/demo-r2025-4', 'platform/demo-r2026-1', '--assembly', assembly, '--out', out]);
-    expect(r.code).toBe(3);
-    const d = JSON.parse(fs.readFileSync(path.join(out, 'env-diff.json'), 'utf8'));
-    expect(d.rows.map((x: { item: string }) => x.item)).toEqual([
-      'Release: version',
-      'Release: build',
-      'Release: image tag',
-      // The release ledger's entry (date, notes) is the release's own.
-      'Release: ledger entry',
-      expect.stringMatching(/^app\/MainTask\w+ ContainerDefinitions$/),
-    ]);
-    const cross = await cli(['env-diff', 'acme/preprod', 'northwind/prod', '--assembly', assembly]);
-    expect(cross.code).toBe(3);
-    // Below the header (which names both environments), nothing that only names them is left.
-    expect(cross.out.split('\n').slice(3).join('\n')).not.toMatch(
-      /345678901234|210987654321|eu-west-1[abc]|us-east-1[ab]|clinspark-(acme|northwind)-|northwind\.clinspark\.cloud/,
-    );
-  });
+  test(
+    'names, accounts, zones and stack-derived ids are normalised: two Demos differ ' + 'in their release (and its ledger entry) only',
+    async () => {
+      const out = tempDir('diff');
+      const r = await cli(['env-diff', 'platform/demo-r2025-4', 'platform/demo-r2026-1', '--assembly', assembly, '--out', out]);
+      expect(r.code).toBe(3);
+      const d = JSON.parse(fs.readFileSync(path.join(out, 'env-diff.json'), 'utf8'));
+      expect(d.rows.map((x: { item: string }) => x.item)).toEqual([
+        'Release: version',
+        'Release: build',
+        'Release: image tag',
+        // The release ledger's entry (date, notes) is the release's own.
+        'Release: ledger entry',
+        expect.stringMatching(/^app\/MainTask\w+ ContainerDefinitions$/),
+      ]);
+      const cross = await cli(['env-diff', 'acme/preprod', 'northwind/prod', '--assembly', assembly]);
+      expect(cross.code).toBe(3);
+      // Below the header (which names both environments), nothing that only names them is left.
+      expect(cross.out.split('\n').slice(3).join('\n')).not.toMatch(
+        /345678901234|210987654321|eu-west-1[abc]|us-east-1[ab]|clinspark-(acme|northwind)-|northwind\.clinspark\.cloud/,
+      );
+    },
+  );
 
   test('bad usage exits 2, an unknown environment 1', async () => {
     for (const [args, code, message] of [

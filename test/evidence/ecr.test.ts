@@ -151,7 +151,8 @@ describe('clinspark ecr', () => {
       path.join(bumped, 'releases.yaml'),
       ledger.replace(
         'customers:\n',
-        `  - { version: "2025.4.1", build: 2290, date: "2025-11-03", notes: RN-2025.4.1, digest: "sha256:${'ab'.repeat(32)}" }\ncustomers:\n`,
+        `  - { version: "2025.4.1", build: 2290, date: "2025-11-03", notes: RN-2025.4.1, ` +
+          `digest: "sha256:${'ab'.repeat(32)}" }\ncustomers:\n`,
       ),
     );
     const candidate = assemblyOf({ configDir: bumped, customers: ['northwind'], platform: false });

@@ -57,10 +57,13 @@ describe('config-report: lifecycle', () => {
       'Release 2026.1.0-b2410 (release ledger: 2026-11-20, notes RN-TEST-2026.1.0); Aurora MySQL engine 8.0.mysql\\_aurora.3.12.0.',
     );
     expect(top).toContain(
-      `EMERGENCY HOTFIX OVERRIDE: this environment runs 2026.1.0-b2410 before a VAL of the customer recorded its validation, under ${HOTFIX.reference}: ${HOTFIX.reason}`,
+      `EMERGENCY HOTFIX OVERRIDE: this environment runs 2026.1.0-b2410 before a VAL of ` +
+        `the customer recorded its validation, under ${HOTFIX.reference}: ` +
+        `${HOTFIX.reason}`,
     );
     expect(md).toContain(
-      `| EMERGENCY HOTFIX OVERRIDE | ${HOTFIX.reference}: ${HOTFIX.reason} | override: customers/northwind.yaml environments.prod.emergencyHotfix |`,
+      `| EMERGENCY HOTFIX OVERRIDE | ${HOTFIX.reference}: ${HOTFIX.reason} | override: ` +
+        `customers/northwind.yaml environments.prod.emergencyHotfix |`,
     );
     expect(md).toContain('| ledger entry | 2026-11-20, notes RN-TEST-2026.1.0 | ledger: releases.yaml |');
     expect(md).toContain('| VAL validation record | none | ledger: releases.yaml |');
@@ -145,7 +148,9 @@ describe('ECR: emergency hotfix', () => {
     expect(r.code).toBe(0);
     const md = fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.md'), 'utf8');
     expect(md.slice(0, md.indexOf('## 2. Blocking findings'))).toContain(
-      `EMERGENCY HOTFIX OVERRIDE: 2026.1.0-b2410 runs in this environment before a VAL of the customer recorded its validation, under ${HOTFIX.reference}: ${HOTFIX.reason}`,
+      `EMERGENCY HOTFIX OVERRIDE: 2026.1.0-b2410 runs in this environment before a VAL ` +
+        `of the customer recorded its validation, under ${HOTFIX.reference}: ` +
+        `${HOTFIX.reason}`,
     );
     const json = JSON.parse(fs.readFileSync(path.join(out, 'northwind', 'prod', 'ecr.json'), 'utf8'));
     expect(json.record.emergencyHotfix).toEqual({ release: '2026.1.0-b2410', ...HOTFIX });

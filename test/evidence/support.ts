@@ -77,8 +77,11 @@ export async function cli(args: string[]): Promise<{ code: number; out: string; 
 
 /** The text of a PDF, in content order, via pdf-parse (pinned) in a child Node process. */
 export function pdfText(file: string): string {
-  const script = `const { PDFParse } = require('pdf-parse'); const fs = require('fs');
-new PDFParse({ data: fs.readFileSync(process.argv[1]) }).getText().then((r) => process.stdout.write(r.text), (e) => { console.error(e); process.exit(1); });`;
+  const script =
+    `const { PDFParse } = require('pdf-parse'); const fs = require('fs');
+new ` +
+    `PDFParse({ data: fs.readFileSync(process.argv[1]) }).getText().then((r) => ` +
+    `process.stdout.write(r.text), (e) => { console.error(e); process.exit(1); });`;
   const r = spawnSync(process.execPath, ['-e', script, file], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`pdf-parse failed: ${r.stderr}`);
   return r.stdout;

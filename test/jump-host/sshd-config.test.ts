@@ -36,7 +36,10 @@ function sshdRunner(): Runner | string {
   if (run('unshare', [...inNamespace.slice(0, 3), 'mount -t tmpfs tmpfs /run && mkdir /run/sshd']).status === 0) {
     return (args) => run('unshare', [...inNamespace, ...args]);
   }
-  return 'sshd needs /run/sshd (its privilege separation directory) and this user can neither find it nor mount a private /run; create it with "mkdir -p /run/sshd"';
+  return (
+    'sshd needs /run/sshd (its privilege separation directory) and this user can ' +
+    'neither find it nor mount a private /run; create it with "mkdir -p /run/sshd"'
+  );
 }
 
 const runner = sshdRunner();

@@ -26,13 +26,31 @@ export function testStack(id = 'JumpHostTest'): TestStack {
 export const KEYS = {
   ed25519: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJm01u+l8YTqVEOfP9mXYJd6oWJyhHr0OeSmWENTex4n ed25519@customer.example',
   ecdsa256:
-    'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBP6RGKV9t5iHQdpYQy11cknfYkD4LOcXDMVUE8UBjJMULxva7noLVDhFkVPSbJ3ebmx63FnHEwQRyFIVAOi+l2A= ecdsa256@customer.example',
+    'ecdsa-sha2-nistp256 ' +
+    'AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBP6RGKV9t5iHQdpYQy11cknfYkD4LOcXDMVUE8UBjJMULxva' +
+    '7noLVDhFkVPSbJ3ebmx63FnHEwQRyFIVAOi+l2A= ' +
+    'ecdsa256@customer.example',
   ecdsa384:
-    'ecdsa-sha2-nistp384 AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBFVr2BAO2X2a8VN3+cPLOeet6G7IgpDkoqagvr3tztV8/D89iUgx7OLikRmYK+4yeBfRJ9UWeHkwlejrPQh5feL7JG0rlH3tmtUI2yfkTjeD4GD0TXoQQsKUOKmdbokD0g== ecdsa384@customer.example',
+    'ecdsa-sha2-nistp384 ' +
+    'AAAAE2VjZHNhLXNoYTItbmlzdHAzODQAAAAIbmlzdHAzODQAAABhBFVr2BAO2X2a8VN3+cPLOeet6G7IgpDkoqagvr3tztV8/D89' +
+    'iUgx7OLikRmYK+4yeBfRJ9UWeHkwlejrPQh5feL7JG0rlH3tmtUI2yfkTjeD4GD0TXoQQsKUOKmdbokD0g== ' +
+    'ecdsa384@customer.example',
   rsa3072:
-    'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCY6CQ5RXpi7hFlfG47XO6CsWs82HErKJrNFjfq77rzka2Ffemkx9Kx6S4Pmzcefl9kDtdmxdbsWd1zKxtMUcVtz/6HBwfmpTeopJa++PGdvQ1jyxu/Dtwd4dSIIMeeRZMcS4/jTLo7/1RvpAoSrMW9al1waY4Y9a2aWKZqMbB0PvtNwNfJWhkSaXYzArgj2w1qeujdFEAiOpgZpIjYPINhddVmr1zMtVBZvQAiiRUkw4CEJkYV6sGyBQ2O3POkhv+2jBgYams7ec0RENUiJX8vK5oYPlNw3FDjclIs+nU8uwV1PfjRM3P5OSy92kHmIv/1Do3hT4W1Xi3qeOQaONmIcr0sFUL0pbu+oqJFVco2pxGd6dsY/Lt2q9AzaenlJfhieMTWL+Ynp4hKyg1yrXoAjPA3UV/flpEGyBLs6YNQg3TIynauR/gIxKz21vu4DVjy1gAlGFY294HddtV3QIeE274Lc3l+7tv1eVGXFugJ5L/utNWBl3Z05T9ydb8BTas= rsa3072@customer.example',
+    'ssh-rsa ' +
+    'AAAAB3NzaC1yc2EAAAADAQABAAABgQCY6CQ5RXpi7hFlfG47XO6CsWs82HErKJrNFjfq77rzka2Ffemkx9Kx6S4Pmzcefl9kDtdm' +
+    'xdbsWd1zKxtMUcVtz/6HBwfmpTeopJa++PGdvQ1jyxu/Dtwd4dSIIMeeRZMcS4/jTLo7/1RvpAoSrMW9al1waY4Y9a2aWKZqMbB0' +
+    'PvtNwNfJWhkSaXYzArgj2w1qeujdFEAiOpgZpIjYPINhddVmr1zMtVBZvQAiiRUkw4CEJkYV6sGyBQ2O3POkhv+2jBgYams7ec0R' +
+    'ENUiJX8vK5oYPlNw3FDjclIs+nU8uwV1PfjRM3P5OSy92kHmIv/1Do3hT4W1Xi3qeOQaONmIcr0sFUL0pbu+oqJFVco2pxGd6dsY' +
+    '/Lt2q9AzaenlJfhieMTWL+Ynp4hKyg1yrXoAjPA3UV/flpEGyBLs6YNQg3TIynauR/gIxKz21vu4DVjy1gAlGFY294HddtV3QIeE' +
+    '274Lc3l+7tv1eVGXFugJ5L/utNWBl3Z05T9ydb8BTas= ' +
+    'rsa3072@customer.example',
   rsa2048:
-    'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDADor6S/H5OpnjKpSSnKrZbDUJRmY/AXyVunLdyl/LJeYxEyn3Xa6xH7GSomVyIHGRI+F+jktTDnMlPVJC7rTfmZ9JAoNGkMjUwm73VPjmJyvvVsfrECYbFARDbPhmF7FMAUrQY+tm4psUZEa/5BEjm+BTHQBxv9bP/pwMz/hGwKhMAqZLLYWQXswI5NKmdABYtM2hFZLt389sJUtAkTxQ85UmFiMqLBY1vdNhCBH2HazmTQSqNcr8L4stDREqCqg8ttayVD0BRpLll4szkKJYkrhFq+G4ABv6zxmzQbeqZ38jqvXbafFVq4TCbmTPZGZ5I64FeBPaRAnVSY8oBf9R rsa2048@customer.example',
+    'ssh-rsa ' +
+    'AAAAB3NzaC1yc2EAAAADAQABAAABAQDADor6S/H5OpnjKpSSnKrZbDUJRmY/AXyVunLdyl/LJeYxEyn3Xa6xH7GSomVyIHGRI+F+' +
+    'jktTDnMlPVJC7rTfmZ9JAoNGkMjUwm73VPjmJyvvVsfrECYbFARDbPhmF7FMAUrQY+tm4psUZEa/5BEjm+BTHQBxv9bP/pwMz/hG' +
+    'wKhMAqZLLYWQXswI5NKmdABYtM2hFZLt389sJUtAkTxQ85UmFiMqLBY1vdNhCBH2HazmTQSqNcr8L4stDREqCqg8ttayVD0BRpLl' +
+    'l4szkKJYkrhFq+G4ABv6zxmzQbeqZ38jqvXbafFVq4TCbmTPZGZ5I64FeBPaRAnVSY8oBf9R ' +
+    'rsa2048@customer.example',
 } as const;
 
 export const CIDRS = ['203.0.113.0/24', '198.51.100.17/32'];

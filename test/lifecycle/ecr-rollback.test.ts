@@ -44,28 +44,32 @@ async function rollbackOf(baselineDir: string, candidate: string): Promise<Array
   return Object.assign(record.rollback, { md });
 }
 
-test('a release change: the rollback row predicts the pre-upgrade snapshot and names its stack output; Test keeps the manual command', async () => {
-  const rows = await rollbackOf(baseline, plantUpgrade({ Release: '2026.1.0-b2410' }));
-  const main = rows.find((r) => r.cluster === 'clinspark-northwind-prod-main');
-  const expected = preUpgradeSnapshotIdentifier(
-    'clinspark-northwind-prod-main',
-    { release: '2025.4.0-b2231', engineVersion: ENGINE },
-    { release: '2026.1.0-b2410', engineVersion: ENGINE },
-  );
-  expect(main).toMatchObject({
-    takenBy: 'pre-upgrade snapshot',
-    snapshotIdentifier: expected,
-    stackOutput: 'MainPreUpgradeSnapshot',
-    change: 'release 2025.4.0-b2231 -> 2026.1.0-b2410',
-    command: expect.stringContaining(
-      '--stack-name clinspark-northwind-prod-data --query "Stacks[0].Outputs[?OutputKey==\'MainPreUpgradeSnapshot\'].OutputValue"',
-    ),
-  });
-  const test = rows.find((r) => r.cluster === 'clinspark-northwind-prod-test');
-  expect(test).toMatchObject({ takenBy: 'manual', command: expect.stringMatching(/^aws rds create-db-cluster-snapshot /) });
-  expect((rows as unknown as { md: string }).md).toContain(expected);
-  expect((rows as unknown as { md: string }).md).toContain('MainPreUpgradeSnapshot');
-}, 300_000);
+test(
+  'a release change: the rollback row predicts the pre-upgrade snapshot and names ' + 'its stack output; Test keeps the manual command',
+  async () => {
+    const rows = await rollbackOf(baseline, plantUpgrade({ Release: '2026.1.0-b2410' }));
+    const main = rows.find((r) => r.cluster === 'clinspark-northwind-prod-main');
+    const expected = preUpgradeSnapshotIdentifier(
+      'clinspark-northwind-prod-main',
+      { release: '2025.4.0-b2231', engineVersion: ENGINE },
+      { release: '2026.1.0-b2410', engineVersion: ENGINE },
+    );
+    expect(main).toMatchObject({
+      takenBy: 'pre-upgrade snapshot',
+      snapshotIdentifier: expected,
+      stackOutput: 'MainPreUpgradeSnapshot',
+      change: 'release 2025.4.0-b2231 -> 2026.1.0-b2410',
+      command: expect.stringContaining(
+        '--stack-name clinspark-northwind-prod-data --query "Stacks[0].Outputs[?OutputKey==\'MainPreUpgradeSnapshot\'].OutputValue"',
+      ),
+    });
+    const test = rows.find((r) => r.cluster === 'clinspark-northwind-prod-test');
+    expect(test).toMatchObject({ takenBy: 'manual', command: expect.stringMatching(/^aws rds create-db-cluster-snapshot /) });
+    expect((rows as unknown as { md: string }).md).toContain(expected);
+    expect((rows as unknown as { md: string }).md).toContain('MainPreUpgradeSnapshot');
+  },
+  300_000,
+);
 
 test('an engine change: the row is named after the engine versions', async () => {
   const rows = await rollbackOf(baseline, plantUpgrade({ EngineVersion: '8.0.mysql_aurora.3.12.1' }));

@@ -46,7 +46,8 @@ describe('clinspark retire', () => {
     ]);
     for (const s of ['app', 'replica', 'data'])
       expect(cmds).toContain(
-        `aws cloudformation update-termination-protection --region eu-west-1 --no-enable-termination-protection --stack-name clinspark-northwind-prod-${s}`,
+        `aws cloudformation update-termination-protection --region eu-west-1 ` +
+          `--no-enable-termination-protection --stack-name clinspark-northwind-prod-${s}`,
       );
     expect(
       cmds.some((c) => c.startsWith('aws elbv2 modify-load-balancer-attributes') && c.includes('deletion_protection.enabled,Value=false')),
@@ -114,7 +115,8 @@ describe('clinspark retire', () => {
     expect(empty < app && app < data).toBe(true);
     expect(r.out).toContain('| DESTROY | deleted with the stack, without a final snapshot');
     expect(r.out).toContain(
-      "deletion scheduled by CloudFormation with the stack: deleted after the key's waiting period (30 days for database and log keys, 7 for the alarm topic key)",
+      "deletion scheduled by CloudFormation with the stack: deleted after the key's " +
+        'waiting period (30 days for database and log keys, 7 for the alarm topic key)',
     );
   });
 

@@ -80,7 +80,8 @@ describe('seed SQL (MariaDB)', () => {
     const conn = await database();
     await applySeed(conn, { seed: 'grow', volunteers: 20, schemaSql: BUNDLED_SCHEMA });
     await conn.query(
-      "INSERT INTO volunteers (volunteer_number, first_name, last_name, sex, registered_at) VALUES ('APP-1', 'Trainer', 'Added', 'F', '2025-01-01 10:00:00')",
+      'INSERT INTO volunteers (volunteer_number, first_name, last_name, sex, ' +
+        "registered_at) VALUES ('APP-1', 'Trainer', 'Added', 'F', '2025-01-01 10:00:00')",
     );
     const grown = await applySeed(conn, { seed: 'grow', volunteers: 30, schemaSql: BUNDLED_SCHEMA });
     expect(grown.status).toBe('reseeded');
@@ -111,8 +112,11 @@ describe('seed SQL (MariaDB)', () => {
     );
     expect(Number((bad as Array<{ n: number }>)[0].n)).toBe(0);
     const [badContacts] = await conn.query(
-      `SELECT COUNT(*) AS n FROM contacts WHERE SUBSTRING_INDEX(full_name, ' ', 1) NOT IN (?) OR SUBSTRING_INDEX(full_name, ' ', -1) NOT IN (?)
-         OR (email IS NOT NULL AND email NOT REGEXP '^u[0-9a-f]{16}@example[.]invalid$') OR phone NOT REGEXP '^[+]1 [0-9]{3} 555 01[0-9]{2}$'`,
+      `SELECT COUNT(*) AS n FROM contacts WHERE SUBSTRING_INDEX(full_name, ' ', 1) NOT ` +
+        `IN (?) OR SUBSTRING_INDEX(full_name, ' ', -1) NOT IN (?)
+         OR (email IS ` +
+        `NOT NULL AND email NOT REGEXP '^u[0-9a-f]{16}@example[.]invalid$') OR phone NOT ` +
+        `REGEXP '^[+]1 [0-9]{3} 555 01[0-9]{2}$'`,
       [FIRST_NAMES, LAST_NAMES],
     );
     expect(Number((badContacts as Array<{ n: number }>)[0].n)).toBe(0);

@@ -44,7 +44,9 @@ describe('clinspark upgrade-plan', () => {
     expect(r.out).toContain('https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html');
     // The baseline's data stack has no snapshot resource yet: it is added to deployed clusters (Create: "-from-deployed").
     expect(r.out).toContain(
-      '| clinspark-northwind-prod-main | clinspark-northwind-prod-main-pre-2026-1-0-b2410-from-deployed | clinspark-northwind-prod-data.MainPreUpgradeSnapshot |',
+      '| clinspark-northwind-prod-main | ' +
+        'clinspark-northwind-prod-main-pre-2026-1-0-b2410-from-deployed | ' +
+        'clinspark-northwind-prod-data.MainPreUpgradeSnapshot |',
     );
     expect(r.out).toContain('| clinspark-northwind-prod-test | clinspark-northwind-prod-test-pre-2026-1-0-b2410-from-deployed |');
     const json = JSON.parse(fs.readFileSync(path.join(out, 'upgrade-plan.json'), 'utf8'));
@@ -57,7 +59,9 @@ describe('clinspark upgrade-plan', () => {
     const r = await plan(fleet, baseline, '--at', '2026-12-09T10:00:00Z');
     expect(r.code).toBe(3);
     expect(r.out).toContain(
-      'Recommendation: do not deploy now; deploy at 2026-12-13T02:00:00Z (Sun 2026-12-13 02:00 UTC): Wed 2026-12-09 10:00 UTC is outside the maintenance window sun:02:00-sun:03:00; the next one starts Sun 2026-12-13 02:00 UTC.',
+      'Recommendation: do not deploy now; deploy at 2026-12-13T02:00:00Z (Sun ' +
+        '2026-12-13 02:00 UTC): Wed 2026-12-09 10:00 UTC is outside the maintenance ' +
+        'window sun:02:00-sun:03:00; the next one starts Sun 2026-12-13 02:00 UTC.',
     );
     expect(r.out).toContain('Next window start: 2026-12-13T02:00:00Z (Sun 2026-12-13 02:00 UTC) to 2026-12-13T03:00:00Z.');
     expect(r.err).toMatch(/^clinspark upgrade-plan: not now: .*deploy at 2026-12-13T02:00:00Z \(or give --now\)\n$/);
@@ -71,7 +75,9 @@ describe('clinspark upgrade-plan', () => {
     const r = await plan(fleet, baseline, '--at', '2026-12-06T02:30:00Z');
     expect(r.code).toBe(3);
     expect(r.out).toContain(
-      "Three weeks' notice: ledger entry 2026-11-20 + 21 days = 2026-12-11T00:00:00Z; NOT met; earliest compliant date: 2026-12-13T02:00:00Z (Sun 2026-12-13 02:00 UTC).",
+      "Three weeks' notice: ledger entry 2026-11-20 + 21 days = 2026-12-11T00:00:00Z; " +
+        'NOT met; earliest compliant date: 2026-12-13T02:00:00Z (Sun 2026-12-13 02:00 ' +
+        'UTC).',
     );
     expect(r.out).toContain('Recommendation: do not deploy now; deploy at 2026-12-13T02:00:00Z');
     // Outside a window before the notice ends: the next window (12-06) would still be too early.

@@ -117,71 +117,83 @@ describe('pre-upgrade snapshot', () => {
     expect(snapshotFindings(base.stack('clinspark-northwind-prod-data'))).toEqual([]);
   });
 
-  test('a VAL database (refresh-named cluster) is protected under its physical name; kinds that are not change-controlled have none', () => {
-    const val = base.template('clinspark-northwind-val-data');
-    const [, cluster] = ofType(val, 'AWS::RDS::DBCluster').find(([, r]) => /-val-main-/.test(r.Properties.DBClusterIdentifier)) ?? [];
-    expect(cluster).toBeDefined();
-    snapshotOf(val, cluster?.Properties.DBClusterIdentifier);
-    const acme = build('acme', (c) => c);
-    expect(ofType(acme.template('clinspark-acme-sandbox-data'), CLUSTER_SNAPSHOT_RESOURCE_TYPE)).toEqual([]);
-    expect(ofType(acme.template('clinspark-acme-preprod-data'), CLUSTER_SNAPSHOT_RESOURCE_TYPE)).toHaveLength(1);
-  });
+  test(
+    'a VAL database (refresh-named cluster) is protected under its physical name; ' + 'kinds that are not change-controlled have none',
+    () => {
+      const val = base.template('clinspark-northwind-val-data');
+      const [, cluster] = ofType(val, 'AWS::RDS::DBCluster').find(([, r]) => /-val-main-/.test(r.Properties.DBClusterIdentifier)) ?? [];
+      expect(cluster).toBeDefined();
+      snapshotOf(val, cluster?.Properties.DBClusterIdentifier);
+      const acme = build('acme', (c) => c);
+      expect(ofType(acme.template('clinspark-acme-sandbox-data'), CLUSTER_SNAPSHOT_RESOURCE_TYPE)).toEqual([]);
+      expect(ofType(acme.template('clinspark-acme-preprod-data'), CLUSTER_SNAPSHOT_RESOURCE_TYPE)).toHaveLength(1);
+    },
+  );
 
-  test("least privilege: snapshots of the stack's own clusters under their <cluster>-pre-* names, KMS grants through RDS on their own keys only", () => {
-    const policies = ofType(data, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('ClusterSnapshotsStartFunction'));
-    expect(policies).toHaveLength(1);
-    const statements = policies[0][1].Properties.PolicyDocument.Statement as Array<Record<string, any>>;
-    const rds = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('rds:')));
-    expect(rds.flatMap((s) => [s.Resource].flat())).toEqual([
-      'arn:aws:rds:eu-west-1:345678901234:cluster:clinspark-northwind-prod-main',
-      'arn:aws:rds:eu-west-1:345678901234:cluster:clinspark-northwind-prod-test',
-      'arn:aws:rds:eu-west-1:345678901234:cluster-snapshot:clinspark-northwind-prod-main-pre-*',
-      'arn:aws:rds:eu-west-1:345678901234:cluster-snapshot:clinspark-northwind-prod-test-pre-*',
-    ]);
-    expect(rds.flatMap((s) => [s.Action].flat()).sort()).toEqual(
-      [
-        'rds:AddTagsToResource',
-        'rds:CreateDBClusterSnapshot',
-        'rds:CreateDBClusterSnapshot',
-        'rds:DescribeDBClusterSnapshots',
-        'rds:DescribeDBClusters',
-      ].sort(),
-    );
-    const kms = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
-    expect(kms.flatMap((s) => [s.Action].flat()).sort()).toEqual(['kms:CreateGrant', 'kms:DescribeKey']);
-    for (const s of kms) {
-      expect(s.Condition.StringEquals['kms:ViaService']).toBe('rds.eu-west-1.amazonaws.com');
-      expect(s.Resource).toEqual([
-        { 'Fn::GetAtt': ['MainDatabaseKeyF7118F28', 'Arn'] },
-        { 'Fn::GetAtt': ['TestDatabaseKey951C0E3B', 'Arn'] },
+  test(
+    "least privilege: snapshots of the stack's own clusters under their " +
+      '<cluster>-pre-* names, KMS grants through RDS on their own keys only',
+    () => {
+      const policies = ofType(data, 'AWS::IAM::ManagedPolicy').filter(([id]) => id.startsWith('ClusterSnapshotsStartFunction'));
+      expect(policies).toHaveLength(1);
+      const statements = policies[0][1].Properties.PolicyDocument.Statement as Array<Record<string, any>>;
+      const rds = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('rds:')));
+      expect(rds.flatMap((s) => [s.Resource].flat())).toEqual([
+        'arn:aws:rds:eu-west-1:345678901234:cluster:clinspark-northwind-prod-main',
+        'arn:aws:rds:eu-west-1:345678901234:cluster:clinspark-northwind-prod-test',
+        'arn:aws:rds:eu-west-1:345678901234:cluster-snapshot:clinspark-northwind-prod-main-pre-*',
+        'arn:aws:rds:eu-west-1:345678901234:cluster-snapshot:clinspark-northwind-prod-test-pre-*',
       ]);
-    }
-    // PROD keys deny kms:CreateGrant to roles without PROD's tags (key-policy.ts): the function's role has them.
-    const [, role] = ofType(data, 'AWS::IAM::Role').find(([id]) => id.startsWith('ClusterSnapshotsStartFunctionRole')) ?? [];
-    expect(role?.Properties.Tags).toEqual(
-      expect.arrayContaining([
-        { Key: 'clinspark:customer', Value: 'northwind' },
-        { Key: 'clinspark:environment', Value: 'prod' },
-      ]),
-    );
-  });
+      expect(rds.flatMap((s) => [s.Action].flat()).sort()).toEqual(
+        [
+          'rds:AddTagsToResource',
+          'rds:CreateDBClusterSnapshot',
+          'rds:CreateDBClusterSnapshot',
+          'rds:DescribeDBClusterSnapshots',
+          'rds:DescribeDBClusters',
+        ].sort(),
+      );
+      const kms = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+      expect(kms.flatMap((s) => [s.Action].flat()).sort()).toEqual(['kms:CreateGrant', 'kms:DescribeKey']);
+      for (const s of kms) {
+        expect(s.Condition.StringEquals['kms:ViaService']).toBe('rds.eu-west-1.amazonaws.com');
+        expect(s.Resource).toEqual([
+          { 'Fn::GetAtt': ['MainDatabaseKeyF7118F28', 'Arn'] },
+          { 'Fn::GetAtt': ['TestDatabaseKey951C0E3B', 'Arn'] },
+        ]);
+      }
+      // PROD keys deny kms:CreateGrant to roles without PROD's tags (key-policy.ts): the function's role has them.
+      const [, role] = ofType(data, 'AWS::IAM::Role').find(([id]) => id.startsWith('ClusterSnapshotsStartFunctionRole')) ?? [];
+      expect(role?.Properties.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'clinspark:customer', Value: 'northwind' },
+          { Key: 'clinspark:environment', Value: 'prod' },
+        ]),
+      );
+    },
+  );
 
-  test('a release change reaches the snapshot resource (snapshot first), then the cluster (unchanged), then the services (new image)', () => {
-    const val = example.customers.find((c) => c.slug === 'northwind')?.environments.val?.release;
-    expect(val).toBeDefined();
-    const upgraded = northwind((c) => withProd(c, { release: val }));
-    const after = upgraded.template('clinspark-northwind-prod-data');
-    const [id, snapshot] = snapshotOf(after, 'clinspark-northwind-prod-main');
-    expect(snapshot.Properties.Release).toBe('2026.1.0-b2410');
-    const [, before] = snapshotOf(data, 'clinspark-northwind-prod-main');
-    expect(before.Properties.Release).toBe('2025.4.0-b2231');
-    expect(clusterNamed(after, 'clinspark-northwind-prod-main')[1].DependsOn).toContain(id);
-    // The services take the new image only in the app stack, deployed after the data stack.
-    const images = (t: Template) =>
-      ofType(t, 'AWS::ECS::TaskDefinition').map(([, r]) => JSON.stringify(r.Properties.ContainerDefinitions.map((c: any) => c.Image)));
-    expect(images(upgraded.template('clinspark-northwind-prod-app'))).not.toEqual(images(base.template('clinspark-northwind-prod-app')));
-    expect(upgraded.stack('clinspark-northwind-prod-app').dependencies.map((s) => s.stackName)).toContain('clinspark-northwind-prod-data');
-  });
+  test(
+    'a release change reaches the snapshot resource (snapshot first), then the ' + 'cluster (unchanged), then the services (new image)',
+    () => {
+      const val = example.customers.find((c) => c.slug === 'northwind')?.environments.val?.release;
+      expect(val).toBeDefined();
+      const upgraded = northwind((c) => withProd(c, { release: val }));
+      const after = upgraded.template('clinspark-northwind-prod-data');
+      const [id, snapshot] = snapshotOf(after, 'clinspark-northwind-prod-main');
+      expect(snapshot.Properties.Release).toBe('2026.1.0-b2410');
+      const [, before] = snapshotOf(data, 'clinspark-northwind-prod-main');
+      expect(before.Properties.Release).toBe('2025.4.0-b2231');
+      expect(clusterNamed(after, 'clinspark-northwind-prod-main')[1].DependsOn).toContain(id);
+      // The services take the new image only in the app stack, deployed after the data stack.
+      const images = (t: Template) =>
+        ofType(t, 'AWS::ECS::TaskDefinition').map(([, r]) => JSON.stringify(r.Properties.ContainerDefinitions.map((c: any) => c.Image)));
+      expect(images(upgraded.template('clinspark-northwind-prod-app'))).not.toEqual(images(base.template('clinspark-northwind-prod-app')));
+      expect(upgraded.stack('clinspark-northwind-prod-app').dependencies.map((s) => s.stackName)).toContain(
+        'clinspark-northwind-prod-data',
+      );
+    },
+  );
 
   test('an engine change reaches the snapshot resource and the cluster, which waits for the snapshot', () => {
     const upgraded = northwind((c) => withProd(c, { engine: { version: '3.11.1' } }));

@@ -75,18 +75,21 @@ describe.each(kinds)('%s', (kind) => {
     }
   });
 
-  test('each service: desired minus running tasks, CPU, memory, unhealthy targets; the load balancer: 5xx, p99; WAF: blocked requests', () => {
-    for (const role of spec.instances.map((i) => (i.role === 'main' ? 'Main' : 'Test'))) {
-      expectAll(app, `${p}-${role}applicationTasks-MissingTasks`, a.service.missingTasks);
-      expectAll(app, `${p}-${role}application-CPU-Usage`, a.service.cpuPercent);
-      expectAll(app, `${p}-${role}application-Memory-Usage`, a.service.memoryPercent);
-      expectAll(app, `${p}-${role}application-Unhealthy-Tasks`, a.service.unhealthyHosts);
-    }
-    expectAll(app, `${p}-LoadBalancer-Target5xx`, a.loadBalancer.target5xx);
-    expectAll(app, `${p}-LoadBalancer-Elb5xx`, a.loadBalancer.elb5xx);
-    expectAll(app, `${p}-LoadBalancer-ResponseTimeP99`, a.loadBalancer.p99ResponseSeconds);
-    expectAll(app, `${p}-WebAcl-Blocked-Count`, a.waf.blockedRequests);
-  });
+  test(
+    'each service: desired minus running tasks, CPU, memory, unhealthy targets; the ' + 'load balancer: 5xx, p99; WAF: blocked requests',
+    () => {
+      for (const role of spec.instances.map((i) => (i.role === 'main' ? 'Main' : 'Test'))) {
+        expectAll(app, `${p}-${role}applicationTasks-MissingTasks`, a.service.missingTasks);
+        expectAll(app, `${p}-${role}application-CPU-Usage`, a.service.cpuPercent);
+        expectAll(app, `${p}-${role}application-Memory-Usage`, a.service.memoryPercent);
+        expectAll(app, `${p}-${role}application-Unhealthy-Tasks`, a.service.unhealthyHosts);
+      }
+      expectAll(app, `${p}-LoadBalancer-Target5xx`, a.loadBalancer.target5xx);
+      expectAll(app, `${p}-LoadBalancer-Elb5xx`, a.loadBalancer.elb5xx);
+      expectAll(app, `${p}-LoadBalancer-ResponseTimeP99`, a.loadBalancer.p99ResponseSeconds);
+      expectAll(app, `${p}-WebAcl-Blocked-Count`, a.waf.blockedRequests);
+    },
+  );
 
   test('every Lambda function of the data stack (set-up, scrub, provider frameworks): errors and throttles', () => {
     const listed = functionsIn(fleet.stacks.get(data)!);
@@ -117,39 +120,47 @@ describe.each(kinds)('%s', (kind) => {
     }
   });
 
-  test('scale-to-zero kinds: no alarm fires on zero tasks or a paused database (missing data is not breaching; tasks count desired minus running)', () => {
-    const scalesToZero = spec.app.minTasks === 0 || (spec.database.mode === 'serverless' && spec.database.minAcu === 0);
-    for (const stack of [data, app]) {
-      for (const alarm of alarms(stack)) {
-        expect(alarm.TreatMissingData).toBe('notBreaching');
-        // No "too few" alarm on tasks or connections anywhere: zero is a valid state of these kinds.
-        expect(alarm.AlarmName).not.toMatch(/Running-Tasks-Low|Connection-Count-Low/);
+  test(
+    'scale-to-zero kinds: no alarm fires on zero tasks or a paused database (missing ' +
+      'data is not breaching; tasks count desired minus running)',
+    () => {
+      const scalesToZero = spec.app.minTasks === 0 || (spec.database.mode === 'serverless' && spec.database.minAcu === 0);
+      for (const stack of [data, app]) {
+        for (const alarm of alarms(stack)) {
+          expect(alarm.TreatMissingData).toBe('notBreaching');
+          // No "too few" alarm on tasks or connections anywhere: zero is a valid state of these kinds.
+          expect(alarm.AlarmName).not.toMatch(/Running-Tasks-Low|Connection-Count-Low/);
+        }
       }
-    }
-    const missing = alarms(app).find((x) => /MissingTasks/.test(x.AlarmName))!;
-    expect(missing.Metrics.map((m: any) => m.Expression).filter(Boolean)).toEqual(['desired - running']);
-    if (scalesToZero) expect(missing.Threshold).toBe(0);
-  });
+      const missing = alarms(app).find((x) => /MissingTasks/.test(x.AlarmName))!;
+      expect(missing.Metrics.map((m: any) => m.Expression).filter(Boolean)).toEqual(['desired - running']);
+      if (scalesToZero) expect(missing.Threshold).toBe(0);
+    },
+  );
 
-  test('the topic is encrypted with its own rotating key whose policy admits cloudwatch.amazonaws.com for this account and the environment alarms only', () => {
-    const [, topic] = ofType(data, 'AWS::SNS::Topic')[0];
-    const keyRef = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
-    const key = resources(data)[keyRef];
-    expect(key.Type).toBe('AWS::KMS::Key');
-    expect(key.Properties.EnableKeyRotation).toBe(true);
-    const statement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
-    expect(statement).toBeDefined();
-    expect(statement.Effect).toBe('Allow');
-    expect(statement.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
-    expect(statement.Condition.StringEquals['aws:SourceAccount']).toBe(spec.account);
-    expect(JSON.stringify(statement.Condition.ArnLike['aws:SourceArn'])).toContain(`:${spec.account}:alarm:${p}-*`);
-    const policy = ofType(data, 'AWS::SNS::TopicPolicy')[0][1].Properties.PolicyDocument.Statement;
-    const publish = policy.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
-    expect(publish.Action).toBe('sns:Publish');
-    expect(JSON.stringify(publish.Condition.ArnLike['aws:SourceArn'])).toContain(`:alarm:${p}-*`);
-    // TLS only (AwsSolutions-SNS3).
-    expect(policy.some((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
-  });
+  test(
+    'the topic is encrypted with its own rotating key whose policy admits ' +
+      'cloudwatch.amazonaws.com for this account and the environment alarms only',
+    () => {
+      const [, topic] = ofType(data, 'AWS::SNS::Topic')[0];
+      const keyRef = topic.Properties.KmsMasterKeyId['Fn::GetAtt'][0];
+      const key = resources(data)[keyRef];
+      expect(key.Type).toBe('AWS::KMS::Key');
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      const statement = key.Properties.KeyPolicy.Statement.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+      expect(statement).toBeDefined();
+      expect(statement.Effect).toBe('Allow');
+      expect(statement.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+      expect(statement.Condition.StringEquals['aws:SourceAccount']).toBe(spec.account);
+      expect(JSON.stringify(statement.Condition.ArnLike['aws:SourceArn'])).toContain(`:${spec.account}:alarm:${p}-*`);
+      const policy = ofType(data, 'AWS::SNS::TopicPolicy')[0][1].Properties.PolicyDocument.Statement;
+      const publish = policy.find((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com');
+      expect(publish.Action).toBe('sns:Publish');
+      expect(JSON.stringify(publish.Condition.ArnLike['aws:SourceArn'])).toContain(`:alarm:${p}-*`);
+      // TLS only (AwsSolutions-SNS3).
+      expect(policy.some((s: any) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false')).toBe(true);
+    },
+  );
 
   test("subscriptions: the vendor default from platform.yaml, then the owner's own", () => {
     const subs = ofType(data, 'AWS::SNS::Subscription').map(([, r]) => `${r.Properties.Protocol}:${r.Properties.Endpoint}`);
@@ -165,38 +176,42 @@ describe.each(kinds)('%s', (kind) => {
     expect(ofType(data, 'AWS::CloudWatch::Dashboard')).toHaveLength(0);
   });
 
-  test('the support role is assumable by the vendor support principal, reads dashboards, alarms, logs, ECS and RDS, and cannot decrypt or read secrets', () => {
-    const roles = ofType(data, 'AWS::IAM::Role').filter(([, r]) => r.Properties.RoleName === spec.monitoring.supportRoleName);
-    expect(roles).toHaveLength(1);
-    const [roleId, role] = roles[0];
-    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(fleet.fleet.platform!.monitoring!.supportPrincipalArn!);
-    expect(roleId).toBeDefined();
-    expect(role.Properties.Policies).toBeUndefined();
-    expect(role.Properties.ManagedPolicyArns).toHaveLength(1);
-    const policy = resources(data)[role.Properties.ManagedPolicyArns[0].Ref];
-    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
-    const statements: any[] = policy.Properties.PolicyDocument.Statement;
-    const allowed: string[] = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action));
-    const denied = statements
-      .filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Resource) === '"*"')
-      .flatMap((s) => ([] as string[]).concat(s.Action));
-    for (const action of [
-      'cloudwatch:GetDashboard',
-      'cloudwatch:DescribeAlarms',
-      'logs:StartQuery',
-      'logs:GetQueryResults',
-      'ecs:DescribeServices',
-      'rds:DescribeDBClusters',
-    ])
-      expect(allowed).toContain(action);
-    for (const action of ['kms:Decrypt', 'secretsmanager:GetSecretValue', ...SUPPORT_DENIED_ACTIONS]) expect(denied).toContain(action);
-    // No allow that could decrypt or read secrets, even by wildcard.
-    expect(allowed.filter((x) => /^(kms|secretsmanager|ssm|s3|rds-db):/.test(x) || x.includes('*'))).toEqual([]);
-    // Slow-query logs (statement text with PII literals) are not among the readable log groups.
-    const logs = statements.find((s) => s.Sid === 'ReadEnvironmentLogs');
-    expect(JSON.stringify(logs.Resource)).not.toMatch(/slowquery/i);
-    expect(JSON.stringify(logs.Resource)).toMatch(/AppLogs/);
-  });
+  test(
+    'the support role is assumable by the vendor support principal, reads ' +
+      'dashboards, alarms, logs, ECS and RDS, and cannot decrypt or read secrets',
+    () => {
+      const roles = ofType(data, 'AWS::IAM::Role').filter(([, r]) => r.Properties.RoleName === spec.monitoring.supportRoleName);
+      expect(roles).toHaveLength(1);
+      const [roleId, role] = roles[0];
+      expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(fleet.fleet.platform!.monitoring!.supportPrincipalArn!);
+      expect(roleId).toBeDefined();
+      expect(role.Properties.Policies).toBeUndefined();
+      expect(role.Properties.ManagedPolicyArns).toHaveLength(1);
+      const policy = resources(data)[role.Properties.ManagedPolicyArns[0].Ref];
+      expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+      const statements: any[] = policy.Properties.PolicyDocument.Statement;
+      const allowed: string[] = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => ([] as string[]).concat(s.Action));
+      const denied = statements
+        .filter((s) => s.Effect === 'Deny' && JSON.stringify(s.Resource) === '"*"')
+        .flatMap((s) => ([] as string[]).concat(s.Action));
+      for (const action of [
+        'cloudwatch:GetDashboard',
+        'cloudwatch:DescribeAlarms',
+        'logs:StartQuery',
+        'logs:GetQueryResults',
+        'ecs:DescribeServices',
+        'rds:DescribeDBClusters',
+      ])
+        expect(allowed).toContain(action);
+      for (const action of ['kms:Decrypt', 'secretsmanager:GetSecretValue', ...SUPPORT_DENIED_ACTIONS]) expect(denied).toContain(action);
+      // No allow that could decrypt or read secrets, even by wildcard.
+      expect(allowed.filter((x) => /^(kms|secretsmanager|ssm|s3|rds-db):/.test(x) || x.includes('*'))).toEqual([]);
+      // Slow-query logs (statement text with PII literals) are not among the readable log groups.
+      const logs = statements.find((s) => s.Sid === 'ReadEnvironmentLogs');
+      expect(JSON.stringify(logs.Resource)).not.toMatch(/slowquery/i);
+      expect(JSON.stringify(logs.Resource)).toMatch(/AppLogs/);
+    },
+  );
 });
 
 test('PROD read replica: AuroraBinlogReplicaLag per severity, replication stopped (breaching when absent), jump host status check', () => {

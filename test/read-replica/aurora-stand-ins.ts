@@ -33,15 +33,20 @@ export const STAND_IN_PROCEDURES = [
 ] as const;
 
 const RUNNING_ERROR =
-  "SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'This operation cannot be performed with running replication threads; run STOP REPLICA first', MYSQL_ERRNO = 3081";
+  "SIGNAL SQLSTATE 'HY000' SET MESSAGE_TEXT = 'This operation cannot be performed " +
+  "with running replication threads; run STOP REPLICA first', MYSQL_ERRNO = 3081";
 
 const STATEMENTS = [
   'CREATE TABLE calls (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64) NOT NULL, args LONGTEXT NOT NULL)',
   'CREATE TABLE source_calls (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64) NOT NULL, args LONGTEXT NOT NULL)',
   'CREATE TABLE configuration (name VARCHAR(64) PRIMARY KEY, value VARCHAR(64) NULL, description VARCHAR(255) NOT NULL)',
   `INSERT INTO configuration VALUES
-     ('binlog retention hours', NULL, 'binlog retention hours specifies the duration in hours before binary logs are automatically deleted.'),
-     ('source delay', '0', 'source delay specifies how many seconds the replica should wait before applying changes from the source.')`,
+     ('binlog retention hours', NULL, 'binlog ` +
+    `retention hours specifies the duration in hours before binary logs are ` +
+    `automatically deleted.'),
+     ('source delay', '0', 'source delay specifies ` +
+    `how many seconds the replica should wait before applying changes from the ` +
+    `source.')`,
   `CREATE PROCEDURE rds_show_configuration()
    BEGIN
      SELECT name, value, description FROM configuration ORDER BY name;
@@ -55,9 +60,14 @@ const STATEMENTS = [
      UPDATE configuration c SET c.value = value WHERE c.name = name;
    END`,
   `CREATE TABLE behaviour (
-     id TINYINT PRIMARY KEY, final_io VARCHAR(16) NOT NULL DEFAULT 'Yes', final_sql VARCHAR(16) NOT NULL DEFAULT 'Yes',
-     io_errno INT NOT NULL DEFAULT 0, io_error TEXT NOT NULL DEFAULT '', sql_errno INT NOT NULL DEFAULT 0, sql_error TEXT NOT NULL DEFAULT '',
-     seconds_behind INT NULL DEFAULT 0, connecting_polls INT NOT NULL DEFAULT 2, ssl_effective TINYINT NOT NULL DEFAULT 1)`,
+     id TINYINT PRIMARY KEY, final_io VARCHAR(16) NOT ` +
+    `NULL DEFAULT 'Yes', final_sql VARCHAR(16) NOT NULL DEFAULT 'Yes',
+     io_errno ` +
+    `INT NOT NULL DEFAULT 0, io_error TEXT NOT NULL DEFAULT '', sql_errno INT NOT ` +
+    `NULL DEFAULT 0, sql_error TEXT NOT NULL DEFAULT '',
+     seconds_behind INT ` +
+    `NULL DEFAULT 0, connecting_polls INT NOT NULL DEFAULT 2, ssl_effective TINYINT ` +
+    `NOT NULL DEFAULT 1)`,
   'INSERT INTO behaviour (id) VALUES (1)',
   `CREATE TABLE replica_status (
      Replica_IO_State VARCHAR(128) NOT NULL, Source_Host VARCHAR(255) NOT NULL, Source_User VARCHAR(64) NOT NULL, Source_Port INT NOT NULL,
@@ -65,13 +75,23 @@ const STATEMENTS = [
      Last_IO_Errno INT NOT NULL, Last_IO_Error TEXT NOT NULL, Last_SQL_Errno INT NOT NULL, Last_SQL_Error TEXT NOT NULL,
      Seconds_Behind_Source INT NULL, Source_SSL_Allowed VARCHAR(8) NOT NULL, Auto_Position INT NOT NULL, polls INT NOT NULL DEFAULT 0)`,
   `CREATE PROCEDURE rds_set_external_source_with_auto_position(
-     IN host_name VARCHAR(255), IN host_port INT, IN replication_user_name VARCHAR(255), IN replication_user_password VARCHAR(255), IN ssl_encryption INT)
+     IN host_name ` +
+    `VARCHAR(255), IN host_port INT, IN replication_user_name VARCHAR(255), IN ` +
+    `replication_user_password VARCHAR(255), IN ssl_encryption INT)
    BEGIN
-     IF EXISTS (SELECT 1 FROM replica_status WHERE Replica_IO_Running <> 'No' OR Replica_SQL_Running <> 'No') THEN ${RUNNING_ERROR}; END IF;
-     INSERT INTO calls (name, args) VALUES ('rds_set_external_source_with_auto_position',
-       JSON_ARRAY(host_name, host_port + 0, replication_user_name, replication_user_password, ssl_encryption + 0));
-     DELETE FROM replica_status;
-     INSERT INTO replica_status VALUES ('', host_name, replication_user_name, host_port, 'No', 'No', 0, '', 0, '', NULL, 'No', 1, 0);
+     IF ` +
+    `EXISTS (SELECT 1 FROM replica_status WHERE Replica_IO_Running <> 'No' OR ` +
+    `Replica_SQL_Running <> 'No') THEN ${RUNNING_ERROR}; END IF;
+     INSERT INTO ` +
+    `calls (name, args) VALUES ('rds_set_external_source_with_auto_position',
+       ` +
+    `JSON_ARRAY(host_name, host_port + 0, replication_user_name, ` +
+    `replication_user_password, ssl_encryption + 0));
+     DELETE FROM ` +
+    `replica_status;
+     INSERT INTO replica_status VALUES ('', host_name, ` +
+    `replication_user_name, host_port, 'No', 'No', 0, '', 0, '', NULL, 'No', 1, ` +
+    `0);
    END`,
   `CREATE PROCEDURE rds_set_binlog_source_ssl(IN mode INT)
    BEGIN
@@ -101,17 +121,32 @@ const STATEMENTS = [
    END`,
   `CREATE PROCEDURE rds_show_replica_status()
    BEGIN
-     UPDATE replica_status SET polls = polls + 1 WHERE Replica_IO_Running = 'Connecting';
-     UPDATE replica_status r JOIN behaviour b ON b.id = 1
-       SET r.Replica_IO_Running = b.final_io,
-           r.Replica_IO_State = IF(b.final_io = 'Yes', 'Waiting for source to send event', IF(b.final_io = 'Connecting', 'Connecting to source', '')),
+     UPDATE replica_status ` +
+    `SET polls = polls + 1 WHERE Replica_IO_Running = 'Connecting';
+     UPDATE ` +
+    `replica_status r JOIN behaviour b ON b.id = 1
+       SET r.Replica_IO_Running = ` +
+    `b.final_io,
+           r.Replica_IO_State = IF(b.final_io = 'Yes', 'Waiting for ` +
+    `source to send event', IF(b.final_io = 'Connecting', 'Connecting to source', ` +
+    `'')),
            r.Last_IO_Errno = b.io_errno,
-           r.Last_IO_Error = REPLACE(b.io_error, '{password}', COALESCE((SELECT JSON_VALUE(args, '$[3]') FROM calls
-                               WHERE name = 'rds_set_external_source_with_auto_position' ORDER BY id DESC LIMIT 1), '')),
-           r.Seconds_Behind_Source = IF(b.final_io = 'Yes' AND r.Replica_SQL_Running = 'Yes', b.seconds_behind, NULL)
-       WHERE r.Replica_IO_Running = 'Connecting' AND r.polls >= b.connecting_polls;
-     SELECT Replica_IO_State, Source_Host, Source_User, Source_Port, Replica_IO_Running, Replica_SQL_Running,
-            Last_IO_Errno, Last_IO_Error, Last_SQL_Errno, Last_SQL_Error, Seconds_Behind_Source, Source_SSL_Allowed, Auto_Position
+           r.Last_IO_Error = ` +
+    `REPLACE(b.io_error, '{password}', COALESCE((SELECT JSON_VALUE(args, '$[3]') ` +
+    `FROM calls
+                               WHERE name = ` +
+    `'rds_set_external_source_with_auto_position' ORDER BY id DESC LIMIT 1), ` +
+    `'')),
+           r.Seconds_Behind_Source = IF(b.final_io = 'Yes' AND ` +
+    `r.Replica_SQL_Running = 'Yes', b.seconds_behind, NULL)
+       WHERE ` +
+    `r.Replica_IO_Running = 'Connecting' AND r.polls >= b.connecting_polls;
+     ` +
+    `SELECT Replica_IO_State, Source_Host, Source_User, Source_Port, ` +
+    `Replica_IO_Running, Replica_SQL_Running,
+            Last_IO_Errno, ` +
+    `Last_IO_Error, Last_SQL_Errno, Last_SQL_Error, Seconds_Behind_Source, ` +
+    `Source_SSL_Allowed, Auto_Position
        FROM replica_status;
    END`,
 ];

@@ -85,7 +85,8 @@ async function showGrants(user: string): Promise<string[]> {
 
 async function schemaPrivileges(user: string): Promise<Record<string, string[]>> {
   const [rows] = await admin.query(
-    'SELECT TABLE_SCHEMA AS s, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? ORDER BY 1, 2',
+    'SELECT TABLE_SCHEMA AS s, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM ' +
+      'information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ? ORDER BY 1, 2',
     [`'${user}'@'%'`],
   );
   const out: Record<string, string[]> = {};
@@ -406,22 +407,25 @@ describe('read-only account RO_USER', () => {
     await expect(run(event('Create', props(newUser(), { [name]: value })))).rejects.toThrow(message);
   });
 
-  test('GIVEN a new Username WHEN updated THEN the physical id changes, and the Delete of the old one drops only the old account', async () => {
-    const oldUser = newUser();
-    const newUserName = newUser();
-    const first = await run(event('Create', props(oldUser)));
-    const second = await run(
-      event('Update', props(newUserName), { PhysicalResourceId: first.PhysicalResourceId, OldResourceProperties: props(oldUser) }),
-    );
-    expect(second.PhysicalResourceId).not.toBe(first.PhysicalResourceId);
-    expect(stored().username).toBe(newUserName);
+  test(
+    'GIVEN a new Username WHEN updated THEN the physical id changes, and the Delete ' + 'of the old one drops only the old account',
+    async () => {
+      const oldUser = newUser();
+      const newUserName = newUser();
+      const first = await run(event('Create', props(oldUser)));
+      const second = await run(
+        event('Update', props(newUserName), { PhysicalResourceId: first.PhysicalResourceId, OldResourceProperties: props(oldUser) }),
+      );
+      expect(second.PhysicalResourceId).not.toBe(first.PhysicalResourceId);
+      expect(stored().username).toBe(newUserName);
 
-    // CloudFormation then deletes the replaced resource with its (old) properties.
-    await run(event('Delete', props(oldUser), { PhysicalResourceId: first.PhysicalResourceId }));
-    expect(await globalPrivileges(oldUser)).toEqual([]);
-    const ro = await connectAs(newUserName, stored().password);
-    await ro.end();
-  });
+      // CloudFormation then deletes the replaced resource with its (old) properties.
+      await run(event('Delete', props(oldUser), { PhysicalResourceId: first.PhysicalResourceId }));
+      expect(await globalPrivileges(oldUser)).toEqual([]);
+      const ro = await connectAs(newUserName, stored().password);
+      await ro.end();
+    },
+  );
 
   test('GIVEN the account WHEN deleted THEN it is dropped and its password no longer logs in', async () => {
     const user = newUser();
@@ -461,23 +465,26 @@ describe('read-only account RO_USER', () => {
     );
   });
 
-  test('GIVEN a grant fails after CREATE USER WHEN created THEN the account is dropped again (a failed Create gets no Delete)', async () => {
-    // A "master" that may create users but holds no GRANT OPTION: CREATE USER works, GRANT fails.
-    const limited = uniqueName('limited_');
-    const limitedPassword = `Limited-${uniqueName('')}-Pw`;
-    users.push(limited);
-    await admin.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [limited, limitedPassword]);
-    await admin.query(`GRANT CREATE USER, SELECT ON *.* TO ?@'%'`, [limited]);
-    const s = testServer();
-    secrets.values.set(REPLICA_SECRET, JSON.stringify({ host: s.host, port: s.port, username: limited, password: limitedPassword }));
-    const user = newUser();
+  test(
+    'GIVEN a grant fails after CREATE USER WHEN created THEN the account is dropped ' + 'again (a failed Create gets no Delete)',
+    async () => {
+      // A "master" that may create users but holds no GRANT OPTION: CREATE USER works, GRANT fails.
+      const limited = uniqueName('limited_');
+      const limitedPassword = `Limited-${uniqueName('')}-Pw`;
+      users.push(limited);
+      await admin.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [limited, limitedPassword]);
+      await admin.query(`GRANT CREATE USER, SELECT ON *.* TO ?@'%'`, [limited]);
+      const s = testServer();
+      secrets.values.set(REPLICA_SECRET, JSON.stringify({ host: s.host, port: s.port, username: limited, password: limitedPassword }));
+      const user = newUser();
 
-    await expect(run(event('Create', props(user)))).rejects.toThrow(/GRANT on .*(denied|GRANT)/i);
+      await expect(run(event('Create', props(user)))).rejects.toThrow(/GRANT on .*(denied|GRANT)/i);
 
-    expect(await globalPrivileges(user)).toEqual([]);
-    expect(consoleCapture.text).toMatch(/create failed; dropping/);
-    expectNoSecretIn({ 'the handler log': consoleCapture.text, 'a thrown error': errorsSeen.join('\n') }, [limitedPassword]);
-  });
+      expect(await globalPrivileges(user)).toEqual([]);
+      expect(consoleCapture.text).toMatch(/create failed; dropping/);
+      expectNoSecretIn({ 'the handler log': consoleCapture.text, 'a thrown error': errorsSeen.join('\n') }, [limitedPassword]);
+    },
+  );
 });
 
 describe('read-only account: excluded tables and columns, password expiry, no clear password in statements', () => {
@@ -510,62 +517,74 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
     }
   }
 
-  test('GIVEN ExcludeTables and ExcludeColumns WHEN created THEN RO_USER reads every other table and view, the allowed columns only, and neither the excluded table nor the excluded column; no schema-wide grant', async () => {
-    const user = newUser();
-    await run(event('Create', props(user, exclusions())));
+  test(
+    'GIVEN ExcludeTables and ExcludeColumns WHEN created THEN RO_USER reads every ' +
+      'other table and view, the allowed columns only, and neither the excluded table ' +
+      'nor the excluded column; no schema-wide grant',
+    async () => {
+      const user = newUser();
+      await run(event('Create', props(user, exclusions())));
 
-    expect(await schemaPrivileges(user)).toEqual({});
-    expect(await readAs(user, `SELECT * FROM \`${appX}\`.study`)).toBe(0);
-    expect(await readAs(user, `SELECT * FROM \`${appX}\`.study_names`)).toBe(0);
-    expect(await readAs(user, `SELECT id, login FROM \`${appX}\`.app_users`)).toBe(0);
-    // 1142 ER_TABLEACCESS_DENIED_ERROR, 1143 ER_COLUMNACCESS_DENIED_ERROR.
-    expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(1142);
-    expect(await readAs(user, `SELECT password_hash FROM \`${appX}\`.app_users`)).toBe(1143);
-    expect([1142, 1143]).toContain(await readAs(user, `SELECT * FROM \`${appX}\`.app_users`));
-    expect(await readAs(user, `SELECT * FROM \`${appB}\`.volunteer`)).toBe(1142);
-  });
-
-  test('GIVEN exclusions WHEN the handler runs again THEN it writes nothing; a table created later is readable only after the grants are re-run (new ReleaseVersion)', async () => {
-    const user = newUser();
-    await run(event('Create', props(user, exclusions())));
-    sqlCapture.start();
-    await run(event('Update', props(user, exclusions()), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
-    sqlCapture.stop();
-    expect(sqlCapture.writes()).toEqual([]);
-
-    await admin.query(`CREATE TABLE \`${appX}\`.added_by_upgrade (id INT PRIMARY KEY)`);
-    try {
-      expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(1142);
-      await run(
-        event('Update', props(user, { ...exclusions(), ReleaseVersion: '24.2.0' }), {
-          PhysicalResourceId: 'x',
-          OldResourceProperties: props(user, exclusions()),
-        }),
-      );
-      expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(0);
+      expect(await schemaPrivileges(user)).toEqual({});
+      expect(await readAs(user, `SELECT * FROM \`${appX}\`.study`)).toBe(0);
+      expect(await readAs(user, `SELECT * FROM \`${appX}\`.study_names`)).toBe(0);
+      expect(await readAs(user, `SELECT id, login FROM \`${appX}\`.app_users`)).toBe(0);
+      // 1142 ER_TABLEACCESS_DENIED_ERROR, 1143 ER_COLUMNACCESS_DENIED_ERROR.
       expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(1142);
-    } finally {
-      await admin.query(`DROP TABLE \`${appX}\`.added_by_upgrade`);
-    }
-  });
+      expect(await readAs(user, `SELECT password_hash FROM \`${appX}\`.app_users`)).toBe(1143);
+      expect([1142, 1143]).toContain(await readAs(user, `SELECT * FROM \`${appX}\`.app_users`));
+      expect(await readAs(user, `SELECT * FROM \`${appB}\`.volunteer`)).toBe(1142);
+    },
+  );
 
-  test('GIVEN the exclusions are removed WHEN updated THEN the schema is granted schema-wide again and no table or column grant is left', async () => {
-    const user = newUser();
-    await run(event('Create', props(user, exclusions())));
-    await run(
-      event('Update', props(user, { Schemas: appX }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }),
-    );
+  test(
+    'GIVEN exclusions WHEN the handler runs again THEN it writes nothing; a table ' +
+      'created later is readable only after the grants are re-run (new ReleaseVersion)',
+    async () => {
+      const user = newUser();
+      await run(event('Create', props(user, exclusions())));
+      sqlCapture.start();
+      await run(event('Update', props(user, exclusions()), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }));
+      sqlCapture.stop();
+      expect(sqlCapture.writes()).toEqual([]);
 
-    expect(await schemaPrivileges(user)).toEqual({ [appX]: ['SELECT', 'SHOW VIEW'] });
-    const [tables] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [
-      `'${user}'@'%'`,
-    ]);
-    const [columns] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [
-      `'${user}'@'%'`,
-    ]);
-    expect([(tables as Array<{ n: number }>)[0].n, (columns as Array<{ n: number }>)[0].n]).toEqual([0, 0]);
-    expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(0);
-  });
+      await admin.query(`CREATE TABLE \`${appX}\`.added_by_upgrade (id INT PRIMARY KEY)`);
+      try {
+        expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(1142);
+        await run(
+          event('Update', props(user, { ...exclusions(), ReleaseVersion: '24.2.0' }), {
+            PhysicalResourceId: 'x',
+            OldResourceProperties: props(user, exclusions()),
+          }),
+        );
+        expect(await readAs(user, `SELECT * FROM \`${appX}\`.added_by_upgrade`)).toBe(0);
+        expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(1142);
+      } finally {
+        await admin.query(`DROP TABLE \`${appX}\`.added_by_upgrade`);
+      }
+    },
+  );
+
+  test(
+    'GIVEN the exclusions are removed WHEN updated THEN the schema is granted ' + 'schema-wide again and no table or column grant is left',
+    async () => {
+      const user = newUser();
+      await run(event('Create', props(user, exclusions())));
+      await run(
+        event('Update', props(user, { Schemas: appX }), { PhysicalResourceId: 'x', OldResourceProperties: props(user, exclusions()) }),
+      );
+
+      expect(await schemaPrivileges(user)).toEqual({ [appX]: ['SELECT', 'SHOW VIEW'] });
+      const [tables] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?', [
+        `'${user}'@'%'`,
+      ]);
+      const [columns] = await admin.query('SELECT COUNT(*) AS n FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?', [
+        `'${user}'@'%'`,
+      ]);
+      expect([(tables as Array<{ n: number }>)[0].n, (columns as Array<{ n: number }>)[0].n]).toEqual([0, 0]);
+      expect(await readAs(user, `SELECT * FROM \`${appX}\`.api_tokens`)).toBe(0);
+    },
+  );
 
   test.each([
     ['a table that does not exist', { ExcludeTables: 'TABLE.api_tokenz' }, /ExcludeTables: '.*\.api_tokenz' does not exist on the replica/],
@@ -588,37 +607,42 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
     expect(rows).toEqual([]);
   });
 
-  test('GIVEN PasswordExpiresOn WHEN created THEN the password expires that day (PASSWORD EXPIRE INTERVAL N DAY from now) and the secret tells the recipient when', async () => {
-    const user = newUser();
-    const expiresOn = inDays(40);
-    await run(event('Create', props(user, { PasswordExpiresOn: expiresOn })));
+  test(
+    'GIVEN PasswordExpiresOn WHEN created THEN the password expires that day ' +
+      '(PASSWORD EXPIRE INTERVAL N DAY from now) and the secret tells the recipient ' +
+      'when',
+    async () => {
+      const user = newUser();
+      const expiresOn = inDays(40);
+      await run(event('Create', props(user, { PasswordExpiresOn: expiresOn })));
 
-    const [rows] = await admin.query("SHOW CREATE USER ?@'%'", [user]);
-    const text = String(Object.values((rows as Array<Record<string, string>>)[0])[0]);
-    expect(text).toMatch(/PASSWORD EXPIRE INTERVAL (40|41) DAY/);
-    expect(stored()).toEqual(expect.objectContaining({ expiresOn, passwordSetAt: expect.any(String) }));
-    // A re-run keeps the clock: nothing is written.
-    sqlCapture.start();
-    await run(
-      event('Update', props(user, { PasswordExpiresOn: expiresOn }), {
-        PhysicalResourceId: 'x',
-        OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }),
-      }),
-    );
-    sqlCapture.stop();
-    expect(sqlCapture.writes()).toEqual([]);
-    // A later expiry day (longer validity) moves the interval, keeping the password.
-    const password = stored().password;
-    await run(
-      event('Update', props(user, { PasswordExpiresOn: inDays(70) }), {
-        PhysicalResourceId: 'x',
-        OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }),
-      }),
-    );
-    const [after] = await admin.query("SHOW CREATE USER ?@'%'", [user]);
-    expect(String(Object.values((after as Array<Record<string, string>>)[0])[0])).toMatch(/PASSWORD EXPIRE INTERVAL (70|71) DAY/);
-    expect(stored().password).toBe(password);
-  });
+      const [rows] = await admin.query("SHOW CREATE USER ?@'%'", [user]);
+      const text = String(Object.values((rows as Array<Record<string, string>>)[0])[0]);
+      expect(text).toMatch(/PASSWORD EXPIRE INTERVAL (40|41) DAY/);
+      expect(stored()).toEqual(expect.objectContaining({ expiresOn, passwordSetAt: expect.any(String) }));
+      // A re-run keeps the clock: nothing is written.
+      sqlCapture.start();
+      await run(
+        event('Update', props(user, { PasswordExpiresOn: expiresOn }), {
+          PhysicalResourceId: 'x',
+          OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }),
+        }),
+      );
+      sqlCapture.stop();
+      expect(sqlCapture.writes()).toEqual([]);
+      // A later expiry day (longer validity) moves the interval, keeping the password.
+      const password = stored().password;
+      await run(
+        event('Update', props(user, { PasswordExpiresOn: inDays(70) }), {
+          PhysicalResourceId: 'x',
+          OldResourceProperties: props(user, { PasswordExpiresOn: expiresOn }),
+        }),
+      );
+      const [after] = await admin.query("SHOW CREATE USER ?@'%'", [user]);
+      expect(String(Object.values((after as Array<Record<string, string>>)[0])[0])).toMatch(/PASSWORD EXPIRE INTERVAL (70|71) DAY/);
+      expect(stored().password).toBe(password);
+    },
+  );
 
   test("GIVEN the password has expired THEN the server refuses the account's queries until a re-issue", async () => {
     const user = newUser();
@@ -637,28 +661,36 @@ describe('read-only account: excluded tables and columns, password expiry, no cl
     expect(await readAs(user, `SELECT * FROM \`${appA}\`.volunteer`)).toBe(0);
   });
 
-  test('GIVEN PasswordExpiresOn already passed WHEN a new password would be issued THEN the handler refuses (it would be expired at once)', async () => {
-    const user = newUser();
-    await expect(run(event('Create', props(user, { PasswordExpiresOn: '2025-03-05' })))).rejects.toThrow(
-      /PasswordExpiresOn 2025-03-05 has passed: .*re-issue with a new IssueDate/,
-    );
-  });
+  test(
+    'GIVEN PasswordExpiresOn already passed WHEN a new password would be issued THEN ' +
+      'the handler refuses (it would be expired at once)',
+    async () => {
+      const user = newUser();
+      await expect(run(event('Create', props(user, { PasswordExpiresOn: '2025-03-05' })))).rejects.toThrow(
+        /PasswordExpiresOn 2025-03-05 has passed: .*re-issue with a new IssueDate/,
+      );
+    },
+  );
 
-  test('no statement carries the clear password: CREATE/ALTER USER send its mysql_native_password hash (the audit log records account statements)', async () => {
-    const user = newUser();
-    sqlCapture.start();
-    await run(event('Create', props(user)));
-    await run(event('Update', props(user, { IssueDate: '2025-03-02' }), { PhysicalResourceId: 'x', OldResourceProperties: props(user) }));
-    sqlCapture.stop();
-    const passwords = secrets.generated;
-    expect(passwords).toHaveLength(2);
-    const carrying = sqlCapture.statements.filter((s) =>
-      passwords.some((p) => s.sql.includes(p) || JSON.stringify(s.values ?? null).includes(p)),
-    );
-    expect(carrying).toEqual([]);
-    expect(sqlCapture.writes().filter((w) => /IDENTIFIED/.test(w))).toEqual([
-      'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',
-      'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',
-    ]);
-  });
+  test(
+    'no statement carries the clear password: CREATE/ALTER USER send its ' +
+      'mysql_native_password hash (the audit log records account statements)',
+    async () => {
+      const user = newUser();
+      sqlCapture.start();
+      await run(event('Create', props(user)));
+      await run(event('Update', props(user, { IssueDate: '2025-03-02' }), { PhysicalResourceId: 'x', OldResourceProperties: props(user) }));
+      sqlCapture.stop();
+      const passwords = secrets.generated;
+      expect(passwords).toHaveLength(2);
+      const carrying = sqlCapture.statements.filter((s) =>
+        passwords.some((p) => s.sql.includes(p) || JSON.stringify(s.values ?? null).includes(p)),
+      );
+      expect(carrying).toEqual([]);
+      expect(sqlCapture.writes().filter((w) => /IDENTIFIED/.test(w))).toEqual([
+        'CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',
+        'ALTER USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL PASSWORD EXPIRE NEVER',
+      ]);
+    },
+  );
 });

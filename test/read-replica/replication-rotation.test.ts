@@ -256,98 +256,117 @@ function newUser(): { user: string; password: string } {
 }
 
 describe('rotation of the replication secret', () => {
-  test('GIVEN running replication WHEN rotated THEN the source user has a new 32-character password, the replica replicates with it and it becomes AWSCURRENT', async () => {
-    const { user, password: oldPassword } = newUser();
-    await createReplication(user, oldPassword);
+  test(
+    'GIVEN running replication WHEN rotated THEN the source user has a new ' +
+      '32-character password, the replica replicates with it and it becomes AWSCURRENT',
+    async () => {
+      const { user, password: oldPassword } = newUser();
+      await createReplication(user, oldPassword);
 
-    const token = await rotateAll(user);
+      const token = await rotateAll(user);
 
-    const current = secrets.current(REPLICATION_SECRET);
-    const newPassword = String(current.password);
-    expect(current.username).toBe(user);
-    expect(newPassword).toHaveLength(32);
-    expect(newPassword).not.toBe(oldPassword);
-    expect(secrets.stagesOf(REPLICATION_SECRET)[token]).toEqual(['AWSCURRENT']);
-    expect(Object.values(secrets.stagesOf(REPLICATION_SECRET)).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
-    // Generated with the project's exclusions (the same as the CDK-generated first value).
-    expect(secrets.randomInputs).toEqual([
-      expect.objectContaining({
-        PasswordLength: 32,
-        ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        RequireEachIncludedType: true,
-        IncludeSpace: false,
-      }),
-    ]);
-    expect(REPLICATION_PASSWORD_EXCLUDED_CHARACTERS).toBe(PASSWORD_EXCLUDED_CHARACTERS);
-    // Source: the new password works over TLS, the old one no longer does.
-    expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
-    const repl = await connectAs(user, newPassword);
-    await repl.end();
-    // Replica: reset and restarted with the new password.
-    const calls = await recordedCalls(admin, standIns);
-    expect(calls.slice(3).map((c) => c.name)).toEqual([
-      'rds_stop_replication',
-      'rds_reset_external_source',
-      'rds_set_external_source_with_auto_position',
-      'rds_set_binlog_source_ssl',
-      'rds_start_replication',
-    ]);
-    expect(calls[5].args).toEqual([sourceHost(), testServer().port, user, newPassword, 0]);
-  });
+      const current = secrets.current(REPLICATION_SECRET);
+      const newPassword = String(current.password);
+      expect(current.username).toBe(user);
+      expect(newPassword).toHaveLength(32);
+      expect(newPassword).not.toBe(oldPassword);
+      expect(secrets.stagesOf(REPLICATION_SECRET)[token]).toEqual(['AWSCURRENT']);
+      expect(Object.values(secrets.stagesOf(REPLICATION_SECRET)).filter((s) => s.includes('AWSPREVIOUS'))).toHaveLength(1);
+      // Generated with the project's exclusions (the same as the CDK-generated first value).
+      expect(secrets.randomInputs).toEqual([
+        expect.objectContaining({
+          PasswordLength: 32,
+          ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+          RequireEachIncludedType: true,
+          IncludeSpace: false,
+        }),
+      ]);
+      expect(REPLICATION_PASSWORD_EXCLUDED_CHARACTERS).toBe(PASSWORD_EXCLUDED_CHARACTERS);
+      // Source: the new password works over TLS, the old one no longer does.
+      expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
+      const repl = await connectAs(user, newPassword);
+      await repl.end();
+      // Replica: reset and restarted with the new password.
+      const calls = await recordedCalls(admin, standIns);
+      expect(calls.slice(3).map((c) => c.name)).toEqual([
+        'rds_stop_replication',
+        'rds_reset_external_source',
+        'rds_set_external_source_with_auto_position',
+        'rds_set_binlog_source_ssl',
+        'rds_start_replication',
+      ]);
+      expect(calls[5].args).toEqual([sourceHost(), testServer().port, user, newPassword, 0]);
+    },
+  );
 
-  test('GIVEN the rotation function WHEN it rotates THEN it never reads the source master secret: the replication user changes its own password in its own session', async () => {
-    const { user, password: oldPassword } = newUser();
-    await createReplication(user, oldPassword);
-    expect(secrets.secrets.has(SOURCE_SECRET)).toBe(false);
-    secrets.readArns.length = 0;
+  test(
+    'GIVEN the rotation function WHEN it rotates THEN it never reads the source ' +
+      'master secret: the replication user changes its own password in its own session',
+    async () => {
+      const { user, password: oldPassword } = newUser();
+      await createReplication(user, oldPassword);
+      expect(secrets.secrets.has(SOURCE_SECRET)).toBe(false);
+      secrets.readArns.length = 0;
 
-    await rotateAll(user);
+      await rotateAll(user);
 
-    expect(secrets.readArns).not.toContain(SOURCE_SECRET);
-    expect(consoleCapture.text).toMatch(/changed its own password .*no master credential of the source used/);
-    const repl = await connectAs(user, String(secrets.current(REPLICATION_SECRET).password));
-    await repl.end();
-  });
+      expect(secrets.readArns).not.toContain(SOURCE_SECRET);
+      expect(consoleCapture.text).toMatch(/changed its own password .*no master credential of the source used/);
+      const repl = await connectAs(user, String(secrets.current(REPLICATION_SECRET).password));
+      await repl.end();
+    },
+  );
 
-  test('GIVEN REPLICATION_PROPERTIES with SourceSecretArn THEN the rotation refuses them (it must not hold the source master secret)', () => {
-    expect(() => parseRotationProperties({ ...rotationProperties('clinspark_repl'), SourceSecretArn: SOURCE_SECRET })).toThrow(
-      /'SourceSecretArn' is given to the rotation function; it must not hold the source's master secret/,
-    );
-  });
+  test(
+    'GIVEN REPLICATION_PROPERTIES with SourceSecretArn THEN the rotation refuses ' + 'them (it must not hold the source master secret)',
+    () => {
+      expect(() => parseRotationProperties({ ...rotationProperties('clinspark_repl'), SourceSecretArn: SOURCE_SECRET })).toThrow(
+        /'SourceSecretArn' is given to the rotation function; it must not hold the source's master secret/,
+      );
+    },
+  );
 
-  test('GIVEN the source password was changed by hand THEN setSecret fails and says how to repair it (the rotation cannot: no master credential)', async () => {
-    const { user, password } = newUser();
-    await createReplication(user, password);
-    await admin.query(`ALTER USER ?@'%' IDENTIFIED BY 'Changed-by-hand-123456'`, [user]);
-    passwords.push('Changed-by-hand-123456');
-    const token = `rotation-${randomBytes(6).toString('hex')}`;
-    secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
-    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
-    await runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token });
-    await expect(runStep(rotate, { Step: 'setSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token })).rejects.toThrow(
-      /logs in .* with neither the AWSCURRENT nor the AWSPENDING password .*run an Update of the replication custom resource/,
-    );
-  });
+  test(
+    'GIVEN the source password was changed by hand THEN setSecret fails and says how ' +
+      'to repair it (the rotation cannot: no master credential)',
+    async () => {
+      const { user, password } = newUser();
+      await createReplication(user, password);
+      await admin.query(`ALTER USER ?@'%' IDENTIFIED BY 'Changed-by-hand-123456'`, [user]);
+      passwords.push('Changed-by-hand-123456');
+      const token = `rotation-${randomBytes(6).toString('hex')}`;
+      secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
+      const rotate = createReplicationRotationHandler(rotationProperties(user), options());
+      await runStep(rotate, { Step: 'createSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token });
+      await expect(runStep(rotate, { Step: 'setSecret', SecretId: REPLICATION_SECRET, ClientRequestToken: token })).rejects.toThrow(
+        /logs in .* with neither the AWSCURRENT nor the AWSPENDING password .*run an Update of the replication custom resource/,
+      );
+    },
+  );
 
-  test('GIVEN a step is retried THEN it is idempotent: createSecret keeps the pending password, finishSecret does nothing the second time', async () => {
-    const { user, password } = newUser();
-    await createReplication(user, password);
-    const token = `rotation-${randomBytes(6).toString('hex')}`;
-    secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
-    const rotate = createReplicationRotationHandler(rotationProperties(user), options());
-    const event = (Step: RotationEvent['Step']): RotationEvent => ({ Step, SecretId: REPLICATION_SECRET, ClientRequestToken: token });
+  test(
+    'GIVEN a step is retried THEN it is idempotent: createSecret keeps the pending ' +
+      'password, finishSecret does nothing the second time',
+    async () => {
+      const { user, password } = newUser();
+      await createReplication(user, password);
+      const token = `rotation-${randomBytes(6).toString('hex')}`;
+      secrets.get(REPLICATION_SECRET).versions.set(token, { value: '', stages: ['AWSPENDING'] });
+      const rotate = createReplicationRotationHandler(rotationProperties(user), options());
+      const event = (Step: RotationEvent['Step']): RotationEvent => ({ Step, SecretId: REPLICATION_SECRET, ClientRequestToken: token });
 
-    await runStep(rotate, event('createSecret'));
-    const pending = secrets.get(REPLICATION_SECRET).versions.get(token)!.value;
-    await runStep(rotate, event('createSecret'));
-    expect(secrets.get(REPLICATION_SECRET).versions.get(token)!.value).toBe(pending);
-    expect(secrets.randomInputs).toHaveLength(1);
+      await runStep(rotate, event('createSecret'));
+      const pending = secrets.get(REPLICATION_SECRET).versions.get(token)!.value;
+      await runStep(rotate, event('createSecret'));
+      expect(secrets.get(REPLICATION_SECRET).versions.get(token)!.value).toBe(pending);
+      expect(secrets.randomInputs).toHaveLength(1);
 
-    for (const step of ['setSecret', 'setSecret', 'testSecret', 'finishSecret', 'finishSecret'] as const)
-      await runStep(rotate, event(step));
-    expect(secrets.stagesOf(REPLICATION_SECRET)[token]).toEqual(['AWSCURRENT']);
-    expect(consoleCapture.text).toMatch(/already AWSCURRENT/);
-  });
+      for (const step of ['setSecret', 'setSecret', 'testSecret', 'finishSecret', 'finishSecret'] as const)
+        await runStep(rotate, event(step));
+      expect(secrets.stagesOf(REPLICATION_SECRET)[token]).toEqual(['AWSCURRENT']);
+      expect(consoleCapture.text).toMatch(/already AWSCURRENT/);
+    },
+  );
 
   test('GIVEN testSecret before setSecret THEN it fails: the pending password does not log in yet', async () => {
     const { user, password } = newUser();

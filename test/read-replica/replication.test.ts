@@ -172,25 +172,29 @@ afterEach(() => {
 });
 
 describe('replication custom resource', () => {
-  test('GIVEN a fresh pair WHEN created THEN the source has a least-privilege TLS-only replication user and the replica replicates over TLS', async () => {
-    const { user, password } = newReplicationUser();
-    await setBehaviour(admin, standIns, { seconds_behind: 3 });
+  test(
+    'GIVEN a fresh pair WHEN created THEN the source has a least-privilege TLS-only ' +
+      'replication user and the replica replicates over TLS',
+    async () => {
+      const { user, password } = newReplicationUser();
+      await setBehaviour(admin, standIns, { seconds_behind: 3 });
 
-    const out = await run(event('Create', props(user)));
+      const out = await run(event('Create', props(user)));
 
-    expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '3' });
-    expect(out.PhysicalResourceId).toBe(`replication/${user}@${SOURCE_HOST}:3306`);
-    // Replica: configured with GTID auto-position, TLS switched on, then started; in that order.
-    expect(await recordedCalls(admin, standIns)).toEqual([
-      { name: 'rds_set_external_source_with_auto_position', args: [SOURCE_HOST, 3306, user, password, 0] },
-      { name: 'rds_set_binlog_source_ssl', args: [1] },
-      { name: 'rds_start_replication', args: [] },
-    ]);
-    // Source: exactly REPLICATION SLAVE on *.*, no GRANT OPTION, nothing else anywhere, REQUIRE SSL.
-    expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
-    expect(await otherPrivilegeCount(user)).toBe(0);
-    expect(await sslType(user)).toBe('ANY');
-  });
+      expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '3' });
+      expect(out.PhysicalResourceId).toBe(`replication/${user}@${SOURCE_HOST}:3306`);
+      // Replica: configured with GTID auto-position, TLS switched on, then started; in that order.
+      expect(await recordedCalls(admin, standIns)).toEqual([
+        { name: 'rds_set_external_source_with_auto_position', args: [SOURCE_HOST, 3306, user, password, 0] },
+        { name: 'rds_set_binlog_source_ssl', args: [1] },
+        { name: 'rds_start_replication', args: [] },
+      ]);
+      // Source: exactly REPLICATION SLAVE on *.*, no GRANT OPTION, nothing else anywhere, REQUIRE SSL.
+      expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+      expect(await otherPrivilegeCount(user)).toBe(0);
+      expect(await sslType(user)).toBe('ANY');
+    },
+  );
 
   test('GIVEN the replication user WHEN it logs in THEN TLS is required and application data is out of reach', async () => {
     const { user, password } = newReplicationUser();
@@ -227,101 +231,127 @@ describe('replication custom resource', () => {
     expect(consoleCapture.text).toMatch(/unchanged/);
   });
 
-  test('no audited account statement carries the replication password: CREATE USER sends its mysql_native_password hash; only the replication procedure gets the password, as a placeholder value', async () => {
-    const { user, password } = newReplicationUser();
-    sqlCapture.start();
-    await run(event('Create', props(user)));
-    sqlCapture.stop();
-    const withPassword = sqlCapture.statements.filter((s) => Array.isArray(s.values) && s.values.includes(password));
-    expect(withPassword.map((s) => s.sql)).toEqual([`CALL \`${standIns}\`.\`rds_set_external_source_with_auto_position\`(?, ?, ?, ?, ?)`]);
-    expect(sqlCapture.statements.filter((s) => s.sql.includes(password))).toEqual([]);
-    // Typed values: the port and ssl_encryption go to the procedure as integers.
-    expect(withPassword[0].values).toEqual([SOURCE_HOST, 3306, user, password, 0]);
-    const create = sqlCapture.statements.find((s) => s.sql.startsWith('CREATE USER'));
-    expect(create?.sql).toBe('CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL');
-    expect(create?.values).toEqual([user, '%', nativePasswordHash(password)]);
-    // ... and the hash is what the server stores: the password logs in.
-    const repl = await connectAs(user, password);
-    await repl.end();
-  });
+  test(
+    'no audited account statement carries the replication password: CREATE USER ' +
+      'sends its mysql_native_password hash; only the replication procedure gets the ' +
+      'password, as a placeholder value',
+    async () => {
+      const { user, password } = newReplicationUser();
+      sqlCapture.start();
+      await run(event('Create', props(user)));
+      sqlCapture.stop();
+      const withPassword = sqlCapture.statements.filter((s) => Array.isArray(s.values) && s.values.includes(password));
+      expect(withPassword.map((s) => s.sql)).toEqual([
+        `CALL \`${standIns}\`.\`rds_set_external_source_with_auto_position\`(?, ?, ?, ?, ?)`,
+      ]);
+      expect(sqlCapture.statements.filter((s) => s.sql.includes(password))).toEqual([]);
+      // Typed values: the port and ssl_encryption go to the procedure as integers.
+      expect(withPassword[0].values).toEqual([SOURCE_HOST, 3306, user, password, 0]);
+      const create = sqlCapture.statements.find((s) => s.sql.startsWith('CREATE USER'));
+      expect(create?.sql).toBe('CREATE USER ?@? IDENTIFIED WITH mysql_native_password AS ? REQUIRE SSL');
+      expect(create?.values).toEqual([user, '%', nativePasswordHash(password)]);
+      // ... and the hash is what the server stores: the password logs in.
+      const repl = await connectAs(user, password);
+      await repl.end();
+    },
+  );
 
-  test('GIVEN a rotated replication password WHEN updated THEN the source user gets it and the replica is reset and restarted with it', async () => {
-    const { user, password: oldPassword } = newReplicationUser();
-    const created = await run(event('Create', props(user)));
-    const newPassword = setReplicationPassword(user);
+  test(
+    'GIVEN a rotated replication password WHEN updated THEN the source user gets it ' + 'and the replica is reset and restarted with it',
+    async () => {
+      const { user, password: oldPassword } = newReplicationUser();
+      const created = await run(event('Create', props(user)));
+      const newPassword = setReplicationPassword(user);
 
-    const out = await run(
-      event('Update', props(user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(user) }),
-    );
+      const out = await run(
+        event('Update', props(user), { PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: props(user) }),
+      );
 
-    expect(out).toEqual({ PhysicalResourceId: created.PhysicalResourceId, Data: { ReplicationRunning: 'true', SecondsBehindSource: '0' } });
-    expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
-    const repl = await connectAs(user, newPassword);
-    await repl.end();
-    const calls = await recordedCalls(admin, standIns);
-    expect(names(calls.slice(3))).toEqual([
-      'rds_stop_replication',
-      'rds_reset_external_source',
-      'rds_set_external_source_with_auto_position',
-      'rds_set_binlog_source_ssl',
-      'rds_start_replication',
-    ]);
-    expect(calls[5].args).toEqual([SOURCE_HOST, 3306, user, newPassword, 0]);
-    expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
-    expect(await sslType(user)).toBe('ANY');
-  });
+      expect(out).toEqual({
+        PhysicalResourceId: created.PhysicalResourceId,
+        Data: { ReplicationRunning: 'true', SecondsBehindSource: '0' },
+      });
+      expect(await errnoOf(connectAs(user, oldPassword))).toBe(1045);
+      const repl = await connectAs(user, newPassword);
+      await repl.end();
+      const calls = await recordedCalls(admin, standIns);
+      expect(names(calls.slice(3))).toEqual([
+        'rds_stop_replication',
+        'rds_reset_external_source',
+        'rds_set_external_source_with_auto_position',
+        'rds_set_binlog_source_ssl',
+        'rds_start_replication',
+      ]);
+      expect(calls[5].args).toEqual([SOURCE_HOST, 3306, user, newPassword, 0]);
+      expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+      expect(await sslType(user)).toBe('ANY');
+    },
+  );
 
-  test('GIVEN the password was rotated but no property changed WHEN the Create is re-run THEN the change is detected and applied too', async () => {
-    const { user } = newReplicationUser();
-    await run(event('Create', props(user)));
-    const newPassword = setReplicationPassword(user);
+  test(
+    'GIVEN the password was rotated but no property changed WHEN the Create is ' + 're-run THEN the change is detected and applied too',
+    async () => {
+      const { user } = newReplicationUser();
+      await run(event('Create', props(user)));
+      const newPassword = setReplicationPassword(user);
 
-    await run(event('Create', props(user)));
+      await run(event('Create', props(user)));
 
-    const calls = await recordedCalls(admin, standIns);
-    expect(calls.filter((c) => c.name === 'rds_set_external_source_with_auto_position').map((c) => c.args[3])).toEqual([
-      expect.any(String),
-      newPassword,
-    ]);
-    const repl = await connectAs(user, newPassword);
-    await repl.end();
-  });
+      const calls = await recordedCalls(admin, standIns);
+      expect(calls.filter((c) => c.name === 'rds_set_external_source_with_auto_position').map((c) => c.args[3])).toEqual([
+        expect.any(String),
+        newPassword,
+      ]);
+      const repl = await connectAs(user, newPassword);
+      await repl.end();
+    },
+  );
 
-  test('GIVEN privileges or REQUIRE SSL changed by hand on the source WHEN re-run THEN the user is restored to REPLICATION SLAVE + REQUIRE SSL', async () => {
-    const { user } = newReplicationUser();
-    await run(event('Create', props(user)));
-    await admin.query(`GRANT SELECT ON \`${appSchema}\`.* TO ?@'%'`, [user]);
-    await admin.query(`GRANT REPLICATION CLIENT, PROCESS ON *.* TO ?@'%' WITH GRANT OPTION`, [user]);
-    await admin.query(`ALTER USER ?@'%' REQUIRE NONE`, [user]);
+  test(
+    'GIVEN privileges or REQUIRE SSL changed by hand on the source WHEN re-run THEN ' +
+      'the user is restored to REPLICATION SLAVE + REQUIRE SSL',
+    async () => {
+      const { user } = newReplicationUser();
+      await run(event('Create', props(user)));
+      await admin.query(`GRANT SELECT ON \`${appSchema}\`.* TO ?@'%'`, [user]);
+      await admin.query(`GRANT REPLICATION CLIENT, PROCESS ON *.* TO ?@'%' WITH GRANT OPTION`, [user]);
+      await admin.query(`ALTER USER ?@'%' REQUIRE NONE`, [user]);
 
-    await run(event('Create', props(user)));
+      await run(event('Create', props(user)));
 
-    expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
-    expect(await otherPrivilegeCount(user)).toBe(0);
-    expect(await sslType(user)).toBe('ANY');
-  });
+      expect(await globalPrivileges(user)).toEqual([{ p: 'REPLICATION SLAVE', g: 'NO' }]);
+      expect(await otherPrivilegeCount(user)).toBe(0);
+      expect(await sslType(user)).toBe('ANY');
+    },
+  );
 
-  test('GIVEN the I/O thread cannot connect WHEN created THEN the error carries Last_IO_Error, no password, and the Create is undone', async () => {
-    const { user, password } = newReplicationUser();
-    await setBehaviour(admin, standIns, {
-      final_io: 'Connecting',
-      io_errno: 2061,
-      io_error: `error connecting to source '${user}@${SOURCE_HOST}:3306' - retry-time: 60 retries: 1 message: Access denied for user '${user}'@'10.0.12.34' (using password: YES) {password}`,
-      connecting_polls: 1,
-    });
-    const started = Date.now();
+  test(
+    'GIVEN the I/O thread cannot connect WHEN created THEN the error carries ' + 'Last_IO_Error, no password, and the Create is undone',
+    async () => {
+      const { user, password } = newReplicationUser();
+      await setBehaviour(admin, standIns, {
+        final_io: 'Connecting',
+        io_errno: 2061,
+        io_error:
+          `error connecting to source '${user}@${SOURCE_HOST}:3306' - retry-time: 60 ` +
+          `retries: 1 message: Access denied for user '${user}'@'10.0.12.34' (using ` +
+          `password: YES) {password}`,
+        connecting_polls: 1,
+      });
+      const started = Date.now();
 
-    const failure = run(event('Create', props(user)));
+      const failure = run(event('Create', props(user)));
 
-    await expect(failure).rejects.toThrow(/replication did not start within 1 s: Replica_IO_Running=Connecting, Replica_SQL_Running=Yes/);
-    await expect(failure).rejects.toThrow(/Last_IO_Errno=2061, Last_IO_Error=.*Access denied for user/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(START_TIMEOUT_MS);
-    expect(errorsSeen.join('\n')).not.toContain(password);
-    expect(errorsSeen.join('\n')).toContain('*****');
-    // Undone: the replica's configuration is reset and the user created by this Create is dropped.
-    expect(names(await recordedCalls(admin, standIns)).slice(-2)).toEqual(['rds_stop_replication', 'rds_reset_external_source']);
-    expect(await globalPrivileges(user)).toEqual([]);
-  });
+      await expect(failure).rejects.toThrow(/replication did not start within 1 s: Replica_IO_Running=Connecting, Replica_SQL_Running=Yes/);
+      await expect(failure).rejects.toThrow(/Last_IO_Errno=2061, Last_IO_Error=.*Access denied for user/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(START_TIMEOUT_MS);
+      expect(errorsSeen.join('\n')).not.toContain(password);
+      expect(errorsSeen.join('\n')).toContain('*****');
+      // Undone: the replica's configuration is reset and the user created by this Create is dropped.
+      expect(names(await recordedCalls(admin, standIns)).slice(-2)).toEqual(['rds_stop_replication', 'rds_reset_external_source']);
+      expect(await globalPrivileges(user)).toEqual([]);
+    },
+  );
 
   test('GIVEN the SQL thread stops with an error THEN the handler fails at once with Last_SQL_Error', async () => {
     const { user } = newReplicationUser();
@@ -420,36 +450,45 @@ describe('replication custom resource', () => {
   });
 
   describe('binlog retention on the source', () => {
-    test('GIVEN a source with the default retention (NULL) WHEN created THEN binlog retention hours is set to 72 before the replication user exists', async () => {
-      const { user } = newReplicationUser();
-      sqlCapture.start();
-      await run(event('Create', props(user)));
-      sqlCapture.stop();
+    test(
+      'GIVEN a source with the default retention (NULL) WHEN created THEN binlog ' +
+        'retention hours is set to 72 before the replication user exists',
+      async () => {
+        const { user } = newReplicationUser();
+        sqlCapture.start();
+        await run(event('Create', props(user)));
+        sqlCapture.stop();
 
-      expect(await recordedSourceCalls(admin, standIns)).toEqual([{ name: 'rds_set_configuration', args: ['binlog retention hours', 72] }]);
-      expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('72');
-      // On the source, before anything else is configured: retention, then the user, then the replica.
-      const sql = sqlCapture.statements.map((st) => st.sql);
-      const retention = sql.findIndex((q) => q.includes('rds_set_configuration'));
-      expect(retention).toBeGreaterThanOrEqual(0);
-      expect(retention).toBeLessThan(sql.findIndex((q) => q.startsWith('CREATE USER')));
-      expect(retention).toBeLessThan(sql.findIndex((q) => q.includes('rds_set_external_source_with_auto_position')));
-      // Nothing on the replica side records a configuration call.
-      expect(names(await recordedCalls(admin, standIns))).not.toContain('rds_set_configuration');
-    });
+        expect(await recordedSourceCalls(admin, standIns)).toEqual([
+          { name: 'rds_set_configuration', args: ['binlog retention hours', 72] },
+        ]);
+        expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('72');
+        // On the source, before anything else is configured: retention, then the user, then the replica.
+        const sql = sqlCapture.statements.map((st) => st.sql);
+        const retention = sql.findIndex((q) => q.includes('rds_set_configuration'));
+        expect(retention).toBeGreaterThanOrEqual(0);
+        expect(retention).toBeLessThan(sql.findIndex((q) => q.startsWith('CREATE USER')));
+        expect(retention).toBeLessThan(sql.findIndex((q) => q.includes('rds_set_external_source_with_auto_position')));
+        // Nothing on the replica side records a configuration call.
+        expect(names(await recordedCalls(admin, standIns))).not.toContain('rds_set_configuration');
+      },
+    );
 
-    test('GIVEN BinlogRetentionHours WHEN created THEN that value is set; WHEN re-run with the same value THEN nothing is written', async () => {
-      const { user } = newReplicationUser();
-      await run(event('Create', props(user, { BinlogRetentionHours: '168' })));
-      expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('168');
+    test(
+      'GIVEN BinlogRetentionHours WHEN created THEN that value is set; WHEN re-run ' + 'with the same value THEN nothing is written',
+      async () => {
+        const { user } = newReplicationUser();
+        await run(event('Create', props(user, { BinlogRetentionHours: '168' })));
+        expect((await sourceConfiguration(admin, standIns))['binlog retention hours']).toBe('168');
 
-      sqlCapture.start();
-      await run(event('Create', props(user, { BinlogRetentionHours: '168' })));
-      sqlCapture.stop();
-      expect(sqlCapture.writes()).toEqual([]);
-      expect(await recordedSourceCalls(admin, standIns)).toHaveLength(1);
-      expect(consoleCapture.text).toMatch(/binlog retention hours already 168/);
-    });
+        sqlCapture.start();
+        await run(event('Create', props(user, { BinlogRetentionHours: '168' })));
+        sqlCapture.stop();
+        expect(sqlCapture.writes()).toEqual([]);
+        expect(await recordedSourceCalls(admin, standIns)).toHaveLength(1);
+        expect(consoleCapture.text).toMatch(/binlog retention hours already 168/);
+      },
+    );
 
     test('GIVEN the retention was changed by hand WHEN updated THEN it is set back', async () => {
       const { user } = newReplicationUser();
@@ -464,50 +503,55 @@ describe('replication custom resource', () => {
   });
 
   describe("accounts the clone inherited from PROD (with PROD's passwords as of clone time)", () => {
-    test('GIVEN inherited accounts WHEN created THEN each is locked with ACCOUNT LOCK, except the replica master user and the read-only account; roles and locked accounts are left as they are', async () => {
-      const app = uniqueName('rr_inherited_app_');
-      const ro = uniqueName('rr_inherited_ro_');
-      const locked = uniqueName('rr_inherited_locked_');
-      const role = uniqueName('rr_inherited_role_');
-      users.push(app, ro, locked);
-      const appPassword = `Prod-App-${uniqueName('')}`;
-      const roPassword = `Ro-${uniqueName('')}`;
-      replicationPasswords.push(appPassword, roPassword);
-      await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [app, appPassword]);
-      await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [ro, roPassword]);
-      await admin.query("CREATE USER ?@'%' IDENTIFIED BY 'x-Locked-123' ACCOUNT LOCK", [locked]);
-      await admin.query('CREATE ROLE ??', [role]);
-      try {
-        const { user } = newReplicationUser();
-        sqlCapture.start();
-        await run(event('Create', props(user, { ReadOnlyUser: ro })));
-        sqlCapture.stop();
+    test(
+      'GIVEN inherited accounts WHEN created THEN each is locked with ACCOUNT LOCK, ' +
+        'except the replica master user and the read-only account; roles and locked ' +
+        'accounts are left as they are',
+      async () => {
+        const app = uniqueName('rr_inherited_app_');
+        const ro = uniqueName('rr_inherited_ro_');
+        const locked = uniqueName('rr_inherited_locked_');
+        const role = uniqueName('rr_inherited_role_');
+        users.push(app, ro, locked);
+        const appPassword = `Prod-App-${uniqueName('')}`;
+        const roPassword = `Ro-${uniqueName('')}`;
+        replicationPasswords.push(appPassword, roPassword);
+        await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [app, appPassword]);
+        await admin.query("CREATE USER ?@'%' IDENTIFIED BY ? REQUIRE SSL", [ro, roPassword]);
+        await admin.query("CREATE USER ?@'%' IDENTIFIED BY 'x-Locked-123' ACCOUNT LOCK", [locked]);
+        await admin.query('CREATE ROLE ??', [role]);
+        try {
+          const { user } = newReplicationUser();
+          sqlCapture.start();
+          await run(event('Create', props(user, { ReadOnlyUser: ro })));
+          sqlCapture.stop();
 
-        // The PROD account no longer logs in on the replica (MariaDB 4151 ER_ACCOUNT_HAS_BEEN_LOCKED; MySQL 3118).
-        expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
-        const roConn = await connectAs(ro, roPassword);
-        await roConn.end();
-        const master = await adminConnection();
-        await master.end();
-        expect(sqlCapture.writes().filter((w) => /ACCOUNT LOCK/.test(w))).toEqual(['ALTER USER ?@? ACCOUNT LOCK']);
-        expect(sqlCapture.statements.find((s) => /ACCOUNT LOCK/.test(s.sql))?.values).toEqual([app, '%']);
-        expect(consoleCapture.text).toMatch(new RegExp(`locked 1 inherited account\\(s\\): '${app}'@'%'`));
+          // The PROD account no longer logs in on the replica (MariaDB 4151 ER_ACCOUNT_HAS_BEEN_LOCKED; MySQL 3118).
+          expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
+          const roConn = await connectAs(ro, roPassword);
+          await roConn.end();
+          const master = await adminConnection();
+          await master.end();
+          expect(sqlCapture.writes().filter((w) => /ACCOUNT LOCK/.test(w))).toEqual(['ALTER USER ?@? ACCOUNT LOCK']);
+          expect(sqlCapture.statements.find((s) => /ACCOUNT LOCK/.test(s.sql))?.values).toEqual([app, '%']);
+          expect(consoleCapture.text).toMatch(new RegExp(`locked 1 inherited account\\(s\\): '${app}'@'%'`));
 
-        // Idempotent: a re-run locks nothing more; an account unlocked by hand is locked again on Update.
-        await admin.query("ALTER USER ?@'%' ACCOUNT UNLOCK", [app]);
-        await run(
-          event('Update', props(user, { ReadOnlyUser: ro }), {
-            PhysicalResourceId: `replication/${user}@${SOURCE_HOST}:3306`,
-            OldResourceProperties: props(user, { ReadOnlyUser: ro }),
-          }),
-        );
-        expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
-      } finally {
-        // Gone before the next test: they match lockableAccounts, which later tests' replica admins cannot read.
-        await admin.query('DROP ROLE IF EXISTS ??', [role]);
-        for (const u of [app, ro, locked]) await admin.query("DROP USER IF EXISTS ?@'%'", [u]);
-      }
-    });
+          // Idempotent: a re-run locks nothing more; an account unlocked by hand is locked again on Update.
+          await admin.query("ALTER USER ?@'%' ACCOUNT UNLOCK", [app]);
+          await run(
+            event('Update', props(user, { ReadOnlyUser: ro }), {
+              PhysicalResourceId: `replication/${user}@${SOURCE_HOST}:3306`,
+              OldResourceProperties: props(user, { ReadOnlyUser: ro }),
+            }),
+          );
+          expect(await errnoOf(connectAs(app, appPassword))).toBe(4151);
+        } finally {
+          // Gone before the next test: they match lockableAccounts, which later tests' replica admins cannot read.
+          await admin.query('DROP ROLE IF EXISTS ??', [role]);
+          for (const u of [app, ro, locked]) await admin.query("DROP USER IF EXISTS ?@'%'", [u]);
+        }
+      },
+    );
 
     test.each([
       ['rdsadmin', true],
@@ -583,23 +627,27 @@ describe('replication custom resource', () => {
       masterResetTimeoutMs: 2000,
     });
 
-    test('GIVEN ReplicaClusterIdentifier WHEN created THEN the master password is set to the replica secret through the RDS API, then replication is configured', async () => {
-      const { user, password } = newReplicationUser();
+    test(
+      'GIVEN ReplicaClusterIdentifier WHEN created THEN the master password is set to ' +
+        'the replica secret through the RDS API, then replication is configured',
+      async () => {
+        const { user, password } = newReplicationUser();
 
-      const out = await run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), options());
+        const out = await run(event('Create', props(user, { ReplicaClusterIdentifier: CLUSTER })), options());
 
-      expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '0' });
-      expect(modified).toEqual([{ DBClusterIdentifier: CLUSTER, MasterUserPassword: replicaPassword, ApplyImmediately: true }]);
-      expect(rdsMock.commandCalls(DescribeDBClustersCommand).length).toBeGreaterThanOrEqual(2);
-      const login = await connectAs(replicaAdmin, replicaPassword);
-      await login.end();
-      expect(await recordedCalls(admin, standIns)).toEqual([
-        { name: 'rds_set_external_source_with_auto_position', args: [SOURCE_HOST, 3306, user, password, 0] },
-        { name: 'rds_set_binlog_source_ssl', args: [1] },
-        { name: 'rds_start_replication', args: [] },
-      ]);
-      expect(consoleCapture.text).toMatch(/still has the source's master password/);
-    });
+        expect(out.Data).toEqual({ ReplicationRunning: 'true', SecondsBehindSource: '0' });
+        expect(modified).toEqual([{ DBClusterIdentifier: CLUSTER, MasterUserPassword: replicaPassword, ApplyImmediately: true }]);
+        expect(rdsMock.commandCalls(DescribeDBClustersCommand).length).toBeGreaterThanOrEqual(2);
+        const login = await connectAs(replicaAdmin, replicaPassword);
+        await login.end();
+        expect(await recordedCalls(admin, standIns)).toEqual([
+          { name: 'rds_set_external_source_with_auto_position', args: [SOURCE_HOST, 3306, user, password, 0] },
+          { name: 'rds_set_binlog_source_ssl', args: [1] },
+          { name: 'rds_start_replication', args: [] },
+        ]);
+        expect(consoleCapture.text).toMatch(/still has the source's master password/);
+      },
+    );
 
     test('GIVEN the password was already reset WHEN re-run THEN the RDS API is not called again', async () => {
       const { user } = newReplicationUser();

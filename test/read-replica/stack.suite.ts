@@ -152,68 +152,75 @@ describe('guarantee 1: a separate, read-only copy of PROD Main that no applicati
     expect(JSON.stringify(data)).not.toMatch(/replica/i);
   });
 
-  test('cluster parameters: read_only, the mysql schema never replicated, GTID for auto-position, TLS required, connections audited', () => {
-    template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
-      Parameters: Match.objectLike({
-        read_only: '1',
-        'replicate-wild-ignore-table': 'mysql.%',
-        'gtid-mode': 'ON',
-        enforce_gtid_consistency: 'ON',
-        require_secure_transport: 'ON',
-        server_audit_logging: '1',
-        server_audit_events: Match.stringLikeRegexp('(^|,)CONNECT(,|$)'),
-      }),
-    });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/rds/cluster/clinspark-northwind-prod-replica/audit',
-      KmsKeyId: Match.anyValue(),
-      RetentionInDays: Match.anyValue(),
-    });
-  });
+  test(
+    'cluster parameters: read_only, the mysql schema never replicated, GTID for ' + 'auto-position, TLS required, connections audited',
+    () => {
+      template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+        Parameters: Match.objectLike({
+          read_only: '1',
+          'replicate-wild-ignore-table': 'mysql.%',
+          'gtid-mode': 'ON',
+          enforce_gtid_consistency: 'ON',
+          require_secure_transport: 'ON',
+          server_audit_logging: '1',
+          server_audit_events: Match.stringLikeRegexp('(^|,)CONNECT(,|$)'),
+        }),
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: '/aws/rds/cluster/clinspark-northwind-prod-replica/audit',
+        KmsKeyId: Match.anyValue(),
+        RetentionInDays: Match.anyValue(),
+      });
+    },
+  );
 
-  test("replication: the custom resource reads PROD Main's master secret and endpoint, resets the clone's password and keeps 72 h of binlogs", () => {
-    const [[, replication]] = ofType('Custom::ClinSparkReplication');
-    expect(replication.Properties).toEqual({
-      ServiceToken: { 'Fn::GetAtt': [idOf('AWS::Lambda::Function', 'ReadReplicaReplicationProviderframeworkonEvent'), 'Arn'] },
-      SourceSecretArn: {
-        'Fn::GetStackOutput': {
-          StackName: DATA_STACK,
-          Region: 'eu-west-1',
-          OutputName: expect.stringMatching(/^PublishOutputRefMainDatabaseMasterSecretAttachment/),
+  test(
+    "replication: the custom resource reads PROD Main's master secret and endpoint, " +
+      "resets the clone's password and keeps 72 h of binlogs",
+    () => {
+      const [[, replication]] = ofType('Custom::ClinSparkReplication');
+      expect(replication.Properties).toEqual({
+        ServiceToken: { 'Fn::GetAtt': [idOf('AWS::Lambda::Function', 'ReadReplicaReplicationProviderframeworkonEvent'), 'Arn'] },
+        SourceSecretArn: {
+          'Fn::GetStackOutput': {
+            StackName: DATA_STACK,
+            Region: 'eu-west-1',
+            OutputName: expect.stringMatching(/^PublishOutputRefMainDatabaseMasterSecretAttachment/),
+          },
         },
-      },
-      SourceHost: {
-        'Fn::GetStackOutput': {
-          StackName: DATA_STACK,
-          Region: 'eu-west-1',
-          OutputName: expect.stringMatching(/^PublishOutputFnGetAttMainDatabaseCluster\w+EndpointAddress/),
+        SourceHost: {
+          'Fn::GetStackOutput': {
+            StackName: DATA_STACK,
+            Region: 'eu-west-1',
+            OutputName: expect.stringMatching(/^PublishOutputFnGetAttMainDatabaseCluster\w+EndpointAddress/),
+          },
         },
-      },
-      SourcePort: '3306',
-      ReplicaSecretArn: { Ref: idOf('AWS::SecretsManager::SecretTargetAttachment', 'ReadReplicaDatabaseMasterSecretAttachment') },
-      ReplicationUser: 'clinspark_repl',
-      ReplicationSecretArn: { Ref: idOf('AWS::SecretsManager::Secret', 'ReadReplicaReplicationSecret') },
-      BinlogRetentionHours: '72',
-      ReplicaClusterIdentifier: 'clinspark-northwind-prod-replica',
-      ReadOnlyUser: 'RO_USER',
-    });
-    // Runs after the cluster's writer and the network rules of both sides exist.
-    expect(replication.DependsOn).toEqual(
-      expect.arrayContaining([
-        idOf('AWS::RDS::DBInstance', 'ReadReplicaDatabaseClusterWriter'),
-        idOf(
-          'AWS::EC2::SecurityGroupIngress',
-          'ReadReplicaReplicationFunctionSecurityGroupclinsparknorthwindproddataMainDatabaseSecurityGroup',
-        ),
-        idOf('AWS::EC2::SecurityGroupIngress', 'ReadReplicaDatabaseSecurityGroupclinsparknorthwindproddataMainDatabaseSecurityGroup'),
-      ]),
-    );
-    // The replica's master secret rotates only once the clone's password has been reset.
-    const masterRotation = ofType('AWS::SecretsManager::RotationSchedule').find(([, r]) =>
-      JSON.stringify(r.Properties.SecretId).includes('MasterSecretAttachment'),
-    );
-    expect(masterRotation?.[1].DependsOn).toContain(idOf('Custom::ClinSparkReplication', 'ReadReplicaReplication'));
-  });
+        SourcePort: '3306',
+        ReplicaSecretArn: { Ref: idOf('AWS::SecretsManager::SecretTargetAttachment', 'ReadReplicaDatabaseMasterSecretAttachment') },
+        ReplicationUser: 'clinspark_repl',
+        ReplicationSecretArn: { Ref: idOf('AWS::SecretsManager::Secret', 'ReadReplicaReplicationSecret') },
+        BinlogRetentionHours: '72',
+        ReplicaClusterIdentifier: 'clinspark-northwind-prod-replica',
+        ReadOnlyUser: 'RO_USER',
+      });
+      // Runs after the cluster's writer and the network rules of both sides exist.
+      expect(replication.DependsOn).toEqual(
+        expect.arrayContaining([
+          idOf('AWS::RDS::DBInstance', 'ReadReplicaDatabaseClusterWriter'),
+          idOf(
+            'AWS::EC2::SecurityGroupIngress',
+            'ReadReplicaReplicationFunctionSecurityGroupclinsparknorthwindproddataMainDatabaseSecurityGroup',
+          ),
+          idOf('AWS::EC2::SecurityGroupIngress', 'ReadReplicaDatabaseSecurityGroupclinsparknorthwindproddataMainDatabaseSecurityGroup'),
+        ]),
+      );
+      // The replica's master secret rotates only once the clone's password has been reset.
+      const masterRotation = ofType('AWS::SecretsManager::RotationSchedule').find(([, r]) =>
+        JSON.stringify(r.Properties.SecretId).includes('MasterSecretAttachment'),
+      );
+      expect(masterRotation?.[1].DependsOn).toContain(idOf('Custom::ClinSparkReplication', 'ReadReplicaReplication'));
+    },
+  );
 
   /** Policies of the replica stack whose statements allow `action` on something of PROD Main's data stack matching `output`. */
   function policiesAllowingOnProd(action: string, output: RegExp): string[] {
@@ -240,35 +247,40 @@ describe('guarantee 1: a separate, read-only copy of PROD Main that no applicati
       });
   }
 
-  test("PROD Main's master secret: no policy in the replica stack but the replication function's grants secretsmanager:GetSecretValue on it or kms:Decrypt with its key; the rotation function holds neither", () => {
-    const replicationRole = JSON.stringify([{ Ref: idOf('AWS::IAM::Role', 'ReadReplicaReplicationFunctionRole') }]);
-    expect(policiesAllowingOnProd('secretsmanager:GetSecretValue', /MainDatabaseMasterSecretAttachment/)).toEqual([replicationRole]);
-    expect(policiesAllowingOnProd('kms:Decrypt', /MainDatabaseKey/)).toEqual([replicationRole]);
-    const rotationRole = idOf('AWS::IAM::Role', 'ReadReplicaReplicationRotationFunctionRole');
-    const attached = JSON.stringify(resources[rotationRole].Properties.ManagedPolicyArns ?? []);
-    const rotationPolicies = Object.entries(resources)
-      .filter(
-        ([id, r]) =>
-          (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
-          (JSON.stringify(r.Properties.Roles ?? []).includes(rotationRole) || attached.includes(`"${id}"`)),
-      )
-      .map(([, r]) => r);
-    expect(rotationPolicies.length).toBeGreaterThan(0);
-    const rotationText = JSON.stringify(rotationPolicies);
-    expect(rotationText).not.toMatch(/MainDatabaseMasterSecret|MainDatabaseKey/);
-    // ... nor may it reset a master password.
-    expect(rotationText).not.toContain('rds:ModifyDBCluster');
-    // Its properties (REPLICATION_PROPERTIES) carry no source secret either.
-    const [, rotationFunction] = Object.entries(resources).find(
-      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ReadReplicaReplicationRotationFunction'),
-    )!;
-    const environment = JSON.stringify(
-      (rotationFunction.Properties.Environment as { Variables: Record<string, unknown> }).Variables.REPLICATION_PROPERTIES,
-    );
-    expect(environment).not.toContain('SourceSecretArn');
-    expect(environment).not.toMatch(/MainDatabaseMasterSecret/);
-    expect(environment).toContain('ReplicationSecretArn');
-  });
+  test(
+    "PROD Main's master secret: no policy in the replica stack but the replication " +
+      "function's grants secretsmanager:GetSecretValue on it or kms:Decrypt with its " +
+      'key; the rotation function holds neither',
+    () => {
+      const replicationRole = JSON.stringify([{ Ref: idOf('AWS::IAM::Role', 'ReadReplicaReplicationFunctionRole') }]);
+      expect(policiesAllowingOnProd('secretsmanager:GetSecretValue', /MainDatabaseMasterSecretAttachment/)).toEqual([replicationRole]);
+      expect(policiesAllowingOnProd('kms:Decrypt', /MainDatabaseKey/)).toEqual([replicationRole]);
+      const rotationRole = idOf('AWS::IAM::Role', 'ReadReplicaReplicationRotationFunctionRole');
+      const attached = JSON.stringify(resources[rotationRole].Properties.ManagedPolicyArns ?? []);
+      const rotationPolicies = Object.entries(resources)
+        .filter(
+          ([id, r]) =>
+            (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
+            (JSON.stringify(r.Properties.Roles ?? []).includes(rotationRole) || attached.includes(`"${id}"`)),
+        )
+        .map(([, r]) => r);
+      expect(rotationPolicies.length).toBeGreaterThan(0);
+      const rotationText = JSON.stringify(rotationPolicies);
+      expect(rotationText).not.toMatch(/MainDatabaseMasterSecret|MainDatabaseKey/);
+      // ... nor may it reset a master password.
+      expect(rotationText).not.toContain('rds:ModifyDBCluster');
+      // Its properties (REPLICATION_PROPERTIES) carry no source secret either.
+      const [, rotationFunction] = Object.entries(resources).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('ReadReplicaReplicationRotationFunction'),
+      )!;
+      const environment = JSON.stringify(
+        (rotationFunction.Properties.Environment as { Variables: Record<string, unknown> }).Variables.REPLICATION_PROPERTIES,
+      );
+      expect(environment).not.toContain('SourceSecretArn');
+      expect(environment).not.toMatch(/MainDatabaseMasterSecret/);
+      expect(environment).toContain('ReplicationSecretArn');
+    },
+  );
 
   test('the replica pins aurora_mask_password_hashes_type = 1 (passwords in its slow query and audit logs logged as <secret>)', () => {
     template.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
@@ -338,29 +350,32 @@ describe('guarantees 2 and 3: the network paths', () => {
   const jumpHostGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'JumpHostSecurityGroup'));
   const replicaGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaDatabaseSecurityGroup'));
 
-  test('PROD Main admits no CIDR range and no jump host: from the replica stack only the replica cluster and the replication functions', () => {
-    const sourceRules = rules.filter((r) => isSourceGroup(r.group, r.stack));
-    expect(sourceRules.length).toBeGreaterThan(0);
-    for (const r of sourceRules) {
-      expect({ id: r.id, cidr: r.cidr, cidrV6: r.cidrV6 }).toEqual({ id: r.id, cidr: undefined, cidrV6: undefined });
-      expect(r.source).toBeDefined();
-      expect(r.source).not.toEqual(jumpHostGroup);
-    }
-    const fromReplicaStack = sourceRules.filter((r) => r.stack === REPLICA_STACK);
-    expect(fromReplicaStack.map((r) => [r.source, r.protocol, r.from, r.to])).toEqual(
-      expect.arrayContaining([
-        [replicaGroup, 'tcp', 3306, 3306],
-        [groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationFunctionSecurityGroup')), 'tcp', 3306, 3306],
-        [groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationRotationFunctionSecurityGroup')), 'tcp', 3306, 3306],
-      ]),
-    );
-    expect(fromReplicaStack).toHaveLength(3);
-    // The read-only account function has no path to PROD Main at all.
-    const roGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReadOnlyAccountFunctionSecurityGroup'));
-    expect(sourceRules.some((r) => JSON.stringify(r.source) === JSON.stringify(roGroup))).toBe(false);
-    // And the ingress rules on PROD Main's group use the cross-stack group id, not a copy of it.
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: sourceGroupRef, SourceSecurityGroupId: replicaGroup });
-  });
+  test(
+    'PROD Main admits no CIDR range and no jump host: from the replica stack only ' + 'the replica cluster and the replication functions',
+    () => {
+      const sourceRules = rules.filter((r) => isSourceGroup(r.group, r.stack));
+      expect(sourceRules.length).toBeGreaterThan(0);
+      for (const r of sourceRules) {
+        expect({ id: r.id, cidr: r.cidr, cidrV6: r.cidrV6 }).toEqual({ id: r.id, cidr: undefined, cidrV6: undefined });
+        expect(r.source).toBeDefined();
+        expect(r.source).not.toEqual(jumpHostGroup);
+      }
+      const fromReplicaStack = sourceRules.filter((r) => r.stack === REPLICA_STACK);
+      expect(fromReplicaStack.map((r) => [r.source, r.protocol, r.from, r.to])).toEqual(
+        expect.arrayContaining([
+          [replicaGroup, 'tcp', 3306, 3306],
+          [groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationFunctionSecurityGroup')), 'tcp', 3306, 3306],
+          [groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReplicationRotationFunctionSecurityGroup')), 'tcp', 3306, 3306],
+        ]),
+      );
+      expect(fromReplicaStack).toHaveLength(3);
+      // The read-only account function has no path to PROD Main at all.
+      const roGroup = groupId(idOf('AWS::EC2::SecurityGroup', 'ReadReplicaReadOnlyAccountFunctionSecurityGroup'));
+      expect(sourceRules.some((r) => JSON.stringify(r.source) === JSON.stringify(roGroup))).toBe(false);
+      // And the ingress rules on PROD Main's group use the cross-stack group id, not a copy of it.
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: sourceGroupRef, SourceSecurityGroupId: replicaGroup });
+    },
+  );
 
   test('the PROD data and app stacks add no rule for the jump host or the customer ranges', () => {
     for (const r of rules.filter((x) => x.stack === DATA_STACK || x.stack === APP_STACK)) {
@@ -411,29 +426,36 @@ describe('guarantees 2 and 3: the network paths', () => {
 describe('the jump host', () => {
   const [[, instance]] = ofType('AWS::EC2::Instance');
 
-  test('IMDSv2 only, encrypted root volume with its own key, pinned AMI, termination protection, detailed monitoring, public subnet with an Elastic IP', () => {
-    expect(instance.Properties).toMatchObject({
-      ImageId: 'ami-0a1b2c3d4e5f60718',
-      InstanceType: 't4g.micro',
-      DisableApiTermination: true,
-      Monitoring: true,
-      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'disabled' },
-      BlockDeviceMappings: [
-        {
-          DeviceName: '/dev/xvda',
-          Ebs: expect.objectContaining({
-            Encrypted: true,
-            KmsKeyId: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'JumpHostVolumeKey'), 'Arn'] },
-            DeleteOnTermination: true,
-          }),
+  test(
+    'IMDSv2 only, encrypted root volume with its own key, pinned AMI, termination ' +
+      'protection, detailed monitoring, public subnet with an Elastic IP',
+    () => {
+      expect(instance.Properties).toMatchObject({
+        ImageId: 'ami-0a1b2c3d4e5f60718',
+        InstanceType: 't4g.micro',
+        DisableApiTermination: true,
+        Monitoring: true,
+        MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'disabled' },
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/xvda',
+            Ebs: expect.objectContaining({
+              Encrypted: true,
+              KmsKeyId: { 'Fn::GetAtt': [idOf('AWS::KMS::Key', 'JumpHostVolumeKey'), 'Arn'] },
+              DeleteOnTermination: true,
+            }),
+          },
+        ],
+        SubnetId: {
+          'Fn::GetStackOutput': expect.objectContaining({ StackName: DATA_STACK, OutputName: expect.stringMatching(/PublicSubnet1/) }),
         },
-      ],
-      SubnetId: {
-        'Fn::GetStackOutput': expect.objectContaining({ StackName: DATA_STACK, OutputName: expect.stringMatching(/PublicSubnet1/) }),
-      },
-    });
-    template.hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc', InstanceId: { Ref: idOf('AWS::EC2::Instance', 'JumpHostInstance') } });
-  });
+      });
+      template.hasResourceProperties('AWS::EC2::EIP', {
+        Domain: 'vpc',
+        InstanceId: { Ref: idOf('AWS::EC2::Instance', 'JumpHostInstance') },
+      });
+    },
+  );
 
   test('the tunnel may only forward to replica-prod.<zone>:3306, the name the customer guide prints', () => {
     const text = JSON.stringify(instance.Properties.UserData);
@@ -504,54 +526,58 @@ describe('guarantee 4: the read-only account, on the replica only, delivered to 
     expect(keyId).not.toBe(idOf('AWS::KMS::Key', 'ReadReplicaDatabaseKey'));
   });
 
-  test('resource policy: the recipient reads during [issue date, issue date + 14 days) only; everyone else is denied; only the writer writes', () => {
-    const policy = ofType('AWS::SecretsManager::ResourcePolicy').find(
-      ([, r]) => JSON.stringify(r.Properties.SecretId) === JSON.stringify({ Ref: secretId }),
-    );
-    expect(policy?.[1].Properties.BlockPublicPolicy).toBe(true);
-    expect((policy?.[1].Properties.ResourcePolicy as { Statement: unknown[] }).Statement).toEqual([
-      {
-        Sid: 'RecipientCollectsDuringWindow',
-        Effect: 'Allow',
-        Principal: { AWS: RECIPIENT },
-        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-        Resource: '*',
-        Condition: { DateGreaterThan: { 'aws:CurrentTime': OPENS }, DateLessThan: { 'aws:CurrentTime': CLOSES } },
-      },
-      {
-        Sid: 'DenyEveryoneButRecipientAndWriter',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: '*',
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [RECIPIENT, writerRole] } },
-      },
-      {
-        Sid: 'DenyRecipientBeforeIssue',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: '*',
-        Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateLessThan: { 'aws:CurrentTime': OPENS } },
-      },
-      {
-        Sid: 'DenyRecipientAfterCollectionWindow',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: '*',
-        Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateGreaterThanEquals: { 'aws:CurrentTime': CLOSES } },
-      },
-      {
-        Sid: 'DenyWritesButWriter',
-        Effect: 'Deny',
-        Principal: { AWS: '*' },
-        Action: 'secretsmanager:PutSecretValue',
-        Resource: '*',
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': writerRole } },
-      },
-    ]);
-  });
+  test(
+    'resource policy: the recipient reads during [issue date, issue date + 14 days) ' +
+      'only; everyone else is denied; only the writer writes',
+    () => {
+      const policy = ofType('AWS::SecretsManager::ResourcePolicy').find(
+        ([, r]) => JSON.stringify(r.Properties.SecretId) === JSON.stringify({ Ref: secretId }),
+      );
+      expect(policy?.[1].Properties.BlockPublicPolicy).toBe(true);
+      expect((policy?.[1].Properties.ResourcePolicy as { Statement: unknown[] }).Statement).toEqual([
+        {
+          Sid: 'RecipientCollectsDuringWindow',
+          Effect: 'Allow',
+          Principal: { AWS: RECIPIENT },
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+          Resource: '*',
+          Condition: { DateGreaterThan: { 'aws:CurrentTime': OPENS }, DateLessThan: { 'aws:CurrentTime': CLOSES } },
+        },
+        {
+          Sid: 'DenyEveryoneButRecipientAndWriter',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: '*',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': [RECIPIENT, writerRole] } },
+        },
+        {
+          Sid: 'DenyRecipientBeforeIssue',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: '*',
+          Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateLessThan: { 'aws:CurrentTime': OPENS } },
+        },
+        {
+          Sid: 'DenyRecipientAfterCollectionWindow',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: '*',
+          Condition: { ArnEquals: { 'aws:PrincipalArn': RECIPIENT }, DateGreaterThanEquals: { 'aws:CurrentTime': CLOSES } },
+        },
+        {
+          Sid: 'DenyWritesButWriter',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'secretsmanager:PutSecretValue',
+          Resource: '*',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': writerRole } },
+        },
+      ]);
+    },
+  );
 
   test('key policy: the recipient decrypts this secret only, through Secrets Manager only, during the window only', () => {
     const statements = (resources[keyId].Properties.KeyPolicy as { Statement: Array<{ Sid?: string }> }).Statement.filter(
@@ -593,25 +619,30 @@ describe('guarantee 4: the read-only account, on the replica only, delivered to 
     ]);
   });
 
-  test("the replica's keys deny decrypt and grants to every principal of the account but the replica stack's roles, the CDK roles, the break-glass role and (secret key) the recipient", () => {
-    const keys = ofType('AWS::KMS::Key').filter(([id]) => id.startsWith('ReadReplicaDatabaseKey') || id === keyId);
-    expect(keys).toHaveLength(2);
-    for (const [id, key] of keys) {
-      const denies = (key.Properties.KeyPolicy as { Statement: Array<Record<string, any>> }).Statement.filter((st) =>
-        String(st.Sid).startsWith('DenyUseBy'),
-      );
-      expect(denies.map((d) => d.Sid).sort()).toEqual(['DenyUseByOtherCustomers', 'DenyUseByOtherEnvironments']);
-      for (const d of denies) {
-        const exempt = JSON.stringify(d.Condition.ArnNotLike['aws:PrincipalArn']);
-        expect(exempt).toContain('role/clinspark-break-glass');
-        if (id === keyId) expect(exempt).toContain(RECIPIENT);
-        else expect(exempt).not.toContain(RECIPIENT);
+  test(
+    "the replica's keys deny decrypt and grants to every principal of the account " +
+      "but the replica stack's roles, the CDK roles, the break-glass role and (secret " +
+      'key) the recipient',
+    () => {
+      const keys = ofType('AWS::KMS::Key').filter(([id]) => id.startsWith('ReadReplicaDatabaseKey') || id === keyId);
+      expect(keys).toHaveLength(2);
+      for (const [id, key] of keys) {
+        const denies = (key.Properties.KeyPolicy as { Statement: Array<Record<string, any>> }).Statement.filter((st) =>
+          String(st.Sid).startsWith('DenyUseBy'),
+        );
+        expect(denies.map((d) => d.Sid).sort()).toEqual(['DenyUseByOtherCustomers', 'DenyUseByOtherEnvironments']);
+        for (const d of denies) {
+          const exempt = JSON.stringify(d.Condition.ArnNotLike['aws:PrincipalArn']);
+          expect(exempt).toContain('role/clinspark-break-glass');
+          if (id === keyId) expect(exempt).toContain(RECIPIENT);
+          else expect(exempt).not.toContain(RECIPIENT);
+        }
+        expect(denies.find((d) => d.Sid === 'DenyUseByOtherEnvironments')?.Condition.StringNotEquals).toEqual({
+          'aws:PrincipalTag/clinspark:environment': ['prod'],
+        });
       }
-      expect(denies.find((d) => d.Sid === 'DenyUseByOtherEnvironments')?.Condition.StringNotEquals).toEqual({
-        'aws:PrincipalTag/clinspark:environment': ['prod'],
-      });
-    }
-  });
+    },
+  );
 
   test('no secret value in the template: the secrets are generated by Secrets Manager', () => {
     for (const [, s] of ofType('AWS::SecretsManager::Secret')) {

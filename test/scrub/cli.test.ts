@@ -148,7 +148,8 @@ describe('clinspark scrub', () => {
     );
     expect(remote.code).toBe(1);
     expect(remote.err).toContain(
-      '--insecure-no-tls is only allowed for a database on this machine (localhost, 127.0.0.1, ::1), not db.example.com; use TLS (--ca <pem>)',
+      '--insecure-no-tls is only allowed for a database on this machine (localhost, ' +
+        '127.0.0.1, ::1), not db.example.com; use TLS (--ca <pem>)',
     );
     const local = await cli('--rules', RULES_PATH, '--database-url', url(db.name), '--insecure-no-tls', '--dry-run');
     expect(local.code).toBe(0);

@@ -119,60 +119,64 @@ describe('PII scrub step (Step Functions task)', () => {
     }
   }
 
-  test("the loop: each call resumes the run until the deadline; the last writes the evidence with the bucket's own key; source accounts are locked", async () => {
-    const db = await fixture(10);
-    // The source's application user and its rotation twin came with the copy.
-    for (const u of ['clinspark_app', 'clinspark_app_clone'])
-      await admin.query(`CREATE USER IF NOT EXISTS ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
-    try {
-      const before = await dumpDatabase(db.conn, db.name);
-      // WHEN the state machine loops on the step, each Lambda having only the margin left (one unit per call)
-      let result: ScrubStepResult = await scrubStep(event(db.name), context(DEADLINE_MARGIN_MS));
-      let calls = 1;
-      while (!result.complete && calls < 200) {
-        result = await scrubStep(event(db.name), context(DEADLINE_MARGIN_MS));
-        calls += 1;
-      }
-      // THEN it completes after several calls
-      expect(calls).toBeGreaterThan(5);
-      expect(result).toEqual({
-        complete: true,
-        evidenceKey: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
-        rulesetSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-        rowsScrubbed: expect.any(Number),
-        lockedAccounts: 2, // every call (re-)locks them: ALTER USER ... ACCOUNT LOCK is idempotent
-      });
-      // AND the evidence went to S3 encrypted with the evidence key (SSEKMSKeyId), not aws/s3
-      const puts = uploaded();
-      expect(puts).toHaveLength(1);
-      expect(puts[0].input).toMatchObject({
-        Bucket: BUCKET,
-        Key: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
-        ServerSideEncryption: 'aws:kms',
-        SSEKMSKeyId: EVIDENCE_KMS_KEY,
-        ContentType: 'application/json',
-      });
-      expect(puts[0].evidence).toMatchObject({
-        status: 'succeeded',
-        database: db.name,
-        runId: runIdOf(EXECUTION),
-        verification: { passed: true },
-      });
-      expect(String(puts[0].input.Body as string)).not.toContain(KEY_A.toString('utf8'));
-      // AND no credential of the source works on the copy
+  test(
+    'the loop: each call resumes the run until the deadline; the last writes the ' +
+      "evidence with the bucket's own key; source accounts are locked",
+    async () => {
+      const db = await fixture(10);
+      // The source's application user and its rotation twin came with the copy.
       for (const u of ['clinspark_app', 'clinspark_app_clone'])
-        await expect(connect(u, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
-      const master = await connect(server.adminUser, server.adminPassword);
-      await master.end();
-      // AND the database is scrubbed
-      const after = await dumpDatabase(db.conn, db.name);
-      expect(after.volunteers[0].email).not.toBe(before.volunteers[0].email);
-      expectCleanLogs(before);
-      expect(logs.some((l) => JSON.parse(l).event === 'scrub-progress')).toBe(true);
-    } finally {
-      await db.conn.end();
-    }
-  });
+        await admin.query(`CREATE USER IF NOT EXISTS ${admin.escape(u)}@'%' IDENTIFIED BY 'Source-Password-0123456789ab'`);
+      try {
+        const before = await dumpDatabase(db.conn, db.name);
+        // WHEN the state machine loops on the step, each Lambda having only the margin left (one unit per call)
+        let result: ScrubStepResult = await scrubStep(event(db.name), context(DEADLINE_MARGIN_MS));
+        let calls = 1;
+        while (!result.complete && calls < 200) {
+          result = await scrubStep(event(db.name), context(DEADLINE_MARGIN_MS));
+          calls += 1;
+        }
+        // THEN it completes after several calls
+        expect(calls).toBeGreaterThan(5);
+        expect(result).toEqual({
+          complete: true,
+          evidenceKey: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
+          rulesetSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+          rowsScrubbed: expect.any(Number),
+          lockedAccounts: 2, // every call (re-)locks them: ALTER USER ... ACCOUNT LOCK is idempotent
+        });
+        // AND the evidence went to S3 encrypted with the evidence key (SSEKMSKeyId), not aws/s3
+        const puts = uploaded();
+        expect(puts).toHaveLength(1);
+        expect(puts[0].input).toMatchObject({
+          Bucket: BUCKET,
+          Key: 'main/clinspark-acme-val-main-scrubbed-abc123.json',
+          ServerSideEncryption: 'aws:kms',
+          SSEKMSKeyId: EVIDENCE_KMS_KEY,
+          ContentType: 'application/json',
+        });
+        expect(puts[0].evidence).toMatchObject({
+          status: 'succeeded',
+          database: db.name,
+          runId: runIdOf(EXECUTION),
+          verification: { passed: true },
+        });
+        expect(String(puts[0].input.Body as string)).not.toContain(KEY_A.toString('utf8'));
+        // AND no credential of the source works on the copy
+        for (const u of ['clinspark_app', 'clinspark_app_clone'])
+          await expect(connect(u, 'Source-Password-0123456789ab')).rejects.toThrow(/locked|denied/i);
+        const master = await connect(server.adminUser, server.adminPassword);
+        await master.end();
+        // AND the database is scrubbed
+        const after = await dumpDatabase(db.conn, db.name);
+        expect(after.volunteers[0].email).not.toBe(before.volunteers[0].email);
+        expectCleanLogs(before);
+        expect(logs.some((l) => JSON.parse(l).event === 'scrub-progress')).toBe(true);
+      } finally {
+        await db.conn.end();
+      }
+    },
+  );
 
   test('a rule that does not fit fails the step with failed evidence (same key) under the failed prefix, changing nothing', async () => {
     const db = await fixture(3);

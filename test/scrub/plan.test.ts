@@ -59,7 +59,8 @@ describe('scrub plan: rules against the live schema', () => {
     const plan = await planScrub(fx.conn, fx.name, parseScrubRules(yaml, FILE));
     expect(plan.warnings).toEqual([
       'volunteers.email: a fixed value in a UNIQUE index fails on the second row',
-      "dateShift rules use different 'days' (30, 60): the shift of one subject depends on 'days', so dates with different 'days' move by different offsets",
+      "dateShift rules use different 'days' (30, 60): the shift of one subject depends " +
+        "on 'days', so dates with different 'days' move by different offsets",
     ]);
   });
 
@@ -67,7 +68,10 @@ describe('scrub plan: rules against the live schema', () => {
     await fx.conn.query('ALTER TABLE volunteers ADD COLUMN mothers_maiden_name VARCHAR(100) NULL');
     try {
       expect(await problems(RULES_YAML)).toEqual([
-        `${FILE}: tables.volunteers.columns: column 'mothers_maiden_name' (varchar(100)) has no rule; every column of a scrubbed table needs one: write 'mothers_maiden_name: keep' if it holds no personal data, otherwise a masking strategy`,
+        `${FILE}: tables.volunteers.columns: column 'mothers_maiden_name' (varchar(100)) ` +
+          `has no rule; every column of a scrubbed table needs one: write ` +
+          `'mothers_maiden_name: keep' if it holds no personal data, otherwise a masking ` +
+          `strategy`,
       ]);
     } finally {
       await fx.conn.query('ALTER TABLE volunteers DROP COLUMN mothers_maiden_name');
@@ -88,15 +92,29 @@ describe('scrub plan: rules against the live schema', () => {
     );
     expect(found.sort()).toEqual(
       [
-        `${FILE}: tables.audit_event: table 'audit_event' does not exist in database '${fx.name}' (did you mean 'audit_events'?); remove it from the rules or fix the name`,
-        `${FILE}: tables.volunteers.columns.sexe: column 'sexe' does not exist in table 'volunteers' (did you mean 'sex'?); remove the rule or fix the name`,
-        `${FILE}: tables.volunteers.columns: column 'sex' (char(1)) has no rule; every column of a scrubbed table needs one: write 'sex: keep' if it holds no personal data, otherwise a masking strategy`,
-        `${FILE}: tables.volunteers.columns.country: fake addresses at 'example.invalid' have 33 characters but 'country' is char(2); use a shorter domain`,
-        `${FILE}: tables.volunteers.columns.first_name: 'first_name' is NOT NULL, so it cannot be set to NULL; use fixed (e.g. { strategy: fixed, value: "" }) or another strategy`,
-        `${FILE}: tables.volunteers.columns.date_of_birth: strategy 'hash' needs a text column (char, varchar or text); 'date_of_birth' is date`,
+        `${FILE}: tables.audit_event: table 'audit_event' does not exist in database ` +
+          `'${fx.name}' (did you mean 'audit_events'?); remove it from the rules or fix ` +
+          `the name`,
+        `${FILE}: tables.volunteers.columns.sexe: column 'sexe' does not exist in table ` +
+          `'volunteers' (did you mean 'sex'?); remove the rule or fix the name`,
+        `${FILE}: tables.volunteers.columns: column 'sex' (char(1)) has no rule; every ` +
+          `column of a scrubbed table needs one: write 'sex: keep' if it holds no personal ` +
+          `data, otherwise a masking strategy`,
+        `${FILE}: tables.volunteers.columns.country: fake addresses at 'example.invalid' ` +
+          `have 33 characters but 'country' is char(2); use a shorter domain`,
+        `${FILE}: tables.volunteers.columns.first_name: 'first_name' is NOT NULL, so it ` +
+          `cannot be set to NULL; use fixed (e.g. { strategy: fixed, value: "" }) or ` +
+          `another strategy`,
+        `${FILE}: tables.volunteers.columns.date_of_birth: strategy 'hash' needs a text ` +
+          `column (char, varchar or text); 'date_of_birth' is date`,
         `${FILE}: tables.volunteers.columns.national_id.length: length 40 does not fit 'national_id' (varchar(32))`,
-        `${FILE}: tables.volunteers.key: 'status' must be the primary key (id) or the columns of a UNIQUE index whose columns are all NOT NULL; or leave 'key' out (the engine then uses the primary key, a unique index, or a temporary surrogate key)`,
-        `${FILE}: tables: table 'audit_events' of database '${fx.name}' is not named in the rules; every table must be: masked ('audit_events: { columns: ... }'), 'truncate', or 'keep' (no personal data)`,
+        `${FILE}: tables.volunteers.key: 'status' must be the primary key (id) or the ` +
+          `columns of a UNIQUE index whose columns are all NOT NULL; or leave 'key' out ` +
+          `(the engine then uses the primary key, a unique index, or a temporary surrogate ` +
+          `key)`,
+        `${FILE}: tables: table 'audit_events' of database '${fx.name}' is not named in ` +
+          `the rules; every table must be: masked ('audit_events: { columns: ... }'), ` +
+          `'truncate', or 'keep' (no personal data)`,
       ].sort(),
     );
   });
@@ -109,9 +127,15 @@ describe('scrub plan: rules against the live schema', () => {
       ),
     );
     expect(found).toEqual([
-      `${FILE}: tables.volunteers.columns.id: 'id' is part of the key used for batching (primary key) and links rows; it must be keep (mask the personal columns instead)`,
-      `${FILE}: tables.volunteers.subject: subject column 'id' must be keep: the shift is derived from it, so it must stay the same in every table`,
-      `${FILE}: tables.contacts.columns.volunteer_id: foreign key fk_contacts_volunteer links contacts.volunteer_id to volunteers.id, but they are masked differently (strategy: fixed, value: 1 vs keep); give both the same rule so the link survives`,
+      `${FILE}: tables.volunteers.columns.id: 'id' is part of the key used for ` +
+        `batching (primary key) and links rows; it must be keep (mask the personal ` +
+        `columns instead)`,
+      `${FILE}: tables.volunteers.subject: subject column 'id' must be keep: the shift ` +
+        `is derived from it, so it must stay the same in every table`,
+      `${FILE}: tables.contacts.columns.volunteer_id: foreign key ` +
+        `fk_contacts_volunteer links contacts.volunteer_id to volunteers.id, but they ` +
+        `are masked differently (strategy: fixed, value: 1 vs keep); give both the same ` +
+        `rule so the link survives`,
     ]);
   });
 
@@ -119,20 +143,26 @@ describe('scrub plan: rules against the live schema', () => {
     const from = '    subject: volunteer_id\n    columns:\n      id: keep\n      volunteer_id: keep\n      study_code';
     const found = await problems(edited([from, from.replace('volunteer_id: keep', 'volunteer_id: { strategy: fixed, value: 1 }')]));
     expect(found.filter((f) => f.includes('tables.visits.subject'))).toEqual([
-      `${FILE}: tables.visits.subject: subject column 'volunteer_id' must be keep: the shift is derived from it, so it must stay the same in every table`,
+      `${FILE}: tables.visits.subject: subject column 'volunteer_id' must be keep: the ` +
+        `shift is derived from it, so it must stay the same in every table`,
     ]);
   });
 
   test('truncating a parent whose children keep rows, and tables with UPDATE triggers, are refused', async () => {
     const admin = await adminConnection(fx.name);
     await admin.query(
-      "CREATE TRIGGER trg_volunteers_audit AFTER UPDATE ON volunteers FOR EACH ROW INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) VALUES (OLD.id, 'updated', OLD.email, NOW())",
+      'CREATE TRIGGER trg_volunteers_audit AFTER UPDATE ON volunteers FOR EACH ROW ' +
+        'INSERT INTO audit_events (volunteer_id, event, detail, occurred_at) VALUES ' +
+        "(OLD.id, 'updated', OLD.email, NOW())",
     );
     try {
       const found = await problems(edited(['  studies: keep ', '  studies: truncate ']));
       expect(found).toEqual([
-        `${FILE}: tables.volunteers: has UPDATE trigger(s) trg_volunteers_audit that masking would fire (they may copy original values elsewhere); drop them before the scrub, or set 'allowUpdateTriggers: true' once you have checked them`,
-        `${FILE}: tables.studies: truncating 'studies' would orphan the rows of 'visits' (foreign key fk_visits_study); truncate 'visits' as well, or keep 'studies'`,
+        `${FILE}: tables.volunteers: has UPDATE trigger(s) trg_volunteers_audit that ` +
+          `masking would fire (they may copy original values elsewhere); drop them before ` +
+          `the scrub, or set 'allowUpdateTriggers: true' once you have checked them`,
+        `${FILE}: tables.studies: truncating 'studies' would orphan the rows of 'visits' ` +
+          `(foreign key fk_visits_study); truncate 'visits' as well, or keep 'studies'`,
       ]);
     } finally {
       await admin.query('DROP TRIGGER trg_volunteers_audit');

@@ -166,54 +166,58 @@ describe('PII scrub of a real-shaped schema', () => {
     }
   });
 
-  test('composite, UUID and key-less tables are masked in batches; nothing original is left; the rest is byte-identical; a second run changes nothing', async () => {
-    const tablesBefore = await createTables();
-    const rules = parseScrubRules(rulesText, 'real.rules.yaml');
-    const first = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'real-1', batchSize: 7 });
-    if (!first.complete) throw new Error('incomplete');
-    expect(first.evidence.status).toBe('succeeded');
-    expect(first.evidence.tables.filter((t) => t.action === 'mask').map((t) => [t.table, t.batching?.source, t.batching?.key])).toEqual([
-      ['subjects', 'primary key', ['uuid']],
-      ['visit_outcomes', 'primary key', ['subject_uuid', 'visit_no']],
-      ['import_log', 'surrogate', []],
-    ]);
-    expect(first.evidence.inventory?.schemas.map((s) => [s.schema, s.tables.map((t) => `${t.table}:${t.rule}:${t.rows}`)])).toEqual([
-      [db, ['subjects:mask:40', 'visit_outcomes:mask:120', 'import_log:mask:30', 'sites:keep:2']],
-      [other, ['lookup:keep:2']],
-    ]);
-    const after = await dumpDatabase(conn, db);
-    // No original personal value anywhere in a full dump of the database.
-    const text = JSON.stringify(after);
-    for (const o of originals(before)) expect([o, text.includes(JSON.stringify(o).slice(1, -1))]).toEqual([o, false]);
-    // Non-PII columns and tables byte-identical; NULL and '' kept; table definitions unchanged (surrogate dropped).
-    const kept: Record<string, string[]> = {
-      subjects: ['uuid', 'site'],
-      visit_outcomes: ['subject_uuid', 'visit_no', 'outcome'],
-      import_log: ['batch_label'],
-      sites: ['code', 'label'],
-    };
-    for (const [t, cols] of Object.entries(kept))
-      for (const c of cols) expect(after[t].map((r) => r[c]).sort()).toEqual(before[t].map((r) => r[c]).sort());
-    expect(after.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x'))).toEqual(
-      before.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x')),
-    );
-    expect(after.import_log.filter((r) => r.phone === '').length).toBe(before.import_log.filter((r) => r.phone === '').length);
-    expect(await createTables()).toEqual(tablesBefore);
-    const [hexRows] = await conn.query('SELECT HEX(code) AS c, HEX(label) AS l FROM sites ORDER BY code');
-    expect(hexRows).toEqual(
-      before.sites.map((r) => ({
-        c: Buffer.from(String(r.code)).toString('hex').toUpperCase(),
-        l: Buffer.from(String(r.label)).toString('hex').toUpperCase(),
-      })),
-    );
-    // A second run with the same key changes nothing.
-    const second = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'real-2', batchSize: 7 });
-    if (!second.complete) throw new Error('incomplete');
-    expect(second.evidence.status).toBe('succeeded');
-    expect(await dumpDatabase(conn, db)).toEqual({ ...after, _clinspark_scrub_state: expect.anything() });
-    expect(await createTables()).toEqual(tablesBefore);
-    expect(second.evidence.steps.map((s) => s.step)).not.toContain('prepare');
-  });
+  test(
+    'composite, UUID and key-less tables are masked in batches; nothing original is ' +
+      'left; the rest is byte-identical; a second run changes nothing',
+    async () => {
+      const tablesBefore = await createTables();
+      const rules = parseScrubRules(rulesText, 'real.rules.yaml');
+      const first = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'real-1', batchSize: 7 });
+      if (!first.complete) throw new Error('incomplete');
+      expect(first.evidence.status).toBe('succeeded');
+      expect(first.evidence.tables.filter((t) => t.action === 'mask').map((t) => [t.table, t.batching?.source, t.batching?.key])).toEqual([
+        ['subjects', 'primary key', ['uuid']],
+        ['visit_outcomes', 'primary key', ['subject_uuid', 'visit_no']],
+        ['import_log', 'surrogate', []],
+      ]);
+      expect(first.evidence.inventory?.schemas.map((s) => [s.schema, s.tables.map((t) => `${t.table}:${t.rule}:${t.rows}`)])).toEqual([
+        [db, ['subjects:mask:40', 'visit_outcomes:mask:120', 'import_log:mask:30', 'sites:keep:2']],
+        [other, ['lookup:keep:2']],
+      ]);
+      const after = await dumpDatabase(conn, db);
+      // No original personal value anywhere in a full dump of the database.
+      const text = JSON.stringify(after);
+      for (const o of originals(before)) expect([o, text.includes(JSON.stringify(o).slice(1, -1))]).toEqual([o, false]);
+      // Non-PII columns and tables byte-identical; NULL and '' kept; table definitions unchanged (surrogate dropped).
+      const kept: Record<string, string[]> = {
+        subjects: ['uuid', 'site'],
+        visit_outcomes: ['subject_uuid', 'visit_no', 'outcome'],
+        import_log: ['batch_label'],
+        sites: ['code', 'label'],
+      };
+      for (const [t, cols] of Object.entries(kept))
+        for (const c of cols) expect(after[t].map((r) => r[c]).sort()).toEqual(before[t].map((r) => r[c]).sort());
+      expect(after.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x'))).toEqual(
+        before.subjects.map((r) => (r.email === null || r.email === '' ? r.email : 'x')),
+      );
+      expect(after.import_log.filter((r) => r.phone === '').length).toBe(before.import_log.filter((r) => r.phone === '').length);
+      expect(await createTables()).toEqual(tablesBefore);
+      const [hexRows] = await conn.query('SELECT HEX(code) AS c, HEX(label) AS l FROM sites ORDER BY code');
+      expect(hexRows).toEqual(
+        before.sites.map((r) => ({
+          c: Buffer.from(String(r.code)).toString('hex').toUpperCase(),
+          l: Buffer.from(String(r.label)).toString('hex').toUpperCase(),
+        })),
+      );
+      // A second run with the same key changes nothing.
+      const second = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'real-2', batchSize: 7 });
+      if (!second.complete) throw new Error('incomplete');
+      expect(second.evidence.status).toBe('succeeded');
+      expect(await dumpDatabase(conn, db)).toEqual({ ...after, _clinspark_scrub_state: expect.anything() });
+      expect(await createTables()).toEqual(tablesBefore);
+      expect(second.evidence.steps.map((s) => s.step)).not.toContain('prepare');
+    },
+  );
 
   test('the PII scan fails the run on personal data in a kept table, unless acknowledged with a reason', async () => {
     await conn.query("UPDATE sites SET label = 'Contact: dr.who@hospital.example.org' WHERE code = 'S2'");
@@ -222,7 +226,9 @@ describe('PII scrub of a real-shaped schema', () => {
       const error = await runScrub({ connection: conn, database: db, rules, key: KEY_A, runId: 'scan-1' }).catch((e: Error) => e);
       expect((error as Error).message).toContain("sites.label: 1 value(s) match PII pattern 'email'");
       const acknowledged = parseScrubRules(
-        `${rulesText}detect:\n  acknowledge:\n    - { table: sites, column: label, pattern: email, reason: "the site's public switchboard address, not a volunteer's" }\n`,
+        `${rulesText}detect:\n  acknowledge:\n    - { table: sites, column: label, ` +
+          `pattern: email, reason: "the site's public switchboard address, not a ` +
+          `volunteer's" }\n`,
         'real.rules.yaml',
       );
       const ok = await runScrub({ connection: conn, database: db, rules: acknowledged, key: KEY_A, runId: 'scan-2' });

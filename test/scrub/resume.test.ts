@@ -98,7 +98,8 @@ describe('resumable PII scrub', () => {
         'version: 1',
         'tables:',
         '  contacts:',
-        '    columns: { id: keep, volunteer_id: keep, full_name: { strategy: pseudonym, kind: fullName }, relationship: keep, email: email, phone: phone }',
+        '    columns: { id: keep, volunteer_id: keep, full_name: { strategy: pseudonym, ' +
+          'kind: fullName }, relationship: keep, email: email, phone: phone }',
         '  volunteers:',
         '    columns:',
         ...columns.map((c) => `      ${c}: ${c === 'email' ? '{ strategy: fixed, value: "same.for.all@example.invalid" }' : 'keep'}`),
@@ -117,7 +118,8 @@ describe('resumable PII scrub', () => {
       expect(error).toBeInstanceOf(ScrubFailedError);
       const failed = error as ScrubFailedError;
       expect(failed.message).toBe(
-        "scrub failed in step mask:volunteers: database error 1062 ER_DUP_ENTRY: a value would be duplicated in unique index 'uq_volunteer_email' (value withheld)",
+        'scrub failed in step mask:volunteers: database error 1062 ER_DUP_ENTRY: a value ' +
+          "would be duplicated in unique index 'uq_volunteer_email' (value withheld)",
       );
       // AND the evidence records the steps completed and where it stopped
       expect(failed.evidence).toMatchObject({
@@ -171,7 +173,9 @@ describe('resumable PII scrub', () => {
       await advanceTo('mask:volunteers');
       await oneCall(db, 'tampered');
       await db.conn.query(
-        "INSERT INTO volunteers (volunteer_number, first_name, last_name, sex, email, registered_at) VALUES ('V-LATE', 'Latecomer', 'Person', 'F', 'late.person@realmail.example.net', '2024-01-01')",
+        'INSERT INTO volunteers (volunteer_number, first_name, last_name, sex, email, ' +
+          "registered_at) VALUES ('V-LATE', 'Latecomer', 'Person', 'F', " +
+          "'late.person@realmail.example.net', '2024-01-01')",
       );
       // AND, once volunteers are masked, one original address and one original surname come back
       await advanceTo('mask:visits');

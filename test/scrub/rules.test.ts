@@ -67,7 +67,9 @@ describe('scrub rules: parsing', () => {
 
   test('a key written without a value is an error, not the null strategy', () => {
     expect(problems('version: 1\ntables:\n  v:\n    columns:\n      id: keep\n      notes:\n')).toEqual([
-      `${FILE}: tables.v.columns.notes: has no value; write a strategy (keep, null, fixed, hash, pseudonym, email, phone, partial, dateShift, generalize); to set the column to NULL write 'null' explicitly (line 6)`,
+      `${FILE}: tables.v.columns.notes: has no value; write a strategy (keep, null, ` +
+        `fixed, hash, pseudonym, email, phone, partial, dateShift, generalize); to set ` +
+        `the column to NULL write 'null' explicitly (line 6)`,
     ]);
   });
 });
@@ -144,7 +146,8 @@ describe('scrub rules: validation errors', () => {
     expect(found).toEqual([
       `${FILE}: version: must be 1 (the only rules format version) (line 1)`,
       `${FILE}: extra: unknown key 'extra'; the rules file allows: version, tables, schemas, detect (line 2)`,
-      `${FILE}: tables.volunteers.kee: unknown key 'kee' (did you mean 'key'?); a table allows: key, subject, allowUpdateTriggers, columns (line 5)`,
+      `${FILE}: tables.volunteers.kee: unknown key 'kee' (did you mean 'key'?); a ` +
+        `table allows: key, subject, allowUpdateTriggers, columns (line 5)`,
       expect.stringMatching(
         /^rules\/test\.rules\.yaml: tables\.volunteers\.columns\.email\.strategy: unknown strategy 'emial' \(did you mean 'email'\?\).*\(line 7\)$/,
       ),
@@ -152,7 +155,8 @@ describe('scrub rules: validation errors', () => {
       expect.stringMatching(
         /^rules\/test\.rules\.yaml: tables\.audit_events: must be 'truncate', 'keep' or a mapping with 'columns' .*\(did you mean 'truncate'\?\) \(line 9\)$/,
       ),
-      `${FILE}: tables._clinspark_scrub_state: tables starting with '_clinspark_scrub' are the engine's own scratch tables and cannot be scrubbed by rules (line 10)`,
+      `${FILE}: tables._clinspark_scrub_state: tables starting with '_clinspark_scrub' ` +
+        `are the engine's own scratch tables and cannot be scrubbed by rules (line 10)`,
     ]);
   });
 

@@ -100,7 +100,9 @@ export async function dumpDatabase(conn: mysql.Connection, database: string): Pr
 /** Text columns (char/varchar/text) per table. */
 export async function textColumns(conn: mysql.Connection, database: string): Promise<Map<string, string[]>> {
   const [cols] = await conn.query(
-    "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext')",
+    'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE ' +
+      'TABLE_SCHEMA = ? AND DATA_TYPE IN ' +
+      "('char','varchar','tinytext','text','mediumtext','longtext')",
     [database],
   );
   const out = new Map<string, string[]>();

@@ -252,23 +252,26 @@ describe('application tier', () => {
         container: td.Properties.ContainerDefinitions[0],
       }));
 
-    test('PROD, Pre-PROD and VAL task definitions reference the image by digest (<repository>@sha256:...), never by the mutable tag', () => {
-      const changeControlled = fleet.environments.filter((e) => e.spec.policy.changeControlled);
-      expect(changeControlled.map((e) => e.spec.id).sort()).toEqual(['acme/preprod', 'northwind/prod', 'northwind/val']);
-      for (const { spec } of changeControlled) {
-        const list = containers(`${spec.owner}-${spec.name}`);
-        expect(list).toHaveLength(spec.instances.length);
-        for (const { container } of list) {
-          const image = JSON.stringify(container.Image);
-          expect(spec.release.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-          expect(image).toMatch(new RegExp(`/${spec.image.repositoryName.replace('/', '\\/')}@${spec.release.digest}"`));
-          expect(image).not.toContain(`:${spec.release.imageTag}`);
-          // The tag stays readable for humans: a label and the CLINSPARK_RELEASE variable.
-          expect(container.DockerLabels).toEqual({ [IMAGE_TAG_LABEL]: spec.release.imageTag });
-          expect(container.Environment).toContainEqual({ Name: 'CLINSPARK_RELEASE', Value: spec.release.imageTag });
+    test(
+      'PROD, Pre-PROD and VAL task definitions reference the image by digest ' + '(<repository>@sha256:...), never by the mutable tag',
+      () => {
+        const changeControlled = fleet.environments.filter((e) => e.spec.policy.changeControlled);
+        expect(changeControlled.map((e) => e.spec.id).sort()).toEqual(['acme/preprod', 'northwind/prod', 'northwind/val']);
+        for (const { spec } of changeControlled) {
+          const list = containers(`${spec.owner}-${spec.name}`);
+          expect(list).toHaveLength(spec.instances.length);
+          for (const { container } of list) {
+            const image = JSON.stringify(container.Image);
+            expect(spec.release.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+            expect(image).toMatch(new RegExp(`/${spec.image.repositoryName.replace('/', '\\/')}@${spec.release.digest}"`));
+            expect(image).not.toContain(`:${spec.release.imageTag}`);
+            // The tag stays readable for humans: a label and the CLINSPARK_RELEASE variable.
+            expect(container.DockerLabels).toEqual({ [IMAGE_TAG_LABEL]: spec.release.imageTag });
+            expect(container.Environment).toContainEqual({ Name: 'CLINSPARK_RELEASE', Value: spec.release.imageTag });
+          }
         }
-      }
-    });
+      },
+    );
 
     test('a release without a digest (vendor Demo, not change-controlled) references its tag', () => {
       for (const { container } of containers('platform-demo-r2026-1')) {
@@ -277,18 +280,22 @@ describe('application tier', () => {
       }
     });
 
-    test("every container has a read-only root filesystem, runs as user 1000:1000, and writes only to /tmp, a bind mount on the task's ephemeral storage", () => {
-      for (const e of fleet.environments) {
-        for (const { td, container } of containers(`${e.spec.owner}-${e.spec.name}`)) {
-          expect(container.ReadonlyRootFilesystem).toBe(true);
-          expect(container.User).toBe('1000:1000');
-          expect(container.Privileged).toBeUndefined();
-          expect(container.MountPoints).toEqual([{ ContainerPath: '/tmp', SourceVolume: 'scratch0', ReadOnly: false }]);
-          // No host path, no EFS: an empty bind mount, removed with the task.
-          expect(td.Volumes).toEqual([{ Name: 'scratch0' }]);
+    test(
+      'every container has a read-only root filesystem, runs as user 1000:1000, and ' +
+        "writes only to /tmp, a bind mount on the task's ephemeral storage",
+      () => {
+        for (const e of fleet.environments) {
+          for (const { td, container } of containers(`${e.spec.owner}-${e.spec.name}`)) {
+            expect(container.ReadonlyRootFilesystem).toBe(true);
+            expect(container.User).toBe('1000:1000');
+            expect(container.Privileged).toBeUndefined();
+            expect(container.MountPoints).toEqual([{ ContainerPath: '/tmp', SourceVolume: 'scratch0', ReadOnly: false }]);
+            // No host path, no EFS: an empty bind mount, removed with the task.
+            expect(td.Volumes).toEqual([{ Name: 'scratch0' }]);
+          }
         }
-      }
-    });
+      },
+    );
 
     test('a release may turn the read-only root filesystem off (no scratch volume then) and choose another non-root user', () => {
       const other = buildTestFleet({
@@ -349,7 +356,8 @@ describe('application tier', () => {
       expect(acks).toHaveLength(1);
       expect(acks[0].reason).toMatch(/^Open to the internet on 443 .* and 80 \(answers only with a redirect to HTTPS\), nothing else; /);
       expect(acks[0].reason).toContain(
-        `this ${title} environment holds no real volunteer PII (environment catalog, row "real volunteer PII": no for Sandbox, VAL, Demo and Community)`,
+        `this ${title} environment holds no real volunteer PII (environment catalog, row ` +
+          `"real volunteer PII": no for Sandbox, VAL, Demo and Community)`,
       );
       expect(acks[0].reason).not.toMatch(/SSO/);
     });

@@ -83,90 +83,102 @@ describe('VAL cloned from PROD (example fleet)', () => {
   const app = example.template('clinspark-northwind-val-app');
   const rules = fs.readFileSync(path.join(EXAMPLE_CONFIG, 'scrub', 'volunteers.rules.yaml'), 'utf8');
 
-  test("no resource of the VAL stacks restores or clones the source: each VAL cluster is restored from its scrubbed snapshot, with VAL's own key", () => {
-    const clusters = ofType(data, 'AWS::RDS::DBCluster');
-    expect(clusters).toHaveLength(2);
-    for (const [id, c] of clusters) {
-      const role = id.startsWith('MainClone') ? 'main' : 'test';
-      const hash = runHash({ kind: 'clone', sourceClusterIdentifier: `clinspark-northwind-prod-${role}`, refresh: '2026-11-20' }, rules);
-      expect(c.Properties.SourceDBClusterIdentifier).toBeUndefined();
-      expect(c.Properties.RestoreType).toBeUndefined();
-      expect(c.Properties.SnapshotIdentifier).toBe(`clinspark-northwind-val-${role}-scrubbed-${hash}`);
-      expect(c.Properties.DBClusterIdentifier).toBe(`clinspark-northwind-val-${role}-${hash}`);
-      expect(resources(data)[c.Properties.KmsKeyId['Fn::GetAtt'][0]].Type).toBe('AWS::KMS::Key');
-      // The snapshot's master password is replaced through the RDS API (no password in the template).
-      expect(c.Properties.MasterUsername).toBeUndefined();
-      expect(c.Properties.MasterUserPassword).toBeUndefined();
-      // VAL's catalog policy: final snapshot on deletion; it holds scrubbed data only.
-      expect(c.DeletionPolicy).toBe('Snapshot');
-    }
-    // The only mention of the source clusters is the run's input of the staging restore.
-    const text = JSON.stringify(data.toJSON());
-    const mentions = Object.entries(resources(data)).filter(([, r]) => JSON.stringify(r).includes('clinspark-northwind-prod-'));
-    expect(mentions.map(([, r]) => r.Type).sort()).toEqual([
-      'AWS::IAM::ManagedPolicy',
-      'Custom::ClinSparkScrubbedCopy',
-      'Custom::ClinSparkScrubbedCopy',
-    ]);
-    expect(text).not.toMatch(/northwind-prod-data|ProdData/);
-    expect(JSON.stringify(app.toJSON())).not.toMatch(/northwind-prod|ProdData/);
-  });
+  test(
+    'no resource of the VAL stacks restores or clones the source: each VAL cluster ' +
+      "is restored from its scrubbed snapshot, with VAL's own key",
+    () => {
+      const clusters = ofType(data, 'AWS::RDS::DBCluster');
+      expect(clusters).toHaveLength(2);
+      for (const [id, c] of clusters) {
+        const role = id.startsWith('MainClone') ? 'main' : 'test';
+        const hash = runHash({ kind: 'clone', sourceClusterIdentifier: `clinspark-northwind-prod-${role}`, refresh: '2026-11-20' }, rules);
+        expect(c.Properties.SourceDBClusterIdentifier).toBeUndefined();
+        expect(c.Properties.RestoreType).toBeUndefined();
+        expect(c.Properties.SnapshotIdentifier).toBe(`clinspark-northwind-val-${role}-scrubbed-${hash}`);
+        expect(c.Properties.DBClusterIdentifier).toBe(`clinspark-northwind-val-${role}-${hash}`);
+        expect(resources(data)[c.Properties.KmsKeyId['Fn::GetAtt'][0]].Type).toBe('AWS::KMS::Key');
+        // The snapshot's master password is replaced through the RDS API (no password in the template).
+        expect(c.Properties.MasterUsername).toBeUndefined();
+        expect(c.Properties.MasterUserPassword).toBeUndefined();
+        // VAL's catalog policy: final snapshot on deletion; it holds scrubbed data only.
+        expect(c.DeletionPolicy).toBe('Snapshot');
+      }
+      // The only mention of the source clusters is the run's input of the staging restore.
+      const text = JSON.stringify(data.toJSON());
+      const mentions = Object.entries(resources(data)).filter(([, r]) => JSON.stringify(r).includes('clinspark-northwind-prod-'));
+      expect(mentions.map(([, r]) => r.Type).sort()).toEqual([
+        'AWS::IAM::ManagedPolicy',
+        'Custom::ClinSparkScrubbedCopy',
+        'Custom::ClinSparkScrubbedCopy',
+      ]);
+      expect(text).not.toMatch(/northwind-prod-data|ProdData/);
+      expect(JSON.stringify(app.toJSON())).not.toMatch(/northwind-prod|ProdData/);
+    },
+  );
 
-  test("each VAL cluster and its instances depend on the run's wait condition, which depends on the run's starter and waits up to 12 hours", () => {
-    for (const role of ['Main', 'Test']) {
-      const [startId, starter] = one(data, 'Custom::ClinSparkScrubbedCopy', `${role}CloneScrubStart`);
-      const [readyId, ready] = one(data, 'AWS::CloudFormation::WaitCondition', `${role}CloneScrubReady`);
-      const [handleId] = one(data, 'AWS::CloudFormation::WaitConditionHandle', `${role}CloneScrubHandle`);
-      expect(ready.Properties).toEqual({ Handle: { Ref: handleId }, Timeout: '43200', Count: 1 });
-      expect(ready.DependsOn).toEqual([startId]);
-      expect(starter.Properties.HandleUrl).toEqual({ Ref: handleId });
-      const [, cluster] = one(data, 'AWS::RDS::DBCluster', `${role}CloneDatabaseCluster`);
-      expect(cluster.DependsOn).toContain(readyId);
-      for (const [, instance] of ofType(data, 'AWS::RDS::DBInstance').filter(([id]) => id.startsWith(`${role}CloneDatabaseCluster`)))
-        expect(instance.DependsOn).toContain(readyId);
-      const run = runOf(starter);
-      expect(run.scrubbedSnapshotIdentifier).toBe(cluster.Properties.SnapshotIdentifier);
-      expect(run.copy).toEqual({ kind: 'clone', sourceClusterIdentifier: `clinspark-northwind-prod-${role.toLowerCase()}` });
-      expect(run.stagingClusterIdentifier).toBe(cluster.Properties.SnapshotIdentifier.replace('-scrubbed-', '-staging-'));
-      expect(run.scrub.rulesYaml).toBe(rules);
-      expect(run.scrub.evidenceKey).toBe(`${role.toLowerCase()}/${cluster.Properties.SnapshotIdentifier}.json`);
-      // The staging copy is encrypted with this VAL database's own key.
-      expect(run.kmsKeyId).toMatch(new RegExp(`^<${role}CloneDatabaseKey[0-9A-F]{8}\\.Arn>$`));
-    }
-  });
+  test(
+    "each VAL cluster and its instances depend on the run's wait condition, which " +
+      "depends on the run's starter and waits up to 12 hours",
+    () => {
+      for (const role of ['Main', 'Test']) {
+        const [startId, starter] = one(data, 'Custom::ClinSparkScrubbedCopy', `${role}CloneScrubStart`);
+        const [readyId, ready] = one(data, 'AWS::CloudFormation::WaitCondition', `${role}CloneScrubReady`);
+        const [handleId] = one(data, 'AWS::CloudFormation::WaitConditionHandle', `${role}CloneScrubHandle`);
+        expect(ready.Properties).toEqual({ Handle: { Ref: handleId }, Timeout: '43200', Count: 1 });
+        expect(ready.DependsOn).toEqual([startId]);
+        expect(starter.Properties.HandleUrl).toEqual({ Ref: handleId });
+        const [, cluster] = one(data, 'AWS::RDS::DBCluster', `${role}CloneDatabaseCluster`);
+        expect(cluster.DependsOn).toContain(readyId);
+        for (const [, instance] of ofType(data, 'AWS::RDS::DBInstance').filter(([id]) => id.startsWith(`${role}CloneDatabaseCluster`)))
+          expect(instance.DependsOn).toContain(readyId);
+        const run = runOf(starter);
+        expect(run.scrubbedSnapshotIdentifier).toBe(cluster.Properties.SnapshotIdentifier);
+        expect(run.copy).toEqual({ kind: 'clone', sourceClusterIdentifier: `clinspark-northwind-prod-${role.toLowerCase()}` });
+        expect(run.stagingClusterIdentifier).toBe(cluster.Properties.SnapshotIdentifier.replace('-scrubbed-', '-staging-'));
+        expect(run.scrub.rulesYaml).toBe(rules);
+        expect(run.scrub.evidenceKey).toBe(`${role.toLowerCase()}/${cluster.Properties.SnapshotIdentifier}.json`);
+        // The staging copy is encrypted with this VAL database's own key.
+        expect(run.kmsKeyId).toMatch(new RegExp(`^<${role}CloneDatabaseKey[0-9A-F]{8}\\.Arn>$`));
+      }
+    },
+  );
 
-  test('the staging copy is reachable only by the scrub function: its own security group, isolated subnets, TLS required; nothing else refers to it', () => {
-    const [sgId, sg] = one(data, 'AWS::EC2::SecurityGroup', 'PiiScrubStagingSecurityGroup');
-    expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
-    expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]); // no outbound
-    const ingress = ofType(data, 'AWS::EC2::SecurityGroupIngress').filter(
-      ([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sgId, 'GroupId'] }),
-    );
-    expect(ingress).toHaveLength(1);
-    expect(ingress[0][1].Properties).toMatchObject({
-      IpProtocol: 'tcp',
-      FromPort: 3306,
-      ToPort: 3306,
-      SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^PiiScrubSecurityGroup[0-9A-F]{8}$/), 'GroupId'] },
-    });
-    // Nothing else refers to the staging security group (no database, no task, no other rule).
-    const referrers = Object.entries(resources(data))
-      .filter(([id, r]) => id !== sgId && JSON.stringify(r).includes(sgId))
-      .map(([, r]) => r.Type)
-      .sort();
-    expect(referrers).toEqual([
-      'AWS::EC2::SecurityGroupEgress',
-      'AWS::EC2::SecurityGroupIngress',
-      'Custom::ClinSparkScrubbedCopy',
-      'Custom::ClinSparkScrubbedCopy',
-    ]);
-    expect(JSON.stringify(app.toJSON())).not.toMatch(/Staging|-staging-/);
-    const [, subnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'PiiScrubStagingSubnets');
-    const [, valSubnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'MainCloneDatabaseClusterSubnets');
-    expect(subnets.Properties.SubnetIds).toEqual(valSubnets.Properties.SubnetIds);
-    const [, parameters] = one(data, 'AWS::RDS::DBClusterParameterGroup', 'PiiScrubStagingParameters');
-    expect(parameters.Properties.Parameters).toMatchObject({ require_secure_transport: 'ON', tls_version: 'TLSv1.2' });
-  });
+  test(
+    'the staging copy is reachable only by the scrub function: its own security ' +
+      'group, isolated subnets, TLS required; nothing else refers to it',
+    () => {
+      const [sgId, sg] = one(data, 'AWS::EC2::SecurityGroup', 'PiiScrubStagingSecurityGroup');
+      expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+      expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]); // no outbound
+      const ingress = ofType(data, 'AWS::EC2::SecurityGroupIngress').filter(
+        ([, r]) => JSON.stringify(r.Properties.GroupId) === JSON.stringify({ 'Fn::GetAtt': [sgId, 'GroupId'] }),
+      );
+      expect(ingress).toHaveLength(1);
+      expect(ingress[0][1].Properties).toMatchObject({
+        IpProtocol: 'tcp',
+        FromPort: 3306,
+        ToPort: 3306,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^PiiScrubSecurityGroup[0-9A-F]{8}$/), 'GroupId'] },
+      });
+      // Nothing else refers to the staging security group (no database, no task, no other rule).
+      const referrers = Object.entries(resources(data))
+        .filter(([id, r]) => id !== sgId && JSON.stringify(r).includes(sgId))
+        .map(([, r]) => r.Type)
+        .sort();
+      expect(referrers).toEqual([
+        'AWS::EC2::SecurityGroupEgress',
+        'AWS::EC2::SecurityGroupIngress',
+        'Custom::ClinSparkScrubbedCopy',
+        'Custom::ClinSparkScrubbedCopy',
+      ]);
+      expect(JSON.stringify(app.toJSON())).not.toMatch(/Staging|-staging-/);
+      const [, subnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'PiiScrubStagingSubnets');
+      const [, valSubnets] = one(data, 'AWS::RDS::DBSubnetGroup', 'MainCloneDatabaseClusterSubnets');
+      expect(subnets.Properties.SubnetIds).toEqual(valSubnets.Properties.SubnetIds);
+      const [, parameters] = one(data, 'AWS::RDS::DBClusterParameterGroup', 'PiiScrubStagingParameters');
+      expect(parameters.Properties.Parameters).toMatchObject({ require_secure_transport: 'ON', tls_version: 'TLSv1.2' });
+    },
+  );
 
   test('no backup selection, final snapshot or automated-backup window can hold unscrubbed data', () => {
     // AWS Backup selects the VAL clusters only (restored from scrubbed snapshots), by ARN, never by tag.
@@ -395,26 +407,34 @@ describe('a refresh runs everything again', () => {
 describe('VAL restored from pinned snapshots', () => {
   const data = snapshots.template('clinspark-acme-val-data');
 
-  test('the pinned snapshots go into staging only; the VAL clusters restore from the scrubbed ones, without a password in the template', () => {
-    for (const role of ['Main', 'Test']) {
-      const [, starter] = one(data, 'Custom::ClinSparkScrubbedCopy', `${role}CloneScrubStart`);
-      expect(runOf(starter).copy).toEqual({ kind: 'snapshot', snapshotIdentifier: 'clinspark-acme-preprod-main-2026-11-18' });
-      const [, cluster] = one(data, 'AWS::RDS::DBCluster', `${role}CloneDatabaseCluster`);
-      expect(cluster.Properties.SnapshotIdentifier).toBe(runOf(starter).scrubbedSnapshotIdentifier);
-      expect(cluster.Properties.MasterUsername).toBeUndefined();
-      expect(cluster.Properties.MasterUserPassword).toBeUndefined();
-      expect(resources(data)[cluster.Properties.KmsKeyId['Fn::GetAtt'][0]].Type).toBe('AWS::KMS::Key');
-    }
-    expect(JSON.stringify(data.toJSON())).not.toMatch(/"SnapshotIdentifier":"clinspark-acme-preprod/);
-    for (const [, a] of ofType(data, 'Custom::ClinSparkApplicationAccount'))
-      expect(a.Properties).toMatchObject({ ResetMasterPassword: 'true', LockOtherAccounts: 'true' });
-  });
+  test(
+    'the pinned snapshots go into staging only; the VAL clusters restore from the ' + 'scrubbed ones, without a password in the template',
+    () => {
+      for (const role of ['Main', 'Test']) {
+        const [, starter] = one(data, 'Custom::ClinSparkScrubbedCopy', `${role}CloneScrubStart`);
+        expect(runOf(starter).copy).toEqual({ kind: 'snapshot', snapshotIdentifier: 'clinspark-acme-preprod-main-2026-11-18' });
+        const [, cluster] = one(data, 'AWS::RDS::DBCluster', `${role}CloneDatabaseCluster`);
+        expect(cluster.Properties.SnapshotIdentifier).toBe(runOf(starter).scrubbedSnapshotIdentifier);
+        expect(cluster.Properties.MasterUsername).toBeUndefined();
+        expect(cluster.Properties.MasterUserPassword).toBeUndefined();
+        expect(resources(data)[cluster.Properties.KmsKeyId['Fn::GetAtt'][0]].Type).toBe('AWS::KMS::Key');
+      }
+      expect(JSON.stringify(data.toJSON())).not.toMatch(/"SnapshotIdentifier":"clinspark-acme-preprod/);
+      for (const [, a] of ofType(data, 'Custom::ClinSparkApplicationAccount'))
+        expect(a.Properties).toMatchObject({ ResetMasterPassword: 'true', LockOtherAccounts: 'true' });
+    },
+  );
 
-  test("the restore permission names the pinned snapshots; the source keys are usable only through RDS and only with the source's tags", () => {
-    const text = JSON.stringify(ofType(data, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties.PolicyDocument));
-    expect(text).toContain('cluster-snapshot:clinspark-acme-preprod-main-2026-11-18');
-    expect(text).toContain('"aws:ResourceTag/clinspark:environment":"preprod"');
-    expect(text).toContain('"aws:ResourceTag/clinspark:customer":"acme"');
-    expect(snapshots.stacks.get('clinspark-acme-val-data')?.dependencies.map((s) => s.stackName)).toEqual(['clinspark-acme-preprod-data']);
-  });
+  test(
+    'the restore permission names the pinned snapshots; the source keys are usable ' + "only through RDS and only with the source's tags",
+    () => {
+      const text = JSON.stringify(ofType(data, 'AWS::IAM::ManagedPolicy').map(([, p]) => p.Properties.PolicyDocument));
+      expect(text).toContain('cluster-snapshot:clinspark-acme-preprod-main-2026-11-18');
+      expect(text).toContain('"aws:ResourceTag/clinspark:environment":"preprod"');
+      expect(text).toContain('"aws:ResourceTag/clinspark:customer":"acme"');
+      expect(snapshots.stacks.get('clinspark-acme-val-data')?.dependencies.map((s) => s.stackName)).toEqual([
+        'clinspark-acme-preprod-data',
+      ]);
+    },
+  );
 });

@@ -72,33 +72,36 @@ afterEach(() => {
 });
 
 describe('staging restore', () => {
-  test('a clone: copy-on-write at the latest restorable time, VAL key, staging network only, 1-day retention, no protection, run tags', async () => {
-    rds.on(DescribeDBClustersCommand).rejects(notFound());
-    rds.on(RestoreDBClusterToPointInTimeCommand).resolves({});
-    await control({ action: 'restore', run: RUN });
-    const input = rds.commandCalls(RestoreDBClusterToPointInTimeCommand)[0].args[0].input;
-    expect(input).toMatchObject({
-      DBClusterIdentifier: 'clinspark-acme-val-main-staging-abc123',
-      SourceDBClusterIdentifier: 'clinspark-acme-prod-main',
-      RestoreType: 'copy-on-write',
-      UseLatestRestorableTime: true,
-      KmsKeyId: RUN.kmsKeyId,
-      DBSubnetGroupName: 'staging-subnets',
-      VpcSecurityGroupIds: ['sg-staging'],
-      DBClusterParameterGroupName: 'staging-params',
-      BackupRetentionPeriod: 1,
-      DeletionProtection: false,
-      EnableIAMDatabaseAuthentication: false,
-      CopyTagsToSnapshot: false,
-    });
-    expect(input.Tags).toEqual(
-      expect.arrayContaining([
-        { Key: TAG_RUN, Value: 'abc123' },
-        { Key: 'clinspark:customer', Value: 'acme' },
-      ]),
-    );
-    expect(input.EnableCloudwatchLogsExports).toBeUndefined();
-  });
+  test(
+    'a clone: copy-on-write at the latest restorable time, VAL key, staging network ' + 'only, 1-day retention, no protection, run tags',
+    async () => {
+      rds.on(DescribeDBClustersCommand).rejects(notFound());
+      rds.on(RestoreDBClusterToPointInTimeCommand).resolves({});
+      await control({ action: 'restore', run: RUN });
+      const input = rds.commandCalls(RestoreDBClusterToPointInTimeCommand)[0].args[0].input;
+      expect(input).toMatchObject({
+        DBClusterIdentifier: 'clinspark-acme-val-main-staging-abc123',
+        SourceDBClusterIdentifier: 'clinspark-acme-prod-main',
+        RestoreType: 'copy-on-write',
+        UseLatestRestorableTime: true,
+        KmsKeyId: RUN.kmsKeyId,
+        DBSubnetGroupName: 'staging-subnets',
+        VpcSecurityGroupIds: ['sg-staging'],
+        DBClusterParameterGroupName: 'staging-params',
+        BackupRetentionPeriod: 1,
+        DeletionProtection: false,
+        EnableIAMDatabaseAuthentication: false,
+        CopyTagsToSnapshot: false,
+      });
+      expect(input.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: TAG_RUN, Value: 'abc123' },
+          { Key: 'clinspark:customer', Value: 'acme' },
+        ]),
+      );
+      expect(input.EnableCloudwatchLogsExports).toBeUndefined();
+    },
+  );
 
   test('a pinned snapshot: RestoreDBClusterFromSnapshot with the same protections', async () => {
     rds.on(DescribeDBClustersCommand).rejects(notFound());
@@ -206,27 +209,30 @@ describe('scrubbed snapshot and staging deletion', () => {
     expect(rds.commandCalls(CreateDBClusterSnapshotCommand)).toHaveLength(0);
   });
 
-  test('deleteStaging: every instance and the cluster, without a final snapshot and with the automated backups; awaitDeleted until gone', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({
-      DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }, { DBInstanceIdentifier: 'r1' }] }],
-    });
-    rds.on(DeleteDBInstanceCommand).resolves({});
-    rds.on(DeleteDBClusterCommand).resolves({});
-    await control({ action: 'deleteStaging', run: RUN });
-    expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
-      { DBInstanceIdentifier: 'w1', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
-      { DBInstanceIdentifier: 'r1', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
-    ]);
-    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({
-      DBClusterIdentifier: RUN.stagingClusterIdentifier,
-      SkipFinalSnapshot: true,
-      DeleteAutomatedBackups: true,
-    });
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'deleting' }] });
-    await expect(control({ action: 'awaitDeleted', run: RUN })).rejects.toMatchObject({ name: 'NotReady' });
-    rds.on(DescribeDBClustersCommand).rejects(notFound());
-    await expect(control({ action: 'awaitDeleted', run: RUN })).resolves.toEqual({ deleted: true });
-  });
+  test(
+    'deleteStaging: every instance and the cluster, without a final snapshot and ' + 'with the automated backups; awaitDeleted until gone',
+    async () => {
+      rds.on(DescribeDBClustersCommand).resolves({
+        DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }, { DBInstanceIdentifier: 'r1' }] }],
+      });
+      rds.on(DeleteDBInstanceCommand).resolves({});
+      rds.on(DeleteDBClusterCommand).resolves({});
+      await control({ action: 'deleteStaging', run: RUN });
+      expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
+        { DBInstanceIdentifier: 'w1', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+        { DBInstanceIdentifier: 'r1', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+      ]);
+      expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({
+        DBClusterIdentifier: RUN.stagingClusterIdentifier,
+        SkipFinalSnapshot: true,
+        DeleteAutomatedBackups: true,
+      });
+      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ Status: 'deleting' }] });
+      await expect(control({ action: 'awaitDeleted', run: RUN })).rejects.toMatchObject({ name: 'NotReady' });
+      rds.on(DescribeDBClustersCommand).rejects(notFound());
+      await expect(control({ action: 'awaitDeleted', run: RUN })).resolves.toEqual({ deleted: true });
+    },
+  );
 
   test("cleanup after a failure: the staging copy and only this execution's snapshot go", async () => {
     rds.on(DescribeDBClusterSnapshotsCommand).resolves({
@@ -347,29 +353,32 @@ describe('starter custom resource', () => {
     expect(JSON.parse(input.input ?? '')).toEqual({ run: { ...RUN, handleUrl: props.HandleUrl } });
   });
 
-  test('Create refuses a Run the control steps cannot carry out, naming the field, and starts nothing; other fields pass through', async () => {
-    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:wf:x' });
-    const { kmsKeyId: _kmsKeyId, ...withoutKey } = RUN;
-    const broken: Record<string, unknown>[] = [
-      withoutKey,
-      { ...RUN, copy: { kind: 'export', sourceClusterIdentifier: 'x' } },
-      { ...RUN, capacity: { mode: 'serverless', minAcu: 0.3, maxAcu: 4 } },
-    ];
-    for (const run of broken) {
+  test(
+    'Create refuses a Run the control steps cannot carry out, naming the field, and ' + 'starts nothing; other fields pass through',
+    async () => {
+      sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:wf:x' });
+      const { kmsKeyId: _kmsKeyId, ...withoutKey } = RUN;
+      const broken: Record<string, unknown>[] = [
+        withoutKey,
+        { ...RUN, copy: { kind: 'export', sourceClusterIdentifier: 'x' } },
+        { ...RUN, capacity: { mode: 'serverless', minAcu: 0.3, maxAcu: 4 } },
+      ];
+      for (const run of broken) {
+        await expect(
+          starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(run) } }),
+        ).rejects.toThrow(/Run/);
+      }
       await expect(
-        starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(run) } }),
-      ).rejects.toThrow(/Run/);
-    }
-    await expect(
-      starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(withoutKey) } }),
-    ).rejects.toThrow(/kmsKeyId/);
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+        starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(withoutKey) } }),
+      ).rejects.toThrow(/kmsKeyId/);
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
 
-    const withScrub = { ...RUN, scrub: { batchSize: 500 } };
-    await starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(withScrub) } });
-    const input = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
-    expect(JSON.parse(input.input ?? '')).toEqual({ run: { ...withScrub, handleUrl: props.HandleUrl } });
-  });
+      const withScrub = { ...RUN, scrub: { batchSize: 500 } };
+      await starter({ RequestType: 'Create', RequestId: 'r', ResourceProperties: { ...props, Run: JSON.stringify(withScrub) } });
+      const input = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+      expect(JSON.parse(input.input ?? '')).toEqual({ run: { ...withScrub, handleUrl: props.HandleUrl } });
+    },
+  );
 
   test('Update starts nothing (a new run is a new resource)', async () => {
     await expect(
@@ -378,37 +387,40 @@ describe('starter custom resource', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
-  test("Delete (rollback, timeout, refresh clean-up) stops a running execution, deletes staging and the run's scrubbed snapshot", async () => {
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    sfn.on(StopExecutionCommand).resolves({});
-    rds
-      .on(DescribeDBClustersCommand)
-      .resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
-    rds.on(DeleteDBInstanceCommand).resolves({});
-    rds.on(DeleteDBClusterCommand).resolves({});
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
-      DBClusterSnapshots: [
-        {
-          Status: 'available',
-          TagList: [
-            { Key: TAG_RUN, Value: 'abc123' },
-            { Key: TAG_EXECUTION, Value: 'any' },
-          ],
-        },
-      ],
-    });
-    rds.on(DeleteDBClusterSnapshotCommand).resolves({});
-    await starter({ RequestType: 'Delete', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props });
-    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(1);
-    expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({
-      DBClusterIdentifier: RUN.stagingClusterIdentifier,
-      SkipFinalSnapshot: true,
-      DeleteAutomatedBackups: true,
-    });
-    expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)[0].args[0].input).toEqual({
-      DBClusterSnapshotIdentifier: RUN.scrubbedSnapshotIdentifier,
-    });
-  });
+  test(
+    'Delete (rollback, timeout, refresh clean-up) stops a running execution, deletes ' + "staging and the run's scrubbed snapshot",
+    async () => {
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+      sfn.on(StopExecutionCommand).resolves({});
+      rds
+        .on(DescribeDBClustersCommand)
+        .resolves({ DBClusters: [{ Status: 'available', DBClusterMembers: [{ DBInstanceIdentifier: 'w1' }] }] });
+      rds.on(DeleteDBInstanceCommand).resolves({});
+      rds.on(DeleteDBClusterCommand).resolves({});
+      rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+        DBClusterSnapshots: [
+          {
+            Status: 'available',
+            TagList: [
+              { Key: TAG_RUN, Value: 'abc123' },
+              { Key: TAG_EXECUTION, Value: 'any' },
+            ],
+          },
+        ],
+      });
+      rds.on(DeleteDBClusterSnapshotCommand).resolves({});
+      await starter({ RequestType: 'Delete', RequestId: 'r', PhysicalResourceId: 'arn:aws:states:x', ResourceProperties: props });
+      expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(1);
+      expect(rds.commandCalls(DeleteDBClusterCommand)[0].args[0].input).toEqual({
+        DBClusterIdentifier: RUN.stagingClusterIdentifier,
+        SkipFinalSnapshot: true,
+        DeleteAutomatedBackups: true,
+      });
+      expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)[0].args[0].input).toEqual({
+        DBClusterSnapshotIdentifier: RUN.scrubbedSnapshotIdentifier,
+      });
+    },
+  );
 
   test('Delete of a finished run whose staging copy is gone succeeds, and keeps a snapshot of another run', async () => {
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });

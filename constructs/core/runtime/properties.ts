@@ -74,7 +74,9 @@ export function integer(min: number, max: number, defaultValue?: number) {
     const value = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
     if (!Number.isInteger(value) || value < min || value > max) {
       return {
-        problem: `must be an integer between ${min} and ${max} (got ${shown(raw)})${defaultValue !== undefined ? `; omit it for ${defaultValue}` : ''}`,
+        problem:
+          `must be an integer between ${min} and ${max} (got ` +
+          `${shown(raw)})${defaultValue !== undefined ? `; omit it for ${defaultValue}` : ''}`,
       };
     }
     return { value };

@@ -59,7 +59,9 @@ export async function resetMasterPassword(
       intervalMs: timing.pollMs,
       onTimeout: (status) =>
         new HandlerError(
-          `${label} ${clusterIdentifier}: the master password was not applied within ${Math.round(timing.timeoutMs / 1000)} s (status ${status ?? 'unknown'}); check the cluster's events in the RDS console and retry`,
+          `${label} ${clusterIdentifier}: the master password was not applied within ` +
+            `${Math.round(timing.timeoutMs / 1000)} s (status ${status ?? 'unknown'}); check ` +
+            `the cluster's events in the RDS console and retry`,
         ),
     },
   );

@@ -103,7 +103,10 @@ const propertiesSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['SnapshotIdentifier'],
-        message: `must be a DB cluster snapshot identifier with Mode 'go-live' (got ${shown(p.SnapshotIdentifier)}): 1-63 lowercase letters, digits and single hyphens, starting with a letter`,
+        message:
+          `must be a DB cluster snapshot identifier with Mode 'go-live' (got ` +
+          `${shown(p.SnapshotIdentifier)}): 1-63 lowercase letters, digits and single ` +
+          `hyphens, starting with a letter`,
       });
     }
   });
@@ -151,7 +154,9 @@ function checkExisting(existing: DBClusterSnapshot, id: string, cluster: string,
   const of = existing.DBClusterIdentifier ?? tagValue(existing.TagList, TAG_CLUSTER);
   if (madeBy !== purpose || of !== cluster) {
     throw new HandlerError(
-      `snapshot ${id} already exists and was not made by this resource (${TAG_PURPOSE}=${madeBy ?? 'absent'}, cluster ${of ?? 'unknown'}); rename or delete it, then deploy again`,
+      `snapshot ${id} already exists and was not made by this resource ` +
+        `(${TAG_PURPOSE}=${madeBy ?? 'absent'}, cluster ${of ?? 'unknown'}); rename or ` +
+        `delete it, then deploy again`,
     );
   }
   if (existing.Status === 'failed' || existing.Status === 'deleting')
@@ -161,7 +166,10 @@ function checkExisting(existing: DBClusterSnapshot, id: string, cluster: string,
   const ageHours = created ? (now.getTime() - created.getTime()) / 3_600_000 : Number.POSITIVE_INFINITY;
   if (ageHours > REUSE_WINDOW_HOURS) {
     throw new HandlerError(
-      `snapshot ${id} already exists from ${created?.toISOString() ?? 'an unknown time'}, more than ${REUSE_WINDOW_HOURS} hours ago: it does not hold the current data; copy it away if it is still needed, delete it, then deploy again`,
+      `snapshot ${id} already exists from ` +
+        `${created?.toISOString() ?? 'an unknown time'}, more than ${REUSE_WINDOW_HOURS} ` +
+        `hours ago: it does not hold the current data; copy it away if it is still ` +
+        `needed, delete it, then deploy again`,
     );
   }
 }
@@ -269,7 +277,8 @@ async function goLive(event: CustomResourceEvent, invocation: Invocation): Promi
   }
   if (!(await clusterExists(cluster, invocation)))
     throw new HandlerError(
-      `go-live: the source cluster ${cluster} does not exist; deploy Pre-PROD first, or go live from a snapshot (initialData.fromPreprodSnapshot)`,
+      `go-live: the source cluster ${cluster} does not exist; deploy Pre-PROD first, ` +
+        `or go live from a snapshot (initialData.fromPreprodSnapshot)`,
     );
   await startSnapshot(cluster, id, props.Tags, 'go-live', invocation);
   return result(id);

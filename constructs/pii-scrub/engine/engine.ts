@@ -306,7 +306,10 @@ async function createOriginalsTable(conn: Connection, t: MaskTablePlan, active: 
   const cols = keyColumnDefinitions(t);
   for (const m of active) if (m.storedColumn) cols.push(`${m.storedColumn} ${columnDefinition(m.info)} NULL`);
   await conn.query(
-    `CREATE TABLE ${quoteIdentifier(t.originalsTable)} (${cols.join(', ')}, PRIMARY KEY (${t.key.map((_, i) => `k${i}`).join(', ')})) ENGINE=InnoDB COMMENT='ClinSpark PII scrub: masked values of ${t.table.replace(/'/g, '')} (dropped after verification)'`,
+    `CREATE TABLE ${quoteIdentifier(t.originalsTable)} (${cols.join(', ')}, PRIMARY ` +
+      `KEY (${t.key.map((_, i) => `k${i}`).join(', ')})) ENGINE=InnoDB ` +
+      `COMMENT='ClinSpark PII scrub: masked values of ${t.table.replace(/'/g, '')} ` +
+      `(dropped after verification)'`,
   );
 }
 
@@ -677,7 +680,11 @@ class Runner {
     const keyRefs = t.key.map((k) => `${T}.${quoteIdentifier(k.name)}`);
     const keepTimestamps = t.onUpdateColumns.map((c) => `${T}.${quoteIdentifier(c)} = ${T}.${quoteIdentifier(c)}`);
     // 1. Keyed pseudonyms only: the masked values, computed from the originals, into the originals table.
-    const snapshot = `INSERT INTO ${o} (${[...keyCols, ...stored.map((c) => c.column.storedColumn as string)].join(', ')}) SELECT ${[...keyRefs, ...stored.map((c) => c.newValue)].join(', ')} FROM ${t.ref} ${T} ${where}`;
+    const snapshot =
+      `INSERT INTO ${o} ` +
+      `(${[...keyCols, ...stored.map((c) => c.column.storedColumn as string)].join(', ')}) ` +
+      `SELECT ${[...keyRefs, ...stored.map((c) => c.newValue)].join(', ')} FROM ` +
+      `${t.ref} ${T} ${where}`;
     // 2. Compared with the originals while they are at hand, in a locking read of the batch (the UPDATE
     //    that follows in the same transaction sees exactly these rows and values): counts, originals
     //    left (stored values from the originals table; dateShift by its offsets, in the verify step), originals already in masked form.
@@ -748,7 +755,10 @@ class Runner {
       if (num(counts[`s${i}`]) === 0) continue;
       const v = scanValue(c, alias);
       const [rows] = await this.conn.query(
-        `SELECT ${scan.patterns.map((p, j) => `SUM(${v} REGEXP ${literalText(p)}) AS p${j}`).join(', ')} FROM ${ref} ${alias} WHERE ${where ? `${where} AND ` : ''}${v} REGEXP ${literalText(scan.combined)}`,
+        `SELECT ` +
+          `${scan.patterns.map((p, j) => `SUM(${v} REGEXP ${literalText(p)}) AS p${j}`).join(', ')} ` +
+          `FROM ${ref} ${alias} WHERE ${where ? `${where} AND ` : ''}${v} REGEXP ` +
+          `${literalText(scan.combined)}`,
       );
       const r = (rows as Array<Record<string, unknown>>)[0];
       scan.names.forEach((n, j) => {
@@ -816,7 +826,9 @@ class Runner {
             // A masked value equals another row's original only if that original already had the masked form.
             if (maskedForm > 0)
               this.progress.warnings.push(
-                `${t.table}.${base.column}: ${maskedForm} original value(s) already had the masked form (${base.strategy}); they were masked again (an earlier unfinished run?)`,
+                `${t.table}.${base.column}: ${maskedForm} original value(s) already had the ` +
+                  `masked form (${base.strategy}); they were masked again (an earlier unfinished ` +
+                  `run?)`,
               );
             add({ check: 'masked-as-planned', ...base, violations: counters[`p${i}`] ?? 0 });
           } else {
@@ -983,7 +995,11 @@ function verificationFailureMessage(failed: readonly VerificationCheck[]): strin
       case 'masked-as-planned':
         return `${where}: ${c.violations} row(s) do not hold the value masked from their original (changed after masking)`;
       case 'pii-pattern':
-        return `${where}: ${c.violations} value(s) match PII pattern '${c.pattern}' (acknowledge it under detect.acknowledge with a reason if it is not personal data)`;
+        return (
+          `${where}: ${c.violations} value(s) match PII pattern '${c.pattern}' ` +
+          `(acknowledge it under detect.acknowledge with a reason if it is not personal ` +
+          `data)`
+        );
       case 'pii-scan':
         return `${where}: ${c.violations} unacknowledged PII pattern match(es)`;
       case 'rows-not-snapshotted':
@@ -1039,7 +1055,9 @@ export async function countOrphans(conn: Connection, fk: ScrubPlan['foreignKeys'
   const on = fk.columns.map((c, i) => `p.${quoteIdentifier(fk.referencedColumns[i])} = c.${quoteIdentifier(c)}`).join(' AND ');
   const notNull = fk.columns.map((c) => `c.${quoteIdentifier(c)} IS NOT NULL`).join(' AND ');
   const [rows] = await conn.query(
-    `SELECT COUNT(*) AS n FROM ${quoteIdentifier(fk.table)} c LEFT JOIN ${quoteIdentifier(fk.referencedTable)} p ON ${on} WHERE ${notNull} AND p.${quoteIdentifier(fk.referencedColumns[0])} IS NULL`,
+    `SELECT COUNT(*) AS n FROM ${quoteIdentifier(fk.table)} c LEFT JOIN ` +
+      `${quoteIdentifier(fk.referencedTable)} p ON ${on} WHERE ${notNull} AND ` +
+      `p.${quoteIdentifier(fk.referencedColumns[0])} IS NULL`,
   );
   return num((rows as Array<{ n: unknown }>)[0].n);
 }
@@ -1051,7 +1069,9 @@ async function alreadyScrubbed(
   fingerprint: string,
 ): Promise<{ skipped: Record<string, Record<string, string>>; applied: Record<string, Record<string, string>> }> {
   const [rows] = await conn.query(
-    `SELECT run_id, progress FROM ${quoteIdentifier(STATE_TABLE)} WHERE status = 'succeeded' AND key_fingerprint = ? AND engine_version = ? ORDER BY finished_at, run_id`,
+    `SELECT run_id, progress FROM ${quoteIdentifier(STATE_TABLE)} WHERE status = ` +
+      `'succeeded' AND key_fingerprint = ? AND engine_version = ? ORDER BY ` +
+      `finished_at, run_id`,
     [fingerprint, ENGINE_VERSION],
   );
   const done = new Map<string, { runId: string; signature: string }>();
@@ -1081,7 +1101,8 @@ async function alreadyScrubbed(
 
 async function startRun(conn: Connection, plan: ScrubPlan, options: ScrubRunOptions, batchSize: number): Promise<RunState> {
   await conn.query(
-    `UPDATE ${quoteIdentifier(STATE_TABLE)} SET status = 'abandoned', updated_at = UTC_TIMESTAMP(3) WHERE status = 'running' AND run_id <> ?`,
+    `UPDATE ${quoteIdentifier(STATE_TABLE)} SET status = 'abandoned', updated_at = ` +
+      `UTC_TIMESTAMP(3) WHERE status = 'running' AND run_id <> ?`,
     [options.runId],
   );
   await dropScratch(conn, plan.database);
@@ -1105,8 +1126,11 @@ async function startRun(conn: Connection, plan: ScrubPlan, options: ScrubRunOpti
     error: null,
   };
   await conn.query(
-    `INSERT INTO ${quoteIdentifier(STATE_TABLE)} (run_id, status, engine_version, ruleset_sha256, key_fingerprint, plan_fingerprint, step_index, cursor_value, progress, started_at, updated_at)
-     VALUES (?, 'running', ?, ?, ?, ?, 0, NULL, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
+    `INSERT INTO ${quoteIdentifier(STATE_TABLE)} (run_id, status, engine_version, ` +
+      `ruleset_sha256, key_fingerprint, plan_fingerprint, step_index, cursor_value, ` +
+      `progress, started_at, updated_at)
+     VALUES (?, 'running', ?, ?, ?, ?, 0, ` +
+      `NULL, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
     [state.runId, state.engineVersion, state.rulesetSha256, state.keyFingerprint, state.planFingerprint, JSON.stringify(state.progress)],
   );
   return state;
@@ -1158,7 +1182,8 @@ export async function runScrub(options: ScrubRunOptions): Promise<ScrubOutcome> 
       const evidence =
         state.progress.evidence ?? buildEvidence(plan, runId, state.progress, 'failed', state.error ?? `run ${state.status}`);
       throw new ScrubFailedError(
-        `run '${runId}' ${state.status === 'abandoned' ? 'was abandoned (a newer run started)' : `failed: ${state.error ?? 'unknown error'}`}`,
+        `run '${runId}' ` +
+          `${state.status === 'abandoned' ? 'was abandoned (a newer run started)' : `failed: ${state.error ?? 'unknown error'}`}`,
         evidence,
       );
     }

@@ -23,7 +23,8 @@ export const formatRulesIssue = formatIssue;
 export class ScrubRulesError extends Error {
   constructor(readonly issues: readonly RulesIssue[]) {
     super(
-      `${issues.length} problem${issues.length === 1 ? '' : 's'} in the scrub rules:\n${issues.map((i) => `  ${formatRulesIssue(i)}`).join('\n')}`,
+      `${issues.length} problem${issues.length === 1 ? '' : 's'} in the scrub ` +
+        `rules:\n${issues.map((i) => `  ${formatRulesIssue(i)}`).join('\n')}`,
     );
     this.name = 'ScrubRulesError';
   }

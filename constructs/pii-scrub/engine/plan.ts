@@ -172,7 +172,10 @@ function resolveKey(ctx: Ctx, rules: MaskTableRules, info: TableInfo): ResolvedK
   if (unique) return { columns: cols(unique.columns), source: 'unique index', index: unique.name };
   ctx.report(
     ['tables', rules.table, 'key'],
-    `${rules.key.map((k) => `'${k}'`).join(', ')} must be the primary key (${pk.length ? pk.join(', ') : 'none'}) or the columns of a UNIQUE index whose columns are all NOT NULL; or leave 'key' out (the engine then uses the primary key, a unique index, or a temporary surrogate key)`,
+    `${rules.key.map((k) => `'${k}'`).join(', ')} must be the primary key ` +
+      `(${pk.length ? pk.join(', ') : 'none'}) or the columns of a UNIQUE index whose ` +
+      `columns are all NOT NULL; or leave 'key' out (the engine then uses the primary ` +
+      `key, a unique index, or a temporary surrogate key)`,
   );
   return undefined;
 }
@@ -199,7 +202,8 @@ function checkColumn(
   }
   if (key && key.columns.some((k) => k.name === info.name)) {
     bad(
-      `'${info.name}' is part of the key used for batching (${key.source}) and links rows; it must be keep (mask the personal columns instead)`,
+      `'${info.name}' is part of the key used for batching (${key.source}) and links ` +
+        `rows; it must be keep (mask the personal columns instead)`,
     );
     return { ok };
   }
@@ -241,7 +245,8 @@ function checkColumn(
       if (length > maxLength) bad(`length ${length} does not fit '${info.name}' (${typeName(info)})`, [...path, 'length']);
       else if (length < MIN_HASH_LENGTH)
         bad(
-          `'${info.name}' (${typeName(info)}) is too short for a keyed hash (at least ${MIN_HASH_LENGTH} characters); use partial, fixed or null`,
+          `'${info.name}' (${typeName(info)}) is too short for a keyed hash (at least ` +
+            `${MIN_HASH_LENGTH} characters); use partial, fixed or null`,
         );
       return { ok, outputLength: length };
     }
@@ -295,7 +300,9 @@ function planMaskTable(
     if (!byName.has(r.column)) {
       report(
         columnPath(rules.table, r.column),
-        `column '${r.column}' does not exist in table '${rules.table}'${didYouMean(r.column, [...byName.keys()])}; remove the rule or fix the name`,
+        `column '${r.column}' does not exist in table ` +
+          `'${rules.table}'${didYouMean(r.column, [...byName.keys()])}; remove the rule or ` +
+          `fix the name`,
       );
     }
   }
@@ -303,7 +310,9 @@ function planMaskTable(
     if (!ruleByColumn.has(c.name)) {
       report(
         ['tables', rules.table, 'columns'],
-        `column '${c.name}' (${typeName(c)}) has no rule; every column of a scrubbed table needs one: write '${c.name}: keep' if it holds no personal data, otherwise a masking strategy`,
+        `column '${c.name}' (${typeName(c)}) has no rule; every column of a scrubbed ` +
+          `table needs one: write '${c.name}: keep' if it holds no personal data, ` +
+          `otherwise a masking strategy`,
       );
     }
   }
@@ -319,7 +328,9 @@ function planMaskTable(
   if (info.updateTriggers.length > 0 && !rules.allowUpdateTriggers && rules.columns.some((r) => r.strategy !== 'keep')) {
     report(
       ['tables', rules.table],
-      `has UPDATE trigger(s) ${info.updateTriggers.join(', ')} that masking would fire (they may copy original values elsewhere); drop them before the scrub, or set 'allowUpdateTriggers: true' once you have checked them`,
+      `has UPDATE trigger(s) ${info.updateTriggers.join(', ')} that masking would fire ` +
+        `(they may copy original values elsewhere); drop them before the scrub, or set ` +
+        `'allowUpdateTriggers: true' once you have checked them`,
     );
   }
   const rows = ctx.rowCounts.get(rules.table) ?? 0;
@@ -360,7 +371,9 @@ function planMaskTable(
     const uniqueIdx = info.indexes.find((i) => i.unique && i.columns.includes(col.name));
     if (uniqueIdx && ['pseudonym', 'phone', 'partial', 'generalize', 'dateShift'].includes(rule.strategy)) {
       ctx.warn(
-        `${rules.table}.${col.name}: strategy '${rule.strategy}' is not one-to-one and the column is in UNIQUE index '${uniqueIdx.name}'; the scrub fails if two rows get the same value`,
+        `${rules.table}.${col.name}: strategy '${rule.strategy}' is not one-to-one and ` +
+          `the column is in UNIQUE index '${uniqueIdx.name}'; the scrub fails if two rows ` +
+          `get the same value`,
       );
     }
   }
@@ -382,7 +395,9 @@ function planMaskTable(
       : [...key.columns];
   if (key.source === 'surrogate' && masked.length > 0) {
     ctx.warn(
-      `${rules.table}: no primary key and no UNIQUE index of NOT NULL columns; batched on a temporary surrogate key (one ALTER TABLE adds it, another drops it after the scrub)`,
+      `${rules.table}: no primary key and no UNIQUE index of NOT NULL columns; batched ` +
+        `on a temporary surrogate key (one ALTER TABLE adds it, another drops it after ` +
+        `the scrub)`,
     );
   }
   return {
@@ -434,7 +449,9 @@ function checkForeignKeys(ctx: Ctx, rules: ScrubRules, plans: Map<string, TableP
       if ((ctx.rowCounts.get(fk.table) ?? 0) > 0) {
         ctx.report(
           ['tables', fk.referencedTable],
-          `truncating '${fk.referencedTable}' would orphan the rows of '${fk.table}' (foreign key ${fk.name}); truncate '${fk.table}' as well, or keep '${fk.referencedTable}'`,
+          `truncating '${fk.referencedTable}' would orphan the rows of '${fk.table}' ` +
+            `(foreign key ${fk.name}); truncate '${fk.table}' as well, or keep ` +
+            `'${fk.referencedTable}'`,
         );
       }
       continue;
@@ -447,7 +464,10 @@ function checkForeignKeys(ctx: Ctx, rules: ScrubRules, plans: Map<string, TableP
         const path = childRules ? columnPath(fk.table, col) : columnPath(fk.referencedTable, refCol);
         ctx.report(
           path,
-          `foreign key ${fk.name} links ${fk.table}.${col} to ${fk.referencedTable}.${refCol}, but they are masked differently (${describeMapping(a)} vs ${describeMapping(b)}); give both the same rule so the link survives`,
+          `foreign key ${fk.name} links ${fk.table}.${col} to ` +
+            `${fk.referencedTable}.${refCol}, but they are masked differently ` +
+            `(${describeMapping(a)} vs ${describeMapping(b)}); give both the same rule so ` +
+            `the link survives`,
         );
       }
     });
@@ -556,14 +576,17 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     if (!schemaRules.some((sr) => sr.schema === o.schema)) {
       report(
         ['schemas'],
-        `schema '${o.schema}' (${o.tables.length} table(s)${
-          o.tables.length
-            ? `: ${o.tables
-                .slice(0, 5)
-                .map((t) => t.table)
-                .join(', ')}${o.tables.length > 5 ? ', ...' : ''}`
-            : ''
-        }) is not named in the rules; every non-system schema of the server must be named: '${o.schema}: keep' (no personal data), 'truncate', or '{ tables: ... }'`,
+        `schema '${o.schema}' (${o.tables.length} ` +
+          `table(s)${
+            o.tables.length
+              ? `: ${o.tables
+                  .slice(0, 5)
+                  .map((t) => t.table)
+                  .join(', ')}${o.tables.length > 5 ? ', ...' : ''}`
+              : ''
+          }) ` +
+          `is not named in the rules; every non-system schema of the server must be named: ` +
+          `'${o.schema}: keep' (no personal data), 'truncate', or '{ tables: ... }'`,
       );
     }
   }
@@ -572,7 +595,9 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     if (!rules.tables.some((t) => t.table === name)) {
       report(
         ['tables'],
-        `table '${name}' of database '${database}' is not named in the rules; every table must be: masked ('${name}: { columns: ... }'), 'truncate', or 'keep' (no personal data)`,
+        `table '${name}' of database '${database}' is not named in the rules; every ` +
+          `table must be: masked ('${name}: { columns: ... }'), 'truncate', or 'keep' (no ` +
+          `personal data)`,
       );
     }
   }
@@ -592,7 +617,9 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
     if (!info) {
       const message = schema.views.includes(t.table)
         ? `'${t.table}' is a view; only base tables can be scrubbed (scrub the tables it reads)`
-        : `table '${t.table}' does not exist in database '${database}'${didYouMean(t.table, [...schema.tables.keys()])}; remove it from the rules or fix the name`;
+        : `table '${t.table}' does not exist in database ` +
+          `'${database}'${didYouMean(t.table, [...schema.tables.keys()])}; remove it from ` +
+          `the rules or fix the name`;
       ctx.report(['tables', t.table], message);
       continue;
     }
@@ -632,7 +659,9 @@ export async function planScrub(conn: Connection, database: string, rules: Scrub
   );
   if (days.size > 1) {
     warnings.push(
-      `dateShift rules use different 'days' (${[...days].join(', ')}): the shift of one subject depends on 'days', so dates with different 'days' move by different offsets`,
+      `dateShift rules use different 'days' (${[...days].join(', ')}): the shift of ` +
+        `one subject depends on 'days', so dates with different 'days' move by different ` +
+        `offsets`,
     );
   }
   for (const [i, a] of detect.acknowledge.entries()) {
@@ -681,13 +710,15 @@ export function formatPlan(plan: ScrubPlan): string {
     }
     if (t.action === 'keep') {
       out.push(
-        `  ${t.table}: keep (${t.rows} rows${t.scanColumns.length ? `, ${t.scanColumns.length} text column(s) scanned for PII patterns` : ''})`,
+        `  ${t.table}: keep (${t.rows} ` +
+          `rows${t.scanColumns.length ? `, ${t.scanColumns.length} text column(s) scanned for PII patterns` : ''})`,
       );
       continue;
     }
-    out.push(
-      `  ${t.table}: mask ${t.masked.length} column(s) of ${t.rows} rows, batched on ${t.keySource === 'surrogate' ? 'a temporary surrogate key' : `${t.key.map((k) => `'${k.name}'`).join(', ')} (${t.keySource}${t.keyIndex ? ` ${t.keyIndex}` : ''})`}`,
-    );
+    const keyColumns = t.key.map((k) => `'${k.name}'`).join(', ');
+    const batchKey =
+      t.keySource === 'surrogate' ? 'a temporary surrogate key' : `${keyColumns} (${t.keySource}${t.keyIndex ? ` ${t.keyIndex}` : ''})`;
+    out.push(`  ${t.table}: mask ${t.masked.length} column(s) of ${t.rows} rows, batched on ${batchKey}`);
     for (const m of t.masked) {
       const { column, strategy, ...options } = m.rule;
       const opts = Object.entries(options)

@@ -101,7 +101,8 @@ const emailRule = z
       .string()
       .regex(RESERVED_DOMAIN_RE, {
         error:
-          'must be a reserved domain that can never receive mail (RFC 2606/6761): *.invalid, *.test, *.example, *.localhost or example.com/net/org',
+          'must be a reserved domain that can never receive mail (RFC 2606/6761): ' +
+          '*.invalid, *.test, *.example, *.localhost or example.com/net/org',
       })
       .optional()
       .describe(`Reserved domain of the fake addresses. @default "${DEFAULT_EMAIL_DOMAIN}"`),
@@ -143,7 +144,8 @@ const partialRule = z
       .describe(`Masking character. @default "${DEFAULT_PARTIAL_MASK}"`),
   })
   .describe(
-    'Keep the first/last characters and mask the rest; a value too short to mask at least half (and 2) of its characters is masked entirely.',
+    'Keep the first/last characters and mask the rest; a value too short to mask at ' +
+      'least half (and 2) of its characters is masked entirely.',
   );
 
 const dateShiftRule = z
@@ -197,7 +199,10 @@ function tableSchemaWith(columns: z.ZodType) {
         ])
         .optional()
         .describe(
-          'Key used for batching: a column or a list of columns forming the primary key or a UNIQUE index of NOT NULL columns, of any type (integer, UUID, char, composite). @default the primary key, else the first UNIQUE index of NOT NULL columns, else a temporary surrogate key (see docs/scrub.md)',
+          'Key used for batching: a column or a list of columns forming the primary key or ' +
+            'a UNIQUE index of NOT NULL columns, of any type (integer, UUID, char, ' +
+            'composite). @default the primary key, else the first UNIQUE index of NOT NULL ' +
+            'columns, else a temporary surrogate key (see docs/scrub.md)',
         ),
       subject: identifierSchema.optional().describe('Column identifying the data subject (volunteer) for dateShift rules of this table.'),
       allowUpdateTriggers: z
@@ -255,7 +260,9 @@ const detectSchema = z
       )
       .optional()
       .describe(
-        `PII patterns (REGEXP, matched case-sensitively) added to or replacing the defaults by name; false disables a default. Defaults: ${Object.keys(DEFAULT_PII_PATTERNS).join(', ')}.`,
+        `PII patterns (REGEXP, matched case-sensitively) added to or replacing the ` +
+          `defaults by name; false disables a default. Defaults: ` +
+          `${Object.keys(DEFAULT_PII_PATTERNS).join(', ')}.`,
       ),
     scanMaskedTables: z.boolean().optional().describe('Also scan the kept text columns of masked tables. @default true'),
     acknowledge: z
@@ -288,7 +295,9 @@ function rulesSchemaWith(table: z.ZodType) {
         .record(identifierSchema, schemaRuleSchema)
         .optional()
         .describe(
-          'EVERY other non-system schema of the server (mysql, information_schema, performance_schema and sys excepted): keep, truncate, or per table. A schema not named here fails the plan.',
+          'EVERY other non-system schema of the server (mysql, information_schema, ' +
+            'performance_schema and sys excepted): keep, truncate, or per table. A schema ' +
+            'not named here fails the plan.',
         ),
       detect: detectSchema.optional(),
     })
@@ -436,7 +445,9 @@ function reportZodIssues(schema: z.ZodObject, value: unknown, base: RulesPathSeg
         else
           report(
             p,
-            `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${describeValue(v)}`,
+            `must be ` +
+              `${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, ` +
+              `not ${describeValue(v)}`,
           );
         break;
       }
@@ -540,7 +551,8 @@ function parseColumnRule(
       if (subject === undefined) {
         report(
           path,
-          "dateShift needs a subject column (e.g. the volunteer id) so one volunteer's dates move together: set 'subject:' on the table or on this rule",
+          "dateShift needs a subject column (e.g. the volunteer id) so one volunteer's " +
+            "dates move together: set 'subject:' on the table or on this rule",
         );
         return undefined;
       }
@@ -565,7 +577,9 @@ function parseTable(raw: unknown, table: string, report: Report): TableRules | u
     if (raw === 'truncate' || raw === 'keep') return ok ? { table, action: raw } : undefined;
     r(
       path,
-      `must be 'truncate', 'keep' or a mapping with 'columns' (and optionally ${TABLE_KEYS.filter((k) => k !== 'columns').join(', ')}), not ${describeValue(raw)}${typeof raw === 'string' ? didYouMean(raw, ['truncate', 'keep']) : ''}`,
+      `must be 'truncate', 'keep' or a mapping with 'columns' (and optionally ` +
+        `${TABLE_KEYS.filter((k) => k !== 'columns').join(', ')}), not ` +
+        `${describeValue(raw)}${typeof raw === 'string' ? didYouMean(raw, ['truncate', 'keep']) : ''}`,
     );
     return undefined;
   }
@@ -652,7 +666,9 @@ export function parseScrubRules(text: string, file = 'rules.yaml'): ScrubRules {
   for (const p of emptyPaths) {
     report(
       p,
-      `has no value; write a strategy (${strategyList()})${p.length === 2 ? " or 'truncate'" : ''}; to set the column to NULL write 'null' explicitly`,
+      `has no value; write a strategy ` +
+        `(${strategyList()})${p.length === 2 ? " or 'truncate'" : ''}; to set the column ` +
+        `to NULL write 'null' explicitly`,
     );
   }
   const empty = new Set(emptyPaths.map((p) => JSON.stringify(p)));
@@ -708,7 +724,9 @@ function parseSchemas(raw: unknown, report: Report): SchemaRules[] {
     if (!isRecord(rule)) {
       report(
         path,
-        `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, not ${describeValue(rule)}${typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : ''}`,
+        `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, ` +
+          `not ` +
+          `${describeValue(rule)}${typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : ''}`,
       );
       continue;
     }
@@ -730,7 +748,8 @@ function parseSchemas(raw: unknown, report: Report): SchemaRules[] {
       else
         report(
           [...path, 'tables', table],
-          `must be keep or truncate (tables of other schemas are kept or truncated; mask in the scrubbed database), not ${describeValue(t)}`,
+          `must be keep or truncate (tables of other schemas are kept or truncated; mask ` +
+            `in the scrubbed database), not ${describeValue(t)}`,
         );
     }
     out.push({ schema, action: 'tables', tables });

@@ -117,15 +117,21 @@ export async function readSchema(conn: Connection, database: string): Promise<Sc
   );
   const triggerRows = await rows(
     conn,
-    "SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_MANIPULATION = 'UPDATE'",
+    'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl FROM ' +
+      'information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_MANIPULATION = ' +
+      "'UPDATE'",
     [database],
   );
   const fkRows = await rows(
     conn,
-    `SELECT CONSTRAINT_NAME AS name, TABLE_NAME AS tbl, COLUMN_NAME AS col, REFERENCED_TABLE_NAME AS refTable, REFERENCED_COLUMN_NAME AS refCol
-       FROM information_schema.KEY_COLUMN_USAGE
-      WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
-      ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
+    `SELECT CONSTRAINT_NAME AS name, TABLE_NAME AS tbl, COLUMN_NAME AS col, ` +
+      `REFERENCED_TABLE_NAME AS refTable, REFERENCED_COLUMN_NAME AS refCol
+       FROM ` +
+      `information_schema.KEY_COLUMN_USAGE
+      WHERE TABLE_SCHEMA = ? AND ` +
+      `REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
+      ORDER ` +
+      `BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
     [database, database],
   );
 
@@ -229,14 +235,22 @@ export async function readInventory(conn: Connection, database: string, systemSc
   const marks = schemas.map(() => '?').join(', ');
   const tableRows = await rows(
     conn,
-    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (${marks}) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS name FROM information_schema.TABLES ` +
+      `WHERE TABLE_SCHEMA IN (${marks}) AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM ` +
+      `VERSIONED') ORDER BY TABLE_SCHEMA, TABLE_NAME`,
     schemas,
   );
   const colRows = await rows(
     conn,
-    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS tbl, COLUMN_NAME AS name, LOWER(DATA_TYPE) AS dataType, COLUMN_TYPE AS columnType, CHARACTER_MAXIMUM_LENGTH AS maxLength,
-            IS_NULLABLE AS nullable, CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${marks}) AND LOWER(DATA_TYPE) IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext')
+    `SELECT TABLE_SCHEMA AS s, TABLE_NAME AS tbl, COLUMN_NAME AS name, ` +
+      `LOWER(DATA_TYPE) AS dataType, COLUMN_TYPE AS columnType, ` +
+      `CHARACTER_MAXIMUM_LENGTH AS maxLength,
+            IS_NULLABLE AS nullable, ` +
+      `CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
+       FROM ` +
+      `information_schema.COLUMNS WHERE TABLE_SCHEMA IN (${marks}) AND ` +
+      `LOWER(DATA_TYPE) IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext', ` +
+      `'longtext')
       ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     schemas,
   );

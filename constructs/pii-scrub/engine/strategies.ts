@@ -97,9 +97,15 @@ function pseudonymValue(kind: string, hash: string, alt: boolean): string {
     case 'city':
       return pick(CITIES, bump(indexFrom(hash, 1, CITIES.length), CITIES.length));
     case 'fullName':
-      return `CONCAT(${pick(FIRST_NAMES, bump(indexFrom(hash, 1, FIRST_NAMES.length), FIRST_NAMES.length))}, ' ', ${pick(LAST_NAMES, indexFrom(hash, 5, LAST_NAMES.length))})`;
+      return (
+        `CONCAT(${pick(FIRST_NAMES, bump(indexFrom(hash, 1, FIRST_NAMES.length), FIRST_NAMES.length))}, ` +
+        `' ', ${pick(LAST_NAMES, indexFrom(hash, 5, LAST_NAMES.length))})`
+      );
     case 'street':
-      return `CONCAT(1 + (CONV(HEX(SUBSTR(${hash}, 9, 2)), 16, 10) MOD 999), ' ', ${pick(STREETS, bump(indexFrom(hash, 1, STREETS.length), STREETS.length))})`;
+      return (
+        `CONCAT(1 + (CONV(HEX(SUBSTR(${hash}, 9, 2)), 16, 10) MOD 999), ' ', ` +
+        `${pick(STREETS, bump(indexFrom(hash, 1, STREETS.length), STREETS.length))})`
+      );
     default:
       throw new Error(`unknown pseudonym kind ${kind}`);
   }
@@ -139,7 +145,10 @@ function pseudonymFormat(kind: string, ref: string, length: number): string {
     case 'fullName': {
       const first = `SUBSTRING_INDEX(${v}, ' ', 1)`;
       if (length < pseudonymMaxLength('fullName')) return `NOT (${first} IN (${inList(FIRST_NAMES, length)}))`;
-      return `NOT (${first} IN (${inList(FIRST_NAMES, length)}) AND SUBSTRING(${v}, CHAR_LENGTH(${first}) + 2) IN (${inList(LAST_NAMES, length)}))`;
+      return (
+        `NOT (${first} IN (${inList(FIRST_NAMES, length)}) AND SUBSTRING(${v}, ` +
+        `CHAR_LENGTH(${first}) + 2) IN (${inList(LAST_NAMES, length)}))`
+      );
     }
     default: {
       if (length < pseudonymMaxLength('street')) return `NOT (${v} REGEXP '^[0-9]{1,3}( |$)')`;
@@ -279,7 +288,10 @@ function columnExpressions(column: PlannedColumn): Omit<ColumnSql, 'stored'> {
         column,
         ref,
         hasValue,
-        newValue: `IF(${blank}, ${ref}, IF(${phoneValue(rule.format, hash, false, true)} = ${current}, ${phoneValue(rule.format, hash, true, false)}, ${phoneValue(rule.format, hash, false, false)}))`,
+        newValue:
+          `IF(${blank}, ${ref}, IF(${phoneValue(rule.format, hash, false, true)} = ` +
+          `${current}, ${phoneValue(rule.format, hash, true, false)}, ` +
+          `${phoneValue(rule.format, hash, false, false)}))`,
         sameAsOriginal: (n) => `(${hasValue} AND REGEXP_REPLACE(${utf8Text(n)}, '[^0-9]', '') = ${current})`,
         format: `(NOT ${blank} AND NOT (${exactText(ref)} REGEXP ${literal(phoneRegex(rule.format))}))`,
       };

@@ -98,7 +98,9 @@ export async function verifyScrubbed(options: VerifyOptions): Promise<ScrubEvide
     }
     const failed = checks.filter((c) => !c.passed);
     if (failed.length) {
-      error = `verification failed: ${failed.map((c) => `${c.column ? `${c.table}.${c.column}` : c.table}: ${c.check}${c.constraint ? ` ${c.constraint}` : ''} (${c.violations})`).join('; ')}`;
+      const failure = (c: (typeof failed)[number]) =>
+        `${c.column ? `${c.table}.${c.column}` : c.table}: ${c.check}${c.constraint ? ` ${c.constraint}` : ''} (${c.violations})`;
+      error = `verification failed: ${failed.map(failure).join('; ')}`;
     }
   } catch (e) {
     error = `verification failed: ${safeErrorMessage(e)}`;

@@ -114,7 +114,9 @@ function qualifiedList(pattern: RegExp, example: string) {
       if (!m) return { problem: `must list ${example} names: ${JSON.stringify(item)} is not ${example}` };
       if (!isApplicationSchema(m[1]))
         return {
-          problem: `must list application schemas only: '${item}' is in a system or internal schema, which is never granted anyway; remove it`,
+          problem:
+            `must list application schemas only: '${item}' is in a system or internal ` +
+            `schema, which is never granted anyway; remove it`,
         };
     }
     return { value: items };
@@ -132,7 +134,9 @@ const schemaList = field<string[] | undefined>((raw) => {
       return { problem: `must list schema names: ${JSON.stringify(schema)} is not a valid schema name` };
     if (!isApplicationSchema(schema))
       return {
-        problem: `must list application schemas only: '${schema}' is a system or internal schema and is never granted to the read-only account; remove it`,
+        problem:
+          `must list application schemas only: '${schema}' is a system or internal schema ` +
+          `and is never granted to the read-only account; remove it`,
       };
   }
   return { value: schemas };
@@ -156,7 +160,9 @@ const propertiesSchema = propertyShape.superRefine((p, ctx) => {
     ctx.addIssue({
       code: 'custom',
       path: ['PasswordExpiresOn'],
-      message: `(${p.PasswordExpiresOn}) must be after 'IssueDate' (${p.IssueDate}); give a later day, or omit it for a password that never expires`,
+      message:
+        `(${p.PasswordExpiresOn}) must be after 'IssueDate' (${p.IssueDate}); give a ` +
+        `later day, or omit it for a password that never expires`,
     });
   }
   for (const column of p.ExcludeColumns) {
@@ -322,7 +328,9 @@ export function createReadOnlyAccountHandler(
     for (const schema of restricted) {
       if (!schemas.includes(schema)) {
         throw new HandlerError(
-          `an exclusion names schema '${schema}', which the read-only account is not granted (${schemas.join(', ') || 'none'}); remove the exclusion or grant the schema`,
+          `an exclusion names schema '${schema}', which the read-only account is not ` +
+            `granted (${schemas.join(', ') || 'none'}); remove the exclusion or grant the ` +
+            `schema`,
         );
       }
     }
@@ -369,7 +377,8 @@ export function createReadOnlyAccountHandler(
         for (const column of hidden) {
           if (!cols.includes(column))
             throw new HandlerError(
-              `ExcludeColumns: '${key}.${column}' does not exist on the replica; fix the name (an exclusion that matches nothing protects nothing)`,
+              `ExcludeColumns: '${key}.${column}' does not exist on the replica; fix the name ` +
+                `(an exclusion that matches nothing protects nothing)`,
             );
         }
         const readable = cols.filter((c) => !hidden.includes(c));
@@ -405,7 +414,8 @@ export function createReadOnlyAccountHandler(
     let tablePrivs = await query(
       conn,
       'replica: read table privileges',
-      'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?',
+      'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS ' +
+        'g FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = ?',
       [grantee],
       redactor,
     );
@@ -413,7 +423,8 @@ export function createReadOnlyAccountHandler(
       query(
         conn,
         'replica: read column privileges',
-        'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, PRIVILEGE_TYPE AS p, IS_GRANTABLE AS g FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?',
+        'SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t, COLUMN_NAME AS c, PRIVILEGE_TYPE AS ' +
+          'p, IS_GRANTABLE AS g FROM information_schema.COLUMN_PRIVILEGES WHERE GRANTEE = ?',
         [grantee],
         redactor,
       );
@@ -549,7 +560,8 @@ export function createReadOnlyAccountHandler(
     const days = expireIntervalDays(props.passwordExpiresOn, setAt);
     if (days < 1 && newPassword) {
       throw new HandlerError(
-        `PasswordExpiresOn ${props.passwordExpiresOn} has passed: a password issued now would be expired at once; re-issue with a new IssueDate`,
+        `PasswordExpiresOn ${props.passwordExpiresOn} has passed: a password issued now ` +
+          `would be expired at once; re-issue with a new IssueDate`,
       );
     }
     return Math.min(65535, Math.max(1, days));
@@ -623,8 +635,12 @@ export function createReadOnlyAccountHandler(
         await store(client, props.accountSecretArn, record, redactor);
         log.info(
           reuse
-            ? `account secret ${props.accountSecretArn}: record updated for ${replica.host}:${replica.port} (password kept, expires ${props.passwordExpiresOn ?? 'never'})`
-            : `account secret ${props.accountSecretArn}: new password issued for ${account} (IssueDate ${props.issueDate}, ${password.length} characters, expires ${props.passwordExpiresOn ?? 'never'})`,
+            ? `account secret ${props.accountSecretArn}: record updated for ` +
+                `${replica.host}:${replica.port} (password kept, expires ` +
+                `${props.passwordExpiresOn ?? 'never'})`
+            : `account secret ${props.accountSecretArn}: new password issued for ${account} ` +
+                `(IssueDate ${props.issueDate}, ${password.length} characters, expires ` +
+                `${props.passwordExpiresOn ?? 'never'})`,
         );
       }
 
@@ -652,7 +668,9 @@ export function createReadOnlyAccountHandler(
         );
         passwordSet = true;
         log.info(
-          `replica ${replica.host}: password of ${account} ${reuse ? 'set again (to start its expiry clock)' : `re-issued (IssueDate ${props.issueDate})`}, expiring ${props.passwordExpiresOn ?? 'never'}`,
+          `replica ${replica.host}: password of ${account} ` +
+            `${reuse ? 'set again (to start its expiry clock)' : `re-issued (IssueDate ${props.issueDate})`}, ` +
+            `expiring ${props.passwordExpiresOn ?? 'never'}`,
         );
       } else {
         if (String(userRows[0].ssl_type).toUpperCase() !== 'ANY') {
@@ -668,7 +686,8 @@ export function createReadOnlyAccountHandler(
             redactor,
           );
           log.info(
-            `replica ${replica.host}: password of ${account} now expires ${props.passwordExpiresOn ?? 'never'}${interval !== undefined ? ` (${interval} days after it was set)` : ''}`,
+            `replica ${replica.host}: password of ${account} now expires ` +
+              `${props.passwordExpiresOn ?? 'never'}${interval !== undefined ? ` (${interval} days after it was set)` : ''}`,
           );
         }
       }

@@ -166,12 +166,15 @@ async function applyReplica(
       await configureReplica(step, conn, status, props, password);
     } else {
       step.log.info(
-        `replica ${replica.host}: already replicating from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS; unchanged`,
+        `replica ${replica.host}: already replicating from ` +
+          `${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS; ` +
+          `unchanged`,
       );
     }
     const running = await waitUntilRunning(step, conn);
     step.log.info(
-      `replica ${replica.host}: Replica_IO_Running=Yes, Replica_SQL_Running=Yes, Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'}`,
+      `replica ${replica.host}: Replica_IO_Running=Yes, Replica_SQL_Running=Yes, ` +
+        `Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'}`,
     );
     return running;
   } finally {

@@ -273,7 +273,9 @@ export async function snapshot(run: StagingRun, execution: string, evidenceKey: 
     if (existing.Status === 'deleting')
       throw new NotReady(`snapshot ${run.scrubbedSnapshotIdentifier} of an earlier run is still being deleted`);
     throw new Error(
-      `snapshot ${run.scrubbedSnapshotIdentifier} already exists (made by ${tagValue(existing.TagList, TAG_EXECUTION) ?? 'someone else'}); delete it or change the refresh label`,
+      `snapshot ${run.scrubbedSnapshotIdentifier} already exists (made by ` +
+        `${tagValue(existing.TagList, TAG_EXECUTION) ?? 'someone else'}); delete it or ` +
+        `change the refresh label`,
     );
   }
   await rds.send(

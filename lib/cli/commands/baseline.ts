@@ -7,7 +7,8 @@ import { CliError, CliIo, Command, ParsedArgs, requiredOption, stringOption, Usa
 export const baselineCommand: Command = {
   name: 'baseline',
   summary:
-    'Write the approved baseline of a fleet (templates, asset manifests, trimmed manifest) from a cloud assembly, for `ecr --baseline` and `npm run gate`.',
+    'Write the approved baseline of a fleet (templates, asset manifests, trimmed ' +
+    'manifest) from a cloud assembly, for `ecr --baseline` and `npm run gate`.',
   options: {
     assembly: { type: 'string', valueName: '<dir>', description: 'Cloud assembly of the approved (deployed) state (default: cdk.out).' },
     out: {

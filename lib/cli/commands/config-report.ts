@@ -13,7 +13,8 @@ import { CliError, Command, DEFAULT_CONFIG_DIR, ENVIRONMENT_OPTIONS, requiredOpt
 export const configReportCommand: Command = {
   name: 'config-report',
   summary:
-    'Configuration report of one environment (Markdown/HTML/PDF/JSON): every resolved setting with its source (override, owner default, catalog).',
+    'Configuration report of one environment (Markdown/HTML/PDF/JSON): every ' +
+    'resolved setting with its source (override, owner default, catalog).',
   options: {
     ...ENVIRONMENT_OPTIONS,
     out: { type: 'string', valueName: '<dir>', description: 'Output directory for config-report.md|html|pdf|json. Required.' },
@@ -50,8 +51,10 @@ Exit codes: 0 written, 1 unknown customer or environment, invalid configuration,
       const written = writeText(out, 'config-report', doc);
       fs.writeFileSync(path.join(out, 'config-report.json'), stableJson({ record: report, recordSha256: recordSha256(report) }));
       fs.writeFileSync(path.join(out, 'config-report.pdf'), await renderPdf(doc, report.generatedAt));
+      const files = [...written, path.join(out, 'config-report.pdf'), path.join(out, 'config-report.json')];
       io.out(
-        `${report.reportId}: ${report.settings.length} settings, ${report.catalog.length} catalog rows -> ${[...written, path.join(out, 'config-report.pdf'), path.join(out, 'config-report.json')].map((f) => path.relative(process.cwd(), f)).join(', ')}`,
+        `${report.reportId}: ${report.settings.length} settings, ${report.catalog.length} catalog rows -> ` +
+          files.map((f) => path.relative(process.cwd(), f)).join(', '),
       );
       return 0;
     } catch (e) {

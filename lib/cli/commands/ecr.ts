@@ -25,7 +25,8 @@ function changeSetArgs(args: ParsedArgs): Map<string, string> {
 export const ecrCommand: Command = {
   name: 'ecr',
   summary:
-    'Environment Change Records: compare an approved baseline assembly with a candidate, per environment (Markdown/HTML/JSON); exit 3 on blocking findings.',
+    'Environment Change Records: compare an approved baseline assembly with a ' +
+    'candidate, per environment (Markdown/HTML/JSON); exit 3 on blocking findings.',
   options: {
     baseline: {
       type: 'string',
@@ -95,7 +96,9 @@ function runSync(args: ParsedArgs, io: CliIo): number {
   }
   for (const r of result.records) {
     io.out(
-      `${r.record.customer}/${r.record.environment}: ${r.record.ecrId}: ${r.record.resources.length} resource change(s), ${r.record.blocking.length} blocking -> ${path.relative(process.cwd(), r.dir)}/ecr.md`,
+      `${r.record.customer}/${r.record.environment}: ${r.record.ecrId}: ` +
+        `${r.record.resources.length} resource change(s), ${r.record.blocking.length} ` +
+        `blocking -> ${path.relative(process.cwd(), r.dir)}/ecr.md`,
     );
   }
   io.out(`unchanged: ${result.unchanged.join(', ') || 'none'}`);

@@ -33,7 +33,8 @@ environment or unreadable assembly, 2 usage error.`,
 function runSync(args: ParsedArgs, io: CliIo): number {
   if (args.positionals.length !== 2)
     throw new UsageError(
-      `give two environments as <slug>/<kind>, e.g. clinspark env-diff northwind/val northwind/prod (got ${args.positionals.length} argument(s))`,
+      `give two environments as <slug>/<kind>, e.g. clinspark env-diff northwind/val ` +
+        `northwind/prod (got ${args.positionals.length} argument(s))`,
     );
   const parsed = args.positionals.map((p) => {
     const m = /^([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(p);

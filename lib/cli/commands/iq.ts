@@ -9,7 +9,8 @@ import { CliError, Command, CONFIG_OPTION, DEFAULT_CONFIG_DIR, requiredOption, s
 export const iqCommand: Command = {
   name: 'iq',
   summary:
-    'Installation Qualification report of one environment (iq.md, iq.html, iq.pdf, iq.json): inventory, protocol checks, deviations, architecture.',
+    'Installation Qualification report of one environment (iq.md, iq.html, iq.pdf, ' +
+    'iq.json): inventory, protocol checks, deviations, architecture.',
   options: {
     customer: { type: 'string', valueName: '<slug>', description: 'Customer slug, or `platform` for Demo and Community. Required.' },
     environment: {
@@ -63,7 +64,11 @@ Exit codes: 0 report written (FAIL rows are deviations in the report, printed as
       const files = await writeIq(out, record, document);
       const fails = record.verification.filter((v) => v.result === 'FAIL');
       io.out(
-        `${record.documentId}: ${record.verification.length - fails.length}/${record.verification.length} checks PASS, ${record.deviations.length} deviation(s), ${record.inventory.length} resources -> ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`,
+        `${record.documentId}: ` +
+          `${record.verification.length - fails.length}/${record.verification.length} ` +
+          `checks PASS, ${record.deviations.length} deviation(s), ` +
+          `${record.inventory.length} resources -> ` +
+          `${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`,
       );
       for (const f of fails) io.out(`  FAIL ${f.checkId} ${f.title}: ${f.observed}`);
       return 0;

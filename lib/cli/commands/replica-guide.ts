@@ -35,20 +35,26 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
   const windowNote =
     now >= Date.parse(plan.collectionClosesAt)
       ? [
-          `> **The collection window closed on ${plan.collectionClosesAt}.** The password can no longer be collected: ask for a re-issue (see below) before sending this guide.`,
+          `> **The collection window closed on ${plan.collectionClosesAt}.** The password ` +
+            `can no longer be collected: ask for a re-issue (see below) before sending this ` +
+            `guide.`,
           '',
         ]
       : now < Date.parse(plan.collectionOpensAt)
         ? [`> The collection window opens on ${plan.collectionOpensAt}; the password cannot be collected before.`, '']
         : [];
-  const tunnel = `ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L 127.0.0.1:${localPort}:${plan.replicaHostName}:${plan.port} ${plan.tunnelUser}@${plan.jumpHostName}`;
+  const tunnel =
+    `ssh -N -o ExitOnForwardFailure=yes -o ServerAliveInterval=60 -L ` +
+    `127.0.0.1:${localPort}:${plan.replicaHostName}:${plan.port} ` +
+    `${plan.tunnelUser}@${plan.jumpHostName}`;
   const schemas = plan.schemas
     ? plan.schemas.map((s) => `\`${s}\``).join(', ')
     : 'every application schema of ClinSpark (system schemas such as `mysql` are never visible)';
   const lines = [
     `# ${plan.ownerDisplayName}: connecting to your ClinSpark read replica`,
     '',
-    `Generated from \`${options.sourceFile}\` (environment \`${plan.environment}\`) without contacting AWS. Nothing in this guide is secret.`,
+    `Generated from \`${options.sourceFile}\` (environment \`${plan.environment}\`) ` +
+      `without contacting AWS. Nothing in this guide is secret.`,
     '',
     '## What you get',
     '',
@@ -78,7 +84,9 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `and \`${plan.replicaHostName}\` resolves to a private address that is reachable only through the tunnel.`,
     ...(localPort === plan.port
       ? [
-          `If port ${plan.port} is already used on your machine, run \`npx clinspark replica-guide --local-port 13306 ...\` or change the first \`${plan.port}\` in the command.`,
+          `If port ${plan.port} is already used on your machine, run \`npx clinspark ` +
+            `replica-guide --local-port 13306 ...\` or change the first \`${plan.port}\` in ` +
+            `the command.`,
         ]
       : []),
     'On the first connection, compare the host key fingerprint with the one we send you with this guide before accepting it;',
@@ -107,7 +115,9 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `mysql --host=127.0.0.1 --port=${localPort} --user=${plan.readOnlyUsername} --password --ssl-mode=VERIFY_CA --ssl-ca=global-bundle.pem`,
     '```',
     '',
-    `JDBC (MySQL Connector/J 8): \`jdbc:mysql://127.0.0.1:${localPort}/<schema>?sslMode=VERIFY_CA&trustCertificateKeyStoreUrl=file:<truststore with the RDS CA bundle>\`.`,
+    `JDBC (MySQL Connector/J 8): ` +
+      `\`jdbc:mysql://127.0.0.1:${localPort}/<schema>?sslMode=VERIFY_CA&trustCertificateKeyStoreUrl=file:<truststore ` +
+      `with the RDS CA bundle>\`.`,
     '',
     '## 3. Collect the password (once, within the collection window)',
     '',
@@ -117,10 +127,14 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `| who | only \`${plan.recipientArn}\`: the secret's policy denies every other principal, our own staff included |`,
     `| where | AWS Secrets Manager, account \`${plan.account}\`, region \`${plan.region}\` |`,
     `| secret name | \`${plan.secretName}\` |`,
-    `| secret ARN | \`${plan.secretArnPattern}\` (we send you the complete ARN: output \`ReadOnlySecretArn\` of stack \`${plan.stackName}\`) |`,
+    `| secret ARN | \`${plan.secretArnPattern}\` (we send you the complete ARN: ` +
+      `output \`ReadOnlySecretArn\` of stack \`${plan.stackName}\`) |`,
     `| issued | ${plan.issueDate} |`,
-    `| collectable | from ${plan.collectionOpensAt} until **${plan.collectionClosesAt}** (exclusive): ${plan.collectionDays} day(s), the last full day is ${lastDay(plan.collectionClosesAt)} (UTC) |`,
-    `| password expires | **${plan.passwordExpiresOn}** (00:00 UTC; ${plan.passwordValidityDays} days after issue): ask for a re-issue before |`,
+    `| collectable | from ${plan.collectionOpensAt} until ` +
+      `**${plan.collectionClosesAt}** (exclusive): ${plan.collectionDays} day(s), the ` +
+      `last full day is ${lastDay(plan.collectionClosesAt)} (UTC) |`,
+    `| password expires | **${plan.passwordExpiresOn}** (00:00 UTC; ` +
+      `${plan.passwordValidityDays} days after issue): ask for a re-issue before |`,
     '',
     'Signed in as that IAM principal:',
     '',
@@ -135,7 +149,8 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     '',
     '## 4. Your responsibilities',
     '',
-    `- \`${plan.readOnlyUsername}\` is one **shared service account** for your organisation. Every connection is recorded in our audit log,`,
+    `- \`${plan.readOnlyUsername}\` is one **shared service account** for your ` +
+      `organisation. Every connection is recorded in our audit log,`,
     '  but only as that account. Connect people through a BI platform or database proxy that signs in **named users** and keeps',
     '  its own audit trail of who queried what; do not hand the password to individuals.',
     '- Keep the password in a secrets vault, never in scripts, shared drives, tickets or e-mail.',
@@ -161,7 +176,9 @@ export function renderReplicaGuide(plan: ReadReplicaPlan, options: ReplicaGuideO
     `| \`administratively prohibited: open failed\` | the \`-L\` target is not exactly \`${plan.replicaHostName}:${plan.port}\` |`,
     '| `Connections using insecure transport are prohibited` | TLS is off in your tool |',
     `| \`Access denied for user '${plan.readOnlyUsername}'\` | wrong password, or the password was re-issued |`,
-    '| `Your password has expired` (error 1862 or 1820) | the password passed its expiry date: ask for a re-issue (do not set one yourself: the next deployment resets it) |',
+    '| `Your password has expired` (error 1862 or 1820) | the password passed its ' +
+      'expiry date: ask for a re-issue (do not set one yourself: the next deployment ' +
+      'resets it) |',
     '',
   ];
   return lines.join('\n');

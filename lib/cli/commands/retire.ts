@@ -24,7 +24,9 @@ import {
 export const retireCommand: Command = {
   name: 'retire',
   summary:
-    'Print the ordered, safe steps to remove one environment: protections to lift, stacks to destroy in order, and what remains by policy (snapshots, keys, secrets, logs, backups) and for how long. Changes nothing.',
+    'Print the ordered, safe steps to remove one environment: protections to lift, ' +
+    'stacks to destroy in order, and what remains by policy (snapshots, keys, ' +
+    'secrets, logs, backups) and for how long. Changes nothing.',
   options: {
     ...ENVIRONMENT_OPTIONS,
     baseline: {

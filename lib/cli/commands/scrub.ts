@@ -108,7 +108,8 @@ function tlsOptions(args: ParsedArgs, url: DatabaseUrl, io: CliIo): mysql.SslOpt
     if (ca) throw new UsageError('--ca and --insecure-no-tls exclude each other');
     if (!LOOPBACK_HOSTS.has(url.host)) {
       throw new CliError(
-        `--insecure-no-tls is only allowed for a database on this machine (localhost, 127.0.0.1, ::1), not ${url.host}; use TLS (--ca <pem>)`,
+        `--insecure-no-tls is only allowed for a database on this machine (localhost, ` +
+          `127.0.0.1, ::1), not ${url.host}; use TLS (--ca <pem>)`,
       );
     }
     io.err(`scrub: WARNING: --insecure-no-tls: connecting to ${url.host}:${url.port} WITHOUT TLS (local rehearsal only)`);
@@ -288,7 +289,8 @@ Exit codes: 0 success, 1 failure (bad rules, unreachable database, scrub or veri
           runId,
           onProgress: (p) =>
             io.err(
-              `scrub: verify ${p.table}${p.column ? `.${p.column}` : ''}: ${p.check} ${p.violations === 0 ? 'ok' : `FAILED (${p.violations})`}`,
+              `scrub: verify ${p.table}${p.column ? `.${p.column}` : ''}: ${p.check} ` +
+                `${p.violations === 0 ? 'ok' : `FAILED (${p.violations})`}`,
             ),
         });
         emitEvidence(evidence, evidenceFile, io);
@@ -312,7 +314,9 @@ Exit codes: 0 success, 1 failure (bad rules, unreachable database, scrub or veri
         emitEvidence(outcome.evidence, evidenceFile, io);
         const count = (action: string) => outcome.evidence.tables.filter((t) => t.action === action).length;
         io.err(
-          `scrub: ${url.database}: scrubbed and verified (${count('mask')} table(s) masked, ${count('truncate')} truncated, ${count('keep')} kept) in ${outcome.evidence.durationMs} ms`,
+          `scrub: ${url.database}: scrubbed and verified (${count('mask')} table(s) ` +
+            `masked, ${count('truncate')} truncated, ${count('keep')} kept) in ` +
+            `${outcome.evidence.durationMs} ms`,
         );
         return 0;
       } catch (e) {

@@ -35,7 +35,9 @@ export function parseAt(value: string | undefined): Date {
 export const upgradePlanCommand: Command = {
   name: 'upgrade-plan',
   summary:
-    'What a deploy of one environment changes against its approved baseline (release, engine, capacity), the maintenance window to run it in, the expected downtime and the pre-upgrade snapshots.',
+    'What a deploy of one environment changes against its approved baseline ' +
+    '(release, engine, capacity), the maintenance window to run it in, the expected ' +
+    'downtime and the pre-upgrade snapshots.',
   options: {
     ...ENVIRONMENT_OPTIONS,
     baseline: {

@@ -41,18 +41,21 @@ The same validation runs before every \`cdk synth\`; a fleet that fails it is ne
       const warnings = fleet.warnings ?? [];
       if (warnings.length > 0) {
         io.err(
-          `${dir}: ${warnings.length} warning${warnings.length === 1 ? '' : 's'}${args.values.strict ? ' (--strict: they fail the run)' : ''}`,
+          `${dir}: ${warnings.length} ` +
+            `warning${warnings.length === 1 ? '' : 's'}${args.values.strict ? ' (--strict: they fail the run)' : ''}`,
         );
         for (const line of issueLines(warnings, limit)) io.err(line);
       }
       if (!args.values.quiet) {
         const envs = fleetEnvironments(fleet);
         io.out(
-          `${dir}: valid: ${fleet.customers.length} customer(s), ${fleet.platform ? 'platform' : 'no platform'}, ${envs.length} environment(s)`,
+          `${dir}: valid: ${fleet.customers.length} customer(s), ` +
+            `${fleet.platform ? 'platform' : 'no platform'}, ${envs.length} environment(s)`,
         );
         for (const env of envs) {
           io.out(
-            `  ${env.id.padEnd(32)} ${env.policy.title.padEnd(10)} ${env.release.imageTag.padEnd(16)} ${env.stackNames.data}, ${env.stackNames.app}`,
+            `  ${env.id.padEnd(32)} ${env.policy.title.padEnd(10)} ` +
+              `${env.release.imageTag.padEnd(16)} ${env.stackNames.data}, ${env.stackNames.app}`,
           );
         }
       }

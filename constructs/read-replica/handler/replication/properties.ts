@@ -79,7 +79,9 @@ const replicationSchema = z.object({
 
 const rotationSchema = z.object({
   SourceSecretArn: forbidden(
-    "is given to the rotation function; it must not hold the source's master secret (it rotates in the replication user's own session): remove it from REPLICATION_PROPERTIES",
+    "is given to the rotation function; it must not hold the source's master secret " +
+      "(it rotates in the replication user's own session): remove it from " +
+      'REPLICATION_PROPERTIES',
   ),
   ReplicaSecretArn: arn("the replica's master secret"),
   ReplicationUser: userName(),

@@ -86,7 +86,8 @@ export async function lockInheritedAccounts(
   if (failed.length > 0) {
     throw new HandlerError(
       redactor.redact(
-        `replica ${replica.host}: cannot lock inherited account(s) (they would still log in with the source's passwords): ${failed.join('; ')}`,
+        `replica ${replica.host}: cannot lock inherited account(s) (they would still log ` +
+          `in with the source's passwords): ${failed.join('; ')}`,
       ),
     );
   }
@@ -130,14 +131,16 @@ export async function configureReplica(
   } catch (error) {
     if ((error as HandlerError).errno === 1305) {
       throw new HandlerError(
-        `replica: mysql.rds_set_binlog_source_ssl does not exist; TLS for binlog replication needs Aurora MySQL 3.06 or higher (${describeError(error)})`,
+        `replica: mysql.rds_set_binlog_source_ssl does not exist; TLS for binlog ` +
+          `replication needs Aurora MySQL 3.06 or higher (${describeError(error)})`,
       );
     }
     throw error;
   }
   await call(step, conn, 'rds_start_replication', []);
   step.log.info(
-    `replica: replication configured from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' (GTID auto-position, TLS) and started`,
+    `replica: replication configured from ${props.sourceHost}:${props.sourcePort} as ` +
+      `'${props.replicationUser}' (GTID auto-position, TLS) and started`,
   );
 }
 
@@ -155,7 +158,9 @@ export async function detachReplica(step: Step, props: ReplicationProperties): P
     }
     if (status.sourceHost !== props.sourceHost || status.sourcePort !== props.sourcePort) {
       log.warn(
-        `replica ${replica.host}: replicates from ${status.sourceHost}:${status.sourcePort}, not from ${props.sourceHost}:${props.sourcePort}; left unchanged`,
+        `replica ${replica.host}: replicates from ` +
+          `${status.sourceHost}:${status.sourcePort}, not from ` +
+          `${props.sourceHost}:${props.sourcePort}; left unchanged`,
       );
       return;
     }

@@ -126,8 +126,11 @@ async function setOnSource(step: Step, props: RotationProperties, password: stri
   } catch (error) {
     if ((error as HandlerError).errno === ACCESS_DENIED) {
       throw new HandlerError(
-        `setSecret: '${props.replicationUser}' logs in to ${props.sourceHost} with neither the AWSCURRENT nor the AWSPENDING password (changed by hand?). ` +
-          'The rotation holds no master credential of the source and cannot repair it: run an Update of the replication custom resource (it sets the AWSCURRENT password with the source master secret), then rotate again.',
+        `setSecret: '${props.replicationUser}' logs in to ${props.sourceHost} with ` +
+          `neither the AWSCURRENT nor the AWSPENDING password (changed by hand?). ` +
+          'The rotation holds no master credential of the source and cannot repair it: run ' +
+          'an Update of the replication custom resource (it sets the AWSCURRENT password ' +
+          'with the source master secret), then rotate again.',
       );
     }
     throw error;
@@ -135,7 +138,8 @@ async function setOnSource(step: Step, props: RotationProperties, password: stri
     await closeQuietly(own);
   }
   log.info(
-    `setSecret: '${props.replicationUser}' changed its own password on ${props.sourceHost} (its own session; no master credential of the source used)`,
+    `setSecret: '${props.replicationUser}' changed its own password on ` +
+      `${props.sourceHost} (its own session; no master credential of the source used)`,
   );
 }
 
@@ -150,7 +154,8 @@ async function setPending(step: Step, event: RotationEvent, props: RotationPrope
     await configureReplica(step, replicaConn, await readStatus(step, replicaConn), props, password);
     const running = await waitUntilRunning(step, replicaConn);
     step.log.info(
-      `setSecret: replica ${replica.host} replicates with the new password (Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'})`,
+      `setSecret: replica ${replica.host} replicates with the new password ` +
+        `(Seconds_Behind_Source=${running.secondsBehindSource ?? 'NULL'})`,
     );
   } finally {
     await closeQuietly(replicaConn);
@@ -181,7 +186,9 @@ async function testPending(step: Step, event: RotationEvent, props: RotationProp
     if (!upToDate(status, props)) {
       throw new HandlerError(
         redactor.redact(
-          `testSecret: the replica does not replicate from ${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over TLS${status ? `: ${describeStatus(status)}` : ' (no replication configured)'}`,
+          `testSecret: the replica does not replicate from ` +
+            `${props.sourceHost}:${props.sourcePort} as '${props.replicationUser}' over ` +
+            `TLS${status ? `: ${describeStatus(status)}` : ' (no replication configured)'}`,
         ),
       );
     }

@@ -27,7 +27,8 @@ export function parseReplicationSecret(
   }
   if (password.length > MAX_REPLICATION_PASSWORD_LENGTH) {
     throw new HandlerError(
-      `${label}: the password has ${password.length} characters; CHANGE REPLICATION SOURCE TO accepts at most ${MAX_REPLICATION_PASSWORD_LENGTH}`,
+      `${label}: the password has ${password.length} characters; CHANGE REPLICATION ` +
+        `SOURCE TO accepts at most ${MAX_REPLICATION_PASSWORD_LENGTH}`,
     );
   }
   return password;

@@ -134,7 +134,9 @@ export async function ensureReplicationUser(
       redactor,
     );
     log.info(
-      `source ${source.host}: privileges of ${account} reset to ${REPLICATION_PRIVILEGE} ON *.* (found: ${names.join(', ') || 'none'}${Number(otherGrants[0]?.n ?? 0) > 0 ? ' plus schema/table/column grants' : ''})`,
+      `source ${source.host}: privileges of ${account} reset to ` +
+        `${REPLICATION_PRIVILEGE} ON *.* (found: ` +
+        `${names.join(', ') || 'none'}${Number(otherGrants[0]?.n ?? 0) > 0 ? ' plus schema/table/column grants' : ''})`,
     );
   }
   if (!passwordChanged && !sslRepaired && exact) log.info(`source ${source.host}: ${account} unchanged`);

@@ -29,7 +29,8 @@ export async function readStatus(step: Step, conn: mysql.Connection): Promise<Re
   const row = rows[0];
   if (!('Replica_IO_Running' in row)) {
     throw new HandlerError(
-      `replica: unexpected SHOW REPLICA STATUS output (no Replica_IO_Running column; columns: ${Object.keys(row).join(', ')}); Aurora MySQL 3 is required`,
+      `replica: unexpected SHOW REPLICA STATUS output (no Replica_IO_Running column; ` +
+        `columns: ${Object.keys(row).join(', ')}); Aurora MySQL 3 is required`,
     );
   }
   return {
@@ -93,7 +94,9 @@ export async function waitUntilRunning(step: Step, conn: mysql.Connection): Prom
         if (status.sslAllowed !== 'Yes') {
           throw new HandlerError(
             redactor.redact(
-              `replica: replication runs without TLS (Source_SSL_Allowed=${status.sslAllowed || '(empty)'}); refusing. ${describeStatus(status)}`,
+              `replica: replication runs without TLS ` +
+                `(Source_SSL_Allowed=${status.sslAllowed || '(empty)'}); refusing. ` +
+                `${describeStatus(status)}`,
             ),
           );
         }
