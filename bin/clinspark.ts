@@ -37,7 +37,7 @@ try {
 if (fleet.warnings && fleet.warnings.length > 0)
   process.stderr.write(
     `${[
-      `clinspark: ${fleet.warnings.length} warning(s) (\`npx clinspark validate ` + `--strict\` fails on them):`,
+      `clinspark: ${fleet.warnings.length} warning(s) (\`npx clinspark validate --strict\` fails on them):`,
       ...issueLines(fleet.warnings),
     ].join('\n')}\n`,
   );
