@@ -48,13 +48,18 @@ test('the jest environment provides the shared engine and the package name resol
   expect(mapped.CompositeEngine).not.toBe(own.CompositeEngine);
 });
 
+/** The example fleet's approved templates (baseline/config): 17 real templates of every kind. */
+const BASELINE = path.join(__dirname, '..', '..', 'baseline', 'config');
+const baselineTemplates = fs
+  .readdirSync(BASELINE)
+  .filter((f) => f.endsWith('.template.json'))
+  .map((f) => [f, fs.readFileSync(path.join(BASELINE, f), 'utf8')]);
+
 test("the shared engine's report is the package's own engine's, finding for finding", () => {
+  expect(baselineTemplates.length).toBeGreaterThanOrEqual(17);
   const engine = new own.CompositeEngine({});
   try {
-    for (const [name, text] of [
-      ['broken.json', BROKEN],
-      ['valid.json', VALID],
-    ]) {
+    for (const [name, text] of [['broken.json', BROKEN], ['valid.json', VALID], ...baselineTemplates]) {
       const expected = withoutTimings(engine.validateTemplate(new own.TemplateContent(text, name), OPTIONS));
       const actual = withoutTimings(new mapped.CompositeEngine({}).validateTemplate(new mapped.TemplateContent(text, name), OPTIONS));
       expect(actual).toEqual(expected);
