@@ -17,7 +17,8 @@ export interface OfflineAppOptions {
   readonly outdir?: string;
   /**
    * Skip CDK's built-in CloudFormation template validator (about 30% of synth time). Only for
-   * callers whose templates are validated by another synth in the same run.
+   * callers whose templates are validated by another synth in the same run, or that never
+   * deploy them (the stateful lock's generator reads logical ids and types).
    * @default false
    */
   readonly withoutBuiltinValidation?: boolean;
