@@ -5,6 +5,7 @@
  */
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 
 export const TEST_ACCOUNT = '111122223333';
 export const TEST_REGION = 'eu-west-1';
@@ -39,5 +40,11 @@ export class TestStack extends Stack {
 
 /** A TestStack in an App of its own. */
 export function testStack(id = 'Test', options: TestStackOptions = {}): TestStack {
-  return new TestStack(new App(options.appProps), id, options);
+  // Without creation stack traces, as offlineApp's apps (lib/offline-app.ts): the same templates, faster.
+  const appProps = options.appProps ?? {};
+  return new TestStack(
+    new App({ ...appProps, context: { [cxapi.DISABLE_CREATION_STACK_TRACES]: true, ...appProps.context } }),
+    id,
+    options,
+  );
 }
