@@ -107,10 +107,14 @@ export async function startMariaDb(options: { baseDir?: string } = {}): Promise<
   const certs = makeCertificates(baseDir);
   const user = os.userInfo().username;
 
+  // The bootstrap server's temporary files in this server's own directory too (the server reads
+  // TMPDIR when no --tmpdir is given; MariaDB KB, "MariaDB Environment Variables"): a server
+  // starting in another test file deletes #sql* files of a shared tmpdir, which failed a
+  // bootstrap with "Unknown table 'mysql.tmp_user_sys'".
   execFileSync(
     findBinary('mariadb-install-db'),
     ['--no-defaults', `--datadir=${dataDir}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
-    { stdio: 'pipe' },
+    { stdio: 'pipe', env: { ...process.env, TMPDIR: baseDir } },
   );
 
   const port = await freePort();
