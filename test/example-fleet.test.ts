@@ -22,6 +22,7 @@ const SUITES = [
   'docs',
   'evidence/config-report-env-diff',
   'stateful-lock',
+  'lifecycle/upgrade-templates',
   // Last: it runs the cdk-nag packs over the whole shared app.
   'compliance/nag-gate',
 ];

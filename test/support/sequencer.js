@@ -13,9 +13,8 @@ const { default: JestSequencer } = require('@jest/test-sequencer');
 const ROOT = path.join(__dirname, '..', '..');
 
 const KNOWN_SLOW = {
-  'test/example-fleet.test.ts': 90,
+  'test/example-fleet.test.ts': 120,
   'test/cli/stateful-gate.test.ts': 45,
-  'test/lifecycle/upgrade-templates.test.ts': 40,
   'test/evidence/iq.test.ts': 35,
   'test/cli/synth.test.ts': 30,
   'test/evidence/ecr.test.ts': 30,

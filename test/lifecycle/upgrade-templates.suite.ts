@@ -14,7 +14,7 @@ import { buildFleet } from '../../lib/fleet';
 import { offlineApp } from '../../lib/offline-app';
 import { CLUSTER_SNAPSHOT_RESOURCE_TYPE } from '../../constructs/lifecycle/pre-upgrade-snapshot';
 import { evaluateCompliance } from '../../lib/compliance/packs';
-import { EXAMPLE_CONFIG } from '../support/fleet';
+import { EXAMPLE_CONFIG, buildTestFleet } from '../support/fleet';
 
 /** Unacknowledged cdk-nag findings on the lifecycle snapshot constructs of a stack. */
 const snapshotFindings = (stack: Stack) =>
@@ -77,14 +77,28 @@ const instancesOf = (t: Template, clusterId: string) =>
     ([, r]) => JSON.stringify(r.Properties.DBClusterIdentifier) === JSON.stringify({ Ref: clusterId }),
   );
 
-const northwind = (change: (c: CustomerConfig) => CustomerConfig = (c) => c) => build('northwind', change);
+const northwind = (change: (c: CustomerConfig) => CustomerConfig) => build('northwind', change);
+
+/** The example fleet as configured: the build test/example-fleet.test.ts shares (validated). */
+function asConfigured(): ReturnType<typeof build> {
+  const fleet = buildTestFleet();
+  return {
+    app: fleet.app,
+    stack: (name) => {
+      const s = fleet.stacks.get(name);
+      if (!s) throw new Error(`no stack ${name}: ${[...fleet.stacks.keys()].join(', ')}`);
+      return s;
+    },
+    template: (name) => fleet.template(name),
+  };
+}
 const withProd = (c: CustomerConfig, prod: Record<string, unknown>): CustomerConfig => ({
   ...c,
   environments: { ...c.environments, prod: { ...c.environments.prod, ...prod } },
 });
 
 describe('pre-upgrade snapshot', () => {
-  const base = northwind();
+  const base = asConfigured();
   const data = base.template('clinspark-northwind-prod-data');
 
   test.each(['main', 'test'])(
@@ -124,7 +138,7 @@ describe('pre-upgrade snapshot', () => {
       const [, cluster] = ofType(val, 'AWS::RDS::DBCluster').find(([, r]) => /-val-main-/.test(r.Properties.DBClusterIdentifier)) ?? [];
       expect(cluster).toBeDefined();
       snapshotOf(val, cluster?.Properties.DBClusterIdentifier);
-      const acme = build('acme', (c) => c);
+      const acme = asConfigured();
       expect(ofType(acme.template('clinspark-acme-sandbox-data'), CLUSTER_SNAPSHOT_RESOURCE_TYPE)).toEqual([]);
       expect(ofType(acme.template('clinspark-acme-preprod-data'), CLUSTER_SNAPSHOT_RESOURCE_TYPE)).toHaveLength(1);
     },
