@@ -129,12 +129,10 @@ export class ClinSparkFunction extends Construct implements ec2.IConnectable, ia
         reason:
           'VPC access of this function (Lambda developer guide, "Giving Lambda functions ' +
           'access to resources in an Amazon VPC"): Lambda creates, describes and deletes ' +
-          'the ' +
-          "function's network interfaces with this role, ec2:DescribeNetworkInterfaces " +
-          'works only on "*", and the five actions are those ' +
-          'AWSLambdaVPCAccessExecutionRole grants ' +
-          'on "*"; they manage network interfaces and read no data. X-Ray PutTraceSegments ' +
-          'and PutTelemetryRecords support no resource-level permissions.',
+          "the function's network interfaces with this role, ec2:DescribeNetworkInterfaces " +
+          'works only on "*", and the five actions are those AWSLambdaVPCAccessExecutionRole ' +
+          'grants on "*"; they manage network interfaces and read no data. X-Ray ' +
+          'PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupLogicalId}.Arn>:*]`,

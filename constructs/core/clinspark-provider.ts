@@ -207,10 +207,9 @@ export class ClinSparkProvider extends Construct {
         reason:
           'VPC access of the framework functions (Lambda developer guide, "Giving Lambda ' +
           'functions access to resources in an Amazon VPC"): Lambda manages their network ' +
-          'interfaces ' +
-          'with this role and ec2:DescribeNetworkInterfaces works only on "*"; the actions ' +
-          'manage network interfaces and read no data. X-Ray trace uploads support no ' +
-          'resource-level permissions.',
+          'interfaces with this role and ec2:DescribeNetworkInterfaces works only on "*"; ' +
+          'the actions manage network interfaces and read no data. X-Ray trace uploads ' +
+          'support no resource-level permissions.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:*]`,

@@ -96,14 +96,8 @@ export function translateZodIssues(file: string, schema: z.ZodType, raw: unknown
         if (issue.message && !issue.message.startsWith('Invalid input')) {
           out.push({ file, path: p, message: issue.message });
         } else {
-          out.push({
-            file,
-            path: p,
-            message:
-              `must be ` +
-              `${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, ` +
-              `not ${describeType(value)}`,
-          });
+          const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+          out.push({ file, path: p, message: `must be ${expected}, not ${describeType(value)}` });
         }
         break;
       }

@@ -123,8 +123,7 @@ export const releaseSchema = z
       .optional()
       .describe(
         'Digest of the release image ("sha256:<64 hex>"): the task definition then ' +
-          'references "<repository>@<digest>", an immutable image, instead of the mutable ' +
-          'tag. ' +
+          'references "<repository>@<digest>", an immutable image, instead of the mutable tag. ' +
           `Required for change-controlled environments (environment catalog). Get it with: ${DIGEST_HOWTO}`,
       ),
     readOnlyRootFilesystem: z

@@ -754,11 +754,9 @@ class Runner {
     for (const [i, c] of columns.entries()) {
       if (num(counts[`s${i}`]) === 0) continue;
       const v = scanValue(c, alias);
+      const sums = scan.patterns.map((p, j) => `SUM(${v} REGEXP ${literalText(p)}) AS p${j}`).join(', ');
       const [rows] = await this.conn.query(
-        `SELECT ` +
-          `${scan.patterns.map((p, j) => `SUM(${v} REGEXP ${literalText(p)}) AS p${j}`).join(', ')} ` +
-          `FROM ${ref} ${alias} WHERE ${where ? `${where} AND ` : ''}${v} REGEXP ` +
-          `${literalText(scan.combined)}`,
+        `SELECT ${sums} FROM ${ref} ${alias} WHERE ${where ? `${where} AND ` : ''}${v} REGEXP ${literalText(scan.combined)}`,
       );
       const r = (rows as Array<Record<string, unknown>>)[0];
       scan.names.forEach((n, j) => {
@@ -1181,11 +1179,8 @@ export async function runScrub(options: ScrubRunOptions): Promise<ScrubOutcome> 
     if (state && state.status !== 'running') {
       const evidence =
         state.progress.evidence ?? buildEvidence(plan, runId, state.progress, 'failed', state.error ?? `run ${state.status}`);
-      throw new ScrubFailedError(
-        `run '${runId}' ` +
-          `${state.status === 'abandoned' ? 'was abandoned (a newer run started)' : `failed: ${state.error ?? 'unknown error'}`}`,
-        evidence,
-      );
+      const outcome = state.status === 'abandoned' ? 'was abandoned (a newer run started)' : `failed: ${state.error ?? 'unknown error'}`;
+      throw new ScrubFailedError(`run '${runId}' ${outcome}`, evidence);
     }
     if (state) checkResumable(state, plan, options);
     else state = await startRun(conn, plan, options, batchSize);

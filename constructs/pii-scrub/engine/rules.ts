@@ -441,14 +441,11 @@ function reportZodIssues(schema: z.ZodObject, value: unknown, base: RulesPathSeg
         }
         break;
       case 'invalid_type': {
-        if (issue.message && !issue.message.startsWith('Invalid input')) report(p, issue.message);
-        else
-          report(
-            p,
-            `must be ` +
-              `${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, ` +
-              `not ${describeValue(v)}`,
-          );
+        const expected = issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+        report(
+          p,
+          issue.message && !issue.message.startsWith('Invalid input') ? issue.message : `must be ${expected}, not ${describeValue(v)}`,
+        );
         break;
       }
       case 'invalid_value':
@@ -722,12 +719,8 @@ function parseSchemas(raw: unknown, report: Report): SchemaRules[] {
       continue;
     }
     if (!isRecord(rule)) {
-      report(
-        path,
-        `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, ` +
-          `not ` +
-          `${describeValue(rule)}${typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : ''}`,
-      );
+      const hint = typeof rule === 'string' ? didYouMean(rule, ['keep', 'truncate']) : '';
+      report(path, `must be keep, truncate or a mapping { tables: { <table>: keep | truncate } }, not ${describeValue(rule)}${hint}`);
       continue;
     }
     let ok = true;
