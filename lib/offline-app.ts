@@ -33,12 +33,15 @@ export interface OfflineAppOptions {
   readonly creationStackTraces?: boolean;
 }
 
+/** The context that turns aws-cdk-lib's creation stack traces off (see `creationStackTraces`). */
+export const WITHOUT_CREATION_STACK_TRACES: Readonly<Record<string, unknown>> = { [cxapi.DISABLE_CREATION_STACK_TRACES]: true };
+
 export function offlineApp(options: OfflineAppOptions = {}): App {
   const context = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
     .context;
   return new App({
     outdir: options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'clinspark-cdk-')),
     builtinCloudFormationValidation: !(options.withoutBuiltinValidation ?? false),
-    context: { ...context, ...(options.creationStackTraces ? {} : { [cxapi.DISABLE_CREATION_STACK_TRACES]: true }) },
+    context: { ...context, ...(options.creationStackTraces ? {} : WITHOUT_CREATION_STACK_TRACES) },
   });
 }

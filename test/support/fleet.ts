@@ -23,9 +23,14 @@ import { EnvironmentStacks, buildFleet } from '../../lib/fleet';
 export const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'config');
 export const FIXTURE_FLEETS = path.join(__dirname, '..', 'fixtures', 'fleets');
 
+/** The fleets of test/fixtures/fleets/. */
+function fixtureFleets(): string[] {
+  return fs.readdirSync(FIXTURE_FLEETS).map((d) => path.join(FIXTURE_FLEETS, d));
+}
+
 /** The fleets test/database/parameter-table.suite.ts synthesises in full with the validator on. */
 export function validatedFleets(): string[] {
-  return [EXAMPLE_CONFIG, ...fs.readdirSync(FIXTURE_FLEETS).map((d) => path.join(FIXTURE_FLEETS, d))];
+  return [EXAMPLE_CONFIG, ...fixtureFleets()];
 }
 
 export interface BuiltFleet {
@@ -56,8 +61,7 @@ export interface TestFleetOptions {
 export function buildTestFleet(options: TestFleetOptions = {}): BuiltFleet {
   const configDir = options.configDir ?? EXAMPLE_CONFIG;
   const whole = options.customers === undefined && options.platform !== false;
-  const resolved = path.resolve(configDir);
-  const validate = options.validate ?? !(whole && resolved !== EXAMPLE_CONFIG && validatedFleets().includes(resolved));
+  const validate = options.validate ?? !(whole && fixtureFleets().includes(path.resolve(configDir)));
   const key = JSON.stringify([configDir, options.customers ?? null, options.platform ?? true, validate]);
   const cached = cache.get(key);
   if (cached) return cached;

@@ -5,7 +5,7 @@
  */
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import * as cxapi from 'aws-cdk-lib/cx-api';
+import { WITHOUT_CREATION_STACK_TRACES } from '../../lib/offline-app';
 
 export const TEST_ACCOUNT = '111122223333';
 export const TEST_REGION = 'eu-west-1';
@@ -42,9 +42,5 @@ export class TestStack extends Stack {
 export function testStack(id = 'Test', options: TestStackOptions = {}): TestStack {
   // Without creation stack traces, as offlineApp's apps (lib/offline-app.ts): the same templates, faster.
   const appProps = options.appProps ?? {};
-  return new TestStack(
-    new App({ ...appProps, context: { [cxapi.DISABLE_CREATION_STACK_TRACES]: true, ...appProps.context } }),
-    id,
-    options,
-  );
+  return new TestStack(new App({ ...appProps, context: { ...WITHOUT_CREATION_STACK_TRACES, ...appProps.context } }), id, options);
 }
