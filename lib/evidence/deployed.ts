@@ -107,9 +107,8 @@ export function readDeployed(dir: string): DeployedState {
     const kind = KINDS.find((k) => Array.isArray(json?.[k]));
     if (!json || !kind)
       throw new DeployedError(
-        `--deployed ${file}: none of Stacks, StackResources, DBClusters, DBInstances at ` +
-          `the top level; give the JSON output of describe-stacks, ` +
-          `describe-stack-resources, describe-db-clusters or describe-db-instances`,
+        `--deployed ${file}: none of ${KINDS.join(', ')} at the top level; give the JSON ` +
+          `output of describe-stacks, describe-stack-resources, describe-db-clusters or describe-db-instances`,
       );
     files.push({ file: name, sha256: sha256(text), kind });
     readItems(file, kind, json[kind] as unknown[], keep);
