@@ -17,10 +17,9 @@ const KNOWN_SLOW = {
   'test/cli/stateful-gate.test.ts': 45,
   'test/evidence/iq.test.ts': 35,
   'test/cli/synth.test.ts': 30,
-  'test/evidence/ecr.test.ts': 30,
+  'test/northwind.test.ts': 30,
   'test/cli/validate.test.ts': 25,
   'test/jump-host/jump-host.test.ts': 12,
-  'test/stacks/val.test.ts': 12,
   'test/jump-host/sshd-config.test.ts': 9,
   'test/jump-host/nag.test.ts': 9,
 };
