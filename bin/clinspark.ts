@@ -16,13 +16,18 @@ import { buildFleet } from '../lib/fleet';
 import { PLATFORM_OWNER } from '../lib/config/model';
 import { compareLock, statefulResources } from '../lib/stateful-lock';
 import { LOCK_FILE, StatefulLock, StatefulLockError, readStatefulLock } from '../lib/stateful-lock-file';
+import { WITHOUT_CREATION_STACK_TRACES } from '../lib/offline-app';
 
 function fail(lines: string[]): never {
   process.stderr.write(`${lines.join('\n')}\n`);
   process.exit(1);
 }
 
-const app = new App();
+// Without creation stack traces (aws-cdk-lib's `aws:cdk:creationStack` metadata: where each construct
+// was created, about a tenth of a fleet synth): CDK's validation report then prints "Run with
+// '--debug' to include location info" beside a finding, and `cdk synth --debug` (CDK_DEBUG=true)
+// records them again. The templates are the same either way.
+const app = new App({ context: WITHOUT_CREATION_STACK_TRACES });
 const configDir = path.resolve(String(app.node.tryGetContext('config') ?? 'config'));
 const only = app.node.tryGetContext('customer') as string | undefined;
 

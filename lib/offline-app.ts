@@ -27,7 +27,8 @@ export interface OfflineAppOptions {
    * Record where each construct was created (aws-cdk-lib's `aws:cdk:creationStack` metadata in
    * the cloud assembly's manifest, which a validation report prints beside a finding). The
    * templates are the same either way; capturing and source-mapping a stack trace for every
-   * construct costs about a tenth of a synthesis. `cdk synth` (bin/clinspark.ts) keeps them.
+   * construct costs about a tenth of a synthesis. `cdk synth` (bin/clinspark.ts) records them
+   * only under `cdk synth --debug` (CDK_DEBUG=true, which records them whatever this says).
    * @default false
    */
   readonly creationStackTraces?: boolean;

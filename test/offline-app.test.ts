@@ -32,6 +32,17 @@ test('creation stack traces are recorded only when asked for; the template is th
   expect(without.template).toBe(withTraces.template);
 });
 
+test('CDK_DEBUG=true (what `cdk synth --debug` sets for the app) records them although the context turns them off', () => {
+  const before = process.env.CDK_DEBUG;
+  process.env.CDK_DEBUG = 'true';
+  try {
+    expect(synth().traces).toBeGreaterThan(0);
+  } finally {
+    if (before === undefined) delete process.env.CDK_DEBUG;
+    else process.env.CDK_DEBUG = before;
+  }
+});
+
 test("the project's feature flags are the app's context", () => {
   const flags = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
     .context;

@@ -59,6 +59,11 @@ describe('cdk synth', () => {
         .map((res) => res.Properties.Endpoint);
       expect(endpoints).toEqual(expect.arrayContaining(['clinspark-oncall@vendor.example']));
     }
+    // No creation stack traces (bin/clinspark.ts; `cdk synth --debug` records them): none in the assembly's metadata.
+    const metadata = fs.readdirSync(r.outdir).filter((f) => f.endsWith('.metadata.json') || f === 'manifest.json');
+    expect(metadata).toContain('manifest.json');
+    for (const f of metadata)
+      expect([f, fs.readFileSync(path.join(r.outdir, f), 'utf8').includes('aws:cdk:creationStack')]).toEqual([f, false]);
     const report = JSON.parse(fs.readFileSync(path.join(r.outdir, 'compliance', 'nag-report.json'), 'utf8'));
     expect(report.passed).toBe(true);
     expect(fs.readFileSync(path.join(r.outdir, 'compliance', 'nag-report.md'), 'utf8')).toMatch(/^# Compliance report/);
