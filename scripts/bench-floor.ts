@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
+import { WITHOUT_CREATION_STACK_TRACES } from '../lib/offline-app';
 
 const [assembly, outdir, flag] = process.argv.slice(2);
 if (!assembly || !outdir || (flag !== undefined && flag !== '--without-validation')) {
@@ -21,7 +22,12 @@ if (!assembly || !outdir || (flag !== undefined && flag !== '--without-validatio
 const manifest = JSON.parse(fs.readFileSync(path.join(assembly, 'manifest.json'), 'utf8')) as {
   artifacts: Record<string, { type: string; environment?: string; properties?: { templateFile?: string } }>;
 };
-const app = new App({ outdir, builtinCloudFormationValidation: flag !== '--without-validation' });
+// Without creation stack traces, as `cdk synth` of the project has it (bin/clinspark.ts).
+const app = new App({
+  outdir,
+  builtinCloudFormationValidation: flag !== '--without-validation',
+  context: WITHOUT_CREATION_STACK_TRACES,
+});
 for (const [name, artifact] of Object.entries(manifest.artifacts)) {
   if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
   const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '') ?? [];
