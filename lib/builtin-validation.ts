@@ -1,21 +1,25 @@
 /**
  * CDK's built-in CloudFormation template validator (`@aws/cloudformation-validate`, WASM), run in
- * worker threads beside the compliance gate instead of after it on the main thread.
+ * worker threads while the app synthesises and the compliance gate runs, instead of after the
+ * gate on the main thread.
  *
  * The validator is the largest single cost of a fleet synth (about a third of it), and CDK runs
  * it after the cdk-nag packs, on one thread. This plugin is CDK's own `CloudFormationValidatePlugin`
  * (a subclass: same name, same engine, same rules and options, so CDK treats it as the built-in
  * one: its findings are errors under `@aws-cdk/core:validateAgainstDefaultRules`, acknowledgements
- * apply, and CDK adds no second copy): the templates are split into contiguous groups, each group
- * is validated by `CloudFormationValidatePlugin.validate` in a worker thread, and the groups'
- * violations are merged in template order exactly as one call over every template merges them,
- * so the validation report is byte for byte the same. The workers start loading the engine when
- * the plugin is created, are handed the templates when the first compliance pack begins (the
- * templates are written by then), and validate while the packs run on the main thread.
+ * apply, and CDK adds no second copy). Each worker builds its engine when the plugin is created,
+ * for the resource types of the app's construct tree (the validator chooses its rules by resource
+ * type). Each stack's template is handed to a worker as soon as the stack's synthesizer has written
+ * it, and validated there (`CloudFormationValidatePlugin.validate` on that one template) while the
+ * main thread writes the next stacks and runs the packs. When CDK calls `validate` with the
+ * templates of the assembly, a template whose stack, file, account and region are what the worker
+ * validated, unchanged on disk since, keeps that report; any other is validated then. The reports
+ * are merged in CDK's template order exactly as one call over every template merges them, so the
+ * validation report is byte for byte the same.
  *
  * `CLINSPARK_VALIDATION_THREADS=<n>` sets the number of workers (default: one core less than the
- * machine has, 1 to 3); `0` leaves the validator to CDK, on the main thread. A worker that fails hands its group
- * back to the main thread, which validates it as CDK would.
+ * machine has, 1 to 3); `0` leaves the validator to CDK, on the main thread. A worker that fails
+ * hands its templates back to the main thread, which validates them as CDK would.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -23,23 +27,60 @@ import * as path from 'path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
 import {
   App,
+  CfnResource,
   CloudFormationValidatePlugin,
   IPolicyValidationContext,
+  ISynthesisSession,
   PolicyValidationPluginReport,
   PolicyValidationStack,
   PolicyViolation,
+  Stack,
+  Token,
 } from 'aws-cdk-lib';
 
-/** The worker: loads CDK's plugin (by file, not aws-cdk-lib's index), validates the group it is handed. */
+/**
+ * The worker: loads CDK's plugin (by file, not aws-cdk-lib's index), builds its engine, validates
+ * each template it is handed ({ template }), and at the end ({ end: [stacks in CDK's order] }) replies
+ * with one report per stack, reusing those it made for the same stack and unchanged file.
+ */
 const WORKER_SOURCE = `
+const fs = require('fs');
 const { workerData, parentPort } = require('worker_threads');
 const { CloudFormationValidatePlugin } = require(workerData.pluginModule);
 const plugin = new CloudFormationValidatePlugin();
-parentPort.once('message', (stackTemplates) => {
+// The engine is built for a set of resource types (the rules that apply to them) and built again by
+// validate() for a template with a type outside that set: keep the set the union of all seen.
+const types = new Set(workerData.resourceTypes);
+const canPrepare = typeof plugin.initializeEngine === 'function';
+if (canPrepare) plugin.initializeEngine(types);
+const key = (s) => JSON.stringify([s.stackConstructPath, s.templatePath, s.accountId ?? null, s.region ?? null]);
+const stamp = (file) => { try { const st = fs.statSync(file); return st.size + ':' + st.mtimeMs; } catch { return 'missing'; } };
+const made = new Map();
+function validateOne(stack) {
+  const before = stamp(stack.templatePath);
+  if (canPrepare) {
+    const resources = JSON.parse(fs.readFileSync(stack.templatePath, 'utf8')).Resources ?? {};
+    const unseen = Object.values(resources).map((r) => r && r.Type).filter((t) => typeof t === 'string' && !types.has(t));
+    if (unseen.length > 0) { for (const t of unseen) types.add(t); plugin.initializeEngine(types); }
+  }
+  return { stamp: before, report: plugin.validate({ stackTemplates: [stack], templatePaths: [stack.templatePath] }) };
+}
+parentPort.on('message', (message) => {
+  if (message.template) {
+    try { made.set(key(message.template), validateOne(message.template)); } catch { /* validated again at the end */ }
+    Atomics.add(workerData.done, 1, 1);
+    Atomics.notify(workerData.done, 1);
+    return;
+  }
   let reply;
   try {
-    const report = plugin.validate({ stackTemplates, templatePaths: stackTemplates.map((s) => s.templatePath) });
-    reply = { report };
+    let reused = 0;
+    const reports = message.end.map((stack) => {
+      const earlier = made.get(key(stack));
+      if (earlier && earlier.stamp === stamp(stack.templatePath)) { reused++; return earlier.report; }
+      return validateOne(stack).report;
+    });
+    reply = { reports, reused };
   } catch (e) {
     reply = { error: String((e && e.stack) || e) };
   }
@@ -56,9 +97,17 @@ const WORKER_TIMEOUT_MS = 30 * 60 * 1000;
 interface Job {
   readonly worker: Worker;
   readonly port: MessagePort;
+  /** [0]: 1 once the worker has replied to the end; [1]: how many templates handed over it has validated. */
   readonly done: Int32Array;
-  templates?: PolicyValidationStack[];
+  /** How many templates were handed to this worker. */
+  handed: number;
+  /** Bytes of the templates handed to this worker so far (each goes to the least loaded). */
+  bytes: number;
 }
+
+/** One stack as CDK's validation context names it (templatePath, construct path, account, region). */
+const stackKey = (s: PolicyValidationStack) =>
+  JSON.stringify([s.stackConstructPath, s.templatePath, s.accountId ?? null, s.region ?? null]);
 
 /**
  * How many validation workers: CLINSPARK_VALIDATION_THREADS, else one core less than the machine
@@ -75,30 +124,10 @@ export function validationThreads(env: NodeJS.ProcessEnv = process.env): number 
   return Math.max(1, Math.min(3, os.availableParallelism() - 1));
 }
 
-/** Splits templates into at most `groups` contiguous groups of about equal size (bytes). */
-export function contiguousGroups<T>(items: readonly T[], sizes: readonly number[], groups: number): T[][] {
-  const total = sizes.reduce((a, b) => a + b, 0);
-  const out: T[][] = [];
-  let current: T[] = [];
-  let acc = 0;
-  for (let i = 0; i < items.length; i++) {
-    current.push(items[i]);
-    acc += sizes[i];
-    const remainingItems = items.length - i - 1;
-    const remainingGroups = groups - out.length - 1;
-    if (remainingGroups > 0 && remainingItems >= remainingGroups && acc >= (total * (out.length + 1)) / groups) {
-      out.push(current);
-      current = [];
-    }
-  }
-  if (current.length > 0) out.push(current);
-  return out;
-}
-
 /**
- * Merges the reports of contiguous groups of templates in order, as CloudFormationValidatePlugin
- * merges the diagnostics of consecutive templates: a violation with the same rule, severity and
- * description as an earlier one adds its resources to it.
+ * Merges the reports of consecutive templates (or groups of them) in order, as
+ * CloudFormationValidatePlugin merges the diagnostics of consecutive templates: a violation with the
+ * same rule, severity and description as an earlier one adds its resources to it.
  */
 export function mergeReports(reports: readonly PolicyValidationPluginReport[]): PolicyValidationPluginReport {
   const violations: PolicyViolation[] = [];
@@ -114,8 +143,17 @@ export function mergeReports(reports: readonly PolicyValidationPluginReport[]): 
 
 export class ThreadedCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
   private readonly jobs: Job[];
+  /** The worker each stack handed over so far went to, by stackKey. */
+  private readonly handedTo = new Map<string, Job>();
+  /** How many reports the last validate() took from the workers' earlier validation of the same stack. */
+  reused = 0;
 
-  constructor(threads: number) {
+  /**
+   * @param threads the number of worker threads (at least 1)
+   * @param resourceTypes the CloudFormation resource types of the app (its construct tree's
+   *   `CfnResource`s): each worker builds its engine for them while the app synthesises
+   */
+  constructor(threads: number, resourceTypes: readonly string[] = []) {
     super();
     const pluginModule = path.join(
       path.dirname(require.resolve('aws-cdk-lib/package.json')),
@@ -124,45 +162,105 @@ export class ThreadedCloudFormationValidatePlugin extends CloudFormationValidate
       'validation',
       'cloudformation-validate-plugin.js',
     );
-    this.jobs = Array.from({ length: threads }, () => {
+    this.jobs = Array.from({ length: Math.max(1, threads) }, () => {
       const { port1, port2 } = new MessageChannel();
-      const done = new Int32Array(new SharedArrayBuffer(4));
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pluginModule, port: port2, done }, transferList: [port2] });
+      const done = new Int32Array(new SharedArrayBuffer(8));
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { pluginModule, port: port2, done, resourceTypes: [...resourceTypes] },
+        transferList: [port2],
+      });
       worker.unref();
       port1.unref();
-      return { worker, port: port1, done };
+      return { worker, port: port1, done, handed: 0, bytes: 0 };
     });
   }
 
-  /** Hands the templates to the workers (idempotent): called when the first compliance pack starts. */
-  start(stackTemplates: readonly PolicyValidationStack[]): void {
-    if (this.jobs.some((j) => j.templates)) return;
-    const sizes = stackTemplates.map((s) => (fs.existsSync(s.templatePath) ? fs.statSync(s.templatePath).size : 1));
-    const groups = contiguousGroups(stackTemplates, sizes, this.jobs.length);
-    for (const [i, job] of this.jobs.entries()) {
-      job.templates = groups[i] ?? [];
-      job.worker.postMessage(job.templates);
+  /**
+   * Hands every top-level stack's template to a worker as soon as the stack's synthesizer has
+   * written it (the synthesizer's synthesize(), wrapped), with the construct path, file, account and
+   * region CDK's validation context will name it by.
+   */
+  watch(app: App): void {
+    for (const stack of app.node.findAll()) {
+      if (!Stack.isStack(stack) || stack.nested) continue;
+      const synthesizer = stack.synthesizer;
+      const synthesize = synthesizer.synthesize.bind(synthesizer);
+      synthesizer.synthesize = (session: ISynthesisSession) => {
+        synthesize(session);
+        this.handOver({
+          stackConstructPath: stack.node.path,
+          templatePath: path.join(session.outdir, stack.templateFile),
+          accountId: Token.isUnresolved(stack.account) ? undefined : stack.account,
+          region: Token.isUnresolved(stack.region) ? undefined : stack.region,
+        });
+      };
     }
   }
 
-  validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    this.start(context.stackTemplates);
-    const reports: PolicyValidationPluginReport[] = [];
+  /** Hands one stack's template to the least loaded worker (once per stack). */
+  private handOver(stack: PolicyValidationStack): Job {
+    const key = stackKey(stack);
+    const earlier = this.handedTo.get(key);
+    if (earlier) return earlier;
+    const job = this.jobs.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    job.bytes += fs.existsSync(stack.templatePath) ? fs.statSync(stack.templatePath).size : 1;
+    this.handedTo.set(key, job);
+    job.handed++;
+    job.worker.postMessage({ template: stack });
+    return job;
+  }
+
+  /**
+   * Waits (blocking, at most `timeoutMs`) until the workers have validated every template handed
+   * over so far; whether they have. validate() does not need it (it waits for the workers' replies).
+   */
+  settle(timeoutMs = WORKER_TIMEOUT_MS): boolean {
+    const deadline = Date.now() + timeoutMs;
     for (const job of this.jobs) {
-      const templates = job.templates ?? [];
-      if (templates.length === 0) continue;
+      for (let seen = Atomics.load(job.done, 1); seen < job.handed; seen = Atomics.load(job.done, 1)) {
+        const left = deadline - Date.now();
+        if (left <= 0 || Atomics.wait(job.done, 1, seen, left) === 'timed-out') return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Hands over the templates not handed over yet (idempotent): called when the first compliance
+   * pack starts, so that they are validated while the packs run.
+   */
+  start(stackTemplates: readonly PolicyValidationStack[]): void {
+    for (const stack of stackTemplates) this.handOver(stack);
+  }
+
+  validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const order = context.stackTemplates;
+    const byJob = new Map<Job, number[]>();
+    order.forEach((stack, i) => {
+      const job = this.handOver(stack);
+      byJob.set(job, [...(byJob.get(job) ?? []), i]);
+    });
+    for (const [job, indices] of byJob) job.worker.postMessage({ end: indices.map((i) => order[i]) });
+    const reports: PolicyValidationPluginReport[] = new Array<PolicyValidationPluginReport>(order.length);
+    this.reused = 0;
+    for (const [job, indices] of byJob) {
       // A worker that dies without replying (it cannot, short of the process running out of memory)
       // is given up on after WORKER_TIMEOUT_MS and its templates are validated here.
       const reply =
         Atomics.wait(job.done, 0, 0, WORKER_TIMEOUT_MS) === 'timed-out'
           ? undefined
-          : (receiveMessageOnPort(job.port)?.message as { report?: PolicyValidationPluginReport; error?: string } | undefined);
-      if (reply?.report) reports.push(reply.report);
-      else {
+          : (receiveMessageOnPort(job.port)?.message as
+              { reports?: PolicyValidationPluginReport[]; reused?: number; error?: string } | undefined);
+      if (reply?.reports && reply.reports.length === indices.length) {
+        indices.forEach((i, n) => (reports[i] = reply.reports![n]));
+        this.reused += reply.reused ?? 0;
+      } else {
         process.stderr.write(
           `clinspark: template validation worker failed (${reply?.error ?? 'no reply'}); validating its templates here\n`,
         );
-        reports.push(super.validate({ ...context, stackTemplates: templates, templatePaths: templates.map((t) => t.templatePath) }));
+        for (const i of indices)
+          reports[i] = super.validate({ ...context, stackTemplates: [order[i]], templatePaths: [order[i].templatePath] });
       }
     }
     return mergeReports(reports);
@@ -185,5 +283,10 @@ function builtinValidationEnabled(app: App): boolean {
 export function threadedBuiltinValidation(app: App): ThreadedCloudFormationValidatePlugin | undefined {
   if (!builtinValidationEnabled(app)) return undefined;
   const threads = validationThreads();
-  return threads > 0 ? new ThreadedCloudFormationValidatePlugin(threads) : undefined;
+  if (threads === 0) return undefined;
+  const types = new Set<string>();
+  for (const c of app.node.findAll()) if (CfnResource.isCfnResource(c)) types.add(c.cfnResourceType);
+  const plugin = new ThreadedCloudFormationValidatePlugin(threads, [...types].sort());
+  plugin.watch(app);
+  return plugin;
 }
