@@ -277,8 +277,10 @@ function builtinValidationEnabled(app: App): boolean {
 
 /**
  * The threaded built-in validator for `app`, or undefined when CDK's own should run (validation
- * off, or `CLINSPARK_VALIDATION_THREADS=0`). Register it with `Validations.of(app).addPlugins`
- * after the compliance packs and call `start` when the first pack begins.
+ * off, or `CLINSPARK_VALIDATION_THREADS=0`), watching the app's stacks (each template is handed
+ * to a worker when its stack is written). Build the app's stacks first; register it with
+ * `Validations.of(app).addPlugins` after the compliance packs and call `start` when the first pack
+ * begins.
  */
 export function threadedBuiltinValidation(app: App): ThreadedCloudFormationValidatePlugin | undefined {
   if (!builtinValidationEnabled(app)) return undefined;

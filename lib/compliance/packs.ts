@@ -118,8 +118,9 @@ export function compliancePacks(recorder: ComplianceRecorder, scope?: IConstruct
 
 /**
  * Registers the gate on an app; returns the recorder that the report is written from. CDK's
- * built-in template validator runs in worker threads beside the packs (lib/builtin-validation.ts):
- * the same validator and report, started when the first pack starts.
+ * built-in template validator runs in worker threads beside the synthesis and the packs
+ * (lib/builtin-validation.ts): the same validator and report, each template validated as soon as
+ * its stack is written (and any not handed over yet when the first pack starts).
  */
 export function enableComplianceGate(app: App): ComplianceRecorder {
   const recorder = new ComplianceRecorder();
