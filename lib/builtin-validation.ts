@@ -40,8 +40,9 @@ import {
 
 /**
  * The worker: loads CDK's plugin (by file, not aws-cdk-lib's index), builds its engine, validates
- * each template it is handed ({ template }), and at the end ({ end: [stacks in CDK's order] }) replies
- * with one report per stack, reusing those it made for the same stack and unchanged file.
+ * each template it is handed ({ template, key }), and at the end ({ end: [{ stack, key }] in CDK's
+ * order }) replies with one report per stack, reusing those it made for the same key (stackKey) and
+ * unchanged file.
  */
 const WORKER_SOURCE = `
 const fs = require('fs');
@@ -53,7 +54,6 @@ const plugin = new CloudFormationValidatePlugin();
 const types = new Set(workerData.resourceTypes);
 const canPrepare = typeof plugin.initializeEngine === 'function';
 if (canPrepare) plugin.initializeEngine(types);
-const key = (s) => JSON.stringify([s.stackConstructPath, s.templatePath, s.accountId ?? null, s.region ?? null]);
 const stamp = (file) => { try { const st = fs.statSync(file); return st.size + ':' + st.mtimeMs; } catch { return 'missing'; } };
 const made = new Map();
 function validateOne(stack) {
@@ -67,7 +67,7 @@ function validateOne(stack) {
 }
 parentPort.on('message', (message) => {
   if (message.template) {
-    try { made.set(key(message.template), validateOne(message.template)); } catch { /* validated again at the end */ }
+    try { made.set(message.key, validateOne(message.template)); } catch { /* validated again at the end */ }
     Atomics.add(workerData.done, 1, 1);
     Atomics.notify(workerData.done, 1);
     return;
@@ -75,8 +75,8 @@ parentPort.on('message', (message) => {
   let reply;
   try {
     let reused = 0;
-    const reports = message.end.map((stack) => {
-      const earlier = made.get(key(stack));
+    const reports = message.end.map(({ stack, key }) => {
+      const earlier = made.get(key);
       if (earlier && earlier.stamp === stamp(stack.templatePath)) { reused++; return earlier.report; }
       return validateOne(stack).report;
     });
@@ -177,13 +177,13 @@ export class ThreadedCloudFormationValidatePlugin extends CloudFormationValidate
   }
 
   /**
-   * Hands every top-level stack's template to a worker as soon as the stack's synthesizer has
+   * Hands each top-level stack's template to a worker as soon as the stack's synthesizer has
    * written it (the synthesizer's synthesize(), wrapped), with the construct path, file, account and
    * region CDK's validation context will name it by.
    */
-  watch(app: App): void {
-    for (const stack of app.node.findAll()) {
-      if (!Stack.isStack(stack) || stack.nested) continue;
+  watch(stacks: Iterable<Stack>): void {
+    for (const stack of stacks) {
+      if (stack.nested) continue;
       const synthesizer = stack.synthesizer;
       const synthesize = synthesizer.synthesize.bind(synthesizer);
       synthesizer.synthesize = (session: ISynthesisSession) => {
@@ -198,17 +198,17 @@ export class ThreadedCloudFormationValidatePlugin extends CloudFormationValidate
     }
   }
 
-  /** Hands one stack's template to the least loaded worker (once per stack). */
-  private handOver(stack: PolicyValidationStack): Job {
+  /** Hands one stack's template to the least loaded worker (once per stack); the worker and the stack's key. */
+  private handOver(stack: PolicyValidationStack): { job: Job; key: string } {
     const key = stackKey(stack);
     const earlier = this.handedTo.get(key);
-    if (earlier) return earlier;
+    if (earlier) return { job: earlier, key };
     const job = this.jobs.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-    job.bytes += fs.existsSync(stack.templatePath) ? fs.statSync(stack.templatePath).size : 1;
+    job.bytes += fs.statSync(stack.templatePath, { throwIfNoEntry: false })?.size ?? 1;
     this.handedTo.set(key, job);
     job.handed++;
-    job.worker.postMessage({ template: stack });
-    return job;
+    job.worker.postMessage({ template: stack, key });
+    return { job, key };
   }
 
   /**
@@ -237,11 +237,14 @@ export class ThreadedCloudFormationValidatePlugin extends CloudFormationValidate
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const order = context.stackTemplates;
     const byJob = new Map<Job, number[]>();
-    order.forEach((stack, i) => {
-      const job = this.handOver(stack);
-      byJob.set(job, [...(byJob.get(job) ?? []), i]);
+    const keys = order.map((stack, i) => {
+      const { job, key } = this.handOver(stack);
+      const indices = byJob.get(job);
+      if (indices) indices.push(i);
+      else byJob.set(job, [i]);
+      return key;
     });
-    for (const [job, indices] of byJob) job.worker.postMessage({ end: indices.map((i) => order[i]) });
+    for (const [job, indices] of byJob) job.worker.postMessage({ end: indices.map((i) => ({ stack: order[i], key: keys[i] })) });
     const reports: PolicyValidationPluginReport[] = new Array<PolicyValidationPluginReport>(order.length);
     this.reused = 0;
     for (const [job, indices] of byJob) {
@@ -286,9 +289,14 @@ export function threadedBuiltinValidation(app: App): ThreadedCloudFormationValid
   if (!builtinValidationEnabled(app)) return undefined;
   const threads = validationThreads();
   if (threads === 0) return undefined;
+  // One walk of the tree: the resource types the engines are built for, and the stacks to watch.
   const types = new Set<string>();
-  for (const c of app.node.findAll()) if (CfnResource.isCfnResource(c)) types.add(c.cfnResourceType);
+  const stacks: Stack[] = [];
+  for (const c of app.node.findAll()) {
+    if (CfnResource.isCfnResource(c)) types.add(c.cfnResourceType);
+    else if (Stack.isStack(c)) stacks.push(c);
+  }
   const plugin = new ThreadedCloudFormationValidatePlugin(threads, [...types].sort());
-  plugin.watch(app);
+  plugin.watch(stacks);
   return plugin;
 }

@@ -48,7 +48,7 @@ function contextOf(app: ReturnType<typeof plantedApp>) {
 test("templates are validated as their stacks are written, and the report is CDK's own over every template", () => {
   const app = plantedApp();
   const threaded = new ThreadedCloudFormationValidatePlugin(1, ['AWS::RDS::DBCluster', 'AWS::S3::Bucket']);
-  threaded.watch(app);
+  threaded.watch(app.node.children.filter(Stack.isStack));
   const context = contextOf(app);
   const report = threaded.validate(context);
   expect(threaded.reused).toBe(3);
@@ -64,7 +64,7 @@ test("templates are validated as their stacks are written, and the report is CDK
 test('a template changed after it was handed over is validated again, as it is on disk', () => {
   const app = plantedApp();
   const threaded = new ThreadedCloudFormationValidatePlugin(1, ['AWS::RDS::DBCluster', 'AWS::S3::Bucket']);
-  threaded.watch(app);
+  threaded.watch(app.node.children.filter(Stack.isStack));
   const context = contextOf(app);
   expect(threaded.settle(60_000)).toBe(true);
   const valid = context.templatePaths.find((p) => p.includes('Valid'))!;
